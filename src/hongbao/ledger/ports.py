@@ -1,0 +1,49 @@
+"""What the ledger needs from storage. Adapters: in-memory (hongbao.testing), SQLite, PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from typing import Protocol
+
+from hongbao.ledger.engine import Changes
+from hongbao.ledger.model import Account, PendingRecord, Posting, Rejection, Transfer
+
+
+class LedgerRepository(Protocol):
+    def get_accounts(self, ids: Collection[str]) -> dict[str, Account]:
+        """Read accounts without locking them."""
+        ...
+
+    def lock_accounts(self, ids: Collection[str]) -> dict[str, Account]:
+        """Read and lock accounts, in ascending id order so that no two units deadlock."""
+        ...
+
+    def insert_accounts(self, accounts: Sequence[Account]) -> None: ...
+
+    def get_transfers(self, ids: Collection[str]) -> dict[str, Transfer]: ...
+
+    def get_rejections(self, ids: Collection[str]) -> dict[str, Rejection]: ...
+
+    def get_pending(self, ids: Collection[str]) -> dict[str, PendingRecord]: ...
+
+    def due_pending(self, now_us: int, limit: int) -> list[PendingRecord]:
+        """Open pending transfers whose timeout is at or before ``now_us``, oldest first."""
+        ...
+
+    def save(self, changes: Changes) -> None:
+        """Write what the engine decided. Raises if an account moved under the caller's lock."""
+        ...
+
+    def account_postings(self, account_id: str, limit: int) -> list[Posting]:
+        """The newest ``limit`` postings of one account, newest first."""
+        ...
+
+    def iter_accounts(self) -> Iterator[Account]: ...
+
+    def iter_transfers(self) -> Iterator[Transfer]: ...
+
+    def iter_pending(self) -> Iterator[PendingRecord]: ...
+
+    def iter_postings(self) -> Iterator[Posting]:
+        """Every posting ordered by account id, then sequence."""
+        ...

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every context uses: clock, errors, invariants and limits."""

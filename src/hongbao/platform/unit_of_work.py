@@ -1,0 +1,41 @@
+"""Unit of work and database ports.
+
+A unit of work is one database transaction exposing the repositories. ``Database.transact``
+runs a function inside one, commits it, and retries the *whole* function when the database
+reports a serialization failure, a deadlock or a lost race on a unique key: the function must
+therefore do nothing outside the database that it could not safely do twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from hongbao.ledger.ports import LedgerRepository
+
+Result = TypeVar("Result")
+
+
+class UnitOfWork(Protocol):
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+
+class Database(Protocol):
+    """A store that runs units of work. ``url`` says which store, without secrets."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def dialect(self) -> str: ...
+
+    def transact(self, work: Callable[[UnitOfWork], Result]) -> Result:
+        """Run ``work`` in one write transaction, retrying transient conflicts."""
+        ...
+
+    def read(self, work: Callable[[UnitOfWork], Result]) -> Result:
+        """Run ``work`` in one read-only transaction (a consistent snapshot where supported)."""
+        ...
+
+    def close(self) -> None: ...

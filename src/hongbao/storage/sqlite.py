@@ -1,0 +1,138 @@
+"""SQLite adapter: the embedded default. One writer at a time (``BEGIN IMMEDIATE``), WAL mode.
+
+SQLite has no row locks: a write transaction holds the database's single write lock from its
+first statement, which is stronger than the row locks the ledger asks for. Each thread has its
+own connection; readers never block the writer in WAL mode.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.unit_of_work import Result, UnitOfWork
+from hongbao.storage import migrate
+from hongbao.storage.retry import with_retry
+from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
+from hongbao.storage.urls import DatabaseUrl
+
+BUSY_TIMEOUT_MILLISECONDS = 10_000
+STREAM_BATCH = 1_000
+
+
+class SqliteDialect:
+    name = "sqlite"
+    lock_clause = ""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("%s", "?")
+
+    def in_list(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+    def cursor(self) -> Cursor:
+        return self._connection.cursor()
+
+    def stream(self, statement: str) -> Iterator[Row]:
+        cursor = self._connection.execute(statement)
+        while rows := cursor.fetchmany(STREAM_BATCH):
+            yield from rows
+
+
+class SqliteUnitOfWork:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.ledger = SqlLedgerRepository(SqliteDialect(connection))
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.OperationalError):
+        return "locked" in str(error) or "busy" in str(error)
+    # A concurrent retry of the same id inserted first: run again and find its result.
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+class SqliteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, database: DatabaseUrl, *, auto_migrate: bool = True) -> None:
+        if database.sqlite_path is None:
+            raise ConfigurationError("not a SQLite URL", code="config.database_url")
+        self._database = database
+        self._path: Path = database.sqlite_path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._ensure_schema(auto_migrate)
+
+    @property
+    def url(self) -> str:
+        return self._database.redacted
+
+    def _ensure_schema(self, auto_migrate: bool) -> None:
+        revision = migrate.current_revision(self._database) if self._path.exists() else None
+        head = migrate.head_revision()
+        if revision == head:
+            return
+        if revision is None and auto_migrate:
+            migrate.upgrade(self._database)
+            return
+        raise ConfigurationError(
+            f"the database at {self._path} is at schema {revision or 'none'}, this hongbao "
+            f"needs {head}: run `hongbao db upgrade`",
+            code="storage.schema_outdated",
+        )
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self._path,
+                isolation_level=None,  # hongbao issues BEGIN and COMMIT itself
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MILLISECONDS / 1000,
+            )
+            connection.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed transfer survives a power cut, not only a process crash.
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MILLISECONDS}")
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
+
+    def _run(self, begin: str, work: Callable[[UnitOfWork], Result]) -> Result:
+        connection = self._connection()
+
+        def attempt() -> Result:
+            connection.execute(begin)
+            try:
+                result = work(SqliteUnitOfWork(connection))
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            return result
+
+        return with_retry(attempt, _is_transient)
+
+    def transact(self, work: Callable[[UnitOfWork], Result]) -> Result:
+        return self._run("BEGIN IMMEDIATE", work)
+
+    def read(self, work: Callable[[UnitOfWork], Result]) -> Result:
+        return self._run("BEGIN", work)
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()

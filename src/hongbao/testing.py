@@ -1,0 +1,156 @@
+"""Public fakes for tests: an in-memory database that honours the storage ports.
+
+``InMemoryDatabase`` runs each unit of work on a private copy of its tables and swaps it in on
+commit, under one lock: transactions are serializable and a failed unit leaves nothing behind,
+like the real adapters. It enforces the same uniqueness rules the SQL schema does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hongbao.ledger.engine import Changes
+from hongbao.ledger.model import Account, PendingRecord, PendingState, Posting, Rejection, Transfer
+from hongbao.platform.clock import ManualClock, is_due
+from hongbao.platform.errors import StorageError
+from hongbao.platform.invariants import invariant
+from hongbao.platform.unit_of_work import Result
+
+__all__ = ["InMemoryDatabase", "InMemoryLedgerRepository", "ManualClock"]
+
+
+@dataclass
+class _Tables:
+    accounts: dict[str, Account] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)
+    pending: dict[str, PendingRecord] = field(default_factory=dict)
+    postings: dict[tuple[str, int], Posting] = field(default_factory=dict)
+    rejections: dict[str, Rejection] = field(default_factory=dict)
+
+    def copy(self) -> _Tables:
+        return _Tables(
+            dict(self.accounts),
+            dict(self.transfers),
+            dict(self.pending),
+            dict(self.postings),
+            dict(self.rejections),
+        )
+
+
+class InMemoryLedgerRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._tables = tables
+
+    def get_accounts(self, ids: Collection[str]) -> dict[str, Account]:
+        return {i: self._tables.accounts[i] for i in ids if i in self._tables.accounts}
+
+    def lock_accounts(self, ids: Collection[str]) -> dict[str, Account]:
+        return self.get_accounts(sorted(ids))
+
+    def insert_accounts(self, accounts: Sequence[Account]) -> None:
+        for account in accounts:
+            _insert_unique(self._tables.accounts, account.id, account)
+
+    def get_transfers(self, ids: Collection[str]) -> dict[str, Transfer]:
+        return {i: self._tables.transfers[i] for i in ids if i in self._tables.transfers}
+
+    def get_rejections(self, ids: Collection[str]) -> dict[str, Rejection]:
+        return {i: self._tables.rejections[i] for i in ids if i in self._tables.rejections}
+
+    def get_pending(self, ids: Collection[str]) -> dict[str, PendingRecord]:
+        return {i: self._tables.pending[i] for i in ids if i in self._tables.pending}
+
+    def due_pending(self, now_us: int, limit: int) -> list[PendingRecord]:
+        due = [
+            record
+            for record in self._tables.pending.values()
+            if record.state is PendingState.PENDING and is_due(record.expires_at_us, now_us)
+        ]
+        due.sort(key=lambda record: (record.expires_at_us or 0, record.transfer_id))
+        return due[:limit]
+
+    def save(self, changes: Changes) -> None:
+        tables = self._tables
+        for account in changes.accounts.values():
+            before = tables.accounts.get(account.id)
+            invariant(before is not None, "saved account exists", account_id=account.id)
+            tables.accounts[account.id] = account
+        for transfer in changes.transfers:
+            _insert_unique(tables.transfers, transfer.id, transfer)
+        for posting in changes.postings:
+            _insert_unique(tables.postings, (posting.account_id, posting.sequence), posting)
+        for record in changes.pending_created.values():
+            _insert_unique(tables.pending, record.transfer_id, record)
+        for record in changes.pending_updated.values():
+            invariant(record.transfer_id in tables.pending, "updated pending exists")
+            tables.pending[record.transfer_id] = record
+        for rejection in changes.rejections:
+            _insert_unique(tables.rejections, rejection.id, rejection)
+
+    def account_postings(self, account_id: str, limit: int) -> list[Posting]:
+        rows = [p for (owner, _), p in self._tables.postings.items() if owner == account_id]
+        rows.sort(key=lambda posting: posting.sequence, reverse=True)
+        return rows[:limit]
+
+    def iter_accounts(self) -> Iterator[Account]:
+        return iter(list(self._tables.accounts.values()))
+
+    def iter_transfers(self) -> Iterator[Transfer]:
+        return iter(sorted(self._tables.transfers.values(), key=lambda t: t.timestamp_us))
+
+    def iter_pending(self) -> Iterator[PendingRecord]:
+        return iter(list(self._tables.pending.values()))
+
+    def iter_postings(self) -> Iterator[Posting]:
+        return iter([self._tables.postings[key] for key in sorted(self._tables.postings)])
+
+    # Test helpers: reach under the ports, as an attacker or a bug would.
+    def tamper_account(self, account: Account) -> None:
+        self._tables.accounts[account.id] = account
+
+    def tamper_transfer(self, transfer: Transfer) -> None:
+        self._tables.transfers[transfer.id] = transfer
+
+
+def _insert_unique(table: dict[Any, Any], key: object, value: object) -> None:
+    if key in table:
+        raise StorageError(f"duplicate key {key!r}", code="storage.duplicate_key")
+    table[key] = value
+
+
+class _InMemoryUnitOfWork:
+    def __init__(self, tables: _Tables) -> None:
+        self.ledger = InMemoryLedgerRepository(tables)
+
+
+class InMemoryDatabase:
+    """A :class:`hongbao.platform.unit_of_work.Database` kept in process memory."""
+
+    url = "memory://"
+    dialect = "memory"
+
+    def __init__(self) -> None:
+        self._tables = _Tables()
+        self._lock = threading.Lock()
+
+    def transact(self, work: Callable[[_InMemoryUnitOfWork], Result]) -> Result:
+        with self._lock:
+            staged = self._tables.copy()
+            result = work(_InMemoryUnitOfWork(staged))
+            self._tables = staged
+            return result
+
+    def read(self, work: Callable[[_InMemoryUnitOfWork], Result]) -> Result:
+        with self._lock:
+            return work(_InMemoryUnitOfWork(self._tables.copy()))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def tamper(self, work: Callable[[InMemoryLedgerRepository], None]) -> None:
+        """Change stored rows behind the ledger's back (for tests of ``verify``)."""
+        with self._lock:
+            work(InMemoryLedgerRepository(self._tables))
