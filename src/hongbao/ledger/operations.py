@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from hongbao.ledger.engine import Workspace
 from hongbao.ledger.model import (
-    CURRENCY_PATTERN,
     Account,
     NewAccount,
     PendingState,
@@ -23,6 +22,7 @@ from hongbao.ledger.results import (
     AccountResultCode,
     TransferResult,
 )
+from hongbao.money import CURRENCIES
 from hongbao.platform.errors import LimitExceeded
 from hongbao.platform.invariants import invariant
 from hongbao.platform.limits import MAX_BATCH_SIZE, MAX_REFERENCE_LENGTH
@@ -74,7 +74,7 @@ def create_accounts(
 def _account_request_problem(request: NewAccount) -> AccountResultCode | None:
     if not is_valid_id(request.id):
         return AccountResultCode.ID_INVALID
-    if not isinstance(request.currency, str) or not CURRENCY_PATTERN.match(request.currency):
+    if not isinstance(request.currency, str) or request.currency not in CURRENCIES:
         return AccountResultCode.CURRENCY_INVALID
     flags = request.resolved_flags()
     if flags.debits_must_not_exceed_credits and flags.credits_must_not_exceed_debits:

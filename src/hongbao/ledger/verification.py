@@ -149,6 +149,8 @@ def _expected_postings(
     for transfer in transfers:
         report.transfers += 1
         stored[transfer.id] = transfer
+    # A second pass: a resolution may be listed before the pending transfer it resolves.
+    for transfer in stored.values():
         if hashing.transfer_digest(transfer) != transfer.digest:
             report.add("transfer_digest", transfer.id, "content does not match its digest")
         for account_id in (transfer.debit_account_id, transfer.credit_account_id):

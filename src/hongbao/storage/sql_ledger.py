@@ -237,7 +237,6 @@ class SqlLedgerRepository:
             yield account_from_row(row)
 
     def iter_transfers(self) -> Iterator[Transfer]:
-        # Resolutions always come after the pending transfer they resolve (timestamp, then id).
         statement = f"SELECT {TRANSFER_COLUMNS} FROM ledger_transfers ORDER BY timestamp_us, id"
         for row in self.dialect.stream(statement):
             yield transfer_from_row(row)

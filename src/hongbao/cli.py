@@ -1,0 +1,137 @@
+"""The ``hongbao`` command: thin entry points that parse, call a service and render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hongbao.ledger.verification import VerificationReport
+from hongbao.platform.errors import HongbaoError
+
+app = typer.Typer(
+    help="hongbao: red-packet (红包) payments with a safe, explainable recall.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ledger_app, name="ledger")
+
+console = Console()
+error_console = Console(stderr=True)
+
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="sqlite:///path or postgresql://user@host/db; default $HONGBAO_DATABASE_URL, "
+        "else the embedded SQLite file.",
+        show_default=False,
+    ),
+]
+
+EXIT_VIOLATIONS = 1
+EXIT_ERROR = 2
+
+
+def _fail(error: HongbaoError) -> typer.Exit:
+    error_console.print(f"[bold red]error[/] [{error.code}] {error.message}")
+    return typer.Exit(EXIT_ERROR)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrlOption = None) -> None:
+    """Apply every pending schema migration (safe to run from several processes at once)."""
+    from hongbao.storage import migrate  # noqa: PLC0415 - keep `hongbao --help` fast
+    from hongbao.storage.urls import configured_url, parse_url  # noqa: PLC0415
+
+    try:
+        database = parse_url(configured_url(database_url))
+        revision = migrate.upgrade(database)
+    except HongbaoError as error:
+        raise _fail(error) from error
+    console.print(f"{database.redacted} is at schema [bold]{revision}[/]")
+
+
+@ledger_app.command("verify")
+def ledger_verify(database_url: DatabaseUrlOption = None) -> None:
+    """Check every ledger invariant (R-M2). Exit 0 when all hold, 1 with the offending rows."""
+    from hongbao.bootstrap import open_ledger  # noqa: PLC0415
+
+    try:
+        ledger = open_ledger(database_url)
+        try:
+            report = ledger.verify()
+        finally:
+            ledger.database.close()
+    except HongbaoError as error:
+        raise _fail(error) from error
+    render_report(report, ledger.database.url)
+    if not report.ok:
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def render_report(report: VerificationReport, url: str) -> None:
+    summary = Table(title=f"ledger verify — {url}", show_header=False)
+    summary.add_row("accounts", str(report.accounts))
+    summary.add_row("transfers", str(report.transfers))
+    summary.add_row("journal postings", str(report.postings))
+    summary.add_row("open pending transfers", str(report.open_pending))
+    summary.add_row("ledger root digest", report.root_digest)
+    console.print(summary)
+    totals = Table(title="per currency (minor units)")
+    for column in (
+        "currency",
+        "posted debits",
+        "posted credits",
+        "pending debits",
+        "pending credits",
+    ):
+        totals.add_column(column, justify="right")
+    for currency, value in sorted(report.currencies.items()):
+        totals.add_row(
+            currency,
+            str(value.debits_posted),
+            str(value.credits_posted),
+            str(value.debits_pending),
+            str(value.credits_pending),
+        )
+    console.print(totals)
+    if report.ok:
+        console.print("[bold green]OK[/] every invariant holds")
+        return
+    violations = Table(title=f"{report.violation_count} violation(s)")
+    for column in ("check", "row", "detail"):
+        violations.add_column(column)
+    for violation in report.violations:
+        violations.add_row(violation.check, violation.subject, violation.detail)
+    console.print(violations)
+    if report.violation_count > len(report.violations):
+        console.print(f"… and {report.violation_count - len(report.violations)} more")
+    console.print("[bold red]FAILED[/] the ledger breaks its invariants")
+
+
+@app.command()
+def demo(database_url: DatabaseUrlOption = None) -> None:
+    """Run a short tour of the ledger on the configured database and print what happened."""
+    from hongbao.bootstrap import open_ledger  # noqa: PLC0415
+    from hongbao.demo import run_demo  # noqa: PLC0415
+
+    try:
+        ledger = open_ledger(database_url)
+        try:
+            ok = run_demo(ledger, console)
+        finally:
+            ledger.database.close()
+    except HongbaoError as error:
+        raise _fail(error) from error
+    if not ok:
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def main() -> None:
+    app()
