@@ -482,6 +482,8 @@ def _format_codes(codes: Counter[str]) -> str:
 
 
 def print_table(results: list[RunResult]) -> None:
+    print("## Throughput")
+    print()
     print("| backend | workers | batch | transfers/s | calls/s | p50 ms | p99 ms | non-ok codes |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for r in results:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hongbao.ledger.verification import VerificationReport
@@ -39,7 +40,7 @@ EXIT_ERROR = 2
 
 
 def _fail(error: HongbaoError) -> typer.Exit:
-    error_console.print(f"[bold red]error[/] [{error.code}] {error.message}")
+    error_console.print(f"[bold red]error[/] {escape(f'[{error.code}] {error.message}')}")
     return typer.Exit(EXIT_ERROR)
 
 

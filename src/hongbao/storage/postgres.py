@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
+import sqlalchemy.exc
 from psycopg import errors
 from psycopg_pool import ConnectionPool
 
-from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.errors import ConfigurationError, StorageError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
 from hongbao.storage.retry import with_retry
@@ -109,7 +110,13 @@ class PostgresDatabase:
         return self._database.redacted
 
     def _check_schema(self) -> None:
-        revision = migrate.current_revision(self._database)
+        try:
+            revision = migrate.current_revision(self._database)
+        except sqlalchemy.exc.OperationalError as error:
+            raise StorageError(
+                f"cannot reach {self._database.redacted}: {error.orig}",
+                code="storage.unavailable",
+            ) from error
         head = migrate.head_revision()
         if revision != head:
             raise ConfigurationError(

@@ -1,0 +1,185 @@
+"""Many concurrent clients on one ledger: money is conserved and every id applies once.
+
+32 threads x 200 transfers among 10 accounts on real PostgreSQL (and a smaller run on SQLite).
+Threads come in pairs; at every fifth step both threads of a pair send the *same* transfer at
+the same moment (a barrier releases them together), as a client retrying on a lossy network
+would. Amounts are large enough that some transfers fail for lack of money.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pytest
+
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
+from hongbao.ledger.results import TransferResultCode
+from hongbao.ledger.service import Ledger
+from hongbao.platform.clock import SystemClock
+from hongbao.platform.unit_of_work import Database
+
+Code = TransferResultCode
+ACCOUNTS = [f"user-{n}" for n in range(10)]
+OPENING_BALANCE = 100_000
+DUPLICATE_EVERY = 5
+
+
+@dataclass
+class Outcomes:
+    by_id: dict[str, list[TransferResultCode]] = field(default_factory=lambda: defaultdict(list))
+    requests: dict[str, TransferRequest] = field(default_factory=dict)
+    errors: list[BaseException] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, request: TransferRequest, code: TransferResultCode) -> None:
+        with self.lock:
+            self.by_id[request.id].append(code)
+            self.requests[request.id] = request
+
+
+def open_accounts(ledger: Ledger) -> None:
+    ledger.create_accounts(
+        [NewAccount("card", AccountKind.DEBIT_CARD, "CNY")]
+        + [NewAccount(name, AccountKind.USER_BALANCE, "CNY") for name in ACCOUNTS]
+    )
+    funding = [
+        TransferRequest(f"fund-{name}", 1, OPENING_BALANCE, "card", name, "CNY")
+        for name in ACCOUNTS
+    ]
+    assert all(result.code is Code.OK for result in ledger.create_transfers(funding))
+
+
+def make_request(pair: int, thread: int, step: int) -> TransferRequest:
+    # Duplicate steps are drawn from the pair's seed so both threads build the same request.
+    shared = step % DUPLICATE_EVERY == 0
+    chooser = random.Random(f"{pair}-{step}" if shared else f"{pair}-{thread}-{step}")
+    debit, credit = chooser.sample(ACCOUNTS, 2)
+    transfer_id = f"p{pair}-s{step}" if shared else f"p{pair}-t{thread}-s{step}"
+    return TransferRequest(transfer_id, 7, chooser.randint(1, 30_000), debit, credit, "CNY")
+
+
+def run_clients(ledger: Ledger, threads: int, per_thread: int) -> Outcomes:
+    outcomes = Outcomes()
+    barriers = [threading.Barrier(2) for _ in range(threads // 2)]
+
+    def client(index: int) -> None:
+        pair, member = divmod(index, 2)
+        try:
+            for step in range(per_thread):
+                request = make_request(pair, member, step)
+                if step % DUPLICATE_EVERY == 0:
+                    barriers[pair].wait(timeout=60)
+                outcomes.record(request, ledger.transfer(request).code)
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread, which fails
+            outcomes.errors.append(error)
+            for barrier in barriers:
+                barrier.abort()
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert not any(worker.is_alive() for worker in workers), "a client hung"
+    return outcomes
+
+
+def check(ledger: Ledger, outcomes: Outcomes, threads: int, per_thread: int) -> None:
+    assert not outcomes.errors, outcomes.errors
+    submissions = sum(len(codes) for codes in outcomes.by_id.values())
+    assert submissions == threads * per_thread
+    applied: dict[str, TransferRequest] = {}
+    for transfer_id, codes in outcomes.by_id.items():
+        applied_here = codes.count(Code.OK)
+        assert applied_here <= 1, (transfer_id, codes)
+        if applied_here:
+            # Every other submission of an applied id must say it exists.
+            assert sorted(codes) == sorted([Code.OK] + [Code.EXISTS] * (len(codes) - 1))
+            applied[transfer_id] = outcomes.requests[transfer_id]
+        else:
+            assert set(codes) <= {Code.EXCEEDS_CREDITS, Code.ID_ALREADY_FAILED}, codes
+            assert codes.count(Code.EXCEEDS_CREDITS) == 1, codes
+    expected = dict.fromkeys(ACCOUNTS, OPENING_BALANCE)
+    for request in applied.values():
+        expected[str(request.debit_account_id)] -= int(request.amount or 0)
+        expected[str(request.credit_account_id)] += int(request.amount or 0)
+    accounts = ledger.accounts([*ACCOUNTS, "card"])
+    assert {name: accounts[name].credit_balance for name in ACCOUNTS} == expected
+    assert all(accounts[name].credit_balance >= 0 for name in ACCOUNTS)
+    assert sum(expected.values()) == -accounts["card"].credit_balance
+    stored = ledger.database.read(lambda uow: uow.ledger.get_transfers(list(outcomes.by_id)))
+    assert set(stored) == set(applied)
+    report = ledger.verify()
+    assert report.ok, report.violations
+    assert report.transfers == len(applied) + len(ACCOUNTS)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_32_clients_on_postgresql_conserve_money_and_apply_each_id_once(
+    postgres_database: Database,
+) -> None:
+    ledger = Ledger(postgres_database, SystemClock())
+    open_accounts(ledger)
+    outcomes = run_clients(ledger, threads=32, per_thread=200)
+    check(ledger, outcomes, threads=32, per_thread=200)
+
+
+def test_8_clients_on_sqlite_conserve_money_and_apply_each_id_once(
+    sql_database: Database,
+) -> None:
+    ledger = Ledger(sql_database, SystemClock())
+    open_accounts(ledger)
+    outcomes = run_clients(ledger, threads=8, per_thread=100)
+    check(ledger, outcomes, threads=8, per_thread=100)
+
+
+def race_round(ledger: Ledger, transfer_id: str) -> list[TransferResultCode]:
+    """Every account sends ``transfer_id`` to its neighbour at the same moment."""
+    barrier = threading.Barrier(len(ACCOUNTS))
+    codes: list[TransferResultCode] = []
+    lock = threading.Lock()
+
+    def client(debit: str, credit: str) -> None:
+        barrier.wait(timeout=30)
+        code = ledger.transfer(TransferRequest(transfer_id, 9, 100, debit, credit, "CNY")).code
+        with lock:
+            codes.append(code)
+
+    pairs = zip(ACCOUNTS, ACCOUNTS[1:] + ACCOUNTS[:1], strict=True)
+    workers = [threading.Thread(target=client, args=pair) for pair in pairs]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return codes
+
+
+def race_one_id_with_different_fields(ledger: Ledger, rounds: int) -> None:
+    """Ten clients use one id for ten different transfers at once: exactly one applies."""
+    for round_number in range(rounds):
+        codes = race_round(ledger, f"race-{round_number}")
+        assert sorted(codes) == sorted(
+            [Code.OK] + [Code.EXISTS_WITH_DIFFERENT_FIELDS] * (len(ACCOUNTS) - 1)
+        ), codes
+    assert ledger.verify().ok
+
+
+@pytest.mark.postgres
+def test_one_id_raced_with_different_fields_on_postgresql_applies_once(
+    postgres_database: Database,
+) -> None:
+    ledger = Ledger(postgres_database, SystemClock())
+    open_accounts(ledger)
+    race_one_id_with_different_fields(ledger, rounds=10)
+
+
+def test_one_id_raced_with_different_fields_on_sqlite_applies_once(
+    sql_database: Database,
+) -> None:
+    ledger = Ledger(sql_database, SystemClock())
+    open_accounts(ledger)
+    race_one_id_with_different_fields(ledger, rounds=5)
