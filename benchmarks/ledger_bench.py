@@ -82,6 +82,7 @@ class Options:
     batches: list[int]
     accounts: int
     pgbench: bool
+    analyze: bool
     database_url: str
 
 
@@ -110,6 +111,12 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--batch", type=_int_list, default=[1, 10], help="transfers per call")
     parser.add_argument("--accounts", type=int, default=1_000, help="user balance accounts")
     parser.add_argument("--pgbench", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--analyze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ANALYZE the PostgreSQL tables after setup, as autovacuum would on a live database",
+    )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     args = parser.parse_args(argv)
     if args.accounts < 2:
@@ -124,6 +131,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         batches=args.batch,
         accounts=args.accounts,
         pgbench=args.pgbench,
+        analyze=args.analyze,
         database_url=args.database_url,
     )
 
@@ -165,6 +173,12 @@ def reset_postgres(url: str) -> None:
         connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
         connection.execute("CREATE SCHEMA public")
     migrate.upgrade(parse_url(url))
+
+
+def analyze_postgres(url: str) -> None:
+    """Give the planner statistics; without them cached generic plans can scan whole tables."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
 
 
 # ------------------------------------------------------------------------------ setup
@@ -417,6 +431,8 @@ def run_one(backend: str, workers: int, batch: int, options: Options, scratch: P
     print(f"  running {backend} workers={workers} batch={batch} ...", file=sys.stderr, flush=True)
     url = fresh_database_url(backend, options, scratch, run)
     fund_accounts(url, options.accounts)
+    if backend == "postgresql" and options.analyze:
+        analyze_postgres(url)
     result = summarise(backend, workers, batch, spawn_workers(url, run, workers, batch, options))
     verify_run(url, result, options.accounts)
     return result
@@ -473,6 +489,8 @@ def print_header(options: Options, settings: dict[str, str] | None) -> None:
         f"random distinct users; {options.warmup:g} s warm-up, {options.seconds:g} s measured; "
         "worker processes, each with its own database (pool_size=1); fresh database per run"
     )
+    analyzed = "ANALYZE after setup" if options.analyze else "no ANALYZE (no planner statistics)"
+    print(f"- PostgreSQL database: fresh schema per run, {analyzed}")
     print("- SQLite: file in a temp dir, WAL, synchronous=FULL (the adapter's settings)")
     print()
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from hongbao.ledger.engine import Changes
 from hongbao.ledger.model import Account, PendingRecord, PendingState, Posting, Rejection, Transfer
+from hongbao.ledger.ports import LockedRows
 from hongbao.platform.clock import ManualClock, is_due
 from hongbao.platform.errors import StorageError
 from hongbao.platform.invariants import invariant
@@ -53,6 +54,20 @@ class InMemoryLedgerRepository:
     def insert_accounts(self, accounts: Sequence[Account]) -> None:
         for account in accounts:
             _insert_unique(self._tables.accounts, account.id, account)
+
+    def lock_and_load(
+        self,
+        account_ids: Collection[str],
+        transfer_ids: Collection[str],
+        rejection_ids: Collection[str],
+        pending_ids: Collection[str],
+    ) -> LockedRows:
+        return LockedRows(
+            accounts=self.lock_accounts(account_ids),
+            transfers=self.get_transfers(transfer_ids),
+            rejections=self.get_rejections(rejection_ids),
+            pending=self.get_pending(pending_ids),
+        )
 
     def get_transfers(self, ids: Collection[str]) -> dict[str, Transfer]:
         return {i: self._tables.transfers[i] for i in ids if i in self._tables.transfers}

@@ -563,15 +563,26 @@ class LedgerMachine(RuleBasedStateMachine):
         )
 
     @rule(
-        debit=st.sampled_from(["card", "card", *USERS, "fx"]),
-        credit=st.sampled_from(["alice", "bob", "escrow", "fx", "card"]),
-        amount=st.integers(1, 300),
-        timeout=st.sampled_from([0, 1, 2, 3, 5]),
+        holds=st.lists(
+            st.tuples(
+                st.sampled_from(["card", "card", *USERS, "fx"]),
+                st.sampled_from(["alice", "bob", "escrow", "fx", "card"]),
+                st.integers(1, 300),
+                st.sampled_from([0, 1, 1, 2, 3, 5]),
+            ),
+            min_size=1,
+            max_size=3,
+        )
     )
-    def hold_funds(self, debit: str, credit: str, amount: int, timeout: int) -> None:
-        """A well-formed reservation between CNY accounts (it may still lack funds)."""
+    def hold_funds(self, holds: list[tuple[str, str, int, int]]) -> None:
+        """One batch of independent reservations between CNY accounts (some may lack funds)."""
         self.submit(
-            [self.new_transfer(TransferKind.PENDING, debit, credit, amount, AUTO, timeout=timeout)]
+            [
+                self.new_transfer(
+                    TransferKind.PENDING, debit, credit, amount, AUTO, timeout=timeout
+                )
+                for debit, credit, amount, timeout in holds
+            ]
         )
 
     @rule(
@@ -614,10 +625,16 @@ class LedgerMachine(RuleBasedStateMachine):
         """Void a pending transfer (only its exact amount is accepted)."""
         self.submit([self.resolution(data, TransferKind.VOID_PENDING)])
 
-    @rule(seconds=st.integers(0, 6), microseconds=st.sampled_from([0, 0, 1, 999_999]))
-    def advance_clock(self, seconds: int, microseconds: int) -> None:
-        """Time passes; holds reach their deadline exactly or just after it."""
+    @rule(
+        seconds=st.integers(0, 6),
+        microseconds=st.sampled_from([0, 0, 1, 999_999]),
+        sweep=st.booleans(),
+    )
+    def advance_clock(self, seconds: int, microseconds: int, sweep: bool) -> None:
+        """Time passes; holds reach their deadline exactly or just after it, maybe swept."""
         self.model.now_us = self.clock.advance(seconds=seconds, microseconds=microseconds)
+        if sweep:
+            self.expire_due()
 
     @rule()
     def expire_due(self) -> None:
@@ -669,42 +686,74 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(
         data=st.data(),
-        size=st.integers(2, 4),
+        sizes=st.lists(st.integers(2, 4), min_size=1, max_size=2),
         open_end=st.sampled_from([False] * 7 + [True]),
+        follow_up=st.sampled_from(
+            [None, None, TransferKind.POST_PENDING, TransferKind.VOID_PENDING]
+        ),
     )
-    def linked_chain(self, data: st.DataObject, size: int, open_end: bool) -> None:
-        """A linked chain applies whole or not at all; one member is usually made to fail."""
+    def linked_chains(
+        self,
+        data: st.DataObject,
+        sizes: list[int],
+        open_end: bool,
+        follow_up: TransferKind | None,
+    ) -> None:
+        """One batch of linked chains, maybe followed by a lone post or void of a hold.
+
+        Each chain applies whole or not at all; one member is usually made to fail. A
+        follow-up in the same batch must see the holds of a failed chain as they were before it.
+        """
+        batch: list[TransferRequest] = []
+        batch_holds: list[str] = []
+        chains: list[tuple[int, bool]] = []
+        for number, size in enumerate(sizes):
+            open_chain = open_end and follow_up is None and number == len(sizes) - 1
+            batch.extend(self.build_chain(data, size, open_chain, batch_holds))
+            chains.append((size, open_chain))
+        if follow_up is not None:
+            batch.append(self.resolution(data, follow_up, extra=batch_holds * 2))
+        results = self.submit(batch)
+        offset = 0
+        for size, open_chain in chains:
+            codes = results[offset : offset + size]
+            offset += size
+            if open_chain:
+                assert codes == [Code.LINKED_EVENT_FAILED] * (size - 1) + [
+                    Code.LINKED_EVENT_CHAIN_OPEN
+                ]
+            elif not all(code.succeeded for code in codes):
+                # Exactly one member says why; every other member was rolled back with it.
+                reasons = [code for code in codes if code is not Code.LINKED_EVENT_FAILED]
+                assert len(reasons) == 1
+                assert not reasons[0].succeeded
+
+    def build_chain(
+        self, data: st.DataObject, size: int, open_chain: bool, batch_holds: list[str]
+    ) -> list[TransferRequest]:
         fail_at = data.draw(st.one_of(st.none(), st.integers(0, size - 1)), label="fail_at")
         chain: list[TransferRequest] = []
-        chain_holds: list[str] = []
         for index in range(size):
-            linked = index < size - 1 or open_end
+            linked = index < size - 1 or open_chain
             if index == fail_at:
                 request = self.failing_member(data, linked)
             else:
                 shape = data.draw(
                     st.sampled_from(["fund", "pay", "hold", "post", "void"]), label="shape"
                 )
-                request = self.chain_member(data, shape, linked, chain_holds)
+                request = self.chain_member(data, shape, linked, batch_holds)
             if request.kind is TransferKind.PENDING:
-                chain_holds.append(request.id)
+                batch_holds.append(request.id)
             chain.append(request)
-        results = self.submit(chain)
-        if open_end:
-            expected = [Code.LINKED_EVENT_FAILED] * (size - 1) + [Code.LINKED_EVENT_CHAIN_OPEN]
-            assert results == expected
-        elif not all(code.succeeded for code in results):
-            # Exactly one member says why; every other member was rolled back with it.
-            reasons = [code for code in results if code is not Code.LINKED_EVENT_FAILED]
-            assert len(reasons) == 1
-            assert not reasons[0].succeeded
+        return chain
 
     def chain_member(
-        self, data: st.DataObject, shape: str, linked: bool, chain_holds: list[str]
+        self, data: st.DataObject, shape: str, linked: bool, batch_holds: list[str]
     ) -> TransferRequest:
+        """A member that may well succeed: funding, a payment, a hold, a post or a void."""
         if shape in ("post", "void"):
             kind = TransferKind.POST_PENDING if shape == "post" else TransferKind.VOID_PENDING
-            return self.resolution(data, kind, linked=linked, extra=chain_holds * 3)
+            return self.resolution(data, kind, linked=linked, extra=batch_holds * 3)
         payers = ("card",) if shape == "fund" else ("card", *USERS)
         debit = data.draw(st.sampled_from(payers), label="debit")
         credit = data.draw(

@@ -102,15 +102,19 @@ def create_transfers(
     }
     for transfer in referenced.values():
         account_ids.update((transfer.debit_account_id, transfer.credit_account_id))
-    accounts = repository.lock_accounts(account_ids)
-    # Read the rest only after the locks: a concurrent retry of the same id has committed by now.
     batch_ids = {request.id for request in requests if is_valid_id(request.id)}
+    rows = repository.lock_and_load(
+        account_ids,
+        transfer_ids=batch_ids | pending_ids,
+        rejection_ids=batch_ids,
+        pending_ids=pending_ids,
+    )
     workspace = Workspace(
         now_us=now_us,
-        accounts=accounts,
-        transfers=repository.get_transfers(batch_ids | pending_ids),
-        rejections=repository.get_rejections(batch_ids),
-        pending=repository.get_pending(pending_ids),
+        accounts=rows.accounts,
+        transfers=rows.transfers,
+        rejections=rows.rejections,
+        pending=rows.pending,
     )
     results = workspace.apply_batch(requests)
     _save(repository, workspace)
@@ -126,14 +130,16 @@ def expire_pending(repository: LedgerRepository, pending_ids: Sequence[str], now
         for record in records.values()
         for account_id in (record.debit_account_id, record.credit_account_id)
     }
-    accounts = repository.lock_accounts(account_ids)
+    # Re-read the states under the locks: another worker may have closed one meanwhile.
+    rows = repository.lock_and_load(
+        account_ids, transfer_ids=pending_ids, rejection_ids=(), pending_ids=pending_ids
+    )
     workspace = Workspace(
         now_us=now_us,
-        accounts=accounts,
-        transfers=repository.get_transfers(pending_ids),
+        accounts=rows.accounts,
+        transfers=rows.transfers,
         rejections={},
-        # Re-read under the locks: another worker may have posted or expired one meanwhile.
-        pending=repository.get_pending(pending_ids),
+        pending=rows.pending,
     )
     expired = sum(1 for pending_id in pending_ids if workspace.expire(pending_id))
     _save(repository, workspace)

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from hongbao.ledger.engine import Changes
 from hongbao.ledger.model import Account, PendingRecord, Posting, Rejection, Transfer
+
+
+@dataclass(frozen=True)
+class LockedRows:
+    """What one unit of work needs to decide a batch, read after its accounts were locked."""
+
+    accounts: dict[str, Account]
+    transfers: dict[str, Transfer]
+    rejections: dict[str, Rejection]
+    pending: dict[str, PendingRecord]
 
 
 class LedgerRepository(Protocol):
@@ -19,6 +30,20 @@ class LedgerRepository(Protocol):
         ...
 
     def insert_accounts(self, accounts: Sequence[Account]) -> None: ...
+
+    def lock_and_load(
+        self,
+        account_ids: Collection[str],
+        transfer_ids: Collection[str],
+        rejection_ids: Collection[str],
+        pending_ids: Collection[str],
+    ) -> LockedRows:
+        """Lock the accounts (ascending id order), then read the rest under those locks.
+
+        Reading after locking matters: a concurrent retry of the same transfer id waits on the
+        same account locks, so by the time it reads, the first attempt has committed.
+        """
+        ...
 
     def get_transfers(self, ids: Collection[str]) -> dict[str, Transfer]: ...
 

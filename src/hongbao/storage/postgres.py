@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
@@ -23,7 +24,7 @@ from hongbao.platform.errors import ConfigurationError, StorageError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
 from hongbao.storage.retry import with_retry
-from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
+from hongbao.storage.sql_ledger import Cursor, Pipeline, Row, SqlLedgerRepository
 from hongbao.storage.urls import DatabaseUrl
 
 STREAM_BATCH = 2_000
@@ -51,6 +52,9 @@ class PostgresDialect:
 
     def cursor(self) -> Cursor:
         return self._connection.cursor()
+
+    def pipeline(self) -> AbstractContextManager[Pipeline]:
+        return self._connection.pipeline()
 
     def stream(self, statement: str) -> Iterator[Row]:
         name = f"hongbao_stream_{next(_cursor_names)}"
@@ -80,6 +84,10 @@ def _is_transient(error: BaseException) -> bool:
 def _configure(connection: psycopg.Connection[Any]) -> None:
     connection.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
     connection.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+    # Lookups by "id = ANY(list)" are prepared once per connection. A generic plan made while
+    # a table was small is a sequential scan that PostgreSQL keeps using as the table grows;
+    # planning each execution for its actual parameters keeps them index lookups.
+    connection.execute("SET plan_cache_mode = force_custom_plan")
 
 
 class PostgresDatabase:
@@ -127,10 +135,18 @@ class PostgresDatabase:
 
     def _run(self, work: Callable[[UnitOfWork], Result], *, read_only: bool) -> Result:
         def attempt() -> Result:
-            with self._pool.connection() as connection, connection.transaction():
+            with self._pool.connection() as connection:
                 if read_only:
-                    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                return work(PostgresUnitOfWork(connection))
+                    # No pipeline: streaming reads use server-side cursors, which need none.
+                    with connection.transaction():
+                        connection.execute(
+                            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                        )
+                        return work(PostgresUnitOfWork(connection))
+                # In pipeline mode BEGIN travels with the first statements, and COMMIT with
+                # the last: a transfer costs three round trips (lock and read, write, commit).
+                with connection.pipeline(), connection.transaction():
+                    return work(PostgresUnitOfWork(connection))
 
         return with_retry(attempt, _is_transient)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +26,7 @@ from hongbao.ledger.model import (
     Transfer,
     TransferKind,
 )
+from hongbao.ledger.ports import LockedRows
 from hongbao.platform.invariants import invariant
 
 Row = tuple[Any, ...]
@@ -68,6 +70,25 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
+class Pipeline(Protocol):
+    def sync(self) -> None:
+        """Wait until every statement sent so far has run (their results are then ready)."""
+        ...
+
+
+class NoPipeline:
+    """For engines without pipelining: every statement has already run when issued."""
+
+    def __enter__(self) -> NoPipeline:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        return None
+
+    def sync(self) -> None:
+        return None
+
+
 class SqlDialect(Protocol):
     name: str
 
@@ -83,6 +104,10 @@ class SqlDialect(Protocol):
 
     def cursor(self) -> Cursor: ...
 
+    def pipeline(self) -> AbstractContextManager[Pipeline]:
+        """Send the statements issued inside together; results arrive at ``sync()``."""
+        ...
+
     def stream(self, statement: str) -> Iterator[Row]:
         """Rows of a large query without holding them all in memory."""
         ...
@@ -92,31 +117,63 @@ class SqlDialect(Protocol):
 class SqlLedgerRepository:
     dialect: SqlDialect
 
-    def _select(self, columns: str, table: str, key: str, ids: Collection[str]) -> list[Row]:
+    def _send_select(
+        self, columns: str, table: str, key: str, ids: Collection[str], suffix: str = ""
+    ) -> Cursor | None:
+        """Send a select by key; fetch its rows later (after the pipeline's sync)."""
         if not ids:
-            return []
+            return None
         condition, parameters = self.dialect.in_list(key, sorted(ids))
         cursor = self.dialect.cursor()
-        cursor.execute(
-            self.dialect.sql(f"SELECT {columns} FROM {table} WHERE {condition}"), parameters
-        )
-        return cursor.fetchall()
+        statement = f"SELECT {columns} FROM {table} WHERE {condition}{suffix}"
+        cursor.execute(self.dialect.sql(statement), parameters)
+        return cursor
+
+    def _select(self, columns: str, table: str, key: str, ids: Collection[str]) -> list[Row]:
+        cursor = self._send_select(columns, table, key, ids)
+        return cursor.fetchall() if cursor is not None else []
 
     def get_accounts(self, ids: Collection[str]) -> dict[str, Account]:
         rows = self._select(ACCOUNT_COLUMNS, "ledger_accounts", "id", ids)
         return {row[0]: account_from_row(row) for row in rows}
 
     def lock_accounts(self, ids: Collection[str]) -> dict[str, Account]:
-        if not ids:
-            return {}
-        condition, parameters = self.dialect.in_list("id", sorted(ids))
-        statement = (
-            f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE {condition} "
-            f"ORDER BY id{self.dialect.lock_clause}"
+        cursor = self._send_lock(ids)
+        rows = cursor.fetchall() if cursor is not None else []
+        return {row[0]: account_from_row(row) for row in rows}
+
+    def _send_lock(self, ids: Collection[str]) -> Cursor | None:
+        suffix = f" ORDER BY id{self.dialect.lock_clause}"
+        return self._send_select(ACCOUNT_COLUMNS, "ledger_accounts", "id", ids, suffix)
+
+    def lock_and_load(
+        self,
+        account_ids: Collection[str],
+        transfer_ids: Collection[str],
+        rejection_ids: Collection[str],
+        pending_ids: Collection[str],
+    ) -> LockedRows:
+        # One round trip on PostgreSQL: the server runs these in order, so the reads happen
+        # after the locks are granted, without waiting for the client in between.
+        with self.dialect.pipeline():
+            locked = self._send_lock(account_ids)
+            transfers = self._send_select(TRANSFER_COLUMNS, "ledger_transfers", "id", transfer_ids)
+            rejections = self._send_select(
+                REJECTION_COLUMNS, "ledger_rejections", "id", rejection_ids
+            )
+            pending = self._send_select(
+                PENDING_COLUMNS, "ledger_pending", "transfer_id", pending_ids
+            )
+            results = [
+                cursor.fetchall() if cursor is not None else []
+                for cursor in (locked, transfers, rejections, pending)
+            ]
+        return LockedRows(
+            accounts={row[0]: account_from_row(row) for row in results[0]},
+            transfers={row[0]: transfer_from_row(row) for row in results[1]},
+            rejections={row[0]: Rejection(*row) for row in results[2]},
+            pending={row[0]: pending_from_row(row) for row in results[3]},
         )
-        cursor = self.dialect.cursor()
-        cursor.execute(self.dialect.sql(statement), parameters)
-        return {row[0]: account_from_row(row) for row in cursor.fetchall()}
 
     def insert_accounts(self, accounts: Sequence[Account]) -> None:
         if not accounts:
@@ -149,61 +206,78 @@ class SqlLedgerRepository:
         return [pending_from_row(row) for row in cursor.fetchall()]
 
     def save(self, changes: Changes) -> None:
-        cursor = self.dialect.cursor()
         sql = self.dialect.sql
-        if changes.transfers:
-            cursor.executemany(
-                sql(_insert("ledger_transfers", TRANSFER_COLUMNS)),
-                [transfer_to_row(transfer) for transfer in changes.transfers],
-            )
-        if changes.pending_created:
-            cursor.executemany(
-                sql(_insert("ledger_pending", PENDING_COLUMNS)),
-                [pending_to_row(record) for record in changes.pending_created.values()],
-            )
-        if changes.pending_updated:
-            self._close_pending(cursor, list(changes.pending_updated.values()))
-        if changes.postings:
-            cursor.executemany(
-                sql(_insert("ledger_postings", POSTING_COLUMNS)),
-                [posting_to_row(posting) for posting in changes.postings],
-            )
-        if changes.accounts:
-            self._update_accounts(cursor, changes)
-        if changes.rejections:
-            cursor.executemany(
-                sql(_insert("ledger_rejections", REJECTION_COLUMNS)),
-                [(r.id, r.request_digest, r.result, r.timestamp_us) for r in changes.rejections],
-            )
+        with self.dialect.pipeline() as pipeline:
+            cursor = self.dialect.cursor()
+            if changes.transfers:
+                cursor.executemany(
+                    sql(_insert("ledger_transfers", TRANSFER_COLUMNS)),
+                    [transfer_to_row(transfer) for transfer in changes.transfers],
+                )
+            if changes.pending_created:
+                cursor.executemany(
+                    sql(_insert("ledger_pending", PENDING_COLUMNS)),
+                    [pending_to_row(record) for record in changes.pending_created.values()],
+                )
+            if changes.postings:
+                cursor.executemany(
+                    sql(_insert("ledger_postings", POSTING_COLUMNS)),
+                    [posting_to_row(posting) for posting in changes.postings],
+                )
+            if changes.rejections:
+                cursor.executemany(
+                    sql(_insert("ledger_rejections", REJECTION_COLUMNS)),
+                    [
+                        (r.id, r.request_digest, r.result, r.timestamp_us)
+                        for r in changes.rejections
+                    ],
+                )
+            closed = self._send_close_pending(list(changes.pending_updated.values()))
+            updated = self._send_account_updates(changes)
+            pipeline.sync()
+        # Conditional updates prove that nobody changed these rows since they were locked;
+        # a broken lock would otherwise lose money silently.
+        invariant(
+            closed is None or closed.rowcount == len(changes.pending_updated),
+            "a pending transfer is closed once, under its accounts' locks",
+            expected=len(changes.pending_updated),
+        )
+        invariant(
+            updated is None or updated.rowcount == len(changes.accounts),
+            "an account changes only under its lock",
+            expected=len(changes.accounts),
+        )
 
-    def _close_pending(self, cursor: Cursor, records: list[PendingRecord]) -> None:
+    def _send_close_pending(self, records: list[PendingRecord]) -> Cursor | None:
+        if not records:
+            return None
         statement = (
             "UPDATE ledger_pending SET state = %s, resolved_by = %s, resolved_at_us = %s "
             "WHERE transfer_id = %s AND state = 'pending'"
         )
-        for record in records:
-            cursor.execute(
-                self.dialect.sql(statement),
-                (record.state.value, record.resolved_by, record.resolved_at_us, record.transfer_id),
-            )
-            invariant(
-                cursor.rowcount == 1,
-                "a pending transfer is closed once, under its accounts' locks",
-                transfer_id=record.transfer_id,
-            )
+        cursor = self.dialect.cursor()
+        cursor.executemany(
+            self.dialect.sql(statement),
+            [
+                (record.state.value, record.resolved_by, record.resolved_at_us, record.transfer_id)
+                for record in records
+            ],
+        )
+        return cursor
 
-    def _update_accounts(self, cursor: Cursor, changes: Changes) -> None:
-        # Each account's sequence before this unit: the conditional update proves that nobody
-        # changed the row since it was locked (a broken lock would otherwise lose money).
+    def _send_account_updates(self, changes: Changes) -> Cursor | None:
+        if not changes.accounts:
+            return None
         postings_per_account = Counter(posting.account_id for posting in changes.postings)
         statement = (
             "UPDATE ledger_accounts SET debits_pending = %s, debits_posted = %s, "
             "credits_pending = %s, credits_posted = %s, journal_sequence = %s, journal_head = %s "
             "WHERE id = %s AND journal_sequence = %s"
         )
-        for account in changes.accounts.values():
-            cursor.execute(
-                self.dialect.sql(statement),
+        cursor = self.dialect.cursor()
+        cursor.executemany(
+            self.dialect.sql(statement),
+            [
                 (
                     account.debits_pending,
                     account.debits_posted,
@@ -212,14 +286,13 @@ class SqlLedgerRepository:
                     account.journal_sequence,
                     account.journal_head,
                     account.id,
+                    # The sequence before this unit of work.
                     account.journal_sequence - postings_per_account[account.id],
-                ),
-            )
-            invariant(
-                cursor.rowcount == 1,
-                "an account changes only under its lock",
-                account_id=account.id,
-            )
+                )
+                for account in changes.accounts.values()
+            ],
+        )
+        return cursor
 
     def account_postings(self, account_id: str, limit: int) -> list[Posting]:
         statement = (

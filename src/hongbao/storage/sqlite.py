@@ -17,7 +17,7 @@ from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
 from hongbao.storage.retry import with_retry
-from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
+from hongbao.storage.sql_ledger import Cursor, NoPipeline, Row, SqlLedgerRepository
 from hongbao.storage.urls import DatabaseUrl
 
 BUSY_TIMEOUT_MILLISECONDS = 10_000
@@ -39,6 +39,9 @@ class SqliteDialect:
 
     def cursor(self) -> Cursor:
         return self._connection.cursor()
+
+    def pipeline(self) -> NoPipeline:
+        return NoPipeline()
 
     def stream(self, statement: str) -> Iterator[Row]:
         cursor = self._connection.execute(statement)
