@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
@@ -20,11 +19,12 @@ import sqlalchemy.exc
 from psycopg import errors
 from psycopg_pool import ConnectionPool
 
-from hongbao.platform.errors import ConfigurationError, StorageError
+from hongbao.platform.errors import ConfigurationError, InvariantViolation, StorageError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
+from hongbao.storage.postgres_ledger import INVARIANT_SQLSTATE, PostgresLedgerRepository
 from hongbao.storage.retry import with_retry
-from hongbao.storage.sql_ledger import Cursor, Pipeline, Row, SqlLedgerRepository
+from hongbao.storage.sql_ledger import Cursor, Row
 from hongbao.storage.urls import DatabaseUrl
 
 STREAM_BATCH = 2_000
@@ -50,11 +50,11 @@ class PostgresDialect:
         # One parameter whatever the count: the statement stays prepared and cached.
         return f"{column} = ANY(%s)", [list(values)]
 
+    def id_table(self, values: Sequence[str]) -> tuple[str, list[Any]]:
+        return "unnest(%s::text[]) AS ids(id)", [list(values)]
+
     def cursor(self) -> Cursor:
         return self._connection.cursor()
-
-    def pipeline(self) -> AbstractContextManager[Pipeline]:
-        return self._connection.pipeline()
 
     def stream(self, statement: str) -> Iterator[Row]:
         name = f"hongbao_stream_{next(_cursor_names)}"
@@ -66,7 +66,7 @@ class PostgresDialect:
 
 class PostgresUnitOfWork:
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
-        self.ledger = SqlLedgerRepository(PostgresDialect(connection))
+        self.ledger = PostgresLedgerRepository(PostgresDialect(connection))
 
 
 TRANSIENT_ERRORS = (
@@ -143,12 +143,17 @@ class PostgresDatabase:
                             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                         )
                         return work(PostgresUnitOfWork(connection))
-                # In pipeline mode BEGIN travels with the first statements, and COMMIT with
-                # the last: a transfer costs three round trips (lock and read, write, commit).
+                # In pipeline mode BEGIN travels with the first statements and COMMIT with
+                # the writes: a transfer costs two round trips (lock and read; write and commit).
                 with connection.pipeline(), connection.transaction():
                     return work(PostgresUnitOfWork(connection))
 
-        return with_retry(attempt, _is_transient)
+        try:
+            return with_retry(attempt, _is_transient)
+        except psycopg.Error as error:
+            if error.sqlstate == INVARIANT_SQLSTATE:
+                raise InvariantViolation(str(error.diag.message_primary)) from error
+            raise
 
     def transact(self, work: Callable[[UnitOfWork], Result]) -> Result:
         return self._run(work, read_only=False)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,6 +54,10 @@ def _placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
+def _prefixed(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{name.strip()}" for name in columns.split(","))
+
+
 def _insert(table: str, columns: str) -> str:
     return f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(columns.count(',') + 1)})"
 
@@ -70,25 +73,6 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
-class Pipeline(Protocol):
-    def sync(self) -> None:
-        """Wait until every statement sent so far has run (their results are then ready)."""
-        ...
-
-
-class NoPipeline:
-    """For engines without pipelining: every statement has already run when issued."""
-
-    def __enter__(self) -> NoPipeline:
-        return self
-
-    def __exit__(self, *exception: object) -> None:
-        return None
-
-    def sync(self) -> None:
-        return None
-
-
 class SqlDialect(Protocol):
     name: str
 
@@ -102,11 +86,11 @@ class SqlDialect(Protocol):
 
     lock_clause: str
 
-    def cursor(self) -> Cursor: ...
-
-    def pipeline(self) -> AbstractContextManager[Pipeline]:
-        """Send the statements issued inside together; results arrive at ``sync()``."""
+    def id_table(self, values: Sequence[str]) -> tuple[str, list[Any]]:
+        """A table expression named ``ids`` with one column ``id`` holding ``values``."""
         ...
+
+    def cursor(self) -> Cursor: ...
 
     def stream(self, statement: str) -> Iterator[Row]:
         """Rows of a large query without holding them all in memory."""
@@ -153,27 +137,46 @@ class SqlLedgerRepository:
         rejection_ids: Collection[str],
         pending_ids: Collection[str],
     ) -> LockedRows:
-        # One round trip on PostgreSQL: the server runs these in order, so the reads happen
-        # after the locks are granted, without waiting for the client in between.
-        with self.dialect.pipeline():
-            locked = self._send_lock(account_ids)
-            transfers = self._send_select(TRANSFER_COLUMNS, "ledger_transfers", "id", transfer_ids)
-            rejections = self._send_select(
-                REJECTION_COLUMNS, "ledger_rejections", "id", rejection_ids
-            )
-            pending = self._send_select(
-                PENDING_COLUMNS, "ledger_pending", "transfer_id", pending_ids
-            )
-            results = [
-                cursor.fetchall() if cursor is not None else []
-                for cursor in (locked, transfers, rejections, pending)
-            ]
+        # Both are sent before either is fetched: on a pipelined connection that is one round
+        # trip, and the server still runs the lookup only after the locks are granted.
+        locked = self._send_lock(account_ids)
+        looked_up = self._send_lookup(set(transfer_ids) | set(rejection_ids) | set(pending_ids))
+        accounts = locked.fetchall() if locked is not None else []
+        rows = looked_up.fetchall() if looked_up is not None else []
+        transfers: dict[str, Transfer] = {}
+        rejections: dict[str, Rejection] = {}
+        pending: dict[str, PendingRecord] = {}
+        for row in rows:
+            identifier = row[0]
+            if row[1] is not None and identifier in transfer_ids:
+                transfers[identifier] = transfer_from_row(row[1:14])
+            if row[14] is not None and identifier in rejection_ids:
+                rejections[identifier] = Rejection(*row[14:18])
+            if row[18] is not None and identifier in pending_ids:
+                pending[identifier] = pending_from_row(row[18:26])
         return LockedRows(
-            accounts={row[0]: account_from_row(row) for row in results[0]},
-            transfers={row[0]: transfer_from_row(row) for row in results[1]},
-            rejections={row[0]: Rejection(*row) for row in results[2]},
-            pending={row[0]: pending_from_row(row) for row in results[3]},
+            accounts={row[0]: account_from_row(row) for row in accounts},
+            transfers=transfers,
+            rejections=rejections,
+            pending=pending,
         )
+
+    def _send_lookup(self, ids: Collection[str]) -> Cursor | None:
+        """One query for an id's transfer, rejection and pending state, each possibly absent."""
+        if not ids:
+            return None
+        table, parameters = self.dialect.id_table(sorted(ids))
+        statement = (
+            f"SELECT ids.id, {_prefixed('t', TRANSFER_COLUMNS)}, "
+            f"{_prefixed('r', REJECTION_COLUMNS)}, {_prefixed('p', PENDING_COLUMNS)} "
+            f"FROM {table} "
+            "LEFT JOIN ledger_transfers AS t ON t.id = ids.id "
+            "LEFT JOIN ledger_rejections AS r ON r.id = ids.id "
+            "LEFT JOIN ledger_pending AS p ON p.transfer_id = ids.id"
+        )
+        cursor = self.dialect.cursor()
+        cursor.execute(self.dialect.sql(statement), parameters)
+        return cursor
 
     def insert_accounts(self, accounts: Sequence[Account]) -> None:
         if not accounts:
@@ -207,34 +210,29 @@ class SqlLedgerRepository:
 
     def save(self, changes: Changes) -> None:
         sql = self.dialect.sql
-        with self.dialect.pipeline() as pipeline:
-            cursor = self.dialect.cursor()
-            if changes.transfers:
-                cursor.executemany(
-                    sql(_insert("ledger_transfers", TRANSFER_COLUMNS)),
-                    [transfer_to_row(transfer) for transfer in changes.transfers],
-                )
-            if changes.pending_created:
-                cursor.executemany(
-                    sql(_insert("ledger_pending", PENDING_COLUMNS)),
-                    [pending_to_row(record) for record in changes.pending_created.values()],
-                )
-            if changes.postings:
-                cursor.executemany(
-                    sql(_insert("ledger_postings", POSTING_COLUMNS)),
-                    [posting_to_row(posting) for posting in changes.postings],
-                )
-            if changes.rejections:
-                cursor.executemany(
-                    sql(_insert("ledger_rejections", REJECTION_COLUMNS)),
-                    [
-                        (r.id, r.request_digest, r.result, r.timestamp_us)
-                        for r in changes.rejections
-                    ],
-                )
-            closed = self._send_close_pending(list(changes.pending_updated.values()))
-            updated = self._send_account_updates(changes)
-            pipeline.sync()
+        cursor = self.dialect.cursor()
+        if changes.transfers:
+            cursor.executemany(
+                sql(_insert("ledger_transfers", TRANSFER_COLUMNS)),
+                [transfer_to_row(transfer) for transfer in changes.transfers],
+            )
+        if changes.pending_created:
+            cursor.executemany(
+                sql(_insert("ledger_pending", PENDING_COLUMNS)),
+                [pending_to_row(record) for record in changes.pending_created.values()],
+            )
+        if changes.postings:
+            cursor.executemany(
+                sql(_insert("ledger_postings", POSTING_COLUMNS)),
+                [posting_to_row(posting) for posting in changes.postings],
+            )
+        if changes.rejections:
+            cursor.executemany(
+                sql(_insert("ledger_rejections", REJECTION_COLUMNS)),
+                [(r.id, r.request_digest, r.result, r.timestamp_us) for r in changes.rejections],
+            )
+        closed = self._send_close_pending(list(changes.pending_updated.values()))
+        updated = self._send_account_updates(changes)
         # Conditional updates prove that nobody changed these rows since they were locked;
         # a broken lock would otherwise lose money silently.
         invariant(

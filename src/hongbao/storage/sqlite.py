@@ -7,6 +7,7 @@ own connection; readers never block the writer in WAL mode.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -17,7 +18,7 @@ from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
 from hongbao.storage.retry import with_retry
-from hongbao.storage.sql_ledger import Cursor, NoPipeline, Row, SqlLedgerRepository
+from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
 from hongbao.storage.urls import DatabaseUrl
 
 BUSY_TIMEOUT_MILLISECONDS = 10_000
@@ -37,11 +38,11 @@ class SqliteDialect:
     def in_list(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
+    def id_table(self, values: Sequence[str]) -> tuple[str, list[Any]]:
+        return "(SELECT value AS id FROM json_each(?)) AS ids", [json.dumps(list(values))]
+
     def cursor(self) -> Cursor:
         return self._connection.cursor()
-
-    def pipeline(self) -> NoPipeline:
-        return NoPipeline()
 
     def stream(self, statement: str) -> Iterator[Row]:
         cursor = self._connection.execute(statement)

@@ -173,6 +173,19 @@ def upgrade() -> None:
 
 def _make_append_only() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        # Lets one statement check its own effects and abort the transaction when they are off.
+        op.execute(
+            """
+            CREATE FUNCTION hongbao_assert(condition boolean, message text) RETURNS boolean
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF condition IS NOT TRUE THEN
+                    RAISE EXCEPTION 'hongbao invariant: %', message USING ERRCODE = 'HB001';
+                END IF;
+                RETURN true;
+            END $$;
+            """
+        )
         op.execute(
             """
             CREATE FUNCTION hongbao_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -202,3 +215,4 @@ def downgrade() -> None:
     op.drop_table("ledger_accounts")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS hongbao_refuse_change()")
+        op.execute("DROP FUNCTION IF EXISTS hongbao_assert(boolean, text)")
