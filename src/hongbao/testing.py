@@ -8,6 +8,7 @@ like the real adapters. It enforces the same uniqueness rules the SQL schema doe
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,9 +90,16 @@ class InMemoryLedgerRepository:
 
     def save(self, changes: Changes) -> None:
         tables = self._tables
+        postings_per_account = Counter(posting.account_id for posting in changes.postings)
         for account in changes.accounts.values():
             before = tables.accounts.get(account.id)
-            invariant(before is not None, "saved account exists", account_id=account.id)
+            invariant(
+                before is not None
+                and before.journal_sequence
+                == account.journal_sequence - postings_per_account[account.id],
+                "an account changes only under its lock",
+                account_id=account.id,
+            )
             tables.accounts[account.id] = account
         for transfer in changes.transfers:
             _insert_unique(tables.transfers, transfer.id, transfer)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from hongbao.ledger.engine import Changes
 from hongbao.ledger.model import (
     AccountFlags,
     AccountKind,
@@ -17,7 +19,7 @@ from hongbao.ledger.model import (
 from hongbao.ledger.results import AccountResultCode, TransferResultCode
 from hongbao.ledger.service import Ledger, UnknownAccount
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.errors import InvalidInput, LimitExceeded
+from hongbao.platform.errors import InvalidInput, InvariantViolation, LimitExceeded
 from hongbao.platform.limits import MAX_BATCH_SIZE, MAX_TRANSFER_AMOUNT
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
@@ -346,3 +348,14 @@ def test_the_journal_is_hash_chained_and_verifies(ledger: Ledger, clock: ManualC
     assert report.ok, report.violations
     assert (report.transfers, report.postings, report.open_pending) == (5, 12, 0)
     assert len(report.root_digest) == 64
+
+
+def test_a_write_that_does_not_match_the_locked_rows_raises_and_commits_nothing(
+    ledger: Ledger,
+) -> None:
+    alice = ledger.account("alice")
+    forged = replace(alice, credits_posted=alice.credits_posted + 1, journal_sequence=99)
+    before = everything(ledger)
+    with pytest.raises(InvariantViolation):
+        ledger.database.transact(lambda uow: uow.ledger.save(Changes(accounts={"alice": forged})))
+    assert everything(ledger) == before
