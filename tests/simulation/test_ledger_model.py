@@ -36,6 +36,7 @@ from hypothesis.stateful import (
 )
 
 from hongbao.ledger.model import (
+    Account,
     AccountFlags,
     AccountKind,
     NewAccount,
@@ -64,6 +65,8 @@ START_US = 1_796_000_000_000_000  # 2026-11-29, as in tests/conftest.py
 
 @dataclass(frozen=True)
 class AccountSpec:
+    """One account the machine opens: its kind, currency and balance flags."""
+
     id: str
     kind: AccountKind
     currency: str
@@ -98,6 +101,8 @@ STICKY = frozenset({Code.EXCEEDS_CREDITS, Code.EXCEEDS_DEBITS, Code.OVERFLOW})
 
 @dataclass
 class Totals:
+    """The model's view of one account: its four totals and its journal length."""
+
     debits_pending: int = 0
     debits_posted: int = 0
     credits_pending: int = 0
@@ -174,6 +179,12 @@ def first_problem(checks: Iterable[tuple[bool, TransferResultCode]]) -> Transfer
 
 @dataclass
 class Model:
+    """The reference ledger: what every request should return and how it moves money.
+
+    Plain dicts: account totals, applied transfers (id -> fields), holds (pending transfers
+    with state and deadline) and the set of ids that failed on balance and stay failed.
+    """
+
     now_us: int
     specs: dict[str, AccountSpec] = field(default_factory=lambda: {s.id: s for s in ACCOUNTS})
     totals: dict[str, Totals] = field(default_factory=lambda: {i: Totals() for i in ACCOUNT_IDS})
@@ -360,6 +371,18 @@ class Model:
             self._release(hold, posted=0)
         return len(due)
 
+    def deadlines(self) -> list[int]:
+        """Deadlines of open holds that have not passed yet."""
+        return sorted(
+            {
+                h.expires_at_us
+                for h in self.holds.values()
+                if h.state is PendingState.PENDING
+                and h.expires_at_us is not None
+                and h.expires_at_us >= self.now_us
+            }
+        )
+
     def open_holds(self) -> list[str]:
         return sorted(i for i, h in self.holds.items() if h.state is PendingState.PENDING)
 
@@ -479,12 +502,15 @@ class LedgerMachine(RuleBasedStateMachine):
         target = data.draw(st.sampled_from(candidates), label="pending_id")
         hold = self.model.holds.get(target)
         held = hold.amount if hold is not None else 100
+        # Valid amounts are drawn more often than invalid ones.
         if kind is TransferKind.POST_PENDING:
-            choices = {"full": None, "exact": held, "over": held + 1, "zero": 0}
-            choices["partial"] = max(1, held // 2)
+            choices = {"full": None, "exact": held, "partial": max(1, held // 2)}
+            choices |= {"over": held + 1, "zero": 0}
+            weights = ["full", "full", "exact", "partial", "partial", "over", "zero"]
         else:
             choices = {"full": None, "exact": held, "less": held - 1, "more": held + 1}
-        amount = choices[data.draw(st.sampled_from(sorted(choices)), label="amount")]
+            weights = ["full", "full", "exact", "exact", "less", "more"]
+        amount = choices[data.draw(st.sampled_from(weights), label="amount")]
         original = self.model.applied.get(target)
         pair = (
             (original.debit_account_id, original.credit_account_id)
@@ -495,9 +521,15 @@ class LedgerMachine(RuleBasedStateMachine):
             "omitted": (None, None),
             "same": pair,
             "swapped": pair[::-1],
-        }[data.draw(st.sampled_from(["omitted", "omitted", "same", "swapped"]), label="accounts")]
+        }[
+            data.draw(
+                st.sampled_from(["omitted", "omitted", "omitted", "same", "same", "swapped"]),
+                label="accounts",
+            )
+        ]
         currency = data.draw(
-            st.sampled_from([None, None, original.currency if original else "CNY", "USD"])
+            st.sampled_from([None, None, None, original.currency if original else "CNY", "USD"]),
+            label="currency",
         )
         return TransferRequest(
             id=self.new_id(),
@@ -511,8 +543,8 @@ class LedgerMachine(RuleBasedStateMachine):
             linked=linked,
         )
 
-    def snapshot(self) -> dict[str, object]:
-        return dict(self.ledger.accounts(ACCOUNT_IDS))
+    def snapshot(self) -> dict[str, Account]:
+        return self.ledger.accounts(ACCOUNT_IDS)
 
     # ----------------------------------------------------------------------------- rules
 
@@ -636,6 +668,16 @@ class LedgerMachine(RuleBasedStateMachine):
         if sweep:
             self.expire_due()
 
+    @precondition(lambda self: self.model.deadlines())
+    @rule(data=st.data(), offset=st.sampled_from([-1, 0, 0, 1]), sweep=st.booleans())
+    def reach_deadline(self, data: st.DataObject, offset: int, sweep: bool) -> None:
+        """Move the clock to an open hold's deadline, a microsecond before or after it."""
+        deadline = data.draw(st.sampled_from(self.model.deadlines()), label="deadline")
+        step = max(0, deadline + offset - self.clock.now_us())
+        self.model.now_us = self.clock.advance(microseconds=step)
+        if sweep:
+            self.expire_due()
+
     @rule()
     def expire_due(self) -> None:
         """The sweep releases exactly the open holds whose deadline has passed."""
@@ -712,7 +754,8 @@ class LedgerMachine(RuleBasedStateMachine):
             batch.extend(self.build_chain(data, size, open_chain, batch_holds))
             chains.append((size, open_chain))
         if follow_up is not None:
-            batch.append(self.resolution(data, follow_up, extra=batch_holds * 2))
+            touched = [r.pending_id for r in batch if r.pending_id is not None] + batch_holds
+            batch.append(self.resolution(data, follow_up, extra=touched * 4))
         results = self.submit(batch)
         offset = 0
         for size, open_chain in chains:
@@ -727,6 +770,27 @@ class LedgerMachine(RuleBasedStateMachine):
                 reasons = [code for code in codes if code is not Code.LINKED_EVENT_FAILED]
                 assert len(reasons) == 1
                 assert not reasons[0].succeeded
+
+    @precondition(lambda self: self.model.open_holds())
+    @rule(
+        data=st.data(),
+        first=st.sampled_from([TransferKind.POST_PENDING, TransferKind.VOID_PENDING]),
+        then=st.sampled_from([TransferKind.POST_PENDING, TransferKind.VOID_PENDING]),
+    )
+    def rolled_back_resolution(
+        self, data: st.DataObject, first: TransferKind, then: TransferKind
+    ) -> None:
+        """A chain resolves a hold and then (usually) fails; the same batch then resolves it again.
+
+        When the chain fails, the hold must be open again for the last request of the batch.
+        """
+        target = data.draw(st.sampled_from(self.model.open_holds()), label="hold")
+        resolve = TransferRequest(
+            id=self.new_id(), code=1, amount=None, kind=first, pending_id=target, linked=True
+        )
+        failing = self.failing_member(data, linked=False)
+        again = dataclasses.replace(resolve, id=self.new_id(), kind=then, linked=False)
+        self.submit([resolve, failing, again])
 
     def build_chain(
         self, data: st.DataObject, size: int, open_chain: bool, batch_holds: list[str]
@@ -765,7 +829,10 @@ class LedgerMachine(RuleBasedStateMachine):
         return self.new_transfer(kind, debit, credit, amount, AUTO, timeout=timeout, linked=linked)
 
     def failing_member(self, data: st.DataObject, linked: bool) -> TransferRequest:
-        """A member that fails on its own: malformed, unknown, mismatched, overdrawn or reused."""
+        """A member meant to fail: malformed, unknown, mismatched, overdrawn or a reused id.
+
+        An overdraft or a refund can still succeed after a very large funding; the model decides.
+        """
         how = data.draw(
             st.sampled_from(["zero", "ghost", "currency", "overdraft", "refund", "reuse"]),
             label="failure",

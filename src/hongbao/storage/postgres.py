@@ -58,6 +58,7 @@ class PostgresDialect:
 
     def stream(self, statement: str) -> Iterator[Row]:
         name = f"hongbao_stream_{next(_cursor_names)}"
+        self._connection.execute("SET LOCAL enable_seqscan = on")
         with self._connection.cursor(name=name) as cursor:
             cursor.itersize = STREAM_BATCH
             cursor.execute(statement)
@@ -84,11 +85,13 @@ def _is_transient(error: BaseException) -> bool:
 def _configure(connection: psycopg.Connection[Any]) -> None:
     connection.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
     connection.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
-    # Lookups by "id = ANY(list)" are prepared once per connection. A generic plan made while
-    # a table was small is a sequential scan that PostgreSQL keeps using as the table grows;
-    # planning each execution for its actual parameters keeps them index lookups.
-    connection.execute("SET plan_cache_mode = force_custom_plan")
-
+    # Online work always reads and writes by key, so each prepared statement is planned once
+    # (a generic plan) instead of at every execution, which cost more than running it. With
+    # sequential scans priced out, a plan made while a table was still small cannot become a
+    # full scan that is kept as the table grows. Whole-table reads (``stream``, for ``ledger
+    # verify``) turn sequential scans back on for themselves.
+    connection.execute("SET plan_cache_mode = force_generic_plan")
+    connection.execute("SET enable_seqscan = off")
 
 class PostgresDatabase:
     dialect = "postgresql"
