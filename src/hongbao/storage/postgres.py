@@ -93,6 +93,7 @@ def _configure(connection: psycopg.Connection[Any]) -> None:
     connection.execute("SET plan_cache_mode = force_generic_plan")
     connection.execute("SET enable_seqscan = off")
 
+
 class PostgresDatabase:
     dialect = "postgresql"
 

@@ -69,16 +69,23 @@ SELECT hongbao_assert(
 ).strip()
 
 
-def _records(columns: str, rows: list[tuple[Any, ...]]) -> str:
-    names = [name.strip() for name in columns.split(",")]
+def _names(columns: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in columns.split(","))
+
+
+def _records(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
     return json.dumps([dict(zip(names, row, strict=True)) for row in rows])
 
 
-ACCOUNT_UPDATE_COLUMNS = (
+ACCOUNT_UPDATE_NAMES = _names(
     "id, debits_pending, debits_posted, credits_pending, credits_posted, journal_sequence, "
     "journal_head, previous_sequence"
 )
-CLOSE_COLUMNS = "transfer_id, state, resolved_by, resolved_at_us"
+CLOSE_NAMES = _names("transfer_id, state, resolved_by, resolved_at_us")
+TRANSFER_NAMES = _names(TRANSFER_COLUMNS)
+PENDING_NAMES = _names(PENDING_COLUMNS)
+POSTING_NAMES = _names(POSTING_COLUMNS)
+REJECTION_NAMES = _names(REJECTION_COLUMNS)
 
 
 class PostgresLedgerRepository(SqlLedgerRepository):
@@ -102,17 +109,15 @@ class PostgresLedgerRepository(SqlLedgerRepository):
             for a in changes.accounts.values()
         ]
         parameters = [
-            _records(TRANSFER_COLUMNS, [transfer_to_row(t) for t in changes.transfers]),
+            _records(TRANSFER_NAMES, [transfer_to_row(t) for t in changes.transfers]),
+            _records(PENDING_NAMES, [pending_to_row(p) for p in changes.pending_created.values()]),
+            _records(POSTING_NAMES, [posting_to_row(p) for p in changes.postings]),
             _records(
-                PENDING_COLUMNS, [pending_to_row(p) for p in changes.pending_created.values()]
-            ),
-            _records(POSTING_COLUMNS, [posting_to_row(p) for p in changes.postings]),
-            _records(
-                REJECTION_COLUMNS,
+                REJECTION_NAMES,
                 [(r.id, r.request_digest, r.result, r.timestamp_us) for r in changes.rejections],
             ),
-            _records(CLOSE_COLUMNS, closed),
-            _records(ACCOUNT_UPDATE_COLUMNS, accounts),
+            _records(CLOSE_NAMES, closed),
+            _records(ACCOUNT_UPDATE_NAMES, accounts),
             len(closed),
             len(accounts),
         ]

@@ -58,6 +58,17 @@ def _prefixed(alias: str, columns: str) -> str:
     return ", ".join(f"{alias}.{name.strip()}" for name in columns.split(","))
 
 
+LOOKUP_COLUMNS = (
+    f"{_prefixed('t', TRANSFER_COLUMNS)}, {_prefixed('r', REJECTION_COLUMNS)}, "
+    f"{_prefixed('p', PENDING_COLUMNS)}"
+)
+LOOKUP_JOINS = (
+    "LEFT JOIN ledger_transfers AS t ON t.id = ids.id "
+    "LEFT JOIN ledger_rejections AS r ON r.id = ids.id "
+    "LEFT JOIN ledger_pending AS p ON p.transfer_id = ids.id"
+)
+
+
 def _insert(table: str, columns: str) -> str:
     return f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(columns.count(',') + 1)})"
 
@@ -166,14 +177,7 @@ class SqlLedgerRepository:
         if not ids:
             return None
         table, parameters = self.dialect.id_table(sorted(ids))
-        statement = (
-            f"SELECT ids.id, {_prefixed('t', TRANSFER_COLUMNS)}, "
-            f"{_prefixed('r', REJECTION_COLUMNS)}, {_prefixed('p', PENDING_COLUMNS)} "
-            f"FROM {table} "
-            "LEFT JOIN ledger_transfers AS t ON t.id = ids.id "
-            "LEFT JOIN ledger_rejections AS r ON r.id = ids.id "
-            "LEFT JOIN ledger_pending AS p ON p.transfer_id = ids.id"
-        )
+        statement = f"SELECT ids.id, {LOOKUP_COLUMNS} FROM {table} {LOOKUP_JOINS}"
         cursor = self.dialect.cursor()
         cursor.execute(self.dialect.sql(statement), parameters)
         return cursor
