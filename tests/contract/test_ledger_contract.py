@@ -359,3 +359,15 @@ def test_a_write_that_does_not_match_the_locked_rows_raises_and_commits_nothing(
     with pytest.raises(InvariantViolation):
         ledger.database.transact(lambda uow: uow.ledger.save(Changes(accounts={"alice": forged})))
     assert everything(ledger) == before
+
+
+def test_a_post_without_an_amount_means_the_whole_hold_also_when_retried(ledger: Ledger) -> None:
+    ledger.transfer(pending("hold", 100, "alice", "escrow"))
+    assert ledger.transfer(post("capture", "hold", 40)).code is Code.OK
+    # Omitting the amount asks for all 100: not what "capture" did, so not a retry of it.
+    assert ledger.transfer(post("capture", "hold")).code is Code.EXISTS_WITH_DIFFERENT_FIELDS
+    assert ledger.transfer(post("capture", "hold", 40)).code is Code.EXISTS
+    ledger.transfer(pending("hold-2", 100, "alice", "escrow"))
+    assert ledger.transfer(post("capture-2", "hold-2")).code is Code.OK
+    assert ledger.transfer(post("capture-2", "hold-2")).code is Code.EXISTS
+    assert ledger.transfer(post("capture-2", "hold-2", 100)).code is Code.EXISTS

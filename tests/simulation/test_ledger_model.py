@@ -123,23 +123,29 @@ class Applied:
     pending_id: str | None
     timeout_seconds: int
     reference: str | None
+    held_amount: int | None = None  # for a post or void: what the pending transfer held
 
     def matches(self, request: TransferRequest) -> bool:
         """A retry is the same transfer when every field it gives equals the stored one.
 
-        New transfers must give all four money fields; a post or void may leave accounts,
-        currency and amount out (they come from the pending transfer).
+        New transfers must give all four money fields; a post or void may leave accounts and
+        currency out (they come from the pending transfer), and an omitted amount means the
+        whole pending amount, so it matches only a post of everything that was held.
         """
         given = (
             (request.debit_account_id, self.debit_account_id),
             (request.credit_account_id, self.credit_account_id),
             (request.currency, self.currency),
-            (request.amount, self.amount),
         )
         if request.kind in NEW_KINDS:
-            money_fields_match = all(asked == kept for asked, kept in given)
+            money_fields_match = (
+                all(asked == kept for asked, kept in given) and request.amount == self.amount
+            )
         else:
-            money_fields_match = all(asked in (None, kept) for asked, kept in given)
+            asked_amount = request.amount if request.amount is not None else self.held_amount
+            money_fields_match = (
+                all(asked in (None, kept) for asked, kept in given) and asked_amount == self.amount
+            )
         return (
             money_fields_match
             and request.kind is self.kind
@@ -348,6 +354,7 @@ class Model:
             r.pending_id,
             0,
             r.reference,
+            held_amount=hold.amount,
         )
         hold.state = PendingState.POSTED if posting else PendingState.VOIDED
         self._release(hold, posted=amount if posting else 0)

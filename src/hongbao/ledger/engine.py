@@ -182,11 +182,8 @@ class Workspace:
                 return Code.ID_INVALID
             existing = self._transfers.get(request.id)
             if existing is not None:
-                return (
-                    Code.EXISTS
-                    if _same_fields(request, existing)
-                    else (Code.EXISTS_WITH_DIFFERENT_FIELDS)
-                )
+                same = _same_fields(request, existing, self._asked_amount(request))
+                return Code.EXISTS if same else Code.EXISTS_WITH_DIFFERENT_FIELDS
             if request.id in self._rejections:
                 return Code.ID_ALREADY_FAILED
             _validate_shape(request)
@@ -197,6 +194,16 @@ class Workspace:
         except Rejected as rejected:
             return rejected.code
         return Code.OK
+
+    def _asked_amount(self, request: TransferRequest) -> int | None:
+        """The amount a request means: an omitted amount on a post or void is the whole hold."""
+        if request.amount is not None or request.kind in (
+            TransferKind.POSTED,
+            TransferKind.PENDING,
+        ):
+            return request.amount
+        original = self._transfers.get(request.pending_id or "")
+        return original.amount if original is not None else None
 
     def _create(self, request: TransferRequest) -> None:
         debit = self._account(request.debit_account_id, Code.DEBIT_ACCOUNT_NOT_FOUND)
@@ -302,22 +309,25 @@ class Workspace:
         currency: str,
         expires_at_us: int | None,
     ) -> Transfer:
-        transfer = Transfer(
-            id=request.id,
-            debit_account_id=debit_account_id,
-            credit_account_id=credit_account_id,
-            amount=amount,
-            currency=currency,
-            code=request.code,
-            kind=request.kind,
-            pending_id=request.pending_id,
-            timeout_seconds=request.timeout_seconds,
-            expires_at_us=expires_at_us,
-            reference=request.reference,
-            timestamp_us=self._now_us,
-            digest="",
-        )
-        transfer = replace(transfer, digest=hashing.transfer_digest(transfer))
+        def signed(digest: str) -> Transfer:
+            return Transfer(
+                id=request.id,
+                debit_account_id=debit_account_id,
+                credit_account_id=credit_account_id,
+                amount=amount,
+                currency=currency,
+                code=request.code,
+                kind=request.kind,
+                pending_id=request.pending_id,
+                timeout_seconds=request.timeout_seconds,
+                expires_at_us=expires_at_us,
+                reference=request.reference,
+                timestamp_us=self._now_us,
+                digest=digest,
+            )
+
+        # Built twice instead of dataclasses.replace, which costs more on this hot path.
+        transfer = signed(hashing.transfer_digest(signed("")))
         self._transfers[transfer.id] = transfer
         self.changes.transfers.append(transfer)
         return transfer
@@ -355,18 +365,21 @@ class Workspace:
         self, transfer: Transfer, event: PostingEvent, account: Account, delta: BalanceDelta
     ) -> None:
         account = self._accounts[account.id]  # the freshest value, in case of earlier changes
-        unsigned = Posting(
-            account_id=account.id,
-            sequence=account.journal_sequence + 1,
-            transfer_id=transfer.id,
-            event=event,
-            delta=delta,
-            timestamp_us=self._now_us,
-            transfer_digest=transfer.digest,
-            previous_hash=account.journal_head,
-            hash="",
-        )
-        posting = replace(unsigned, hash=hashing.posting_hash(unsigned))
+
+        def signed(hash_: str) -> Posting:
+            return Posting(
+                account_id=account.id,
+                sequence=account.journal_sequence + 1,
+                transfer_id=transfer.id,
+                event=event,
+                delta=delta,
+                timestamp_us=self._now_us,
+                transfer_digest=transfer.digest,
+                previous_hash=account.journal_head,
+                hash=hash_,
+            )
+
+        posting = signed(hashing.posting_hash(signed("")))
         updated = account.with_delta(delta, posting.hash)
         _check_account(updated)
         self._accounts[account.id] = updated
@@ -466,8 +479,8 @@ def _check_account(account: Account) -> None:
     )
 
 
-def _same_fields(request: TransferRequest, stored: Transfer) -> bool:
-    """A retry matches when every field the client gave equals what was stored."""
+def _same_fields(request: TransferRequest, stored: Transfer, asked_amount: int | None) -> bool:
+    """A retry matches when every field the client gave (or implied) equals what was stored."""
     if request.kind in (TransferKind.POSTED, TransferKind.PENDING) and None in (
         request.debit_account_id,
         request.credit_account_id,
@@ -479,11 +492,10 @@ def _same_fields(request: TransferRequest, stored: Transfer) -> bool:
         (request.debit_account_id, stored.debit_account_id),
         (request.credit_account_id, stored.credit_account_id),
         (request.currency, stored.currency),
-        (request.amount, stored.amount),
     )
-    optional_match = all(asked is None or asked == kept for asked, kept in given)
     return (
-        optional_match
+        all(asked is None or asked == kept for asked, kept in given)
+        and asked_amount == stored.amount
         and request.kind is stored.kind
         and request.code == stored.code
         and request.pending_id == stored.pending_id
