@@ -141,7 +141,8 @@ class PostgresDatabase:
         def attempt() -> Result:
             with self._pool.connection() as connection:
                 if read_only:
-                    # No pipeline: streaming reads use server-side cursors, which need none.
+                    # No pipeline here: the server-side cursors that stream whole tables for
+                    # ``ledger verify`` cannot run inside one.
                     with connection.transaction():
                         connection.execute(
                             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -154,6 +155,13 @@ class PostgresDatabase:
 
         try:
             return with_retry(attempt, _is_transient)
+        except psycopg.OperationalError as error:
+            # The outcome of an interrupted commit is unknown; callers retry with the same
+            # idempotency keys, which returns the first result if it did commit.
+            raise StorageError(
+                f"lost the connection to {self._database.redacted}: {error}",
+                code="storage.unavailable",
+            ) from error
         except psycopg.Error as error:
             if error.sqlstate == INVARIANT_SQLSTATE:
                 raise InvariantViolation(str(error.diag.message_primary)) from error

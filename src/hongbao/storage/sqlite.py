@@ -130,8 +130,8 @@ class SqliteDatabase:
         return with_retry(attempt, _is_transient)
 
     def transact(self, work: Callable[[UnitOfWork], Result]) -> Result:
-        # Threads of this process queue here, in order, instead of in SQLite's busy handler,
-        # which polls with sleeps of up to 100 ms and makes the slowest writes very slow.
+        # Threads of this process queue here rather than in SQLite's busy handler, which polls
+        # with sleeps of up to 100 ms and so makes the slowest writes very slow.
         with self._write_lock:
             return self._run("BEGIN IMMEDIATE", work)
 
