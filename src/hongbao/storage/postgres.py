@@ -94,6 +94,19 @@ def _configure(connection: psycopg.Connection[Any]) -> None:
     connection.execute("SET enable_seqscan = off")
 
 
+def _translate(error: psycopg.Error, where: str) -> Exception:
+    """hongbao's own errors for the database failures that have a meaning here."""
+    if error.sqlstate == INVARIANT_SQLSTATE:
+        return InvariantViolation(str(error.diag.message_primary))
+    if isinstance(error, psycopg.OperationalError) and (
+        error.sqlstate is None or error.sqlstate.startswith("08")  # class 08: connection
+    ):
+        # The outcome of an interrupted commit is unknown; callers retry with the same
+        # idempotency keys, which returns the first result if it did commit.
+        return StorageError(f"lost the connection to {where}: {error}", code="storage.unavailable")
+    return error
+
+
 class PostgresDatabase:
     dialect = "postgresql"
 
@@ -155,17 +168,11 @@ class PostgresDatabase:
 
         try:
             return with_retry(attempt, _is_transient)
-        except psycopg.OperationalError as error:
-            # The outcome of an interrupted commit is unknown; callers retry with the same
-            # idempotency keys, which returns the first result if it did commit.
-            raise StorageError(
-                f"lost the connection to {self._database.redacted}: {error}",
-                code="storage.unavailable",
-            ) from error
         except psycopg.Error as error:
-            if error.sqlstate == INVARIANT_SQLSTATE:
-                raise InvariantViolation(str(error.diag.message_primary)) from error
-            raise
+            translated = _translate(error, self._database.redacted)
+            if translated is error:
+                raise
+            raise translated from error
 
     def transact(self, work: Callable[[UnitOfWork], Result]) -> Result:
         return self._run(work, read_only=False)
