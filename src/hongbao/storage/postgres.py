@@ -27,6 +27,7 @@ from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row
 from hongbao.storage.urls import DatabaseUrl
 
+APPLICATION_NAME = "hongbao"
 STREAM_BATCH = 2_000
 DEFAULT_POOL_SIZE = 10
 CONNECT_TIMEOUT_SECONDS = 10
@@ -98,8 +99,10 @@ def _translate(error: psycopg.Error, where: str) -> Exception:
     """hongbao's own errors for the database failures that have a meaning here."""
     if error.sqlstate == INVARIANT_SQLSTATE:
         return InvariantViolation(str(error.diag.message_primary))
+    # No SQLSTATE: the client lost the socket. 08: connection exception. 57P: the server is
+    # shutting down or the session was terminated by an operator.
     if isinstance(error, psycopg.OperationalError) and (
-        error.sqlstate is None or error.sqlstate.startswith("08")  # class 08: connection
+        error.sqlstate is None or error.sqlstate.startswith(("08", "57P"))
     ):
         # The outcome of an interrupted commit is unknown; callers retry with the same
         # idempotency keys, which returns the first result if it did commit.
@@ -124,7 +127,12 @@ class PostgresDatabase:
             database.url,
             min_size=1,
             max_size=max(1, pool_size),
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                # Lets operators tell hongbao's sessions apart in pg_stat_activity.
+                "application_name": APPLICATION_NAME,
+            },
             configure=_configure,
             open=True,
             name="hongbao",
