@@ -1,0 +1,213 @@
+"""Plain records in plain tables: a frozen dataclass per row, one column per field.
+
+Contexts other than the ledger (identity first) keep simple records whose rules live in the
+domain; their storage needs only insert, read by key, list by a column and replace. A
+:class:`RecordCodec` turns a dataclass into column values and back, from its type hints:
+``str``, ``int``, ``bool``, ``StrEnum`` members and ``None`` map to columns directly; a tuple of
+small dataclasses (e.g. a bank's maintenance windows) is stored as JSON text. The schema itself
+is written out in the migrations, never derived at run time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from hongbao.platform.errors import StorageError
+from hongbao.platform.invariants import invariant
+from hongbao.storage.sql_ledger import Cursor, Row, SqlDialect
+
+Record = TypeVar("Record")
+
+
+def _decode_value(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [option for option in typing.get_args(hint) if option is not type(None)]
+        invariant(len(options) == 1, "record fields are X or X | None", hint=str(hint))
+        return _decode_value(options[0], value)
+    if origin is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        items = json.loads(value) if isinstance(value, str) else value
+        return tuple(_decode_value(item_hint, item) for item in items)
+    return _decode_scalar(hint, value)
+
+
+def _decode_scalar(hint: Any, value: Any) -> Any:
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _from_mapping(hint, value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
+    return bool(value) if hint is bool else value
+
+
+def _from_mapping(cls: type[Any], mapping: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    return cls(
+        **{
+            field.name: _decode_value(hints[field.name], mapping.get(field.name))
+            for field in dataclasses.fields(cls)
+        }
+    )
+
+
+def _encode_json(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: _encode_json(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+        }
+    if isinstance(value, tuple | list):
+        return [_encode_json(item) for item in value]
+    return value
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return json.dumps(_encode_json(value), sort_keys=True)
+    return value
+
+
+class RecordCodec(Generic[Record]):
+    """Columns of a dataclass, in field order, and the conversion both ways."""
+
+    def __init__(self, cls: type[Record]) -> None:
+        invariant(dataclasses.is_dataclass(cls), "records are dataclasses", cls=str(cls))
+        self.cls = cls
+        self.hints = typing.get_type_hints(cls)
+        self.columns: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    def encode(self, record: Record) -> tuple[Any, ...]:
+        return tuple(_encode_value(getattr(record, column)) for column in self.columns)
+
+    def decode(self, row: Sequence[Any]) -> Record:
+        values = {
+            column: _decode_value(self.hints[column], value)
+            for column, value in zip(self.columns, row, strict=True)
+        }
+        return self.cls(**values)
+
+
+class RecordTable(typing.Protocol[Record]):
+    """What a context's repository needs from a table of records."""
+
+    def insert(self, record: Record) -> None: ...
+
+    def get(self, *key: Any) -> Record | None: ...
+
+    def lock(self, *key: Any) -> Record | None: ...
+
+    def where(
+        self, column: str, value: Any, *, limit: int, order_by: str | None = None
+    ) -> list[Record]: ...
+
+    def replace(self, record: Record) -> None: ...
+
+
+class SqlRecordTable(Generic[Record]):
+    """Insert, read, list and replace records of one dataclass in one table."""
+
+    def __init__(self, dialect: SqlDialect, table: str, cls: type[Record], key: Sequence[str]):
+        self._dialect = dialect
+        self._table = table
+        self._codec = RecordCodec(cls)
+        self._key = tuple(key)
+        self._column_list = ", ".join(self._codec.columns)
+
+    def _execute(self, statement: str, parameters: Sequence[Any]) -> Cursor:
+        cursor = self._dialect.cursor()
+        cursor.execute(self._dialect.sql(statement), list(parameters))
+        return cursor
+
+    def _where_key(self) -> str:
+        return " AND ".join(f"{column} = %s" for column in self._key)
+
+    def insert(self, record: Record) -> None:
+        placeholders = ", ".join(["%s"] * len(self._codec.columns))
+        statement = f"INSERT INTO {self._table} ({self._column_list}) VALUES ({placeholders})"
+        self._execute(statement, self._codec.encode(record))
+
+    def get(self, *key: Any) -> Record | None:
+        statement = f"SELECT {self._column_list} FROM {self._table} WHERE {self._where_key()}"
+        rows: list[Row] = self._execute(statement, key).fetchall()
+        return self._codec.decode(rows[0]) if rows else None
+
+    def lock(self, *key: Any) -> Record | None:
+        """Read one record and hold its row until the unit of work ends."""
+        statement = (
+            f"SELECT {self._column_list} FROM {self._table} WHERE {self._where_key()}"
+            f"{self._dialect.lock_clause}"
+        )
+        rows: list[Row] = self._execute(statement, key).fetchall()
+        return self._codec.decode(rows[0]) if rows else None
+
+    def where(
+        self, column: str, value: Any, *, limit: int, order_by: str | None = None
+    ) -> list[Record]:
+        invariant(column in self._codec.columns, "filter on a known column", column=column)
+        order = f" ORDER BY {order_by or ', '.join(self._key)}"
+        statement = (
+            f"SELECT {self._column_list} FROM {self._table} WHERE {column} = %s{order} LIMIT %s"
+        )
+        rows: list[Row] = self._execute(statement, (_encode_value(value), limit)).fetchall()
+        return [self._codec.decode(row) for row in rows]
+
+    def replace(self, record: Record) -> None:
+        """Overwrite the stored record with the same key; it must exist."""
+        values = dict(zip(self._codec.columns, self._codec.encode(record), strict=True))
+        assignments = ", ".join(f"{c} = %s" for c in self._codec.columns if c not in self._key)
+        parameters = [values[c] for c in self._codec.columns if c not in self._key]
+        parameters += [values[c] for c in self._key]
+        cursor = self._execute(
+            f"UPDATE {self._table} SET {assignments} WHERE {self._where_key()}", parameters
+        )
+        invariant(cursor.rowcount == 1, "a replaced record exists", table=self._table)
+
+
+class InMemoryRecordTable(Generic[Record]):
+    """The same table kept in a dict, for the in-memory database of ``hongbao.testing``."""
+
+    def __init__(self, rows: dict[tuple[Any, ...], Record], cls: type[Record], key: Sequence[str]):
+        self._rows = rows
+        self._codec = RecordCodec(cls)
+        self._key = tuple(key)
+
+    def _key_of(self, record: Record) -> tuple[Any, ...]:
+        return tuple(getattr(record, column) for column in self._key)
+
+    def insert(self, record: Record) -> None:
+        key = self._key_of(record)
+        if key in self._rows:
+            raise StorageError(f"duplicate key {key!r}", code="storage.duplicate_key")
+        self._rows[key] = record
+
+    def get(self, *key: Any) -> Record | None:
+        return self._rows.get(tuple(key))
+
+    def lock(self, *key: Any) -> Record | None:
+        return self.get(*key)
+
+    def where(
+        self, column: str, value: Any, *, limit: int, order_by: str | None = None
+    ) -> list[Record]:
+        invariant(column in self._codec.columns, "filter on a known column", column=column)
+        found = [record for record in self._rows.values() if getattr(record, column) == value]
+        columns = (order_by,) if order_by else self._key
+        found.sort(key=lambda record: tuple(getattr(record, c) for c in columns))
+        return found[:limit]
+
+    def replace(self, record: Record) -> None:
+        key = self._key_of(record)
+        invariant(key in self._rows, "a replaced record exists", key=str(key))
+        self._rows[key] = record
