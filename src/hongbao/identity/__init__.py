@@ -1,0 +1,1 @@
+"""Identity: users, enterprises, exemptions, groups and relationships, devices and funding."""
