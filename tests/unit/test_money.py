@@ -735,7 +735,18 @@ def test_conversion_explains_itself() -> None:
     target=st.sampled_from(["USD", "KRW", "KWD"]),
 )
 def test_conversion_residue_property(minor: int, rate: Decimal, source: str, target: str) -> None:
-    """target = unrounded + residue exactly, and |residue| < 1 minor unit, for any input."""
+    """target = unrounded + residue exactly, and |residue| < 1 minor unit, for any input.
+
+    Results beyond the largest amount Money holds are refused rather than converted.
+    """
+    exact = (Decimal(minor).scaleb(-currency(source).exponent) * rate).scaleb(
+        currency(target).exponent
+    )
+    if abs(exact) > MAX_MONEY_MINOR:
+        with pytest.raises(MoneyLimitError) as refused:
+            convert(Money.of(minor, source), rate, target)
+        assert refused.value.code == "money.out_of_range"
+        return
     conversion = convert(Money.of(minor, source), rate, target)
     assert (
         conversion.unrounded_target_minor + conversion.rounding_residue_minor
