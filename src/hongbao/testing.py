@@ -20,6 +20,7 @@ from hongbao.platform.clock import ManualClock, is_due
 from hongbao.platform.errors import StorageError
 from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Result
+from hongbao.storage.identity_tables import in_memory_identity_tables
 
 __all__ = ["InMemoryDatabase", "InMemoryLedgerRepository", "ManualClock"]
 
@@ -31,6 +32,7 @@ class _Tables:
     pending: dict[str, PendingRecord] = field(default_factory=dict)
     postings: dict[tuple[str, int], Posting] = field(default_factory=dict)
     rejections: dict[str, Rejection] = field(default_factory=dict)
+    records: dict[str, dict[tuple[Any, ...], Any]] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -39,6 +41,7 @@ class _Tables:
             dict(self.pending),
             dict(self.postings),
             dict(self.rejections),
+            {name: dict(rows) for name, rows in self.records.items()},
         )
 
 
@@ -147,6 +150,7 @@ def _insert_unique(table: dict[Any, Any], key: object, value: object) -> None:
 class _InMemoryUnitOfWork:
     def __init__(self, tables: _Tables) -> None:
         self.ledger = InMemoryLedgerRepository(tables)
+        self.identity = in_memory_identity_tables(tables.records)
 
 
 class InMemoryDatabase:

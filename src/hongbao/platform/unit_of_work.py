@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from hongbao.identity.ports import IdentityRepository
 from hongbao.ledger.ports import LedgerRepository
 
 Result = TypeVar("Result")
@@ -19,6 +20,9 @@ Result = TypeVar("Result")
 class UnitOfWork(Protocol):
     @property
     def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def identity(self) -> IdentityRepository: ...
 
 
 class Database(Protocol):

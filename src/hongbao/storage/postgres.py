@@ -10,6 +10,7 @@ on unique keys retry the whole unit (bounded, with jitter), so engines that run 
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from psycopg_pool import ConnectionPool
 from hongbao.platform.errors import ConfigurationError, InvariantViolation, StorageError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
+from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.postgres_ledger import INVARIANT_SQLSTATE, PostgresLedgerRepository
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row
@@ -68,7 +70,12 @@ class PostgresDialect:
 
 class PostgresUnitOfWork:
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
-        self.ledger = PostgresLedgerRepository(PostgresDialect(connection))
+        self._dialect = PostgresDialect(connection)
+        self.ledger = PostgresLedgerRepository(self._dialect)
+
+    @functools.cached_property
+    def identity(self) -> IdentityTables:
+        return sql_identity_tables(self._dialect)
 
 
 TRANSIENT_ERRORS = (

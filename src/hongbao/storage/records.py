@@ -115,13 +115,24 @@ class RecordTable(typing.Protocol[Record]):
     def replace(self, record: Record) -> None: ...
 
 
+_CODECS: dict[type[Any], RecordCodec[Any]] = {}
+
+
+def codec_for(cls: type[Record]) -> RecordCodec[Record]:
+    """One codec per record class: reading type hints is too slow to repeat per transaction."""
+    codec = _CODECS.get(cls)
+    if codec is None:
+        codec = _CODECS[cls] = RecordCodec(cls)
+    return codec
+
+
 class SqlRecordTable(Generic[Record]):
     """Insert, read, list and replace records of one dataclass in one table."""
 
     def __init__(self, dialect: SqlDialect, table: str, cls: type[Record], key: Sequence[str]):
         self._dialect = dialect
         self._table = table
-        self._codec = RecordCodec(cls)
+        self._codec = codec_for(cls)
         self._key = tuple(key)
         self._column_list = ", ".join(self._codec.columns)
 
@@ -180,7 +191,7 @@ class InMemoryRecordTable(Generic[Record]):
 
     def __init__(self, rows: dict[tuple[Any, ...], Record], cls: type[Record], key: Sequence[str]):
         self._rows = rows
-        self._codec = RecordCodec(cls)
+        self._codec = codec_for(cls)
         self._key = tuple(key)
 
     def _key_of(self, record: Record) -> tuple[Any, ...]:
@@ -211,3 +222,14 @@ class InMemoryRecordTable(Generic[Record]):
         key = self._key_of(record)
         invariant(key in self._rows, "a replaced record exists", key=str(key))
         self._rows[key] = record
+
+
+def to_json(record: object) -> str:
+    """A record (or a tuple of records) as JSON text, enums as their values."""
+    return json.dumps(_encode_json(record), sort_keys=True)
+
+
+def from_json(cls: type[Record], text: str) -> Record:
+    """The record ``to_json`` wrote, rebuilt from its type hints."""
+    decoded: Record = _from_mapping(cls, json.loads(text))
+    return decoded

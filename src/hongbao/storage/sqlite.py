@@ -7,6 +7,7 @@ own connection; readers never block the writer in WAL mode.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
+from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
 from hongbao.storage.urls import DatabaseUrl
@@ -52,7 +54,12 @@ class SqliteDialect:
 
 class SqliteUnitOfWork:
     def __init__(self, connection: sqlite3.Connection) -> None:
-        self.ledger = SqlLedgerRepository(SqliteDialect(connection))
+        self._dialect = SqliteDialect(connection)
+        self.ledger = SqlLedgerRepository(self._dialect)
+
+    @functools.cached_property
+    def identity(self) -> IdentityTables:
+        return sql_identity_tables(self._dialect)
 
 
 def _is_transient(error: BaseException) -> bool:

@@ -1,0 +1,58 @@
+"""What the identity context needs from storage: one record table per kind of record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from hongbao.identity.devices import Device
+from hongbao.identity.exemptions import Exemption
+from hongbao.identity.funding import FundingKind
+from hongbao.identity.social import Group, GroupMember, Relationship
+from hongbao.identity.users import Enterprise, User
+from hongbao.identity.verification import Challenge, IssuedSecret
+from hongbao.storage.records import RecordTable
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFunding:
+    """A funding source as stored: the columns every kind shares, its own fields as JSON."""
+
+    id: str
+    user_id: str
+    kind: FundingKind
+    ledger_account_id: str
+    currency: str
+    details: str
+
+
+class IdentityRepository(Protocol):
+    @property
+    def users(self) -> RecordTable[User]: ...
+
+    @property
+    def enterprises(self) -> RecordTable[Enterprise]: ...
+
+    @property
+    def exemptions(self) -> RecordTable[Exemption]: ...
+
+    @property
+    def groups(self) -> RecordTable[Group]: ...
+
+    @property
+    def members(self) -> RecordTable[GroupMember]: ...
+
+    @property
+    def relationships(self) -> RecordTable[Relationship]: ...
+
+    @property
+    def devices(self) -> RecordTable[Device]: ...
+
+    @property
+    def funding(self) -> RecordTable[StoredFunding]: ...
+
+    @property
+    def challenges(self) -> RecordTable[Challenge]: ...
+
+    @property
+    def secrets(self) -> RecordTable[IssuedSecret]: ...

@@ -1,0 +1,62 @@
+"""The identity context's tables, on SQL and in memory: which record, which table, which key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hongbao.identity.devices import Device
+from hongbao.identity.exemptions import Exemption
+from hongbao.identity.ports import StoredFunding
+from hongbao.identity.social import Group, GroupMember, Relationship
+from hongbao.identity.users import Enterprise, User
+from hongbao.identity.verification import Challenge, IssuedSecret
+from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.storage.sql_ledger import SqlDialect
+
+# attribute: (table, record class, key columns)
+TABLES: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {
+    "users": ("identity_users", User, ("id",)),
+    "enterprises": ("identity_enterprises", Enterprise, ("id",)),
+    "exemptions": ("identity_exemptions", Exemption, ("id",)),
+    "groups": ("identity_groups", Group, ("id",)),
+    "members": ("identity_group_members", GroupMember, ("group_id", "user_id", "joined_at_us")),
+    "relationships": ("identity_relationships", Relationship, ("from_user_id", "to_user_id")),
+    "devices": ("identity_devices", Device, ("device_id", "sim_id")),
+    "funding": ("identity_funding_sources", StoredFunding, ("id",)),
+    "challenges": ("identity_challenges", Challenge, ("challenge_id",)),
+    "secrets": ("identity_challenge_secrets", IssuedSecret, ("challenge_id",)),
+}
+
+
+@dataclass(frozen=True)
+class IdentityTables:
+    users: RecordTable[User]
+    enterprises: RecordTable[Enterprise]
+    exemptions: RecordTable[Exemption]
+    groups: RecordTable[Group]
+    members: RecordTable[GroupMember]
+    relationships: RecordTable[Relationship]
+    devices: RecordTable[Device]
+    funding: RecordTable[StoredFunding]
+    challenges: RecordTable[Challenge]
+    secrets: RecordTable[IssuedSecret]
+
+
+def sql_identity_tables(dialect: SqlDialect) -> IdentityTables:
+    return IdentityTables(
+        **{
+            name: SqlRecordTable(dialect, table, cls, key)
+            for name, (table, cls, key) in TABLES.items()
+        }
+    )
+
+
+def in_memory_identity_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> IdentityTables:
+    """Tables over ``store`` (one dict per table), which the caller copies per transaction."""
+    return IdentityTables(
+        **{
+            name: InMemoryRecordTable(store.setdefault(name, {}), cls, key)
+            for name, (_table, cls, key) in TABLES.items()
+        }
+    )
