@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
+from hongbao.identity.devices import DeviceFingerprint
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import (
@@ -145,14 +146,6 @@ class OperatorOnly(HongbaoError):
     """Only an operator may do this (for example reveal a simulated SMS code)."""
 
     code = VerificationErrorCode.OPERATOR_ONLY
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceFingerprint:
-    """The device a request comes from (R-A1): the same device id with another SIM differs."""
-
-    device_id: str
-    sim_id: str
 
 
 @dataclass(frozen=True, slots=True)

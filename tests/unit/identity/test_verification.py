@@ -523,7 +523,6 @@ def test_every_check_of_an_answer_compares_hashes_in_constant_time(
         ({"purpose": "recall packet"}, InvalidVerificationInput, "purpose_invalid"),
         ({"challenge_id": "bad id"}, InvalidVerificationInput, "id_invalid"),
         ({"user_id": ""}, InvalidVerificationInput, "id_invalid"),
-        ({"fingerprint": DeviceFingerprint("d", "")}, InvalidVerificationInput, "id_invalid"),
         ({"kind": "fingerprint"}, InvalidVerificationInput, "kind_unknown"),
         (
             {"corporate_account": CORPORATE_ACCOUNT},
@@ -677,3 +676,10 @@ def test_any_sequence_of_answers_and_consumes_passes_at_most_once_and_consumes_a
         assert challenge.attempts_used <= challenge.max_attempts
     assert passes <= 1
     assert consumes <= passes
+
+
+def test_a_fingerprint_without_a_sim_id_is_refused_before_any_challenge_exists() -> None:
+    """The fingerprint validates itself, so no challenge can be bound to a half identity."""
+    with pytest.raises(InvalidInput) as refused:
+        DeviceFingerprint("d", "")
+    assert refused.value.code == "identity.id_invalid"
