@@ -1,0 +1,394 @@
+"""Identity as a service: register and inspect users, devices, groups, money sources, challenges.
+
+Each call is one unit of work. Registration is idempotent: the same record again returns it;
+a different record under a taken id is refused (``identity.already_exists``). Every refusal
+is an :class:`IdentityError` with a stable code, raised before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from hongbao.identity.devices import (
+    Device,
+    DeviceCapabilities,
+    DeviceFingerprint,
+    derive_capabilities,
+)
+from hongbao.identity.exemptions import (
+    Exemption,
+    ExemptionKind,
+    Subject,
+    SubjectKind,
+    applicable_exemption,
+)
+from hongbao.identity.funding import (
+    BalanceSource,
+    CreditCardSource,
+    DebitCardSource,
+    ForeignCardSource,
+    FundingKind,
+    FundingSource,
+    MoneyMarketSource,
+    ledger_account_for,
+)
+from hongbao.identity.ports import IdentityRepository, StoredFunding
+from hongbao.identity.social import Group, GroupMember, Relationship
+from hongbao.identity.users import Enterprise, IdentityError, User, UserStatus
+from hongbao.identity.verification import (
+    AnswerAttempt,
+    AnswerOutcome,
+    Challenge,
+    ChallengeRequest,
+    ConsumeOutcome,
+    ConsumeRequest,
+    OperatorContext,
+    SimulatedProvider,
+    VerificationProvider,
+    answer_challenge,
+    consume_challenge,
+    open_challenge,
+)
+from hongbao.ledger import operations as ledger_operations
+from hongbao.platform.clock import Clock
+from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.invariants import invariant
+from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.storage.records import RecordTable, from_json, to_json
+
+MAX_LISTED = 1_000
+Record = TypeVar("Record")
+
+FUNDING_CLASSES: dict[FundingKind, type[Any]] = {
+    FundingKind.BALANCE: BalanceSource,
+    FundingKind.MONEY_MARKET: MoneyMarketSource,
+    FundingKind.DEBIT_CARD: DebitCardSource,
+    FundingKind.CREDIT_CARD: CreditCardSource,
+    FundingKind.FOREIGN_CARD: ForeignCardSource,
+}
+
+
+def unknown(what: str, identifier: object) -> IdentityError:
+    return IdentityError(
+        f"no {what} {identifier!r}", code=f"identity.unknown_{what}", id=identifier
+    )
+
+
+def _put(table: RecordTable[Record], record: Record, key: tuple[Any, ...], what: str) -> Record:
+    """Insert ``record`` unless its key is taken: the same record is fine, another is refused."""
+    existing = table.get(*key)
+    if existing is None:
+        table.insert(record)
+        return record
+    if existing != record:
+        raise IdentityError(
+            f"{what} {key[0]!r} is already registered with other details",
+            code="identity.already_exists",
+            id=str(key[0]),
+        )
+    return existing
+
+
+def stored_funding(source: FundingSource) -> StoredFunding:
+    reference = ledger_account_for(source)
+    return StoredFunding(
+        id=source.id,
+        user_id=source.user_id,
+        kind=source.kind,
+        ledger_account_id=reference.account_id,
+        currency=reference.currency,
+        details=to_json(source),
+    )
+
+
+def funding_from_stored(stored: StoredFunding) -> FundingSource:
+    source: FundingSource = from_json(FUNDING_CLASSES[stored.kind], stored.details)
+    invariant(source.id == stored.id, "stored details belong to their row", id=stored.id)
+    return source
+
+
+@dataclass
+class IdentityService:
+    database: Database
+    clock: Clock
+    provider: VerificationProvider
+
+    def _write(self, work: Callable[[IdentityRepository, UnitOfWork], Record]) -> Record:
+        return self.database.transact(lambda uow: work(uow.identity, uow))
+
+    def _read(self, work: Callable[[IdentityRepository], Record]) -> Record:
+        return self.database.read(lambda uow: work(uow.identity))
+
+    # ------------------------------------------------------------------------------ users
+
+    def register_user(self, user: User) -> User:
+        """Store the user and open their balance (零钱) with its ledger account."""
+
+        def work(identity: IdentityRepository, uow: UnitOfWork) -> User:
+            stored = _put(identity.users, user, (user.id,), "user")
+            self._add_funding(
+                identity, uow, BalanceSource(id=f"{user.id}-balance", user_id=user.id)
+            )
+            return stored
+
+        return self._write(work)
+
+    def user(self, user_id: str) -> User:
+        found = self._read(lambda identity: identity.users.get(user_id))
+        if found is None:
+            raise unknown("user", user_id)
+        return found
+
+    def users(self, limit: int = 100) -> list[User]:
+        limit = max(1, min(limit, MAX_LISTED))
+
+        def read(identity: IdentityRepository) -> list[User]:
+            found: list[User] = []
+            for status in UserStatus:
+                found += identity.users.where("status", status, limit=limit)
+            return sorted(found, key=lambda user: user.id)[:limit]
+
+        return self._read(read)
+
+    def set_status(self, user_id: str, status: UserStatus, reason: str | None) -> User:
+        def work(identity: IdentityRepository, _: UnitOfWork) -> User:
+            user = identity.users.lock(user_id)
+            if user is None:
+                raise unknown("user", user_id)
+            updated = User(**{**_fields(user), "status": status, "status_reason": reason})
+            identity.users.replace(updated)
+            return updated
+
+        return self._write(work)
+
+    def register_enterprise(self, enterprise: Enterprise) -> Enterprise:
+        def work(identity: IdentityRepository, _: UnitOfWork) -> Enterprise:
+            _require_user(identity, enterprise.owner_user_id)
+            return _put(identity.enterprises, enterprise, (enterprise.id,), "enterprise")
+
+        return self._write(work)
+
+    # ------------------------------------------------------------------------- exemptions
+
+    def add_exemption(self, exemption: Exemption) -> Exemption:
+        def work(identity: IdentityRepository, _: UnitOfWork) -> Exemption:
+            _require_subject(identity, exemption.subject)
+            return _put(identity.exemptions, exemption, (exemption.id,), "exemption")
+
+        return self._write(work)
+
+    def exemptions_of(self, subject: Subject) -> list[Exemption]:
+        return self._read(
+            lambda identity: identity.exemptions.where("subject_id", subject.id, limit=MAX_LISTED)
+        )
+
+    def applicable_exemption(self, kind: ExemptionKind, subject: Subject) -> Exemption | None:
+        """The exemption a decision may use now, with its id and reason, or None."""
+        now_us = self.clock.now_us()
+        return applicable_exemption(self.exemptions_of(subject), kind, subject, now_us)
+
+    # ----------------------------------------------------------------------------- groups
+
+    def create_group(self, group: Group) -> Group:
+        """Store the group; its owner is its first member from the moment it was created."""
+
+        def work(identity: IdentityRepository, _: UnitOfWork) -> Group:
+            _require_user(identity, group.owner_user_id)
+            stored = _put(identity.groups, group, (group.id,), "group")
+            owner = GroupMember(group.id, group.owner_user_id, group.created_at_us)
+            _put(identity.members, owner, (group.id, owner.user_id, owner.joined_at_us), "member")
+            return stored
+
+        return self._write(work)
+
+    def add_member(self, member: GroupMember) -> GroupMember:
+        def work(identity: IdentityRepository, _: UnitOfWork) -> GroupMember:
+            if identity.groups.get(member.group_id) is None:
+                raise unknown("group", member.group_id)
+            _require_user(identity, member.user_id)
+            key = (member.group_id, member.user_id, member.joined_at_us)
+            return _put(identity.members, member, key, "member")
+
+        return self._write(work)
+
+    def members(self, group_id: str) -> list[GroupMember]:
+        return self._read(
+            lambda identity: identity.members.where("group_id", group_id, limit=MAX_LISTED)
+        )
+
+    def set_relationship(self, relationship: Relationship) -> Relationship:
+        def work(identity: IdentityRepository, _: UnitOfWork) -> Relationship:
+            _require_user(identity, relationship.from_user_id)
+            _require_user(identity, relationship.to_user_id)
+            key = (relationship.from_user_id, relationship.to_user_id)
+            if identity.relationships.lock(*key) is None:
+                identity.relationships.insert(relationship)
+            else:
+                identity.relationships.replace(relationship)
+            return relationship
+
+        return self._write(work)
+
+    def relationships_of(self, user_id: str) -> list[Relationship]:
+        return self._read(
+            lambda identity: identity.relationships.where("from_user_id", user_id, limit=MAX_LISTED)
+        )
+
+    # ---------------------------------------------------------------------------- devices
+
+    def register_device(self, device: Device) -> Device:
+        """Store a device for its user. A device id belongs to one user at a time."""
+
+        def work(identity: IdentityRepository, _: UnitOfWork) -> Device:
+            _require_user(identity, device.user_id)
+            # Lock the user, so two registrations of one device id cannot both pass the check.
+            identity.users.lock(device.user_id)
+            holders = identity.devices.where("device_id", device.device_id, limit=MAX_LISTED)
+            taken = [other for other in holders if other.user_id != device.user_id]
+            if taken:
+                raise IdentityError(
+                    f"device {device.device_id!r} is registered to another user",
+                    code="identity.device_taken",
+                    device_id=device.device_id,
+                )
+            return _put(identity.devices, device, (device.device_id, device.sim_id), "device")
+
+        return self._write(work)
+
+    def device(self, fingerprint: DeviceFingerprint) -> Device:
+        found = self._read(
+            lambda identity: identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
+        )
+        if found is None:
+            raise unknown("device", f"{fingerprint.device_id}/{fingerprint.sim_id}")
+        return found
+
+    def devices_of(self, user_id: str) -> list[Device]:
+        return self._read(lambda identity: identity.devices.where("user_id", user_id, limit=100))
+
+    def capabilities(self, fingerprint: DeviceFingerprint) -> DeviceCapabilities:
+        return derive_capabilities(self.device(fingerprint))
+
+    # ----------------------------------------------------------------------------- money
+
+    def add_funding_source(self, source: FundingSource) -> FundingSource:
+        """Store a money source and open the ledger account it maps to, in one transaction."""
+
+        def work(identity: IdentityRepository, uow: UnitOfWork) -> FundingSource:
+            _require_user(identity, source.user_id)
+            return self._add_funding(identity, uow, source)
+
+        return self._write(work)
+
+    def _add_funding(
+        self, identity: IdentityRepository, uow: UnitOfWork, source: FundingSource
+    ) -> FundingSource:
+        stored = _put(identity.funding, stored_funding(source), (source.id,), "funding source")
+        account = ledger_account_for(source).to_new_account()
+        (result,) = ledger_operations.create_accounts(uow.ledger, [account], self.clock.now_us())
+        if not result.succeeded:
+            raise IdentityError(
+                f"the ledger account {account.id!r} for {source.id!r} exists with other details",
+                code="identity.ledger_account_conflict",
+                result=result.code.value,
+            )
+        return funding_from_stored(stored)
+
+    def funding_sources(self, user_id: str) -> list[FundingSource]:
+        rows = self._read(lambda identity: identity.funding.where("user_id", user_id, limit=100))
+        return [funding_from_stored(row) for row in rows]
+
+    def funding_source(self, source_id: str) -> FundingSource:
+        row = self._read(lambda identity: identity.funding.get(source_id))
+        if row is None:
+            raise unknown("funding_source", source_id)
+        return funding_from_stored(row)
+
+    # ------------------------------------------------------------------------- challenges
+
+    def open_challenge(self, request: ChallengeRequest) -> Challenge:
+        """Create a challenge for a registered user and device; the provider sends the secret."""
+
+        def work(identity: IdentityRepository, _: UnitOfWork) -> Challenge:
+            _require_user(identity, request.user_id)
+            fingerprint = request.fingerprint
+            device = identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
+            if device is None or device.user_id != request.user_id:
+                raise unknown("device", f"{fingerprint.device_id}/{fingerprint.sim_id}")
+            if identity.challenges.get(request.challenge_id) is not None:
+                raise IdentityError(
+                    f"challenge {request.challenge_id!r} exists already",
+                    code="identity.already_exists",
+                    id=request.challenge_id,
+                )
+            challenge, secret = open_challenge(request, self.clock.now_us(), self.provider)
+            identity.challenges.insert(challenge)
+            identity.secrets.insert(secret)
+            return challenge
+
+        return self._write(work)
+
+    def challenge(self, challenge_id: str) -> Challenge:
+        found = self._read(lambda identity: identity.challenges.get(challenge_id))
+        if found is None:
+            raise unknown("challenge", challenge_id)
+        return found
+
+    def answer_challenge(self, challenge_id: str, attempt: AnswerAttempt) -> AnswerOutcome:
+        def work(identity: IdentityRepository, _: UnitOfWork) -> AnswerOutcome:
+            challenge = identity.challenges.lock(challenge_id)
+            secret = identity.secrets.get(challenge_id)
+            if challenge is None or secret is None:
+                raise unknown("challenge", challenge_id)
+            updated, outcome = answer_challenge(
+                challenge, secret, attempt, self.clock.now_us(), self.provider
+            )
+            if updated is not challenge:
+                identity.challenges.replace(updated)
+            return outcome
+
+        return self._write(work)
+
+    def consume_challenge(self, challenge_id: str, request: ConsumeRequest) -> ConsumeOutcome:
+        def work(identity: IdentityRepository, _: UnitOfWork) -> ConsumeOutcome:
+            challenge = identity.challenges.lock(challenge_id)
+            if challenge is None:
+                raise unknown("challenge", challenge_id)
+            updated, outcome = consume_challenge(challenge, request, self.clock.now_us())
+            if updated is not challenge:
+                identity.challenges.replace(updated)
+            return outcome
+
+        return self._write(work)
+
+    def operator_reveal_code(self, challenge_id: str, operator: OperatorContext) -> str:
+        """The simulated provider's SMS code, for operators running drills and demos only."""
+        if not isinstance(self.provider, SimulatedProvider):
+            raise ConfigurationError(
+                "codes can be revealed only by the simulated provider",
+                code="verification.reveal_not_supported",
+            )
+        return self.provider.operator_reveal_code(self.challenge(challenge_id), operator)
+
+
+def _fields(record: object) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+def _require_user(identity: IdentityRepository, user_id: str) -> User:
+    user = identity.users.get(user_id)
+    if user is None:
+        raise unknown("user", user_id)
+    return user
+
+
+def _require_subject(identity: IdentityRepository, subject: Subject) -> None:
+    tables: dict[SubjectKind, RecordTable[Any]] = {
+        SubjectKind.USER: identity.users,
+        SubjectKind.ENTERPRISE: identity.enterprises,
+        SubjectKind.GROUP: identity.groups,
+    }
+    if tables[subject.kind].get(subject.id) is None:
+        raise unknown(subject.kind.value, subject.id)
