@@ -285,7 +285,7 @@ class IdentityService:
     def _add_funding(
         self, identity: IdentityRepository, uow: UnitOfWork, source: FundingSource
     ) -> FundingSource:
-        stored = _put(identity.funding, stored_funding(source), (source.id,), "funding source")
+        # The ledger account first: the stored source refers to it.
         account = ledger_account_for(source).to_new_account()
         (result,) = ledger_operations.create_accounts(uow.ledger, [account], self.clock.now_us())
         if not result.succeeded:
@@ -294,6 +294,7 @@ class IdentityService:
                 code="identity.ledger_account_conflict",
                 result=result.code.value,
             )
+        stored = _put(identity.funding, stored_funding(source), (source.id,), "funding source")
         return funding_from_stored(stored)
 
     def funding_sources(self, user_id: str) -> list[FundingSource]:

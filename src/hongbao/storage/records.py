@@ -180,10 +180,12 @@ class SqlRecordTable(Generic[Record]):
         assignments = ", ".join(f"{c} = %s" for c in self._codec.columns if c not in self._key)
         parameters = [values[c] for c in self._codec.columns if c not in self._key]
         parameters += [values[c] for c in self._key]
+        # RETURNING, not rowcount: on a pipelined connection only fetched results are final.
         cursor = self._execute(
-            f"UPDATE {self._table} SET {assignments} WHERE {self._where_key()}", parameters
+            f"UPDATE {self._table} SET {assignments} WHERE {self._where_key()} RETURNING 1",
+            parameters,
         )
-        invariant(cursor.rowcount == 1, "a replaced record exists", table=self._table)
+        invariant(len(cursor.fetchall()) == 1, "a replaced record exists", table=self._table)
 
 
 class InMemoryRecordTable(Generic[Record]):
