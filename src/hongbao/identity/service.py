@@ -203,6 +203,12 @@ class IdentityService:
 
         return self._write(work)
 
+    def group(self, group_id: str) -> Group:
+        found = self._read(lambda identity: identity.groups.get(group_id))
+        if found is None:
+            raise unknown("group", group_id)
+        return found
+
     def add_member(self, member: GroupMember) -> GroupMember:
         def work(identity: IdentityRepository, _: UnitOfWork) -> GroupMember:
             if identity.groups.get(member.group_id) is None:

@@ -1,0 +1,53 @@
+"""The demo population loads in one call, covers every case the recall rules meet, and reloads."""
+
+from __future__ import annotations
+
+from hongbao.identity.devices import CapabilityKind, DeviceFingerprint
+from hongbao.identity.exemptions import ExemptionKind, Subject
+from hongbao.identity.funding import FundingKind
+from hongbao.identity.population import load_population
+from hongbao.identity.service import IdentityService
+from hongbao.identity.social import GroupType
+from hongbao.identity.users import AccountTier, UserType
+from hongbao.identity.verification import SimulatedProvider
+from hongbao.ledger.service import Ledger
+from hongbao.platform.clock import ManualClock
+from hongbao.platform.unit_of_work import Database
+
+
+def test_the_population_covers_every_tier_type_platform_source_and_group(
+    database: Database, clock: ManualClock
+) -> None:
+    identity = IdentityService(database, clock, SimulatedProvider(b"d" * 32))
+    first = load_population(identity)
+    assert not first.already_loaded
+    users = identity.users()
+    assert {user.tier for user in users} == set(AccountTier)
+    assert {user.user_type for user in users} == set(UserType)
+    capabilities = {
+        kind
+        for user in users
+        for device in identity.devices_of(user.id)
+        for kind in CapabilityKind
+        if identity.capabilities(DeviceFingerprint(device.device_id, device.sim_id)).has(kind)
+    }
+    assert capabilities == set(CapabilityKind)  # watch cap, HarmonyOS 3, old iOS, EMUI
+    kinds = {source.kind for user in users for source in identity.funding_sources(user.id)}
+    assert kinds == set(FundingKind)
+    groups = {"xinghe-team", "class-3-parents", "weekend-gamers", "li-family", "hiking-club"}
+    assert {member.group_id for group in groups for member in identity.members(group)} == groups
+    assert {identity.group(group).group_type for group in groups} == set(GroupType)
+    assert identity.applicable_exemption(ExemptionKind.VIP, Subject.user("sun-li")) is not None
+    assert Ledger(database, clock).verify().ok
+
+
+def test_loading_the_population_twice_creates_nothing_new(
+    database: Database, clock: ManualClock
+) -> None:
+    identity = IdentityService(database, clock, SimulatedProvider(b"d" * 32))
+    load_population(identity)
+    clock.advance(seconds=3600)
+    second = load_population(identity)
+    assert second.already_loaded
+    assert second.created == {}
+    assert len(identity.members("li-family")) == 3  # owner and two members, not doubled
