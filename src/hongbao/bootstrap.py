@@ -2,9 +2,62 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
+from hongbao.identity.service import IdentityService
+from hongbao.identity.verification import SimulatedProvider, VerificationProvider
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import Clock, SystemClock
+from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.unit_of_work import Database
 from hongbao.storage.factory import open_database
+
+PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
+SIMULATOR_KEY_VARIABLE = "HONGBAO_SIMULATOR_KEY"
+# Only for the simulated provider (demo, drills, tests): its codes are derived from this key,
+# so anyone who knows it can compute them. Production uses real providers (see below).
+DEMO_SIMULATOR_KEY = "hongbao simulated verification provider, demo and drills only"
+
+
+@dataclass
+class Services:
+    database: Database
+    clock: Clock
+    ledger: Ledger
+    identity: IdentityService
+
+    def close(self) -> None:
+        self.database.close()
+
+
+def verification_provider() -> VerificationProvider:
+    """The step-up verification provider named by ``HONGBAO_VERIFICATION_PROVIDER``.
+
+    ``simulated`` (the default) is the only one shipped. A real deployment adds an adapter per
+    challenge kind (SMS gateway, face verification, corporate-account check, security
+    environment) implementing ``hongbao.identity.verification.VerificationProvider`` and
+    routes them with ``ProviderRouter``; this function is where it is chosen.
+    """
+    name = os.environ.get(PROVIDER_VARIABLE, "simulated")
+    if name != "simulated":
+        raise ConfigurationError(
+            f"unknown verification provider {name!r}; this build ships 'simulated'",
+            code="config.verification_provider",
+        )
+    key = os.environ.get(SIMULATOR_KEY_VARIABLE, DEMO_SIMULATOR_KEY)
+    return SimulatedProvider(key.encode())
+
+
+def open_services(database_url: str | None = None, *, clock: Clock | None = None) -> Services:
+    database = open_database(database_url)
+    clock = clock or SystemClock()
+    return Services(
+        database=database,
+        clock=clock,
+        ledger=Ledger(database, clock),
+        identity=IdentityService(database, clock, verification_provider()),
+    )
 
 
 def open_ledger(database_url: str | None = None, *, clock: Clock | None = None) -> Ledger:

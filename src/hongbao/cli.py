@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hongbao import cli_identity
 from hongbao.ledger.verification import VerificationReport
 from hongbao.platform.errors import HongbaoError
 
@@ -118,20 +119,31 @@ def render_report(report: VerificationReport, url: str) -> None:
 
 @app.command()
 def demo(database_url: DatabaseUrlOption = None) -> None:
-    """Run a short tour of the ledger on the configured database and print what happened."""
-    from hongbao.bootstrap import open_ledger  # noqa: PLC0415
+    """Load the demo population, then run a short tour of the ledger and print what happened."""
+    from hongbao.bootstrap import open_services  # noqa: PLC0415
     from hongbao.demo import run_demo  # noqa: PLC0415
+    from hongbao.identity.population import load_population  # noqa: PLC0415
 
     try:
-        ledger = open_ledger(database_url)
+        services = open_services(database_url)
         try:
-            ok = run_demo(ledger, console)
+            report = load_population(services.identity)
+            if report.already_loaded:
+                console.print("demo population: already loaded")
+            else:
+                loaded = ", ".join(f"{count} {what}" for what, count in report.created.items())
+                console.print(f"demo population loaded: {loaded}")
+            console.print("see it with `hongbao users list` and `hongbao users show li-wei`\n")
+            ok = run_demo(services.ledger, console)
         finally:
-            ledger.database.close()
+            services.close()
     except HongbaoError as error:
         raise _fail(error) from error
     if not ok:
         raise typer.Exit(EXIT_VIOLATIONS)
+
+
+cli_identity.register(app)
 
 
 def main() -> None:

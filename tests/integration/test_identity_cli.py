@@ -1,0 +1,73 @@
+"""The identity commands on a real SQLite file: load, inspect, refuse bad input with codes."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from hongbao.cli import app
+
+runner = CliRunner()
+
+
+def run_cli(url: str, *arguments: str) -> tuple[int, str]:
+    result = runner.invoke(
+        app, [*arguments, "--database-url", url], env={"COLUMNS": "250"}, catch_exceptions=False
+    )
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def loaded(sqlite_url: str) -> str:
+    code, output = run_cli(sqlite_url, "population", "load")
+    assert code == 0, output
+    assert "11 users" in output
+    return sqlite_url
+
+
+def test_the_population_loads_in_one_command_and_only_once(loaded: str) -> None:
+    code, output = run_cli(loaded, "population", "load")
+    assert (code, "already loaded" in output) == (0, True)
+    code, output = run_cli(loaded, "users", "list")
+    assert code == 0
+    assert "zhou-qiang" in output
+
+
+def test_a_user_shows_devices_with_their_derived_capabilities(loaded: str) -> None:
+    code, output = run_cli(loaded, "users", "show", "li-wei")
+    assert code == 0, output
+    assert "Apple Watch" in output
+    assert "user:li-wei:balance" in output
+
+
+def test_unknown_ids_and_invalid_cards_exit_2_with_a_stable_code(loaded: str) -> None:
+    code, output = run_cli(loaded, "users", "show", "nobody")
+    assert (code, "identity.unknown_user" in output) == (2, True)
+    code, output = run_cli(
+        loaded, "funding", "add-card", "li-wei", "li-wei-new", "--kind", "debit",
+        "--number", "4111111111111112", "--bank", "ICBC",
+    )  # fmt: skip
+    assert (code, "identity.card_invalid" in output) == (2, True)
+    assert "4111111111111112" not in output
+    code, output = run_cli(
+        loaded, "devices", "add", "chen-jie", "li-wei-iphone14pro", "sim-x",
+        "--platform", "ios", "--os-version", "17.0", "--model", "iPhone 14 Pro",
+    )  # fmt: skip
+    assert (code, "identity.device_taken" in output) == (2, True)
+    code, output = run_cli(
+        loaded, "devices", "add", "chen-jie", "chen-new", "sim-x",
+        "--platform", "ios", "--os-version", "17..0", "--model", "iPhone",
+    )  # fmt: skip
+    assert (code, "identity.version_malformed" in output) == (2, True)
+
+
+def test_an_sms_challenge_round_trip_through_the_commands(loaded: str) -> None:
+    device = ("li-wei", "li-wei-iphone14pro", "sim-li-wei-1", "recall:p-1")
+    code, output = run_cli(loaded, "challenges", "open", "ch-1", *device)
+    assert code == 0, output
+    code, revealed = run_cli(loaded, "challenges", "reveal", "ch-1", "--operator", "ops-1")
+    assert code == 0
+    sms_code = revealed.strip()
+    assert len(sms_code) == 6
+    code, output = run_cli(loaded, "challenges", "answer", "ch-1", *device, "--answer", sms_code)
+    assert (code, output.split(",")[0].strip()) == (0, "passed")
