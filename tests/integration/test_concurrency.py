@@ -183,3 +183,53 @@ def test_one_id_raced_with_different_fields_on_sqlite_applies_once(
     ledger = Ledger(sql_database, SystemClock())
     open_accounts(ledger)
     race_one_id_with_different_fields(ledger, rounds=5)
+
+
+@pytest.mark.postgres
+def test_two_users_racing_for_one_device_id_leave_it_with_exactly_one(
+    postgres_database: Database,
+) -> None:
+    """The owners table's primary key decides; the loser is told the device is taken."""
+    from hongbao.identity.devices import Device, FormFactor, Platform, VendorSkin  # noqa: PLC0415
+    from hongbao.identity.service import IdentityService  # noqa: PLC0415
+    from hongbao.identity.users import (  # noqa: PLC0415
+        AccountTier,
+        IdentityError,
+        RealNameStatus,
+        User,
+        UserType,
+    )
+    from hongbao.identity.verification import SimulatedProvider  # noqa: PLC0415
+
+    clock = SystemClock()
+    identity = IdentityService(postgres_database, clock, SimulatedProvider(b"r" * 32))
+    users = [f"racer-{n}" for n in range(8)]
+    for user_id in users:
+        identity.register_user(
+            User(user_id, user_id, AccountTier.CLASS_I, UserType.NORMAL, clock.now_us(),
+                 RealNameStatus.VERIFIED)
+        )  # fmt: skip
+    barrier = threading.Barrier(len(users))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def register(user_id: str) -> None:
+        device = Device("shared-phone", user_id, f"sim-{user_id}", Platform.ANDROID, "14",
+                        VendorSkin.MIUI, "Xiaomi 14", FormFactor.PHONE, clock.now_us())  # fmt: skip
+        barrier.wait(timeout=30)
+        try:
+            identity.register_device(device)
+            outcome = "registered"
+        except IdentityError as error:
+            outcome = error.code
+        with lock:
+            outcomes.append(outcome)
+
+    workers = [threading.Thread(target=register, args=(user_id,)) for user_id in users]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(outcomes) == ["identity.device_taken"] * 7 + ["registered"]
+    owners = {user_id for user_id in users if identity.devices_of(user_id)}
+    assert len(owners) == 1

@@ -26,6 +26,14 @@ class StoredFunding:
     details: str
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceOwner:
+    """Which user a device id belongs to: one owner per device id, whatever its SIM."""
+
+    device_id: str
+    user_id: str
+
+
 class IdentityRepository(Protocol):
     @property
     def users(self) -> RecordTable[User]: ...
@@ -47,6 +55,9 @@ class IdentityRepository(Protocol):
 
     @property
     def devices(self) -> RecordTable[Device]: ...
+
+    @property
+    def device_owners(self) -> RecordTable[DeviceOwner]: ...
 
     @property
     def funding(self) -> RecordTable[StoredFunding]: ...

@@ -34,7 +34,7 @@ from hongbao.identity.funding import (
     MoneyMarketSource,
     ledger_account_for,
 )
-from hongbao.identity.ports import IdentityRepository, StoredFunding
+from hongbao.identity.ports import DeviceOwner, IdentityRepository, StoredFunding
 from hongbao.identity.social import Group, GroupMember, Relationship
 from hongbao.identity.users import Enterprise, IdentityError, User, UserStatus
 from hongbao.identity.verification import (
@@ -249,11 +249,12 @@ class IdentityService:
 
         def work(identity: IdentityRepository, _: UnitOfWork) -> Device:
             _require_user(identity, device.user_id)
-            # Lock the user, so two registrations of one device id cannot both pass the check.
-            identity.users.lock(device.user_id)
-            holders = identity.devices.where("device_id", device.device_id, limit=MAX_LISTED)
-            taken = [other for other in holders if other.user_id != device.user_id]
-            if taken:
+            owner = identity.device_owners.get(device.device_id)
+            if owner is None:
+                # The primary key settles a race between two users: the loser retries and
+                # finds the winner's row below.
+                identity.device_owners.insert(DeviceOwner(device.device_id, device.user_id))
+            elif owner.user_id != device.user_id:
                 raise IdentityError(
                     f"device {device.device_id!r} is registered to another user",
                     code="identity.device_taken",

@@ -7,7 +7,7 @@ from typing import Any
 
 from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
-from hongbao.identity.ports import StoredFunding
+from hongbao.identity.ports import DeviceOwner, StoredFunding
 from hongbao.identity.social import Group, GroupMember, Relationship
 from hongbao.identity.users import Enterprise, User
 from hongbao.identity.verification import Challenge, IssuedSecret
@@ -23,6 +23,7 @@ TABLES: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {
     "members": ("identity_group_members", GroupMember, ("group_id", "user_id", "joined_at_us")),
     "relationships": ("identity_relationships", Relationship, ("from_user_id", "to_user_id")),
     "devices": ("identity_devices", Device, ("device_id", "sim_id")),
+    "device_owners": ("identity_device_owners", DeviceOwner, ("device_id",)),
     "funding": ("identity_funding_sources", StoredFunding, ("id",)),
     "challenges": ("identity_challenges", Challenge, ("challenge_id",)),
     "secrets": ("identity_challenge_secrets", IssuedSecret, ("challenge_id",)),
@@ -38,6 +39,7 @@ class IdentityTables:
     members: RecordTable[GroupMember]
     relationships: RecordTable[Relationship]
     devices: RecordTable[Device]
+    device_owners: RecordTable[DeviceOwner]
     funding: RecordTable[StoredFunding]
     challenges: RecordTable[Challenge]
     secrets: RecordTable[IssuedSecret]

@@ -5,8 +5,8 @@ Revises: 0001_ledger
 Create Date: 2026-11-29
 
 Enumerations are CHECKed against the values the domain knows; records reference users by
-foreign key; a device id belongs to one user (a partial uniqueness enforced by the service
-under a lock on the user, since SQL cannot say "same device id, other user" as a constraint).
+foreign key; a device id belongs to one user, which the primary key of
+``identity_device_owners`` enforces even when two users race to register it.
 """
 
 import sqlalchemy as sa
@@ -137,6 +137,11 @@ def upgrade() -> None:
     )
     op.create_index("identity_devices_user", "identity_devices", ["user_id"])
     op.create_table(
+        "identity_device_owners",
+        sa.Column("device_id", sa.String(ID), primary_key=True),
+        _user_id(),
+    )
+    op.create_table(
         "identity_funding_sources",
         sa.Column("id", sa.String(ID), primary_key=True),
         _user_id(),
@@ -198,6 +203,7 @@ def downgrade() -> None:
         "identity_challenge_secrets",
         "identity_challenges",
         "identity_funding_sources",
+        "identity_device_owners",
         "identity_devices",
         "identity_relationships",
         "identity_group_members",
