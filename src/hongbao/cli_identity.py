@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hongbao.bootstrap import Services, open_services
+from hongbao.cli_render import local_time
 from hongbao.identity.devices import (
     Device,
     DeviceFingerprint,
@@ -23,6 +24,7 @@ from hongbao.identity.devices import (
     VendorSkin,
     derive_capabilities,
 )
+from hongbao.identity.exemptions import Exemption, ExemptionKind, Subject, SubjectKind
 from hongbao.identity.funding import (
     CreditCardSource,
     DebitCardSource,
@@ -31,7 +33,18 @@ from hongbao.identity.funding import (
     mask_card_number,
 )
 from hongbao.identity.population import load_population
-from hongbao.identity.users import AccountTier, AgeBand, RealNameStatus, User, UserStatus, UserType
+from hongbao.identity.social import Group, GroupMember, GroupType, Relationship
+from hongbao.identity.users import (
+    MICROSECONDS_PER_DAY,
+    AccountTier,
+    AgeBand,
+    Enterprise,
+    RealNameStatus,
+    User,
+    UserStatus,
+    UserType,
+    mask_corporate_account,
+)
 from hongbao.identity.verification import (
     AnswerAttempt,
     ChallengeKind,
@@ -106,14 +119,18 @@ def users_list(database_url: DatabaseUrlOption = None, limit: int = 100) -> None
 def users_show(user_id: str, database_url: DatabaseUrlOption = None) -> None:
     """One user with their devices (and capabilities) and funding sources."""
 
-    def gather(s: Services) -> tuple[User, list[Device], list[object]]:
+    def gather(
+        s: Services,
+    ) -> tuple[User, list[Device], list[object], list[Relationship], list[Exemption]]:
         return (
             s.identity.user(user_id),
             s.identity.devices_of(user_id),
             list(s.identity.funding_sources(user_id)),
+            s.identity.relationships_of(user_id),
+            s.identity.exemptions_of(Subject.user(user_id)),
         )
 
-    user, devices, sources = run(database_url, gather)
+    user, devices, sources, relationships, exemptions = run(database_url, gather)
     console.print(f"[bold]{escape(user.display_name)}[/] ({user.id}) — {user.tier.value}, "
                   f"{user.user_type.value}, {user.status.value}")  # fmt: skip
     _print_devices(devices)
@@ -123,6 +140,28 @@ def users_show(user_id: str, database_url: DatabaseUrlOption = None) -> None:
     table.add_column("ledger account")
     for source in sources:
         table.add_row(source.id, source.kind.value, source.ledger_account_id)  # type: ignore[attr-defined]
+    console.print(table)
+    _print_relationships(relationships)
+    _print_exemptions(exemptions)
+
+
+def _print_relationships(relationships: list[Relationship]) -> None:
+    table = Table(title="relationships")
+    for column in ("with", "chat rank", "intimacy", "weight"):
+        table.add_column(column)
+    for item in relationships:
+        rank = "-" if item.chat_frequency_rank is None else str(item.chat_frequency_rank)
+        table.add_row(item.to_user_id, rank, str(item.intimacy), str(item.weight))
+    console.print(table)
+
+
+def _print_exemptions(exemptions: list[Exemption]) -> None:
+    table = Table(title="exemptions")
+    for column in ("id", "kind", "reason", "from (Beijing time)", "until"):
+        table.add_column(column)
+    for item in exemptions:
+        until = "open-ended" if item.valid_until_us is None else local_time(item.valid_until_us)
+        table.add_row(item.id, item.kind.value, item.reason, local_time(item.valid_from_us), until)
     console.print(table)
 
 
@@ -227,10 +266,95 @@ def groups_show(group_id: str, database_url: DatabaseUrlOption = None) -> None:
     )
     table = Table(title=f"{group.name} ({group.group_type.value}, owner {group.owner_user_id})")
     table.add_column("member")
-    table.add_column("joined (µs since epoch)")
+    table.add_column("joined (Beijing time)")
+    table.add_column("left")
     for member in members:
-        table.add_row(member.user_id, str(member.joined_at_us))
+        table.add_row(
+            member.user_id, local_time(member.joined_at_us), local_time(member.left_at_us)
+        )
     console.print(table)
+
+
+@groups_app.command("add")
+def groups_add(
+    group_id: str,
+    name: Annotated[str, typer.Option("--name")],
+    group_type: Annotated[GroupType, typer.Option("--type")],
+    owner: Annotated[str, typer.Option("--owner")],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create a group; its owner becomes its first member."""
+    group = run(
+        database_url,
+        lambda s: s.identity.create_group(
+            Group(group_id, name, group_type, owner, s.clock.now_us())
+        ),
+    )
+    console.print(f"created {group.id} ({group.group_type.value})")
+
+
+@groups_app.command("add-member")
+def groups_add_member(group_id: str, user_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """Add a user to a group from now on."""
+    run(
+        database_url,
+        lambda s: s.identity.add_member(GroupMember(group_id, user_id, s.clock.now_us())),
+    )
+    console.print(f"{user_id} joined {group_id}")
+
+
+@users_app.command("relate")
+def users_relate(
+    from_user: str,
+    to_user: str,
+    chat_rank: Annotated[int | None, typer.Option("--chat-rank")] = None,
+    intimacy: Annotated[int, typer.Option("--intimacy")] = 50,
+    weight: Annotated[int, typer.Option("--weight")] = 100,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Set how one user relates to another (chat-frequency rank, intimacy, weight)."""
+    relationship = Relationship(from_user, to_user, chat_rank, intimacy, weight)
+    run(database_url, lambda s: s.identity.set_relationship(relationship))
+    console.print(f"{from_user} -> {to_user}: rank {chat_rank}, intimacy {intimacy}")
+
+
+@users_app.command("exempt")
+def users_exempt(
+    exemption_id: str,
+    kind: Annotated[ExemptionKind, typer.Option("--kind")],
+    subject_id: Annotated[str, typer.Option("--subject")],
+    reason: Annotated[str, typer.Option("--reason")],
+    subject_kind: Annotated[SubjectKind, typer.Option("--subject-kind")] = SubjectKind.USER,
+    days: Annotated[int | None, typer.Option("--days", help="valid for; omit: open-ended")] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Put a user, an enterprise or a group on an exemption list, from now on."""
+
+    def add(s: Services) -> Exemption:
+        start = s.clock.now_us()
+        until = None if days is None else start + days * MICROSECONDS_PER_DAY
+        exemption = Exemption(exemption_id, kind, subject_kind, subject_id, reason, start, until)
+        return s.identity.add_exemption(exemption)
+
+    exemption = run(database_url, add)
+    console.print(f"{exemption.id}: {exemption.kind.value} for {exemption.subject_id}")
+
+
+@users_app.command("enterprise")
+def users_enterprise(
+    enterprise_id: str,
+    name: Annotated[str, typer.Option("--name")],
+    owner: Annotated[str, typer.Option("--owner")],
+    corporate_account: Annotated[
+        str | None, typer.Option("--corporate-account", help="full number; only its mask is kept")
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Register an enterprise; with a corporate account on file it counts as certified."""
+    masked = None if corporate_account is None else mask_corporate_account(corporate_account)
+    enterprise = Enterprise(enterprise_id, name, owner, masked is not None, masked)
+    run(database_url, lambda s: s.identity.register_enterprise(enterprise))
+    console.print(f"registered {enterprise_id} (certified: {enterprise.is_certified})")
 
 
 # ----------------------------------------------------------------------------------- funding

@@ -71,3 +71,26 @@ def test_an_sms_challenge_round_trip_through_the_commands(loaded: str) -> None:
     assert len(sms_code) == 6
     code, output = run_cli(loaded, "challenges", "answer", "ch-1", *device, "--answer", sms_code)
     assert (code, output.split(",")[0].strip()) == (0, "passed")
+
+
+def test_groups_relationships_exemptions_and_enterprises_register_and_show(loaded: str) -> None:
+    steps = [
+        ("groups", "add", "g-new", "--name", "New team", "--type", "work", "--owner", "li-wei"),
+        ("groups", "add-member", "g-new", "wang-fang"),
+        ("users", "relate", "li-wei", "chen-jie", "--chat-rank", "4", "--intimacy", "77"),
+        ("users", "exempt", "vip-li", "--kind", "vip", "--subject", "li-wei", "--reason", "trial"),
+        ("users", "enterprise", "acme", "--name", "Acme", "--owner", "zhao-lei",
+         "--corporate-account", "6222020000001234"),
+    ]  # fmt: skip
+    for step in steps:
+        code, output = run_cli(loaded, *step)
+        assert code == 0, output
+    code, output = run_cli(loaded, "groups", "show", "g-new")
+    assert "wang-fang" in output
+    code, output = run_cli(loaded, "users", "show", "li-wei")
+    assert "chen-jie" in output
+    assert "vip-li" in output
+    assert "open-ended" in output
+    code, output = run_cli(loaded, "users", "exempt", "vip-x", "--kind", "vip",
+                           "--subject", "nobody", "--reason", "x")  # fmt: skip
+    assert (code, "identity.unknown_user" in output) == (2, True)
