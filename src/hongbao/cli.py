@@ -143,6 +143,88 @@ def demo(database_url: DatabaseUrlOption = None) -> None:
         raise typer.Exit(EXIT_VIOLATIONS)
 
 
+@app.command()
+def worker(
+    database_url: DatabaseUrlOption = None,
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit (for cron)")] = False,
+    poll_seconds: Annotated[float, typer.Option("--poll-seconds", min=0.05, max=60.0)] = 1.0,
+) -> None:
+    """Run due work and release expired ledger holds until SIGINT or SIGTERM."""
+    from hongbao.bootstrap import open_services  # noqa: PLC0415
+    from hongbao.worker import run_until_stopped  # noqa: PLC0415
+
+    try:
+        services = open_services(database_url)
+        try:
+            console.print(f"hongbao worker on {services.database.url}")
+            total = run_until_stopped(services, poll_seconds=poll_seconds, once=once)
+        finally:
+            services.close()
+    except HongbaoError as error:
+        raise _fail(error) from error
+    console.print(
+        f"worker stopped: {total.work_done} done, {total.work_failed} failed, "
+        f"{total.holds_expired} holds expired"
+    )
+
+
+scheduler_app = typer.Typer(help="Due work: inspect and replay.", no_args_is_help=True)
+app.add_typer(scheduler_app, name="scheduler")
+
+
+@scheduler_app.command("list")
+def scheduler_list(
+    database_url: DatabaseUrlOption = None,
+    state: Annotated[str, typer.Option("--state", help="pending, done or dead")] = "dead",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+) -> None:
+    """Count due work by state and list the rows in one state (dead ones by default)."""
+    from hongbao.bootstrap import open_services  # noqa: PLC0415
+    from hongbao.platform.scheduler import DueWorkState  # noqa: PLC0415
+
+    try:
+        wanted = DueWorkState(state)
+    except ValueError as error:
+        raise typer.BadParameter("state is pending, done or dead") from error
+    try:
+        services = open_services(database_url)
+        try:
+            counts, rows = services.database.read(
+                lambda uow: (
+                    uow.scheduler.count_by_state(),
+                    uow.scheduler.list_state(wanted, limit),
+                )
+            )
+        finally:
+            services.close()
+    except HongbaoError as error:
+        raise _fail(error) from error
+    console.print(", ".join(f"{key.value}: {value}" for key, value in counts.items()))
+    table = Table(title=f"{wanted.value} work")
+    for column in ("id", "kind", "due (µs)", "attempts", "last error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.id, row.kind, str(row.due_at_us), str(row.attempts), row.last_error or "")
+    console.print(table)
+
+
+@scheduler_app.command("replay")
+def scheduler_replay(work_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """Put a dead row back to pending, due now (operator action after fixing the cause)."""
+    from hongbao.bootstrap import open_services  # noqa: PLC0415
+    from hongbao.worker import build_scheduler  # noqa: PLC0415
+
+    try:
+        services = open_services(database_url)
+        try:
+            revived = build_scheduler(services).replay(work_id)
+        finally:
+            services.close()
+    except HongbaoError as error:
+        raise _fail(error) from error
+    console.print(f"{revived.id} is pending again")
+
+
 cli_identity.register(app)
 
 

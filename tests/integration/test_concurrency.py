@@ -12,6 +12,7 @@ import random
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -233,3 +234,65 @@ def test_two_users_racing_for_one_device_id_leave_it_with_exactly_one(
     assert sorted(outcomes) == ["identity.device_taken"] * 7 + ["registered"]
     owners = {user_id for user_id in users if identity.devices_of(user_id)}
     assert len(owners) == 1
+
+
+@pytest.mark.postgres
+def test_four_workers_share_due_work_on_postgresql_and_run_each_item_once(
+    postgres_database: Database,
+) -> None:
+    """SKIP LOCKED hands each due row to one worker; effects and the done mark commit together."""
+    from collections import Counter  # noqa: PLC0415
+
+    from hongbao.ledger.operations import create_transfers  # noqa: PLC0415
+    from hongbao.platform.scheduler import DueWorkState, Scheduler, schedule  # noqa: PLC0415
+
+    clock = SystemClock()
+    ledger = Ledger(postgres_database, clock)
+    open_accounts(ledger)
+    calls: Counter[str] = Counter()
+    calls_lock = threading.Lock()
+
+    def pay(uow: Any, payload: dict[str, Any], now_us: int) -> None:
+        with calls_lock:
+            calls[payload["id"]] += 1
+        request = TransferRequest(payload["id"], 5, 1, "card", payload["to"], "CNY")
+        (result,) = create_transfers(uow.ledger, [request], now_us)
+        assert result.code is Code.OK
+
+    items = [(f"work-{n}", ACCOUNTS[n % len(ACCOUNTS)]) for n in range(200)]
+
+    def add_all(uow: Any) -> None:
+        now_us = clock.now_us()
+        for work_id, to in items:
+            payload = {"id": work_id, "to": to}
+            schedule(
+                uow.scheduler,
+                work_id=work_id,
+                kind="pay",
+                payload=payload,
+                due_at_us=now_us,
+                now_us=now_us,
+            )
+
+    postgres_database.transact(add_all)
+    reports: list[int] = []
+
+    def worker() -> None:
+        scheduler = Scheduler(postgres_database, clock)
+        scheduler.register("pay", pay)
+        done = 0
+        while (ran := scheduler.run_due(limit=20).done) > 0:
+            done += ran
+        reports.append(done)
+
+    workers = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=120)
+    assert sum(reports) == 200
+    assert set(calls.values()) == {1}
+    assert len(calls) == 200
+    counts = postgres_database.read(lambda uow: uow.scheduler.count_by_state())
+    assert counts[DueWorkState.DONE] == 200
+    assert ledger.verify().ok

@@ -9,10 +9,13 @@ therefore do nothing outside the database that it could not safely do twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from hongbao.identity.ports import IdentityRepository
 from hongbao.ledger.ports import LedgerRepository
+
+if TYPE_CHECKING:
+    from hongbao.platform.scheduler import DueWorkRepository
 
 Result = TypeVar("Result")
 
@@ -23,6 +26,9 @@ class UnitOfWork(Protocol):
 
     @property
     def identity(self) -> IdentityRepository: ...
+
+    @property
+    def scheduler(self) -> DueWorkRepository: ...
 
 
 class Database(Protocol):

@@ -27,6 +27,7 @@ from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.postgres_ledger import INVARIANT_SQLSTATE, PostgresLedgerRepository
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row
+from hongbao.storage.sql_scheduler import SqlDueWorkRepository
 from hongbao.storage.urls import DatabaseUrl
 
 APPLICATION_NAME = "hongbao"
@@ -76,6 +77,10 @@ class PostgresUnitOfWork:
     @functools.cached_property
     def identity(self) -> IdentityTables:
         return sql_identity_tables(self._dialect)
+
+    @functools.cached_property
+    def scheduler(self) -> SqlDueWorkRepository:
+        return SqlDueWorkRepository(self._dialect, skip_locked=True)
 
 
 TRANSIENT_ERRORS = (

@@ -1,0 +1,1 @@
+"""Red packets: how a packet's total is shared out (fixed and lucky splits)."""

@@ -1,0 +1,298 @@
+"""A durable scheduler: due work kept in the database, run at least once, never lost.
+
+Work is a row (``DueWork``) with a client-chosen id (scheduling twice is harmless), a kind
+naming its handler, a JSON payload and the moment it is due. A worker claims due rows inside
+a write transaction and runs each handler *in that same transaction*: the handler's effects
+and the row's ``done`` mark commit together, so a crash before the commit leaves the work due
+and a crash after it leaves it done. On PostgreSQL the claim skips rows other workers hold
+(``FOR UPDATE SKIP LOCKED``), so several worker processes share the load without waiting on
+each other. A handler that raises is rolled back and retried later with exponential backoff;
+after ``max_attempts`` the row is parked as ``dead`` for an operator, with its last error.
+Handlers must be idempotent (at-least-once), and short: they hold their row's lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+from hongbao.ledger.model import is_valid_id
+from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
+from hongbao.platform.errors import InvalidInput
+from hongbao.platform.invariants import invariant
+from hongbao.platform.unit_of_work import Database, UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_ATTEMPTS = 10
+MAX_ATTEMPTS_LIMIT = 100
+MAX_PAYLOAD_BYTES = 16_384
+MAX_CLAIM = 100
+MAX_ERROR_LENGTH = 2_000
+FIRST_RETRY_SECONDS = 1
+MAX_RETRY_SECONDS = 3_600
+
+
+class DueWorkState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class DueWork:
+    id: str
+    kind: str
+    payload: str  # JSON object
+    due_at_us: int
+    state: DueWorkState
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    created_at_us: int
+    completed_at_us: int | None
+
+    def payload_object(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = json.loads(self.payload)
+        return decoded
+
+
+class SchedulingError(InvalidInput):
+    code = "scheduler.invalid"
+
+
+class DueWorkRepository(Protocol):
+    def insert(self, record: DueWork) -> None: ...
+
+    def get(self, *key: Any) -> DueWork | None: ...
+
+    def replace(self, record: DueWork) -> None: ...
+
+    def claim_due(self, now_us: int, limit: int) -> list[DueWork]:
+        """Pending rows due at ``now_us``, oldest first, locked; rows others hold are skipped."""
+        ...
+
+    def count_by_state(self) -> dict[DueWorkState, int]: ...
+
+    def list_state(self, state: DueWorkState, limit: int) -> list[DueWork]: ...
+
+
+Handler = Callable[[UnitOfWork, dict[str, Any], int], None]
+
+
+def schedule(
+    work: DueWorkRepository,
+    *,
+    work_id: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    due_at_us: int,
+    now_us: int,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> DueWork:
+    """Add due work inside the caller's unit of work (so it commits with what caused it).
+
+    The same id with the same kind, payload and time returns the stored row; anything else
+    under a taken id is refused (``scheduler.already_scheduled``).
+    """
+    record = _new_record(
+        work_id=work_id,
+        kind=kind,
+        payload=payload,
+        due_at_us=due_at_us,
+        now_us=now_us,
+        max_attempts=max_attempts,
+    )
+    existing = work.get(work_id)
+    if existing is None:
+        work.insert(record)
+        return record
+    same = (existing.kind, existing.payload, existing.due_at_us) == (
+        record.kind,
+        record.payload,
+        record.due_at_us,
+    )
+    if not same:
+        raise SchedulingError(
+            f"work {work_id!r} is already scheduled with other details",
+            code="scheduler.already_scheduled",
+            work_id=work_id,
+        )
+    return existing
+
+
+def _new_record(
+    *,
+    work_id: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    due_at_us: int,
+    now_us: int,
+    max_attempts: int,
+) -> DueWork:
+    if not is_valid_id(work_id) or not is_valid_id(kind):
+        raise SchedulingError(
+            "work ids and kinds are short printable ids", code="scheduler.id_invalid"
+        )
+    if not 1 <= max_attempts <= MAX_ATTEMPTS_LIMIT:
+        raise SchedulingError(
+            f"max_attempts must be 1 to {MAX_ATTEMPTS_LIMIT}", code="scheduler.attempts_invalid"
+        )
+    encoded = json.dumps(dict(payload), sort_keys=True, separators=(",", ":"))
+    if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+        raise SchedulingError(
+            f"payload over {MAX_PAYLOAD_BYTES} bytes", code="scheduler.payload_too_large"
+        )
+    return DueWork(
+        id=work_id,
+        kind=kind,
+        payload=encoded,
+        due_at_us=due_at_us,
+        state=DueWorkState.PENDING,
+        attempts=0,
+        max_attempts=max_attempts,
+        last_error=None,
+        created_at_us=now_us,
+        completed_at_us=None,
+    )
+
+
+def retry_delay_seconds(attempts: int) -> int:
+    """1 s, 2 s, 4 s … capped at an hour: quick recovery, no hammering of a broken dependency."""
+    return int(min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+@dataclass
+class RunReport:
+    done: int = 0
+    failed: int = 0
+    dead: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ran(self) -> int:
+        return self.done + self.failed + self.dead
+
+
+class UnknownKind(Exception):
+    pass
+
+
+@dataclass
+class Scheduler:
+    """Runs due work with the handlers registered for its kinds."""
+
+    database: Database
+    clock: Clock
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def register(self, kind: str, handler: Handler) -> None:
+        invariant(kind not in self.handlers, "one handler per kind", kind=kind)
+        self.handlers[kind] = handler
+
+    def run_due(self, limit: int = MAX_CLAIM) -> RunReport:
+        """Claim up to ``limit`` due rows, one transaction each, and run them."""
+        report = RunReport()
+        for _ in range(max(1, min(limit, MAX_CLAIM))):
+            outcome = self._run_one()
+            if outcome is None:
+                break
+            self._count(report, outcome)
+        return report
+
+    def _count(self, report: RunReport, outcome: tuple[DueWork, str | None]) -> None:
+        work, error = outcome
+        if error is None:
+            report.done += 1
+            return
+        report.failures.append((work.id, error))
+        if work.state is DueWorkState.DEAD:
+            report.dead += 1
+        else:
+            report.failed += 1
+
+    def _run_one(self) -> tuple[DueWork, str | None] | None:
+        failure: list[tuple[DueWork, str]] = []
+
+        def attempt(uow: UnitOfWork) -> DueWork | None:
+            now_us = self.clock.now_us()
+            claimed = uow.scheduler.claim_due(now_us, 1)
+            if not claimed:
+                return None
+            (work,) = claimed
+            invariant(is_due(work.due_at_us, now_us), "claimed work is due", work_id=work.id)
+            try:
+                self._handler(work)(uow, work.payload_object(), now_us)
+            except Exception as error:
+                failure.append((work, f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]))
+                raise _RollBack from error
+            done = replace(
+                work, state=DueWorkState.DONE, attempts=work.attempts + 1, completed_at_us=now_us
+            )
+            uow.scheduler.replace(done)
+            return done
+
+        try:
+            done = self.database.transact(attempt)
+        except _RollBack:
+            (work, message) = failure[-1]
+            return self._record_failure(work, message), message
+        return None if done is None else (done, None)
+
+    def _handler(self, work: DueWork) -> Handler:
+        handler = self.handlers.get(work.kind)
+        if handler is None:
+            raise UnknownKind(f"no handler registered for {work.kind!r}")
+        return handler
+
+    def _record_failure(self, work: DueWork, message: str) -> DueWork:
+        def record(uow: UnitOfWork) -> DueWork:
+            now_us = self.clock.now_us()
+            current = uow.scheduler.get(work.id)
+            invariant(current is not None, "failed work still exists", work_id=work.id)
+            assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
+            attempts = current.attempts + 1
+            dead = attempts >= current.max_attempts
+            updated = replace(
+                current,
+                attempts=attempts,
+                last_error=message,
+                state=DueWorkState.DEAD if dead else DueWorkState.PENDING,
+                due_at_us=now_us + retry_delay_seconds(attempts) * MICROSECONDS_PER_SECOND,
+            )
+            uow.scheduler.replace(updated)
+            return updated
+
+        updated = self.database.transact(record)
+        logger.warning(
+            "due work failed", extra={"work_id": work.id, "kind": work.kind, "state": updated.state}
+        )
+        return updated
+
+    def replay(self, work_id: str) -> DueWork:
+        """Operator action: put a dead row back to pending, due now, with fresh attempts."""
+
+        def revive(uow: UnitOfWork) -> DueWork:
+            current = uow.scheduler.get(work_id)
+            if current is None:
+                raise SchedulingError(f"no work {work_id!r}", code="scheduler.unknown_work")
+            if current.state is not DueWorkState.DEAD:
+                raise SchedulingError(
+                    f"work {work_id!r} is {current.state.value}, not dead",
+                    code="scheduler.not_dead",
+                )
+            revived = replace(
+                current, state=DueWorkState.PENDING, attempts=0, due_at_us=self.clock.now_us()
+            )
+            uow.scheduler.replace(revived)
+            return revived
+
+        return self.database.transact(revive)
+
+
+class _RollBack(Exception):
+    pass

@@ -1,0 +1,63 @@
+"""``hongbao worker`` and ``hongbao scheduler`` on a real SQLite file."""
+
+from __future__ import annotations
+
+import time
+
+from typer.testing import CliRunner
+
+from hongbao.cli import app
+from hongbao.ledger.model import AccountKind, NewAccount, TransferKind, TransferRequest
+from hongbao.ledger.service import Ledger
+from hongbao.platform.clock import SystemClock
+from hongbao.platform.scheduler import schedule
+from hongbao.storage.factory import open_database
+
+runner = CliRunner()
+
+
+def run_cli(url: str, *arguments: str) -> tuple[int, str]:
+    result = runner.invoke(
+        app, [*arguments, "--database-url", url], env={"COLUMNS": "200"}, catch_exceptions=False
+    )
+    return result.exit_code, result.output
+
+
+def test_one_worker_pass_releases_a_hold_past_its_timeout(sqlite_url: str) -> None:
+    database = open_database(sqlite_url)
+    ledger = Ledger(database, SystemClock())
+    ledger.create_accounts(
+        [NewAccount("card", AccountKind.DEBIT_CARD, "CNY"),
+         NewAccount("escrow", AccountKind.PACKET_ESCROW, "CNY")]
+    )  # fmt: skip
+    hold = TransferRequest(
+        "hold", 4, 800, "card", "escrow", "CNY", kind=TransferKind.PENDING, timeout_seconds=1
+    )
+    assert ledger.transfer(hold).succeeded
+    time.sleep(1.05)
+    code, output = run_cli(sqlite_url, "worker", "--once")
+    assert code == 0, output
+    assert "1 holds expired" in output
+    assert ledger.account("escrow").credits_pending == 0
+    database.close()
+
+
+def test_dead_work_is_listed_and_can_be_replayed(sqlite_url: str) -> None:
+    database = open_database(sqlite_url)
+    now_us = SystemClock().now_us()
+    database.transact(
+        lambda uow: schedule(
+            uow.scheduler, work_id="orphan", kind="unknown-kind", payload={},
+            due_at_us=now_us, now_us=now_us, max_attempts=1,
+        )
+    )  # fmt: skip
+    database.close()
+    code, output = run_cli(sqlite_url, "worker", "--once")
+    assert (code, "1 failed" in output) == (0, True)
+    code, output = run_cli(sqlite_url, "scheduler", "list", "--state", "dead")
+    assert "orphan" in output
+    assert "UnknownKind" in output
+    code, output = run_cli(sqlite_url, "scheduler", "replay", "orphan")
+    assert (code, "pending again" in output) == (0, True)
+    code, output = run_cli(sqlite_url, "scheduler", "replay", "orphan")
+    assert (code, "scheduler.not_dead" in output) == (2, True)
