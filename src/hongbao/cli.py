@@ -164,7 +164,8 @@ def worker(
         raise _fail(error) from error
     console.print(
         f"worker stopped: {total.work_done} done, {total.work_failed} failed, "
-        f"{total.holds_expired} holds expired"
+        f"{total.holds_expired} holds expired, {total.events_delivered} events delivered, "
+        f"{total.deliveries_failed} deliveries failed"
     )
 
 
@@ -223,6 +224,54 @@ def scheduler_replay(work_id: str, database_url: DatabaseUrlOption = None) -> No
     except HongbaoError as error:
         raise _fail(error) from error
     console.print(f"{revived.id} is pending again")
+
+
+outbox_app = typer.Typer(help="Outbox deliveries: dead letters and replay.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("dead")
+def outbox_dead(
+    database_url: DatabaseUrlOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+) -> None:
+    """Deliveries that gave up, with their last error (they hold back their stream)."""
+    from hongbao.bootstrap import open_services  # noqa: PLC0415
+    from hongbao.platform.outbox import DeliveryState  # noqa: PLC0415
+
+    try:
+        services = open_services(database_url)
+        try:
+            rows = services.database.read(
+                lambda uow: uow.outbox.deliveries_in_state(DeliveryState.DEAD, limit)
+            )
+        finally:
+            services.close()
+    except HongbaoError as error:
+        raise _fail(error) from error
+    table = Table(title=f"{len(rows)} dead deliveries")
+    for column in ("consumer", "event", "attempts", "last error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.consumer, row.event_id, str(row.attempts), row.last_error or "")
+    console.print(table)
+
+
+@outbox_app.command("replay")
+def outbox_replay(consumer: str, event_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """Make a dead delivery pending again (after fixing its consumer)."""
+    from hongbao.bootstrap import open_services  # noqa: PLC0415
+    from hongbao.worker import build_relay  # noqa: PLC0415
+
+    try:
+        services = open_services(database_url)
+        try:
+            build_relay(services).replay(consumer, event_id)
+        finally:
+            services.close()
+    except HongbaoError as error:
+        raise _fail(error) from error
+    console.print(f"{event_id} to {consumer} is pending again")
 
 
 cli_identity.register(app)

@@ -1,4 +1,4 @@
-"""``hongbao worker``: runs due work and releases expired ledger holds, until told to stop.
+"""``hongbao worker``: runs due work, relays outbox events and releases expired ledger holds.
 
 Several workers may run against one PostgreSQL database: due rows are shared out with SKIP
 LOCKED and the ledger's expiry sweep locks the accounts it touches, so nothing runs twice.
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from hongbao.bootstrap import Services
+from hongbao.platform.outbox import Relay
 from hongbao.platform.scheduler import Scheduler
 
 DEFAULT_POLL_SECONDS = 1.0
@@ -19,13 +20,31 @@ DEFAULT_POLL_SECONDS = 1.0
 
 @dataclass
 class PassReport:
-    work_done: int
-    work_failed: int
-    holds_expired: int
+    work_done: int = 0
+    work_failed: int = 0
+    holds_expired: int = 0
+    events_delivered: int = 0
+    deliveries_failed: int = 0
 
     @property
     def idle(self) -> bool:
-        return self.work_done + self.work_failed + self.holds_expired == 0
+        return (
+            self.work_done
+            + self.work_failed
+            + self.holds_expired
+            + self.events_delivered
+            + self.deliveries_failed
+            == 0
+        )
+
+    def plus(self, other: PassReport) -> PassReport:
+        return PassReport(
+            self.work_done + other.work_done,
+            self.work_failed + other.work_failed,
+            self.holds_expired + other.holds_expired,
+            self.events_delivered + other.events_delivered,
+            self.deliveries_failed + other.deliveries_failed,
+        )
 
 
 def build_scheduler(services: Services) -> Scheduler:
@@ -33,10 +52,22 @@ def build_scheduler(services: Services) -> Scheduler:
     return Scheduler(services.database, services.clock)
 
 
-def run_pass(services: Services, scheduler: Scheduler) -> PassReport:
-    report = scheduler.run_due()
+def build_relay(services: Services) -> Relay:
+    """The outbox relay with every consumer this build knows (later issues register theirs)."""
+    return Relay(services.database, services.clock)
+
+
+def run_pass(services: Services, scheduler: Scheduler, relay: Relay) -> PassReport:
+    work = scheduler.run_due()
+    delivered = relay.deliver_due()
     expired = services.ledger.expire_due()
-    return PassReport(report.done, report.failed + report.dead, expired)
+    return PassReport(
+        work.done,
+        work.failed + work.dead,
+        expired,
+        delivered.delivered,
+        delivered.failed + delivered.dead,
+    )
 
 
 def run_until_stopped(
@@ -44,6 +75,7 @@ def run_until_stopped(
 ) -> PassReport:
     """Loop over passes, sleeping only when a pass found nothing; SIGINT/SIGTERM stop it."""
     scheduler = build_scheduler(services)
+    relay = build_relay(services)
     stop = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
@@ -52,14 +84,10 @@ def run_until_stopped(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-    total = PassReport(0, 0, 0)
+    total = PassReport()
     while not stop.is_set():
-        report = run_pass(services, scheduler)
-        total = PassReport(
-            total.work_done + report.work_done,
-            total.work_failed + report.work_failed,
-            total.holds_expired + report.holds_expired,
-        )
+        report = run_pass(services, scheduler, relay)
+        total = total.plus(report)
         if once:
             break
         if report.idle:

@@ -296,3 +296,42 @@ def test_four_workers_share_due_work_on_postgresql_and_run_each_item_once(
     counts = postgres_database.read(lambda uow: uow.scheduler.count_by_state())
     assert counts[DueWorkState.DONE] == 200
     assert ledger.verify().ok
+
+
+@pytest.mark.postgres
+def test_three_relays_on_postgresql_deliver_each_event_once_and_in_stream_order(
+    postgres_database: Database,
+) -> None:
+    """SKIP LOCKED shares deliveries out; the stream rule keeps each packet's events in order."""
+    from hongbao.platform.outbox import NewEvent, OutboxEvent, Relay, append  # noqa: PLC0415
+
+    clock = SystemClock()
+    received: list[str] = []
+    received_lock = threading.Lock()
+
+    def record(uow: Any, event: OutboxEvent) -> None:
+        with received_lock:
+            received.append(event.id)
+
+    def publish(uow: Any) -> None:
+        events = [NewEvent(f"packet:p-{n % 10}", "PacketClaimed", {"n": n}) for n in range(100)]
+        append(uow.outbox, events, consumers=["feed"], now_us=clock.now_us())
+
+    postgres_database.transact(publish)
+
+    def relay_worker() -> None:
+        relay = Relay(postgres_database, clock)
+        relay.register("feed", record)
+        while relay.deliver_due(limit=10).delivered:
+            pass
+
+    workers = [threading.Thread(target=relay_worker) for _ in range(3)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=120)
+    assert sorted(received) == sorted(set(received))
+    assert len(received) == 100
+    for stream in range(10):
+        order = [int(e.split("#")[1]) for e in received if e.startswith(f"packet:p-{stream}#")]
+        assert order == sorted(order) == list(range(1, 11))

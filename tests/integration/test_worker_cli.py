@@ -61,3 +61,26 @@ def test_dead_work_is_listed_and_can_be_replayed(sqlite_url: str) -> None:
     assert (code, "pending again" in output) == (0, True)
     code, output = run_cli(sqlite_url, "scheduler", "replay", "orphan")
     assert (code, "scheduler.not_dead" in output) == (2, True)
+
+
+def test_outbox_dead_letters_are_listed_and_replayed_through_the_commands(
+    sqlite_url: str,
+) -> None:
+    from hongbao.platform.outbox import NewEvent, append  # noqa: PLC0415
+
+    database = open_database(sqlite_url)
+    now_us = SystemClock().now_us()
+    database.transact(
+        lambda uow: append(
+            uow.outbox, [NewEvent("packet:p-1", "PacketSent", {})], consumers=["gone"],
+            now_us=now_us, max_attempts=1,
+        )
+    )  # fmt: skip
+    database.close()
+    code, output = run_cli(sqlite_url, "worker", "--once")
+    assert (code, "1 deliveries failed" in output) == (0, True)
+    code, output = run_cli(sqlite_url, "outbox", "dead")
+    assert "packet:p-1#1" in output
+    assert "no consumer registered" in output
+    code, output = run_cli(sqlite_url, "outbox", "replay", "gone", "packet:p-1#1")
+    assert (code, "pending again" in output) == (0, True)

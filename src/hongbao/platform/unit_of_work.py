@@ -15,6 +15,7 @@ from hongbao.identity.ports import IdentityRepository
 from hongbao.ledger.ports import LedgerRepository
 
 if TYPE_CHECKING:
+    from hongbao.platform.outbox import OutboxRepository
     from hongbao.platform.scheduler import DueWorkRepository
 
 Result = TypeVar("Result")
@@ -29,6 +30,9 @@ class UnitOfWork(Protocol):
 
     @property
     def scheduler(self) -> DueWorkRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
 
 class Database(Protocol):

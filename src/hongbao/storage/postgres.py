@@ -27,6 +27,7 @@ from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.postgres_ledger import INVARIANT_SQLSTATE, PostgresLedgerRepository
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row
+from hongbao.storage.sql_outbox import SqlOutboxRepository
 from hongbao.storage.sql_scheduler import SqlDueWorkRepository
 from hongbao.storage.urls import DatabaseUrl
 
@@ -77,6 +78,10 @@ class PostgresUnitOfWork:
     @functools.cached_property
     def identity(self) -> IdentityTables:
         return sql_identity_tables(self._dialect)
+
+    @functools.cached_property
+    def outbox(self) -> SqlOutboxRepository:
+        return SqlOutboxRepository(self._dialect, skip_locked=True)
 
     @functools.cached_property
     def scheduler(self) -> SqlDueWorkRepository:

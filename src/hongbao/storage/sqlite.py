@@ -21,6 +21,7 @@ from hongbao.storage import migrate
 from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
+from hongbao.storage.sql_outbox import SqlOutboxRepository
 from hongbao.storage.sql_scheduler import SqlDueWorkRepository
 from hongbao.storage.urls import DatabaseUrl
 
@@ -61,6 +62,10 @@ class SqliteUnitOfWork:
     @functools.cached_property
     def identity(self) -> IdentityTables:
         return sql_identity_tables(self._dialect)
+
+    @functools.cached_property
+    def outbox(self) -> SqlOutboxRepository:
+        return SqlOutboxRepository(self._dialect, skip_locked=False)
 
     @functools.cached_property
     def scheduler(self) -> SqlDueWorkRepository:
