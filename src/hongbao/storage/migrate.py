@@ -32,6 +32,12 @@ def head_revision() -> str:
     return revision
 
 
+def known_revisions() -> set[str]:
+    """Every revision this build's migrations know (older ones can be upgraded from)."""
+    scripts = ScriptDirectory.from_config(_config(DatabaseUrl("sqlite", "sqlite:///x", Path("x"))))
+    return {script.revision for script in scripts.walk_revisions()}
+
+
 def current_revision(database: DatabaseUrl) -> str | None:
     engine = create_engine(database.sqlalchemy_url)
     try:

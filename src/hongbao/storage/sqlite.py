@@ -98,16 +98,22 @@ class SqliteDatabase:
         return self._database.redacted
 
     def _ensure_schema(self, auto_migrate: bool) -> None:
+        """The embedded database belongs to this process: create it, or move it forward.
+
+        A schema this build does not know (written by a newer hongbao) is refused, never
+        touched; PostgreSQL is only ever migrated by ``hongbao db upgrade``.
+        """
         revision = migrate.current_revision(self._database) if self._path.exists() else None
         head = migrate.head_revision()
         if revision == head:
             return
-        if revision is None and auto_migrate:
+        upgradable = revision is None or revision in migrate.known_revisions()
+        if upgradable and auto_migrate:
             migrate.upgrade(self._database)
             return
         raise ConfigurationError(
             f"the database at {self._path} is at schema {revision or 'none'}, this hongbao "
-            f"needs {head}: run `hongbao db upgrade`",
+            f"needs {head}: run `hongbao db upgrade` (or use the hongbao that wrote it)",
             code="storage.schema_outdated",
         )
 
