@@ -21,6 +21,7 @@ from hongbao.platform.errors import StorageError
 from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Result
 from hongbao.storage.identity_tables import in_memory_identity_tables
+from hongbao.storage.packet_tables import in_memory_packet_tables
 from hongbao.storage.sql_outbox import InMemoryOutboxRepository
 from hongbao.storage.sql_scheduler import InMemoryDueWorkRepository
 
@@ -155,6 +156,7 @@ class _InMemoryUnitOfWork:
         self.identity = in_memory_identity_tables(tables.records)
         self.scheduler = InMemoryDueWorkRepository(tables.records.setdefault("due_work", {}))
         self.outbox = InMemoryOutboxRepository(tables.records)
+        self.packets = in_memory_packet_tables(tables.records)
 
 
 class InMemoryDatabase:

@@ -17,6 +17,7 @@ from hongbao.ledger.ports import LedgerRepository
 if TYPE_CHECKING:
     from hongbao.platform.outbox import OutboxRepository
     from hongbao.platform.scheduler import DueWorkRepository
+    from hongbao.storage.packet_tables import PacketTables
 
 Result = TypeVar("Result")
 
@@ -33,6 +34,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def packets(self) -> PacketTables: ...
 
 
 class Database(Protocol):

@@ -24,6 +24,7 @@ from hongbao.platform.errors import ConfigurationError, InvariantViolation, Stor
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
 from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
+from hongbao.storage.packet_tables import PacketTables, sql_packet_tables
 from hongbao.storage.postgres_ledger import INVARIANT_SQLSTATE, PostgresLedgerRepository
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row
@@ -78,6 +79,10 @@ class PostgresUnitOfWork:
     @functools.cached_property
     def identity(self) -> IdentityTables:
         return sql_identity_tables(self._dialect)
+
+    @functools.cached_property
+    def packets(self) -> PacketTables:
+        return sql_packet_tables(self._dialect)
 
     @functools.cached_property
     def outbox(self) -> SqlOutboxRepository:

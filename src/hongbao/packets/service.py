@@ -1,0 +1,357 @@
+"""Sending, claiming and expiring red packets (R-P1..R-P5), each in one transaction.
+
+Every money movement is a ledger transfer with an id derived from the packet (and claimer), so
+retries are harmless; the packet row is locked first, then its accounts (always that order).
+Expected outcomes of a claim are result codes; malformed or refused sends raise
+:class:`PacketError` with a stable code before anything is written.
+
+Funding: balance (零钱) and money-market (零钱通) sources are debited at once. Card sources
+need a 15-minute authorization hold whose claims are paid while the hold is open; that design
+lands with the rest of issue #4, and until then a card-funded send is refused with
+``packets.funding_not_supported`` rather than half-supported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from hongbao.identity.funding import FundingKind
+from hongbao.identity.service import funding_from_stored
+from hongbao.identity.social import is_member_at
+from hongbao.identity.users import UserStatus, UserType
+from hongbao.ledger import operations as ledger_operations
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
+from hongbao.ledger.results import TransferResultCode
+from hongbao.money import Money
+from hongbao.packets.model import (
+    PACKET_LIFETIME_US,
+    Packet,
+    PacketLimits,
+    PacketState,
+    PacketType,
+    Share,
+)
+from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
+from hongbao.platform.clock import Clock, is_due
+from hongbao.platform.invariants import invariant
+from hongbao.platform.outbox import NewEvent, append
+from hongbao.platform.scheduler import schedule
+from hongbao.platform.unit_of_work import Database, UnitOfWork
+
+FIXED_ALGORITHM = "fixed/money-split/v1"
+EXPIRE_KIND = "packet.expire"
+CONSUMERS: tuple[str, ...] = ()  # outbox consumers come with later issues
+
+
+class TransferCode:
+    """Why money moved, on every ledger transfer a packet makes."""
+
+    SEND = 101
+    CLAIM = 102
+    EXPIRY_REFUND = 103
+
+
+class ClaimResult(StrEnum):
+    CLAIMED = "claimed"
+    ALREADY_CLAIMED = "already_claimed"  # a retry: the same share, no money moved again
+    PACKET_EMPTY = "packet_empty"
+    PACKET_EXPIRED = "packet_expired"
+    NOT_THE_RECIPIENT = "not_the_recipient"
+    NOT_A_MEMBER = "not_a_member"
+    SENDER_CANNOT_CLAIM_PERSONAL = "sender_cannot_claim_personal"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimOutcome:
+    result: ClaimResult
+    amount: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendPacket:
+    """The command to send a packet; ``packet_id`` is the client's idempotency key."""
+
+    packet_id: str
+    packet_type: PacketType
+    sender_id: str
+    amount: Money
+    shares: int
+    funding_source_id: str
+    recipient_id: str | None = None
+    group_id: str | None = None
+
+    def digest(self) -> str:
+        text = "|".join(
+            str(value)
+            for value in (
+                self.packet_id, self.packet_type.value, self.sender_id, self.amount.minor,
+                self.amount.currency.code, self.shares, self.funding_source_id,
+                self.recipient_id, self.group_id,
+            )
+        )  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def refuse(message: str, code: str, **details: object) -> PacketError:
+    return PacketError(message, code=code, **details)
+
+
+@dataclass
+class PacketService:
+    database: Database
+    clock: Clock
+    limits: PacketLimits = field(default_factory=PacketLimits)
+
+    # ------------------------------------------------------------------------------- send
+
+    def send(self, command: SendPacket) -> Packet:
+        return self.database.transact(lambda uow: self._send(uow, command))
+
+    def _send(self, uow: UnitOfWork, command: SendPacket) -> Packet:
+        existing = uow.packets.packets.get(command.packet_id)
+        if existing is not None:
+            if existing.request_digest != command.digest():
+                raise refuse("this packet id was used for another packet", "packets.already_exists")
+            return existing
+        now_us = self.clock.now_us()
+        source_account = self._check_send(uow, command, now_us)
+        amounts, algorithm, seed = self._split(command)
+        packet = Packet(
+            id=command.packet_id,
+            packet_type=command.packet_type,
+            sender_id=command.sender_id,
+            currency=command.amount.currency.code,
+            total_minor=command.amount.minor,
+            share_count=command.shares,
+            funding_source_id=command.funding_source_id,
+            source_account_id=source_account,
+            recipient_id=command.recipient_id,
+            group_id=command.group_id,
+            escrow_account_id=f"escrow:{command.packet_id}",
+            state=PacketState.OPEN,
+            created_at_us=now_us,
+            expires_at_us=now_us + PACKET_LIFETIME_US,
+            claimed_count=0,
+            claimed_minor=0,
+            split_algorithm=algorithm,
+            request_digest=command.digest(),
+            split_seed=seed,
+        )
+        self._fund(uow, packet, now_us)
+        uow.packets.packets.insert(packet)
+        for position, amount in enumerate(amounts):
+            uow.packets.shares.insert(Share(packet.id, position, amount, None, None))
+        schedule(
+            uow.scheduler,
+            work_id=f"expire:{packet.id}",
+            kind=EXPIRE_KIND,
+            payload={"packet_id": packet.id},
+            due_at_us=packet.expires_at_us,
+            now_us=now_us,
+        )
+        self._publish(uow, packet, "PacketSent", now_us, total=packet.total_minor)
+        return packet
+
+    def _check_send(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> str:
+        """Every refusal before anything is written; returns the account paying for it."""
+        sender = uow.identity.users.get(command.sender_id)
+        if sender is None:
+            raise refuse(f"no user {command.sender_id!r}", "packets.unknown_sender")
+        if sender.status is not UserStatus.NORMAL:
+            raise refuse("the sender's account is restricted", "packets.sender_restricted")
+        self._check_audience(uow, command, now_us)
+        if (
+            command.packet_type is PacketType.ENTERPRISE
+            and sender.user_type is not UserType.ENTERPRISE
+        ):
+            raise refuse(
+                "only enterprise accounts send enterprise packets", "packets.not_enterprise"
+            )
+        self._check_limits(command)
+        stored = uow.identity.funding.get(command.funding_source_id)
+        if stored is None or stored.user_id != command.sender_id:
+            raise refuse("unknown funding source for this sender", "packets.unknown_funding_source")
+        source = funding_from_stored(stored)
+        if source.kind not in (FundingKind.BALANCE, FundingKind.MONEY_MARKET):
+            raise refuse(
+                "card-funded packets are not available yet", "packets.funding_not_supported"
+            )
+        if source.currency != command.amount.currency.code:
+            raise refuse(
+                "the packet and its source use other currencies", "packets.currency_mismatch"
+            )
+        return source.ledger_account_id
+
+    def _check_audience(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> None:
+        if command.packet_type is PacketType.PERSONAL:
+            if command.recipient_id is None or command.group_id is not None:
+                raise refuse("a personal packet has one recipient", "packets.audience_invalid")
+            if command.recipient_id == command.sender_id:
+                raise refuse("a personal packet goes to someone else", "packets.audience_invalid")
+            if uow.identity.users.get(command.recipient_id) is None:
+                raise refuse(f"no user {command.recipient_id!r}", "packets.unknown_recipient")
+            return
+        if command.group_id is None or command.recipient_id is not None:
+            raise refuse("a group packet goes to one group", "packets.audience_invalid")
+        members = uow.identity.members.where("group_id", command.group_id, limit=10_000)
+        if not is_member_at(members, command.sender_id, now_us):
+            raise refuse("only members send packets to a group", "packets.not_a_member")
+
+    def _check_limits(self, command: SendPacket) -> None:
+        packet_type = command.packet_type
+        most = self.limits.max_shares(packet_type)
+        if not 1 <= command.shares <= most:
+            raise refuse(
+                f"a {packet_type.value} packet has 1 to {most} shares",
+                "packets.shares_out_of_range",
+            )
+        cap = self.limits.share_cap(packet_type)
+        if command.amount.minor > cap * command.shares:
+            raise refuse(
+                f"at most {Money.of(cap, command.amount.currency).format()} per share",
+                "packets.amount_over_limit",
+            )
+
+    def _split(self, command: SendPacket) -> tuple[list[int], str, str]:
+        if command.packet_type is PacketType.GROUP_LUCKY:
+            seed = secrets.token_hex(32)
+            lucky = split_lucky(command.amount, command.shares, seed)
+            return [share.minor for share in lucky.shares], LUCKY_ALGORITHM, seed
+        shares = split_fixed(command.amount, command.shares)
+        return [share.minor for share in shares], FIXED_ALGORITHM, ""
+
+    def _fund(self, uow: UnitOfWork, packet: Packet, now_us: int) -> None:
+        escrow = NewAccount(packet.escrow_account_id, AccountKind.PACKET_ESCROW, packet.currency,
+                            reference=packet.id)  # fmt: skip
+        (opened,) = ledger_operations.create_accounts(uow.ledger, [escrow], now_us)
+        invariant(opened.succeeded, "a new packet's escrow opens", packet_id=packet.id)
+        request = TransferRequest(
+            f"send:{packet.id}", TransferCode.SEND, packet.total_minor,
+            packet.source_account_id, packet.escrow_account_id, packet.currency,
+            reference=packet.id,
+        )  # fmt: skip
+        (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
+        if result.code is TransferResultCode.EXCEEDS_CREDITS:
+            raise refuse("not enough money in the funding source", "packets.insufficient_funds")
+        if not result.succeeded:
+            raise refuse(f"the ledger refused the send: {result.message}", "packets.ledger_refused")
+
+    # ------------------------------------------------------------------------------ claim
+
+    def claim(self, packet_id: str, user_id: str) -> ClaimOutcome:
+        return self.database.transact(lambda uow: self._claim(uow, packet_id, user_id))
+
+    def _claim(self, uow: UnitOfWork, packet_id: str, user_id: str) -> ClaimOutcome:
+        packet = uow.packets.packets.lock(packet_id)  # claims of one packet queue here
+        if packet is None:
+            raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
+        if uow.identity.users.get(user_id) is None:
+            raise refuse(f"no user {user_id!r}", "packets.unknown_user")
+        shares = uow.packets.shares.where("packet_id", packet_id, limit=packet.share_count)
+        mine = [share for share in shares if share.claimed_by == user_id]
+        currency = packet.currency
+        if mine:
+            return ClaimOutcome(
+                ClaimResult.ALREADY_CLAIMED, Money.of(mine[0].amount_minor, currency)
+            )
+        now_us = self.clock.now_us()
+        refusal = self._claim_refusal(uow, packet, user_id, now_us)
+        if refusal is not None:
+            return ClaimOutcome(refusal)
+        share = shares[packet.claimed_count]
+        invariant(share.claimed_by is None, "the next share is free", packet_id=packet_id)
+        self._pay(uow, packet, user_id, share.amount_minor, now_us)
+        uow.packets.shares.replace(replace(share, claimed_by=user_id, claimed_at_us=now_us))
+        claimed = replace(
+            packet,
+            claimed_count=packet.claimed_count + 1,
+            claimed_minor=packet.claimed_minor + share.amount_minor,
+        )
+        if claimed.claimed_count == claimed.share_count:
+            claimed = replace(claimed, state=PacketState.EXHAUSTED)
+        uow.packets.packets.replace(claimed)
+        self._publish(uow, packet, "PacketClaimed", now_us, user=user_id, amount=share.amount_minor)
+        if claimed.state is PacketState.EXHAUSTED:
+            self._publish(uow, packet, "PacketExhausted", now_us)
+        return ClaimOutcome(ClaimResult.CLAIMED, Money.of(share.amount_minor, currency))
+
+    def _claim_refusal(
+        self, uow: UnitOfWork, packet: Packet, user_id: str, now_us: int
+    ) -> ClaimResult | None:
+        if packet.state is PacketState.EXPIRED or is_due(packet.expires_at_us, now_us):
+            return ClaimResult.PACKET_EXPIRED
+        audience = self._audience_refusal(uow, packet, user_id, now_us)
+        if audience is not None:
+            return audience
+        return ClaimResult.PACKET_EMPTY if packet.state is PacketState.EXHAUSTED else None
+
+    def _audience_refusal(
+        self, uow: UnitOfWork, packet: Packet, user_id: str, now_us: int
+    ) -> ClaimResult | None:
+        if packet.packet_type is PacketType.PERSONAL:
+            if user_id == packet.sender_id:
+                return ClaimResult.SENDER_CANNOT_CLAIM_PERSONAL
+            return None if user_id == packet.recipient_id else ClaimResult.NOT_THE_RECIPIENT
+        members = uow.identity.members.where("group_id", packet.group_id, limit=10_000)
+        return None if is_member_at(members, user_id, now_us) else ClaimResult.NOT_A_MEMBER
+
+    def _pay(self, uow: UnitOfWork, packet: Packet, user_id: str, amount: int, now_us: int) -> None:
+        request = TransferRequest(
+            f"claim:{packet.id}:{user_id}", TransferCode.CLAIM, amount,
+            packet.escrow_account_id, f"user:{user_id}:balance", packet.currency,
+            reference=packet.id,
+        )  # fmt: skip
+        (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
+        invariant(
+            result.code is TransferResultCode.OK,
+            "escrow pays a claimed share",
+            packet_id=packet.id,
+            result=result.code.value,
+        )
+
+    # ----------------------------------------------------------------------------- expiry
+
+    def expire_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
+        """Scheduler handler: refund what is left to the source and close the packet (R-P4)."""
+        packet_id = str(payload["packet_id"])
+        packet = uow.packets.packets.lock(packet_id)
+        invariant(
+            packet is not None, "scheduled expiry for an existing packet", packet_id=packet_id
+        )
+        assert packet is not None  # noqa: S101 - narrows the type; invariant() enforces
+        if packet.state is not PacketState.OPEN:
+            return
+        invariant(is_due(packet.expires_at_us, now_us), "expiry runs when due", packet_id=packet_id)
+        if packet.remainder_minor > 0:
+            request = TransferRequest(
+                f"expire:{packet.id}", TransferCode.EXPIRY_REFUND, packet.remainder_minor,
+                packet.escrow_account_id, packet.source_account_id, packet.currency,
+                reference=packet.id,
+            )  # fmt: skip
+            (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
+            invariant(result.succeeded, "escrow refunds its remainder", packet_id=packet_id)
+        uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
+        self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
+
+    # ----------------------------------------------------------------------------- queries
+
+    def packet(self, packet_id: str) -> Packet:
+        found = self.database.read(lambda uow: uow.packets.packets.get(packet_id))
+        if found is None:
+            raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
+        return found
+
+    def shares(self, packet_id: str) -> list[Share]:
+        packet = self.packet(packet_id)
+        return self.database.read(
+            lambda uow: uow.packets.shares.where("packet_id", packet_id, limit=packet.share_count)
+        )
+
+    def _publish(
+        self, uow: UnitOfWork, packet: Packet, event_type: str, now_us: int, **payload: object
+    ) -> None:
+        event = NewEvent(f"packet:{packet.id}", event_type, {"packet_id": packet.id, **payload})
+        append(uow.outbox, [event], consumers=CONSUMERS, now_us=now_us)
