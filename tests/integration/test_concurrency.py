@@ -335,3 +335,63 @@ def test_three_relays_on_postgresql_deliver_each_event_once_and_in_stream_order(
     for stream in range(10):
         order = [int(e.split("#")[1]) for e in received if e.startswith(f"packet:p-{stream}#")]
         assert order == sorted(order) == list(range(1, 11))
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_hot_packet_on_postgresql_pays_exactly_its_shares_to_1000_concurrent_claimers(
+    postgres_database: Database,
+) -> None:
+    """1,000 members tap one 100-share lucky packet at once: 100 win, the rest hear "empty"."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from hongbao.identity.service import IdentityService  # noqa: PLC0415
+    from hongbao.identity.social import Group, GroupMember, GroupType  # noqa: PLC0415
+    from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType  # noqa: PLC0415
+    from hongbao.identity.verification import SimulatedProvider  # noqa: PLC0415
+    from hongbao.money import Money  # noqa: PLC0415
+    from hongbao.packets.model import PacketState, PacketType  # noqa: PLC0415
+    from hongbao.packets.service import ClaimResult, PacketService, SendPacket  # noqa: PLC0415
+
+    clock = SystemClock()
+    identity = IdentityService(postgres_database, clock, SimulatedProvider(b"h" * 32))
+    claimers = [f"member-{n:04d}" for n in range(1000)]
+    since = clock.now_us() - 1_000_000
+    for user_id in ["sender", *claimers]:
+        identity.register_user(
+            User(user_id, user_id, AccountTier.CLASS_I, UserType.NORMAL, since,
+                 RealNameStatus.VERIFIED)
+        )  # fmt: skip
+    identity.create_group(Group("hot-group", "Hot", GroupType.ENTERTAINMENT, "sender", since))
+    for user_id in claimers:
+        identity.add_member(GroupMember("hot-group", user_id, since))
+    ledger = Ledger(postgres_database, clock)
+    ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
+    ledger.transfer(TransferRequest("top-up", 1, 200_00, "bank", "user:sender:balance", "CNY"))
+    packets = PacketService(postgres_database, clock)
+    packet = packets.send(
+        SendPacket("hot", PacketType.GROUP_LUCKY, "sender", Money.of(100_00, "CNY"), 100,
+                   "sender-balance", group_id="hot-group")
+    )  # fmt: skip
+    barrier = threading.Barrier(32)
+
+    def claim(user_id: str) -> ClaimResult:
+        if user_id in claimers[:32]:
+            barrier.wait(timeout=30)  # the first wave arrives at the same instant
+        return packets.claim(packet.id, user_id).result
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(pool.map(claim, claimers))
+    assert results.count(ClaimResult.CLAIMED) == 100
+    assert results.count(ClaimResult.PACKET_EMPTY) == 900
+    final = packets.packet(packet.id)
+    assert (final.state, final.claimed_count, final.claimed_minor) == (
+        PacketState.EXHAUSTED,
+        100,
+        100_00,
+    )
+    winners = [c for c, r in zip(claimers, results, strict=True) if r is ClaimResult.CLAIMED]
+    paid = sum(ledger.account(f"user:{user_id}:balance").credit_balance for user_id in winners)
+    assert paid == 100_00
+    assert ledger.account(packet.escrow_account_id).credit_balance == 0
+    assert ledger.verify().ok
