@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from hongbao.bootstrap import Services
+from hongbao.packets.service import EXPIRE_KIND, PacketService
 from hongbao.platform.outbox import Relay
 from hongbao.platform.scheduler import Scheduler
 
@@ -49,7 +50,9 @@ class PassReport:
 
 def build_scheduler(services: Services) -> Scheduler:
     """The scheduler with every handler this build knows (later issues register theirs here)."""
-    return Scheduler(services.database, services.clock)
+    scheduler = Scheduler(services.database, services.clock)
+    scheduler.register(EXPIRE_KIND, PacketService(services.database, services.clock).expire_handler)
+    return scheduler
 
 
 def build_relay(services: Services) -> Relay:

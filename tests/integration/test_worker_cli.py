@@ -84,3 +84,15 @@ def test_outbox_dead_letters_are_listed_and_replayed_through_the_commands(
     assert "no consumer registered" in output
     code, output = run_cli(sqlite_url, "outbox", "replay", "gone", "packet:p-1#1")
     assert (code, "pending again" in output) == (0, True)
+
+
+def test_the_worker_knows_how_to_expire_packets(sqlite_url: str) -> None:
+    from hongbao.bootstrap import open_services  # noqa: PLC0415
+    from hongbao.packets.service import EXPIRE_KIND  # noqa: PLC0415
+    from hongbao.worker import build_scheduler  # noqa: PLC0415
+
+    services = open_services(sqlite_url)
+    try:
+        assert EXPIRE_KIND in build_scheduler(services).handlers
+    finally:
+        services.close()
