@@ -200,3 +200,25 @@ def test_at_24_hours_the_remainder_goes_back_and_the_packet_closes(
     assert claimed is not None
     assert Ledger(world.database, world.clock).account(packet.escrow_account_id).credit_balance == 0
     assert Ledger(world.database, world.clock).verify().ok
+
+
+def test_claims_are_visible_to_the_sender_and_to_claimers_of_a_group_packet_only(
+    world: PacketService,
+) -> None:
+    world.send(lucky())
+    world.claim("p-1", "bob")
+    world.claim("p-1", "carol")
+    assert [s.claimed_by for s in world.claims_seen_by("p-1", "alice")] == ["bob", "carol"]
+    assert [s.claimed_by for s in world.claims_seen_by("p-1", "bob")] == ["bob", "carol"]
+    assert world.claims_seen_by("p-1", "dave") == []
+
+
+def test_a_users_sent_and_received_history(world: PacketService) -> None:
+    world.send(lucky())
+    world.send(SendPacket("p-2", PacketType.PERSONAL, "alice", Money.of(5_00, "CNY"), 1,
+                          "alice-balance", recipient_id="bob"))  # fmt: skip
+    world.claim("p-1", "bob")
+    world.claim("p-2", "bob")
+    assert [p.id for p in world.sent_by("alice")] == ["p-1", "p-2"]
+    assert {s.packet_id for s in world.received_by("bob")} == {"p-1", "p-2"}
+    assert world.claims_seen_by("p-2", "carol") == []

@@ -44,6 +44,7 @@ from hongbao.platform.unit_of_work import Database, UnitOfWork
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
 CONSUMERS: tuple[str, ...] = ()  # outbox consumers come with later issues
+MAX_HISTORY = 1_000
 
 
 class TransferCode:
@@ -348,6 +349,34 @@ class PacketService:
         packet = self.packet(packet_id)
         return self.database.read(
             lambda uow: uow.packets.shares.where("packet_id", packet_id, limit=packet.share_count)
+        )
+
+    def claims_seen_by(self, packet_id: str, viewer_id: str) -> list[Share]:
+        """The claimed shares a viewer may see: the sender and, for group packets, every
+        claimer sees them all (as in WeChat); anyone else sees none (R-A5)."""
+        packet = self.packet(packet_id)
+        claimed = [share for share in self.shares(packet_id) if share.claimed_by is not None]
+        if viewer_id == packet.sender_id:
+            return claimed
+        is_claimer = any(share.claimed_by == viewer_id for share in claimed)
+        if packet.packet_type is PacketType.PERSONAL:
+            return [share for share in claimed if share.claimed_by == viewer_id]
+        return claimed if is_claimer else []
+
+    def sent_by(self, user_id: str, limit: int = 100) -> list[Packet]:
+        limit = max(1, min(limit, MAX_HISTORY))
+        return self.database.read(
+            lambda uow: uow.packets.packets.where(
+                "sender_id", user_id, limit=limit, order_by="created_at_us"
+            )
+        )
+
+    def received_by(self, user_id: str, limit: int = 100) -> list[Share]:
+        limit = max(1, min(limit, MAX_HISTORY))
+        return self.database.read(
+            lambda uow: uow.packets.shares.where(
+                "claimed_by", user_id, limit=limit, order_by="claimed_at_us"
+            )
         )
 
     def _publish(

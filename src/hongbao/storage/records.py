@@ -167,7 +167,8 @@ class SqlRecordTable(Generic[Record]):
         self, column: str, value: Any, *, limit: int, order_by: str | None = None
     ) -> list[Record]:
         invariant(column in self._codec.columns, "filter on a known column", column=column)
-        order = f" ORDER BY {order_by or ', '.join(self._key)}"
+        # The key breaks ties, so equal ordering values still list in a stable order.
+        order = f" ORDER BY {', '.join(([order_by] if order_by else []) + list(self._key))}"
         statement = (
             f"SELECT {self._column_list} FROM {self._table} WHERE {column} = %s{order} LIMIT %s"
         )
@@ -216,7 +217,7 @@ class InMemoryRecordTable(Generic[Record]):
     ) -> list[Record]:
         invariant(column in self._codec.columns, "filter on a known column", column=column)
         found = [record for record in self._rows.values() if getattr(record, column) == value]
-        columns = (order_by,) if order_by else self._key
+        columns = ((order_by,) if order_by else ()) + self._key
         found.sort(key=lambda record: tuple(getattr(record, c) for c in columns))
         return found[:limit]
 
