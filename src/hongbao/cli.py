@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hongbao import cli_identity
+from hongbao import cli_identity, cli_packets
 from hongbao.ledger.verification import VerificationReport
 from hongbao.platform.errors import HongbaoError
 
@@ -275,6 +275,7 @@ def outbox_replay(consumer: str, event_id: str, database_url: DatabaseUrlOption 
 
 
 cli_identity.register(app)
+app.add_typer(cli_packets.packets_app, name="packets")
 
 
 def main() -> None:
