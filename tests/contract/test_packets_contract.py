@@ -104,6 +104,8 @@ def test_sending_is_idempotent_on_the_packet_id(world: PacketService) -> None:
     ("command", "code"),
     [
         (lucky(amount=2_000_00), "packets.amount_over_limit"),
+        (lucky(packet_id="has space"), "packets.id_invalid"),
+        (lucky(packet_id="p" * 65), "packets.id_invalid"),
         (lucky(shares=101), "packets.shares_out_of_range"),
         (lucky(amount=2, shares=3), "packets.total_too_small"),
         (

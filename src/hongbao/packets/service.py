@@ -23,7 +23,7 @@ from hongbao.identity.service import funding_from_stored
 from hongbao.identity.social import is_member_at
 from hongbao.identity.users import UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
-from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.packets.model import (
@@ -45,6 +45,8 @@ FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
 CONSUMERS: tuple[str, ...] = ()  # outbox consumers come with later issues
 MAX_HISTORY = 1_000
+# Room for the ledger ids derived from it ("escrow:", "claim:<id>:<user>", …) within 128.
+MAX_PACKET_ID_LENGTH = 64
 
 
 class TransferCode:
@@ -158,6 +160,11 @@ class PacketService:
 
     def _check_send(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> str:
         """Every refusal before anything is written; returns the account paying for it."""
+        if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
+            raise refuse(
+                f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
+                "packets.id_invalid",
+            )
         sender = uow.identity.users.get(command.sender_id)
         if sender is None:
             raise refuse(f"no user {command.sender_id!r}", "packets.unknown_sender")
@@ -264,7 +271,7 @@ class PacketService:
             return ClaimOutcome(refusal)
         share = shares[packet.claimed_count]
         invariant(share.claimed_by is None, "the next share is free", packet_id=packet_id)
-        self._pay(uow, packet, user_id, share.amount_minor, now_us)
+        self._pay(uow, packet, user_id, share, now_us)
         uow.packets.shares.replace(replace(share, claimed_by=user_id, claimed_at_us=now_us))
         claimed = replace(
             packet,
@@ -299,9 +306,12 @@ class PacketService:
         members = uow.identity.members.where("group_id", packet.group_id, limit=10_000)
         return None if is_member_at(members, user_id, now_us) else ClaimResult.NOT_A_MEMBER
 
-    def _pay(self, uow: UnitOfWork, packet: Packet, user_id: str, amount: int, now_us: int) -> None:
+    def _pay(
+        self, uow: UnitOfWork, packet: Packet, user_id: str, share: Share, now_us: int
+    ) -> None:
+        # Named by the share, not the user: a share is paid once, and the id stays short.
         request = TransferRequest(
-            f"claim:{packet.id}:{user_id}", TransferCode.CLAIM, amount,
+            f"claim:{packet.id}:{share.position}", TransferCode.CLAIM, share.amount_minor,
             packet.escrow_account_id, f"user:{user_id}:balance", packet.currency,
             reference=packet.id,
         )  # fmt: skip
