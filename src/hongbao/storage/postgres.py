@@ -10,7 +10,6 @@ on unique keys retry the whole unit (bounded, with jitter), so engines that run 
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -23,13 +22,10 @@ from psycopg_pool import ConnectionPool
 from hongbao.platform.errors import ConfigurationError, InvariantViolation, StorageError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
-from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
-from hongbao.storage.packet_tables import PacketTables, sql_packet_tables
 from hongbao.storage.postgres_ledger import INVARIANT_SQLSTATE, PostgresLedgerRepository
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row
-from hongbao.storage.sql_outbox import SqlOutboxRepository
-from hongbao.storage.sql_scheduler import SqlDueWorkRepository
+from hongbao.storage.sql_unit_of_work import SqlUnitOfWork
 from hongbao.storage.urls import DatabaseUrl
 
 APPLICATION_NAME = "hongbao"
@@ -71,26 +67,9 @@ class PostgresDialect:
             yield from cursor
 
 
-class PostgresUnitOfWork:
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
-        self._dialect = PostgresDialect(connection)
-        self.ledger = PostgresLedgerRepository(self._dialect)
-
-    @functools.cached_property
-    def identity(self) -> IdentityTables:
-        return sql_identity_tables(self._dialect)
-
-    @functools.cached_property
-    def packets(self) -> PacketTables:
-        return sql_packet_tables(self._dialect)
-
-    @functools.cached_property
-    def outbox(self) -> SqlOutboxRepository:
-        return SqlOutboxRepository(self._dialect, skip_locked=True)
-
-    @functools.cached_property
-    def scheduler(self) -> SqlDueWorkRepository:
-        return SqlDueWorkRepository(self._dialect, skip_locked=True)
+def unit_of_work(connection: psycopg.Connection[Any]) -> SqlUnitOfWork:
+    dialect = PostgresDialect(connection)
+    return SqlUnitOfWork(dialect, PostgresLedgerRepository(dialect), skip_locked=True)
 
 
 TRANSIENT_ERRORS = (
@@ -190,11 +169,11 @@ class PostgresDatabase:
                         connection.execute(
                             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                         )
-                        return work(PostgresUnitOfWork(connection))
+                        return work(unit_of_work(connection))
                 # In pipeline mode BEGIN travels with the first statements and COMMIT with
                 # the writes: a transfer costs two round trips (lock and read; write and commit).
                 with connection.pipeline(), connection.transaction():
-                    return work(PostgresUnitOfWork(connection))
+                    return work(unit_of_work(connection))
 
         try:
             return with_retry(attempt, _is_transient)

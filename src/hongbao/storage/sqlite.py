@@ -7,7 +7,6 @@ own connection; readers never block the writer in WAL mode.
 
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
 import threading
@@ -18,12 +17,9 @@ from typing import Any
 from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
-from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
-from hongbao.storage.packet_tables import PacketTables, sql_packet_tables
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
-from hongbao.storage.sql_outbox import SqlOutboxRepository
-from hongbao.storage.sql_scheduler import SqlDueWorkRepository
+from hongbao.storage.sql_unit_of_work import SqlUnitOfWork
 from hongbao.storage.urls import DatabaseUrl
 
 BUSY_TIMEOUT_MILLISECONDS = 10_000
@@ -55,26 +51,10 @@ class SqliteDialect:
             yield from rows
 
 
-class SqliteUnitOfWork:
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._dialect = SqliteDialect(connection)
-        self.ledger = SqlLedgerRepository(self._dialect)
-
-    @functools.cached_property
-    def identity(self) -> IdentityTables:
-        return sql_identity_tables(self._dialect)
-
-    @functools.cached_property
-    def packets(self) -> PacketTables:
-        return sql_packet_tables(self._dialect)
-
-    @functools.cached_property
-    def outbox(self) -> SqlOutboxRepository:
-        return SqlOutboxRepository(self._dialect, skip_locked=False)
-
-    @functools.cached_property
-    def scheduler(self) -> SqlDueWorkRepository:
-        return SqlDueWorkRepository(self._dialect, skip_locked=False)
+def unit_of_work(connection: sqlite3.Connection) -> SqlUnitOfWork:
+    # SQLite has one writer at a time: there are no rows held by others to skip.
+    dialect = SqliteDialect(connection)
+    return SqlUnitOfWork(dialect, SqlLedgerRepository(dialect), skip_locked=False)
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -147,7 +127,7 @@ class SqliteDatabase:
         def attempt() -> Result:
             connection.execute(begin)
             try:
-                result = work(SqliteUnitOfWork(connection))
+                result = work(unit_of_work(connection))
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:

@@ -1,0 +1,41 @@
+"""One unit of work for every SQL engine: the repositories of each context over one dialect.
+
+The engines differ only in the dialect, the ledger repository (PostgreSQL writes a unit in one
+statement) and whether claims may skip rows other workers hold; a new context is added here
+once, not per engine.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
+from hongbao.storage.packet_tables import PacketTables, sql_packet_tables
+from hongbao.storage.sql_ledger import SqlDialect, SqlLedgerRepository
+from hongbao.storage.sql_outbox import SqlOutboxRepository
+from hongbao.storage.sql_scheduler import SqlDueWorkRepository
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self, dialect: SqlDialect, ledger: SqlLedgerRepository, *, skip_locked: bool
+    ) -> None:
+        self._dialect = dialect
+        self._skip_locked = skip_locked
+        self.ledger = ledger
+
+    @functools.cached_property
+    def identity(self) -> IdentityTables:
+        return sql_identity_tables(self._dialect)
+
+    @functools.cached_property
+    def packets(self) -> PacketTables:
+        return sql_packet_tables(self._dialect)
+
+    @functools.cached_property
+    def outbox(self) -> SqlOutboxRepository:
+        return SqlOutboxRepository(self._dialect, skip_locked=self._skip_locked)
+
+    @functools.cached_property
+    def scheduler(self) -> SqlDueWorkRepository:
+        return SqlDueWorkRepository(self._dialect, skip_locked=self._skip_locked)
