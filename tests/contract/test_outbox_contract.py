@@ -15,7 +15,7 @@ from hongbao.platform.outbox import (
     Relay,
     append,
 )
-from hongbao.platform.scheduler import retry_delay_seconds
+from hongbao.platform.retries import retry_delay_seconds
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 CONSUMERS = ("feed", "score")

@@ -10,11 +10,11 @@ from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.operations import create_accounts, create_transfers
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import ManualClock
+from hongbao.platform.retries import retry_delay_seconds
 from hongbao.platform.scheduler import (
     DueWorkState,
     Scheduler,
     SchedulingError,
-    retry_delay_seconds,
     schedule,
 )
 from hongbao.platform.unit_of_work import Database, UnitOfWork

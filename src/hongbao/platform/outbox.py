@@ -21,10 +21,10 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from hongbao.ledger.model import is_valid_id
-from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock
+from hongbao.platform.clock import Clock
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
-from hongbao.platform.scheduler import MAX_ERROR_LENGTH, retry_delay_seconds
+from hongbao.platform.retries import next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -197,8 +197,6 @@ class Relay:
         return report
 
     def _deliver_one(self) -> tuple[Delivery, str | None] | None:
-        failure: list[tuple[Delivery, str]] = []
-
         def attempt(uow: UnitOfWork) -> Delivery | None:
             now_us = self.clock.now_us()
             delivery = uow.outbox.claim_next(now_us)
@@ -207,11 +205,7 @@ class Relay:
             event = uow.outbox.get_event(delivery.event_id)
             invariant(event is not None, "a delivery's event exists", event_id=delivery.event_id)
             assert event is not None  # noqa: S101 - narrows the type; invariant() enforces
-            try:
-                self._consumer(delivery.consumer)(uow, event)
-            except Exception as error:
-                failure.append((delivery, f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]))
-                raise _RollBack from error
+            run_handler(delivery, lambda: self._consumer(delivery.consumer)(uow, event))
             done = replace(
                 delivery,
                 state=DeliveryState.DELIVERED,
@@ -221,11 +215,9 @@ class Relay:
             uow.outbox.replace_delivery(done)
             return done
 
-        try:
-            done = self.database.transact(attempt)
-        except _RollBack:
-            delivery, message = failure[-1]
-            return self._record_failure(delivery, message), message
+        done, failed = run_claimed(self.database, attempt)
+        if failed is not None:
+            return self._record_failure(failed.item, failed.message), failed.message
         return None if done is None else (done, None)
 
     def _consumer(self, name: str) -> Consumer:
@@ -240,14 +232,13 @@ class Relay:
             current = uow.outbox.get_delivery(delivery.consumer, delivery.event_id)
             invariant(current is not None, "a failed delivery exists", event_id=delivery.event_id)
             assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
-            attempts = current.attempts + 1
-            dead = attempts >= current.max_attempts
+            retry = next_try(current.attempts, current.max_attempts, now_us)
             updated = replace(
                 current,
-                attempts=attempts,
+                attempts=retry.attempts,
                 last_error=message,
-                state=DeliveryState.DEAD if dead else DeliveryState.PENDING,
-                next_attempt_at_us=now_us + retry_delay_seconds(attempts) * MICROSECONDS_PER_SECOND,
+                state=DeliveryState.DEAD if retry.dead else DeliveryState.PENDING,
+                next_attempt_at_us=retry.at_us,
             )
             uow.outbox.replace_delivery(updated)
             return updated

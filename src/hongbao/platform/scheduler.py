@@ -21,9 +21,10 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from hongbao.ledger.model import is_valid_id
-from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
+from hongbao.platform.clock import Clock, is_due
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
+from hongbao.platform.retries import next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,6 @@ DEFAULT_MAX_ATTEMPTS = 10
 MAX_ATTEMPTS_LIMIT = 100
 MAX_PAYLOAD_BYTES = 16_384
 MAX_CLAIM = 100
-MAX_ERROR_LENGTH = 2_000
-FIRST_RETRY_SECONDS = 1
-MAX_RETRY_SECONDS = 3_600
 
 
 class DueWorkState(StrEnum):
@@ -161,11 +159,6 @@ def _new_record(
     )
 
 
-def retry_delay_seconds(attempts: int) -> int:
-    """1 s, 2 s, 4 s … capped at an hour: quick recovery, no hammering of a broken dependency."""
-    return int(min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
-
-
 @dataclass
 class RunReport:
     done: int = 0
@@ -216,8 +209,6 @@ class Scheduler:
             report.failed += 1
 
     def _run_one(self) -> tuple[DueWork, str | None] | None:
-        failure: list[tuple[DueWork, str]] = []
-
         def attempt(uow: UnitOfWork) -> DueWork | None:
             now_us = self.clock.now_us()
             claimed = uow.scheduler.claim_due(now_us, 1)
@@ -225,22 +216,16 @@ class Scheduler:
                 return None
             (work,) = claimed
             invariant(is_due(work.due_at_us, now_us), "claimed work is due", work_id=work.id)
-            try:
-                self._handler(work)(uow, work.payload_object(), now_us)
-            except Exception as error:
-                failure.append((work, f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]))
-                raise _RollBack from error
+            run_handler(work, lambda: self._handler(work)(uow, work.payload_object(), now_us))
             done = replace(
                 work, state=DueWorkState.DONE, attempts=work.attempts + 1, completed_at_us=now_us
             )
             uow.scheduler.replace(done)
             return done
 
-        try:
-            done = self.database.transact(attempt)
-        except _RollBack:
-            (work, message) = failure[-1]
-            return self._record_failure(work, message), message
+        done, failed = run_claimed(self.database, attempt)
+        if failed is not None:
+            return self._record_failure(failed.item, failed.message), failed.message
         return None if done is None else (done, None)
 
     def _handler(self, work: DueWork) -> Handler:
@@ -255,14 +240,13 @@ class Scheduler:
             current = uow.scheduler.get(work.id)
             invariant(current is not None, "failed work still exists", work_id=work.id)
             assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
-            attempts = current.attempts + 1
-            dead = attempts >= current.max_attempts
+            retry = next_try(current.attempts, current.max_attempts, now_us)
             updated = replace(
                 current,
-                attempts=attempts,
+                attempts=retry.attempts,
                 last_error=message,
-                state=DueWorkState.DEAD if dead else DueWorkState.PENDING,
-                due_at_us=now_us + retry_delay_seconds(attempts) * MICROSECONDS_PER_SECOND,
+                state=DueWorkState.DEAD if retry.dead else DueWorkState.PENDING,
+                due_at_us=retry.at_us,
             )
             uow.scheduler.replace(updated)
             return updated
