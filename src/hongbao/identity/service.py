@@ -35,7 +35,7 @@ from hongbao.identity.funding import (
     ledger_account_for,
 )
 from hongbao.identity.ports import DeviceOwner, IdentityRepository, StoredFunding
-from hongbao.identity.social import Group, GroupMember, Relationship
+from hongbao.identity.social import Group, GroupMember, Relationship, is_member_at
 from hongbao.identity.users import Enterprise, IdentityError, User, UserStatus
 from hongbao.identity.verification import (
     AnswerAttempt,
@@ -379,6 +379,19 @@ class IdentityService:
                 code="verification.reveal_not_supported",
             )
         return self.provider.operator_reveal_code(self.challenge(challenge_id), operator)
+
+
+def is_group_member(
+    identity: IdentityRepository, group_id: str | None, user_id: str, now_us: int
+) -> bool:
+    """Whether ``user_id`` belongs to ``group_id`` at ``now_us``, inside a caller's unit of work.
+
+    Read through the user's memberships (few), not the group's (possibly thousands).
+    """
+    memberships = identity.members.where("user_id", user_id, limit=MAX_LISTED)
+    return is_member_at(
+        [member for member in memberships if member.group_id == group_id], user_id, now_us
+    )
 
 
 def _fields(record: object) -> dict[str, Any]:

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from hongbao.identity.funding import FundingKind
-from hongbao.identity.service import funding_from_stored
-from hongbao.identity.social import is_member_at
+from hongbao.identity.service import funding_from_stored, is_group_member
 from hongbao.identity.users import UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
@@ -204,8 +203,7 @@ class PacketService:
             return
         if command.group_id is None or command.recipient_id is not None:
             raise refuse("a group packet goes to one group", "packets.audience_invalid")
-        members = uow.identity.members.where("group_id", command.group_id, limit=10_000)
-        if not is_member_at(members, command.sender_id, now_us):
+        if not is_group_member(uow.identity, command.group_id, command.sender_id, now_us):
             raise refuse("only members send packets to a group", "packets.not_a_member")
 
     def _check_limits(self, command: SendPacket) -> None:
@@ -303,8 +301,8 @@ class PacketService:
             if user_id == packet.sender_id:
                 return ClaimResult.SENDER_CANNOT_CLAIM_PERSONAL
             return None if user_id == packet.recipient_id else ClaimResult.NOT_THE_RECIPIENT
-        members = uow.identity.members.where("group_id", packet.group_id, limit=10_000)
-        return None if is_member_at(members, user_id, now_us) else ClaimResult.NOT_A_MEMBER
+        member = is_group_member(uow.identity, packet.group_id, user_id, now_us)
+        return None if member else ClaimResult.NOT_A_MEMBER
 
     def _pay(
         self, uow: UnitOfWork, packet: Packet, user_id: str, share: Share, now_us: int
