@@ -1,4 +1,5 @@
-"""Public fakes for tests: an in-memory database that honours the storage ports.
+"""Public fakes for tests: an in-memory database that honours the storage ports, and exchange
+rates a test publishes itself.
 
 ``InMemoryDatabase`` runs each unit of work on a private copy of its tables and swaps it in on
 commit, under one lock: transactions are serializable and a failed unit leaves nothing behind,
@@ -11,8 +12,10 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from hongbao.fx import ExchangeRate
 from hongbao.ledger.engine import Changes
 from hongbao.ledger.model import Account, PendingRecord, PendingState, Posting, Rejection, Transfer
 from hongbao.ledger.ports import LockedRows
@@ -25,7 +28,7 @@ from hongbao.storage.packet_tables import in_memory_packet_tables
 from hongbao.storage.sql_outbox import InMemoryOutboxRepository
 from hongbao.storage.sql_scheduler import InMemoryDueWorkRepository
 
-__all__ = ["InMemoryDatabase", "InMemoryLedgerRepository", "ManualClock"]
+__all__ = ["FixedRates", "InMemoryDatabase", "InMemoryLedgerRepository", "ManualClock"]
 
 
 @dataclass
@@ -187,3 +190,18 @@ class InMemoryDatabase:
         """Change stored rows behind the ledger's back (for tests of ``verify``)."""
         with self._lock:
             work(InMemoryLedgerRepository(self._tables))
+
+
+class FixedRates:
+    """A :class:`hongbao.fx.RateProvider` holding the rates a test publishes."""
+
+    def __init__(self) -> None:
+        self._rates: dict[tuple[str, str], ExchangeRate] = {}
+
+    def publish(self, base: str, quote: str, rate: str, as_of_us: int) -> ExchangeRate:
+        published = ExchangeRate(base, quote, Decimal(rate), as_of_us, "test rates")
+        self._rates[(base, quote)] = published
+        return published
+
+    def latest(self, base: str, quote: str) -> ExchangeRate | None:
+        return self._rates.get((base, quote))

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from hongbao.identity.funding import CreditCardSource, mask_card_number
-from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
-from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
-from hongbao.identity.verification import SimulatedProvider
-from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.service import Ledger
 from hongbao.money import Money
 from hongbao.packets.model import PacketState, PacketType
@@ -22,27 +16,8 @@ from hongbao.packets.service import (
 from hongbao.packets.split import PacketError
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.scheduler import Scheduler
-from hongbao.platform.unit_of_work import Database
-from tests.conftest import START_US
 
 PEOPLE = ("alice", "bob", "carol", "dave")
-
-
-@pytest.fixture
-def world(database: Database, clock: ManualClock) -> PacketService:
-    identity = IdentityService(database, clock, SimulatedProvider(b"p" * 32))
-    for name in PEOPLE:
-        identity.register_user(
-            User(name, name.title(), AccountTier.CLASS_I, UserType.NORMAL, START_US,
-                 RealNameStatus.VERIFIED)
-        )  # fmt: skip
-    identity.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START_US))
-    for name in ("bob", "carol"):
-        identity.add_member(GroupMember("friends", name, START_US))
-    ledger = Ledger(database, clock)
-    ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
-    ledger.transfer(TransferRequest("top-up", 1, 1_000_00, "bank", "user:alice:balance", "CNY"))
-    return PacketService(database, clock)
 
 
 def balance(service: PacketService, user: str) -> int:
@@ -169,18 +144,6 @@ def test_a_refused_send_has_a_stable_code_and_writes_nothing(
     assert (after.accounts, after.transfers) == (before.accounts, before.transfers)
     with pytest.raises(PacketError):
         world.packet(command.packet_id)
-
-
-def test_card_funding_is_refused_until_card_holds_land(world: PacketService) -> None:
-    identity = IdentityService(world.database, world.clock, SimulatedProvider(b"p" * 32))
-    identity.add_funding_source(
-        CreditCardSource("alice-visa", "alice", "CMB", mask_card_number("4111111111111111"), 5)
-    )
-    command = SendPacket("p-3", PacketType.PERSONAL, "alice", Money.of(100, "CNY"), 1,
-                         "alice-visa", recipient_id="bob")  # fmt: skip
-    with pytest.raises(PacketError) as refused:
-        world.send(command)
-    assert refused.value.code == "packets.funding_not_supported"
 
 
 def test_at_24_hours_the_remainder_goes_back_and_the_packet_closes(

@@ -1,13 +1,15 @@
-"""Red packets as stored: the packet, its shares, and the limits a send must respect."""
+"""Red packets as stored: the packet and its shares."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from hongbao.platform.clock import MICROSECONDS_PER_SECOND
+from hongbao.identity.funding import FundingKind
 
-PACKET_LIFETIME_US = 24 * 3600 * MICROSECONDS_PER_SECOND  # R-P4
+CARD_FUNDING = frozenset(
+    {FundingKind.DEBIT_CARD, FundingKind.CREDIT_CARD, FundingKind.FOREIGN_CARD}
+)
 
 
 class PacketType(StrEnum):
@@ -32,6 +34,7 @@ class Packet:
     total_minor: int
     share_count: int
     funding_source_id: str
+    funding_kind: FundingKind
     source_account_id: str
     recipient_id: str | None
     group_id: str | None
@@ -50,6 +53,18 @@ class Packet:
     def remainder_minor(self) -> int:
         return self.total_minor - self.claimed_minor
 
+    @property
+    def is_card_funded(self) -> bool:
+        return self.funding_kind in CARD_FUNDING
+
+    @property
+    def refund_account_id(self) -> str:
+        """Where an expiry refund goes: the source, or the sender's balance for a card until
+        refunds are routed back to cards (issue #6)."""
+        if self.is_card_funded:
+            return f"user:{self.sender_id}:balance"
+        return self.source_account_id
+
 
 @dataclass(frozen=True, slots=True)
 class Share:
@@ -58,25 +73,3 @@ class Share:
     amount_minor: int
     claimed_by: str | None
     claimed_at_us: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class PacketLimits:
-    """Per-type limits (defaults from the source's product; a policy file will supply them)."""
-
-    max_share_minor: int = 200_00
-    max_enterprise_share_minor: int = 5_000_00
-    max_group_shares: int = 100
-    max_enterprise_shares: int = 200
-
-    def share_cap(self, packet_type: PacketType) -> int:
-        if packet_type is PacketType.ENTERPRISE:
-            return self.max_enterprise_share_minor
-        return self.max_share_minor
-
-    def max_shares(self, packet_type: PacketType) -> int:
-        if packet_type is PacketType.PERSONAL:
-            return 1
-        if packet_type is PacketType.ENTERPRISE:
-            return self.max_enterprise_shares
-        return self.max_group_shares

@@ -6,9 +6,11 @@ Expected outcomes of a claim are result codes; malformed or refused sends raise
 :class:`PacketError` with a stable code before anything is written.
 
 Funding: balance (零钱) and money-market (零钱通) sources are debited at once. Card sources
-need a 15-minute authorization hold whose claims are paid while the hold is open; that design
-lands with the rest of issue #4, and until then a card-funded send is refused with
-``packets.funding_not_supported`` rather than half-supported.
+(debit, credit, foreign) open an authorization hold for the policy's window (15 minutes) and
+are captured when it ends; claims are paid while it is open (see ``authorization``).
+
+Limits, the packet lifetime and the card window come from the policy file
+(``hongbao/policy/default.toml``).
 """
 
 from __future__ import annotations
@@ -18,42 +20,34 @@ import secrets
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from hongbao.identity.funding import FundingKind
+from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
+from hongbao.identity.funding import FundingKind, FundingSource
 from hongbao.identity.service import funding_from_stored, is_group_member
 from hongbao.identity.users import UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
-from hongbao.packets.model import (
-    PACKET_LIFETIME_US,
-    Packet,
-    PacketLimits,
-    PacketState,
-    PacketType,
-    Share,
-)
+from hongbao.packets import authorization as card
+from hongbao.packets.authorization import AuthorizationState, CardAuthorization, TransferCode
+from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
-from hongbao.platform.clock import Clock, is_due
+from hongbao.packets.verification import PacketReport, verify_packets
+from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.scheduler import schedule
 from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.policy.document import PacketPolicy, default_policy
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
+CAPTURE_KIND = "packet.capture"
+MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
 CONSUMERS: tuple[str, ...] = ()  # outbox consumers come with later issues
 MAX_HISTORY = 1_000
 # Room for the ledger ids derived from it ("escrow:", "claim:<id>:<user>", …) within 128.
 MAX_PACKET_ID_LENGTH = 64
-
-
-class TransferCode:
-    """Why money moved, on every ledger transfer a packet makes."""
-
-    SEND = 101
-    CLAIM = 102
-    EXPIRY_REFUND = 103
 
 
 class ClaimResult(StrEnum):
@@ -101,11 +95,20 @@ def refuse(message: str, code: str, **details: object) -> PacketError:
     return PacketError(message, code=code, **details)
 
 
+@dataclass(frozen=True, slots=True)
+class Funding:
+    """What a send was checked to be paid with."""
+
+    source: FundingSource
+    rate: ExchangeRate | None  # packet currency -> card currency, for a foreign card
+
+
 @dataclass
 class PacketService:
     database: Database
     clock: Clock
-    limits: PacketLimits = field(default_factory=PacketLimits)
+    policy: PacketPolicy = field(default_factory=lambda: default_policy().packets)
+    rates: RateProvider = field(default_factory=NoRates)
 
     # ------------------------------------------------------------------------------- send
 
@@ -119,7 +122,7 @@ class PacketService:
                 raise refuse("this packet id was used for another packet", "packets.already_exists")
             return existing
         now_us = self.clock.now_us()
-        source_account = self._check_send(uow, command, now_us)
+        funding = self._check_send(uow, command, now_us)
         amounts, algorithm, seed = self._split(command)
         packet = Packet(
             id=command.packet_id,
@@ -129,21 +132,23 @@ class PacketService:
             total_minor=command.amount.minor,
             share_count=command.shares,
             funding_source_id=command.funding_source_id,
-            source_account_id=source_account,
+            funding_kind=funding.source.kind,
+            source_account_id=funding.source.ledger_account_id,
             recipient_id=command.recipient_id,
             group_id=command.group_id,
             escrow_account_id=f"escrow:{command.packet_id}",
             state=PacketState.OPEN,
             created_at_us=now_us,
-            expires_at_us=now_us + PACKET_LIFETIME_US,
+            expires_at_us=now_us + self.policy.lifetime_hours * 60 * MICROSECONDS_PER_MINUTE,
             claimed_count=0,
             claimed_minor=0,
             split_algorithm=algorithm,
             request_digest=command.digest(),
             split_seed=seed,
         )
-        self._fund(uow, packet, now_us)
+        self._open_escrow(uow, packet, now_us)
         uow.packets.packets.insert(packet)
+        self._fund(uow, packet, funding.rate, now_us)
         for position, amount in enumerate(amounts):
             uow.packets.shares.insert(Share(packet.id, position, amount, None, None))
         schedule(
@@ -157,8 +162,8 @@ class PacketService:
         self._publish(uow, packet, "PacketSent", now_us, total=packet.total_minor)
         return packet
 
-    def _check_send(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> str:
-        """Every refusal before anything is written; returns the account paying for it."""
+    def _check_send(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> Funding:
+        """Every refusal before anything is written; returns what pays for the packet."""
         if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
             raise refuse(
                 f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
@@ -182,15 +187,17 @@ class PacketService:
         if stored is None or stored.user_id != command.sender_id:
             raise refuse("unknown funding source for this sender", "packets.unknown_funding_source")
         source = funding_from_stored(stored)
-        if source.kind not in (FundingKind.BALANCE, FundingKind.MONEY_MARKET):
-            raise refuse(
-                "card-funded packets are not available yet", "packets.funding_not_supported"
-            )
+        if source.kind is FundingKind.FOREIGN_CARD:
+            rate = usable_rate(
+                self.rates, command.amount.currency.code, source.currency, now_us=now_us,
+                max_age_us=self.policy.fx_rate_max_age_minutes * MICROSECONDS_PER_MINUTE,
+            )  # fmt: skip
+            return Funding(source, rate)
         if source.currency != command.amount.currency.code:
             raise refuse(
                 "the packet and its source use other currencies", "packets.currency_mismatch"
             )
-        return source.ledger_account_id
+        return Funding(source, None)
 
     def _check_audience(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> None:
         if command.packet_type is PacketType.PERSONAL:
@@ -207,33 +214,50 @@ class PacketService:
             raise refuse("only members send packets to a group", "packets.not_a_member")
 
     def _check_limits(self, command: SendPacket) -> None:
-        packet_type = command.packet_type
-        most = self.limits.max_shares(packet_type)
-        if not 1 <= command.shares <= most:
+        packet_type, amount = command.packet_type, command.amount
+        if amount.currency.code != self.policy.currency:
             raise refuse(
-                f"a {packet_type.value} packet has 1 to {most} shares",
+                f"packets are sent in {self.policy.currency}", "packets.currency_not_supported"
+            )
+        limits = self.policy.limits(packet_type)
+        if not 1 <= command.shares <= limits.max_shares:
+            raise refuse(
+                f"a {packet_type.value} packet has 1 to {limits.max_shares} shares",
                 "packets.shares_out_of_range",
             )
-        cap = self.limits.share_cap(packet_type)
-        if command.amount.minor > cap * command.shares:
+        if amount.minor < limits.min_share_minor * command.shares:
+            least = Money.of(limits.min_share_minor, amount.currency).format()
+            raise refuse(f"every share is at least {least}", "packets.total_too_small")
+        if amount.minor > limits.max_share_minor * command.shares:
+            most = Money.of(limits.max_share_minor, amount.currency).format()
+            raise refuse(f"at most {most} per share", "packets.amount_over_limit")
+        if amount.minor > limits.max_total_minor:
+            most = Money.of(limits.max_total_minor, amount.currency).format()
             raise refuse(
-                f"at most {Money.of(cap, command.amount.currency).format()} per share",
-                "packets.amount_over_limit",
+                f"a {packet_type.value} packet holds at most {most}", "packets.total_over_limit"
             )
 
     def _split(self, command: SendPacket) -> tuple[list[int], str, str]:
+        most = self.policy.limits(command.packet_type).max_shares
         if command.packet_type is PacketType.GROUP_LUCKY:
             seed = secrets.token_hex(32)
-            lucky = split_lucky(command.amount, command.shares, seed)
+            lucky = split_lucky(command.amount, command.shares, seed, max_shares=most)
             return [share.minor for share in lucky.shares], LUCKY_ALGORITHM, seed
-        shares = split_fixed(command.amount, command.shares)
+        shares = split_fixed(command.amount, command.shares, max_shares=most)
         return [share.minor for share in shares], FIXED_ALGORITHM, ""
 
-    def _fund(self, uow: UnitOfWork, packet: Packet, now_us: int) -> None:
+    def _open_escrow(self, uow: UnitOfWork, packet: Packet, now_us: int) -> None:
         escrow = NewAccount(packet.escrow_account_id, AccountKind.PACKET_ESCROW, packet.currency,
                             reference=packet.id)  # fmt: skip
         (opened,) = ledger_operations.create_accounts(uow.ledger, [escrow], now_us)
         invariant(opened.succeeded, "a new packet's escrow opens", packet_id=packet.id)
+
+    def _fund(
+        self, uow: UnitOfWork, packet: Packet, rate: ExchangeRate | None, now_us: int
+    ) -> None:
+        if packet.is_card_funded:
+            self._authorize(uow, packet, rate, now_us)
+            return
         request = TransferRequest(
             f"send:{packet.id}", TransferCode.SEND, packet.total_minor,
             packet.source_account_id, packet.escrow_account_id, packet.currency,
@@ -244,6 +268,45 @@ class PacketService:
             raise refuse("not enough money in the funding source", "packets.insufficient_funds")
         if not result.succeeded:
             raise refuse(f"the ledger refused the send: {result.message}", "packets.ledger_refused")
+
+    def _authorize(
+        self, uow: UnitOfWork, packet: Packet, rate: ExchangeRate | None, now_us: int
+    ) -> None:
+        account = uow.ledger.get_accounts([packet.source_account_id]).get(packet.source_account_id)
+        invariant(account is not None, "a card has its ledger account", packet_id=packet.id)
+        assert account is not None  # noqa: S101 - narrows the type; invariant() enforces
+        authorization = CardAuthorization(
+            packet_id=packet.id,
+            card_account_id=packet.source_account_id,
+            charge_currency=account.currency,
+            authorized_minor=0,
+            charged_minor=0,
+            packet_currency=packet.currency,
+            fx_rate=None if rate is None else str(rate.rate),
+            fx_rate_as_of_us=None if rate is None else rate.as_of_us,
+            fx_rate_source=None if rate is None else rate.source,
+            state=AuthorizationState.HELD,
+            window_ends_at_us=now_us
+            + self.policy.card_authorization_minutes * MICROSECONDS_PER_MINUTE,
+            backstop_at_us=now_us
+            + self.policy.card_hold_backstop_hours * 60 * MICROSECONDS_PER_MINUTE,
+            sequence=0,
+            closed_at_us=None,
+        )
+        authorization = replace(
+            authorization, authorized_minor=authorization.charge_for(packet.total_minor)
+        )
+        if not card.open_hold(uow, authorization, now_us):
+            raise refuse("the card cannot cover this packet", "packets.insufficient_funds")
+        uow.packets.authorizations.insert(authorization)
+        schedule(
+            uow.scheduler,
+            work_id=f"capture:{packet.id}",
+            kind=CAPTURE_KIND,
+            payload={"packet_id": packet.id},
+            due_at_us=authorization.window_ends_at_us,
+            now_us=now_us,
+        )
 
     # ------------------------------------------------------------------------------ claim
 
@@ -269,6 +332,8 @@ class PacketService:
             return ClaimOutcome(refusal)
         share = shares[packet.claimed_count]
         invariant(share.claimed_by is None, "the next share is free", packet_id=packet_id)
+        if packet.is_card_funded:
+            self._fund_claim(uow, packet, share, now_us)
         self._pay(uow, packet, user_id, share, now_us)
         uow.packets.shares.replace(replace(share, claimed_by=user_id, claimed_at_us=now_us))
         claimed = replace(
@@ -321,31 +386,82 @@ class PacketService:
             result=result.code.value,
         )
 
+    # ------------------------------------------------------------------------- card window
+
+    def _fund_claim(self, uow: UnitOfWork, packet: Packet, share: Share, now_us: int) -> None:
+        """Bring a claimed share of a card-funded packet into escrow before it is paid."""
+        authorization = self._settle_window(uow, packet, now_us)
+        if authorization.is_held:
+            taken = card.take(uow, authorization, packet.claimed_minor, share, now_us)
+            uow.packets.authorizations.replace(taken)
+            if not taken.is_held:
+                self._publish_capture(uow, packet, taken, now_us)
+
+    def _settle_window(self, uow: UnitOfWork, packet: Packet, now_us: int) -> CardAuthorization:
+        """The packet's authorization, captured first if its window is over (the one place
+        the window's end is compared, whoever arrives first: the job, a claim or expiry)."""
+        authorization = uow.packets.authorizations.get(packet.id)
+        invariant(
+            authorization is not None, "a card packet has its authorization", packet_id=packet.id
+        )
+        assert authorization is not None  # noqa: S101 - narrows the type; invariant() enforces
+        if authorization.is_held and is_due(authorization.window_ends_at_us, now_us):
+            authorization = card.capture(
+                uow, authorization, packet.claimed_minor, packet.total_minor, now_us
+            )
+            uow.packets.authorizations.replace(authorization)
+            self._publish_capture(uow, packet, authorization, now_us)
+        return authorization
+
+    def capture_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
+        """Scheduler handler: the card window is over, charge the card for the rest (R-P2)."""
+        packet = self._lock_scheduled(uow, payload)
+        self._settle_window(uow, packet, now_us)
+
+    def _publish_capture(
+        self, uow: UnitOfWork, packet: Packet, authorization: CardAuthorization, now_us: int
+    ) -> None:
+        self._publish(
+            uow, packet, "AuthorizationCaptured", now_us,
+            charged=authorization.charged_minor, currency=authorization.charge_currency,
+        )  # fmt: skip
+
+    def authorization(self, packet_id: str) -> CardAuthorization | None:
+        return self.database.read(lambda uow: uow.packets.authorizations.get(packet_id))
+
     # ----------------------------------------------------------------------------- expiry
 
     def expire_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
         """Scheduler handler: refund what is left to the source and close the packet (R-P4)."""
-        packet_id = str(payload["packet_id"])
-        packet = uow.packets.packets.lock(packet_id)
-        invariant(
-            packet is not None, "scheduled expiry for an existing packet", packet_id=packet_id
-        )
-        assert packet is not None  # noqa: S101 - narrows the type; invariant() enforces
+        packet = self._lock_scheduled(uow, payload)
         if packet.state is not PacketState.OPEN:
             return
-        invariant(is_due(packet.expires_at_us, now_us), "expiry runs when due", packet_id=packet_id)
+        invariant(is_due(packet.expires_at_us, now_us), "expiry runs when due", packet_id=packet.id)
+        if packet.is_card_funded:
+            self._settle_window(uow, packet, now_us)
         if packet.remainder_minor > 0:
             request = TransferRequest(
                 f"expire:{packet.id}", TransferCode.EXPIRY_REFUND, packet.remainder_minor,
-                packet.escrow_account_id, packet.source_account_id, packet.currency,
+                packet.escrow_account_id, packet.refund_account_id, packet.currency,
                 reference=packet.id,
             )  # fmt: skip
             (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
-            invariant(result.succeeded, "escrow refunds its remainder", packet_id=packet_id)
+            invariant(result.succeeded, "escrow refunds its remainder", packet_id=packet.id)
         uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
         self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
 
+    def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
+        packet_id = str(payload["packet_id"])
+        packet = uow.packets.packets.lock(packet_id)
+        invariant(packet is not None, "scheduled work for an existing packet", packet_id=packet_id)
+        assert packet is not None  # noqa: S101 - narrows the type; invariant() enforces
+        return packet
+
     # ----------------------------------------------------------------------------- queries
+
+    def verify(self) -> PacketReport:
+        """The packet invariants of R-M2 on one snapshot (see ``verification``)."""
+        return self.database.read(verify_packets)
 
     def packet(self, packet_id: str) -> Packet:
         found = self.database.read(lambda uow: uow.packets.packets.get(packet_id))

@@ -1,0 +1,174 @@
+"""Exchange rates: a provider port, a file-backed provider, and the one freshness rule.
+
+A rate reads "1 ``base`` = ``rate`` ``quote``" and carries the moment it was observed. A rate
+older than the caller's maximum age, or observed in the future, is refused rather than used:
+converting money at a guessed rate is worse than saying no. Rates are decimal text in files
+and ``Decimal`` in memory, never floats.
+
+The rates file (TOML, path in ``HONGBAO_FX_RATES``)::
+
+    [[rates]]
+    base = "CNY"
+    quote = "USD"
+    rate = "0.1405"
+    as_of = "2026-11-29T08:00:00+08:00"
+    source = "bank of example, mid"
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Final, Protocol
+
+from hongbao.money import CURRENCIES
+from hongbao.platform.clock import from_datetime, is_due
+from hongbao.platform.errors import ConfigurationError, InvalidInput
+
+RATES_VARIABLE: Final = "HONGBAO_FX_RATES"
+MAX_RATES: Final = 10_000
+MAX_RATES_FILE_BYTES: Final = 5_000_000
+
+
+class FxError(InvalidInput):
+    """No usable rate: nothing was written."""
+
+    code = "fx.rate_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeRate:
+    base: str
+    quote: str
+    rate: Decimal
+    as_of_us: int
+    source: str
+
+
+class RateProvider(Protocol):
+    def latest(self, base: str, quote: str) -> ExchangeRate | None:
+        """The newest known rate from ``base`` to ``quote``, or None."""
+        ...
+
+
+def usable_rate(
+    provider: RateProvider, base: str, quote: str, *, now_us: int, max_age_us: int
+) -> ExchangeRate:
+    """The rate to convert at now, or :class:`FxError` saying why there is none."""
+    rate = provider.latest(base, quote)
+    if rate is None:
+        raise FxError(
+            f"no exchange rate from {base} to {quote} is available",
+            code="fx.rate_missing", base=base, quote=quote,
+        )  # fmt: skip
+    if not is_due(rate.as_of_us, now_us):
+        raise FxError(
+            f"the {base}/{quote} rate is dated in the future",
+            code="fx.rate_from_future", base=base, quote=quote, as_of_us=rate.as_of_us,
+        )  # fmt: skip
+    if is_due(rate.as_of_us + max_age_us + 1, now_us):
+        raise FxError(
+            f"the newest {base}/{quote} rate is too old to convert money at",
+            code="fx.rate_stale", base=base, quote=quote, as_of_us=rate.as_of_us,
+        )  # fmt: skip
+    return rate
+
+
+class NoRates:
+    """The provider when none is configured: every conversion is refused, clearly."""
+
+    def latest(self, base: str, quote: str) -> ExchangeRate | None:
+        del base, quote
+        return None
+
+
+class FileRateProvider:
+    """Rates from a TOML file, re-read whenever the file changes (so operators can publish)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._rates: dict[tuple[str, str], ExchangeRate] = {}
+        self._load()
+
+    def latest(self, base: str, quote: str) -> ExchangeRate | None:
+        self._load()
+        return self._rates.get((base, quote))
+
+    def _load(self) -> None:
+        try:
+            status = self.path.stat()
+        except OSError as error:
+            raise ConfigurationError(
+                f"cannot read exchange rates {self.path}: {error}", code="fx.rates_unreadable"
+            ) from error
+        stamp = (status.st_mtime_ns, status.st_size)
+        with self._lock:
+            if stamp == self._stamp:
+                return
+            self._rates = parse_rates(self.path.read_bytes(), source=str(self.path))
+            self._stamp = stamp
+
+
+def parse_rates(content: bytes, *, source: str) -> dict[tuple[str, str], ExchangeRate]:
+    """Every rate in a rates file, the newest per pair; any malformed entry refuses the file."""
+    if len(content) > MAX_RATES_FILE_BYTES:
+        raise ConfigurationError(f"{source} is too large", code="fx.rates_invalid")
+    try:
+        entries = tomllib.loads(content.decode("utf-8")).get("rates", [])
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigurationError(f"{source}: {error}", code="fx.rates_invalid") from error
+    if not isinstance(entries, list) or len(entries) > MAX_RATES:
+        raise ConfigurationError(
+            f"{source}: 'rates' is a list of at most {MAX_RATES} tables", code="fx.rates_invalid"
+        )
+    newest: dict[tuple[str, str], ExchangeRate] = {}
+    for number, entry in enumerate(entries, start=1):
+        rate = _parse_entry(entry, f"{source} rate #{number}")
+        known = newest.get((rate.base, rate.quote))
+        if known is None or rate.as_of_us > known.as_of_us:
+            newest[(rate.base, rate.quote)] = rate
+    return newest
+
+
+def _parse_entry(entry: object, where: str) -> ExchangeRate:
+    if not isinstance(entry, dict):
+        raise ConfigurationError(f"{where} is not a table", code="fx.rates_invalid")
+    base, quote, text = entry.get("base"), entry.get("quote"), entry.get("rate")
+    if base not in CURRENCIES or quote not in CURRENCIES or base == quote:
+        raise ConfigurationError(
+            f"{where}: base and quote are two known currency codes", code="fx.rates_invalid"
+        )
+    if not isinstance(text, str):
+        raise ConfigurationError(f"{where}: rate is decimal text", code="fx.rates_invalid")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as error:
+        raise ConfigurationError(f"{where}: rate {text!r:.30}", code="fx.rates_invalid") from error
+    if not value.is_finite() or value <= 0:
+        raise ConfigurationError(f"{where}: rate must be positive", code="fx.rates_invalid")
+    as_of = entry.get("as_of")
+    if isinstance(as_of, str):
+        try:
+            as_of = datetime.fromisoformat(as_of)
+        except ValueError as error:
+            raise ConfigurationError(
+                f"{where}: as_of {as_of!r:.40}", code="fx.rates_invalid"
+            ) from error
+    if not isinstance(as_of, datetime) or as_of.tzinfo is None:
+        raise ConfigurationError(
+            f"{where}: as_of is a date-time with its UTC offset", code="fx.rates_invalid"
+        )
+    source = entry.get("source", "")
+    return ExchangeRate(str(base), str(quote), value, from_datetime(as_of), str(source))
+
+
+def rate_provider_from_environment() -> RateProvider:
+    path = os.environ.get(RATES_VARIABLE)
+    return FileRateProvider(Path(path)) if path else NoRates()

@@ -1,0 +1,1 @@
+"""The policy: every number hongbao runs on, as a validated, versioned document."""
