@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hongbao import cli_identity, cli_packets
 from hongbao.ledger.verification import VerificationReport
+from hongbao.packets.verification import PacketReport
 from hongbao.platform.errors import HongbaoError
 
 app = typer.Typer(
@@ -61,19 +62,23 @@ def db_upgrade(database_url: DatabaseUrlOption = None) -> None:
 
 @ledger_app.command("verify")
 def ledger_verify(database_url: DatabaseUrlOption = None) -> None:
-    """Check every ledger invariant (R-M2). Exit 0 when all hold, 1 with the offending rows."""
-    from hongbao.bootstrap import open_ledger  # noqa: PLC0415
+    """Check every invariant of R-M2, the ledger's and the packets' against it, on one
+    snapshot. Exit 0 when all hold, 1 with the offending rows, 2 when it cannot run."""
+    from hongbao.ledger.service import verify_ledger  # noqa: PLC0415
+    from hongbao.packets.verification import verify_packets  # noqa: PLC0415
+    from hongbao.storage.factory import open_database  # noqa: PLC0415
 
     try:
-        ledger = open_ledger(database_url)
+        database = open_database(database_url)
         try:
-            report = ledger.verify()
+            report, packets = database.read(lambda uow: (verify_ledger(uow), verify_packets(uow)))
         finally:
-            ledger.database.close()
+            database.close()
     except HongbaoError as error:
         raise _fail(error) from error
-    render_report(report, ledger.database.url)
-    if not report.ok:
+    render_report(report, database.url)
+    render_packet_report(packets)
+    if not (report.ok and packets.ok):
         raise typer.Exit(EXIT_VIOLATIONS)
 
 
@@ -115,6 +120,24 @@ def render_report(report: VerificationReport, url: str) -> None:
     if report.violation_count > len(report.violations):
         console.print(f"… and {report.violation_count - len(report.violations)} more")
     console.print("[bold red]FAILED[/] the ledger breaks its invariants")
+
+
+def render_packet_report(report: PacketReport) -> None:
+    summary = Table(title="packets", show_header=False)
+    summary.add_row("packets", str(report.packets))
+    summary.add_row("shares", str(report.shares))
+    summary.add_row("open card holds", str(report.open_card_holds))
+    console.print(summary)
+    if report.ok:
+        console.print("[bold green]OK[/] every packet matches its escrow and its claims")
+        return
+    problems = Table(title=f"{report.problem_count} packet problem(s)")
+    for column in ("check", "packet", "detail"):
+        problems.add_column(column)
+    for problem in report.problems:
+        problems.add_row(problem.check, problem.packet_id, problem.detail)
+    console.print(problems)
+    console.print("[bold red]FAILED[/] packets disagree with the ledger")
 
 
 @app.command()

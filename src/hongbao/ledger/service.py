@@ -69,14 +69,15 @@ class Ledger:
 
     def verify(self) -> VerificationReport:
         """Check every invariant on one consistent snapshot of the ledger."""
+        return self.database.read(verify_ledger)
 
-        def work(uow: UnitOfWork) -> VerificationReport:
-            repository = uow.ledger
-            return verify(
-                repository.iter_accounts(),
-                repository.iter_transfers(),
-                repository.iter_pending(),
-                repository.iter_postings(),
-            )
 
-        return self.database.read(work)
+def verify_ledger(uow: UnitOfWork) -> VerificationReport:
+    """Every ledger invariant, inside the caller's unit of work (to share its snapshot)."""
+    repository = uow.ledger
+    return verify(
+        repository.iter_accounts(),
+        repository.iter_transfers(),
+        repository.iter_pending(),
+        repository.iter_postings(),
+    )

@@ -114,6 +114,10 @@ class RecordTable(typing.Protocol[Record]):
 
     def replace(self, record: Record) -> None: ...
 
+    def page(self, after: tuple[Any, ...] | None, *, limit: int) -> list[Record]:
+        """Up to ``limit`` records in key order, starting after the key ``after``."""
+        ...
+
 
 _CODECS: dict[type[Any], RecordCodec[Any]] = {}
 
@@ -175,6 +179,21 @@ class SqlRecordTable(Generic[Record]):
         rows: list[Row] = self._execute(statement, (_encode_value(value), limit)).fetchall()
         return [self._codec.decode(row) for row in rows]
 
+    def page(self, after: tuple[Any, ...] | None, *, limit: int) -> list[Record]:
+        order = ", ".join(self._key)
+        condition = ""
+        parameters: list[Any] = []
+        if after is not None:
+            invariant(len(after) == len(self._key), "a page starts after a whole key")
+            # Row values compare column by column on both engines: keyset paging, no OFFSET.
+            condition = f" WHERE ({order}) > ({', '.join(['%s'] * len(after))})"
+            parameters = list(after)
+        statement = (
+            f"SELECT {self._column_list} FROM {self._table}{condition} ORDER BY {order} LIMIT %s"
+        )
+        rows: list[Row] = self._execute(statement, [*parameters, limit]).fetchall()
+        return [self._codec.decode(row) for row in rows]
+
     def replace(self, record: Record) -> None:
         """Overwrite the stored record with the same key; it must exist."""
         values = dict(zip(self._codec.columns, self._codec.encode(record), strict=True))
@@ -220,6 +239,10 @@ class InMemoryRecordTable(Generic[Record]):
         columns = ((order_by,) if order_by else ()) + self._key
         found.sort(key=lambda record: tuple(getattr(record, c) for c in columns))
         return found[:limit]
+
+    def page(self, after: tuple[Any, ...] | None, *, limit: int) -> list[Record]:
+        keys = sorted(key for key in self._rows if after is None or key > after)
+        return [self._rows[key] for key in keys[:limit]]
 
     def replace(self, record: Record) -> None:
         key = self._key_of(record)
