@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
+from hongbao.fx import rate_provider_from_environment
 from hongbao.identity.service import IdentityService
 from hongbao.identity.verification import SimulatedProvider, VerificationProvider
 from hongbao.ledger.service import Ledger
+from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock, SystemClock
 from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.unit_of_work import Database
+from hongbao.policy.document import Policy, load_policy
 from hongbao.storage.factory import open_database
 
 PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
 SIMULATOR_KEY_VARIABLE = "HONGBAO_SIMULATOR_KEY"
+POLICY_VARIABLE = "HONGBAO_POLICY"
 # Only for the simulated provider (demo, drills, tests): its codes are derived from this key,
 # so anyone who knows it can compute them. Production uses real providers (see below).
 DEMO_SIMULATOR_KEY = "hongbao simulated verification provider, demo and drills only"
@@ -26,6 +31,8 @@ class Services:
     clock: Clock
     ledger: Ledger
     identity: IdentityService
+    packets: PacketService
+    policy: Policy
 
     def close(self) -> None:
         self.database.close()
@@ -49,7 +56,14 @@ def verification_provider() -> VerificationProvider:
     return SimulatedProvider(key.encode())
 
 
+def active_policy() -> Policy:
+    """The policy file named by ``HONGBAO_POLICY``, or the default shipped with hongbao."""
+    path = os.environ.get(POLICY_VARIABLE)
+    return load_policy(Path(path) if path else None)
+
+
 def open_services(database_url: str | None = None, *, clock: Clock | None = None) -> Services:
+    policy = active_policy()
     database = open_database(database_url)
     clock = clock or SystemClock()
     return Services(
@@ -57,6 +71,8 @@ def open_services(database_url: str | None = None, *, clock: Clock | None = None
         clock=clock,
         ledger=Ledger(database, clock),
         identity=IdentityService(database, clock, verification_provider()),
+        packets=PacketService(database, clock, policy.packets, rate_provider_from_environment()),
+        policy=policy,
     )
 
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from types import FrameType
 
 from hongbao.bootstrap import Services
-from hongbao.packets.service import EXPIRE_KIND, PacketService
+from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND
+from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import Relay
 from hongbao.platform.scheduler import Scheduler
 
 DEFAULT_POLL_SECONDS = 1.0
+MAX_DRAIN_PASSES = 1_000
 
 
 @dataclass
@@ -51,7 +53,8 @@ class PassReport:
 def build_scheduler(services: Services) -> Scheduler:
     """The scheduler with every handler this build knows (later issues register theirs here)."""
     scheduler = Scheduler(services.database, services.clock)
-    scheduler.register(EXPIRE_KIND, PacketService(services.database, services.clock).expire_handler)
+    scheduler.register(EXPIRE_KIND, services.packets.expire_handler)
+    scheduler.register(CAPTURE_KIND, services.packets.capture_handler)
     return scheduler
 
 
@@ -77,22 +80,71 @@ def run_until_stopped(
     services: Services, *, poll_seconds: float = DEFAULT_POLL_SECONDS, once: bool = False
 ) -> PassReport:
     """Loop over passes, sleeping only when a pass found nothing; SIGINT/SIGTERM stop it."""
-    scheduler = build_scheduler(services)
-    relay = build_relay(services)
-    stop = threading.Event()
+    worker = EmbeddedWorker(services, poll_seconds=poll_seconds)
+    if once:
+        return worker.run_pass()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
-        stop.set()
+        worker.stop_requested.set()
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-    total = PassReport()
-    while not stop.is_set():
-        report = run_pass(services, scheduler, relay)
-        total = total.plus(report)
-        if once:
-            break
-        if report.idle:
-            stop.wait(poll_seconds)
-    return total
+    return worker.loop()
+
+
+class EmbeddedWorker:
+    """The worker inside another process (the embedded default): the same passes as
+    ``hongbao worker``, on a background thread, or drained on demand before a command."""
+
+    def __init__(self, services: Services, *, poll_seconds: float = DEFAULT_POLL_SECONDS):
+        self.services = services
+        self.poll_seconds = poll_seconds
+        self.scheduler = build_scheduler(services)
+        self.relay = build_relay(services)
+        self.stop_requested = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.total = PassReport()
+        self.failure: BaseException | None = None
+
+    def run_pass(self) -> PassReport:
+        report = run_pass(self.services, self.scheduler, self.relay)
+        self.total = self.total.plus(report)
+        return report
+
+    def drain(self, max_passes: int = MAX_DRAIN_PASSES) -> PassReport:
+        """Run passes until one finds nothing due (bounded: a pass handles a batch)."""
+        drained = PassReport()
+        for _ in range(max_passes):
+            report = self.run_pass()
+            drained = drained.plus(report)
+            if report.idle:
+                break
+        return drained
+
+    def loop(self) -> PassReport:
+        while not self.stop_requested.is_set():
+            if self.run_pass().idle:
+                self.stop_requested.wait(self.poll_seconds)
+        return self.total
+
+    def start(self) -> None:
+        invariant(self._thread is None, "an embedded worker starts once")
+        self._thread = threading.Thread(target=self._run, name="hongbao-worker", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.loop()
+        except BaseException as error:
+            self.failure = error  # handed to whoever stops the worker, never dropped
+            raise
+
+    def stop(self, timeout_seconds: float = 30.0) -> None:
+        """Stop after the pass in progress; a pass's units of work commit or roll back whole."""
+        self.stop_requested.set()
+        if self._thread is not None:
+            self._thread.join(timeout_seconds)
+            invariant(not self._thread.is_alive(), "the embedded worker stopped")
+        if self.failure is not None:
+            raise self.failure
