@@ -102,17 +102,18 @@ class FileRateProvider:
         return self._rates.get((base, quote))
 
     def _load(self) -> None:
-        try:
-            status = self.path.stat()
-        except OSError as error:
-            raise ConfigurationError(
-                f"cannot read exchange rates {self.path}: {error}", code="fx.rates_unreadable"
-            ) from error
-        stamp = (status.st_mtime_ns, status.st_size)
         with self._lock:
-            if stamp == self._stamp:
-                return
-            self._rates = parse_rates(self.path.read_bytes(), source=str(self.path))
+            try:
+                status = self.path.stat()
+                stamp = (status.st_mtime_ns, status.st_size)
+                if stamp == self._stamp:
+                    return
+                content = self.path.read_bytes()
+            except OSError as error:
+                raise ConfigurationError(
+                    f"cannot read exchange rates {self.path}: {error}", code="fx.rates_unreadable"
+                ) from error
+            self._rates = parse_rates(content, source=str(self.path))
             self._stamp = stamp
 
 
@@ -141,7 +142,8 @@ def _parse_entry(entry: object, where: str) -> ExchangeRate:
     if not isinstance(entry, dict):
         raise ConfigurationError(f"{where} is not a table", code="fx.rates_invalid")
     base, quote, text = entry.get("base"), entry.get("quote"), entry.get("rate")
-    if base not in CURRENCIES or quote not in CURRENCIES or base == quote:
+    codes = (base, quote)
+    if not all(isinstance(code, str) and code in CURRENCIES for code in codes) or base == quote:
         raise ConfigurationError(
             f"{where}: base and quote are two known currency codes", code="fx.rates_invalid"
         )

@@ -226,13 +226,6 @@ def test_a_rates_file_over_the_size_limit_is_refused() -> None:
     assert "big.toml" in caught.value.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: _parse_entry tests `base not in CURRENCIES` on the raw TOML value; an array or "
-    "inline table is unhashable, so TypeError escapes instead of ConfigurationError "
-    "fx.rates_invalid.",
-)
 @pytest.mark.parametrize(
     ("base", "quote"), [('["CNY"]', '"USD"'), ('"CNY"', "{ code = 'USD' }")], ids=["array", "table"]
 )
@@ -326,13 +319,6 @@ def test_a_rates_file_removed_after_start_is_a_configuration_error(tmp_path: Pat
     assert caught.value.code == "fx.rates_unreadable"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IsADirectoryError,
-    reason="BUG: FileRateProvider._load wraps only stat() in ConfigurationError; read_bytes() "
-    "is outside the try, so a path that stats but cannot be read (a directory, or a file "
-    "without read permission) raises a bare OSError instead of fx.rates_unreadable.",
-)
 def test_a_rates_path_that_is_a_directory_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as caught:
         FileRateProvider(tmp_path)

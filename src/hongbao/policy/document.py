@@ -14,15 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Final
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    Strict,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hongbao.money import Money, MoneyError
 from hongbao.packets.model import PacketType
@@ -62,22 +54,20 @@ class TypeLimits(_Section):
         return self
 
 
+class LimitsByType(_Section):
+    personal: TypeLimits
+    group_normal: TypeLimits
+    group_lucky: TypeLimits
+    enterprise: TypeLimits
+
+
 class PacketPolicy(_Section):
     currency: str
     lifetime_hours: Annotated[int, Field(ge=1, le=24 * 31)]
     card_authorization_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
     card_hold_backstop_hours: Annotated[int, Field(ge=1, le=MAX_PENDING_TIMEOUT_SECONDS // 3600)]
     fx_rate_max_age_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)]
-    # Strict everywhere else; type names are TOML keys, so they arrive as text.
-    types: dict[Annotated[PacketType, Strict(strict=False)], TypeLimits]
-
-    @field_validator("types")
-    @classmethod
-    def _every_type(cls, types: dict[PacketType, TypeLimits]) -> dict[PacketType, TypeLimits]:
-        missing = sorted(set(PacketType) - set(types))
-        if missing:
-            raise ValueError(f"limits missing for packet types: {', '.join(missing)}")
-        return types
+    types: LimitsByType
 
     @model_validator(mode="after")
     def _backstop_after_window(self) -> PacketPolicy:
@@ -86,7 +76,8 @@ class PacketPolicy(_Section):
         return self
 
     def limits(self, packet_type: PacketType) -> TypeLimits:
-        return self.types[packet_type]
+        limits: TypeLimits = getattr(self.types, packet_type.value)
+        return limits
 
 
 class Policy(_Section):
@@ -99,6 +90,12 @@ def _amount_fields(raw: dict[str, object], currency: str, where: str) -> dict[st
     """``max_share = "200.00"`` becomes ``max_share_minor = 20000``; floats are refused."""
     converted: dict[str, object] = {}
     for key, value in raw.items():
+        if key.endswith("_minor"):
+            # Minor units are this module's own representation, never written in a file.
+            raise PolicyError(
+                f"{where}.{key} is not a policy setting; write amounts as decimal text",
+                code="policy.invalid", field=f"{where}.{key}",
+            )  # fmt: skip
         if key in {"max_share", "max_total", "min_share"}:
             if not isinstance(value, str):
                 raise PolicyError(
