@@ -11,14 +11,20 @@ from hongbao.bootstrap import Services
 from hongbao.cli_identity import DatabaseUrlOption, console, run
 from hongbao.cli_render import local_time, money_text
 from hongbao.money import Money
+from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet, PacketType, Share
 from hongbao.packets.service import PacketService, SendPacket
+from hongbao.worker import EmbeddedWorker
 
 packets_app = typer.Typer(help="Red packets: send, claim, inspect.", no_args_is_help=True)
 
 
 def _service(services: Services) -> PacketService:
-    return PacketService(services.database, services.clock)
+    """The packet service, after the embedded worker has caught up with whatever fell due
+    (captures, expiries) while no process was running, so answers never lag behind the clock."""
+    if services.database.dialect == "sqlite":
+        EmbeddedWorker(services).drain()
+    return services.packets
 
 
 @packets_app.command("send")
@@ -66,16 +72,20 @@ def packets_show(
 ) -> None:
     """A packet's state and remainder, and the claims the viewer may see."""
 
-    def gather(s: Services) -> tuple[Packet, list[Share]]:
+    def gather(s: Services) -> tuple[Packet, list[Share], CardAuthorization | None]:
         service = _service(s)
-        return service.packet(packet_id), service.claims_seen_by(packet_id, viewer)
+        found = service.packet(packet_id)
+        hold = service.authorization(packet_id) if viewer == found.sender_id else None
+        return found, service.claims_seen_by(packet_id, viewer), hold
 
-    packet, claims = run(database_url, gather)
+    packet, claims, hold = run(database_url, gather)
     console.print(
         f"{packet.id} ({packet.packet_type.value}) from {packet.sender_id}: "
         f"{packet.state.value}, {packet.claimed_count}/{packet.share_count} claimed, "
         f"{money_text(packet.remainder_minor, packet.currency)} left"
     )
+    if hold is not None:
+        console.print(_hold_text(hold))
     table = Table(title="claims")
     for column in ("claimer", "amount", "at (Beijing time)"):
         table.add_column(column)
@@ -84,6 +94,22 @@ def packets_show(
         amount = money_text(share.amount_minor, packet.currency)
         table.add_row(claimer, amount, local_time(share.claimed_at_us))
     console.print(table)
+
+
+def _hold_text(hold: CardAuthorization) -> str:
+    charged = money_text(hold.charged_minor, hold.charge_currency)
+    authorized = money_text(hold.authorized_minor, hold.charge_currency)
+    rate = (
+        f" at 1 {hold.packet_currency} = {hold.fx_rate} {hold.charge_currency}"
+        if hold.fx_rate
+        else ""
+    )
+    if hold.is_held:
+        return (
+            f"card hold: {charged} of {authorized} charged{rate}; "
+            f"the rest is captured at {local_time(hold.window_ends_at_us)}"
+        )
+    return f"card {hold.state.value}: {charged} charged{rate}"
 
 
 @packets_app.command("history")

@@ -57,3 +57,27 @@ def test_bad_amounts_and_refusals_exit_2_with_their_code(funded: str) -> None:
     personal = ("send", "x", "--from", "chen-jie", "--amount", "5.00", "--type", "personal")
     code, output = run_cli(funded, "packets", *personal, "--to", "li-wei")
     assert (code, "packets.insufficient_funds" in output) == (2, True)
+
+
+def test_a_card_funded_packet_shows_its_hold_and_verify_checks_packets(funded: str) -> None:
+    send = (
+        "send",
+        "card-1",
+        "--from",
+        "li-wei",
+        "--amount",
+        "30.00",
+        "--shares",
+        "3",
+        "--type",
+        "group_normal",
+    )
+    code, output = run_cli(funded, "packets", *send, "--group", "xinghe-team", "--source",
+                           "li-wei-icbc")  # fmt: skip
+    assert code == 0, output
+    assert run_cli(funded, "packets", "claim", "card-1", "liu-yang")[1].startswith("claimed")
+    code, output = run_cli(funded, "packets", "show", "card-1", "--as", "li-wei")
+    assert "card hold: 10.00 of 30.00 charged" in output, output
+    code, output = run_cli(funded, "ledger", "verify")
+    assert code == 0, output
+    assert "every packet matches its escrow" in output
