@@ -142,9 +142,11 @@ def render_packet_report(report: PacketReport) -> None:
 
 @app.command()
 def demo(database_url: DatabaseUrlOption = None) -> None:
-    """Load the demo population, then run a short tour of the ledger and print what happened."""
+    """Load the demo population, run a short tour of the ledger, then a day of red packets in
+    a sandbox (send, claims, a card hold captured, expiry), and print what happened."""
     from hongbao.bootstrap import open_services  # noqa: PLC0415
     from hongbao.demo import run_demo  # noqa: PLC0415
+    from hongbao.demo_packets import run_packet_tour  # noqa: PLC0415
     from hongbao.identity.population import load_population  # noqa: PLC0415
 
     try:
@@ -160,6 +162,7 @@ def demo(database_url: DatabaseUrlOption = None) -> None:
             ok = run_demo(services.ledger, console)
         finally:
             services.close()
+        ok = run_packet_tour(console) and ok
     except HongbaoError as error:
         raise _fail(error) from error
     if not ok:
