@@ -58,6 +58,66 @@ max_shares = 200
 max_share = "5000.00"
 max_total = "1000000.00"
 min_share = "0.01"
+
+[recall]
+timezone = "Asia/Shanghai"
+unclaimed_window_hours = 24
+lucky_after_first_claim_minutes = 30
+blackout_start = "23:50"
+blackout_end = "00:10"
+
+[recall.types.personal]
+window_minutes = 1440
+min_remainder = "0.01"
+
+[recall.types.group_normal]
+window_minutes = 1440
+min_remainder_percent_of_total = 30
+
+[recall.types.group_lucky]
+window_minutes = 30
+min_remainder_percent_of_mean_share = 50
+
+[recall.types.enterprise]
+window_minutes = 1440
+min_remainder_percent_of_total = 30
+
+[recall.security]
+face_above = "200.00"
+new_account_days = 7
+new_account_large_above = "200.00"
+
+[recall.tiers.unverified]
+daily_count = 0
+daily_amount = "0.00"
+verification = []
+
+[recall.tiers.class_i]
+daily_count = 5
+daily_amount = "5000.00"
+verification = ["sms_code"]
+
+[recall.tiers.class_ii]
+daily_count = 3
+daily_amount = "1000.00"
+verification = ["sms_code"]
+
+[recall.tiers.class_iii]
+daily_count = 1
+daily_amount = "200.00"
+verification = ["sms_code"]
+
+[recall.tiers.enterprise]
+daily_count = 20
+daily_amount = "50000.00"
+verification = ["corporate_account"]
+
+[recall.devices]
+watch_cap = "200.00"
+security_check_harmonyos_majors = [3]
+
+[recall.exemptions]
+new_account_large = ["certified_enterprise"]
 """
 
 
@@ -212,7 +272,9 @@ def test_amounts_use_the_exponent_of_the_policy_currency() -> None:
         parse_policy(jpy.encode())
     assert caught.value.code == "policy.amount_invalid"
     assert "min_share" in caught.value.message
-    whole = jpy.replace('min_share = "0.01"', 'min_share = "1"')
+    whole = jpy.replace('min_share = "0.01"', 'min_share = "1"').replace(
+        'min_remainder = "0.01"', 'min_remainder = "1"'
+    )
     policy = parse_policy(whole.encode())
     assert policy.packets.limits(PacketType.PERSONAL).max_share_minor == 200
 

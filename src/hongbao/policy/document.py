@@ -12,9 +12,17 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hongbao.money import Money, MoneyError
 from hongbao.packets.model import PacketType
@@ -24,6 +32,12 @@ from hongbao.platform.limits import MAX_PENDING_TIMEOUT_SECONDS, MAX_SPLIT_PARTS
 DEFAULT_POLICY: Final = "default.toml"
 MAX_POLICY_BYTES: Final = 1_000_000
 VERSION_HASH_LENGTH: Final = 12
+CLOCK_TIME: Final = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# The names as they are written in the file (the identity module owns the enums themselves).
+ChallengeKindName = Literal["sms_code", "face", "corporate_account", "security_environment"]
+ExemptionKindName = Literal[
+    "vip", "travel_whitelist", "certified_enterprise", "education_green_channel"
+]
 
 
 class PolicyError(ConfigurationError):
@@ -80,39 +94,153 @@ class PacketPolicy(_Section):
         return limits
 
 
+class RecallTypeRule(_Section):
+    """R-T4 for one packet type: the window and the smallest remainder a recall accepts."""
+
+    window_minutes: Annotated[int, Field(ge=1, le=24 * 60 * 31)]
+    min_remainder_minor: Annotated[int, Field(ge=0)] | None = None
+    min_remainder_percent_of_total: Annotated[int, Field(ge=0, le=100)] | None = None
+    min_remainder_percent_of_mean_share: Annotated[int, Field(ge=0, le=100)] | None = None
+
+    @model_validator(mode="after")
+    def _one_minimum(self) -> RecallTypeRule:
+        given = [
+            value
+            for value in (
+                self.min_remainder_minor,
+                self.min_remainder_percent_of_total,
+                self.min_remainder_percent_of_mean_share,
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one kind of minimum remainder")
+        return self
+
+    def minimum_met(self, remainder_minor: int, total_minor: int, share_count: int) -> bool:
+        """Exact integer comparisons: no percentage is ever rounded."""
+        if self.min_remainder_minor is not None:
+            return remainder_minor >= self.min_remainder_minor
+        if self.min_remainder_percent_of_total is not None:
+            return remainder_minor * 100 >= total_minor * self.min_remainder_percent_of_total
+        percent = self.min_remainder_percent_of_mean_share or 0
+        return remainder_minor * 100 * share_count >= total_minor * percent
+
+
+class RecallTypes(_Section):
+    personal: RecallTypeRule
+    group_normal: RecallTypeRule
+    group_lucky: RecallTypeRule
+    enterprise: RecallTypeRule
+
+
+class RecallSecurity(_Section):
+    face_above_minor: Annotated[int, Field(ge=0)]
+    new_account_days: Annotated[int, Field(ge=0, le=3650)]
+    new_account_large_above_minor: Annotated[int, Field(ge=0)]
+
+
+class TierRule(_Section):
+    daily_count: Annotated[int, Field(ge=0, le=10_000)]
+    daily_amount_minor: Annotated[int, Field(ge=0)]
+    verification: tuple[ChallengeKindName, ...]
+
+
+class RecallTiers(_Section):
+    unverified: TierRule
+    class_i: TierRule
+    class_ii: TierRule
+    class_iii: TierRule
+    enterprise: TierRule
+
+
+class RecallDevices(_Section):
+    watch_cap_minor: Annotated[int, Field(ge=0)]
+    security_check_harmonyos_majors: tuple[Annotated[int, Field(ge=0, le=1000)], ...]
+
+
+class RecallPolicy(_Section):
+    timezone: str
+    unclaimed_window_hours: Annotated[int, Field(ge=1, le=24 * 31)]
+    lucky_after_first_claim_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    blackout_start: Annotated[str, Field(pattern=CLOCK_TIME)]
+    blackout_end: Annotated[str, Field(pattern=CLOCK_TIME)]
+    types: RecallTypes
+    security: RecallSecurity
+    tiers: RecallTiers
+    devices: RecallDevices
+    exemptions: dict[str, tuple[ExemptionKindName, ...]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {name!r}") from error
+        return name
+
+    def type_rule(self, packet_type: PacketType) -> RecallTypeRule:
+        rule: RecallTypeRule = getattr(self.types, packet_type.value)
+        return rule
+
+    def tier_rule(self, tier: str) -> TierRule:
+        rule: TierRule = getattr(self.tiers, tier)
+        return rule
+
+    def exempting(self, rule: str) -> tuple[str, ...]:
+        return self.exemptions.get(rule, ())
+
+
 class Policy(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: str
     packets: PacketPolicy
+    recall: RecallPolicy
 
 
-def _amount_fields(raw: dict[str, object], currency: str, where: str) -> dict[str, object]:
-    """``max_share = "200.00"`` becomes ``max_share_minor = 20000``; floats are refused."""
+AMOUNT_KEYS: Final = frozenset(
+    {"max_share", "max_total", "min_share", "min_remainder", "face_above",
+     "new_account_large_above", "daily_amount", "watch_cap"}
+)  # fmt: skip
+
+
+def _convert_amounts(node: object, currency: str, where: str) -> object:
+    """``max_share = "200.00"`` becomes ``max_share_minor = 20000``, in every table; floats and
+    minor-unit keys written in the file are refused."""
+    if isinstance(node, list):
+        return tuple(_convert_amounts(item, currency, where) for item in node)
+    if not isinstance(node, dict):
+        return node
     converted: dict[str, object] = {}
-    for key, value in raw.items():
+    for key, value in node.items():
+        path = f"{where}.{key}" if where else key
         if key.endswith("_minor"):
             # Minor units are this module's own representation, never written in a file.
             raise PolicyError(
-                f"{where}.{key} is not a policy setting; write amounts as decimal text",
-                code="policy.invalid", field=f"{where}.{key}",
+                f"{path} is not a policy setting; write amounts as decimal text",
+                code="policy.invalid", field=path,
             )  # fmt: skip
-        if key in {"max_share", "max_total", "min_share"}:
-            if not isinstance(value, str):
-                raise PolicyError(
-                    f'{where}.{key} must be decimal text such as "200.00", got {value!r:.40}',
-                    code="policy.amount_not_text",
-                    field=f"{where}.{key}",
-                )
-            try:
-                converted[f"{key}_minor"] = Money.parse(value, currency).minor
-            except MoneyError as error:
-                raise PolicyError(
-                    f"{where}.{key}: {error.message}", code="policy.amount_invalid",
-                    field=f"{where}.{key}",
-                ) from error  # fmt: skip
+        if key in AMOUNT_KEYS:
+            converted[f"{key}_minor"] = _amount(value, currency, path)
         else:
-            converted[key] = value
+            converted[key] = _convert_amounts(value, currency, path)
     return converted
+
+
+def _amount(value: object, currency: str, path: str) -> int:
+    if not isinstance(value, str):
+        raise PolicyError(
+            f'{path} must be decimal text such as "200.00", got {value!r:.40}',
+            code="policy.amount_not_text",
+            field=path,
+        )
+    try:
+        return Money.parse(value, currency).minor
+    except MoneyError as error:
+        raise PolicyError(
+            f"{path}: {error.message}", code="policy.amount_invalid", field=path
+        ) from error
 
 
 def parse_policy(content: bytes, *, source: str = "<policy>") -> Policy:
@@ -126,13 +254,10 @@ def parse_policy(content: bytes, *, source: str = "<policy>") -> Policy:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise PolicyError(f"{source} is not valid TOML: {error}", code="policy.not_toml") from error
     packets = document.get("packets")
-    if isinstance(packets, dict) and isinstance(packets.get("types"), dict):
-        currency = str(packets.get("currency", ""))
-        packets["types"] = {
-            name: _amount_fields(raw, currency, f"packets.types.{name}")
-            if isinstance(raw, dict) else raw
-            for name, raw in packets["types"].items()
-        }  # fmt: skip
+    currency = str(packets.get("currency", "")) if isinstance(packets, dict) else ""
+    converted = _convert_amounts(document, currency, "")
+    assert isinstance(converted, dict)  # noqa: S101 - a TOML document is a table
+    document = converted
     digest = hashlib.sha256(content).hexdigest()[:VERSION_HASH_LENGTH]
     document["version"] = f"{document.get('name', '?')}@{digest}"
     try:
