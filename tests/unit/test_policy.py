@@ -62,7 +62,6 @@ min_share = "0.01"
 [recall]
 timezone = "Asia/Shanghai"
 unclaimed_window_hours = 24
-lucky_after_first_claim_minutes = 30
 blackout_start = "23:50"
 blackout_end = "00:10"
 
@@ -117,7 +116,7 @@ watch_cap = "200.00"
 security_check_harmonyos_majors = [3]
 
 [recall.exemptions]
-new_account_large = ["certified_enterprise"]
+new_account_large_amount = ["certified_enterprise"]
 """
 
 

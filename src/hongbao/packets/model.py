@@ -23,6 +23,7 @@ class PacketState(StrEnum):
     OPEN = "open"
     EXHAUSTED = "exhausted"
     EXPIRED = "expired"
+    RECALLED = "recalled"
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,7 +162,6 @@ class RecallDevices(_Section):
 class RecallPolicy(_Section):
     timezone: str
     unclaimed_window_hours: Annotated[int, Field(ge=1, le=24 * 31)]
-    lucky_after_first_claim_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
     blackout_start: Annotated[str, Field(pattern=CLOCK_TIME)]
     blackout_end: Annotated[str, Field(pattern=CLOCK_TIME)]
     types: RecallTypes

@@ -1,0 +1,1 @@
+"""Recall (撤回): versioned policy rules, explainable decisions, atomic execution."""

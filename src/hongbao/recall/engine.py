@@ -1,0 +1,51 @@
+"""The recall engine: every rule, always, combined into one decision (pure, no I/O).
+
+Any failing rule denies (each failing rule is listed); else any challenge asks for every
+verification still needed; else the recall is allowed. A rule that raises denies safely: its
+outcome is ``error`` with the exception's type and message, reported with the decision.
+"""
+
+from __future__ import annotations
+
+from hongbao.policy.document import Policy
+from hongbao.recall.facts import RecallFacts
+from hongbao.recall.model import (
+    Decision,
+    DecisionResult,
+    NextStep,
+    NextStepKind,
+    RuleOutcome,
+    Verdict,
+)
+from hongbao.recall.reasons import ReasonCode
+from hongbao.recall.rules import RULES, Rule
+
+MAX_ERROR_TEXT = 200
+
+
+def evaluate(
+    facts: RecallFacts, policy: Policy, decision_id: str, rules: tuple[Rule, ...] = RULES
+) -> Decision:
+    outcomes: list[RuleOutcome] = []
+    for rule in rules:
+        outcomes += _run(rule, facts, policy)
+    return Decision(decision_id, _combine(outcomes), policy.version, facts.now_us, tuple(outcomes))
+
+
+def _run(rule: Rule, facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
+    try:
+        return list(rule.check(facts, policy))
+    except Exception as error:  # noqa: BLE001 - a broken rule must deny, visibly, never pass
+        detail = f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT]
+        return [
+            RuleOutcome(rule.name, rule.requirement, Verdict.ERROR, ReasonCode.RULE_ERROR,
+                        (("error", detail),), NextStep(NextStepKind.CONTACT_SUPPORT))
+        ]  # fmt: skip
+
+
+def _combine(outcomes: list[RuleOutcome]) -> DecisionResult:
+    if any(outcome.blocks for outcome in outcomes):
+        return DecisionResult.DENY
+    if any(outcome.verdict is Verdict.CHALLENGE for outcome in outcomes):
+        return DecisionResult.CHALLENGE
+    return DecisionResult.ALLOW
