@@ -47,6 +47,9 @@ class Packet:
     claimed_minor: int
     split_algorithm: str
     request_digest: str
+    # The device (id and SIM) that sent it: a recall must come from the same one (R-A1).
+    sender_device_id: str | None
+    sender_sim_id: str | None
     # Knowing the seed means knowing every lucky share in advance: never shown, never logged.
     split_seed: str = field(repr=False)
 

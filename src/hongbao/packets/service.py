@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
+from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.funding import FundingKind, FundingSource
 from hongbao.identity.service import funding_from_stored, is_group_member
 from hongbao.identity.users import UserStatus, UserType
@@ -78,14 +79,16 @@ class SendPacket:
     funding_source_id: str
     recipient_id: str | None = None
     group_id: str | None = None
+    device: DeviceFingerprint | None = None  # the sending device; a recall needs it (R-A1)
 
     def digest(self) -> str:
+        device = (self.device.device_id, self.device.sim_id) if self.device else None
         text = "|".join(
             str(value)
             for value in (
                 self.packet_id, self.packet_type.value, self.sender_id, self.amount.minor,
                 self.amount.currency.code, self.shares, self.funding_source_id,
-                self.recipient_id, self.group_id,
+                self.recipient_id, self.group_id, device,
             )
         )  # fmt: skip
         return hashlib.sha256(text.encode()).hexdigest()
@@ -144,6 +147,8 @@ class PacketService:
             claimed_minor=0,
             split_algorithm=algorithm,
             request_digest=command.digest(),
+            sender_device_id=command.device.device_id if command.device else None,
+            sender_sim_id=command.device.sim_id if command.device else None,
             split_seed=seed,
         )
         self._open_escrow(uow, packet, now_us)
@@ -175,6 +180,10 @@ class PacketService:
         if sender.status is not UserStatus.NORMAL:
             raise refuse("the sender's account is restricted", "packets.sender_restricted")
         self._check_audience(uow, command, now_us)
+        if command.device is not None:
+            device = uow.identity.devices.get(command.device.device_id, command.device.sim_id)
+            if device is None or device.user_id != command.sender_id:
+                raise refuse("this device is not one of the sender's", "packets.unknown_device")
         if (
             command.packet_type is PacketType.ENTERPRISE
             and sender.user_type is not UserType.ENTERPRISE
