@@ -14,12 +14,15 @@ from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock, SystemClock
 from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.unit_of_work import Database
-from hongbao.policy.document import Policy, load_policy
+from hongbao.policy.document import Policy
+from hongbao.policy.store import PolicyStore
+from hongbao.recall.service import RecallService
 from hongbao.storage.factory import open_database
 
 PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
 SIMULATOR_KEY_VARIABLE = "HONGBAO_SIMULATOR_KEY"
 POLICY_VARIABLE = "HONGBAO_POLICY"
+SHADOW_POLICY_VARIABLE = "HONGBAO_SHADOW_POLICY"
 # Only for the simulated provider (demo, drills, tests): its codes are derived from this key,
 # so anyone who knows it can compute them. Production uses real providers (see below).
 DEMO_SIMULATOR_KEY = "hongbao simulated verification provider, demo and drills only"
@@ -32,7 +35,12 @@ class Services:
     ledger: Ledger
     identity: IdentityService
     packets: PacketService
-    policy: Policy
+    recalls: RecallService
+    policies: PolicyStore
+
+    @property
+    def policy(self) -> Policy:
+        return self.policies.active()
 
     def close(self) -> None:
         self.database.close()
@@ -56,23 +64,28 @@ def verification_provider() -> VerificationProvider:
     return SimulatedProvider(key.encode())
 
 
-def active_policy() -> Policy:
-    """The policy file named by ``HONGBAO_POLICY``, or the default shipped with hongbao."""
-    path = os.environ.get(POLICY_VARIABLE)
-    return load_policy(Path(path) if path else None)
+def policy_store() -> PolicyStore:
+    """The policy file named by ``HONGBAO_POLICY`` (default: the one shipped with hongbao),
+    reloaded when it changes, and the shadow policy of ``HONGBAO_SHADOW_POLICY`` if set."""
+    path, shadow = os.environ.get(POLICY_VARIABLE), os.environ.get(SHADOW_POLICY_VARIABLE)
+    return PolicyStore.open(Path(path) if path else None, Path(shadow) if shadow else None)
 
 
 def open_services(database_url: str | None = None, *, clock: Clock | None = None) -> Services:
-    policy = active_policy()
+    policies = policy_store()
     database = open_database(database_url)
     clock = clock or SystemClock()
+    packets = PacketService(
+        database, clock, policies.active().packets, rate_provider_from_environment()
+    )
     return Services(
         database=database,
         clock=clock,
         ledger=Ledger(database, clock),
         identity=IdentityService(database, clock, verification_provider()),
-        packets=PacketService(database, clock, policy.packets, rate_provider_from_environment()),
-        policy=policy,
+        packets=packets,
+        recalls=RecallService(database, clock, packets, policies),
+        policies=policies,
     )
 
 

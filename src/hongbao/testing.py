@@ -25,6 +25,7 @@ from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Result
 from hongbao.storage.identity_tables import in_memory_identity_tables
 from hongbao.storage.packet_tables import in_memory_packet_tables
+from hongbao.storage.recall_tables import in_memory_recall_tables
 from hongbao.storage.sql_outbox import InMemoryOutboxRepository
 from hongbao.storage.sql_scheduler import InMemoryDueWorkRepository
 
@@ -160,6 +161,7 @@ class _InMemoryUnitOfWork:
         self.scheduler = InMemoryDueWorkRepository(tables.records.setdefault("due_work", {}))
         self.outbox = InMemoryOutboxRepository(tables.records)
         self.packets = in_memory_packet_tables(tables.records)
+        self.recalls = in_memory_recall_tables(tables.records)
 
 
 class InMemoryDatabase:

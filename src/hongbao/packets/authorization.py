@@ -48,6 +48,8 @@ class TransferCode:
     CARD_HOLD = 104
     CARD_CAPTURE = 105
     FX_FUNDING = 106
+    RECALL_REFUND = 107
+    CARD_VOID = 108
 
 
 class AuthorizationState(StrEnum):
@@ -191,6 +193,18 @@ def capture(
         state=AuthorizationState.CAPTURED,
         closed_at_us=now_us,
     )
+
+
+def release(uow: UnitOfWork, authorization: CardAuthorization, now_us: int) -> CardAuthorization:
+    """A recall inside the window: void what is still held; the card keeps only what was taken."""
+    invariant(authorization.is_held, "only an open hold is released", hold=authorization.hold_id)
+    request = TransferRequest(
+        f"void:{authorization.packet_id}:{authorization.sequence}", TransferCode.CARD_VOID, None,
+        kind=TransferKind.VOID_PENDING, pending_id=authorization.hold_id,
+        reference=authorization.packet_id,
+    )  # fmt: skip
+    _apply(uow, [request], now_us, authorization)
+    return replace(authorization, state=AuthorizationState.RELEASED, closed_at_us=now_us)
 
 
 def _hold_request(authorization: CardAuthorization, amount: int, now_us: int) -> TransferRequest:

@@ -51,11 +51,17 @@ MAX_HISTORY = 1_000
 MAX_PACKET_ID_LENGTH = 64
 
 
+class RecallMoney(StrEnum):
+    VOIDED_HOLD = "void_hold"  # inside the card window: nothing more is charged
+    REFUNDED = "refund"  # escrow paid the remainder back
+
+
 class ClaimResult(StrEnum):
     CLAIMED = "claimed"
     ALREADY_CLAIMED = "already_claimed"  # a retry: the same share, no money moved again
     PACKET_EMPTY = "packet_empty"
     PACKET_EXPIRED = "packet_expired"
+    PACKET_RECALLED = "packet_recalled"
     NOT_THE_RECIPIENT = "not_the_recipient"
     NOT_A_MEMBER = "not_a_member"
     SENDER_CANNOT_CLAIM_PERSONAL = "sender_cannot_claim_personal"
@@ -361,6 +367,8 @@ class PacketService:
     def _claim_refusal(
         self, uow: UnitOfWork, packet: Packet, user_id: str, now_us: int
     ) -> ClaimResult | None:
+        if packet.state is PacketState.RECALLED:
+            return ClaimResult.PACKET_RECALLED
         if packet.state is PacketState.EXPIRED or is_due(packet.expires_at_us, now_us):
             return ClaimResult.PACKET_EXPIRED
         audience = self._audience_refusal(uow, packet, user_id, now_us)
@@ -458,6 +466,40 @@ class PacketService:
             invariant(result.succeeded, "escrow refunds its remainder", packet_id=packet.id)
         uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
         self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
+
+    # ------------------------------------------------------------------------------ recall
+
+    def close_for_recall(
+        self, uow: UnitOfWork, packet: Packet, now_us: int
+    ) -> tuple[Packet, RecallMoney]:
+        """Stop further claims and give back what nobody claimed, inside the caller's unit of
+        work (the recall's). Inside the card window the open hold is voided, so the card is
+        charged for claimed shares only and no fee (R-X1); otherwise escrow refunds the
+        remainder to the source (issue #6 routes refunds to cards). ``packet`` is locked."""
+        invariant(
+            packet.state is PacketState.OPEN, "only an open packet is recalled", packet_id=packet.id
+        )
+        if packet.is_card_funded:
+            authorization = self._settle_window(uow, packet, now_us)
+            if authorization.is_held:
+                uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
+                return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD
+        request = TransferRequest(
+            f"recall:{packet.id}", TransferCode.RECALL_REFUND, packet.remainder_minor,
+            packet.escrow_account_id, packet.refund_account_id, packet.currency,
+            reference=packet.id,
+        )  # fmt: skip
+        (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
+        invariant(
+            result.code is TransferResultCode.OK, "escrow refunds a recall", packet_id=packet.id
+        )
+        return self._mark_recalled(uow, packet, now_us), RecallMoney.REFUNDED
+
+    def _mark_recalled(self, uow: UnitOfWork, packet: Packet, now_us: int) -> Packet:
+        recalled = replace(packet, state=PacketState.RECALLED)
+        uow.packets.packets.replace(recalled)
+        self._publish(uow, packet, "PacketRecalled", now_us, returned=packet.remainder_minor)
+        return recalled
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
         packet_id = str(payload["packet_id"])

@@ -19,6 +19,8 @@ from hongbao.packets.model import Packet, PacketState, Share
 from hongbao.platform.unit_of_work import UnitOfWork
 
 PAGE_SIZE: Final = 500
+# Closed before every share was claimed: escrow gave the remainder back.
+CLOSED_EARLY: Final = frozenset({PacketState.EXPIRED, PacketState.RECALLED})
 MAX_LISTED_PROBLEMS: Final = 100
 
 
@@ -99,9 +101,7 @@ def _check_page(
             report.add("escrow.missing", packet.id, packet.escrow_account_id)
             continue
         held = _open_hold(uow, packet, report)
-        expected_escrow = (
-            0 if held or packet.state is PacketState.EXPIRED else packet.remainder_minor
-        )
+        expected_escrow = 0 if held or packet.state in CLOSED_EARLY else packet.remainder_minor
         if escrow.credit_balance != expected_escrow:
             report.add(
                 "escrow.remainder", packet.id,
@@ -117,7 +117,7 @@ def _check_counters(packet: Packet, shares: list[Share], report: PacketReport) -
         len(claimed) == packet.claimed_count,
         sum(share.amount_minor for share in claimed) == packet.claimed_minor,
         (packet.state is PacketState.EXHAUSTED) == (packet.claimed_count == packet.share_count)
-        or packet.state is PacketState.EXPIRED,
+        or packet.state in CLOSED_EARLY,
     )
     if not all(facts):
         report.add("packet.counters", packet.id, f"shares and counters disagree: {facts}")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from hongbao.platform.outbox import OutboxRepository
     from hongbao.platform.scheduler import DueWorkRepository
     from hongbao.storage.packet_tables import PacketTables
+    from hongbao.storage.recall_tables import RecallTables
 
 Result = TypeVar("Result")
 
@@ -37,6 +38,9 @@ class UnitOfWork(Protocol):
 
     @property
     def packets(self) -> PacketTables: ...
+
+    @property
+    def recalls(self) -> RecallTables: ...
 
 
 class Database(Protocol):

@@ -11,6 +11,7 @@ import functools
 
 from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.packet_tables import PacketTables, sql_packet_tables
+from hongbao.storage.recall_tables import RecallTables, sql_recall_tables
 from hongbao.storage.sql_ledger import SqlDialect, SqlLedgerRepository
 from hongbao.storage.sql_outbox import SqlOutboxRepository
 from hongbao.storage.sql_scheduler import SqlDueWorkRepository
@@ -31,6 +32,10 @@ class SqlUnitOfWork:
     @functools.cached_property
     def packets(self) -> PacketTables:
         return sql_packet_tables(self._dialect)
+
+    @functools.cached_property
+    def recalls(self) -> RecallTables:
+        return sql_recall_tables(self._dialect)
 
     @functools.cached_property
     def outbox(self) -> SqlOutboxRepository:

@@ -1,0 +1,173 @@
+"""Reading the facts of one recall evaluation inside a unit of work (the only I/O of a decision).
+
+The packet row is locked by the caller when the evaluation may act on it; the facts are then
+exactly what the execution will see, so a claim that lands first is in the facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from hongbao.identity.devices import DeviceFingerprint, is_watch
+from hongbao.identity.verification import ChallengeKind, ChallengeState
+from hongbao.ledger.model import PendingState
+from hongbao.packets.model import Packet
+from hongbao.platform.errors import InvalidInput
+from hongbao.platform.invariants import invariant
+from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.policy.document import Policy
+from hongbao.recall.calendar import local_day, zone
+from hongbao.recall.facts import (
+    DeviceFacts,
+    EscrowFacts,
+    PacketFacts,
+    RecallFacts,
+    RequesterFacts,
+    RiskAssessment,
+    UsageFacts,
+)
+from hongbao.recall.risk import RiskAssessor
+
+MAX_RECALLS_A_DAY_READ = 10_000
+MAX_EXEMPTIONS_READ = 100
+MAX_CHALLENGES = 8
+
+
+class RecallError(InvalidInput):
+    """A recall request that cannot be evaluated at all; nothing was written."""
+
+    code = "recalls.invalid"
+
+
+def recall_purpose(packet_id: str, amount_minor: int) -> str:
+    """What a recall's challenges are bound to: this packet and this amount (R-A2, R-A4)."""
+    return f"recall:{packet_id}:{amount_minor}"
+
+
+def usage_key(requester_id: str, day_start_us: int, zone_name: str) -> str:
+    day = datetime.fromtimestamp(day_start_us / 1_000_000, tz=UTC).astimezone(zone(zone_name))
+    return f"{requester_id}@{day.date().isoformat()}"
+
+
+def gather(
+    uow: UnitOfWork,
+    packet: Packet,
+    requester_id: str,
+    device: DeviceFingerprint,
+    challenge_ids: tuple[str, ...],
+    *,
+    now_us: int,
+    policy: Policy,
+    risk: RiskAssessor,
+) -> RecallFacts:
+    if len(challenge_ids) > MAX_CHALLENGES:
+        raise RecallError(
+            f"at most {MAX_CHALLENGES} challenges", code="recalls.too_many_challenges"
+        )
+    user = uow.identity.users.get(requester_id)
+    if user is None:
+        raise RecallError(f"no user {requester_id!r}", code="recalls.unknown_user")
+    facts = RecallFacts(
+        now_us=now_us,
+        packet=_packet_facts(uow, packet),
+        requester=RequesterFacts(
+            user.id, user.tier, user.user_type, user.status, user.registered_at_us
+        ),
+        device=_device_facts(uow, requester_id, device),
+        escrow=_escrow_facts(uow, packet),
+        usage=_usage_facts(uow, requester_id, now_us, policy.recall.timezone),
+        exemptions=_exemptions(uow, requester_id, now_us),
+        passed_challenges=_passed(uow, packet, (requester_id, device), challenge_ids, now_us),
+        risk=RiskAssessment(level=0, assessor="not yet assessed"),
+        other_recall_in_progress=False,  # a recall executes in one transaction, see service
+    )
+    return replace(facts, risk=risk.assess(facts))
+
+
+def _packet_facts(uow: UnitOfWork, packet: Packet) -> PacketFacts:
+    shares = uow.packets.shares.where("packet_id", packet.id, limit=packet.share_count)
+    claimed_at = [share.claimed_at_us for share in shares if share.claimed_at_us is not None]
+    authorization = uow.packets.authorizations.get(packet.id) if packet.is_card_funded else None
+    return PacketFacts(
+        packet_id=packet.id,
+        packet_type=packet.packet_type,
+        sender_id=packet.sender_id,
+        state=packet.state,
+        currency=packet.currency,
+        total_minor=packet.total_minor,
+        share_count=packet.share_count,
+        claimed_count=packet.claimed_count,
+        claimed_minor=packet.claimed_minor,
+        created_at_us=packet.created_at_us,
+        expires_at_us=packet.expires_at_us,
+        first_claim_at_us=min(claimed_at) if claimed_at else None,
+        sender_device_id=packet.sender_device_id,
+        sender_sim_id=packet.sender_sim_id,
+        funding_kind=packet.funding_kind,
+        card_window_ends_at_us=authorization.window_ends_at_us if authorization else None,
+    )
+
+
+def _device_facts(
+    uow: UnitOfWork, requester_id: str, fingerprint: DeviceFingerprint
+) -> DeviceFacts:
+    device = uow.identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
+    if device is None:
+        return DeviceFacts(fingerprint.device_id, fingerprint.sim_id, False, False, "unknown", 0)
+    return DeviceFacts(
+        device_id=device.device_id,
+        sim_id=device.sim_id,
+        is_registered_to_requester=device.user_id == requester_id,
+        is_watch=is_watch(device),
+        platform=device.platform.value,
+        os_major=device.version.major,
+    )
+
+
+def _escrow_facts(uow: UnitOfWork, packet: Packet) -> EscrowFacts:
+    escrow = uow.ledger.get_accounts([packet.escrow_account_id]).get(packet.escrow_account_id)
+    invariant(escrow is not None, "a packet has its escrow account", packet_id=packet.id)
+    assert escrow is not None  # noqa: S101 - narrows the type; invariant() enforces
+    authorization = uow.packets.authorizations.get(packet.id) if packet.is_card_funded else None
+    if authorization is None or not authorization.is_held:
+        return EscrowFacts(escrow.credit_balance, 0, 0)
+    pending = uow.ledger.get_pending([authorization.hold_id]).get(authorization.hold_id)
+    open_minor = pending.amount if pending and pending.state is PendingState.PENDING else 0
+    return EscrowFacts(escrow.credit_balance, open_minor, authorization.open_minor)
+
+
+def _usage_facts(uow: UnitOfWork, requester_id: str, now_us: int, zone_name: str) -> UsageFacts:
+    start, following = local_day(now_us, zone_name)
+    done = uow.recalls.recalls.where(
+        "usage_key", usage_key(requester_id, start, zone_name), limit=MAX_RECALLS_A_DAY_READ
+    )
+    return UsageFacts(start, following, len(done), sum(r.recalled_minor or 0 for r in done))
+
+
+def _exemptions(uow: UnitOfWork, requester_id: str, now_us: int) -> tuple[str, ...]:
+    held = uow.identity.exemptions.where("subject_id", requester_id, limit=MAX_EXEMPTIONS_READ)
+    return tuple(sorted({e.kind.value for e in held if e.is_valid_at(now_us)}))
+
+
+def _passed(
+    uow: UnitOfWork,
+    packet: Packet,
+    holder: tuple[str, DeviceFingerprint],
+    challenge_ids: tuple[str, ...],
+    now_us: int,
+) -> tuple[ChallengeKind, ...]:
+    """Kinds of the given challenges that passed for this user, device, packet and amount."""
+    requester_id, device = holder
+    purpose = recall_purpose(packet.id, packet.remainder_minor)
+    kinds: list[ChallengeKind] = []
+    for challenge_id in challenge_ids:
+        challenge = uow.identity.challenges.get(challenge_id)
+        if challenge is None:
+            raise RecallError(f"no challenge {challenge_id!r}", code="recalls.unknown_challenge")
+        bound = (challenge.user_id, challenge.fingerprint, challenge.purpose) == (
+            requester_id, device, purpose,
+        )  # fmt: skip
+        if bound and challenge.state_at(now_us) is ChallengeState.PASSED:
+            kinds.append(challenge.kind)
+    return tuple(sorted(set(kinds)))

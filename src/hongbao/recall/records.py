@@ -1,0 +1,75 @@
+"""Recalls as stored: every decision, every recall request, and reconciliation incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hongbao.recall.model import DecisionResult
+
+
+class DecisionPurpose(StrEnum):
+    QUERY = "query"  # "may I recall?": the button's state; nothing moves
+    RECALL = "recall"  # part of a recall request
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One evaluation, enough to explain and replay it: the facts and every rule's outcome."""
+
+    decision_id: str
+    packet_id: str
+    requester_id: str
+    device_id: str
+    sim_id: str
+    purpose: DecisionPurpose
+    policy_version: str
+    shadow: bool  # evaluated under a shadow policy: recorded, never acted on
+    result: DecisionResult
+    facts: str  # JSON of RecallFacts
+    outcomes: str  # JSON of the RuleOutcome tuple
+    recall_key: str | None
+    created_at_us: int
+
+
+class RecallState(StrEnum):
+    CHALLENGED = "challenged"  # waiting for verifications; repeat with their challenge ids
+    DENIED = "denied"
+    DONE = "done"
+
+
+class RecallRoute(StrEnum):
+    VOID_HOLD = "void_hold"  # inside the card window: claimed part captured, the rest voided
+    REFUND = "refund"  # escrow back to the source (issue #6 adds the full routes)
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    idempotency_key: str
+    packet_id: str
+    requester_id: str
+    device_id: str
+    sim_id: str
+    state: RecallState
+    last_decision_id: str
+    request_digest: str
+    created_at_us: int
+    updated_at_us: int
+    executed_at_us: int | None
+    usage_key: str | None  # requester and local day, set once executed (R-A4 counts these)
+    route: RecallRoute | None
+    recalled_minor: int | None
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A reconciliation incident (R-X2): the packet record and its money disagree."""
+
+    id: str
+    packet_id: str
+    decision_id: str
+    state: str  # open | closed
+    detail: str
+    opened_at_us: int
+    closed_at_us: int | None

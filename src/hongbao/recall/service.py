@@ -1,0 +1,308 @@
+"""Recall requests: decide and act in one transaction, exactly once per idempotency key.
+
+``eligibility`` answers "may I recall?" (the button) and records the decision. ``recall`` takes
+an idempotency key: the packet row is locked, the facts are read under that lock (so a claim
+that landed first is seen, and the answer says so), every rule is evaluated, the decision is
+recorded, and an allowed recall stops further claims and gives the unclaimed money back in the
+same transaction (R-M4). A repeat with the same key returns the first outcome once the recall
+is done or denied; a recall waiting for verifications is evaluated again with the challenge ids
+the client brings. Two recalls of one packet under different keys: one executes, the other is
+told the packet was already recalled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field, replace
+
+from hongbao.identity.devices import DeviceFingerprint
+from hongbao.identity.verification import ConsumeRequest, ConsumeResult, consume_challenge
+from hongbao.ledger.model import is_valid_id
+from hongbao.packets.model import Packet
+from hongbao.packets.service import PacketService
+from hongbao.platform.clock import Clock
+from hongbao.platform.invariants import invariant
+from hongbao.platform.outbox import NewEvent, append
+from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.policy.document import Policy
+from hongbao.policy.store import PolicyStore
+from hongbao.recall.calendar import local_day
+from hongbao.recall.engine import evaluate
+from hongbao.recall.facts import RecallFacts
+from hongbao.recall.gather import RecallError, gather, recall_purpose, usage_key
+from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
+from hongbao.recall.reasons import ReasonCode
+from hongbao.recall.records import (
+    DecisionPurpose,
+    DecisionRecord,
+    Incident,
+    Recall,
+    RecallRoute,
+    RecallState,
+)
+from hongbao.recall.risk import PassingAssessor, RiskAssessor
+from hongbao.storage.records import from_json, to_json
+
+MAX_KEY_LENGTH = 64
+STATE_BY_RESULT = {
+    DecisionResult.DENY: RecallState.DENIED,
+    DecisionResult.CHALLENGE: RecallState.CHALLENGED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecallCommand:
+    """A recall request; ``idempotency_key`` is the client's, chosen once per intent."""
+
+    idempotency_key: str
+    packet_id: str
+    requester_id: str
+    device: DeviceFingerprint
+    challenge_ids: tuple[str, ...] = ()
+
+    def digest(self) -> str:
+        parts = (self.idempotency_key, self.packet_id, self.requester_id, self.device.device_id,
+                 self.device.sim_id)  # fmt: skip
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RecallOutcome:
+    recall: Recall
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutcomes:
+    items: tuple[RuleOutcome, ...]
+
+
+@dataclass
+class RecallService:
+    database: Database
+    clock: Clock
+    packets: PacketService
+    policies: PolicyStore = field(default_factory=PolicyStore.fixed)
+    risk: RiskAssessor = field(default_factory=PassingAssessor)
+
+    # ----------------------------------------------------------------------- the button
+
+    def eligibility(self, packet_id: str, requester_id: str, device: DeviceFingerprint) -> Decision:
+        """May this user recall this packet from this device now? Recorded, nothing moves."""
+
+        def work(uow: UnitOfWork) -> Decision:
+            packet = self._packet(uow, packet_id, lock=False)
+            return self._decide(
+                uow, packet, requester_id, device, challenge_ids=(), recall_key=None
+            )
+
+        return self.database.transact(work)
+
+    # --------------------------------------------------------------------------- recall
+
+    def recall(self, command: RecallCommand) -> RecallOutcome:
+        if (
+            not is_valid_id(command.idempotency_key)
+            or len(command.idempotency_key) > MAX_KEY_LENGTH
+        ):
+            raise RecallError(
+                f"an idempotency key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
+                code="recalls.key_invalid",
+            )
+        return self.database.transact(lambda uow: self._recall(uow, command))
+
+    def _recall(self, uow: UnitOfWork, command: RecallCommand) -> RecallOutcome:
+        existing = uow.recalls.recalls.lock(command.idempotency_key)
+        if existing is not None:
+            if existing.request_digest != command.digest():
+                raise RecallError(
+                    "this idempotency key was used for another recall", code="recalls.key_reused"
+                )
+            if existing.state is not RecallState.CHALLENGED:
+                return RecallOutcome(
+                    existing, self._stored_decision(uow, existing.last_decision_id)
+                )
+        packet = self._packet(uow, command.packet_id, lock=True)  # claims of it wait here
+        now_us = self.clock.now_us()
+        decision = self._decide(
+            uow, packet, command.requester_id, command.device,
+            challenge_ids=command.challenge_ids, recall_key=command.idempotency_key,
+        )  # fmt: skip
+        if existing is None:
+            self._publish(uow, command, "RecallRequested", now_us, packet_id=packet.id)
+        self._publish(uow, command, "RecallDecided", now_us, decision_id=decision.decision_id,
+                      result=decision.result.value,
+                      reasons=[reason.value for reason in decision.reasons])  # fmt: skip
+        recall = Recall(
+            idempotency_key=command.idempotency_key, packet_id=packet.id,
+            requester_id=command.requester_id, device_id=command.device.device_id,
+            sim_id=command.device.sim_id,
+            state=STATE_BY_RESULT.get(decision.result, RecallState.DONE),
+            last_decision_id=decision.decision_id, request_digest=command.digest(),
+            created_at_us=existing.created_at_us if existing else now_us, updated_at_us=now_us,
+            executed_at_us=None, usage_key=None, route=None, recalled_minor=None,
+            currency=packet.currency,
+        )  # fmt: skip
+        if decision.result is DecisionResult.ALLOW:
+            recall = self._execute(uow, packet, command, recall, now_us)
+        if existing is None:
+            uow.recalls.recalls.insert(recall)
+        else:
+            uow.recalls.recalls.replace(recall)
+        return RecallOutcome(recall, decision)
+
+    def _execute(
+        self, uow: UnitOfWork, packet: Packet, command: RecallCommand, recall: Recall, now_us: int
+    ) -> Recall:
+        self._consume_challenges(uow, packet, command, now_us)
+        recalled_minor = packet.remainder_minor
+        _, money = self.packets.close_for_recall(uow, packet, now_us)
+        zone_name = self.policies.active().recall.timezone
+        day_start, _ = local_day(now_us, zone_name)
+        return replace(
+            recall,
+            executed_at_us=now_us,
+            usage_key=usage_key(command.requester_id, day_start, zone_name),
+            route=RecallRoute(money.value),
+            recalled_minor=recalled_minor,
+        )
+
+    def _consume_challenges(
+        self, uow: UnitOfWork, packet: Packet, command: RecallCommand, now_us: int
+    ) -> None:
+        """Spend the challenges this recall used, so none serves a second recall."""
+        purpose = recall_purpose(packet.id, packet.remainder_minor)
+        for challenge_id in command.challenge_ids:
+            challenge = uow.identity.challenges.lock(challenge_id)
+            invariant(challenge is not None, "a used challenge exists", challenge_id=challenge_id)
+            assert challenge is not None  # noqa: S101 - narrows the type; invariant() enforces
+            request = ConsumeRequest(command.requester_id, command.device, purpose, challenge.kind)
+            consumed, outcome = consume_challenge(challenge, request, now_us)
+            if outcome.result is ConsumeResult.CONSUMED:
+                uow.identity.challenges.replace(consumed)
+
+    # -------------------------------------------------------------------------- deciding
+
+    def _decide(
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        requester_id: str,
+        device: DeviceFingerprint,
+        *,
+        challenge_ids: tuple[str, ...],
+        recall_key: str | None,
+    ) -> Decision:
+        now_us = self.clock.now_us()
+        policy = self.policies.active()
+        facts = gather(uow, packet, requester_id, device, challenge_ids, now_us=now_us,
+                       policy=policy, risk=self.risk)  # fmt: skip
+        decision = evaluate(facts, policy, new_decision_id())
+        self._record(uow, facts, decision, recall_key, shadow=False)
+        shadow = self.policies.shadow()
+        if shadow is not None:
+            self._record_shadow(uow, facts, shadow, recall_key)
+        if ReasonCode.ESCROW_MISMATCH in decision.reasons:
+            self._open_incident(uow, packet, decision)
+        return decision
+
+    def _record_shadow(
+        self, uow: UnitOfWork, facts: RecallFacts, shadow: Policy, recall_key: str | None
+    ) -> None:
+        self._record(
+            uow, facts, evaluate(facts, shadow, new_decision_id()), recall_key, shadow=True
+        )
+
+    def _record(
+        self,
+        uow: UnitOfWork,
+        facts: RecallFacts,
+        decision: Decision,
+        recall_key: str | None,
+        *,
+        shadow: bool,
+    ) -> None:
+        uow.recalls.decisions.insert(
+            DecisionRecord(
+                decision_id=decision.decision_id, packet_id=facts.packet.packet_id,
+                requester_id=facts.requester.user_id, device_id=facts.device.device_id,
+                sim_id=facts.device.sim_id,
+                purpose=DecisionPurpose.RECALL if recall_key else DecisionPurpose.QUERY,
+                policy_version=decision.policy_version, shadow=shadow, result=decision.result,
+                facts=to_json(facts), outcomes=to_json(StoredOutcomes(decision.outcomes)),
+                recall_key=recall_key, created_at_us=decision.evaluated_at_us,
+            )
+        )  # fmt: skip
+
+    def _open_incident(self, uow: UnitOfWork, packet: Packet, decision: Decision) -> None:
+        """R-X2: the packet and its money disagree; one open incident per packet."""
+        incident_id = f"escrow:{packet.id}"
+        if uow.recalls.incidents.get(incident_id) is None:
+            detail = "; ".join(
+                f"{name}={value}"
+                for outcome in decision.failures
+                if outcome.reason is ReasonCode.ESCROW_MISMATCH
+                for name, value in outcome.facts
+            )
+            uow.recalls.incidents.insert(
+                Incident(incident_id, packet.id, decision.decision_id, "open", detail,
+                         decision.evaluated_at_us, None)
+            )  # fmt: skip
+
+    # --------------------------------------------------------------------------- queries
+
+    def status(self, idempotency_key: str) -> RecallOutcome:
+        def read(uow: UnitOfWork) -> RecallOutcome:
+            recall = uow.recalls.recalls.get(idempotency_key)
+            if recall is None:
+                raise RecallError(f"no recall {idempotency_key!r}", code="recalls.unknown_recall")
+            return RecallOutcome(recall, self._stored_decision(uow, recall.last_decision_id))
+
+        return self.database.read(read)
+
+    def decision(self, decision_id: str) -> tuple[DecisionRecord, Decision]:
+        def read(uow: UnitOfWork) -> tuple[DecisionRecord, Decision]:
+            record = uow.recalls.decisions.get(decision_id)
+            if record is None:
+                raise RecallError(f"no decision {decision_id!r}", code="recalls.unknown_decision")
+            return record, _decision_of(record)
+
+        return self.database.read(read)
+
+    def replay(self, decision_id: str) -> Decision:
+        """Evaluate a recorded decision's facts again under the active policy (same version:
+        the same decision, since rules are pure)."""
+        record, _ = self.decision(decision_id)
+        facts = from_json(RecallFacts, record.facts)
+        return evaluate(facts, self.policies.active(), f"replay-of-{decision_id}")
+
+    def _stored_decision(self, uow: UnitOfWork, decision_id: str) -> Decision:
+        record = uow.recalls.decisions.get(decision_id)
+        invariant(record is not None, "a recall's decision is stored", decision_id=decision_id)
+        assert record is not None  # noqa: S101 - narrows the type; invariant() enforces
+        return _decision_of(record)
+
+    def _packet(self, uow: UnitOfWork, packet_id: str, *, lock: bool) -> Packet:
+        packet = (uow.packets.packets.lock if lock else uow.packets.packets.get)(packet_id)
+        if packet is None:
+            raise RecallError(f"no packet {packet_id!r}", code="recalls.unknown_packet")
+        return packet
+
+    def _publish(
+        self, uow: UnitOfWork, command: RecallCommand, event_type: str, now_us: int,
+        **payload: object,
+    ) -> None:  # fmt: skip
+        event = NewEvent(f"recall:{command.idempotency_key}", event_type,
+                         {"recall_key": command.idempotency_key, **payload})  # fmt: skip
+        append(uow.outbox, [event], consumers=(), now_us=now_us)
+
+
+def new_decision_id() -> str:
+    return f"d-{secrets.token_hex(10)}"
+
+
+def _decision_of(record: DecisionRecord) -> Decision:
+    outcomes = from_json(StoredOutcomes, record.outcomes).items
+    return Decision(record.decision_id, record.result, record.policy_version,
+                    record.created_at_us, outcomes)  # fmt: skip

@@ -1,0 +1,37 @@
+"""The recall context's tables, on SQL and in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hongbao.recall.records import DecisionRecord, Incident, Recall
+from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.storage.sql_ledger import SqlDialect
+
+
+@dataclass(frozen=True)
+class RecallTables:
+    decisions: RecordTable[DecisionRecord]
+    recalls: RecordTable[Recall]
+    incidents: RecordTable[Incident]
+
+
+def sql_recall_tables(dialect: SqlDialect) -> RecallTables:
+    return RecallTables(
+        decisions=SqlRecordTable(dialect, "recall_decisions", DecisionRecord, ("decision_id",)),
+        recalls=SqlRecordTable(dialect, "recalls", Recall, ("idempotency_key",)),
+        incidents=SqlRecordTable(dialect, "reconciliation_incidents", Incident, ("id",)),
+    )
+
+
+def in_memory_recall_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> RecallTables:
+    return RecallTables(
+        decisions=InMemoryRecordTable(
+            store.setdefault("recall_decisions", {}), DecisionRecord, ("decision_id",)
+        ),
+        recalls=InMemoryRecordTable(store.setdefault("recalls", {}), Recall, ("idempotency_key",)),
+        incidents=InMemoryRecordTable(
+            store.setdefault("reconciliation_incidents", {}), Incident, ("id",)
+        ),
+    )
