@@ -38,12 +38,12 @@ PROVIDER_KEY = b"p" * 32
 OPERATOR = OperatorContext("ops", is_operator=True)
 
 
-def without_tier_verification() -> PolicyStore:
-    """The default policy, except class I asks for no SMS: for tests about money, not SMS."""
+def without_tier_verification(**class_i: object) -> PolicyStore:
+    """The default policy, except class I asks for no SMS (for tests about money, not SMS) and
+    takes any other ``class_i`` settings given."""
     policy = default_policy()
-    tiers = policy.recall.tiers.model_copy(
-        update={"class_i": policy.recall.tiers.class_i.model_copy(update={"verification": ()})}
-    )
+    tier = policy.recall.tiers.class_i.model_copy(update={"verification": (), **class_i})
+    tiers = policy.recall.tiers.model_copy(update={"class_i": tier})
     recall = policy.recall.model_copy(update={"tiers": tiers})
     return PolicyStore.fixed(policy.model_copy(update={"recall": recall, "version": "test@1"}))
 

@@ -1,0 +1,152 @@
+"""Recalls under concurrency and over a lossy link: money moves once, every invariant holds."""
+
+from __future__ import annotations
+
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
+from hongbao.identity.service import IdentityService
+from hongbao.identity.social import Group, GroupMember, GroupType
+from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
+from hongbao.identity.verification import SimulatedProvider
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
+from hongbao.ledger.service import Ledger
+from hongbao.money import Money
+from hongbao.packets.model import PacketState, PacketType
+from hongbao.packets.service import ClaimResult, PacketService, SendPacket
+from hongbao.platform.clock import ManualClock, SystemClock
+from hongbao.platform.errors import HongbaoError
+from hongbao.platform.unit_of_work import Database
+from hongbao.recall.records import RecallState
+from hongbao.recall.service import RecallCommand, RecallOutcome, RecallService
+from hongbao.testing import InMemoryDatabase
+from tests.conftest import START_US
+from tests.contract.test_recall_contract import without_tier_verification
+
+PHONE = DeviceFingerprint("sender-phone", "sender-sim")
+
+
+def build(
+    database: Database, clock: SystemClock | ManualClock, members: int
+) -> tuple[PacketService, RecallService]:
+    since = clock.now_us() - 10 * 24 * 3600 * 1_000_000
+    identity = IdentityService(database, clock, SimulatedProvider(b"r" * 32))
+    claimers = [f"member-{n:03d}" for n in range(members)]
+    for user_id in ["sender", *claimers]:
+        identity.register_user(
+            User(user_id, user_id, AccountTier.CLASS_I, UserType.NORMAL, since,
+                 RealNameStatus.VERIFIED)
+        )  # fmt: skip
+    identity.register_device(
+        Device(PHONE.device_id, "sender", PHONE.sim_id, Platform.ANDROID, "14", VendorSkin.MIUI,
+               "Xiaomi 13", FormFactor.PHONE, since)
+    )  # fmt: skip
+    identity.create_group(Group("race", "Race", GroupType.WORK, "sender", since))
+    for user_id in claimers:
+        identity.add_member(GroupMember("race", user_id, since))
+    ledger = Ledger(database, clock)
+    ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
+    ledger.transfer(TransferRequest("top-up", 1, 5_000_00, "bank", "user:sender:balance", "CNY"))
+    packets = PacketService(database, clock)
+    return packets, RecallService(database, clock, packets, without_tier_verification())
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_recall_racing_claims_on_postgresql_moves_each_fen_once(
+    postgres_database: Database,
+) -> None:
+    """60 claimers and 4 recalls (different keys) at once on one 100-share packet: exactly one
+    recall executes, claims after it are told the packet was recalled, and claimed plus
+    recalled money is exactly the total."""
+    packets, recalls = build(postgres_database, SystemClock(), members=60)
+    packets.send(SendPacket("race", PacketType.GROUP_NORMAL, "sender", Money.of(100_00, "CNY"),
+                            100, "sender-balance", group_id="race", device=PHONE))  # fmt: skip
+    barrier = threading.Barrier(64)
+
+    def claim(user_id: str) -> ClaimResult:
+        barrier.wait(timeout=30)
+        return packets.claim("race", user_id).result
+
+    def recall(key: str) -> RecallOutcome:
+        barrier.wait(timeout=30)
+        return recalls.recall(RecallCommand(key, "race", "sender", PHONE))
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        claims = [pool.submit(claim, f"member-{n:03d}") for n in range(60)]
+        recall_runs = [pool.submit(recall, f"key-{n}") for n in range(4)]
+        claim_results = [future.result() for future in claims]
+        outcomes = [future.result() for future in recall_runs]
+    done = [outcome for outcome in outcomes if outcome.recall.state is RecallState.DONE]
+    assert len(done) == 1
+    assert set(claim_results) <= {ClaimResult.CLAIMED, ClaimResult.PACKET_RECALLED}
+    packet = packets.packet("race")
+    assert packet.state is PacketState.RECALLED
+    assert packet.claimed_count == claim_results.count(ClaimResult.CLAIMED)
+    assert packet.claimed_minor + (done[0].recall.recalled_minor or 0) == 100_00
+    assert Ledger(postgres_database, SystemClock()).verify().ok
+    assert packets.verify().ok
+
+
+class LossyLink:
+    """A client's view of the service through a link that loses 30 % of requests and 30 % of
+    responses (R-D3): a lost response means the work was done but the client never heard."""
+
+    def __init__(self, service: RecallService, seed: int) -> None:
+        self.service = service
+        self.random = random.Random(seed)
+
+    def _through(self, call):  # type: ignore[no-untyped-def]
+        if self.random.random() < 0.3:
+            raise ConnectionError("request lost")
+        result = call()
+        if self.random.random() < 0.3:
+            raise ConnectionError("response lost")
+        return result
+
+    def recall(self, command: RecallCommand) -> RecallOutcome:
+        return self._through(lambda: self.service.recall(command))  # type: ignore[no-any-return]
+
+    def status(self, key: str) -> RecallOutcome:
+        return self._through(lambda: self.service.status(key))  # type: ignore[no-any-return]
+
+
+def test_a_client_on_a_lossy_link_retrying_and_polling_executes_every_recall_exactly_once() -> None:
+    """50 recalls, each retried with its key until an answer arrives, polling status in
+    between, in a shuffled order: every one ends executed exactly once."""
+    database = InMemoryDatabase()
+    clock = ManualClock(START_US)
+    packets, recalls = build(database, clock, members=1)
+    many = without_tier_verification(daily_count=100, daily_amount_minor=1_000_000_00)
+    recalls = RecallService(database, clock, packets, many)
+    keys = []
+    for number in range(50):
+        packets.send(SendPacket(f"lossy-{number}", PacketType.PERSONAL, "sender",
+                                Money.of(10_00, "CNY"), 1, "sender-balance",
+                                recipient_id="member-000", device=PHONE))  # fmt: skip
+        keys.append((f"key-{number}", f"lossy-{number}"))
+    link = LossyLink(recalls, seed=20261129)
+    order = keys * 3
+    link.random.shuffle(order)
+    answered: dict[str, RecallOutcome] = {}
+    for key, packet_id in order:
+        for _attempt in range(50):
+            try:
+                if link.random.random() < 0.5:
+                    link.status(key)
+                answered[key] = link.recall(RecallCommand(key, packet_id, "sender", PHONE))
+                break
+            except (ConnectionError, HongbaoError):
+                continue
+    assert set(answered) == {key for key, _ in keys}
+    for key, packet_id in keys:
+        assert recalls.status(key).recall.state is RecallState.DONE
+        assert packets.packet(packet_id).state is PacketState.RECALLED
+    ledger = Ledger(database, clock)
+    assert ledger.account("user:sender:balance").credit_balance == 5_000_00
+    assert ledger.verify().ok
+    assert packets.verify().ok
