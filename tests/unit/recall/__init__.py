@@ -1,0 +1,1 @@
+"""Tests of the recall engine: its rules one by one, and how the engine combines them."""
