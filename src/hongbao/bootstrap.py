@@ -78,13 +78,14 @@ def open_services(database_url: str | None = None, *, clock: Clock | None = None
     packets = PacketService(
         database, clock, policies.active().packets, rate_provider_from_environment()
     )
+    provider = verification_provider()
     return Services(
         database=database,
         clock=clock,
         ledger=Ledger(database, clock),
-        identity=IdentityService(database, clock, verification_provider()),
+        identity=IdentityService(database, clock, provider),
         packets=packets,
-        recalls=RecallService(database, clock, packets, policies),
+        recalls=RecallService(database, clock, packets, policies, provider=provider),
         policies=policies,
     )
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from hongbao.bootstrap import Services
 from hongbao.cli_identity import DatabaseUrlOption, console, run
+from hongbao.cli_recall import fingerprint
 from hongbao.cli_render import local_time, money_text
 from hongbao.money import Money
 from hongbao.packets.authorization import CardAuthorization
@@ -37,15 +38,19 @@ def packets_send(
     source: Annotated[str | None, typer.Option("--source", help="default: the balance")] = None,
     to: Annotated[str | None, typer.Option("--to", help="recipient of a personal packet")] = None,
     group: Annotated[str | None, typer.Option("--group")] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="the sending device (a recall must use it)")
+    ] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Send a packet (the packet id is the idempotency key: sending again is harmless)."""
 
     def send(s: Services) -> Packet:
         # Parsed inside run(): a malformed amount is reported with its code, like any refusal.
+        sending = fingerprint(s, sender, device, None) if device else None
         command = SendPacket(
             packet_id, packet_type, sender, Money.parse(amount, "CNY"), shares,
-            source or f"{sender}-balance", recipient_id=to, group_id=group,
+            source or f"{sender}-balance", recipient_id=to, group_id=group, device=sending,
         )  # fmt: skip
         return _service(s).send(command)
 

@@ -240,3 +240,25 @@ def test_a_packet_whose_escrow_disagrees_is_denied_and_opens_one_incident(
     assert incidents is not None
     assert incidents.state == "open"
     assert incidents.decision_id == first.decision.decision_id
+
+
+def test_a_challenged_recall_opens_its_checks_and_a_repeat_after_answering_executes(
+    world: PacketService, identity: IdentityService
+) -> None:
+    """The lossy-device flow: the recall opens the SMS check itself; the client answers it and
+    repeats the same request (same key, no ids needed), which executes once."""
+    recalls = RecallService(world.database, world.clock, world,
+                            provider=SimulatedProvider(PROVIDER_KEY))  # fmt: skip
+    send(world)
+    asked = recall(recalls, "k-1")
+    assert asked.recall.state is RecallState.CHALLENGED
+    (challenge_id,) = asked.recall.challenge_ids
+    assert recall(recalls, "k-1").recall.challenge_ids == (challenge_id,)  # kept, not reopened
+    purpose = asked.recall.challenge_purpose
+    assert purpose == recall_purpose("p-1", 30_00)
+    code = identity.operator_reveal_code(challenge_id, OPERATOR)
+    identity.answer_challenge(challenge_id, AnswerAttempt("alice", PHONE, purpose, code))
+    done = recall(recalls, "k-1")
+    assert done.recall.state is RecallState.DONE
+    assert identity.challenge(challenge_id).state is ChallengeState.CONSUMED
+    assert all_invariants_hold(world)

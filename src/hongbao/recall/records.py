@@ -60,6 +60,10 @@ class Recall:
     route: RecallRoute | None
     recalled_minor: int | None
     currency: str
+    # While challenged: what the verifications are bound to, and those hongbao opened itself
+    # (a corporate-account check needs the account number, so the client opens that one).
+    challenge_purpose: str | None
+    challenge_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from hongbao.identity.users import UserStatus
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due, to_datetime
+from hongbao.platform.invariants import invariant
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import blackout_reopens_at
 from hongbao.recall.facts import RecallFacts, RiskAction
@@ -37,8 +38,13 @@ def _when(moment_us: int) -> str:
     return to_datetime(moment_us).isoformat()
 
 
-def _retry(moment_us: int) -> NextStep:
-    return NextStep(NextStepKind.RETRY_AT, retry_at_us=moment_us)
+def _retry(moment_us: int, policy: Policy) -> NextStep:
+    """Retry at ``moment_us``, or when the settlement blackout ends if it falls inside it,
+    so that following the advice is not refused again for a known reason."""
+    recall = policy.recall
+    reopens = blackout_reopens_at(moment_us, recall.blackout_start, recall.blackout_end,
+                                  recall.timezone)  # fmt: skip
+    return NextStep(NextStepKind.RETRY_AT, retry_at_us=moment_us if reopens is None else reopens)
 
 
 def _verify(kind: ChallengeKind) -> NextStep:
@@ -104,7 +110,6 @@ def account_in_good_standing(facts: RecallFacts, policy: Policy) -> list[RuleOut
 
 
 def packet_still_recallable(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
-    del policy
     packet = facts.packet
     out = _Outcomes(
         "packet_still_recallable",
@@ -121,7 +126,7 @@ def packet_still_recallable(facts: RecallFacts, policy: Policy) -> list[RuleOutc
         return out.fails(ReasonCode.EXHAUSTED, SUPPORT)
     if facts.other_recall_in_progress:
         return out.fails(
-            ReasonCode.RECALL_IN_PROGRESS, _retry(facts.now_us + MICROSECONDS_PER_MINUTE)
+            ReasonCode.RECALL_IN_PROGRESS, _retry(facts.now_us + MICROSECONDS_PER_MINUTE, policy)
         )
     return out.passes()
 
@@ -150,8 +155,11 @@ def unclaimed_within_window(facts: RecallFacts, policy: Policy) -> list[RuleOutc
 
 def lucky_within_window_of_first_claim(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
     packet = facts.packet
-    if packet.packet_type is not PacketType.GROUP_LUCKY or packet.first_claim_at_us is None:
+    if packet.packet_type is not PacketType.GROUP_LUCKY or packet.claimed_count == 0:
         return _Outcomes("lucky_within_window_of_first_claim", "R-T2").not_applicable()
+    # Claimed but no first claim time: contradictory facts must deny (as an error), not pass.
+    invariant(packet.first_claim_at_us is not None, "a claimed packet has a first claim time")
+    assert packet.first_claim_at_us is not None  # noqa: S101 - narrows the type
     window = policy.recall.type_rule(PacketType.GROUP_LUCKY).window_minutes
     closes = packet.first_claim_at_us + window * MICROSECONDS_PER_MINUTE
     out = _Outcomes(
@@ -213,7 +221,7 @@ def outside_settlement_blackout(facts: RecallFacts, policy: Policy) -> list[Rule
     )
     if reopens is None:
         return out.passes()
-    return out.fails(ReasonCode.BLACKOUT, _retry(reopens))
+    return out.fails(ReasonCode.BLACKOUT, NextStep(NextStepKind.RETRY_AT, retry_at_us=reopens))
 
 
 # -------------------------------------------------------------------------- consistency
@@ -223,7 +231,9 @@ def escrow_matches_packet(facts: RecallFacts, policy: Policy) -> list[RuleOutcom
     del policy
     escrow, packet = facts.escrow, facts.packet
     held = escrow.expected_hold_minor > 0
-    expected_escrow = 0 if held else packet.remainder_minor
+    # An expired or recalled packet already gave its remainder back.
+    closed = packet.state in (PacketState.EXPIRED, PacketState.RECALLED)
+    expected_escrow = 0 if held or closed else packet.remainder_minor
     out = _Outcomes(
         "escrow_matches_packet",
         "R-X2",
@@ -294,7 +304,7 @@ def new_account_large_amount(facts: RecallFacts, policy: Policy) -> list[RuleOut
     )
     if granted:
         return out.verdict(Verdict.EXEMPT, exempted_by=granted)
-    return out.fails(ReasonCode.NEW_ACCOUNT_LARGE_AMOUNT, _retry(grown_up_at))
+    return out.fails(ReasonCode.NEW_ACCOUNT_LARGE_AMOUNT, _retry(grown_up_at, policy))
 
 
 def tier_daily_limits(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
@@ -313,11 +323,13 @@ def tier_daily_limits(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
     )
     if tier.daily_count == 0:
         return out.fails(ReasonCode.TIER_CANNOT_RECALL, SUPPORT)
-    tomorrow = _retry(usage.next_day_start_us)
+    tomorrow = _retry(usage.next_day_start_us, policy)
     if usage.executed_count >= tier.daily_count:
         return out.fails(ReasonCode.DAILY_COUNT_REACHED, tomorrow)
     if usage.executed_minor + amount > tier.daily_amount_minor:
-        return out.fails(ReasonCode.DAILY_AMOUNT_REACHED, tomorrow)
+        # Over the whole day's cap on its own, waiting never helps: support can.
+        never = amount > tier.daily_amount_minor
+        return out.fails(ReasonCode.DAILY_AMOUNT_REACHED, SUPPORT if never else tomorrow)
     return out.passes()
 
 
@@ -375,6 +387,13 @@ def security_environment_check(facts: RecallFacts, policy: Policy) -> list[RuleO
 
 # --------------------------------------------------------------------------------- risk
 
+# R-K1: each level has its action; an assessor may add actions to its level's.
+_LEVEL_ACTIONS = {
+    1: RiskAction.CHALLENGE,
+    2: RiskAction.HOLD,
+    3: RiskAction.LOCK,
+    4: RiskAction.BLOCK,
+}
 _RISK_FAILURES = {
     RiskAction.BLOCK: ReasonCode.RISK_BLOCK,
     RiskAction.LOCK: ReasonCode.RISK_LOCK,
@@ -393,10 +412,13 @@ def risk_assessment(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
         actions=",".join(risk.actions) or "none",
         reasons="; ".join(risk.reasons),
     )
+    actions = set(risk.actions)
+    if risk.level in _LEVEL_ACTIONS:
+        actions.add(_LEVEL_ACTIONS[risk.level])
     for action, reason in _RISK_FAILURES.items():
-        if action in risk.actions:
+        if action in actions:
             return out.fails(reason, SUPPORT)
-    if RiskAction.CHALLENGE in risk.actions:
+    if RiskAction.CHALLENGE in actions:
         return out.challenge(ReasonCode.RISK_CHALLENGE, ChallengeKind.FACE, facts)
     return out.passes()
 

@@ -17,7 +17,16 @@ import secrets
 from dataclasses import dataclass, field, replace
 
 from hongbao.identity.devices import DeviceFingerprint
-from hongbao.identity.verification import ConsumeRequest, ConsumeResult, consume_challenge
+from hongbao.identity.verification import (
+    ChallengeKind,
+    ChallengeRequest,
+    ChallengeState,
+    ConsumeRequest,
+    ConsumeResult,
+    VerificationProvider,
+    consume_challenge,
+    open_challenge,
+)
 from hongbao.ledger.model import is_valid_id
 from hongbao.packets.model import Packet
 from hongbao.packets.service import PacketService
@@ -45,6 +54,7 @@ from hongbao.recall.risk import PassingAssessor, RiskAssessor
 from hongbao.storage.records import from_json, to_json
 
 MAX_KEY_LENGTH = 64
+MAX_CHALLENGES_PER_KIND = 20
 STATE_BY_RESULT = {
     DecisionResult.DENY: RecallState.DENIED,
     DecisionResult.CHALLENGE: RecallState.CHALLENGED,
@@ -85,6 +95,8 @@ class RecallService:
     packets: PacketService
     policies: PolicyStore = field(default_factory=PolicyStore.fixed)
     risk: RiskAssessor = field(default_factory=PassingAssessor)
+    # Opens the verifications a challenge asks for; without one the client opens them.
+    provider: VerificationProvider | None = None
 
     # ----------------------------------------------------------------------- the button
 
@@ -98,6 +110,21 @@ class RecallService:
             )
 
         return self.database.transact(work)
+
+    def what_if(
+        self, packet_id: str, requester_id: str, device: DeviceFingerprint, at_us: int
+    ) -> Decision:
+        """The decision the rules would make at ``at_us`` on today's data: for explaining and
+        drills. Read-only and not recorded, since no real request was made at that moment."""
+
+        def read(uow: UnitOfWork) -> Decision:
+            packet = self._packet(uow, packet_id, lock=False)
+            policy = self.policies.active()
+            facts = gather(uow, packet, requester_id, device, (), now_us=at_us, policy=policy,
+                           risk=self.risk)  # fmt: skip
+            return evaluate(facts, policy, f"what-if-{new_decision_id()}")
+
+        return self.database.read(read)
 
     # --------------------------------------------------------------------------- recall
 
@@ -125,9 +152,11 @@ class RecallService:
                 )
         packet = self._packet(uow, command.packet_id, lock=True)  # claims of it wait here
         now_us = self.clock.now_us()
+        opened_before = existing.challenge_ids if existing else ()
+        offered = tuple(dict.fromkeys(command.challenge_ids + opened_before))
         decision = self._decide(
             uow, packet, command.requester_id, command.device,
-            challenge_ids=command.challenge_ids, recall_key=command.idempotency_key,
+            challenge_ids=offered, recall_key=command.idempotency_key,
         )  # fmt: skip
         if existing is None:
             self._publish(uow, command, "RecallRequested", now_us, packet_id=packet.id)
@@ -142,10 +171,17 @@ class RecallService:
             last_decision_id=decision.decision_id, request_digest=command.digest(),
             created_at_us=existing.created_at_us if existing else now_us, updated_at_us=now_us,
             executed_at_us=None, usage_key=None, route=None, recalled_minor=None,
-            currency=packet.currency,
+            currency=packet.currency, challenge_purpose=None, challenge_ids=(),
         )  # fmt: skip
+        if decision.result is DecisionResult.CHALLENGE:
+            purpose = recall_purpose(packet.id, packet.remainder_minor)
+            opened = self._open_challenges(
+                uow, command, decision, purpose, opened_before=opened_before, now_us=now_us
+            )
+            recall = replace(recall, challenge_purpose=purpose, challenge_ids=opened)
         if decision.result is DecisionResult.ALLOW:
-            recall = self._execute(uow, packet, command, recall, now_us)
+            recall = self._execute(uow, packet, replace(command, challenge_ids=offered), recall,
+                                   now_us)  # fmt: skip
         if existing is None:
             uow.recalls.recalls.insert(recall)
         else:
@@ -166,6 +202,61 @@ class RecallService:
             usage_key=usage_key(command.requester_id, day_start, zone_name),
             route=RecallRoute(money.value),
             recalled_minor=recalled_minor,
+        )
+
+    def _open_challenges(
+        self,
+        uow: UnitOfWork,
+        command: RecallCommand,
+        decision: Decision,
+        purpose: str,
+        *,
+        opened_before: tuple[str, ...],
+        now_us: int,
+    ) -> tuple[str, ...]:
+        """Open (or keep) one challenge per verification the decision asks for, bound to this
+        user, device, packet and amount. The client answers them and repeats the recall."""
+        device = uow.identity.devices.get(command.device.device_id, command.device.sim_id)
+        if self.provider is None or device is None or device.user_id != command.requester_id:
+            return ()
+        opened: list[str] = []
+        for kind in decision.challenges:
+            if kind is ChallengeKind.CORPORATE_ACCOUNT:
+                continue  # needs the account number, which only the client has
+            reusable = [
+                found.challenge_id
+                for challenge_id in opened_before
+                if (found := uow.identity.challenges.get(challenge_id)) is not None
+                and (found.kind, found.purpose) == (kind, purpose)
+                and found.state_at(now_us) in (ChallengeState.PENDING, ChallengeState.PASSED)
+            ]
+            opened.append(
+                reusable[0] if reusable else self._open(uow, command, kind, purpose, now_us)
+            )
+        return tuple(opened)
+
+    def _open(
+        self,
+        uow: UnitOfWork,
+        command: RecallCommand,
+        kind: ChallengeKind,
+        purpose: str,
+        now_us: int,
+    ) -> str:
+        invariant(self.provider is not None, "challenges are opened with a provider")
+        assert self.provider is not None  # noqa: S101 - narrows the type; invariant() enforces
+        for attempt in range(MAX_CHALLENGES_PER_KIND):
+            challenge_id = f"{command.idempotency_key}.{kind.value}.{attempt}"
+            if uow.identity.challenges.get(challenge_id) is None:
+                request = ChallengeRequest(challenge_id, kind, command.requester_id, command.device,
+                                           purpose)  # fmt: skip
+                challenge, secret = open_challenge(request, now_us, self.provider)
+                uow.identity.challenges.insert(challenge)
+                uow.identity.secrets.insert(secret)
+                return challenge_id
+        raise RecallError(
+            f"this recall opened {MAX_CHALLENGES_PER_KIND} {kind.value} checks; use a new key",
+            code="recalls.too_many_challenges",
         )
 
     def _consume_challenges(

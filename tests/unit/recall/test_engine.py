@@ -12,6 +12,7 @@ import copy
 from collections import Counter
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -456,3 +457,33 @@ def test_the_default_snapshot_is_taken_at_a_quiet_afternoon() -> None:
     facts = allowed()
     assert NOW_US == local_us(2026, 11, 30, 15) == 1_796_022_000 * SECOND_US
     assert facts.packet.created_at_us == NOW_US - HOUR_US
+
+
+def test_contradictory_facts_deny_as_a_rule_error_instead_of_passing() -> None:
+    """A lucky packet with claims but no first-claim time cannot be judged against R-T2: the
+    rule raises, and the engine denies with engine.rule_error rather than letting it through."""
+    facts = with_packet(lucky(allowed(), 100_00, 4), claimed_count=1, claimed_minor=10_00)
+    decision = evaluate(facts, default_policy(), "d-contradiction")
+    assert decision.result is DecisionResult.DENY
+    failing = {outcome.rule: outcome.reason for outcome in decision.failures}
+    assert failing["lucky_within_window_of_first_claim"] is ReasonCode.RULE_ERROR
+
+
+@pytest.mark.parametrize(
+    ("level", "result", "reason"),
+    [
+        (0, DecisionResult.ALLOW, None),
+        (1, DecisionResult.CHALLENGE, ReasonCode.RISK_CHALLENGE),
+        (2, DecisionResult.DENY, ReasonCode.RISK_HOLD),
+        (3, DecisionResult.DENY, ReasonCode.RISK_LOCK),
+        (4, DecisionResult.DENY, ReasonCode.RISK_BLOCK),
+    ],
+)
+def test_a_risk_level_alone_carries_its_action(
+    level: int, result: DecisionResult, reason: ReasonCode | None
+) -> None:
+    """R-K1: each of the five levels has its action, even when the assessor lists none."""
+    decision = evaluate(with_risk(allowed(), level=level), default_policy(), "d-risk")
+    assert decision.result is result
+    if reason is not None:
+        assert reason in decision.reasons

@@ -54,6 +54,7 @@ POLICY = default_policy()
 SUPPORT = NextStep(NextStepKind.CONTACT_SUPPORT)
 SWITCH_DEVICE = NextStep(NextStepKind.SWITCH_DEVICE)
 TOMORROW_US = local_us(2026, 12, 1)  # the local day after NOW_US (2026-11-30 15:00) starts
+TOMORROW_OPEN_US = local_us(2026, 12, 1, 0, 10)  # ... and recall reopens after the blackout
 PASS, FAIL, CHALLENGE = Verdict.PASS, Verdict.FAIL, Verdict.CHALLENGE
 EXEMPT, NOT_APPLICABLE = Verdict.EXEMPT, Verdict.NOT_APPLICABLE
 
@@ -472,19 +473,24 @@ def test_daily_count_and_amount_limits_per_tier_reopen_at_the_next_local_day(
     facts: RecallFacts, verdict: Verdict, reason: ReasonCode | None
 ) -> None:
     """R-A4: class I 5 a day / 5,000.00, enterprise 20 / 50,000.00, counted over executed
-    recalls of the local day; a limit reached says: retry when the next local day starts."""
-    next_step = retry(TOMORROW_US) if verdict is FAIL else None
+    recalls of the local day; a limit reached says: retry when the next local day opens for
+    recalls (00:10, after the settlement blackout), unless the amount alone is over the day's
+    cap, which no wait can cure: then support."""
+    cap = POLICY.recall.tier_rule(facts.requester.tier.value).daily_amount_minor
+    never = facts.packet.remainder_minor > cap
+    next_step = (SUPPORT if never else retry(TOMORROW_OPEN_US)) if verdict is FAIL else None
     outcomes = rules.tier_daily_limits(facts, POLICY)
     check(outcomes, "tier_daily_limits", "R-A4", verdict, reason, next_step)
 
 
 def test_the_daily_limit_retry_time_is_the_coming_midnight_even_just_after_one() -> None:
-    """Just after midnight the day has barely begun: retry at the coming midnight, ~23.5 h on."""
+    """Just after midnight the day has barely begun: retry when the coming day opens for
+    recalls (00:10, after the blackout), ~23.7 h on."""
     now = local_us(2026, 12, 1, 0, 30)
     facts = with_usage(allowed(now), 5)
     check(
         rules.tier_daily_limits(facts, POLICY), "tier_daily_limits", "R-A4", FAIL, COUNT,
-        retry(local_us(2026, 12, 2)),
+        retry(local_us(2026, 12, 2, 0, 10)),
     )  # fmt: skip
 
 
@@ -718,16 +724,6 @@ def test_card_funded_packets_of_every_card_kind_are_checked_against_their_hold()
         assert rules.escrow_matches_packet(facts, POLICY)[0].verdict is PASS, kind
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG escrow_matches_packet expects escrow = remainder whatever the state, but an "
-        "EXPIRED or RECALLED packet has had its remainder refunded (escrow 0, as "
-        "packets/verification.py CLOSED_EARLY and recall/gather.py report it): the consistent "
-        "ledger is reported as consistency.escrow_mismatch, and RecallService opens a "
-        "reconciliation incident for it"
-    ),
-)
 @pytest.mark.parametrize(
     ("state", "reason"),
     [
@@ -793,14 +789,6 @@ def _at_retry_time(facts: RecallFacts, outcome: RuleOutcome) -> RecallFacts:
     return with_requester(later, tier=facts.requester.tier)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG tier_daily_limits tells the client to retry at the next local midnight (00:00 "
-        "Asia/Shanghai), which is inside the 23:50-00:10 settlement blackout: following the "
-        "next step is denied again with time.settlement_blackout (recall reopens at 00:10)"
-    ),
-)
 def test_a_daily_count_denial_suggests_a_retry_time_at_which_recall_is_open() -> None:
     """R-A4 + R-T3 + R-U1: the retry time given must be one at which the recall can go through."""
     facts = with_usage(allowed(), 5)
@@ -809,14 +797,6 @@ def test_a_daily_count_denial_suggests_a_retry_time_at_which_recall_is_open() ->
     assert decision.result is DecisionResult.ALLOW, decision.reasons
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG tier_daily_limits answers a recall whose amount alone exceeds the tier's daily "
-        "amount (class I: 5,000.01 with nothing recalled today) with 'retry at the next local "
-        "day', where the same rule fails again, every day: the next step cannot succeed"
-    ),
-)
 def test_a_recall_larger_than_the_whole_daily_amount_is_not_told_to_retry_tomorrow() -> None:
     """R-A4 + R-U1: a retry time is only a next step if the limit is lifted by then."""
     facts = _tier(CLASS_I, 0, total="5000.01")

@@ -70,6 +70,8 @@ def upgrade() -> None:
         sa.Column("route", sa.String(32)),
         sa.Column("recalled_minor", sa.BigInteger),
         sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("challenge_purpose", sa.String(ID + 32)),
+        sa.Column("challenge_ids", sa.Text, nullable=False),
         sa.CheckConstraint("state IN ('challenged', 'denied', 'done')", name="recall_state_known"),
         sa.CheckConstraint(
             "(state = 'done') = (executed_at_us IS NOT NULL AND usage_key IS NOT NULL "
