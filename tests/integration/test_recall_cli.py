@@ -1,0 +1,95 @@
+"""``hongbao recall``, ``hongbao explain`` and ``hongbao decisions`` on a real SQLite file."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from hongbao.cli import app
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
+from hongbao.ledger.service import Ledger
+from hongbao.platform.clock import SystemClock
+from hongbao.storage.factory import open_database
+
+runner = CliRunner()
+PHONE = ("--device", "li-wei-iphone14pro")
+
+
+def run_cli(url: str, *arguments: str) -> tuple[int, str]:
+    result = runner.invoke(
+        app, [*arguments, "--database-url", url], env={"COLUMNS": "250"}, catch_exceptions=False
+    )
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def sent(sqlite_url: str) -> str:
+    assert run_cli(sqlite_url, "population", "load")[0] == 0
+    database = open_database(sqlite_url)
+    ledger = Ledger(database, SystemClock())
+    ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
+    ledger.transfer(TransferRequest("top-up", 1, 500_00, "bank", "user:li-wei:balance", "CNY"))
+    database.close()
+    send = ("packets", "send", "r-1", "--from", "li-wei", "--amount", "30.00", "--shares", "3",
+            "--type", "group_normal", "--group", "xinghe-team", *PHONE)  # fmt: skip
+    code, output = run_cli(sqlite_url, *send)
+    assert code == 0, output
+    return sqlite_url
+
+
+def test_the_button_asks_for_an_sms_check_in_both_languages(sent: str) -> None:
+    code, output = run_cli(sent, "recall", "eligibility", "r-1", "--as", "li-wei", *PHONE,
+                           "--lang", "en")  # fmt: skip
+    assert code == 0, output
+    assert output.startswith("challenge")
+    assert "SMS" in output
+    code, output = run_cli(sent, "recall", "eligibility", "r-1", "--as", "li-wei", *PHONE)
+    assert "短信" in output
+
+
+def test_a_recall_through_the_commands_challenges_then_executes_after_the_code(sent: str) -> None:
+    request = ("recall", "request", "r-1", "--as", "li-wei", *PHONE, "--key", "rk-1")
+    code, output = run_cli(sent, *request, "--lang", "en")
+    assert (code, "challenged" in output) == (0, True), output
+    database = open_database(sent)
+    recall = database.read(lambda uow: uow.recalls.recalls.get("rk-1"))
+    database.close()
+    (challenge_id,) = recall.challenge_ids
+    code, revealed = run_cli(sent, "challenges", "reveal", challenge_id, "--operator", "ops")
+    assert code == 0, revealed
+    sms = re.findall(r"\b\d{6}\b", revealed)[-1]
+    answer = runner.invoke(
+        app,
+        ["challenges", "answer", challenge_id, "li-wei", "li-wei-iphone14pro", "sim-li-wei-1",
+         recall.challenge_purpose, "--answer", sms, "--database-url", sent],
+        env={"COLUMNS": "250"}, catch_exceptions=False,
+    )  # fmt: skip
+    assert answer.exit_code == 0, answer.output
+    code, output = run_cli(sent, *request, "--lang", "en")
+    assert "done, 30.00 CNY back (refund)" in output, output
+    code, status = run_cli(sent, "recall", "status", "rk-1", "--lang", "en")
+    assert "done" in status
+
+
+def test_explain_prints_the_rule_trace_and_a_what_if_in_the_blackout(sent: str) -> None:
+    explain = ("explain", "r-1", "--as", "li-wei", *PHONE, "--lang", "en")
+    code, output = run_cli(sent, *explain)
+    assert code == 0, output
+    assert "outside_settlement_blackout" in output
+    assert "from_the_sending_device" in output
+    code, output = run_cli(sent, *explain, "--at", "2026-11-29T23:55")
+    assert "time.settlement_blackout" in output
+    assert "not recorded" in output
+
+
+def test_a_recorded_decision_can_be_shown_again(sent: str) -> None:
+    code, output = run_cli(
+        sent, "recall", "eligibility", "r-1", "--as", "zhao-lei", *PHONE, "--sim", "sim-li-wei-1"
+    )
+    decision_id = re.findall(r"decision (d-[0-9a-f]+)", output)[-1]
+    code, shown = run_cli(sent, "decisions", "show", decision_id, "--lang", "en")
+    assert code == 0, shown
+    assert "permission.not_sender" in shown
+    assert decision_id in shown
