@@ -262,3 +262,31 @@ def test_a_challenged_recall_opens_its_checks_and_a_repeat_after_answering_execu
     assert done.recall.state is RecallState.DONE
     assert identity.challenge(challenge_id).state is ChallengeState.CONSUMED
     assert all_invariants_hold(world)
+
+
+def test_a_shadow_policy_is_evaluated_and_recorded_but_never_acted_on(
+    world: PacketService,
+) -> None:
+    """The active policy allows; a stricter shadow (no recalls for class I) denies: the recall
+    executes, and the shadow's denial is on record beside it."""
+    active = without_tier_verification().active()
+    stricter = (
+        without_tier_verification(daily_count=0)
+        .active()
+        .model_copy(update={"version": "stricter@1"})
+    )
+    recalls = RecallService(world.database, world.clock, world,
+                            PolicyStore.fixed(active, shadow=stricter))  # fmt: skip
+    send(world)
+    outcome = recall(recalls, "k-1")
+    assert outcome.recall.state is RecallState.DONE
+
+    def records(uow: object) -> list[tuple[str, bool, str]]:
+        decisions = uow.recalls.decisions  # type: ignore[attr-defined]
+        found = decisions.where("packet_id", "p-1", limit=10)
+        return sorted((d.policy_version, d.shadow, d.result.value) for d in found)
+
+    assert world.database.read(records) == [
+        ("stricter@1", True, "deny"),
+        ("test@1", False, "allow"),
+    ]

@@ -1,0 +1,69 @@
+"""The policy store: hot reload of a changed file, the last good policy kept on a bad one, and
+a shadow policy evaluated beside the active one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hongbao.policy.document import DEFAULT_POLICY, PolicyError
+from hongbao.policy.store import PolicyStore
+
+
+def shipped() -> str:
+    from importlib import resources  # noqa: PLC0415
+
+    return resources.files("hongbao.policy").joinpath(DEFAULT_POLICY).read_text()
+
+
+def write(path: Path, text: str, *, tick: int) -> None:
+    path.write_text(text)
+    # A distinct modification time per write, whatever the file system's resolution.
+    os.utime(path, ns=(tick * 1_000_000_000, tick * 1_000_000_000))
+
+
+def test_a_changed_policy_file_is_picked_up_on_the_next_decision(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    write(path, shipped(), tick=1)
+    store = PolicyStore.open(path)
+    first = store.active()
+    assert first.recall.security.face_above_minor == 200_00
+    write(path, shipped().replace('face_above = "200.00"', 'face_above = "300.00"'), tick=2)
+    second = store.active()
+    assert second.recall.security.face_above_minor == 300_00
+    assert second.version != first.version
+
+
+def test_a_broken_rewrite_keeps_the_last_good_policy_and_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    write(path, shipped(), tick=1)
+    store = PolicyStore.open(path)
+    good = store.active()
+    write(path, shipped().replace('face_above = "200.00"', "face_above = 200.0"), tick=2)
+    assert store.active() == good
+    assert store.last_error is not None
+    assert store.last_error.code == "policy.amount_not_text"
+    write(path, shipped(), tick=3)
+    assert store.active().version == good.version
+    assert store.last_error is None
+
+
+def test_a_policy_that_does_not_validate_at_start_up_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    write(path, "name = 'broken'\n", tick=1)
+    with pytest.raises(PolicyError):
+        PolicyStore.open(path)
+
+
+def test_a_shadow_policy_is_loaded_beside_the_active_one(tmp_path: Path) -> None:
+    active, shadow = tmp_path / "active.toml", tmp_path / "shadow.toml"
+    write(active, shipped(), tick=1)
+    write(shadow, shipped().replace('name = "default"', 'name = "stricter"'), tick=1)
+    store = PolicyStore.open(active, shadow)
+    assert store.active().name == "default"
+    shadowed = store.shadow()
+    assert shadowed is not None
+    assert shadowed.name == "stricter"
+    assert PolicyStore.open(active).shadow() is None
