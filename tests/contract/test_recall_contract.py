@@ -265,10 +265,11 @@ def test_a_challenged_recall_opens_its_checks_and_a_repeat_after_answering_execu
 
 
 def test_a_shadow_policy_is_evaluated_and_recorded_but_never_acted_on(
-    world: PacketService,
+    world: PacketService, identity: IdentityService
 ) -> None:
     """The active policy allows; a stricter shadow (no recalls for class I) denies: the recall
     executes, and the shadow's denial is on record beside it."""
+    del identity  # registers the sending device
     active = without_tier_verification().active()
     stricter = (
         without_tier_verification(daily_count=0)
