@@ -15,14 +15,19 @@ from rich.table import Table
 from hongbao.bootstrap import Services, open_services
 from hongbao.cli_render import money_text
 from hongbao.identity.population import load_population
+from hongbao.identity.verification import AnswerAttempt, OperatorContext
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.money import Money
 from hongbao.packets.model import PacketType
 from hongbao.packets.service import SendPacket
 from hongbao.platform.clock import ManualClock, SystemClock
+from hongbao.recall.calendar import local_day
+from hongbao.recall.explanations import explain
+from hongbao.recall.service import RecallCommand
 from hongbao.worker import EmbeddedWorker
 
 SENDER = "li-wei"
+PHONE = "li-wei-iphone14pro"
 GROUP = "xinghe-team"
 CLAIMERS = ("liu-yang", "zhao-lei", SENDER)
 WATCHED = (
@@ -36,7 +41,9 @@ WATCHED = (
 def run_packet_tour(console: Console) -> bool:
     """Send, claim from several users, capture a card hold, expire; True when verify is clean."""
     with tempfile.TemporaryDirectory(prefix="hongbao-demo-") as directory:
-        clock = ManualClock(SystemClock().now_us())
+        # 10:00 Beijing time today: the tour never runs into the nightly settlement blackout.
+        day_start, _ = local_day(SystemClock().now_us(), "Asia/Shanghai")
+        clock = ManualClock(day_start + 10 * 3600 * 1_000_000)
         services = open_services(f"sqlite:///{Path(directory) / 'tour.db'}", clock=clock)
         try:
             return _tour(services, clock, console)
@@ -87,6 +94,7 @@ def _tour(services: Services, clock: ManualClock, console: Console) -> bool:
     console.print(
         f"  wang-fang taps {lucky.id}: {packets.claim(lucky.id, 'wang-fang').result.value}"
     )
+    _recall_tour(services, console)
     console.print(
         f"  the card so far is charged for claimed shares only: {_charged(services, card.id)}"
     )
@@ -108,6 +116,51 @@ def _tour(services: Services, clock: ManualClock, console: Console) -> bool:
     verdict = "[bold green]OK[/]" if ledger_ok and packets_ok else "[bold red]FAILED[/]"
     console.print(f"{verdict} ledger and packet invariants after the tour\n")
     return ledger_ok and packets_ok
+
+
+def _recall_tour(services: Services, console: Console) -> None:
+    """A card packet recalled inside its window: an SMS check, then the hold is voided."""
+    phone = next(
+        d.fingerprint for d in services.identity.devices_of(SENDER) if d.device_id == PHONE
+    )
+    services.packets.send(
+        SendPacket(
+            "tour-recall",
+            PacketType.GROUP_NORMAL,
+            SENDER,
+            Money.of(30_00, "CNY"),
+            3,
+            f"{SENDER}-icbc",
+            group_id=GROUP,
+            device=phone,
+        )
+    )
+    services.packets.claim("tour-recall", "liu-yang")
+    console.print(
+        f"{SENDER} sends tour-recall (30.00, debit card, from {PHONE}); liu-yang claims 10.00"
+    )
+    stranger = services.recalls.recall(
+        RecallCommand("tour-recall-zhao", "tour-recall", "zhao-lei", phone)
+    )
+    for language in ("zh", "en"):
+        told = explain(stranger.decision, language)
+        why = told.reasons[0] if told.reasons else told.headline
+        console.print(f"  zhao-lei tries to recall it: {why}")
+    command = RecallCommand("tour-recall-1", "tour-recall", SENDER, phone)
+    asked = services.recalls.recall(command)
+    console.print(f"  {SENDER} recalls it: {explain(asked.decision, 'en').headline}")
+    for challenge_id in asked.recall.challenge_ids:
+        code = services.identity.operator_reveal_code(challenge_id, OperatorContext("demo", True))
+        purpose = asked.recall.challenge_purpose or ""
+        services.identity.answer_challenge(
+            challenge_id, AnswerAttempt(SENDER, phone, purpose, code)
+        )
+        console.print(f"  {SENDER} enters the SMS code of {challenge_id}")
+    done = services.recalls.recall(command)
+    console.print(
+        f"  recalled: {done.recall.state.value}, route {done.recall.route}, card charged "
+        f"{_charged(services, 'tour-recall')} (only the claimed share, no fee)"
+    )
 
 
 def _charged(services: Services, packet_id: str) -> str:
