@@ -90,6 +90,7 @@ class UsageFacts:
     next_day_start_us: int
     executed_count: int
     executed_minor: int
+    key: str  # requester and local date: what an executed recall is counted under
 
 
 @dataclass(frozen=True, slots=True)

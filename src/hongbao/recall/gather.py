@@ -139,10 +139,9 @@ def _escrow_facts(uow: UnitOfWork, packet: Packet) -> EscrowFacts:
 
 def _usage_facts(uow: UnitOfWork, requester_id: str, now_us: int, zone_name: str) -> UsageFacts:
     start, following = local_day(now_us, zone_name)
-    done = uow.recalls.recalls.where(
-        "usage_key", usage_key(requester_id, start, zone_name), limit=MAX_RECALLS_A_DAY_READ
-    )
-    return UsageFacts(start, following, len(done), sum(r.recalled_minor or 0 for r in done))
+    key = usage_key(requester_id, start, zone_name)
+    done = uow.recalls.recalls.where("usage_key", key, limit=MAX_RECALLS_A_DAY_READ)
+    return UsageFacts(start, following, len(done), sum(r.recalled_minor or 0 for r in done), key)
 
 
 def _exemptions(uow: UnitOfWork, requester_id: str, now_us: int) -> tuple[str, ...]:

@@ -36,10 +36,9 @@ from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
-from hongbao.recall.calendar import local_day
 from hongbao.recall.engine import evaluate
 from hongbao.recall.facts import RecallFacts
-from hongbao.recall.gather import RecallError, gather, recall_purpose, usage_key
+from hongbao.recall.gather import RecallError, gather, recall_purpose
 from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
 from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.records import (
@@ -84,6 +83,12 @@ class RecallOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Decided:
+    decision: Decision
+    facts: RecallFacts
+
+
+@dataclass(frozen=True, slots=True)
 class StoredOutcomes:
     items: tuple[RuleOutcome, ...]
 
@@ -106,8 +111,9 @@ class RecallService:
         def work(uow: UnitOfWork) -> Decision:
             packet = self._packet(uow, packet_id, lock=False)
             return self._decide(
-                uow, packet, requester_id, device, challenge_ids=(), recall_key=None
-            )
+                uow, packet, requester_id, device, challenge_ids=(), recall_key=None,
+                now_us=self.clock.now_us(),
+            ).decision  # fmt: skip
 
         return self.database.transact(work)
 
@@ -154,10 +160,11 @@ class RecallService:
         now_us = self.clock.now_us()
         opened_before = existing.challenge_ids if existing else ()
         offered = tuple(dict.fromkeys(command.challenge_ids + opened_before))
-        decision = self._decide(
+        decided = self._decide(
             uow, packet, command.requester_id, command.device,
-            challenge_ids=offered, recall_key=command.idempotency_key,
+            challenge_ids=offered, recall_key=command.idempotency_key, now_us=now_us,
         )  # fmt: skip
+        decision = decided.decision
         if existing is None:
             self._publish(uow, command, "RecallRequested", now_us, packet_id=packet.id)
         self._publish(uow, command, "RecallDecided", now_us, decision_id=decision.decision_id,
@@ -181,7 +188,7 @@ class RecallService:
             recall = replace(recall, challenge_purpose=purpose, challenge_ids=opened)
         if decision.result is DecisionResult.ALLOW:
             recall = self._execute(uow, packet, replace(command, challenge_ids=offered), recall,
-                                   now_us)  # fmt: skip
+                                   decided)  # fmt: skip
         if existing is None:
             uow.recalls.recalls.insert(recall)
         else:
@@ -189,17 +196,17 @@ class RecallService:
         return RecallOutcome(recall, decision)
 
     def _execute(
-        self, uow: UnitOfWork, packet: Packet, command: RecallCommand, recall: Recall, now_us: int
-    ) -> Recall:
+        self, uow: UnitOfWork, packet: Packet, command: RecallCommand, recall: Recall,
+        decided: Decided,
+    ) -> Recall:  # fmt: skip
+        now_us = decided.facts.now_us
         self._consume_challenges(uow, packet, command, now_us)
         recalled_minor = packet.remainder_minor
         _, money = self.packets.close_for_recall(uow, packet, now_us)
-        zone_name = self.policies.active().recall.timezone
-        day_start, _ = local_day(now_us, zone_name)
         return replace(
             recall,
             executed_at_us=now_us,
-            usage_key=usage_key(command.requester_id, day_start, zone_name),
+            usage_key=decided.facts.usage.key,  # counted under the day the decision counted
             route=RecallRoute(money.value),
             recalled_minor=recalled_minor,
         )
@@ -284,8 +291,8 @@ class RecallService:
         *,
         challenge_ids: tuple[str, ...],
         recall_key: str | None,
-    ) -> Decision:
-        now_us = self.clock.now_us()
+        now_us: int,
+    ) -> Decided:
         policy = self.policies.active()
         facts = gather(uow, packet, requester_id, device, challenge_ids, now_us=now_us,
                        policy=policy, risk=self.risk)  # fmt: skip
@@ -296,7 +303,7 @@ class RecallService:
             self._record_shadow(uow, facts, shadow, recall_key)
         if ReasonCode.ESCROW_MISMATCH in decision.reasons:
             self._open_incident(uow, packet, decision)
-        return decision
+        return Decided(decision, facts)
 
     def _record_shadow(
         self, uow: UnitOfWork, facts: RecallFacts, shadow: Policy, recall_key: str | None

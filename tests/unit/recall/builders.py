@@ -129,6 +129,7 @@ def allowed(now_us: int = NOW_US) -> RecallFacts:
             next_day_start_us=next_day_start,
             executed_count=0,
             executed_minor=0,
+            key=f"{SENDER}@local-day",
         ),
         exemptions=(),
         passed_challenges=(ChallengeKind.SMS_CODE,),
