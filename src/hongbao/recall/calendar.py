@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from hongbao.platform.clock import from_datetime, is_due, to_datetime
+from hongbao.platform.clock import from_datetime, to_datetime
 
 
 @cache
@@ -22,6 +22,7 @@ def _local(moment_us: int, zone_name: str) -> datetime:
     return to_datetime(moment_us).astimezone(zone(zone_name))
 
 
+@cache
 def _clock_time(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
@@ -35,21 +36,25 @@ def local_day(moment_us: int, zone_name: str) -> tuple[int, int]:
     return from_datetime(start), from_datetime(following)
 
 
+@cache
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
 def blackout_reopens_at(moment_us: int, start: str, end: str, zone_name: str) -> int | None:
     """When recall reopens if ``moment_us`` is inside the daily blackout [start, end), else None.
 
-    A blackout may cross midnight (23:50 to 00:10); the start is inside, the end is not.
+    A blackout may cross midnight (23:50 to 00:10); the start is inside, the end is not. Both
+    are whole minutes, so the local minute of the day decides.
     """
     local = _local(moment_us, zone_name)
-    begins, ends = _clock_time(start), _clock_time(end)
-    occurrences = []
-    for offset in (-1, 0):
-        day = local.date() + timedelta(days=offset)
-        opening = datetime.combine(day, begins, tzinfo=zone(zone_name))
-        closing_day = day if ends > begins else day + timedelta(days=1)
-        closing = datetime.combine(closing_day, ends, tzinfo=zone(zone_name))
-        occurrences.append((from_datetime(opening), from_datetime(closing)))
-    for opening_us, closing_us in occurrences:
-        if is_due(opening_us, moment_us) and not is_due(closing_us, moment_us):
-            return closing_us
-    return None
+    minute = local.hour * 60 + local.minute
+    begins, ends = _minutes(start), _minutes(end)
+    crosses_midnight = ends <= begins
+    inside = (minute >= begins or minute < ends) if crosses_midnight else begins <= minute < ends
+    if not inside:
+        return None
+    day = local.date() + timedelta(days=1 if crosses_midnight and minute >= begins else 0)
+    reopening = datetime.combine(day, _clock_time(end), tzinfo=zone(zone_name))
+    return from_datetime(reopening)

@@ -21,6 +21,7 @@ from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.rules import RULES, Rule
 
 MAX_ERROR_TEXT = 200
+FAIL, ERROR, CHALLENGE = Verdict.FAIL, Verdict.ERROR, Verdict.CHALLENGE
 
 
 def evaluate(
@@ -44,8 +45,11 @@ def _run(rule: Rule, facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
 
 
 def _combine(outcomes: list[RuleOutcome]) -> DecisionResult:
-    if any(outcome.blocks for outcome in outcomes):
-        return DecisionResult.DENY
-    if any(outcome.verdict is Verdict.CHALLENGE for outcome in outcomes):
-        return DecisionResult.CHALLENGE
-    return DecisionResult.ALLOW
+    result = DecisionResult.ALLOW
+    for outcome in outcomes:
+        verdict = outcome.verdict
+        if verdict is FAIL or verdict is ERROR:
+            return DecisionResult.DENY
+        if verdict is CHALLENGE:
+            result = DecisionResult.CHALLENGE
+    return result

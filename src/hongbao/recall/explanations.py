@@ -15,7 +15,6 @@ decimals; times are Beijing time (Asia/Shanghai).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from hongbao.recall.calendar import zone
 from hongbao.recall.model import (
     Decision,
     DecisionResult,
+    FactValue,
     NextStep,
     NextStepKind,
     RuleOutcome,
@@ -176,15 +176,24 @@ def cause_name(cause: Cause, language: Language) -> str:
 # ------------------------------------------------------------------------------- facts
 
 
-def _fact(outcome: RuleOutcome, name: str) -> str | None:
+def _raw_fact(outcome: RuleOutcome, name: str) -> FactValue:
     for key, value in outcome.facts:
         if key == name:
             return value
     return None
 
 
+def _fact(outcome: RuleOutcome, name: str) -> str | None:
+    value = _raw_fact(outcome, name)
+    return None if value is None else str(value)
+
+
 def _int_fact(outcome: RuleOutcome, name: str) -> int | None:
-    value = _fact(outcome, name)
+    value = _raw_fact(outcome, name)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
     if value is None or not _INTEGER.fullmatch(value):
         return None
     return int(value)
@@ -205,7 +214,14 @@ def _yuan_fact(outcome: RuleOutcome, name: str) -> str | None:
 
 
 def _moment_fact(outcome: RuleOutcome, name: str) -> datetime | None:
-    """A time fact (ISO 8601 with an offset), or None when absent or malformed."""
+    """A time fact (microseconds since the epoch, or ISO 8601 text with an offset), or None
+    when absent or malformed."""
+    raw = _raw_fact(outcome, name)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        try:
+            return to_datetime(raw)
+        except (OverflowError, ValueError):
+            return None
     value = _fact(outcome, name)
     if value is None:
         return None
@@ -417,23 +433,11 @@ def _minimum_remainder_minor(outcome: RuleOutcome) -> int | None:
     Mirrors RecallTypeRule.minimum_met with exact integer arithmetic (rounded up: a remainder
     one fen below the figure shown is refused).
     """
-    text = _fact(outcome, "minimum")
     total = _int_fact(outcome, "total_minor")
     shares = _int_fact(outcome, "shares")
-    try:
-        minimum = json.loads(text) if text is not None else None
-    except ValueError:
-        return None
-    if not isinstance(minimum, dict):
-        return None
-
-    def number(key: str) -> int | None:
-        value = minimum.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    fixed = number("min_remainder_minor")
-    of_total = number("min_remainder_percent_of_total")
-    of_mean = number("min_remainder_percent_of_mean_share")
+    fixed = _int_fact(outcome, "min_remainder_minor")
+    of_total = _int_fact(outcome, "min_remainder_percent_of_total")
+    of_mean = _int_fact(outcome, "min_remainder_percent_of_mean_share")
     if fixed is not None:
         return fixed
     if of_total is not None and total is not None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
 
 from hongbao.identity.verification import ChallengeKind
 from hongbao.recall.reasons import ReasonCode
+
+FactValue: TypeAlias = str | int | bool | None
+"""A fact a rule used: text, an integer (minor units, microseconds, counts) or a flag."""
 
 
 class Verdict(StrEnum):
@@ -46,7 +50,7 @@ class RuleOutcome:
     requirement: str  # the SPEC id it implements, e.g. "R-T3"
     verdict: Verdict
     reason: ReasonCode | None = None
-    facts: tuple[tuple[str, str], ...] = ()
+    facts: tuple[tuple[str, FactValue], ...] = ()
     next_step: NextStep | None = None
     exempted_by: tuple[str, ...] = ()
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from hongbao.identity.users import UserStatus
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
-from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due, to_datetime
+from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.invariants import invariant
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import blackout_reopens_at
 from hongbao.recall.facts import RecallFacts, RiskAction
-from hongbao.recall.model import NextStep, NextStepKind, RuleOutcome, Verdict
+from hongbao.recall.model import FactValue, NextStep, NextStepKind, RuleOutcome, Verdict
 from hongbao.recall.reasons import ReasonCode
 
 MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
@@ -32,10 +32,6 @@ class Rule:
     name: str
     requirement: str
     check: Callable[[RecallFacts, Policy], Sequence[RuleOutcome]]
-
-
-def _when(moment_us: int) -> str:
-    return to_datetime(moment_us).isoformat()
 
 
 def _retry(moment_us: int, policy: Policy) -> NextStep:
@@ -54,9 +50,10 @@ def _verify(kind: ChallengeKind) -> NextStep:
 class _Outcomes:
     """Builds the outcomes of one rule with its name and requirement filled in."""
 
-    def __init__(self, name: str, requirement: str, **facts: object) -> None:
+    def __init__(self, name: str, requirement: str, **facts: FactValue) -> None:
         self.name, self.requirement = name, requirement
-        self.facts = tuple((key, str(value)) for key, value in facts.items())
+        # Raw values (times in microseconds): formatting is the reader's job, not the rule's.
+        self.facts = tuple(facts.items())
 
     def verdict(
         self,
@@ -115,7 +112,7 @@ def packet_still_recallable(facts: RecallFacts, policy: Policy) -> list[RuleOutc
         "packet_still_recallable",
         "R-P4",
         state=packet.state.value,
-        expires_at=_when(packet.expires_at_us),
+        expires_at=packet.expires_at_us,
         other_recall_in_progress=facts.other_recall_in_progress,
     )
     if packet.state is PacketState.RECALLED:
@@ -143,8 +140,8 @@ def unclaimed_within_window(facts: RecallFacts, policy: Policy) -> list[RuleOutc
         "unclaimed_within_window",
         "R-T1",
         claimed=packet.claimed_count,
-        sent_at=_when(packet.created_at_us),
-        closes_at=_when(closes),
+        sent_at=packet.created_at_us,
+        closes_at=closes,
     )
     if packet.claimed_count > 0:
         return out.not_applicable()
@@ -165,8 +162,8 @@ def lucky_within_window_of_first_claim(facts: RecallFacts, policy: Policy) -> li
     out = _Outcomes(
         "lucky_within_window_of_first_claim",
         "R-T2",
-        first_claim_at=_when(packet.first_claim_at_us),
-        closes_at=_when(closes),
+        first_claim_at=packet.first_claim_at_us,
+        closes_at=closes,
     )
     if is_due(closes, facts.now_us):
         return out.fails(ReasonCode.LUCKY_WINDOW_PASSED, SUPPORT)
@@ -185,7 +182,7 @@ def within_type_window(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
         "R-T4",
         packet_type=packet.packet_type.value,
         window_minutes=window,
-        closes_at=_when(closes),
+        closes_at=closes,
     )
     if is_due(closes, facts.now_us):
         return out.fails(ReasonCode.TYPE_WINDOW_PASSED, SUPPORT)
@@ -201,7 +198,9 @@ def remainder_above_minimum(facts: RecallFacts, policy: Policy) -> list[RuleOutc
         remainder_minor=packet.remainder_minor,
         total_minor=packet.total_minor,
         shares=packet.share_count,
-        minimum=rule.model_dump_json(exclude_none=True),
+        min_remainder_minor=rule.min_remainder_minor,
+        min_remainder_percent_of_total=rule.min_remainder_percent_of_total,
+        min_remainder_percent_of_mean_share=rule.min_remainder_percent_of_mean_share,
     )
     if rule.minimum_met(packet.remainder_minor, packet.total_minor, packet.share_count):
         return out.passes()
@@ -216,7 +215,7 @@ def outside_settlement_blackout(facts: RecallFacts, policy: Policy) -> list[Rule
     out = _Outcomes(
         "outside_settlement_blackout",
         "R-T3",
-        now=_when(facts.now_us),
+        now=facts.now_us,
         blackout=f"{recall.blackout_start}-{recall.blackout_end} {recall.timezone}",
     )
     if reopens is None:
@@ -290,8 +289,8 @@ def new_account_large_amount(facts: RecallFacts, policy: Policy) -> list[RuleOut
     out = _Outcomes(
         "new_account_large_amount",
         "R-A3",
-        registered_at=_when(facts.requester.registered_at_us),
-        new_until=_when(grown_up_at),
+        registered_at=facts.requester.registered_at_us,
+        new_until=grown_up_at,
         amount_minor=amount,
         large_above_minor=security.new_account_large_above_minor,
     )
@@ -323,13 +322,13 @@ def tier_daily_limits(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
     )
     if tier.daily_count == 0:
         return out.fails(ReasonCode.TIER_CANNOT_RECALL, SUPPORT)
-    tomorrow = _retry(usage.next_day_start_us, policy)
     if usage.executed_count >= tier.daily_count:
-        return out.fails(ReasonCode.DAILY_COUNT_REACHED, tomorrow)
+        return out.fails(ReasonCode.DAILY_COUNT_REACHED, _retry(usage.next_day_start_us, policy))
     if usage.executed_minor + amount > tier.daily_amount_minor:
         # Over the whole day's cap on its own, waiting never helps: support can.
-        never = amount > tier.daily_amount_minor
-        return out.fails(ReasonCode.DAILY_AMOUNT_REACHED, SUPPORT if never else tomorrow)
+        if amount > tier.daily_amount_minor:
+            return out.fails(ReasonCode.DAILY_AMOUNT_REACHED, SUPPORT)
+        return out.fails(ReasonCode.DAILY_AMOUNT_REACHED, _retry(usage.next_day_start_us, policy))
     return out.passes()
 
 
@@ -376,7 +375,7 @@ def security_environment_check(facts: RecallFacts, policy: Policy) -> list[RuleO
         "R-D2",
         platform=device.platform,
         os_major=device.os_major,
-        checked_majors=majors,
+        checked_majors=",".join(str(major) for major in majors),
     )
     if device.platform != "harmonyos" or device.os_major not in majors:
         return out.not_applicable()

@@ -67,7 +67,9 @@ SAMPLE_FACTS: tuple[tuple[str, str], ...] = (
     ("remainder_minor", "1000"),
     ("total_minor", "60000"),
     ("shares", "10"),
-    ("minimum", '{"window_minutes":30,"min_remainder_percent_of_mean_share":50}'),
+    ("min_remainder_minor", None),
+    ("min_remainder_percent_of_total", None),
+    ("min_remainder_percent_of_mean_share", 50),
     ("now", when(NOW_US)),
     ("blackout", "23:50-00:10 Asia/Shanghai"),
     ("status", "frozen"),
@@ -277,7 +279,7 @@ def test_the_minimum_remainder_is_worked_out_without_rounding_down() -> None:
         ("remainder_minor", "1"),
         ("total_minor", "100"),
         ("shares", "3"),
-        ("minimum", '{"min_remainder_percent_of_mean_share":50}'),
+        ("min_remainder_percent_of_mean_share", 50),
     )
     # 50 % of 100 / 3 fen is 16.67 fen: 17 fen is the least that passes the rule.
     assert "at least 0.17 yuan" in reason_text(
@@ -310,7 +312,7 @@ def test_malformed_facts_leave_out_the_detail_instead_of_failing() -> None:
         ("closes_at", "yesterday"),
         ("window_minutes", "1.5"),
         ("daily_count", str(10**40)),
-        ("minimum", "{not json"),
+        ("min_remainder_percent_of_total", "thirty"),
     )
     for reason in ReasonCode:
         for language in LANGUAGES:

@@ -349,7 +349,7 @@ def test_the_remainder_must_reach_the_type_minimum_in_exact_integer_arithmetic(
     next_step = SUPPORT if verdict is FAIL else None
     outcomes = rules.remainder_above_minimum(facts, POLICY)
     outcome = check(outcomes, "remainder_above_minimum", "R-T4", verdict, reason, next_step)
-    assert ("remainder_minor", str(facts.packet.remainder_minor)) in outcome.facts
+    assert ("remainder_minor", facts.packet.remainder_minor) in outcome.facts
 
 
 # ------------------------------------------------------------------ R-A2 face above 200 yuan
