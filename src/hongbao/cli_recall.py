@@ -17,7 +17,7 @@ from hongbao.platform.clock import from_datetime
 from hongbao.platform.errors import InvalidInput
 from hongbao.recall.calendar import zone
 from hongbao.recall.explanations import Language, explain, parse_language, reason_text
-from hongbao.recall.model import Decision
+from hongbao.recall.model import Decision, FactValue
 from hongbao.recall.service import RecallCommand, RecallOutcome
 
 recall_app = typer.Typer(help="Recall (撤回) a red packet.", no_args_is_help=True)
@@ -161,12 +161,22 @@ def _print_explanation(decision: Decision, language: Language) -> None:
     console.print(f"decision {decision.decision_id}, policy {decision.policy_version}")
 
 
+TIME_FACTS = frozenset({"now", "sent_at", "closes_at", "expires_at", "first_claim_at",
+                        "registered_at", "new_until"})  # fmt: skip
+
+
+def _fact_text(name: str, value: FactValue) -> str:
+    if name in TIME_FACTS and isinstance(value, int) and not isinstance(value, bool):
+        return local_time(value)  # facts keep microseconds; people read Beijing time
+    return "-" if value is None else str(value)
+
+
 def _print_trace(decision: Decision, language: Language) -> None:
     table = Table(title=f"rule trace: {decision.result.value}")
     for column in ("rule", "req", "verdict", "reason", "facts", "in words"):
         table.add_column(column)
     for outcome in decision.outcomes:
-        facts = ", ".join(f"{name}={value}" for name, value in outcome.facts)
+        facts = ", ".join(f"{name}={_fact_text(name, value)}" for name, value in outcome.facts)
         words = reason_text(outcome, language) if outcome.reason else ""
         reason = outcome.reason.value if outcome.reason else ""
         if outcome.exempted_by:
