@@ -328,3 +328,26 @@ def test_a_worker_killed_inside_an_expiry_leaves_it_to_run_once_later(
     assert expired_events == (1,)
     report = world.ledger.verify()
     assert report.ok, report.violations
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_concurrent_sends_from_one_balance_never_deadlock_on_postgresql(
+    postgres_database: Database,
+) -> None:
+    """Four clients each sending ten packets from the same balance at once: all forty succeed
+    on the first try's budget (the ledger locks the balance before the packet row refers to
+    it), and the balance pays exactly forty packets."""
+    world = build_world(postgres_database, SystemClock(), ["m-0"], funds=400_00)
+    barrier = threading.Barrier(4)
+
+    def send_ten(client: int) -> list[Packet]:
+        barrier.wait(timeout=30)
+        return [world.packets.send(lucky(f"c{client}-{n}", 10_00, 1)) for n in range(10)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sent = [packet for batch in pool.map(send_ten, range(4)) for packet in batch]
+    assert len(sent) == 40
+    assert world.balance(f"user:{SENDER}:balance") == 0
+    assert world.ledger.verify().ok
+    assert world.packets.verify().ok

@@ -158,8 +158,12 @@ class PacketService:
             split_seed=seed,
         )
         self._open_escrow(uow, packet, now_us)
+        # Money first: the ledger locks the paying account before the packet row's foreign key
+        # takes a share lock on it; the other order deadlocks two sends from one balance.
+        authorization = self._fund(uow, packet, funding.rate, now_us)
         uow.packets.packets.insert(packet)
-        self._fund(uow, packet, funding.rate, now_us)
+        if authorization is not None:
+            self._keep_authorization(uow, authorization, now_us)
         for position, amount in enumerate(amounts):
             uow.packets.shares.insert(Share(packet.id, position, amount, None, None))
         schedule(
@@ -269,10 +273,10 @@ class PacketService:
 
     def _fund(
         self, uow: UnitOfWork, packet: Packet, rate: ExchangeRate | None, now_us: int
-    ) -> None:
+    ) -> CardAuthorization | None:
+        """Move or hold the packet's money; a card's authorization is returned to be kept."""
         if packet.is_card_funded:
-            self._authorize(uow, packet, rate, now_us)
-            return
+            return self._authorize(uow, packet, rate, now_us)
         request = TransferRequest(
             f"send:{packet.id}", TransferCode.SEND, packet.total_minor,
             packet.source_account_id, packet.escrow_account_id, packet.currency,
@@ -283,10 +287,11 @@ class PacketService:
             raise refuse("not enough money in the funding source", "packets.insufficient_funds")
         if not result.succeeded:
             raise refuse(f"the ledger refused the send: {result.message}", "packets.ledger_refused")
+        return None
 
     def _authorize(
         self, uow: UnitOfWork, packet: Packet, rate: ExchangeRate | None, now_us: int
-    ) -> None:
+    ) -> CardAuthorization:
         account = uow.ledger.get_accounts([packet.source_account_id]).get(packet.source_account_id)
         invariant(account is not None, "a card has its ledger account", packet_id=packet.id)
         assert account is not None  # noqa: S101 - narrows the type; invariant() enforces
@@ -313,12 +318,17 @@ class PacketService:
         )
         if not card.open_hold(uow, authorization, now_us):
             raise refuse("the card cannot cover this packet", "packets.insufficient_funds")
+        return authorization
+
+    def _keep_authorization(
+        self, uow: UnitOfWork, authorization: CardAuthorization, now_us: int
+    ) -> None:
         uow.packets.authorizations.insert(authorization)
         schedule(
             uow.scheduler,
-            work_id=f"capture:{packet.id}",
+            work_id=f"capture:{authorization.packet_id}",
             kind=CAPTURE_KIND,
-            payload={"packet_id": packet.id},
+            payload={"packet_id": authorization.packet_id},
             due_at_us=authorization.window_ends_at_us,
             now_us=now_us,
         )
