@@ -130,3 +130,19 @@ def test_a_new_scheduler_finds_everything_still_due(
     assert restarted.run_due().done == 1
     counts = database.read(lambda uow: uow.scheduler.count_by_state())
     assert counts[DueWorkState.DONE] == 1
+
+
+def test_one_failing_item_in_a_batch_fails_alone_and_the_rest_complete(
+    scheduler: Scheduler, clock: ManualClock, database: Database
+) -> None:
+    """Items run in batches; when one handler fails, its batch is rolled back and run again
+    one item at a time: the failure is recorded on its own row, every other item completes
+    and pays exactly once."""
+    for number in range(30):
+        add(scheduler, f"pay-{number:02d}", "pay", 0, transfer=f"t-{number}", amount=1)
+    add(scheduler, "pay-10-boom", "explode", 0)
+    report = scheduler.run_due()
+    assert (report.done, report.failed) == (30, 1)
+    assert state(scheduler, "pay-10-boom").attempts == 1
+    assert Ledger(database, clock).account("alice").credit_balance == 30
+    assert Ledger(database, clock).accounts(["half-done"]) == {}

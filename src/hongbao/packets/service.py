@@ -344,8 +344,9 @@ class PacketService:
             raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
         if uow.identity.users.get(user_id) is None:
             raise refuse(f"no user {user_id!r}", "packets.unknown_user")
-        shares = uow.packets.shares.where("packet_id", packet_id, limit=packet.share_count)
-        mine = [share for share in shares if share.claimed_by == user_id]
+        # Only the rows a claim needs: the user's own share, then the next free one (a packet
+        # of 200 shares must not be read and decoded on every tap).
+        mine = uow.packets.shares.find({"packet_id": packet_id, "claimed_by": user_id}, limit=1)
         currency = packet.currency
         if mine:
             return ClaimOutcome(
@@ -355,8 +356,12 @@ class PacketService:
         refusal = self._claim_refusal(uow, packet, user_id, now_us)
         if refusal is not None:
             return ClaimOutcome(refusal)
-        share = shares[packet.claimed_count]
-        invariant(share.claimed_by is None, "the next share is free", packet_id=packet_id)
+        share = uow.packets.shares.get(packet_id, packet.claimed_count)
+        invariant(
+            share is not None and share.claimed_by is None, "the next share is free",
+            packet_id=packet_id,
+        )  # fmt: skip
+        assert share is not None  # noqa: S101 - narrows the type; invariant() enforces
         if packet.is_card_funded:
             self._fund_claim(uow, packet, share, now_us)
         self._pay(uow, packet, user_id, share, now_us)

@@ -24,7 +24,7 @@ from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock, is_due
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
-from hongbao.platform.retries import next_try, run_claimed, run_handler
+from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ DEFAULT_MAX_ATTEMPTS = 10
 MAX_ATTEMPTS_LIMIT = 100
 MAX_PAYLOAD_BYTES = 16_384
 MAX_CLAIM = 100
+# Due rows run per transaction when all goes well: fewer commits and claim queries per item.
+BATCH_SIZE = 25
 
 
 class DueWorkState(StrEnum):
@@ -188,14 +190,60 @@ class Scheduler:
         self.handlers[kind] = handler
 
     def run_due(self, limit: int = MAX_CLAIM) -> RunReport:
-        """Claim up to ``limit`` due rows, one transaction each, and run them."""
+        """Claim up to ``limit`` due rows and run them, a batch per transaction.
+
+        A batch commits only if every handler in it succeeds. When one fails, the batch rolls
+        back whole and its rows are run again one transaction each, so the failure is recorded
+        against its own row and the others complete.
+        """
         report = RunReport()
-        for _ in range(max(1, min(limit, MAX_CLAIM))):
+        remaining = max(1, min(limit, MAX_CLAIM))
+        while remaining > 0:
+            size = min(BATCH_SIZE, remaining)
+            remaining -= size
+            finished = self._run_batch(size)
+            if finished is None:
+                if not self._run_singly(size, report):
+                    break
+                continue
+            report.done += finished
+            if finished < size:
+                break
+        return report
+
+    def _run_singly(self, count: int, report: RunReport) -> bool:
+        """Up to ``count`` rows one transaction each; False when nothing more is due."""
+        for _ in range(count):
             outcome = self._run_one()
             if outcome is None:
-                break
+                return False
             self._count(report, outcome)
-        return report
+        return True
+
+    def _run_batch(self, size: int) -> int | None:
+        """How many rows one transaction completed, or None when a handler failed."""
+
+        def attempt(uow: UnitOfWork) -> int:
+            now_us = self.clock.now_us()
+            claimed = uow.scheduler.claim_due(now_us, size)
+            for work in claimed:
+                self._complete(uow, work, now_us)
+            return len(claimed)
+
+        try:
+            return self.database.transact(attempt)
+        except HandlerFailed:
+            return None
+
+    def _complete(self, uow: UnitOfWork, work: DueWork, now_us: int) -> DueWork:
+        """Run a claimed row's handler and mark it done, in the claiming transaction."""
+        invariant(is_due(work.due_at_us, now_us), "claimed work is due", work_id=work.id)
+        run_handler(work, lambda: self._handler(work)(uow, work.payload_object(), now_us))
+        done = replace(
+            work, state=DueWorkState.DONE, attempts=work.attempts + 1, completed_at_us=now_us
+        )
+        uow.scheduler.replace(done)
+        return done
 
     def _count(self, report: RunReport, outcome: tuple[DueWork, str | None]) -> None:
         work, error = outcome
@@ -215,13 +263,7 @@ class Scheduler:
             if not claimed:
                 return None
             (work,) = claimed
-            invariant(is_due(work.due_at_us, now_us), "claimed work is due", work_id=work.id)
-            run_handler(work, lambda: self._handler(work)(uow, work.payload_object(), now_us))
-            done = replace(
-                work, state=DueWorkState.DONE, attempts=work.attempts + 1, completed_at_us=now_us
-            )
-            uow.scheduler.replace(done)
-            return done
+            return self._complete(uow, work, now_us)
 
         done, failed = run_claimed(self.database, attempt)
         if failed is not None:

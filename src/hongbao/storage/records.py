@@ -118,6 +118,10 @@ class RecordTable(typing.Protocol[Record]):
         """Up to ``limit`` records in key order, starting after the key ``after``."""
         ...
 
+    def find(self, equal: dict[str, Any], *, limit: int) -> list[Record]:
+        """Up to ``limit`` records whose columns equal ``equal``'s values, in key order."""
+        ...
+
 
 _CODECS: dict[type[Any], RecordCodec[Any]] = {}
 
@@ -179,6 +183,17 @@ class SqlRecordTable(Generic[Record]):
         rows: list[Row] = self._execute(statement, (_encode_value(value), limit)).fetchall()
         return [self._codec.decode(row) for row in rows]
 
+    def find(self, equal: dict[str, Any], *, limit: int) -> list[Record]:
+        invariant(bool(equal) and set(equal) <= set(self._codec.columns), "filter on columns")
+        condition = " AND ".join(f"{column} = %s" for column in equal)
+        statement = (
+            f"SELECT {self._column_list} FROM {self._table} WHERE {condition}"
+            f" ORDER BY {', '.join(self._key)} LIMIT %s"
+        )
+        parameters = [_encode_value(value) for value in equal.values()]
+        rows: list[Row] = self._execute(statement, [*parameters, limit]).fetchall()
+        return [self._codec.decode(row) for row in rows]
+
     def page(self, after: tuple[Any, ...] | None, *, limit: int) -> list[Record]:
         order = ", ".join(self._key)
         condition = ""
@@ -238,6 +253,15 @@ class InMemoryRecordTable(Generic[Record]):
         found = [record for record in self._rows.values() if getattr(record, column) == value]
         columns = ((order_by,) if order_by else ()) + self._key
         found.sort(key=lambda record: tuple(getattr(record, c) for c in columns))
+        return found[:limit]
+
+    def find(self, equal: dict[str, Any], *, limit: int) -> list[Record]:
+        invariant(bool(equal) and set(equal) <= set(self._codec.columns), "filter on columns")
+        found = [
+            self._rows[key]
+            for key in sorted(self._rows)
+            if all(getattr(self._rows[key], column) == value for column, value in equal.items())
+        ]
         return found[:limit]
 
     def page(self, after: tuple[Any, ...] | None, *, limit: int) -> list[Record]:
