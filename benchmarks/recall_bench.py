@@ -48,7 +48,6 @@ import random
 import re
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -64,9 +63,8 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
-import hongbao
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
 from hongbao.identity.funding import FundingKind
 from hongbao.identity.service import IdentityService
@@ -101,6 +99,14 @@ from hongbao.recall.service import RecallCommand, RecallService
 from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
 from hongbao.storage.urls import parse_url
+from ledger_bench import (
+    analyze_postgres,
+    ensure_database,
+    percentile,
+    reset_postgres,
+    server_settings,
+)
+from packets_bench import source_state
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/hongbao_recall_bench"
 CURRENCY = "CNY"
@@ -233,17 +239,6 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
 
 def progress(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
-
-
-def percentile(sorted_values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile of already sorted values (0 when there are none)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(0, min(len(sorted_values) - 1, math.ceil(fraction * len(sorted_values)) - 1))
-    return sorted_values[rank]
-
-
-# ------------------------------------------------------------------ part 1: evaluate alone
 
 
 def local_us(day: datetime, hour: int, minute: int = 0) -> int:
@@ -515,44 +510,6 @@ def run_evaluations(count: int) -> EvaluationResult:
 
 
 # ------------------------------------------------------------------------------ PostgreSQL
-
-
-def _database_name(url: str) -> str:
-    return str(conninfo_to_dict(url).get("dbname", ""))
-
-
-def _admin_conninfo(url: str) -> str:
-    return make_conninfo(url, dbname="postgres")
-
-
-def ensure_database(url: str) -> None:
-    name = _database_name(url)
-    with psycopg.connect(_admin_conninfo(url), autocommit=True) as connection:
-        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if found.fetchone() is None:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def server_settings(url: str) -> dict[str, str]:
-    names = ("server_version", "fsync", "synchronous_commit", "shared_buffers", "max_connections")
-    settings = {}
-    with psycopg.connect(_admin_conninfo(url), autocommit=True) as connection:
-        for name in names:
-            row = connection.execute(f"SHOW {name}").fetchone()
-            settings[name] = str(row[0]) if row else "?"
-    return settings
-
-
-def reset_postgres(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        connection.execute("CREATE SCHEMA public")
-    migrate.upgrade(parse_url(url))
-
-
-def analyze_postgres(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("ANALYZE")
 
 
 # ---------------------------------------------------------------------- part 2: recalls
@@ -1268,26 +1225,8 @@ def anatomy(options: Options, offset_us: int) -> Anatomy:
 # ------------------------------------------------------------------------------ report
 
 
-def source_state() -> str:
-    """Which hongbao was measured: its commit, and any uncommitted changes under it."""
-    package = Path(hongbao.__file__).resolve().parent
-    try:
-        top = _git(package, "rev-parse", "--show-toplevel")
-        commit = _git(package, "rev-parse", "--short", "HEAD")
-        changed = _git(package, "status", "--porcelain", "--", ".").splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return f"hongbao from {package} (not a git checkout)"
-    where = f"hongbao from {package.relative_to(top)} at {commit}"
-    if not changed:
-        return f"{where}, no uncommitted changes"
-    return f"{where} plus {len(changed)} uncommitted changes (measured as they were)"
-
-
-def _git(directory: Path, *arguments: str) -> str:
-    completed = subprocess.run(
-        ["git", "-C", str(directory), *arguments], check=True, capture_output=True, text=True
-    )
-    return completed.stdout.strip()
+def database_name(url: str) -> str:
+    return str(conninfo_to_dict(url).get("dbname", ""))
 
 
 def print_header(options: Options, settings: dict[str, str] | None, offset_us: int) -> None:
@@ -1476,10 +1415,10 @@ def print_anatomy(result: Anatomy) -> None:
 def prepare_postgres(options: Options) -> dict[str, str] | None:
     if "postgresql" not in options.backends:
         return None
-    name = _database_name(options.database_url)
+    name = database_name(options.database_url)
     if "bench" not in name:
         raise SystemExit(f"refusing to wipe database {name!r}: its name must contain 'bench'")
-    ensure_database(options.database_url)
+    ensure_database(options.database_url, name)
     return server_settings(options.database_url)
 
 
