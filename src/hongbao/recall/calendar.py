@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from hongbao.platform.clock import from_datetime, to_datetime
+from hongbao.platform.clock import from_datetime
 
 
 @cache
@@ -19,7 +19,8 @@ def zone(name: str) -> ZoneInfo:
 
 
 def _local(moment_us: int, zone_name: str) -> datetime:
-    return to_datetime(moment_us).astimezone(zone(zone_name))
+    seconds, micros = divmod(moment_us, 1_000_000)  # exact: no float touches the instant
+    return datetime.fromtimestamp(seconds, zone(zone_name)).replace(microsecond=micros)
 
 
 @cache

@@ -29,19 +29,17 @@ def evaluate(
 ) -> Decision:
     outcomes: list[RuleOutcome] = []
     for rule in rules:
-        outcomes += _run(rule, facts, policy)
+        try:
+            outcomes.extend(rule.check(facts, policy))
+        except Exception as error:  # noqa: BLE001 - a broken rule must deny, visibly, never pass
+            outcomes.append(_error_outcome(rule, error))
     return Decision(decision_id, _combine(outcomes), policy.version, facts.now_us, tuple(outcomes))
 
 
-def _run(rule: Rule, facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
-    try:
-        return list(rule.check(facts, policy))
-    except Exception as error:  # noqa: BLE001 - a broken rule must deny, visibly, never pass
-        detail = f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT]
-        return [
-            RuleOutcome(rule.name, rule.requirement, Verdict.ERROR, ReasonCode.RULE_ERROR,
-                        (("error", detail),), NextStep(NextStepKind.CONTACT_SUPPORT))
-        ]  # fmt: skip
+def _error_outcome(rule: Rule, error: Exception) -> RuleOutcome:
+    detail = f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT]
+    return RuleOutcome(rule.name, rule.requirement, Verdict.ERROR, ReasonCode.RULE_ERROR,
+                       (("error", detail),), NextStep(NextStepKind.CONTACT_SUPPORT))  # fmt: skip
 
 
 def _combine(outcomes: list[RuleOutcome]) -> DecisionResult:

@@ -24,6 +24,10 @@ from hongbao.recall.reasons import ReasonCode
 MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
 MICROSECONDS_PER_DAY = 24 * 60 * MICROSECONDS_PER_MINUTE
 SUPPORT = NextStep(NextStepKind.CONTACT_SUPPORT)
+# Enum members as plain names: looking one up on its class is a descriptor call each time.
+PASS, FAIL, CHALLENGE = Verdict.PASS, Verdict.FAIL, Verdict.CHALLENGE
+NOT_APPLICABLE, EXEMPT = Verdict.NOT_APPLICABLE, Verdict.EXEMPT
+LUCKY = PacketType.GROUP_LUCKY
 SWITCH_DEVICE = NextStep(NextStepKind.SWITCH_DEVICE)
 
 
@@ -50,6 +54,9 @@ def _verify(kind: ChallengeKind) -> NextStep:
 class _Outcomes:
     """Builds the outcomes of one rule with its name and requirement filled in."""
 
+    # Some twenty of these per decision: slots and direct construction keep evaluation cheap.
+    __slots__ = ("facts", "name", "requirement")
+
     def __init__(self, name: str, requirement: str, **facts: FactValue) -> None:
         self.name, self.requirement = name, requirement
         # Raw values (times in microseconds): formatting is the reader's job, not the rule's.
@@ -69,20 +76,20 @@ class _Outcomes:
         ]
 
     def passes(self) -> list[RuleOutcome]:
-        return self.verdict(Verdict.PASS)
+        return [RuleOutcome(self.name, self.requirement, PASS, None, self.facts)]
 
     def not_applicable(self) -> list[RuleOutcome]:
-        return self.verdict(Verdict.NOT_APPLICABLE)
+        return [RuleOutcome(self.name, self.requirement, NOT_APPLICABLE, None, self.facts)]
 
     def fails(self, reason: ReasonCode, next_step: NextStep) -> list[RuleOutcome]:
-        return self.verdict(Verdict.FAIL, reason, next_step)
+        return [RuleOutcome(self.name, self.requirement, FAIL, reason, self.facts, next_step)]
 
     def challenge(
         self, reason: ReasonCode, kind: ChallengeKind, facts: RecallFacts
     ) -> list[RuleOutcome]:
         if kind in facts.passed_challenges:
             return self.passes()
-        return self.verdict(Verdict.CHALLENGE, reason, _verify(kind))
+        return self.verdict(CHALLENGE, reason, _verify(kind))
 
 
 # ------------------------------------------------------------------------ who and what
@@ -152,12 +159,12 @@ def unclaimed_within_window(facts: RecallFacts, policy: Policy) -> list[RuleOutc
 
 def lucky_within_window_of_first_claim(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
     packet = facts.packet
-    if packet.packet_type is not PacketType.GROUP_LUCKY or packet.claimed_count == 0:
+    if packet.packet_type is not LUCKY or packet.claimed_count == 0:
         return _Outcomes("lucky_within_window_of_first_claim", "R-T2").not_applicable()
     # Claimed but no first claim time: contradictory facts must deny (as an error), not pass.
     invariant(packet.first_claim_at_us is not None, "a claimed packet has a first claim time")
     assert packet.first_claim_at_us is not None  # noqa: S101 - narrows the type
-    window = policy.recall.type_rule(PacketType.GROUP_LUCKY).window_minutes
+    window = policy.recall.type_rule(LUCKY).window_minutes
     closes = packet.first_claim_at_us + window * MICROSECONDS_PER_MINUTE
     out = _Outcomes(
         "lucky_within_window_of_first_claim",
@@ -172,7 +179,7 @@ def lucky_within_window_of_first_claim(facts: RecallFacts, policy: Policy) -> li
 
 def within_type_window(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
     packet = facts.packet
-    if packet.packet_type is PacketType.GROUP_LUCKY:
+    if packet.packet_type is LUCKY:
         # Its window runs from the first claim: that is R-T2's rule.
         return _Outcomes("within_type_window", "R-T4").not_applicable()
     window = policy.recall.type_rule(packet.packet_type).window_minutes
@@ -302,7 +309,7 @@ def new_account_large_amount(facts: RecallFacts, policy: Policy) -> list[RuleOut
         if kind in facts.exemptions
     )
     if granted:
-        return out.verdict(Verdict.EXEMPT, exempted_by=granted)
+        return out.verdict(EXEMPT, exempted_by=granted)
     return out.fails(ReasonCode.NEW_ACCOUNT_LARGE_AMOUNT, _retry(grown_up_at, policy))
 
 
