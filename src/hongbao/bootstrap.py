@@ -75,9 +75,7 @@ def open_services(database_url: str | None = None, *, clock: Clock | None = None
     policies = policy_store()
     database = open_database(database_url)
     clock = clock or SystemClock()
-    packets = PacketService(
-        database, clock, policies.active().packets, rate_provider_from_environment()
-    )
+    packets = PacketService(database, clock, policies, rate_provider_from_environment())
     provider = verification_provider()
     return Services(
         database=database,

@@ -67,3 +67,45 @@ def test_a_shadow_policy_is_loaded_beside_the_active_one(tmp_path: Path) -> None
     assert shadowed is not None
     assert shadowed.name == "stricter"
     assert PolicyStore.open(active).shadow() is None
+
+
+def test_packet_limits_follow_a_changed_policy_file_on_the_next_send(tmp_path: Path) -> None:
+    """An operator lowers the personal packet's largest share: the next send is held to it,
+    with no restart, and a send is checked against one version throughout."""
+    from hongbao.identity.service import IdentityService  # noqa: PLC0415
+    from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType  # noqa: PLC0415
+    from hongbao.identity.verification import SimulatedProvider  # noqa: PLC0415
+    from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest  # noqa: PLC0415
+    from hongbao.ledger.service import Ledger  # noqa: PLC0415
+    from hongbao.money import Money  # noqa: PLC0415
+    from hongbao.packets.model import PacketType  # noqa: PLC0415
+    from hongbao.packets.service import PacketService, SendPacket  # noqa: PLC0415
+    from hongbao.packets.split import PacketError  # noqa: PLC0415
+    from hongbao.testing import InMemoryDatabase, ManualClock  # noqa: PLC0415
+
+    path = tmp_path / "policy.toml"
+    write(path, shipped(), tick=1)
+    database, clock = InMemoryDatabase(), ManualClock(1_796_000_000_000_000)
+    identity = IdentityService(database, clock, SimulatedProvider(b"s" * 32))
+    for name in ("alice", "bob"):
+        identity.register_user(User(name, name, AccountTier.CLASS_I, UserType.NORMAL,
+                                    clock.now_us(), RealNameStatus.VERIFIED))  # fmt: skip
+    ledger = Ledger(database, clock)
+    ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
+    ledger.transfer(TransferRequest("top-up", 1, 500_00, "bank", "user:alice:balance", "CNY"))
+    packets = PacketService(database, clock, PolicyStore.open(path))
+
+    def personal(packet_id: str) -> SendPacket:
+        return SendPacket(packet_id, PacketType.PERSONAL, "alice", Money.of(150_00, "CNY"), 1,
+                          "alice-balance", recipient_id="bob")  # fmt: skip
+
+    packets.send(personal("p-1"))
+    lowered = shipped().replace(
+        '[packets.types.personal]\nmax_shares = 1\nmax_share = "200.00"\nmax_total = "200.00"',
+        '[packets.types.personal]\nmax_shares = 1\nmax_share = "100.00"\nmax_total = "100.00"',
+    )
+    assert lowered != shipped()
+    write(path, lowered, tick=2)
+    with pytest.raises(PacketError) as refused:
+        packets.send(personal("p-2"))
+    assert refused.value.code == "packets.amount_over_limit"

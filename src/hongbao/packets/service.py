@@ -39,7 +39,8 @@ from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.scheduler import schedule
 from hongbao.platform.unit_of_work import Database, UnitOfWork
-from hongbao.policy.document import PacketPolicy, default_policy
+from hongbao.policy.document import PacketPolicy
+from hongbao.policy.store import PolicyStore
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
@@ -116,23 +117,25 @@ class Funding:
 class PacketService:
     database: Database
     clock: Clock
-    policy: PacketPolicy = field(default_factory=lambda: default_policy().packets)
+    # Read once per send: a policy file changed mid-send never mixes two versions' numbers.
+    policies: PolicyStore = field(default_factory=PolicyStore.fixed)
     rates: RateProvider = field(default_factory=NoRates)
 
     # ------------------------------------------------------------------------------- send
 
     def send(self, command: SendPacket) -> Packet:
-        return self.database.transact(lambda uow: self._send(uow, command))
+        policy = self.policies.active().packets
+        return self.database.transact(lambda uow: self._send(uow, command, policy))
 
-    def _send(self, uow: UnitOfWork, command: SendPacket) -> Packet:
+    def _send(self, uow: UnitOfWork, command: SendPacket, policy: PacketPolicy) -> Packet:
         existing = uow.packets.packets.get(command.packet_id)
         if existing is not None:
             if existing.request_digest != command.digest():
                 raise refuse("this packet id was used for another packet", "packets.already_exists")
             return existing
         now_us = self.clock.now_us()
-        funding = self._check_send(uow, command, now_us)
-        amounts, algorithm, seed = self._split(command)
+        funding = self._check_send(uow, command, policy, now_us)
+        amounts, algorithm, seed = self._split(command, policy)
         packet = Packet(
             id=command.packet_id,
             packet_type=command.packet_type,
@@ -148,7 +151,7 @@ class PacketService:
             escrow_account_id=f"escrow:{command.packet_id}",
             state=PacketState.OPEN,
             created_at_us=now_us,
-            expires_at_us=now_us + self.policy.lifetime_hours * 60 * MICROSECONDS_PER_MINUTE,
+            expires_at_us=now_us + policy.lifetime_hours * 60 * MICROSECONDS_PER_MINUTE,
             claimed_count=0,
             claimed_minor=0,
             split_algorithm=algorithm,
@@ -160,7 +163,7 @@ class PacketService:
         self._open_escrow(uow, packet, now_us)
         # Money first: the ledger locks the paying account before the packet row's foreign key
         # takes a share lock on it; the other order deadlocks two sends from one balance.
-        authorization = self._fund(uow, packet, funding.rate, now_us)
+        authorization = self._fund(uow, packet, funding.rate, policy, now_us)
         uow.packets.packets.insert(packet)
         if authorization is not None:
             self._keep_authorization(uow, authorization, now_us)
@@ -177,7 +180,9 @@ class PacketService:
         self._publish(uow, packet, "PacketSent", now_us, total=packet.total_minor)
         return packet
 
-    def _check_send(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> Funding:
+    def _check_send(
+        self, uow: UnitOfWork, command: SendPacket, policy: PacketPolicy, now_us: int
+    ) -> Funding:
         """Every refusal before anything is written; returns what pays for the packet."""
         if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
             raise refuse(
@@ -201,7 +206,7 @@ class PacketService:
             raise refuse(
                 "only enterprise accounts send enterprise packets", "packets.not_enterprise"
             )
-        self._check_limits(command)
+        self._check_limits(command, policy)
         stored = uow.identity.funding.get(command.funding_source_id)
         if stored is None or stored.user_id != command.sender_id:
             raise refuse("unknown funding source for this sender", "packets.unknown_funding_source")
@@ -209,7 +214,7 @@ class PacketService:
         if source.kind is FundingKind.FOREIGN_CARD:
             rate = usable_rate(
                 self.rates, command.amount.currency.code, source.currency, now_us=now_us,
-                max_age_us=self.policy.fx_rate_max_age_minutes * MICROSECONDS_PER_MINUTE,
+                max_age_us=policy.fx_rate_max_age_minutes * MICROSECONDS_PER_MINUTE,
             )  # fmt: skip
             return Funding(source, rate)
         if source.currency != command.amount.currency.code:
@@ -232,13 +237,11 @@ class PacketService:
         if not is_group_member(uow.identity, command.group_id, command.sender_id, now_us):
             raise refuse("only members send packets to a group", "packets.not_a_member")
 
-    def _check_limits(self, command: SendPacket) -> None:
+    def _check_limits(self, command: SendPacket, policy: PacketPolicy) -> None:
         packet_type, amount = command.packet_type, command.amount
-        if amount.currency.code != self.policy.currency:
-            raise refuse(
-                f"packets are sent in {self.policy.currency}", "packets.currency_not_supported"
-            )
-        limits = self.policy.limits(packet_type)
+        if amount.currency.code != policy.currency:
+            raise refuse(f"packets are sent in {policy.currency}", "packets.currency_not_supported")
+        limits = policy.limits(packet_type)
         if not 1 <= command.shares <= limits.max_shares:
             raise refuse(
                 f"a {packet_type.value} packet has 1 to {limits.max_shares} shares",
@@ -256,8 +259,8 @@ class PacketService:
                 f"a {packet_type.value} packet holds at most {most}", "packets.total_over_limit"
             )
 
-    def _split(self, command: SendPacket) -> tuple[list[int], str, str]:
-        most = self.policy.limits(command.packet_type).max_shares
+    def _split(self, command: SendPacket, policy: PacketPolicy) -> tuple[list[int], str, str]:
+        most = policy.limits(command.packet_type).max_shares
         if command.packet_type is PacketType.GROUP_LUCKY:
             seed = secrets.token_hex(32)
             lucky = split_lucky(command.amount, command.shares, seed, max_shares=most)
@@ -272,11 +275,16 @@ class PacketService:
         invariant(opened.succeeded, "a new packet's escrow opens", packet_id=packet.id)
 
     def _fund(
-        self, uow: UnitOfWork, packet: Packet, rate: ExchangeRate | None, now_us: int
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        rate: ExchangeRate | None,
+        policy: PacketPolicy,
+        now_us: int,
     ) -> CardAuthorization | None:
         """Move or hold the packet's money; a card's authorization is returned to be kept."""
         if packet.is_card_funded:
-            return self._authorize(uow, packet, rate, now_us)
+            return self._authorize(uow, packet, rate, policy, now_us)
         request = TransferRequest(
             f"send:{packet.id}", TransferCode.SEND, packet.total_minor,
             packet.source_account_id, packet.escrow_account_id, packet.currency,
@@ -290,7 +298,12 @@ class PacketService:
         return None
 
     def _authorize(
-        self, uow: UnitOfWork, packet: Packet, rate: ExchangeRate | None, now_us: int
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        rate: ExchangeRate | None,
+        policy: PacketPolicy,
+        now_us: int,
     ) -> CardAuthorization:
         account = uow.ledger.get_accounts([packet.source_account_id]).get(packet.source_account_id)
         invariant(account is not None, "a card has its ledger account", packet_id=packet.id)
@@ -306,10 +319,8 @@ class PacketService:
             fx_rate_as_of_us=None if rate is None else rate.as_of_us,
             fx_rate_source=None if rate is None else rate.source,
             state=AuthorizationState.HELD,
-            window_ends_at_us=now_us
-            + self.policy.card_authorization_minutes * MICROSECONDS_PER_MINUTE,
-            backstop_at_us=now_us
-            + self.policy.card_hold_backstop_hours * 60 * MICROSECONDS_PER_MINUTE,
+            window_ends_at_us=now_us + policy.card_authorization_minutes * MICROSECONDS_PER_MINUTE,
+            backstop_at_us=now_us + policy.card_hold_backstop_hours * 60 * MICROSECONDS_PER_MINUTE,
             sequence=0,
             closed_at_us=None,
         )
