@@ -385,9 +385,10 @@ class PacketService:
         if claimed.claimed_count == claimed.share_count:
             claimed = replace(claimed, state=PacketState.EXHAUSTED)
         uow.packets.packets.replace(claimed)
-        self._publish(uow, packet, "PacketClaimed", now_us, user=user_id, amount=share.amount_minor)
+        events = [("PacketClaimed", {"user": user_id, "amount": share.amount_minor})]
         if claimed.state is PacketState.EXHAUSTED:
-            self._publish(uow, packet, "PacketExhausted", now_us)
+            events.append(("PacketExhausted", {}))
+        self._publish_all(uow, packet, events, now_us)
         return ClaimOutcome(ClaimResult.CLAIMED, Money.of(share.amount_minor, currency))
 
     def _claim_refusal(
@@ -583,5 +584,16 @@ class PacketService:
     def _publish(
         self, uow: UnitOfWork, packet: Packet, event_type: str, now_us: int, **payload: object
     ) -> None:
-        event = NewEvent(f"packet:{packet.id}", event_type, {"packet_id": packet.id, **payload})
-        append(uow.outbox, [event], consumers=CONSUMERS, now_us=now_us)
+        self._publish_all(uow, packet, [(event_type, payload)], now_us)
+
+    def _publish_all(
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        events: list[tuple[str, dict[str, object]]],
+        now_us: int,
+    ) -> None:
+        """One append per change: one sequence lookup for the packet's stream."""
+        stream = f"packet:{packet.id}"
+        new = [NewEvent(stream, kind, {"packet_id": packet.id, **body}) for kind, body in events]
+        append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us)

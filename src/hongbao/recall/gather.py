@@ -86,8 +86,10 @@ def gather(
 
 
 def _packet_facts(uow: UnitOfWork, packet: Packet) -> PacketFacts:
-    shares = uow.packets.shares.where("packet_id", packet.id, limit=packet.share_count)
-    claimed_at = [share.claimed_at_us for share in shares if share.claimed_at_us is not None]
+    claimed_at: list[int] = []
+    if packet.claimed_count > 0:  # the first claim's time matters only once someone claimed
+        shares = uow.packets.shares.where("packet_id", packet.id, limit=packet.share_count)
+        claimed_at = [share.claimed_at_us for share in shares if share.claimed_at_us is not None]
     authorization = uow.packets.authorizations.get(packet.id) if packet.is_card_funded else None
     return PacketFacts(
         packet_id=packet.id,

@@ -165,11 +165,7 @@ class RecallService:
             challenge_ids=offered, recall_key=command.idempotency_key, now_us=now_us,
         )  # fmt: skip
         decision = decided.decision
-        if existing is None:
-            self._publish(uow, command, "RecallRequested", now_us, packet_id=packet.id)
-        self._publish(uow, command, "RecallDecided", now_us, decision_id=decision.decision_id,
-                      result=decision.result.value,
-                      reasons=[reason.value for reason in decision.reasons])  # fmt: skip
+        self._publish(uow, command, packet, decision, first=existing is None, now_us=now_us)
         recall = Recall(
             idempotency_key=command.idempotency_key, packet_id=packet.id,
             requester_id=command.requester_id, device_id=command.device.device_id,
@@ -375,6 +371,14 @@ class RecallService:
         facts = from_json(RecallFacts, record.facts)
         return evaluate(facts, self.policies.active(), f"replay-of-{decision_id}")
 
+    def _publish(
+        self, uow: UnitOfWork, command: RecallCommand, packet: Packet, decision: Decision, *,
+        first: bool, now_us: int,
+    ) -> None:  # fmt: skip
+        # One append: one sequence lookup for the recall's stream, not one per event.
+        events = _events(command, packet, decision, first=first)
+        append(uow.outbox, events, consumers=(), now_us=now_us)
+
     def _stored_decision(self, uow: UnitOfWork, decision_id: str) -> Decision:
         record = uow.recalls.decisions.get(decision_id)
         invariant(record is not None, "a recall's decision is stored", decision_id=decision_id)
@@ -387,13 +391,20 @@ class RecallService:
             raise RecallError(f"no packet {packet_id!r}", code="recalls.unknown_packet")
         return packet
 
-    def _publish(
-        self, uow: UnitOfWork, command: RecallCommand, event_type: str, now_us: int,
-        **payload: object,
-    ) -> None:  # fmt: skip
-        event = NewEvent(f"recall:{command.idempotency_key}", event_type,
-                         {"recall_key": command.idempotency_key, **payload})  # fmt: skip
-        append(uow.outbox, [event], consumers=(), now_us=now_us)
+
+def _events(
+    command: RecallCommand, packet: Packet, decision: Decision, *, first: bool
+) -> list[NewEvent]:
+    key = command.idempotency_key
+    decided = NewEvent(f"recall:{key}", "RecallDecided", {
+        "recall_key": key, "decision_id": decision.decision_id, "result": decision.result.value,
+        "reasons": [reason.value for reason in decision.reasons],
+    })  # fmt: skip
+    if not first:
+        return [decided]
+    requested = NewEvent(f"recall:{key}", "RecallRequested",
+                         {"recall_key": key, "packet_id": packet.id})  # fmt: skip
+    return [requested, decided]
 
 
 def new_decision_id() -> str:
