@@ -13,6 +13,7 @@ told the packet was already recalled.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field, replace
 
@@ -324,7 +325,7 @@ class RecallService:
                 sim_id=facts.device.sim_id,
                 purpose=DecisionPurpose.RECALL if recall_key else DecisionPurpose.QUERY,
                 policy_version=decision.policy_version, shadow=shadow, result=decision.result,
-                facts=to_json(facts), outcomes=to_json(StoredOutcomes(decision.outcomes)),
+                facts=to_json(facts), outcomes=outcomes_json(decision.outcomes),
                 recall_key=recall_key, created_at_us=decision.evaluated_at_us,
             )
         )  # fmt: skip
@@ -405,6 +406,26 @@ def _events(
     requested = NewEvent(f"recall:{key}", "RecallRequested",
                          {"recall_key": key, "packet_id": packet.id})  # fmt: skip
     return [requested, decided]
+
+
+def outcomes_json(outcomes: tuple[RuleOutcome, ...]) -> str:
+    """What ``to_json(StoredOutcomes(outcomes))`` writes, built directly: a decision record is
+    written on every evaluation, and the generic encoder walks every value of every fact."""
+    items = []
+    for outcome in outcomes:
+        step = outcome.next_step
+        items.append({
+            "rule": outcome.rule, "requirement": outcome.requirement,
+            "verdict": outcome.verdict.value,
+            "reason": outcome.reason.value if outcome.reason else None,
+            "facts": [[name, value] for name, value in outcome.facts],
+            "next_step": None if step is None else {
+                "kind": step.kind.value, "retry_at_us": step.retry_at_us,
+                "verification": step.verification.value if step.verification else None,
+            },
+            "exempted_by": list(outcome.exempted_by),
+        })  # fmt: skip
+    return json.dumps({"items": items}, sort_keys=True)
 
 
 def new_decision_id() -> str:

@@ -58,14 +58,27 @@ def _from_mapping(cls: type[Any], mapping: dict[str, Any]) -> Any:
     )
 
 
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once per class (decision records encode many)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in dataclasses.fields(cls))
+    return names
+
+
+_PLAIN_TYPES: frozenset[type[Any]] = frozenset({str, int, bool, type(None)})
+
+
 def _encode_json(value: Any) -> Any:
+    if type(value) in _PLAIN_TYPES:  # exact types: a StrEnum member is not plain text here
+        return value
     if isinstance(value, Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.name: _encode_json(getattr(value, field.name))
-            for field in dataclasses.fields(value)
-        }
+        return {name: _encode_json(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, tuple | list):
         return [_encode_json(item) for item in value]
     return value
