@@ -1,4 +1,4 @@
-"""The recall context's tables, on SQL and in memory."""
+"""The recall and refund tables, on SQL and in memory."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hongbao.recall.records import DecisionRecord, Incident, Recall
+from hongbao.refunds.records import Refund
 from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
 from hongbao.storage.sql_ledger import SqlDialect
 
@@ -15,6 +16,7 @@ class RecallTables:
     decisions: RecordTable[DecisionRecord]
     recalls: RecordTable[Recall]
     incidents: RecordTable[Incident]
+    refunds: RecordTable[Refund]
 
 
 def sql_recall_tables(dialect: SqlDialect) -> RecallTables:
@@ -22,6 +24,7 @@ def sql_recall_tables(dialect: SqlDialect) -> RecallTables:
         decisions=SqlRecordTable(dialect, "recall_decisions", DecisionRecord, ("decision_id",)),
         recalls=SqlRecordTable(dialect, "recalls", Recall, ("idempotency_key",)),
         incidents=SqlRecordTable(dialect, "reconciliation_incidents", Incident, ("id",)),
+        refunds=SqlRecordTable(dialect, "refunds", Refund, ("id",)),
     )
 
 
@@ -34,4 +37,5 @@ def in_memory_recall_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> Rec
         incidents=InMemoryRecordTable(
             store.setdefault("reconciliation_incidents", {}), Incident, ("id",)
         ),
+        refunds=InMemoryRecordTable(store.setdefault("refunds", {}), Refund, ("id",)),
     )
