@@ -100,6 +100,7 @@ from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
 from hongbao.storage.urls import parse_url
 from ledger_bench import (
+    _int_list,
     analyze_postgres,
     ensure_database,
     percentile,
@@ -160,13 +161,6 @@ class Options:
     anatomy: bool
     analyze: bool
     database_url: str
-
-
-def _int_list(text: str) -> list[int]:
-    values = [int(part) for part in text.split(",") if part.strip()]
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers like 1,8, got {text!r}")
-    return values
 
 
 def _backend_list(text: str) -> list[str]:

@@ -483,14 +483,7 @@ class PacketService:
         invariant(is_due(packet.expires_at_us, now_us), "expiry runs when due", packet_id=packet.id)
         if packet.is_card_funded:
             self._settle_window(uow, packet, now_us)
-        if packet.remainder_minor > 0:
-            request = TransferRequest(
-                f"expire:{packet.id}", TransferCode.EXPIRY_REFUND, packet.remainder_minor,
-                packet.escrow_account_id, packet.refund_account_id, packet.currency,
-                reference=packet.id,
-            )  # fmt: skip
-            (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
-            invariant(result.succeeded, "escrow refunds its remainder", packet_id=packet.id)
+        self._refund_remainder(uow, packet, "expire", TransferCode.EXPIRY_REFUND, now_us)
         uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
         self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
 
@@ -511,16 +504,25 @@ class PacketService:
             if authorization.is_held:
                 uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
                 return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD
+        self._refund_remainder(uow, packet, "recall", TransferCode.RECALL_REFUND, now_us)
+        return self._mark_recalled(uow, packet, now_us), RecallMoney.REFUNDED
+
+    def _refund_remainder(
+        self, uow: UnitOfWork, packet: Packet, why: str, code: int, now_us: int
+    ) -> None:
+        """Escrow pays what nobody claimed back to the packet's refund account, once: the
+        transfer is named ``{why}:{packet}`` (expiry and recall share this one path)."""
+        if packet.remainder_minor == 0:
+            return
         request = TransferRequest(
-            f"recall:{packet.id}", TransferCode.RECALL_REFUND, packet.remainder_minor,
-            packet.escrow_account_id, packet.refund_account_id, packet.currency,
-            reference=packet.id,
+            f"{why}:{packet.id}", code, packet.remainder_minor, packet.escrow_account_id,
+            packet.refund_account_id, packet.currency, reference=packet.id,
         )  # fmt: skip
         (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
         invariant(
-            result.code is TransferResultCode.OK, "escrow refunds a recall", packet_id=packet.id
-        )
-        return self._mark_recalled(uow, packet, now_us), RecallMoney.REFUNDED
+            result.code is TransferResultCode.OK, "escrow refunds its remainder",
+            packet_id=packet.id, result=result.code.value,
+        )  # fmt: skip
 
     def _mark_recalled(self, uow: UnitOfWork, packet: Packet, now_us: int) -> Packet:
         recalled = replace(packet, state=PacketState.RECALLED)
