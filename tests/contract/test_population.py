@@ -33,7 +33,8 @@ def test_the_population_covers_every_tier_type_platform_source_and_group(
     }
     assert capabilities == set(CapabilityKind)  # watch cap, HarmonyOS 3, old iOS, EMUI
     kinds = {source.kind for user in users for source in identity.funding_sources(user.id)}
-    assert kinds == set(FundingKind)
+    # Budget sources come with distribution budgets (hongbao.distribution), not with people.
+    assert kinds == set(FundingKind) - {FundingKind.BUDGET}
     groups = {"xinghe-team", "class-3-parents", "weekend-gamers", "li-family", "hiking-club"}
     assert {member.group_id for group in groups for member in identity.members(group)} == groups
     assert {identity.group(group).group_type for group in groups} == set(GroupType)

@@ -2,8 +2,9 @@
 
 Five kinds: the balance (零钱), the money-market sub-account (零钱通) with its confirmation
 schedule, debit cards with their bank's maintenance windows, credit cards with their
-statement day, and foreign-currency cards. Local times are Asia/Shanghai, the time zone the
-banks and the money-market fund work in.
+statement day, and foreign-currency cards; and a sixth for distributors, a distribution
+budget (多级分销, R-F5), which ``hongbao.distribution`` registers when it opens one. Local
+times are Asia/Shanghai, the time zone the banks and the money-market fund work in.
 
 Card numbers: :func:`mask_card_number` checks a full number (digits, length, Luhn) and returns
 the masked form ``"**** **** **** 1234"``, which is all hongbao ever keeps. Every card record
@@ -24,6 +25,7 @@ from enum import StrEnum
 from typing import Final, TypeAlias
 from zoneinfo import ZoneInfo
 
+from hongbao.distribution.model import budget_account_id
 from hongbao.identity.users import IdentityError, check_id, check_text
 from hongbao.ledger.model import AccountKind, NewAccount, is_valid_id
 from hongbao.money import CURRENCIES
@@ -37,6 +39,7 @@ __all__ = [
     "MAX_CONFIRMATION_TIMES",
     "MAX_MAINTENANCE_WINDOWS",
     "BalanceSource",
+    "BudgetSource",
     "CreditCardSource",
     "DebitCardSource",
     "ForeignCardSource",
@@ -72,6 +75,7 @@ class FundingKind(StrEnum):
     DEBIT_CARD = "debit_card"
     CREDIT_CARD = "credit_card"
     FOREIGN_CARD = "foreign_card"
+    BUDGET = "budget"  # a distribution budget the user holds (多级分销)
 
 
 # --- local time -------------------------------------------------------------------------------
@@ -535,8 +539,42 @@ class ForeignCardSource:
         return f"card:{self.id}"
 
 
+@dataclass(frozen=True, slots=True)
+class BudgetSource:
+    """A distribution budget its holder sends packets from (R-F5). Only
+    ``hongbao.distribution`` creates these, in the transaction that opens the budget, so a
+    user can never name someone else's budget as their source."""
+
+    id: str
+    user_id: str
+    budget_id: str
+
+    def __post_init__(self) -> None:
+        check_id(self.id, "funding source id")
+        check_id(self.user_id, "user id")
+        check_id(self.budget_id, "budget id")
+        _check_account_id(self.ledger_account_id)
+
+    @property
+    def kind(self) -> FundingKind:
+        return FundingKind.BUDGET
+
+    @property
+    def currency(self) -> str:
+        return DOMESTIC_CURRENCY
+
+    @property
+    def ledger_account_id(self) -> str:
+        return budget_account_id(self.budget_id)
+
+
 FundingSource: TypeAlias = (
-    BalanceSource | MoneyMarketSource | DebitCardSource | CreditCardSource | ForeignCardSource
+    BalanceSource
+    | MoneyMarketSource
+    | DebitCardSource
+    | CreditCardSource
+    | ForeignCardSource
+    | BudgetSource
 )
 
 _ACCOUNT_KINDS: Final = {
@@ -545,12 +583,14 @@ _ACCOUNT_KINDS: Final = {
     FundingKind.DEBIT_CARD: AccountKind.DEBIT_CARD,
     FundingKind.CREDIT_CARD: AccountKind.CREDIT_CARD,
     FundingKind.FOREIGN_CARD: AccountKind.FOREIGN_CARD,
+    FundingKind.BUDGET: AccountKind.DISTRIBUTION_BUDGET,
 }
 
 
 def ledger_account_for(source: FundingSource) -> LedgerAccountRef:
     """The ledger account of ``source``: ``user:{user_id}:balance``,
-    ``user:{user_id}:money_market``, or ``card:{source_id}`` for every card."""
+    ``user:{user_id}:money_market``, ``card:{source_id}`` for every card, or
+    ``budget:{budget_id}`` for a distribution budget."""
     reference = LedgerAccountRef(
         account_id=source.ledger_account_id,
         kind=_ACCOUNT_KINDS[source.kind],

@@ -26,6 +26,7 @@ from hongbao.identity.exemptions import (
 )
 from hongbao.identity.funding import (
     BalanceSource,
+    BudgetSource,
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
@@ -67,6 +68,7 @@ FUNDING_CLASSES: dict[FundingKind, type[Any]] = {
     FundingKind.DEBIT_CARD: DebitCardSource,
     FundingKind.CREDIT_CARD: CreditCardSource,
     FundingKind.FOREIGN_CARD: ForeignCardSource,
+    FundingKind.BUDGET: BudgetSource,
 }
 
 
@@ -282,6 +284,14 @@ class IdentityService:
 
     def add_funding_source(self, source: FundingSource) -> FundingSource:
         """Store a money source and open the ledger account it maps to, in one transaction."""
+        if isinstance(source, BudgetSource):
+            # Anyone naming a budget here could spend it; hongbao.distribution registers a
+            # budget's source for its holder when it opens the budget.
+            raise IdentityError(
+                "budget sources are registered by opening or allocating the budget",
+                code="identity.budget_source_not_direct",
+                source_id=source.id,
+            )
 
         def work(identity: IdentityRepository, uow: UnitOfWork) -> FundingSource:
             _require_user(identity, source.user_id)

@@ -48,6 +48,7 @@ class AccountKind(StrEnum):
     FEE_REVENUE = "fee_revenue"
     FX_POSITION = "fx_position"
     RISK_HOLD = "risk_hold"
+    DISTRIBUTION_BUDGET = "distribution_budget"  # a distributor's budget (多级分销, R-F5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ DEFAULT_FLAGS: dict[AccountKind, AccountFlags] = {
     # The FX position absorbs exchange differences in both directions.
     AccountKind.FX_POSITION: AccountFlags(),
     AccountKind.RISK_HOLD: NEVER_NEGATIVE,
+    AccountKind.DISTRIBUTION_BUDGET: NEVER_NEGATIVE,
 }
 
 

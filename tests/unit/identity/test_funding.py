@@ -359,6 +359,7 @@ def test_every_funding_kind_has_a_ledger_account_kind() -> None:
         "debit_card",
         "credit_card",
         "foreign_card",
+        "budget",
     }
 
 

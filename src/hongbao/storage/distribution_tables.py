@@ -1,0 +1,27 @@
+"""The distribution context's tables (budgets), on SQL and in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hongbao.distribution.model import Budget
+from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.storage.sql_ledger import SqlDialect
+
+
+@dataclass(frozen=True)
+class DistributionTables:
+    budgets: RecordTable[Budget]
+
+
+def sql_distribution_tables(dialect: SqlDialect) -> DistributionTables:
+    return DistributionTables(budgets=SqlRecordTable(dialect, "budgets", Budget, ("id",)))
+
+
+def in_memory_distribution_tables(
+    store: dict[str, dict[tuple[Any, ...], Any]],
+) -> DistributionTables:
+    return DistributionTables(
+        budgets=InMemoryRecordTable(store.setdefault("budgets", {}), Budget, ("id",))
+    )
