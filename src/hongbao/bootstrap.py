@@ -17,6 +17,7 @@ from hongbao.platform.unit_of_work import Database
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.service import RecallService
+from hongbao.refunds.desk import RefundDesk
 from hongbao.storage.factory import open_database
 
 PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
@@ -36,6 +37,7 @@ class Services:
     identity: IdentityService
     packets: PacketService
     recalls: RecallService
+    refunds: RefundDesk
     policies: PolicyStore
 
     @property
@@ -75,7 +77,8 @@ def open_services(database_url: str | None = None, *, clock: Clock | None = None
     policies = policy_store()
     database = open_database(database_url)
     clock = clock or SystemClock()
-    packets = PacketService(database, clock, policies, rate_provider_from_environment())
+    rates = rate_provider_from_environment()
+    packets = PacketService(database, clock, policies, rates)
     provider = verification_provider()
     return Services(
         database=database,
@@ -84,6 +87,7 @@ def open_services(database_url: str | None = None, *, clock: Clock | None = None
         identity=IdentityService(database, clock, provider),
         packets=packets,
         recalls=RecallService(database, clock, packets, policies, provider=provider),
+        refunds=RefundDesk(database, clock, policies, rates),
         policies=policies,
     )
 

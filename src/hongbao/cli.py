@@ -13,6 +13,7 @@ from hongbao import cli_distribution, cli_identity, cli_packets, cli_recall, cli
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
 from hongbao.platform.errors import HongbaoError
+from hongbao.refunds.verification import RefundReport
 
 app = typer.Typer(
     help="hongbao: red-packet (红包) payments with a safe, explainable recall.",
@@ -62,23 +63,27 @@ def db_upgrade(database_url: DatabaseUrlOption = None) -> None:
 
 @ledger_app.command("verify")
 def ledger_verify(database_url: DatabaseUrlOption = None) -> None:
-    """Check every invariant of R-M2, the ledger's and the packets' against it, on one
-    snapshot. Exit 0 when all hold, 1 with the offending rows, 2 when it cannot run."""
+    """Check every invariant of R-M2, the ledger's, the packets' and the refunds' against it,
+    on one snapshot. Exit 0 when all hold, 1 with the offending rows, 2 when it cannot run."""
     from hongbao.ledger.service import verify_ledger  # noqa: PLC0415
     from hongbao.packets.verification import verify_packets  # noqa: PLC0415
+    from hongbao.refunds.verification import verify_refunds  # noqa: PLC0415
     from hongbao.storage.factory import open_database  # noqa: PLC0415
 
     try:
         database = open_database(database_url)
         try:
-            report, packets = database.read(lambda uow: (verify_ledger(uow), verify_packets(uow)))
+            report, packets, refunds = database.read(
+                lambda uow: (verify_ledger(uow), verify_packets(uow), verify_refunds(uow))
+            )
         finally:
             database.close()
     except HongbaoError as error:
         raise _fail(error) from error
     render_report(report, database.url)
     render_packet_report(packets)
-    if not (report.ok and packets.ok):
+    render_refund_report(refunds)
+    if not (report.ok and packets.ok and refunds.ok):
         raise typer.Exit(EXIT_VIOLATIONS)
 
 
@@ -138,6 +143,23 @@ def render_packet_report(report: PacketReport) -> None:
         problems.add_row(problem.check, problem.packet_id, problem.detail)
     console.print(problems)
     console.print("[bold red]FAILED[/] packets disagree with the ledger")
+
+
+def render_refund_report(report: RefundReport) -> None:
+    summary = Table(title="refunds", show_header=False)
+    summary.add_row("refunds", str(report.refunds))
+    summary.add_row("on their way (in clearing)", str(report.in_flight))
+    console.print(summary)
+    if report.ok:
+        console.print("[bold green]OK[/] every refund matches its packet and refund clearing")
+        return
+    problems = Table(title=f"{report.problem_count} refund problem(s)")
+    for column in ("check", "refund", "detail"):
+        problems.add_column(column)
+    for problem in report.problems:
+        problems.add_row(problem.check, problem.refund_id, problem.detail)
+    console.print(problems)
+    console.print("[bold red]FAILED[/] refunds disagree with the ledger")
 
 
 @app.command()

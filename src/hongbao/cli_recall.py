@@ -71,14 +71,17 @@ def recall_request(
     packet_id: str, user: UserOption, device: DeviceOption,
     key: Annotated[str, typer.Option("--key", help="idempotency key: reuse it to retry")],
     challenge: ChallengeOption = None,
+    accept_balance: Annotated[bool, typer.Option(
+        "--accept-balance", help="accept the balance when smart routing offers it")] = False,
     sim: SimOption = None, lang: LanguageOption = "zh", database_url: DatabaseUrlOption = None,
 ) -> None:  # fmt: skip
     """Recall a packet. Repeating with the same key is harmless: it returns the first outcome;
-    after a challenge, repeat it with the passed challenge ids."""
+    after a challenge, repeat it with the passed challenge ids (or --accept-balance)."""
 
     def request(s: Services) -> RecallOutcome:
         asker = fingerprint(s, user, device, sim)
-        command = RecallCommand(key, packet_id, user, asker, tuple(challenge or ()))
+        command = RecallCommand(key, packet_id, user, asker, tuple(challenge or ()),
+                                accept_balance=accept_balance)  # fmt: skip
         return s.recalls.recall(command)
 
     outcome = run(database_url, request)
@@ -147,6 +150,8 @@ def _print_outcome(outcome: RecallOutcome, language: Language) -> None:
     if recall.recalled_minor is not None and recall.route is not None:
         returned = money_text(recall.recalled_minor, recall.currency)
         line += f", {returned} {recall.currency} back ({recall.route.value})"
+    if recall.refund_id is not None:
+        line += f", refund {recall.refund_id} (hongbao refunds show {recall.refund_id})"
     console.print(line)
     _print_explanation(outcome.decision, language)
 
@@ -156,13 +161,15 @@ def _print_explanation(decision: Decision, language: Language) -> None:
     console.print(f"[bold]{explanation.button.value}[/] — {explanation.headline}")
     for reason in explanation.reasons:
         console.print(f"  • {reason}")
+    if explanation.refund is not None:
+        console.print(f"  ¥ {explanation.refund}")
     for step in explanation.next_steps:
         console.print(f"  → {step}")
     console.print(f"decision {decision.decision_id}, policy {decision.policy_version}")
 
 
 TIME_FACTS = frozenset({"now", "sent_at", "closes_at", "expires_at", "first_claim_at",
-                        "registered_at", "new_until"})  # fmt: skip
+                        "registered_at", "new_until", "arrives_at", "frozen_until"})  # fmt: skip
 
 
 def _fact_text(name: str, value: FactValue) -> str:

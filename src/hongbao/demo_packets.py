@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hongbao.bootstrap import Services, open_services
-from hongbao.cli_render import money_text
+from hongbao.cli_render import local_time, money_text
 from hongbao.identity.population import load_population
 from hongbao.identity.verification import AnswerAttempt, OperatorContext
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -24,6 +24,7 @@ from hongbao.platform.clock import ManualClock, SystemClock
 from hongbao.recall.calendar import local_day
 from hongbao.recall.explanations import explain
 from hongbao.recall.service import RecallCommand
+from hongbao.refunds.verification import verify_refunds
 from hongbao.worker import EmbeddedWorker
 
 SENDER = "li-wei"
@@ -106,16 +107,30 @@ def _tour(services: Services, clock: ManualClock, console: Console) -> bool:
     clock.advance(seconds=24 * 3600)
     worker.drain()
     for packet_id in (lucky.id, card.id):
-        closed = packets.packet(packet_id)
-        console.print(
-            f"+24 h: {packet_id} {closed.state.value}, "
-            f"{money_text(closed.remainder_minor, closed.currency)} back to {SENDER}'s balance"
-        )
+        _print_refund(services, console, "+24 h", packet_id)
+    clock.advance(seconds=2 * 3600)
+    worker.drain()
+    _print_refund(services, console, "+26 h", card.id)
     _print_balances(services, console)
     ledger_ok, packets_ok = services.ledger.verify().ok, packets.verify().ok
-    verdict = "[bold green]OK[/]" if ledger_ok and packets_ok else "[bold red]FAILED[/]"
-    console.print(f"{verdict} ledger and packet invariants after the tour\n")
-    return ledger_ok and packets_ok
+    refunds_ok = services.database.read(verify_refunds).ok
+    verdict = (
+        "[bold green]OK[/]" if ledger_ok and packets_ok and refunds_ok else "[bold red]FAILED[/]"
+    )
+    console.print(f"{verdict} ledger, packet and refund invariants after the tour\n")
+    return ledger_ok and packets_ok and refunds_ok
+
+
+def _print_refund(services: Services, console: Console, when: str, packet_id: str) -> None:
+    """Where an expired packet's unclaimed money is: the route back to its source (R-F1)."""
+    closed = services.packets.packet(packet_id)
+    line = f"{when}: {packet_id} {closed.state.value}"
+    for refund in services.refunds.of_packet(packet_id):
+        amount = money_text(refund.amount_minor, refund.currency)
+        route = refund.route.value.replace("_", " ")
+        arrives = local_time(refund.arrives_at_us)
+        line += f", refund of {amount} to the {route}: {refund.state.value}, arrives {arrives}"
+    console.print(line)
 
 
 def _recall_tour(services: Services, console: Console) -> None:

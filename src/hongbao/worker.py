@@ -16,7 +16,7 @@ from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import Relay
 from hongbao.platform.scheduler import Scheduler
-from hongbao.refunds.settlement import SETTLE_KIND, settle_handler
+from hongbao.refunds.settlement import RECHECK_KIND, SETTLE_KIND
 
 DEFAULT_POLL_SECONDS = 1.0
 MAX_DRAIN_PASSES = 1_000
@@ -56,7 +56,8 @@ def build_scheduler(services: Services) -> Scheduler:
     scheduler = Scheduler(services.database, services.clock)
     scheduler.register(EXPIRE_KIND, services.packets.expire_handler)
     scheduler.register(CAPTURE_KIND, services.packets.capture_handler)
-    scheduler.register(SETTLE_KIND, settle_handler)
+    scheduler.register(SETTLE_KIND, services.refunds.settle_handler)
+    scheduler.register(RECHECK_KIND, services.refunds.recheck_handler)
     return scheduler
 
 

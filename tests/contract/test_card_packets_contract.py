@@ -30,6 +30,8 @@ from hongbao.packets.service import (
 )
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.scheduler import Scheduler
+from hongbao.refunds.records import RefundState
+from hongbao.refunds.routes import RefundRoute
 from hongbao.testing import FixedRates
 
 WINDOW_SECONDS = 15 * 60
@@ -154,22 +156,27 @@ def test_a_packet_emptied_inside_the_window_closes_its_hold_at_the_last_claim(
     assert cards.verify().ok
 
 
-def test_a_card_packet_expires_into_the_senders_balance_capturing_a_missed_window(
+def test_a_card_packet_expires_back_to_the_card_capturing_a_missed_window(
     cards: PacketService, clock: ManualClock
 ) -> None:
+    """R-F1: the unclaimed 20.00 goes back to the debit card it came from, through refund
+    clearing, arriving two hours after the expiry."""
     packet = cards.send(group_packet("alice-debit"))
     cards.claim(packet.id, "bob")
-    before = account(cards, "user:alice:balance").credit_balance
     clock.advance(seconds=24 * 3600)
     scheduler = Scheduler(cards.database, clock)  # only expiry: the capture job never ran
     scheduler.register(EXPIRE_KIND, cards.expire_handler)
     assert scheduler.run_due().done == 1
     assert cards.packet(packet.id).state is PacketState.EXPIRED
     assert account(cards, "card:alice-debit").debits_posted == 30_00
-    assert account(cards, "user:alice:balance").credit_balance == before + 20_00
     assert account(cards, packet.escrow_account_id).credit_balance == 0
-    assert Ledger(cards.database, cards.clock).verify().ok
-    assert cards.verify().ok
+    refund = cards.database.read(lambda uow: uow.recalls.refunds.get(f"expiry:{packet.id}"))
+    assert refund is not None
+    assert (refund.route, refund.state, refund.amount_minor) == (
+        RefundRoute.DEBIT_CARD, RefundState.IN_CLEARING, 20_00,
+    )  # fmt: skip
+    assert refund.arrives_at_us == clock.now_us() + 2 * 3600 * 1_000_000
+    assert account(cards, "clearing:CNY").credit_balance == 20_00
 
 
 def test_a_foreign_card_is_charged_in_its_currency_at_the_send_time_rate(

@@ -30,6 +30,7 @@ from hongbao.recall.model import DecisionResult
 from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.records import RecallRoute, RecallState
 from hongbao.recall.service import RecallCommand, RecallService
+from hongbao.refunds.verification import verify_refunds
 from tests.conftest import START_US
 
 PHONE = DeviceFingerprint("alice-phone", "alice-sim")
@@ -85,7 +86,8 @@ def balance(world: PacketService, user: str) -> int:
 
 
 def all_invariants_hold(world: PacketService) -> bool:
-    return Ledger(world.database, world.clock).verify().ok and world.verify().ok
+    refunds = world.database.read(verify_refunds)
+    return Ledger(world.database, world.clock).verify().ok and world.verify().ok and refunds.ok
 
 
 def test_an_allowed_recall_returns_the_remainder_and_stops_claims(
@@ -164,16 +166,20 @@ def test_inside_the_card_window_a_recall_voids_the_hold_and_charges_only_claims(
     assert all_invariants_hold(world)
 
 
-def test_after_the_card_window_a_recall_is_a_refund_to_the_balance(
+def test_after_the_card_window_a_recall_is_a_refund_back_to_the_card(
     world: PacketService, recalls: RecallService, clock: ManualClock
 ) -> None:
+    """R-F1: the card was charged at the capture, so the money goes back to it (through
+    refund clearing, see the refund routes contract)."""
     send(world, source="alice-debit")
     clock.advance(seconds=15 * 60)
     before = balance(world, "alice")
     outcome = recall(recalls, "k-1")
     assert outcome.recall.route is RecallRoute.REFUND
+    assert outcome.recall.refund_id == "recall:p-1"
     assert Ledger(world.database, world.clock).account("card:alice-debit").debits_posted == 30_00
-    assert balance(world, "alice") == before + 30_00
+    assert Ledger(world.database, world.clock).account("clearing:CNY").credit_balance == 30_00
+    assert balance(world, "alice") == before
     assert all_invariants_hold(world)
 
 

@@ -312,7 +312,8 @@ def test_a_worker_killed_inside_an_expiry_leaves_it_to_run_once_later(
     assert world.packets.packet(packet.id).state is PacketState.EXPIRED
     assert world.balance(packet.escrow_account_id) == 0
     assert world.balance(sender_account) == 100_00 - 30_00 + remainder
-    refunds = world.database.read(lambda uow: uow.ledger.get_transfers([f"expire:{packet.id}"]))
+    refund_transfer = f"refund:expiry:{packet.id}:out"  # the balance route: one direct transfer
+    refunds = world.database.read(lambda uow: uow.ledger.get_transfers([refund_transfer]))
     (refund,) = refunds.values()
     assert (refund.amount, refund.credit_account_id) == (remainder, sender_account)
     with psycopg.connect(postgres_url) as connection:

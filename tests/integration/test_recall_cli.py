@@ -45,8 +45,10 @@ def test_the_button_asks_for_an_sms_check_in_both_languages(sent: str) -> None:
     assert code == 0, output
     assert output.startswith("challenge")
     assert "SMS" in output
+    assert "The unclaimed 30.00 yuan goes back to your balance, at once, no fee." in output
     code, output = run_cli(sent, "recall", "eligibility", "r-1", "--as", "li-wei", *PHONE)
     assert "短信" in output
+    assert "未领取的 30.00 元将退回零钱" in output
 
 
 def test_a_recall_through_the_commands_challenges_then_executes_after_the_code(sent: str) -> None:
@@ -68,7 +70,7 @@ def test_a_recall_through_the_commands_challenges_then_executes_after_the_code(s
     )  # fmt: skip
     assert answer.exit_code == 0, answer.output
     code, output = run_cli(sent, *request, "--lang", "en")
-    assert "done, 30.00 CNY back (refund)" in output, output
+    assert "done, 30.00 CNY back (refund), refund recall:r-1" in output, output
     code, status = run_cli(sent, "recall", "status", "rk-1", "--lang", "en")
     assert "done" in status
 

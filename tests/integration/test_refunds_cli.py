@@ -63,5 +63,11 @@ def test_a_debit_card_refund_is_shown_in_clearing_with_its_arrival_and_listed(
     assert "debit_card" in shown
     code, listed = run_cli(sqlite_url, "refunds", "list", "--state", "in_clearing")
     assert "refund-1" in listed
+    assert "path of the money" in shown
+    assert "refund:refund-1:out" in shown  # escrow to clearing, the first hop
+    code, mine = run_cli(sqlite_url, "refunds", "list", "--owner", "li-wei")
+    assert (code, "refund-1" in mine, "in_clearing" in mine) == (0, True, True)
+    code, refused = run_cli(sqlite_url, "refunds", "credit", "refund-1", "--operator", "ops-1")
+    assert (code, "refunds.not_failed" in refused) == (2, True)
     code, missing = run_cli(sqlite_url, "refunds", "show", "nope")
     assert (code, "refunds.unknown_refund" in missing) == (2, True)

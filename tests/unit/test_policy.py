@@ -117,6 +117,13 @@ security_check_harmonyos_majors = [3]
 
 [recall.exemptions]
 new_account_large_amount = ["certified_enterprise"]
+
+[refunds]
+smart_routing = false
+held_recheck_minutes = 60
+payout_max_attempts = 8
+payout_backoff_base_minutes = 5
+payout_backoff_cap_minutes = 360
 """
 
 
@@ -464,3 +471,16 @@ def test_an_unreadable_policy_path_is_refused_naming_the_path(tmp_path: Path, ki
         load_policy(path)
     assert caught.value.code == "policy.unreadable"
     assert str(path) in caught.value.message
+
+
+def test_payout_retries_double_from_the_base_up_to_the_cap() -> None:
+    """5, 10, 20, 40 ... minutes, never more than the cap, however many failures."""
+    refunds = parse_policy(VALID.encode()).refunds
+    delays = [refunds.payout_retry_delay_minutes(failures) for failures in (1, 2, 3, 7, 8, 1000)]
+    assert delays == [5, 10, 20, 320, 360, 360]
+
+
+def test_the_refund_policy_refuses_a_missing_smart_routing_switch() -> None:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(edited("smart_routing = false\n", ""))
+    assert "smart_routing" in raised.value.message

@@ -44,11 +44,11 @@ class TransferCode:
 
     SEND = 101
     CLAIM = 102
-    EXPIRY_REFUND = 103
+    EXPIRY_REFUND = 103  # before refunds had routes; refunds use hongbao.refunds.settlement's
     CARD_HOLD = 104
     CARD_CAPTURE = 105
     FX_FUNDING = 106
-    RECALL_REFUND = 107
+    RECALL_REFUND = 107  # before refunds had routes, as EXPIRY_REFUND
     CARD_VOID = 108
 
 

@@ -61,14 +61,6 @@ class Packet:
     def is_card_funded(self) -> bool:
         return self.funding_kind in CARD_FUNDING
 
-    @property
-    def refund_account_id(self) -> str:
-        """Where an expiry refund goes: the source, or the sender's balance for a card until
-        refunds are routed back to cards (issue #6)."""
-        if self.is_card_funded:
-            return f"user:{self.sender_id}:balance"
-        return self.source_account_id
-
 
 @dataclass(frozen=True, slots=True)
 class Share:

@@ -41,6 +41,13 @@ from hongbao.platform.scheduler import schedule
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import PacketPolicy
 from hongbao.policy.store import PolicyStore
+from hongbao.refunds.records import Refund, RefundTrigger
+from hongbao.refunds.remainder import (
+    PacketRefundPlan,
+    expiry_plan,
+    plan_packet_refund,
+    refund_remainder,
+)
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
@@ -483,19 +490,23 @@ class PacketService:
         invariant(is_due(packet.expires_at_us, now_us), "expiry runs when due", packet_id=packet.id)
         if packet.is_card_funded:
             self._settle_window(uow, packet, now_us)
-        self._refund_remainder(uow, packet, "expire", TransferCode.EXPIRY_REFUND, now_us)
+        if packet.remainder_minor > 0:
+            policy = self.policies.active()
+            planned = expiry_plan(uow, packet, now_us=now_us, policy=policy, rates=self.rates)
+            refund_remainder(uow, packet, planned, trigger=RefundTrigger.EXPIRY, policy=policy,
+                             now_us=now_us)  # fmt: skip
         uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
         self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
 
     # ------------------------------------------------------------------------------ recall
 
     def close_for_recall(
-        self, uow: UnitOfWork, packet: Packet, now_us: int
-    ) -> tuple[Packet, RecallMoney]:
+        self, uow: UnitOfWork, packet: Packet, planned: PacketRefundPlan | None, now_us: int
+    ) -> tuple[Packet, RecallMoney, Refund | None]:
         """Stop further claims and give back what nobody claimed, inside the caller's unit of
         work (the recall's). Inside the card window the open hold is voided, so the card is
-        charged for claimed shares only and no fee (R-X1); otherwise escrow refunds the
-        remainder to the source (issue #6 routes refunds to cards). ``packet`` is locked."""
+        charged for claimed shares only and no fee (R-X1); otherwise the remainder is refunded
+        along ``planned``, the plan the recall decision showed. ``packet`` is locked."""
         invariant(
             packet.state is PacketState.OPEN, "only an open packet is recalled", packet_id=packet.id
         )
@@ -503,26 +514,29 @@ class PacketService:
             authorization = self._settle_window(uow, packet, now_us)
             if authorization.is_held:
                 uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
-                return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD
-        self._refund_remainder(uow, packet, "recall", TransferCode.RECALL_REFUND, now_us)
-        return self._mark_recalled(uow, packet, now_us), RecallMoney.REFUNDED
+                return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD, None
+        invariant(planned is not None, "a recall after the card window has its refund plan",
+                  packet_id=packet.id)  # fmt: skip
+        assert planned is not None  # noqa: S101 - narrows the type; invariant() enforces
+        refund = refund_remainder(uow, packet, planned, trigger=RefundTrigger.RECALL,
+                                  policy=self.policies.active(), now_us=now_us)  # fmt: skip
+        return self._mark_recalled(uow, packet, now_us), RecallMoney.REFUNDED, refund
 
-    def _refund_remainder(
-        self, uow: UnitOfWork, packet: Packet, why: str, code: int, now_us: int
-    ) -> None:
-        """Escrow pays what nobody claimed back to the packet's refund account, once: the
-        transfer is named ``{why}:{packet}`` (expiry and recall share this one path)."""
-        if packet.remainder_minor == 0:
-            return
-        request = TransferRequest(
-            f"{why}:{packet.id}", code, packet.remainder_minor, packet.escrow_account_id,
-            packet.refund_account_id, packet.currency, reference=packet.id,
-        )  # fmt: skip
-        (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
-        invariant(
-            result.code is TransferResultCode.OK, "escrow refunds its remainder",
-            packet_id=packet.id, result=result.code.value,
-        )  # fmt: skip
+    def refund_plan(self, uow: UnitOfWork, packet: Packet, now_us: int) -> PacketRefundPlan | None:
+        """What a recall now would refund and how (R-F1..R-F4); None when nothing would be
+        refunded: inside the card window (the hold is voided) or with nothing unclaimed."""
+        if packet.remainder_minor == 0 or packet.state is not PacketState.OPEN:
+            return None
+        if now_us < packet.created_at_us:
+            return None  # a what-if before the packet existed: nothing to refund
+        if packet.is_card_funded:
+            authorization = uow.packets.authorizations.get(packet.id)
+            if authorization is not None and not is_due(authorization.window_ends_at_us, now_us):
+                return None  # inside the card window the hold is voided instead
+        # Always asked with smart routing, so the facts say whether the balance could take it;
+        # the recall rule decides, under the policy of the moment, whether it may.
+        return plan_packet_refund(uow, packet, now_us=now_us, policy=self.policies.active(),
+                                  rates=self.rates, smart_routing=True)  # fmt: skip
 
     def _mark_recalled(self, uow: UnitOfWork, packet: Packet, now_us: int) -> Packet:
         recalled = replace(packet, state=PacketState.RECALLED)

@@ -191,11 +191,27 @@ class RecallPolicy(_Section):
         return self.exemptions.get(rule, ())
 
 
+class RefundPolicy(_Section):
+    """How refunds are routed and retried (R-F1..R-F6)."""
+
+    smart_routing: bool  # offer the balance when the original route is refused (智能路由)
+    held_recheck_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    payout_max_attempts: Annotated[int, Field(ge=1, le=50)]
+    payout_backoff_base_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    payout_backoff_cap_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)]
+
+    def payout_retry_delay_minutes(self, failures: int) -> int:
+        """Minutes before the next payout try after ``failures`` refusals: doubling, capped."""
+        doublings = min(max(failures - 1, 0), 30)  # bounded: 2**30 minutes is past any cap
+        return min(self.payout_backoff_base_minutes << doublings, self.payout_backoff_cap_minutes)
+
+
 class Policy(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: str
     packets: PacketPolicy
     recall: RecallPolicy
+    refunds: RefundPolicy
 
 
 AMOUNT_KEYS: Final = frozenset(

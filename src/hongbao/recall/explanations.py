@@ -55,6 +55,7 @@ __all__ = [
     "next_step_text",
     "parse_language",
     "reason_text",
+    "refund_text",
 ]
 
 Language = Literal["zh", "en"]
@@ -114,6 +115,8 @@ class Explanation:
     next_steps: tuple[str, ...]
     verifications: tuple[ChallengeKind, ...]
     retry_at_us: int | None
+    refund: str | None = None  # where the money would go, when, at what cost (R-F1..R-F4)
+    accept_balance: bool = False  # smart routing: the sender may accept the balance instead
 
 
 # ------------------------------------------------------------------------------ causes
@@ -146,6 +149,11 @@ CAUSES: Mapping[ReasonCode, Cause] = MappingProxyType(
         ReasonCode.RISK_HOLD: Cause.RISK_CONTROL,
         ReasonCode.RISK_LOCK: Cause.RISK_CONTROL,
         ReasonCode.RISK_BLOCK: Cause.RISK_CONTROL,
+        ReasonCode.REFUND_BANK_MAINTENANCE: Cause.SYSTEM_SETTLING,
+        ReasonCode.REFUND_STATEMENT_ISSUED: Cause.PAST_TIME_WINDOW,
+        ReasonCode.REFUND_ACCOUNT_ABNORMAL: Cause.SECURITY_LEVEL_TOO_LOW,
+        ReasonCode.REFUND_FX_RATE_UNAVAILABLE: Cause.SYSTEM_SETTLING,
+        ReasonCode.REFUND_BALANCE_INSTEAD: Cause.SYSTEM_SETTLING,
         ReasonCode.RULE_ERROR: Cause.SYSTEM_SETTLING,
     }
 )
@@ -728,6 +736,76 @@ def _risk_block(outcome: RuleOutcome) -> Texts:
     )
 
 
+_DESTINATIONS: Mapping[str, Texts] = MappingProxyType(
+    {
+        "balance": Texts("零钱", "your balance"),
+        "money_market": Texts("零钱通", "your money-market account (零钱通)"),
+        "debit_card": Texts("借记卡", "your debit card"),
+        "credit_card": Texts("信用卡", "your credit card"),
+        "foreign_card": Texts("境外卡", "your foreign-currency card"),
+        "distribution": Texts("分销预算", "the distribution budget it came from"),
+    }
+)
+_THE_ORIGINAL = Texts("原支付方式", "the original payment method")
+
+
+def _route_name(outcome: RuleOutcome) -> Texts:
+    return _DESTINATIONS.get(_fact(outcome, "route") or "", _THE_ORIGINAL)
+
+
+def _refund_bank_maintenance(outcome: RuleOutcome) -> Texts:
+    ends = _beijing_us(outcome.next_step.retry_at_us) if outcome.next_step and \
+        outcome.next_step.retry_at_us is not None else None  # fmt: skip
+    if ends is not None:
+        return Texts(
+            f"发卡银行正在系统维护，钱暂时退不回这张卡，北京时间 {ends} 维护结束后可以撤回。",
+            f"Your card's bank is in a maintenance window, so the money cannot go back to the "
+            f"card right now; you can recall after it ends at {ends} Beijing time.",
+        )
+    return Texts(
+        "发卡银行正在系统维护，钱暂时退不回这张卡。",
+        "Your card's bank is in a maintenance window, so the money cannot go back to the card "
+        "right now.",
+    )
+
+
+def _refund_statement_issued(outcome: RuleOutcome) -> Texts:
+    del outcome
+    return Texts(
+        "这笔信用卡消费已经出了账单，钱不能再退回信用卡。",
+        "This credit-card charge is already on an issued statement, so the money can no longer "
+        "go back to the card.",
+    )
+
+
+def _refund_account_abnormal(outcome: RuleOutcome) -> Texts:
+    del outcome
+    return Texts(
+        "您的账户目前状态异常，零钱暂时不能收款。",
+        "Your account is not in normal standing, so your balance cannot receive money for now.",
+    )
+
+
+def _refund_fx_rate_unavailable(outcome: RuleOutcome) -> Texts:
+    currency = _fact(outcome, "card_currency")
+    pair = f"人民币兑{currency}" if currency else "外币"
+    pair_en = f"CNY/{currency}" if currency else "foreign-currency"
+    return Texts(
+        f"现在没有可用的{pair}汇率，钱暂时不能按当前汇率退回境外卡；我们不会按估计的汇率换算。",
+        f"There is no current {pair_en} exchange rate, so the money cannot be converted back to "
+        "your foreign card now; we never convert at a guessed rate.",
+    )
+
+
+def _refund_balance_instead(outcome: RuleOutcome) -> Texts:
+    original = _route_name(outcome)
+    return Texts(
+        f"钱现在退不回{original.zh}，可以改为退到零钱，需要您确认。",
+        f"The money cannot go back to {original.en} right now; it can go to your balance "
+        "instead if you agree.",
+    )
+
+
 def _rule_error(outcome: RuleOutcome) -> Texts:
     del outcome  # the error detail is for operators, never shown to the user
     return Texts(
@@ -765,6 +843,11 @@ REASON_TEXTS: Mapping[ReasonCode, Callable[[RuleOutcome], Texts]] = MappingProxy
         ReasonCode.RISK_HOLD: _risk_hold,
         ReasonCode.RISK_LOCK: _risk_lock,
         ReasonCode.RISK_BLOCK: _risk_block,
+        ReasonCode.REFUND_BANK_MAINTENANCE: _refund_bank_maintenance,
+        ReasonCode.REFUND_STATEMENT_ISSUED: _refund_statement_issued,
+        ReasonCode.REFUND_ACCOUNT_ABNORMAL: _refund_account_abnormal,
+        ReasonCode.REFUND_FX_RATE_UNAVAILABLE: _refund_fx_rate_unavailable,
+        ReasonCode.REFUND_BALANCE_INSTEAD: _refund_balance_instead,
         ReasonCode.RULE_ERROR: _rule_error,
     }
 )
@@ -854,6 +937,11 @@ def next_step_text(step: NextStep, language: Language, decision_id: str) -> str:
         kind = step.verification
         check = VERIFICATION_STEPS.get(kind, _ANY_VERIFICATION) if kind else _ANY_VERIFICATION
         texts = check.step
+    elif step.kind is NextStepKind.ACCEPT_BALANCE:
+        texts = Texts(
+            "如同意退到零钱，请确认后再次撤回。",
+            "If the balance is fine, accept it and recall again.",
+        )
     elif step.kind is NextStepKind.SWITCH_DEVICE:
         texts = Texts(
             "请换用发出这个红包的那部手机再试。",
@@ -866,6 +954,7 @@ def next_step_text(step: NextStep, language: Language, decision_id: str) -> str:
 
 # ------------------------------------------------------------------------------ explain
 
+REFUND_RULE = "refund_route_available"
 _ALLOWED = Texts("可以撤回这个红包。", "You can recall this red packet.")
 _CHALLENGED = Texts("撤回前请先完成验证。", "Please complete a quick check before recalling.")
 _SUPPORT = NextStep(NextStepKind.CONTACT_SUPPORT)
@@ -924,13 +1013,77 @@ def _explain_denial(decision: Decision, language: Language) -> Explanation:
     )
 
 
+def _refund_outcome(decision: Decision) -> RuleOutcome | None:
+    for outcome in decision.outcomes:
+        if outcome.rule == REFUND_RULE and outcome.verdict in (Verdict.PASS, Verdict.CHALLENGE):
+            return outcome
+    return None
+
+
+def _money_fact(outcome: RuleOutcome, name: str, currency: str) -> str | None:
+    minor = _int_fact(outcome, name)
+    if minor is None or minor < 0:
+        return None
+    try:
+        return Money.of(minor, currency).format()
+    except HongbaoError:
+        return None
+
+
+def refund_text(decision: Decision, language: Language) -> str | None:
+    """The refund plan of the decision in one sentence, or None when nothing is refunded."""
+    outcome = _refund_outcome(decision)
+    amount = _yuan_fact(outcome, "amount") if outcome is not None else None
+    if outcome is None or amount is None:
+        return None
+    to_balance = _raw_fact(outcome, "available") is False
+    route = "balance" if to_balance else (_fact(outcome, "route") or "")
+    where = _DESTINATIONS.get(route, _THE_ORIGINAL)
+    label = "" if to_balance else (_fact(outcome, "destination") or "")
+    arrives = _beijing_us(_int_fact(outcome, "arrives_at") or 0)
+    frozen = _int_fact(outcome, "frozen_until")
+    fee = _yuan_fact(outcome, "fee") or "0.00"
+    texts = [Texts(f"未领取的 {amount} 元将退回{where.zh}" + (f"（{label}）" if label else ""),
+                   f"The unclaimed {amount} yuan goes back to {where.en}"
+                   + (f" {label}" if label else ""))]  # fmt: skip
+    if route in ("balance", "distribution"):
+        texts.append(Texts("，立即到账", ", at once"))
+    elif frozen is not None and (until := _beijing_us(frozen)) is not None:
+        texts.append(Texts(f"，冻结至北京时间 {until} 确认后可用",
+                           f", frozen until the confirmation at {until} Beijing time"))  # fmt: skip
+    elif arrives is not None:
+        texts.append(Texts(f"，预计北京时间 {arrives} 到账",
+                           f", arriving by {arrives} Beijing time"))  # fmt: skip
+    card = _fact(outcome, "card_currency")
+    card_amount = _money_fact(outcome, "card_amount", card) if card else None
+    if card and card_amount:
+        rate, paid_rate = _fact(outcome, "rate_at_refund"), _fact(outcome, "rate_at_send")
+        texts.append(Texts(f"，按当前汇率 {rate} 折合 {card_amount} {card}"
+                           f"（付款时汇率 {paid_rate}）",
+                           f", as {card_amount} {card} at today's rate {rate} (paid at "
+                           f"{paid_rate})"))  # fmt: skip
+    if fee != "0.00":
+        texts.append(Texts(f"，手续费 {fee} 元", f"; fee {fee} yuan"))
+    else:
+        texts.append(Texts("，无手续费", ", no fee"))
+    return "".join(text.in_language(language) for text in texts) + (
+        "。" if language == "zh" else "."
+    )
+
+
 def explain(decision: Decision, language: Language) -> Explanation:
     """The decision in words for the recall button, its dialog and the support handoff."""
     if decision.result is DecisionResult.DENY:
         return _explain_denial(decision, language)
     if decision.result is DecisionResult.CHALLENGE:
         kinds = decision.challenges
-        challenged = (o for o in decision.outcomes if o.verdict is Verdict.CHALLENGE)
+        challenged = [o for o in decision.outcomes if o.verdict is Verdict.CHALLENGE]
+        accept = [
+            o.next_step
+            for o in challenged
+            if o.next_step is not None and o.next_step.kind is NextStepKind.ACCEPT_BALANCE
+        ]
+        steps = [NextStep(NextStepKind.VERIFY, verification=kind) for kind in kinds] + accept
         return Explanation(
             decision_id=decision.decision_id,
             button=ButtonState.CHALLENGE,
@@ -938,15 +1091,12 @@ def explain(decision: Decision, language: Language) -> Explanation:
             headline=_CHALLENGED.in_language(language),
             reasons=_unique(reason_text(outcome, language) for outcome in challenged),
             next_steps=_unique(
-                next_step_text(
-                    NextStep(NextStepKind.VERIFY, verification=kind),
-                    language,
-                    decision.decision_id,
-                )
-                for kind in kinds
+                next_step_text(step, language, decision.decision_id) for step in steps
             ),
             verifications=kinds,
             retry_at_us=None,
+            refund=refund_text(decision, language),
+            accept_balance=bool(accept),
         )
     return Explanation(
         decision_id=decision.decision_id,
@@ -957,6 +1107,7 @@ def explain(decision: Decision, language: Language) -> Explanation:
         next_steps=(),
         verifications=(),
         retry_at_us=None,
+        refund=refund_text(decision, language),
     )
 
 

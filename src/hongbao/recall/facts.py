@@ -94,6 +94,34 @@ class UsageFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundFacts:
+    """The refund a recall would make now (R-F1..R-F4), planned before anything moves.
+
+    ``route`` is the original method's route; ``available`` says whether it takes the money
+    (else ``refusal`` is its ``refunds.*`` code, ``retry_at_us`` when it will again).
+    ``balance_available`` says whether the balance could take it instead (None when that was
+    not a question: the original route works, or it is the balance). The amounts and times
+    are of the plan that would run: the original's, or the balance's when it substitutes.
+    """
+
+    route: str
+    destination: str  # the original method in words, e.g. "credit card CMB **** 4444"
+    available: bool
+    refusal: str | None
+    refusal_message: str | None
+    retry_at_us: int | None
+    balance_available: bool | None
+    amount_minor: int
+    fee_minor: int
+    arrives_at_us: int | None
+    frozen_until_us: int | None
+    card_currency: str | None = None
+    card_amount_minor: int | None = None
+    rate_at_refund: str | None = None
+    rate_at_send: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RecallFacts:
     now_us: int
     packet: PacketFacts
@@ -105,3 +133,5 @@ class RecallFacts:
     passed_challenges: tuple[ChallengeKind, ...]  # bound to this user, device, packet, amount
     risk: RiskAssessment
     other_recall_in_progress: bool
+    refund: RefundFacts | None = None  # None: nothing to refund (the card hold is voided)
+    substitute_accepted: bool = False  # the sender accepted the balance instead (R-F2)

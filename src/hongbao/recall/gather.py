@@ -23,11 +23,14 @@ from hongbao.recall.facts import (
     EscrowFacts,
     PacketFacts,
     RecallFacts,
+    RefundFacts,
     RequesterFacts,
     RiskAssessment,
     UsageFacts,
 )
 from hongbao.recall.risk import RiskAssessor
+from hongbao.refunds.remainder import PacketRefundPlan, source_label
+from hongbao.refunds.routes import NoRoute
 
 MAX_RECALLS_A_DAY_READ = 10_000
 MAX_EXEMPTIONS_READ = 100
@@ -60,6 +63,8 @@ def gather(
     now_us: int,
     policy: Policy,
     risk: RiskAssessor,
+    refund: PacketRefundPlan | None = None,
+    substitute_accepted: bool = False,
 ) -> RecallFacts:
     if len(challenge_ids) > MAX_CHALLENGES:
         raise RecallError(
@@ -81,8 +86,38 @@ def gather(
         passed_challenges=_passed(uow, packet, (requester_id, device), challenge_ids, now_us),
         risk=RiskAssessment(level=0, assessor="not yet assessed"),
         other_recall_in_progress=False,  # a recall executes in one transaction, see service
+        refund=None if refund is None else refund_facts(refund),
+        substitute_accepted=substitute_accepted,
     )
     return replace(facts, risk=risk.assess(facts))
+
+
+def refund_facts(planned: PacketRefundPlan) -> RefundFacts:
+    """The plan as facts: what the original route says, and what would run."""
+    plan, label = planned.plan, source_label(planned.source)
+    if isinstance(plan, NoRoute):
+        asked_balance = plan.balance_refusal is not None
+        return RefundFacts(
+            route=plan.route.value, destination=label, available=False,
+            refusal=plan.reason_code, refusal_message=plan.message, retry_at_us=plan.retry_at_us,
+            balance_available=False if asked_balance else None, amount_minor=0, fee_minor=0,
+            arrives_at_us=None, frozen_until_us=None,
+        )  # fmt: skip
+    refused = plan.refused if plan.substituted else None
+    fx = plan.fx
+    return RefundFacts(
+        route=refused.route.value if refused else plan.route.value, destination=label,
+        available=refused is None, refusal=refused.reason_code if refused else None,
+        refusal_message=refused.message if refused else None,
+        retry_at_us=refused.retry_at_us if refused else None,
+        balance_available=True if refused else None, amount_minor=plan.amount.minor,
+        fee_minor=plan.fee.minor, arrives_at_us=plan.arrives_at_us,
+        frozen_until_us=plan.frozen_until_us,
+        card_currency=fx.card_currency if fx else None,
+        card_amount_minor=fx.card_amount.minor if fx else None,
+        rate_at_refund=str(fx.rate_at_refund) if fx else None,
+        rate_at_send=str(fx.rate_at_send) if fx else None,
+    )  # fmt: skip
 
 
 def _packet_facts(uow: UnitOfWork, packet: Packet) -> PacketFacts:

@@ -33,6 +33,7 @@ class NextStepKind(StrEnum):
     VERIFY = "verify"
     SWITCH_DEVICE = "switch_device"
     CONTACT_SUPPORT = "contact_support"
+    ACCEPT_BALANCE = "accept_balance"  # smart routing: repeat the recall accepting the balance
 
 
 @dataclass(frozen=True, slots=True)

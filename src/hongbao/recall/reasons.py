@@ -38,5 +38,11 @@ class ReasonCode(StrEnum):
     RISK_HOLD = "risk.hold"
     RISK_LOCK = "risk.lock"
     RISK_BLOCK = "risk.block"
+    # refunds (R-F1..R-F4)
+    REFUND_BANK_MAINTENANCE = "refund.bank_maintenance"
+    REFUND_STATEMENT_ISSUED = "refund.statement_issued"
+    REFUND_ACCOUNT_ABNORMAL = "refund.account_abnormal"
+    REFUND_FX_RATE_UNAVAILABLE = "refund.fx_rate_unavailable"
+    REFUND_BALANCE_INSTEAD = "refund.balance_instead"  # smart routing: accept the balance
     # the engine itself
     RULE_ERROR = "engine.rule_error"

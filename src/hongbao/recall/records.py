@@ -40,7 +40,7 @@ class RecallState(StrEnum):
 
 class RecallRoute(StrEnum):
     VOID_HOLD = "void_hold"  # inside the card window: claimed part captured, the rest voided
-    REFUND = "refund"  # escrow back to the source (issue #6 adds the full routes)
+    REFUND = "refund"  # escrow refunded along a route: see the recall's refund
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,7 @@ class Recall:
     # (a corporate-account check needs the account number, so the client opens that one).
     challenge_purpose: str | None
     challenge_ids: tuple[str, ...]
+    refund_id: str | None = None  # the refund that carries the money back, once executed
 
 
 @dataclass(frozen=True, slots=True)

@@ -429,6 +429,45 @@ def risk_assessment(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
     return out.passes()
 
 
+# ------------------------------------------------------------------------------ refunds
+
+_REFUND_REFUSALS = {
+    "refunds.bank_maintenance": ReasonCode.REFUND_BANK_MAINTENANCE,
+    "refunds.statement_issued": ReasonCode.REFUND_STATEMENT_ISSUED,
+    "refunds.account_abnormal": ReasonCode.REFUND_ACCOUNT_ABNORMAL,
+    "refunds.fx_rate_unavailable": ReasonCode.REFUND_FX_RATE_UNAVAILABLE,
+}
+ACCEPT_BALANCE = NextStep(NextStepKind.ACCEPT_BALANCE)
+
+
+def refund_route_available(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
+    """R-F1/R-F2: the money goes back the way it came, or the recall is denied with the reason;
+    with smart routing on, the sender may accept the balance instead."""
+    refund = facts.refund
+    if refund is None:
+        return _Outcomes("refund_route_available", "R-F2").not_applicable()
+    out = _Outcomes(
+        "refund_route_available", "R-F2",
+        route=refund.route, destination=refund.destination, available=refund.available,
+        refusal=refund.refusal, balance_available=refund.balance_available,
+        smart_routing=policy.refunds.smart_routing, accepted=facts.substitute_accepted,
+        amount=refund.amount_minor, fee=refund.fee_minor, arrives_at=refund.arrives_at_us,
+        frozen_until=refund.frozen_until_us, card_currency=refund.card_currency,
+        card_amount=refund.card_amount_minor, rate_at_refund=refund.rate_at_refund,
+        rate_at_send=refund.rate_at_send,
+    )  # fmt: skip
+    if refund.available:
+        return out.passes()
+    if policy.refunds.smart_routing and refund.balance_available:
+        if facts.substitute_accepted:
+            return out.passes()
+        return out.verdict(CHALLENGE, ReasonCode.REFUND_BALANCE_INSTEAD, ACCEPT_BALANCE)
+    reason = _REFUND_REFUSALS.get(refund.refusal or "", ReasonCode.RULE_ERROR)
+    if refund.retry_at_us is not None:
+        return out.fails(reason, _retry(refund.retry_at_us, policy))
+    return out.fails(reason, SUPPORT)
+
+
 RULES: tuple[Rule, ...] = tuple(
     Rule(check.__name__, requirement, check)
     for check, requirement in (
@@ -449,5 +488,6 @@ RULES: tuple[Rule, ...] = tuple(
         (watch_amount_cap, "R-D1"),
         (security_environment_check, "R-D2"),
         (risk_assessment, "R-K1"),
+        (refund_route_available, "R-F2"),
     )
 )

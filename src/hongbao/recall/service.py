@@ -51,6 +51,8 @@ from hongbao.recall.records import (
     RecallState,
 )
 from hongbao.recall.risk import PassingAssessor, RiskAssessor
+from hongbao.refunds.remainder import PacketRefundPlan
+from hongbao.refunds.routes import RefundPlan
 from hongbao.storage.records import from_json, to_json
 
 MAX_KEY_LENGTH = 64
@@ -70,6 +72,8 @@ class RecallCommand:
     requester_id: str
     device: DeviceFingerprint
     challenge_ids: tuple[str, ...] = ()
+    # Smart routing offered the balance instead of the original method and the sender agrees.
+    accept_balance: bool = False
 
     def digest(self) -> str:
         parts = (self.idempotency_key, self.packet_id, self.requester_id, self.device.device_id,
@@ -87,6 +91,7 @@ class RecallOutcome:
 class Decided:
     decision: Decision
     facts: RecallFacts
+    refund: PacketRefundPlan | None  # what the decision showed; an allowed recall runs it
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +112,14 @@ class RecallService:
     # ----------------------------------------------------------------------- the button
 
     def eligibility(self, packet_id: str, requester_id: str, device: DeviceFingerprint) -> Decision:
-        """May this user recall this packet from this device now? Recorded, nothing moves."""
+        """May this user recall this packet from this device now? Recorded, nothing moves. The
+        refund rule's facts carry the refund plan (route, amount, fee, arrival) for the answer."""
 
         def work(uow: UnitOfWork) -> Decision:
             packet = self._packet(uow, packet_id, lock=False)
             return self._decide(
                 uow, packet, requester_id, device, challenge_ids=(), recall_key=None,
-                now_us=self.clock.now_us(),
+                now_us=self.clock.now_us(), accept_balance=False,
             ).decision  # fmt: skip
 
         return self.database.transact(work)
@@ -127,8 +133,9 @@ class RecallService:
         def read(uow: UnitOfWork) -> Decision:
             packet = self._packet(uow, packet_id, lock=False)
             policy = self.policies.active()
+            refund = self.packets.refund_plan(uow, packet, at_us)
             facts = gather(uow, packet, requester_id, device, (), now_us=at_us, policy=policy,
-                           risk=self.risk)  # fmt: skip
+                           risk=self.risk, refund=refund)  # fmt: skip
             return evaluate(facts, policy, f"what-if-{new_decision_id()}")
 
         return self.database.read(read)
@@ -164,6 +171,7 @@ class RecallService:
         decided = self._decide(
             uow, packet, command.requester_id, command.device,
             challenge_ids=offered, recall_key=command.idempotency_key, now_us=now_us,
+            accept_balance=command.accept_balance,
         )  # fmt: skip
         decision = decided.decision
         self._publish(uow, command, packet, decision, first=existing is None, now_us=now_us)
@@ -199,13 +207,20 @@ class RecallService:
         now_us = decided.facts.now_us
         self._consume_challenges(uow, packet, command, now_us)
         recalled_minor = packet.remainder_minor
-        _, money = self.packets.close_for_recall(uow, packet, now_us)
+        plan = decided.refund.plan if decided.refund is not None else None
+        invariant(
+            not (isinstance(plan, RefundPlan) and plan.substituted) or command.accept_balance,
+            "the balance replaces the original route only when the sender accepted it",
+            packet_id=packet.id,
+        )
+        _, money, refund = self.packets.close_for_recall(uow, packet, decided.refund, now_us)
         return replace(
             recall,
             executed_at_us=now_us,
             usage_key=decided.facts.usage.key,  # counted under the day the decision counted
             route=RecallRoute(money.value),
             recalled_minor=recalled_minor,
+            refund_id=refund.id if refund is not None else None,
         )
 
     def _open_challenges(
@@ -289,10 +304,13 @@ class RecallService:
         challenge_ids: tuple[str, ...],
         recall_key: str | None,
         now_us: int,
+        accept_balance: bool,
     ) -> Decided:
         policy = self.policies.active()
+        refund = self.packets.refund_plan(uow, packet, now_us)
         facts = gather(uow, packet, requester_id, device, challenge_ids, now_us=now_us,
-                       policy=policy, risk=self.risk)  # fmt: skip
+                       policy=policy, risk=self.risk, refund=refund,
+                       substitute_accepted=accept_balance)  # fmt: skip
         decision = evaluate(facts, policy, new_decision_id())
         self._record(uow, facts, decision, recall_key, shadow=False)
         shadow = self.policies.shadow()
@@ -300,7 +318,7 @@ class RecallService:
             self._record_shadow(uow, facts, shadow, recall_key)
         if ReasonCode.ESCROW_MISMATCH in decision.reasons:
             self._open_incident(uow, packet, decision)
-        return Decided(decision, facts)
+        return Decided(decision, facts, refund)
 
     def _record_shadow(
         self, uow: UnitOfWork, facts: RecallFacts, shadow: Policy, recall_key: str | None

@@ -21,9 +21,20 @@ debit card      2 hours after ``now_us``                     none    ``now_us`` 
 credit card     3 business days (:func:`add_business_days`)  0.1 %   the charge is on an issued
                                                                      statement
                                                                      (``statement_issued``)
-foreign card    -                                            -       always for now
-                                                                     (``fx_not_supported_yet``)
+foreign card    3 business days, in the card's currency at   none    no usable rate now
+                the rate of the refund's moment (R-F4)               (``fx_rate_unavailable``)
+distribution    at once, back level by level to the budget   none    never: a closed budget passes
+budget          it came from (R-F5)                                  it up a level, a closed root
+                                                                     to the enterprise's balance
 ==============  ===========================================  ======  ===============================
+
+**Foreign cards (R-F4).** The refund leaves escrow in yuan and reaches the card in its own
+currency at the usable rate *now* (``fx.at_refund``, chosen by the caller with
+:func:`hongbao.fx.usable_rate`), rounded half up to a minor unit like the charge was. The plan
+also carries the rate the card was charged at and what the refunded yuan cost at that rate; the
+difference (at-send minus at-refund, in the card's currency) is what the FX position gains or
+loses. No usable rate (missing, stale or dated in the future) refuses the route rather than
+guessing: ``fx.unavailable`` says why.
 
 The credit-card fee is :func:`~hongbao.refunds.fees.refund_fee` (0.1 % rounded half up to a
 fen); ``net`` is what reaches the card, ``amount == net + fee`` always. Boundaries follow
@@ -35,8 +46,7 @@ the planner offers the balance instead: a balance plan with ``substituted=True``
 original refusal in ``refused``, which the user still has to accept. The balance itself must be
 allowed (status NORMAL); otherwise there is no route at all and the original refusal is
 returned, with the balance's own refusal in ``balance_refusal``. With smart routing off the
-original refusal is returned as is. This applies to every refused route, including foreign
-cards while their FX route does not exist yet.
+original refusal is returned as is. This applies to every refused route.
 
 Input limits raise :class:`~hongbao.platform.errors.InvalidInput` with stable codes: the
 amount must be positive CNY Money (``refunds.not_money``, ``refunds.amount_not_positive``,
@@ -49,12 +59,15 @@ and the charge is not after ``now_us`` (``refunds.invalid_time``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Final
 
+from hongbao.fx import ExchangeRate
 from hongbao.identity.funding import (
     DOMESTIC_CURRENCY,
     BalanceSource,
+    BudgetSource,
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
@@ -62,7 +75,7 @@ from hongbao.identity.funding import (
     MoneyMarketSource,
 )
 from hongbao.identity.users import UserStatus
-from hongbao.money import Money
+from hongbao.money import Money, convert
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
 from hongbao.refunds.business_days import MAX_START_US, MIN_START_US, add_business_days
@@ -73,8 +86,11 @@ __all__ = [
     "BANK_MAINTENANCE",
     "CREDIT_CARD_BUSINESS_DAYS",
     "DEBIT_CARD_DELAY_US",
-    "FX_NOT_SUPPORTED_YET",
+    "FOREIGN_CARD_BUSINESS_DAYS",
+    "FX_RATE_UNAVAILABLE",
     "STATEMENT_ISSUED",
+    "FxRates",
+    "FxRefund",
     "NoRoute",
     "RefundPlan",
     "RefundRoute",
@@ -84,12 +100,14 @@ __all__ = [
 ACCOUNT_ABNORMAL: Final = "refunds.account_abnormal"
 BANK_MAINTENANCE: Final = "refunds.bank_maintenance"
 STATEMENT_ISSUED: Final = "refunds.statement_issued"
-FX_NOT_SUPPORTED_YET: Final = "refunds.fx_not_supported_yet"
+FX_RATE_UNAVAILABLE: Final = "refunds.fx_rate_unavailable"
 
 DEBIT_CARD_DELAY_US: Final = 2 * 3600 * 1_000_000
 """A debit-card refund arrives 2 hours after it is sent (fund-return table)."""
 CREDIT_CARD_BUSINESS_DAYS: Final = 3
 """A credit-card refund arrives after 3 Chinese business days (fund-return table)."""
+FOREIGN_CARD_BUSINESS_DAYS: Final = 3
+"""A foreign card clears like a credit card: 3 Chinese business days (our interpretation)."""
 
 _FUNDING_TYPES: Final = (
     BalanceSource,
@@ -97,6 +115,7 @@ _FUNDING_TYPES: Final = (
     DebitCardSource,
     CreditCardSource,
     ForeignCardSource,
+    BudgetSource,
 )
 
 
@@ -108,6 +127,7 @@ class RefundRoute(StrEnum):
     DEBIT_CARD = "debit_card"
     CREDIT_CARD = "credit_card"
     FOREIGN_CARD = "foreign_card"
+    DISTRIBUTION = "distribution"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +148,36 @@ class NoRoute:
 
 
 @dataclass(frozen=True, slots=True)
+class FxRates:
+    """The rates of a foreign-card refund: ``at_send`` is what the card was charged at (1 yuan
+    in the card's currency, from the authorization); ``at_refund`` is the usable rate now, or
+    None with ``unavailable`` saying why there is none."""
+
+    card_currency: str
+    at_send: Decimal
+    at_refund: ExchangeRate | None
+    unavailable: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FxRefund:
+    """What a foreign card receives and what the FX position makes of it (R-F4)."""
+
+    card_currency: str
+    card_amount: Money  # at the refund's rate: what reaches the card
+    rate_at_refund: Decimal
+    rate_at_refund_as_of_us: int
+    rate_source: str
+    rate_at_send: Decimal
+    amount_at_send_rate: Money  # what the refunded yuan cost the card at send time
+
+    @property
+    def difference(self) -> Money:
+        """At-send minus at-refund: positive when the card gets back less than it paid."""
+        return self.amount_at_send_rate - self.card_amount
+
+
+@dataclass(frozen=True, slots=True)
 class RefundPlan:
     """A refund that can go ahead: where, how much, at what cost and when it arrives.
 
@@ -135,7 +185,8 @@ class RefundPlan:
     money arrives at ``arrives_at_us`` but cannot be used before then. ``calendar`` names the
     business-day calendar that decided a credit card's arrival (``None`` for other routes).
     ``substituted`` is True when smart routing offered the balance instead of the original
-    route; ``refused`` then says why the original route was refused.
+    route; ``refused`` then says why the original route was refused. ``fx`` is set for a
+    foreign card only.
     """
 
     route: RefundRoute
@@ -147,6 +198,8 @@ class RefundPlan:
     calendar: str | None = None
     substituted: bool = False
     refused: NoRoute | None = None
+    fx: FxRefund | None = None
+    budget_id: str | None = None  # the distribution budget the packet was funded from
 
 
 def plan_refund(
@@ -157,16 +210,17 @@ def plan_refund(
     charged_at_us: int,
     now_us: int,
     smart_routing: bool = False,
+    fx: FxRates | None = None,
 ) -> RefundPlan | NoRoute:
     """Plan a refund of ``amount`` (CNY) to ``source``, the packet's original funding source.
 
     ``sender_status`` decides whether the balance may receive money; ``charged_at_us`` is when
     the packet was paid for (the credit-card statement rule); ``now_us`` is when the refund
-    starts; ``smart_routing`` lets a refused route fall back to the balance. The rules are in
-    the module docstring.
+    starts; ``smart_routing`` lets a refused route fall back to the balance; ``fx`` gives a
+    foreign card's rates. The rules are in the module docstring.
     """
     _check_inputs(source, sender_status, amount, charged_at_us, now_us, smart_routing)
-    original = _plan_original(source, sender_status, amount, charged_at_us, now_us)
+    original = _plan_original(source, sender_status, amount, (charged_at_us, now_us), fx)
     if isinstance(original, RefundPlan) or not smart_routing:
         return original
     if original.route is RefundRoute.BALANCE:
@@ -197,9 +251,10 @@ def _plan_original(
     source: FundingSource,
     sender_status: UserStatus,
     amount: Money,
-    charged_at_us: int,
-    now_us: int,
+    moments: tuple[int, int],
+    fx: FxRates | None,
 ) -> RefundPlan | NoRoute:
+    charged_at_us, now_us = moments
     if isinstance(source, BalanceSource):
         return _plan_balance(sender_status, amount, now_us)
     if isinstance(source, MoneyMarketSource):
@@ -213,13 +268,11 @@ def _plan_original(
         return _plan_debit_card(source, amount, now_us)
     if isinstance(source, CreditCardSource):
         return _plan_credit_card(source, amount, charged_at_us, now_us)
-    return NoRoute(
-        reason_code=FX_NOT_SUPPORTED_YET,
-        message=f"Refunds to a foreign-currency card ({source.currency}) are not supported "
-        "yet: the exchange-rate route is still to come.",
-        retry_at_us=None,
-        route=RefundRoute.FOREIGN_CARD,
-    )
+    if isinstance(source, BudgetSource):
+        instant = _free_plan(RefundRoute.DISTRIBUTION, amount, arrives_at_us=now_us)
+        return RefundPlan(route=instant.route, amount=amount, fee=instant.fee, net=amount,
+                          arrives_at_us=now_us, budget_id=source.budget_id)  # fmt: skip
+    return _plan_foreign_card(source, amount, now_us, fx)
 
 
 def _plan_balance(sender_status: UserStatus, amount: Money, now_us: int) -> RefundPlan | NoRoute:
@@ -269,6 +322,41 @@ def _plan_credit_card(
         arrives_at_us=arrival.arrives_at_us,
         calendar=arrival.calendar,
     )
+
+
+def _plan_foreign_card(
+    source: ForeignCardSource, amount: Money, now_us: int, fx: FxRates | None
+) -> RefundPlan | NoRoute:
+    if fx is None or fx.at_refund is None:
+        why = fx.unavailable if fx is not None and fx.unavailable else "no rate was looked up"
+        return NoRoute(
+            reason_code=FX_RATE_UNAVAILABLE,
+            message=f"There is no usable CNY/{source.currency} exchange rate now ({why}), so the "
+            "refund cannot be converted for the card; it is never converted at a guessed rate.",
+            retry_at_us=None,
+            route=RefundRoute.FOREIGN_CARD,
+        )
+    rate = fx.at_refund
+    invariant(
+        (rate.base, rate.quote, fx.card_currency) == (amount.currency.code, source.currency,
+                                                      source.currency),
+        "the refund rate converts yuan into the card's currency", source_id=source.id,
+    )  # fmt: skip
+    arrival = add_business_days(now_us, FOREIGN_CARD_BUSINESS_DAYS)
+    refund = FxRefund(
+        card_currency=source.currency,
+        card_amount=convert(amount, rate.rate, source.currency, ROUND_HALF_UP).target,
+        rate_at_refund=rate.rate,
+        rate_at_refund_as_of_us=rate.as_of_us,
+        rate_source=rate.source,
+        rate_at_send=fx.at_send,
+        amount_at_send_rate=convert(amount, fx.at_send, source.currency, ROUND_HALF_UP).target,
+    )
+    plan = _free_plan(RefundRoute.FOREIGN_CARD, amount, arrives_at_us=arrival.arrives_at_us)
+    return RefundPlan(
+        route=plan.route, amount=plan.amount, fee=plan.fee, net=plan.net,
+        arrives_at_us=plan.arrives_at_us, calendar=arrival.calendar, fx=refund,
+    )  # fmt: skip
 
 
 def _free_plan(

@@ -8,6 +8,7 @@ ordinary weekend.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,15 +16,18 @@ import pytest
 
 from hongbao.identity.funding import (
     BalanceSource,
+    BudgetSource,
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
+    FundingKind,
     FundingSource,
     MaintenanceWindow,
     MoneyMarketSource,
     TimeOfDay,
     mask_card_number,
 )
+from hongbao.fx import ExchangeRate
 from hongbao.identity.users import UserStatus
 from hongbao.money import Money
 from hongbao.platform.clock import from_datetime, to_datetime
@@ -33,7 +37,8 @@ from hongbao.refunds.routes import (
     ACCOUNT_ABNORMAL,
     BANK_MAINTENANCE,
     DEBIT_CARD_DELAY_US,
-    FX_NOT_SUPPORTED_YET,
+    FxRates,
+    FX_RATE_UNAVAILABLE,
     STATEMENT_ISSUED,
     NoRoute,
     RefundPlan,
@@ -90,6 +95,7 @@ def plan(
     status: UserStatus = UserStatus.NORMAL,
     amount: str = "15.00",
     smart_routing: bool = False,
+    fx: FxRates | None = None,
 ) -> RefundPlan | NoRoute:
     """plan_refund with the usual facts: a normal sender, 15.00 CNY, charged just now."""
     return plan_refund(
@@ -99,6 +105,7 @@ def plan(
         charged_at_us=now_us if charged_at_us is None else charged_at_us,
         now_us=now_us,
         smart_routing=smart_routing,
+        fx=fx,
     )
 
 
@@ -223,13 +230,33 @@ def test_a_credit_card_is_refused_from_the_instant_the_statement_is_issued() -> 
     assert refusal.retry_at_us is None
 
 
-def test_a_foreign_card_is_refused_plainly_until_the_fx_route_exists() -> None:
-    refusal = expect_no_route(plan(FOREIGN))
-    assert refusal.reason_code == FX_NOT_SUPPORTED_YET
-    assert refusal.route is RefundRoute.FOREIGN_CARD
-    assert refusal.retry_at_us is None
-    assert "not supported yet" in refusal.message
-    assert "USD" in refusal.message
+def test_a_foreign_card_without_a_usable_rate_is_refused_rather_than_guessed() -> None:
+    no_rate = FxRates("USD", Decimal("0.1400"), None, "the newest rate is too old")
+    for fx in (None, no_rate):
+        refusal = expect_no_route(plan(FOREIGN, fx=fx))
+        assert refusal.reason_code == FX_RATE_UNAVAILABLE
+        assert refusal.route is RefundRoute.FOREIGN_CARD
+        assert refusal.retry_at_us is None
+        assert "CNY/USD" in refusal.message
+    assert "too old" in expect_no_route(plan(FOREIGN, fx=no_rate)).message
+
+
+def test_a_foreign_card_is_refunded_at_the_rate_of_the_refund_and_records_both_rates() -> None:
+    """15.00 yuan at 0.1405 (send) and 0.1398 (now): 2.11 USD paid, 2.10 USD back, 0.01 kept."""
+    now_rate = ExchangeRate("CNY", "USD", Decimal("0.1398"), MONDAY_10 - HOUR_US, "bank, mid")
+    result = expect_plan(plan(FOREIGN, fx=FxRates("USD", Decimal("0.1405"), now_rate)))
+    assert result.route is RefundRoute.FOREIGN_CARD
+    assert (result.amount, result.fee, result.net) == (cny("15.00"), cny("0"), cny("15.00"))
+    assert result.fx is not None
+    assert result.fx.card_amount == Money.parse("2.10", "USD")  # 2.097 rounds half up
+    assert result.fx.amount_at_send_rate == Money.parse("2.11", "USD")  # 2.1075
+    assert result.fx.difference == Money.parse("0.01", "USD")
+    assert (result.fx.rate_at_refund, result.fx.rate_at_send) == (Decimal("0.1398"),
+                                                                   Decimal("0.1405"))  # fmt: skip
+    assert (result.fx.rate_at_refund_as_of_us, result.fx.rate_source) == (
+        MONDAY_10 - HOUR_US, "bank, mid",
+    )  # fmt: skip
+    assert local(result.arrives_at_us).date().isoformat() == "2026-03-05"  # 3 business days
 
 
 # --- smart routing ----------------------------------------------------------------------------
@@ -250,7 +277,7 @@ def test_smart_routing_offers_the_balance_when_the_debit_card_is_in_maintenance(
     ("source", "charged_at_us", "now_us", "code"),
     [
         (CREDIT, shanghai_us(2026, 3, 3), shanghai_us(2026, 3, 6), STATEMENT_ISSUED),
-        (FOREIGN, MONDAY_10, MONDAY_10, FX_NOT_SUPPORTED_YET),
+        (FOREIGN, MONDAY_10, MONDAY_10, FX_RATE_UNAVAILABLE),
     ],
 )
 def test_smart_routing_offers_the_balance_for_every_refused_card(
@@ -342,11 +369,20 @@ def test_invalid_input_is_refused_with_a_stable_code(overrides: dict[str, Any], 
     assert raised.value.code == code
 
 
-def test_the_route_names_match_the_funding_kinds() -> None:
+def test_every_funding_kind_has_its_route() -> None:
+    """One route per funding kind: a budget's is the distribution route (R-F5)."""
     assert [route.value for route in RefundRoute] == [
         "balance",
         "money_market",
         "debit_card",
         "credit_card",
         "foreign_card",
+        "distribution",
     ]
+    assert len(RefundRoute) == len(FundingKind)
+
+
+def test_a_budget_funded_packet_is_refunded_to_its_budget_at_once_without_a_fee() -> None:
+    result = expect_plan(plan(BudgetSource("dist-src", "alice", "b-2")))
+    assert (result.route, result.budget_id) == (RefundRoute.DISTRIBUTION, "b-2")
+    assert (result.fee, result.net, result.arrives_at_us) == (cny("0"), cny("15.00"), MONDAY_10)

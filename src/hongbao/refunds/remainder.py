@@ -1,0 +1,210 @@
+"""Refunding what nobody claimed of a packet: the plan from the packet's own facts, and carrying
+it out (R-F1..R-F6). Expiry and recall both come here, inside their unit of work.
+
+:func:`plan_packet_refund` reads the facts the planner needs (the original funding source, the
+sender's status, when the card was charged, the two exchange rates of a foreign card) and
+returns the plan with the ledger account it pays. A recall shows that plan before it runs and
+is denied when there is no route (unless smart routing offers the balance and the sender
+accepts). An expiry cannot be denied, so :func:`expiry_plan` decides what happens to money no
+route can take now:
+
+- a refusal that ends (a bank maintenance window) holds the refund in clearing until it ends;
+- a refusal that never ends for the card (the charge is on an issued statement) sends the money
+  to the balance instead (our rule for expiry: nobody is there to accept a substitute, and the
+  money must not wait for a card that will never take it);
+- a frozen account or a missing exchange rate holds it and plans again every
+  ``held_recheck_minutes``, until the account is normal or a rate is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hongbao.distribution.unwinding import destination_of
+from hongbao.fx import FxError, RateProvider, usable_rate
+from hongbao.identity.funding import FundingKind, FundingSource
+from hongbao.identity.service import funding_from_stored
+from hongbao.money import Money
+from hongbao.packets.model import Packet
+from hongbao.platform.clock import MICROSECONDS_PER_SECOND
+from hongbao.platform.invariants import invariant
+from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.policy.document import Policy
+from hongbao.refunds.records import Refund, RefundState, RefundTrigger
+from hongbao.refunds.routes import (
+    STATEMENT_ISSUED,
+    FxRates,
+    NoRoute,
+    RefundPlan,
+    RefundRoute,
+    plan_refund,
+)
+from hongbao.refunds.settlement import (
+    balance_account,
+    hold_refund,
+    keep_holding,
+    resume_held,
+    start_refund,
+)
+
+MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
+
+
+@dataclass(frozen=True, slots=True)
+class PacketRefundPlan:
+    """A plan (or why there is none) and the account its money goes to: the original
+    source's, or the balance when smart routing or the expiry rule chose it."""
+
+    plan: RefundPlan | NoRoute
+    destination_account_id: str
+    source: FundingSource
+
+
+def plan_packet_refund(
+    uow: UnitOfWork,
+    packet: Packet,
+    *,
+    now_us: int,
+    policy: Policy,
+    rates: RateProvider,
+    smart_routing: bool,
+) -> PacketRefundPlan:
+    """The refund of ``packet``'s unclaimed remainder, planned from the facts as they are now."""
+    invariant(packet.remainder_minor > 0, "only a remainder is refunded", packet_id=packet.id)
+    stored = uow.identity.funding.get(packet.funding_source_id)
+    sender = uow.identity.users.get(packet.sender_id)
+    invariant(stored is not None and sender is not None, "a packet's sender and source exist",
+              packet_id=packet.id)  # fmt: skip
+    assert stored is not None  # noqa: S101 - narrows the type; invariant() enforces
+    assert sender is not None  # noqa: S101 - narrows the type; invariant() enforces
+    source = funding_from_stored(stored)
+    charged_at_us, fx = _card_facts(uow, packet, source, now_us, policy, rates)
+    plan = plan_refund(
+        source, sender.status, Money.of(packet.remainder_minor, packet.currency),
+        charged_at_us=charged_at_us, now_us=now_us, smart_routing=smart_routing, fx=fx,
+    )  # fmt: skip
+    return PacketRefundPlan(plan, _destination(uow, packet, source, plan), source)
+
+
+def expiry_plan(
+    uow: UnitOfWork, packet: Packet, *, now_us: int, policy: Policy, rates: RateProvider
+) -> PacketRefundPlan:
+    """The plan for an expired packet: the original route, or the balance when the card will
+    never take it (see the module docstring)."""
+    planned = plan_packet_refund(uow, packet, now_us=now_us, policy=policy, rates=rates,
+                                 smart_routing=False)  # fmt: skip
+    refusal = planned.plan
+    if isinstance(refusal, NoRoute) and refusal.reason_code == STATEMENT_ISSUED:
+        instead = plan_packet_refund(uow, packet, now_us=now_us, policy=policy, rates=rates,
+                                     smart_routing=True)  # fmt: skip
+        return instead
+    return planned
+
+
+def refund_remainder(
+    uow: UnitOfWork,
+    packet: Packet,
+    planned: PacketRefundPlan,
+    *,
+    trigger: RefundTrigger,
+    policy: Policy,
+    now_us: int,
+) -> Refund:
+    """Carry the plan out from the packet's escrow, or hold the money when there is no route
+    (an expiry only: a recall without a route is denied before it gets here)."""
+    refund_id = f"{trigger.value}:{packet.id}"
+    plan = planned.plan
+    if isinstance(plan, RefundPlan):
+        return start_refund(
+            uow, refund_id=refund_id, packet_id=packet.id, owner_id=packet.sender_id,
+            from_account_id=packet.escrow_account_id,
+            destination_account_id=planned.destination_account_id, plan=plan, now_us=now_us,
+            trigger=trigger,
+        )  # fmt: skip
+    invariant(trigger is RefundTrigger.EXPIRY, "a recall refunds only along a route",
+              packet_id=packet.id)  # fmt: skip
+    return hold_refund(
+        uow, refund_id=refund_id, packet_id=packet.id, owner_id=packet.sender_id,
+        from_account_id=packet.escrow_account_id,
+        destination_account_id=planned.destination_account_id,
+        amount=Money.of(packet.remainder_minor, packet.currency), refusal=plan,
+        recheck_at_us=_recheck_at(plan, policy, now_us), now_us=now_us, trigger=trigger,
+    )  # fmt: skip
+
+
+def recheck_held(
+    uow: UnitOfWork, refund_id: str, *, now_us: int, policy: Policy, rates: RateProvider
+) -> Refund | None:
+    """Scheduler work: plan a held refund again; carry it out if a route takes it now."""
+    refund = uow.recalls.refunds.lock(refund_id)
+    invariant(refund is not None, "a held refund exists", refund_id=refund_id)
+    assert refund is not None  # noqa: S101 - narrows the type; invariant() enforces
+    if refund.state is not RefundState.HELD:
+        return refund  # a repeated job: it has already moved on
+    packet = uow.packets.packets.get(refund.packet_id)
+    invariant(packet is not None, "a refund's packet exists", refund_id=refund_id)
+    assert packet is not None  # noqa: S101 - narrows the type; invariant() enforces
+    # The packet is closed, so its remainder is still the held amount.
+    planned = expiry_plan(uow, packet, now_us=now_us, policy=policy, rates=rates)
+    if isinstance(planned.plan, RefundPlan):
+        return resume_held(uow, refund, planned.plan, planned.destination_account_id, now_us)
+    return keep_holding(uow, refund, planned.plan, _recheck_at(planned.plan, policy, now_us),
+                        now_us)  # fmt: skip
+
+
+def _recheck_at(refusal: NoRoute, policy: Policy, now_us: int) -> int:
+    if refusal.retry_at_us is not None and refusal.retry_at_us > now_us:
+        return refusal.retry_at_us
+    return now_us + policy.refunds.held_recheck_minutes * MICROSECONDS_PER_MINUTE
+
+
+def _destination(
+    uow: UnitOfWork, packet: Packet, source: FundingSource, plan: RefundPlan | NoRoute
+) -> str:
+    if isinstance(plan, RefundPlan) and plan.route is RefundRoute.BALANCE:
+        return balance_account(packet.sender_id)
+    if isinstance(plan, RefundPlan) and plan.budget_id is not None:
+        return destination_of(uow, plan.budget_id)  # the nearest open budget up the chain
+    return source.ledger_account_id
+
+
+def _card_facts(  # noqa: PLR0917 - the packet, its source and what pricing it needs
+    uow: UnitOfWork,
+    packet: Packet,
+    source: FundingSource,
+    now_us: int,
+    policy: Policy,
+    rates: RateProvider,
+) -> tuple[int, FxRates | None]:
+    """When the packet was charged (a card: when its hold was captured), and a foreign card's
+    two rates: the one it was charged at and the usable one now."""
+    if not packet.is_card_funded:
+        return packet.created_at_us, None
+    authorization = uow.packets.authorizations.get(packet.id)
+    invariant(authorization is not None, "a card packet has its authorization",
+              packet_id=packet.id)  # fmt: skip
+    assert authorization is not None  # noqa: S101 - narrows the type; invariant() enforces
+    # Captured by a job that ran late, or asked about (a what-if) before the capture ran: the
+    # charge is never later than the moment in question.
+    charged_at_us = min(authorization.closed_at_us or packet.created_at_us, now_us)
+    if source.kind is not FundingKind.FOREIGN_CARD or authorization.fx_rate is None:
+        return charged_at_us, None
+    card = authorization.charge_currency
+    at_send = Decimal(authorization.fx_rate)
+    max_age_us = policy.packets.fx_rate_max_age_minutes * MICROSECONDS_PER_MINUTE
+    try:
+        now_rate = usable_rate(rates, packet.currency, card, now_us=now_us, max_age_us=max_age_us)
+    except FxError as error:
+        return charged_at_us, FxRates(card, at_send, None, error.message)
+    return charged_at_us, FxRates(card, at_send, now_rate)
+
+
+def source_label(source: FundingSource) -> str:
+    """Which card, as the sender knows it ("CMB **** 4444", "USD **** 1111"); the route names
+    the kind, and a balance, money-market account or budget needs no label ("")."""
+    masked = getattr(source, "masked_number", None)
+    if masked is None:
+        return ""
+    bank = getattr(source, "bank_name", None) or getattr(source, "issuer", None) or source.currency
+    return f"{bank} **** {str(masked)[-4:]}"
