@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hongbao.fx import ExchangeRate
 from hongbao.identity.funding import (
     BalanceSource,
     BudgetSource,
@@ -27,7 +28,6 @@ from hongbao.identity.funding import (
     TimeOfDay,
     mask_card_number,
 )
-from hongbao.fx import ExchangeRate
 from hongbao.identity.users import UserStatus
 from hongbao.money import Money
 from hongbao.platform.clock import from_datetime, to_datetime
@@ -37,9 +37,9 @@ from hongbao.refunds.routes import (
     ACCOUNT_ABNORMAL,
     BANK_MAINTENANCE,
     DEBIT_CARD_DELAY_US,
-    FxRates,
     FX_RATE_UNAVAILABLE,
     STATEMENT_ISSUED,
+    FxRates,
     NoRoute,
     RefundPlan,
     RefundRoute,
