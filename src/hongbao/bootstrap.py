@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from hongbao.fx import rate_provider_from_environment
+from hongbao.fx import NoRates, RateProvider, rate_provider_from_environment
 from hongbao.identity.service import IdentityService
 from hongbao.identity.verification import SimulatedProvider, VerificationProvider
 from hongbao.ledger.service import Ledger
@@ -74,12 +74,25 @@ def policy_store() -> PolicyStore:
 
 
 def open_services(database_url: str | None = None, *, clock: Clock | None = None) -> Services:
-    policies = policy_store()
-    database = open_database(database_url)
-    clock = clock or SystemClock()
-    rates = rate_provider_from_environment()
+    return services_for(
+        open_database(database_url), clock or SystemClock(), policies=policy_store(),
+        rates=rate_provider_from_environment(), provider=verification_provider(),
+    )  # fmt: skip
+
+
+def services_for(
+    database: Database,
+    clock: Clock,
+    *,
+    policies: PolicyStore | None = None,
+    rates: RateProvider | None = None,
+    provider: VerificationProvider | None = None,
+) -> Services:
+    """Every service over one database and clock (tests and embedded tools pass their own)."""
+    policies = policies or PolicyStore.fixed()
+    rates = rates or NoRates()
+    provider = provider or SimulatedProvider(DEMO_SIMULATOR_KEY.encode())
     packets = PacketService(database, clock, policies, rates)
-    provider = verification_provider()
     return Services(
         database=database,
         clock=clock,

@@ -9,7 +9,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hongbao import cli_distribution, cli_identity, cli_packets, cli_recall, cli_refunds
+from hongbao import (
+    cli_distribution,
+    cli_identity,
+    cli_packets,
+    cli_recall,
+    cli_refunds,
+    cli_serve,
+)
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
 from hongbao.platform.errors import HongbaoError
@@ -327,6 +334,8 @@ app.add_typer(cli_packets.packets_app, name="packets")
 app.add_typer(cli_recall.recall_app, name="recall")
 app.add_typer(cli_recall.decisions_app, name="decisions")
 app.add_typer(cli_refunds.refunds_app, name="refunds")
+app.add_typer(cli_serve.tokens_app, name="tokens")
+app.command("serve")(cli_serve.serve)
 app.add_typer(cli_distribution.budgets_app, name="budgets")
 app.command("explain")(cli_recall.explain_command)
 

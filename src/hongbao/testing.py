@@ -23,6 +23,7 @@ from hongbao.platform.clock import ManualClock, is_due
 from hongbao.platform.errors import StorageError
 from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Result
+from hongbao.storage.api_tables import in_memory_api_tables
 from hongbao.storage.distribution_tables import in_memory_distribution_tables
 from hongbao.storage.identity_tables import in_memory_identity_tables
 from hongbao.storage.packet_tables import in_memory_packet_tables
@@ -164,6 +165,7 @@ class _InMemoryUnitOfWork:
         self.packets = in_memory_packet_tables(tables.records)
         self.recalls = in_memory_recall_tables(tables.records)
         self.distribution = in_memory_distribution_tables(tables.records)
+        self.api = in_memory_api_tables(tables.records)
 
 
 class InMemoryDatabase:

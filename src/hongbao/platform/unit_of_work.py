@@ -17,6 +17,7 @@ from hongbao.ledger.ports import LedgerRepository
 if TYPE_CHECKING:
     from hongbao.platform.outbox import OutboxRepository
     from hongbao.platform.scheduler import DueWorkRepository
+    from hongbao.storage.api_tables import ApiTables
     from hongbao.storage.distribution_tables import DistributionTables
     from hongbao.storage.packet_tables import PacketTables
     from hongbao.storage.recall_tables import RecallTables
@@ -45,6 +46,9 @@ class UnitOfWork(Protocol):
 
     @property
     def distribution(self) -> DistributionTables: ...
+
+    @property
+    def api(self) -> ApiTables: ...
 
 
 class Database(Protocol):

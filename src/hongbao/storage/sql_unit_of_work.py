@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 
+from hongbao.storage.api_tables import ApiTables, sql_api_tables
 from hongbao.storage.distribution_tables import DistributionTables, sql_distribution_tables
 from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.packet_tables import PacketTables, sql_packet_tables
@@ -41,6 +42,10 @@ class SqlUnitOfWork:
     @functools.cached_property
     def distribution(self) -> DistributionTables:
         return sql_distribution_tables(self._dialect)
+
+    @functools.cached_property
+    def api(self) -> ApiTables:
+        return sql_api_tables(self._dialect)
 
     @functools.cached_property
     def outbox(self) -> SqlOutboxRepository:

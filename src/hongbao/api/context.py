@@ -1,0 +1,149 @@
+"""What every request handler gets: the services, who is asking, in which language, and the
+idempotency guard. FastAPI dependencies live here so that routes stay thin."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from hongbao.api.errors import ApiError, error_body, status_for
+from hongbao.api.idempotency import IdempotencyGuard, Response, check_key, request_hash
+from hongbao.api.tokens import AuthError, Principal, TokenSigner
+from hongbao.bootstrap import Services
+from hongbao.identity.devices import DeviceFingerprint
+from hongbao.platform.errors import HongbaoError
+from hongbao.recall.explanations import Language, parse_language
+
+BEARER = "bearer "
+
+
+@dataclass
+class ApiSettings:
+    token_lifetime_seconds: int = 24 * 3600
+    docs: bool = True
+
+
+@dataclass
+class ApiContext:
+    services: Services
+    signer: TokenSigner
+    settings: ApiSettings = field(default_factory=ApiSettings)
+
+    def __post_init__(self) -> None:
+        self.guard = IdempotencyGuard(self.services.database, self.services.clock)
+
+
+def context(request: Request) -> ApiContext:
+    found: ApiContext = request.app.state.context
+    return found
+
+
+Context = Annotated[ApiContext, Depends(context)]
+
+
+def language(accept_language: Annotated[str | None, Header()] = None) -> Language:
+    return parse_language(accept_language)
+
+
+Lang = Annotated[Language, Depends(language)]
+
+
+def principal(api: Context, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    if authorization is None or not authorization.lower().startswith(BEARER):
+        raise AuthError(
+            "this request needs 'Authorization: Bearer <token>'", code="auth.missing_token"
+        )
+    token = authorization[len(BEARER) :].strip()
+    who = api.signer.verify(token, now_us=api.services.clock.now_us())
+    revoked = api.services.database.read(lambda uow: uow.api.revoked.get(who.token_id))
+    if revoked is not None:
+        raise AuthError("this token was revoked; ask for a new one", code="auth.token_revoked")
+    return who
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def operator(who: Caller) -> Principal:
+    if not who.is_operator:
+        raise AuthError("only operators may do this", code="auth.operator_only")
+    return who
+
+
+Operator = Annotated[Principal, Depends(operator)]
+
+
+def user(who: Caller) -> Principal:
+    """A user acting for themselves on their token's device (operators act through the
+    operator endpoints)."""
+    if who.is_operator:
+        raise AuthError("this is done by a user on their own device", code="auth.forbidden")
+    return who
+
+
+User = Annotated[Principal, Depends(user)]
+
+
+def device_of(who: Principal) -> DeviceFingerprint:
+    assert who.device_id is not None and who.sim_id is not None  # noqa: S101, PT018 - user()
+    return DeviceFingerprint(who.device_id, who.sim_id)
+
+
+def ensure_self(who: Principal, user_id: str) -> None:
+    """R-A5: a user reads and acts on their own data only; operators on anyone's."""
+    if not who.is_operator and who.subject != user_id:
+        raise AuthError("you can only see and act on your own data", code="auth.not_yours")
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+def derived_id(prefix: str, who: Principal, key: str) -> str:
+    """A domain id (packet, challenge) from the caller and their key: short, stable, valid."""
+    digest = hashlib.sha256(f"{who.subject}\x00{key}".encode()).hexdigest()[:24]
+    return f"{prefix}-{digest}"
+
+
+def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
+    api: ApiContext,
+    request: Request,
+    who: Principal,
+    key: str | None,
+    body: bytes,
+    lang: Language,
+    action: Callable[[], tuple[int, Any]],
+) -> JSONResponse:
+    """Run a state-changing ``action`` once per (caller, key); repeats get the first answer.
+    Refusals are answers too (kept and repeated); faults are not (the key is released)."""
+    checked = check_key(key)
+
+    def run() -> Response:
+        try:
+            status, payload = action()
+        except HongbaoError as error:
+            status = status_for(error)
+            if status >= 500:
+                raise
+            return Response(
+                status, error_body(error.code, error.message, lang, details=error.details)
+            )
+        return Response(status, payload)
+
+    fingerprint = request_hash(request.method, request.url.path, body)
+    answer = api.guard.run(who.subject, checked, fingerprint, run)
+    return JSONResponse(
+        answer.body, status_code=answer.status, headers={"Idempotency-Key": checked}
+    )
+
+
+__all__ = ["ApiError"]

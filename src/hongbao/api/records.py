@@ -1,0 +1,31 @@
+"""What the HTTP layer stores: idempotency keys with their first response, revoked tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class KeyState(StrEnum):
+    IN_PROGRESS = "in_progress"  # the first request holds the key until its lease ends
+    DONE = "done"  # the first response, returned to every repeat
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    principal: str  # the token's subject: keys are per caller
+    idempotency_key: str
+    request_hash: str  # method, path and body of the first request
+    state: KeyState
+    status: int | None
+    body: str | None  # the first response's JSON
+    created_at_us: int
+    lease_until_us: int  # an unfinished first request gives the key up after this
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedToken:
+    token_id: str
+    subject: str
+    revoked_at_us: int
+    revoked_by: str

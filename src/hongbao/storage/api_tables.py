@@ -1,0 +1,38 @@
+"""The HTTP API's tables (idempotency keys, revoked tokens), on SQL and in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hongbao.api.records import IdempotencyRecord, RevokedToken
+from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.storage.sql_ledger import SqlDialect
+
+
+@dataclass(frozen=True)
+class ApiTables:
+    idempotency: RecordTable[IdempotencyRecord]
+    revoked: RecordTable[RevokedToken]
+
+
+def sql_api_tables(dialect: SqlDialect) -> ApiTables:
+    return ApiTables(
+        idempotency=SqlRecordTable(
+            dialect, "api_idempotency", IdempotencyRecord, ("principal", "idempotency_key")
+        ),
+        revoked=SqlRecordTable(dialect, "api_revoked_tokens", RevokedToken, ("token_id",)),
+    )
+
+
+def in_memory_api_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> ApiTables:
+    return ApiTables(
+        idempotency=InMemoryRecordTable(
+            store.setdefault("api_idempotency", {}),
+            IdempotencyRecord,
+            ("principal", "idempotency_key"),
+        ),
+        revoked=InMemoryRecordTable(
+            store.setdefault("api_revoked_tokens", {}), RevokedToken, ("token_id",)
+        ),
+    )
