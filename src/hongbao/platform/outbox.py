@@ -33,6 +33,7 @@ DEFAULT_MAX_ATTEMPTS = 10
 MAX_EVENTS_PER_APPEND = 100
 MAX_PAYLOAD_BYTES = 16_384
 MAX_DELIVERIES_PER_PASS = 500
+MAX_EVENTS_PER_READ = 1_000
 
 
 class DeliveryState(StrEnum):
@@ -90,6 +91,11 @@ class OutboxRepository(Protocol):
     def insert_delivery(self, delivery: Delivery) -> None: ...
 
     def get_event(self, event_id: str) -> OutboxEvent | None: ...
+
+    def events_after(self, stream: str, after: int, limit: int) -> list[OutboxEvent]:
+        """``stream``'s events with a sequence above ``after``, in order, at most ``limit``
+        (callers keep ``limit`` within ``MAX_EVENTS_PER_READ``)."""
+        ...
 
     def get_delivery(self, consumer: str, event_id: str) -> Delivery | None: ...
 

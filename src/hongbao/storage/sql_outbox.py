@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hongbao.platform.errors import StorageError
-from hongbao.platform.outbox import Delivery, DeliveryState, OutboxEvent
+from hongbao.platform.outbox import MAX_EVENTS_PER_READ, Delivery, DeliveryState, OutboxEvent
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
 from hongbao.storage.sql_ledger import SqlDialect
 
@@ -42,6 +42,16 @@ class SqlOutboxRepository:
 
     def get_delivery(self, consumer: str, event_id: str) -> Delivery | None:
         return self._deliveries.get(consumer, event_id)
+
+    def events_after(self, stream: str, after: int, limit: int) -> list[OutboxEvent]:
+        codec = codec_for(OutboxEvent)
+        statement = (
+            f"SELECT {', '.join(codec.columns)} FROM {EVENTS} "
+            "WHERE stream = %s AND stream_sequence > %s ORDER BY stream_sequence LIMIT %s"
+        )
+        cursor = self._dialect.cursor()
+        cursor.execute(self._dialect.sql(statement), (stream, after, _bounded(limit)))
+        return [codec.decode(row) for row in cursor.fetchall()]
 
     def replace_delivery(self, delivery: Delivery) -> None:
         self._deliveries.replace(delivery)
@@ -103,6 +113,13 @@ class InMemoryOutboxRepository:
     def get_delivery(self, consumer: str, event_id: str) -> Delivery | None:
         return self._deliveries.get(consumer, event_id)
 
+    def events_after(self, stream: str, after: int, limit: int) -> list[OutboxEvent]:
+        found = [
+            e for e in self._event_rows.values() if e.stream == stream and e.stream_sequence > after
+        ]
+        found.sort(key=lambda e: e.stream_sequence)
+        return found[: _bounded(limit)]
+
     def replace_delivery(self, delivery: Delivery) -> None:
         self._deliveries.replace(delivery)
 
@@ -128,3 +145,7 @@ class InMemoryOutboxRepository:
 
     def deliveries_in_state(self, state: DeliveryState, limit: int) -> list[Delivery]:
         return self._deliveries.where("state", state, limit=limit, order_by="next_attempt_at_us")
+
+
+def _bounded(limit: int) -> int:
+    return max(1, min(limit, MAX_EVENTS_PER_READ))
