@@ -31,7 +31,10 @@ def serve(
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
     from hongbao.api.app import create_app  # noqa: PLC0415
+    from hongbao.api.metrics import clear_multiprocess_directory  # noqa: PLC0415
+    from hongbao.api.observability import configure_logging  # noqa: PLC0415
     from hongbao.api.server import build_context, prepare_demo  # noqa: PLC0415
+    from hongbao.platform.clock import SystemClock  # noqa: PLC0415
     from hongbao.worker import EmbeddedWorker  # noqa: PLC0415
 
     url = configured_url(database_url)
@@ -42,6 +45,8 @@ def serve(
     if not embedded:
         os.environ["HONGBAO_DATABASE_URL"] = url  # every worker process opens its own services
         console.print(f"hongbao API on {address} (docs {address}/docs), {workers} process(es)")
+        clear_multiprocess_directory()
+        configure_logging(SystemClock())  # this supervisor's lines; each worker sets up its own
         uvicorn.run(
             "hongbao.api.server:app_from_environment",
             factory=True,
@@ -49,18 +54,20 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            log_config=None,  # JSON lines through the root logger, not uvicorn's format
         )
         return
     api = build_context(url)
     tokens = prepare_demo(api)
-    worker = EmbeddedWorker(api.services)
+    worker = EmbeddedWorker(api.services, defer_outbox=api.operations.degrade.defers_outbox)
     worker.start()
     console.print(f"hongbao API on [bold]{address}[/] — docs at {address}/docs")
     console.print("demo tokens (Authorize in the docs with one of them):")
     for demo in tokens:
         typer.echo(f"  {demo.who}: {demo.token}")  # unwrapped: a token is copied whole
     try:
-        uvicorn.run(create_app(api), host=host, port=port, log_level="warning")
+        configure_logging(api.services.clock)
+        uvicorn.run(create_app(api), host=host, port=port, log_level="warning", log_config=None)
     finally:
         worker.stop()
         api.services.close()

@@ -18,6 +18,8 @@ from fastapi import FastAPI
 
 from hongbao.api.app import create_app
 from hongbao.api.context import ApiContext, ApiSettings
+from hongbao.api.observability import configure_logging
+from hongbao.api.operations import OperationsSettings
 from hongbao.api.tokens import MIN_SECRET_BYTES, Principal, Role, TokenSigner
 from hongbao.bootstrap import Services, open_services
 from hongbao.identity.population import load_population
@@ -70,12 +72,17 @@ def token_secret(database_url: str | None) -> bytes:
 
 def build_context(database_url: str | None = None, services: Services | None = None) -> ApiContext:
     opened = services or open_services(database_url)
-    return ApiContext(opened, TokenSigner(token_secret(database_url)), ApiSettings())
+    operations = OperationsSettings.from_environment(configured_url(database_url))
+    settings = ApiSettings(operations=operations)
+    return ApiContext(opened, TokenSigner(token_secret(database_url)), settings)
 
 
 def app_from_environment() -> FastAPI:
-    """uvicorn's factory for ``--workers N``: every process builds its own context."""
-    return create_app(build_context(os.environ.get("HONGBAO_DATABASE_URL")))
+    """uvicorn's factory for ``--workers N``: every process builds its own context and logs
+    JSON lines (``hongbao.api.observability``)."""
+    context = build_context(os.environ.get("HONGBAO_DATABASE_URL"))
+    configure_logging(context.services.clock)
+    return create_app(context)
 
 
 def prepare_demo(api: ApiContext) -> list[DemoToken]:
