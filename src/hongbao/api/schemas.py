@@ -3,15 +3,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, overload
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketType
+from hongbao.platform.clock import to_datetime
 
 AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9:._/-]+$")]
+# One line of printable text, as names and purposes are checked by the domain.
+Text = Annotated[str, Field(min_length=1, max_length=128)]
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@overload
+def iso_time(moment_us: int) -> str: ...
+@overload
+def iso_time(moment_us: None) -> None: ...
+def iso_time(moment_us: int | None) -> str | None:
+    """A moment for people: ISO-8601 in Beijing time with its offset (``…+08:00``)."""
+    if moment_us is None:
+        return None
+    return to_datetime(moment_us).astimezone(BEIJING).isoformat()
 
 
 class Body(BaseModel):
@@ -32,7 +48,7 @@ class SendPacketBody(Body):
     type: PacketType
     amount: Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["88.88"])]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
-    shares: Annotated[int, Field(ge=1, le=1_000)]
+    shares: Annotated[int, Field(ge=1, le=1_000, strict=True)]
     funding_source_id: Id
     recipient_id: Id | None = None
     group_id: Id | None = None
