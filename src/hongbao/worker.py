@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
 from hongbao.bootstrap import Services
 from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND
+from hongbao.packets.user_feed import USER_FEED, copy_to_feeds
 from hongbao.platform.invariants import invariant
-from hongbao.platform.outbox import Relay
+from hongbao.platform.outbox import Relay, RelayReport
 from hongbao.platform.scheduler import Scheduler
 from hongbao.refunds.settlement import RECHECK_KIND, SETTLE_KIND
 
@@ -63,12 +65,18 @@ def build_scheduler(services: Services) -> Scheduler:
 
 def build_relay(services: Services) -> Relay:
     """The outbox relay with every consumer this build knows (later issues register theirs)."""
-    return Relay(services.database, services.clock)
+    relay = Relay(services.database, services.clock)
+    relay.register(USER_FEED, copy_to_feeds)
+    return relay
 
 
-def run_pass(services: Services, scheduler: Scheduler, relay: Relay) -> PassReport:
+def run_pass(
+    services: Services, scheduler: Scheduler, relay: Relay, *, deliver: bool = True
+) -> PassReport:
+    """``deliver=False`` defers the outbox (degrade mode): its consumers are all off the money
+    path (R-S7), while due work (captures, expiries, refund settlement) and holds still run."""
     work = scheduler.run_due()
-    delivered = relay.deliver_due()
+    delivered = relay.deliver_due() if deliver else RelayReport()
     expired = services.ledger.expire_due()
     return PassReport(
         work.done,
@@ -100,9 +108,16 @@ class EmbeddedWorker:
     """The worker inside another process (the embedded default): the same passes as
     ``hongbao worker``, on a background thread, or drained on demand before a command."""
 
-    def __init__(self, services: Services, *, poll_seconds: float = DEFAULT_POLL_SECONDS):
+    def __init__(
+        self,
+        services: Services,
+        *,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        defer_outbox: Callable[[], bool] = lambda: False,  # the API's degrade mode
+    ):
         self.services = services
         self.poll_seconds = poll_seconds
+        self.defer_outbox = defer_outbox
         self.scheduler = build_scheduler(services)
         self.relay = build_relay(services)
         self.stop_requested = threading.Event()
@@ -111,7 +126,9 @@ class EmbeddedWorker:
         self.failure: BaseException | None = None
 
     def run_pass(self) -> PassReport:
-        report = run_pass(self.services, self.scheduler, self.relay)
+        report = run_pass(
+            self.services, self.scheduler, self.relay, deliver=not self.defer_outbox()
+        )
         self.total = self.total.plus(report)
         return report
 

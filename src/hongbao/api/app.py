@@ -15,7 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from hongbao.api.context import ApiContext
 from hongbao.api.errors import error_body, status_for
-from hongbao.api.routes import packets
+from hongbao.api.middleware import OperationsMiddleware
+from hongbao.api.routes import events, operations, packets
+from hongbao.api.routes.v1 import ROUTERS
 from hongbao.platform.errors import HongbaoError
 from hongbao.recall.explanations import parse_language
 
@@ -45,6 +47,11 @@ def create_app(api: ApiContext) -> FastAPI:
     )
     app.state.context = api
     app.include_router(packets.router)
+    app.include_router(events.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(operations.router)
+    app.add_middleware(OperationsMiddleware, operations=api.operations)
     _add_error_handlers(app)
 
     @app.get("/", include_in_schema=False)

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from hongbao.api.errors import ApiError, error_body, status_for
 from hongbao.api.idempotency import IdempotencyGuard, Response, check_key, request_hash
+from hongbao.api.operations import Operations, OperationsSettings
 from hongbao.api.tokens import AuthError, Principal, TokenSigner
 from hongbao.bootstrap import Services
 from hongbao.identity.devices import DeviceFingerprint
@@ -26,6 +27,7 @@ BEARER = "bearer "
 class ApiSettings:
     token_lifetime_seconds: int = 24 * 3600
     docs: bool = True
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
 
 @dataclass
@@ -36,6 +38,7 @@ class ApiContext:
 
     def __post_init__(self) -> None:
         self.guard = IdempotencyGuard(self.services.database, self.services.clock)
+        self.operations = Operations(self.services, self.settings.operations)
 
 
 def context(request: Request) -> ApiContext:
@@ -60,6 +63,7 @@ def principal(api: Context, authorization: Annotated[str | None, Header()] = Non
         )
     token = authorization[len(BEARER) :].strip()
     who = api.signer.verify(token, now_us=api.services.clock.now_us())
+    api.operations.admit(who)  # rate limits, before the database is asked anything
     revoked = api.services.database.read(lambda uow: uow.api.revoked.get(who.token_id))
     if revoked is not None:
         raise AuthError("this token was revoked; ask for a new one", code="auth.token_revoked")
@@ -122,9 +126,15 @@ def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
     body: bytes,
     lang: Language,
     action: Callable[[], tuple[int, Any]],
+    *,
+    continuable: bool = False,
 ) -> JSONResponse:
     """Run a state-changing ``action`` once per (caller, key); repeats get the first answer.
-    Refusals are answers too (kept and repeated); faults are not (the key is released)."""
+    Refusals are answers too (kept and repeated); faults are not (the key is released).
+
+    ``continuable``: the service carries one operation forward under the key with changing
+    bodies (a recall repeated with the challenges it asked for), so each distinct body is kept
+    apart and the service itself refuses a key reused for another operation."""
     checked = check_key(key)
 
     def run() -> Response:
@@ -140,7 +150,8 @@ def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
         return Response(status, payload)
 
     fingerprint = request_hash(request.method, request.url.path, body)
-    answer = api.guard.run(who.subject, checked, fingerprint, run)
+    owner = derived_id("body", who, fingerprint) if continuable else who.subject
+    answer = api.guard.run(owner, checked, fingerprint, run)
     return JSONResponse(
         answer.body, status_code=answer.status, headers={"Idempotency-Key": checked}
     )

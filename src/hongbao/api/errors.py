@@ -33,6 +33,9 @@ CONFLICT_CODES: Final = frozenset(
         "idempotency.in_progress",
         "distribution.budget_exists",
         "identity.duplicate",
+        "identity.already_exists",
+        "identity.device_taken",
+        "refunds.not_failed",
     }
 )
 UNAUTHORIZED_CODES: Final = frozenset(
@@ -61,8 +64,20 @@ ZH_MESSAGES: Mapping[str, str] = MappingProxyType(
         "packets.sender_restricted": "您的账户受到限制，暂时不能发红包。",
         "recalls.unknown_recall": "找不到这次撤回请求。",
         "refunds.unknown_refund": "找不到这笔退款。",
+        "refunds.not_failed": "只有支付失败的退款才能转入零钱。",
+        "recalls.unknown_packet": "找不到这个红包。",
+        "recalls.unknown_decision": "找不到这条撤回决定记录。",
+        "recalls.key_reused": "这个 Idempotency-Key 已用于另一次撤回。",
+        "identity.unknown_user": "找不到这个用户。",
+        "identity.unknown_group": "找不到这个群。",
+        "identity.unknown_device": "找不到这台设备。",
+        "identity.unknown_challenge": "找不到这项验证。",
+        "identity.already_exists": "这个编号已被使用，且登记的信息不同。",
+        "identity.device_taken": "这台设备已登记在另一个用户名下。",
+        "identity.card_invalid": "银行卡号有误，请检查后重试。",
         "api.overloaded": "系统繁忙，请稍后重试。",
         "api.rate_limited": "操作太频繁，请稍后再试。",
+        "api.degraded": "系统繁忙，此功能暂停；发红包、领取、撤回和退款不受影响，请稍后再试。",
         "api.internal": "系统出了点问题，请稍后重试；如需帮助请联系客服并提供处理编号。",
     }
 )

@@ -33,6 +33,7 @@ from hongbao.packets import authorization as card
 from hongbao.packets.authorization import AuthorizationState, CardAuthorization, TransferCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
+from hongbao.packets.user_feed import USER_FEED
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.invariants import invariant
@@ -53,7 +54,7 @@ FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
 CAPTURE_KIND = "packet.capture"
 MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
-CONSUMERS: tuple[str, ...] = ()  # outbox consumers come with later issues
+CONSUMERS: tuple[str, ...] = (USER_FEED,)  # each registered in worker.build_relay
 MAX_HISTORY = 1_000
 # Room for the ledger ids derived from it ("escrow:", "claim:<id>:<user>", …) within 128.
 MAX_PACKET_ID_LENGTH = 64
