@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from hongbao.api.app import create_app
 from hongbao.api.context import ApiContext, ApiSettings
+from hongbao.api.degrade import DegradeThresholds
+from hongbao.api.operations import OperationsSettings
 from hongbao.api.server import prepare_demo
 from hongbao.api.tokens import Role, TokenSigner
 from hongbao.bootstrap import services_for
@@ -17,6 +19,18 @@ from hongbao.platform.clock import ManualClock
 from hongbao.platform.unit_of_work import Database
 
 SECRET = b"test secret for hongbao api tokens, 32+ bytes"
+# Rate limits, degrade mode and the background backlog sampler depend on how fast this machine
+# runs a test, not on its requests: their own tests drive them; here they are out of reach.
+STEADY = ApiSettings(
+    operations=OperationsSettings(
+        user_rate_per_second=1_000.0,
+        user_burst=100_000,
+        device_rate_per_second=1_000.0,
+        device_burst=100_000,
+        degrade=DegradeThresholds(p99_enter_seconds=60.0, p99_leave_seconds=30.0),
+        backlog_refresh_seconds=0.0,
+    )
+)
 
 
 @dataclass
@@ -53,7 +67,7 @@ class Api:
 
 @pytest.fixture
 def api(database: Database, clock: ManualClock) -> Iterator[Api]:
-    context = ApiContext(services_for(database, clock), TokenSigner(SECRET), ApiSettings())
+    context = ApiContext(services_for(database, clock), TokenSigner(SECRET), STEADY)
     demo = prepare_demo(context)
     tokens = {entry.principal.subject: entry.token for entry in demo}
     with TestClient(create_app(context), raise_server_exceptions=False) as client:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hongbao.api.context import ApiContext
 from hongbao.api.errors import error_body, status_for
@@ -38,7 +42,13 @@ token printed by <code>hongbao serve</code>)</li>
 
 
 def create_app(api: ApiContext) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        api.operations.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="hongbao",
         version="1",
         summary="Red packets with recall (撤回) and explained refunds.",
@@ -61,15 +71,41 @@ def create_app(api: ApiContext) -> FastAPI:
     return app
 
 
+UNAVAILABLE = 503
+METHOD_NOT_ALLOWED = 405
+RETRY_AFTER_SECONDS = "1"
+HTTP_CODES = {
+    400: ("input.invalid", 422),
+    404: ("api.not_found", 404),
+    405: ("api.method_not_allowed", 405),
+}
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HongbaoError)
     async def hongbao_error(request: Request, error: HongbaoError) -> JSONResponse:
         language = parse_language(request.headers.get("accept-language"))
         status = status_for(error)
-        if status >= 500:
+        if status >= 500 and status != UNAVAILABLE:  # a fault of ours: logged with a reference
             return _internal(request, error)
         body = error_body(error.code, error.message, language, details=error.details)
-        return JSONResponse(body, status_code=status)
+        # Unavailable (a database that could not finish, shed load) is worth retrying shortly.
+        headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == UNAVAILABLE else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own refusals in the one error shape: a body that is not JSON (or not
+        UTF-8) is invalid input like any other (422); unknown paths and methods keep theirs."""
+        language = parse_language(request.headers.get("accept-language"))
+        code, status = HTTP_CODES.get(error.status_code, ("api.http_error", error.status_code))
+        body = error_body(code, str(error.detail), language)
+        headers = dict(error.headers or {})
+        if status == METHOD_NOT_ALLOWED:
+            # Starlette lists the methods of the first route that matched the path only; a path
+            # served by several routes (GET and POST) allows all of theirs.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -89,6 +125,15 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         return _internal(request, error)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    path = request.url.path
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.fullmatch(path):
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 def _internal(request: Request, error: Exception) -> JSONResponse:

@@ -90,6 +90,8 @@ class BacklogSampler:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._running = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
         self._latest: BacklogSample | None = None
         # The first background refresh comes one interval after start, not with the first
         # request: a process that has just started has no backlog of its own to report.
@@ -105,7 +107,18 @@ class BacklogSampler:
             return
         if not self._claim():
             return
-        threading.Thread(target=self._refresh_claimed, name="hongbao-backlog", daemon=True).start()
+        thread = threading.Thread(target=self._refresh_claimed, name="hongbao-backlog", daemon=True)
+        self._thread = thread
+        thread.start()
+
+    def close(self, timeout_seconds: float = 5.0) -> None:
+        """No more background samples; wait (bounded) for one under way, so it never reads a
+        database the process is closing or a test is dropping."""
+        with self._lock:
+            self._closed = True
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout_seconds)
 
     def refresh(self, max_age_seconds: float = 0.0) -> BacklogSample | None:
         """A sample no older than ``max_age_seconds``, taken now in this thread if needed
@@ -119,7 +132,7 @@ class BacklogSampler:
 
     def _claim(self) -> bool:
         with self._lock:
-            if self._running:
+            if self._running or self._closed:
                 return False
             self._running = True
             self._next_refresh = self.monotonic() + self.refresh_seconds

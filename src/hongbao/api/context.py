@@ -18,6 +18,7 @@ from hongbao.api.tokens import AuthError, Principal, TokenSigner
 from hongbao.bootstrap import Services
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.errors import HongbaoError
+from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.explanations import Language, parse_language
 
 BEARER = "bearer "
@@ -158,3 +159,37 @@ def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
 
 
 __all__ = ["ApiError"]
+
+
+def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
+    api: ApiContext,
+    request: Request,
+    who: Principal,
+    key: str | None,
+    body: bytes,
+    lang: Language,
+    work: Callable[[UnitOfWork], tuple[int, Any]],
+    *,
+    continuable: bool = False,
+) -> JSONResponse:
+    """Like :func:`idempotent` for the money path: ``work`` runs inside the transaction that
+    also records the key and its response (one commit, and no moment where money moved but the
+    key does not know it). Refusals are rolled back and kept as the key's answer."""
+    checked = check_key(key)
+
+    def run(uow: UnitOfWork) -> Response:
+        status, payload = work(uow)
+        return Response(status, payload)
+
+    def refused(error: BaseException) -> Response | None:
+        if not isinstance(error, HongbaoError) or status_for(error) >= 500:
+            return None
+        body_of_error = error_body(error.code, error.message, lang, details=error.details)
+        return Response(status_for(error), body_of_error)
+
+    fingerprint = request_hash(request.method, request.url.path, body)
+    owner = derived_id("body", who, fingerprint) if continuable else who.subject
+    answer = api.guard.run_in_transaction(owner, checked, fingerprint, run, refused)
+    return JSONResponse(
+        answer.body, status_code=answer.status, headers={"Idempotency-Key": checked}
+    )

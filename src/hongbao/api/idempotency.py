@@ -22,12 +22,17 @@ from hongbao.api.errors import ApiError
 from hongbao.api.records import IdempotencyRecord, KeyState
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
+from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 MAX_KEY_LENGTH: Final = 64
 LEASE_SECONDS: Final = 30
 WAIT_SECONDS: Final = 10.0
 POLL_SECONDS: Final = 0.02
+
+
+class _KeyBusy(Exception):
+    """Another request holds the key in the two-step form: wait for its answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,102 @@ class IdempotencyGuard:
             self.database.transact(lambda uow: self._release(uow, principal, key))
             return response
         self.database.transact(lambda uow: self._finish(uow, principal, key, response))
+        return response
+
+    def run_in_transaction(
+        self,
+        principal: str,
+        key: str,
+        fingerprint: str,
+        work: Callable[[UnitOfWork], Response],
+        refused: Callable[[BaseException], Response | None],
+    ) -> Response:
+        """The money path's form (one write pipeline): the key's record and the operation's
+        writes commit in one transaction, so there is one commit per request and no window in
+        which money moved but the key does not know it.
+
+        A concurrent first request with the same key runs too, on the same domain ids, and loses
+        the race on the key's row: the database retries its whole transaction (its writes
+        rolled back), which then finds and returns the first response. A refusal (``refused``
+        turns the error into an answer, or returns None for a fault) rolls the operation back
+        and is kept as the key's answer in a transaction of its own."""
+
+        def attempt(uow: UnitOfWork) -> Response:
+            stored = self._stored(uow, principal, key, fingerprint)
+            if stored is not None:
+                return stored
+            response = work(uow)
+            self._keep(uow, principal, key, fingerprint, response)
+            return response
+
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                return self.database.transact(attempt)
+            except ApiError as error:
+                if error.code.startswith("idempotency."):
+                    raise  # about the key itself: never an answer to keep under it
+                answer = refused(error)
+                if answer is None:
+                    raise
+                return self._keep_refusal(principal, key, fingerprint, answer)
+            except _KeyBusy as busy:
+                if time.monotonic() >= deadline:
+                    raise ApiError(
+                        "a request with this Idempotency-Key is still being processed; "
+                        "retry shortly",
+                        code="idempotency.in_progress",
+                    ) from busy
+                time.sleep(POLL_SECONDS)
+            except Exception as error:
+                answer = refused(error)
+                if answer is None:
+                    raise
+                return self._keep_refusal(principal, key, fingerprint, answer)
+
+    def _keep_refusal(
+        self, principal: str, key: str, fingerprint: str, answer: Response
+    ) -> Response:
+        """A refusal becomes the key's answer, unless a concurrent request answered first."""
+        return self.database.transact(
+            lambda uow: (
+                self._stored(uow, principal, key, fingerprint)
+                or self._keep(uow, principal, key, fingerprint, answer)
+            )
+        )
+
+    def _stored(
+        self, uow: UnitOfWork, principal: str, key: str, fingerprint: str
+    ) -> Response | None:
+        """The key's first response, None when the key is new; busy while another request
+        of the older two-step form holds it."""
+        found = uow.api.idempotency.lock(principal, key)
+        if found is None:
+            return None
+        if found.request_hash != fingerprint:
+            raise ApiError(
+                "this Idempotency-Key was used for a different request",
+                code="idempotency.key_reused",
+            )
+        if found.state is KeyState.DONE:
+            invariant(found.status is not None, "a done key has its response", key=key)
+            assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
+            return Response(found.status, json.loads(found.body or "null"))
+        if is_due(found.lease_until_us, self.clock.now_us()):
+            return None  # a first request died holding it: this one takes over
+        raise _KeyBusy(key)
+
+    def _keep(
+        self, uow: UnitOfWork, principal: str, key: str, fingerprint: str, response: Response
+    ) -> Response:
+        body = json.dumps(response.body, separators=(",", ":"), sort_keys=True)
+        now_us = self.clock.now_us()
+        record = IdempotencyRecord(principal, key, fingerprint, KeyState.DONE, response.status,
+                                   body, now_us, now_us)  # fmt: skip
+        if uow.api.idempotency.get(principal, key) is None:
+            uow.api.idempotency.insert(record)
+        else:
+            uow.api.idempotency.replace(record)
         return response
 
     def _claim(

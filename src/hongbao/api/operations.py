@@ -153,6 +153,10 @@ class Operations:
                 record.refusal = f"rate_limited:{refused.details['limit']}"
             raise
 
+    def close(self) -> None:
+        """At shutdown: the backlog sampler's thread is waited for."""
+        self.sampler.close()
+
     def _on_backlog(self, backlog: Backlog) -> None:
         self.degrade.observe_backlog(backlog.outbox_lag_seconds, backlog.due_work_overdue)
 

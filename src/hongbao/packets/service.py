@@ -132,8 +132,12 @@ class PacketService:
     # ------------------------------------------------------------------------------- send
 
     def send(self, command: SendPacket) -> Packet:
-        policy = self.policies.active().packets
-        return self.database.transact(lambda uow: self._send(uow, command, policy))
+        return self.database.transact(lambda uow: self.send_in(uow, command))
+
+    def send_in(self, uow: UnitOfWork, command: SendPacket) -> Packet:
+        """The send inside the caller's unit of work (the API writes its idempotency record in
+        the same transaction)."""
+        return self._send(uow, command, self.policies.active().packets)
 
     def _send(self, uow: UnitOfWork, command: SendPacket, policy: PacketPolicy) -> Packet:
         existing = uow.packets.packets.get(command.packet_id)
@@ -356,6 +360,10 @@ class PacketService:
 
     def claim(self, packet_id: str, user_id: str) -> ClaimOutcome:
         return self.database.transact(lambda uow: self._claim(uow, packet_id, user_id))
+
+    def claim_in(self, uow: UnitOfWork, packet_id: str, user_id: str) -> ClaimOutcome:
+        """The claim inside the caller's unit of work (see ``send_in``)."""
+        return self._claim(uow, packet_id, user_id)
 
     def _claim(self, uow: UnitOfWork, packet_id: str, user_id: str) -> ClaimOutcome:
         packet = uow.packets.packets.lock(packet_id)  # claims of one packet queue here

@@ -143,6 +143,11 @@ class RecallService:
     # --------------------------------------------------------------------------- recall
 
     def recall(self, command: RecallCommand) -> RecallOutcome:
+        return self.database.transact(lambda uow: self.recall_in(uow, command))
+
+    def recall_in(self, uow: UnitOfWork, command: RecallCommand) -> RecallOutcome:
+        """The recall inside the caller's unit of work (the API writes its idempotency record
+        in the same transaction)."""
         if (
             not is_valid_id(command.idempotency_key)
             or len(command.idempotency_key) > MAX_KEY_LENGTH
@@ -151,7 +156,7 @@ class RecallService:
                 f"an idempotency key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
                 code="recalls.key_invalid",
             )
-        return self.database.transact(lambda uow: self._recall(uow, command))
+        return self._recall(uow, command)
 
     def _recall(self, uow: UnitOfWork, command: RecallCommand) -> RecallOutcome:
         existing = uow.recalls.recalls.lock(command.idempotency_key)

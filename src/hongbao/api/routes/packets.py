@@ -16,14 +16,16 @@ from hongbao.api.context import (
     User,
     derived_id,
     device_of,
-    idempotent,
+    idempotent_in,
 )
+from hongbao.api.metrics import observe_claim
 from hongbao.api.schemas import Amount, ClaimView, ErrorView, PacketView, SendPacketBody, ShareView
 from hongbao.api.tokens import AuthError, Principal
 from hongbao.identity.service import is_group_member
 from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketType
 from hongbao.packets.service import SendPacket
+from hongbao.platform.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/packets", tags=["packets"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -44,8 +46,8 @@ def send_packet(
     """Send a red packet from the caller's device. The packet id is derived from the
     Idempotency-Key: a repeat returns the first packet and moves money once."""
 
-    def action() -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
+    def action(uow: UnitOfWork) -> tuple[int, object]:
+        assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
         command = SendPacket(
             packet_id=derived_id("p", who, idempotency_key),
             packet_type=body.type,
@@ -57,10 +59,10 @@ def send_packet(
             group_id=body.group_id,
             device=device_of(who),
         )
-        packet = api.services.packets.send(command)
+        packet = api.services.packets.send_in(uow, command)
         return 201, PacketView.of(packet).model_dump(mode="json")
 
-    return idempotent(api, request, who, idempotency_key, raw, lang, action)
+    return idempotent_in(api, request, who, idempotency_key, raw, lang, action)
 
 
 @router.post("/{packet_id}/claims", response_model=ClaimView, responses=ERRORS)
@@ -76,8 +78,9 @@ def claim_packet(
     """Claim a share for the caller. Expected outcomes (already claimed, empty, expired, not a
     member…) are results with status 200, not errors."""
 
-    def action() -> tuple[int, object]:
-        outcome = api.services.packets.claim(packet_id, who.subject)
+    def action(uow: UnitOfWork) -> tuple[int, object]:
+        outcome = api.services.packets.claim_in(uow, packet_id, who.subject)
+        observe_claim(outcome.result)
         amount = (
             None
             if outcome.amount is None
@@ -88,7 +91,7 @@ def claim_packet(
         )
         return 200, view.model_dump(mode="json")
 
-    return idempotent(api, request, who, idempotency_key, raw, lang, action)
+    return idempotent_in(api, request, who, idempotency_key, raw, lang, action)
 
 
 @router.get("/{packet_id}", response_model=PacketView, responses=ERRORS)

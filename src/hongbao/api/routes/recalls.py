@@ -21,12 +21,14 @@ from hongbao.api.context import (
     RawBody,
     User,
     device_of,
-    idempotent,
+    idempotent_in,
 )
+from hongbao.api.metrics import observe_decision, observe_recall
 from hongbao.api.routes.responses import READ, WRITE
 from hongbao.api.schemas_recall import DecisionView, EligibilityView, RecallBody, RecallView
 from hongbao.api.tokens import AuthError, Principal
 from hongbao.bootstrap import Services
+from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.gather import RecallError
 from hongbao.recall.service import RecallCommand
 
@@ -42,6 +44,7 @@ def recall_eligibility(packet_id: str, api: Context, who: User, lang: Lang) -> E
     decision; nothing moves."""
     _ensure_sender(api.services, who, packet_id)
     decision = api.services.recalls.eligibility(packet_id, who.subject, device_of(who))
+    observe_decision(decision)
     return EligibilityView.of(packet_id, decision, lang)
 
 
@@ -62,8 +65,8 @@ def recall_packet(
     _ensure_sender(api.services, who, packet_id)
     wanted = body or RecallBody()
 
-    def action() -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
+    def action(uow: UnitOfWork) -> tuple[int, object]:
+        assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
         command = RecallCommand(
             idempotency_key=idempotency_key,
             packet_id=packet_id,
@@ -72,10 +75,11 @@ def recall_packet(
             challenge_ids=tuple(wanted.challenge_ids),
             accept_balance=wanted.accept_balance,
         )
-        outcome = api.services.recalls.recall(command)
+        outcome = api.services.recalls.recall_in(uow, command)
+        observe_recall(outcome)
         return 200, RecallView.of(outcome, lang).model_dump(mode="json")
 
-    return idempotent(api, request, who, idempotency_key, raw, lang, action, continuable=True)
+    return idempotent_in(api, request, who, idempotency_key, raw, lang, action, continuable=True)
 
 
 @router.get("/recalls/{recall_key}", response_model=RecallView, responses=READ)
