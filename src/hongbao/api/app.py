@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from hongbao.api.context import ApiContext
 from hongbao.api.errors import error_body, status_for
@@ -73,6 +73,7 @@ def create_app(api: ApiContext) -> FastAPI:
 
 UNAVAILABLE = 503
 METHOD_NOT_ALLOWED = 405
+ALLOW_CANDIDATES = ("GET", "POST", "PUT", "PATCH", "DELETE")
 RETRY_AFTER_SECONDS = "1"
 HTTP_CODES = {
     400: ("input.invalid", 422),
@@ -128,12 +129,14 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    path = request.url.path
-    methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, APIRoute) and route.path_regex.fullmatch(path):
-            methods |= route.methods or set()
-    return sorted(methods)
+    # Asked of the router for each method: FastAPI keeps included routers as wrappers, so
+    # app.routes holds no APIRoute of theirs to read methods from.
+    allowed = []
+    for method in ALLOW_CANDIDATES:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def _internal(request: Request, error: Exception) -> JSONResponse:
