@@ -35,6 +35,10 @@ class _KeyBusy(Exception):
     """Another request holds the key in the two-step form: wait for its answer."""
 
 
+class _AnsweredMeanwhile(Exception):
+    """A concurrent request recorded its answer first: roll back and return that one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int
@@ -134,7 +138,9 @@ class IdempotencyGuard:
                 if answer is None:
                     raise
                 return self._keep_refusal(principal, key, fingerprint, answer)
-            except _KeyBusy as busy:
+            except (_AnsweredMeanwhile, _KeyBusy) as busy:
+                # Rolled back. Answered meanwhile: the next attempt returns the first answer;
+                # busy: another request still holds the key, so wait for it (bounded).
                 if time.monotonic() >= deadline:
                     raise ApiError(
                         "a request with this Idempotency-Key is still being processed; "
@@ -183,14 +189,20 @@ class IdempotencyGuard:
     def _keep(
         self, uow: UnitOfWork, principal: str, key: str, fingerprint: str, response: Response
     ) -> Response:
+        """Record ``response`` as the key's answer. Never over another answer: a concurrent
+        request that answered first (committed while this one worked) wins, and this
+        transaction is rolled back and asked again (:class:`_AnsweredMeanwhile`)."""
         body = json.dumps(response.body, separators=(",", ":"), sort_keys=True)
         now_us = self.clock.now_us()
         record = IdempotencyRecord(principal, key, fingerprint, KeyState.DONE, response.status,
                                    body, now_us, now_us)  # fmt: skip
-        if uow.api.idempotency.get(principal, key) is None:
-            uow.api.idempotency.insert(record)
+        found = uow.api.idempotency.lock(principal, key)
+        if found is None:
+            uow.api.idempotency.insert(record)  # a concurrent insert fails: retried, then read
+        elif found.state is KeyState.IN_PROGRESS:
+            uow.api.idempotency.replace(record)  # took over a dead two-step request's lease
         else:
-            uow.api.idempotency.replace(record)
+            raise _AnsweredMeanwhile(key)
         return response
 
     def _claim(
