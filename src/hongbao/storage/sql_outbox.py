@@ -22,14 +22,17 @@ class SqlOutboxRepository:
 
     def last_sequence(self, stream: str) -> int:
         cursor = self._dialect.cursor()
+        # ORDER BY … LIMIT 1 walks the (stream, stream_sequence) index from its end; MAX() under
+        # PostgreSQL's generic plan read every event of the stream (a hot packet: hundreds).
         cursor.execute(
             self._dialect.sql(
-                f"SELECT COALESCE(MAX(stream_sequence), 0) FROM {EVENTS} WHERE stream = %s"
+                f"SELECT stream_sequence FROM {EVENTS} WHERE stream = %s"
+                " ORDER BY stream_sequence DESC LIMIT 1"
             ),
             (stream,),
         )
-        (row,) = cursor.fetchall()
-        return int(row[0])
+        rows = cursor.fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def insert_event(self, event: OutboxEvent) -> None:
         self._events.insert(event)
