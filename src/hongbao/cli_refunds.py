@@ -11,21 +11,11 @@ from rich.table import Table
 from hongbao.cli_identity import DatabaseUrlOption, console, run
 from hongbao.cli_render import local_time, money_text
 from hongbao.refunds.desk import MAX_LISTED
-from hongbao.refunds.records import Refund, RefundState
+from hongbao.refunds.records import WHERE_THE_MONEY_IS, Refund, RefundState
 
 refunds_app = typer.Typer(help="Refunds and where each one stands.", no_args_is_help=True)
 
-WHERE = {
-    RefundState.PLANNED: "planned, nothing has moved",
-    RefundState.IN_CLEARING: "in refund clearing, on its way",
-    RefundState.FROZEN: "in refund clearing, frozen until the money-market confirmation",
-    RefundState.HELD: "in refund clearing, waiting for a route to take it",
-    RefundState.FAILED_RETRYING: "in refund clearing, the payout is being retried",
-    RefundState.FAILED: "in refund clearing, waiting for an operator's balance credit",
-    RefundState.SETTLED: "arrived",
-    RefundState.RELEASED: "arrived (released from the freeze)",
-    RefundState.CREDITED: "arrived in the balance (credited by an operator)",
-}
+WHERE = WHERE_THE_MONEY_IS
 
 
 @refunds_app.command("show")

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from hongbao.api.schemas import Amount, Body, iso_time
-from hongbao.refunds.records import Refund, RefundHop, RefundState
+from hongbao.refunds.records import WHERE_THE_MONEY_IS, Refund, RefundHop, RefundState
 
-WHERE = {
-    RefundState.PLANNED: "planned, nothing has moved",
-    RefundState.IN_CLEARING: "in refund clearing, on its way",
-    RefundState.FROZEN: "in refund clearing, frozen until the money-market confirmation",
-    RefundState.HELD: "in refund clearing, waiting for a route to take it",
-    RefundState.FAILED_RETRYING: "in refund clearing, the payout is being retried",
-    RefundState.FAILED: "in refund clearing, waiting for an operator's balance credit",
-    RefundState.SETTLED: "arrived",
-    RefundState.RELEASED: "arrived (released from the freeze)",
-    RefundState.CREDITED: "arrived in the balance (credited by an operator)",
-}
+WHERE = WHERE_THE_MONEY_IS
 
 
 class HopView(Body):

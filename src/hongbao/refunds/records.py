@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
 
 from hongbao.refunds.routes import RefundRoute
 
@@ -24,6 +26,21 @@ class RefundState(StrEnum):
 
 
 ARRIVED = frozenset({RefundState.SETTLED, RefundState.RELEASED, RefundState.CREDITED})
+
+WHERE_THE_MONEY_IS: Final = MappingProxyType(
+    {
+        RefundState.PLANNED: "planned, nothing has moved",
+        RefundState.IN_CLEARING: "in refund clearing, on its way",
+        RefundState.FROZEN: "in refund clearing, frozen until the money-market confirmation",
+        RefundState.HELD: "in refund clearing, waiting for a route to take it",
+        RefundState.FAILED_RETRYING: "in refund clearing, the payout is being retried",
+        RefundState.FAILED: "in refund clearing, waiting for an operator's balance credit",
+        RefundState.SETTLED: "arrived",
+        RefundState.RELEASED: "arrived (released from the freeze)",
+        RefundState.CREDITED: "arrived in the balance (credited by an operator)",
+    }
+)
+"""Each state in words, for the tracking view (CLI and API)."""
 
 
 class RefundTrigger(StrEnum):
