@@ -39,6 +39,7 @@ class ApiContext:
 
     def __post_init__(self) -> None:
         self.guard = IdempotencyGuard(self.services.database, self.services.clock)
+        self.fingerprint_key = self.signer.derive("idempotency-fingerprint")
         self.operations = Operations(self.services, self.settings.operations)
 
 
@@ -150,7 +151,7 @@ def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
             )
         return Response(status, payload)
 
-    fingerprint = request_hash(request.method, request.url.path, body)
+    fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
     owner = derived_id("body", who, fingerprint) if continuable else who.subject
     answer = api.guard.run(owner, checked, fingerprint, run)
     return JSONResponse(
@@ -187,7 +188,7 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
         body_of_error = error_body(error.code, error.message, lang, details=error.details)
         return Response(status_for(error), body_of_error)
 
-    fingerprint = request_hash(request.method, request.url.path, body)
+    fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
     owner = derived_id("body", who, fingerprint) if continuable else who.subject
     answer = api.guard.run_in_transaction(owner, checked, fingerprint, run, refused)
     return JSONResponse(

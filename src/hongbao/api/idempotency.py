@@ -12,6 +12,7 @@ refusals (4xx) are kept like successes; a fault (5xx) releases the key, so a ret
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable
@@ -45,8 +46,10 @@ class Response:
     body: Any  # JSON value
 
 
-def request_hash(method: str, path: str, body: bytes) -> str:
-    digest = hashlib.sha256()
+def request_hash(method: str, path: str, body: bytes, key: bytes) -> str:
+    """What identifies a request under its key: a keyed hash (HMAC-SHA256), since a body may
+    hold a secret with little entropy (a card number being added) and the hash is stored."""
+    digest = hmac.new(key, digestmod=hashlib.sha256)
     for part in (method.encode(), path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)

@@ -122,6 +122,11 @@ class TokenSigner:
             raise AuthError("the token has expired; ask for a new one", code="auth.token_expired")
         return principal
 
+    def derive(self, purpose: str) -> bytes:
+        """A key for another purpose (request fingerprints), derived so the secret itself is
+        used only for signing tokens."""
+        return hmac.new(self._secret, f"hongbao/{purpose}".encode(), hashlib.sha256).digest()
+
     def _sign(self, signed: str) -> str:
         return _b64(hmac.new(self._secret, signed.encode(), hashlib.sha256).digest())
 
