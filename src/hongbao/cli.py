@@ -143,13 +143,8 @@ def render_packet_report(report: PacketReport) -> None:
     if report.ok:
         console.print("[bold green]OK[/] every packet matches its escrow and its claims")
         return
-    problems = Table(title=f"{report.problem_count} packet problem(s)")
-    for column in ("check", "packet", "detail"):
-        problems.add_column(column)
-    for problem in report.problems:
-        problems.add_row(problem.check, problem.packet_id, problem.detail)
-    console.print(problems)
-    console.print("[bold red]FAILED[/] packets disagree with the ledger")
+    rows = [(problem.check, problem.packet_id, problem.detail) for problem in report.problems]
+    _render_problems(report.problem_count, "packet", rows)
 
 
 def render_refund_report(report: RefundReport) -> None:
@@ -160,13 +155,18 @@ def render_refund_report(report: RefundReport) -> None:
     if report.ok:
         console.print("[bold green]OK[/] every refund matches its packet and refund clearing")
         return
-    problems = Table(title=f"{report.problem_count} refund problem(s)")
-    for column in ("check", "refund", "detail"):
+    rows = [(problem.check, problem.refund_id, problem.detail) for problem in report.problems]
+    _render_problems(report.problem_count, "refund", rows)
+
+
+def _render_problems(count: int, what: str, rows: list[tuple[str, str, str]]) -> None:
+    problems = Table(title=f"{count} {what} problem(s)")
+    for column in ("check", what, "detail"):
         problems.add_column(column)
-    for problem in report.problems:
-        problems.add_row(problem.check, problem.refund_id, problem.detail)
+    for row in rows:
+        problems.add_row(*row)
     console.print(problems)
-    console.print("[bold red]FAILED[/] refunds disagree with the ledger")
+    console.print(f"[bold red]FAILED[/] {what}s disagree with the ledger")
 
 
 @app.command()

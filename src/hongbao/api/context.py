@@ -143,20 +143,15 @@ def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
         try:
             status, payload = action()
         except HongbaoError as error:
-            status = status_for(error)
-            if status >= 500:
+            answer = _refusal(error, lang)
+            if answer is None:
                 raise
-            return Response(
-                status, error_body(error.code, error.message, lang, details=error.details)
-            )
+            return answer
         return Response(status, payload)
 
     fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
-    owner = derived_id("body", who, fingerprint) if continuable else who.subject
-    answer = api.guard.run(owner, checked, fingerprint, run)
-    return JSONResponse(
-        answer.body, status_code=answer.status, headers={"Idempotency-Key": checked}
-    )
+    answer = api.guard.run(_owner(who, fingerprint, continuable), checked, fingerprint, run)
+    return _reply(answer, checked)
 
 
 __all__ = ["ApiError"]
@@ -183,14 +178,26 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
         return Response(status, payload)
 
     def refused(error: BaseException) -> Response | None:
-        if not isinstance(error, HongbaoError) or status_for(error) >= 500:
-            return None
-        body_of_error = error_body(error.code, error.message, lang, details=error.details)
-        return Response(status_for(error), body_of_error)
+        return _refusal(error, lang) if isinstance(error, HongbaoError) else None
 
     fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
-    owner = derived_id("body", who, fingerprint) if continuable else who.subject
+    owner = _owner(who, fingerprint, continuable)
     answer = api.guard.run_in_transaction(owner, checked, fingerprint, run, refused)
-    return JSONResponse(
-        answer.body, status_code=answer.status, headers={"Idempotency-Key": checked}
-    )
+    return _reply(answer, checked)
+
+
+def _refusal(error: HongbaoError, lang: Language) -> Response | None:
+    """A refusal as the key's answer; None for a fault (5xx), which is never kept."""
+    status = status_for(error)
+    if status >= 500:
+        return None
+    return Response(status, error_body(error.code, error.message, lang, details=error.details))
+
+
+def _owner(who: Principal, fingerprint: str, continuable: bool) -> str:
+    """Whose key it is: the caller's, or per body for an operation carried forward under it."""
+    return derived_id("body", who, fingerprint) if continuable else who.subject
+
+
+def _reply(answer: Response, key: str) -> JSONResponse:
+    return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotency-Key": key})
