@@ -11,6 +11,7 @@ on unique keys retry the whole unit (bounded, with jitter), so engines that run 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -54,6 +55,53 @@ class PostgresDialect:
 
     def id_table(self, values: Sequence[str]) -> tuple[str, list[Any]]:
         return "unnest(%s::text[]) AS ids(id)", [list(values)]
+
+    def keyed_select(
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: Sequence[str],
+        key_types: Sequence[str],
+        keys: Sequence[Sequence[Any]],
+        *,
+        lock: bool,
+    ) -> tuple[str, list[Any]]:
+        suffix = self.lock_clause if lock else ""
+        if len(key) == 1:
+            # An array parameter walks the index once, in key order: the rows lock in order.
+            return (
+                f"SELECT {', '.join(columns)} FROM {table} "
+                f"WHERE {key[0]} = ANY(%s::{key_types[0]}[]) ORDER BY {key[0]}{suffix}",
+                [[row[0] for row in keys]],
+            )
+        # A lateral look-up per key (in the keys' order, so in key order): a join on a set of
+        # keys is planned without the index under the generic plans these sessions use.
+        values, parameters = self.rows_table(key, key_types, keys)
+        match = " AND ".join(f"t.{column} = v.{column}" for column in key)
+        inner = ", ".join(f"t.{column}" for column in columns)
+        return (
+            f"SELECT x.* FROM {values} CROSS JOIN LATERAL "
+            f"(SELECT {inner} FROM {table} AS t WHERE {match}{suffix}) AS x",
+            parameters,
+        )
+
+    def checked_write(
+        self, statement: str, parameters: Sequence[Any], *, expected_rows: int, message: str
+    ) -> None:
+        self._connection.cursor().execute(
+            f"WITH written AS ({statement}) SELECT hongbao_assert("
+            "(SELECT count(*) FROM written) = %s, %s)",
+            [*parameters, expected_rows, message],
+        )  # no fetch: a failed check arrives with the commit's sync and aborts it
+
+    def rows_table(
+        self, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> tuple[str, list[Any]]:
+        # One JSON parameter, encoded by the C json module and decoded by the server into
+        # typed columns: binding a typed array per column cost more than the statement.
+        definition = ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
+        text = json.dumps([dict(zip(columns, row, strict=True)) for row in rows])
+        return f"json_to_recordset(%s::json) AS v({definition})", [text]
 
     def cursor(self) -> Cursor:
         return self._connection.cursor()

@@ -101,6 +101,36 @@ class SqlDialect(Protocol):
         """A table expression named ``ids`` with one column ``id`` holding ``values``."""
         ...
 
+    def keyed_select(
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: Sequence[str],
+        key_types: Sequence[str],
+        keys: Sequence[Sequence[Any]],
+        *,
+        lock: bool,
+    ) -> tuple[str, list[Any]]:
+        """``SELECT columns FROM table`` for the rows of ``keys`` (sorted), one index look-up
+        per key, locked in key order with ``lock``; the statement and its parameters."""
+        ...
+
+    def checked_write(
+        self, statement: str, parameters: Sequence[Any], *, expected_rows: int, message: str
+    ) -> None:
+        """Run ``statement`` (a write ending ``RETURNING 1``) and fail the unit of work with
+        an invariant violation unless it wrote ``expected_rows`` rows. PostgreSQL checks it
+        inside the database (``hongbao_assert``), so no round trip waits for the count."""
+        ...
+
+    def rows_table(
+        self, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> tuple[str, list[Any]]:
+        """A table expression named ``v`` with ``columns`` (of SQL ``types``: text, bigint,
+        boolean) holding ``rows``, and its parameters: a whole batch in a fixed number of
+        parameters, so the statement stays prepared whatever the batch size."""
+        ...
+
     def cursor(self) -> Cursor: ...
 
     def stream(self, statement: str) -> Iterator[Row]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.errors import ConfigurationError, InvariantViolation
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
 from hongbao.storage.retry import with_retry
@@ -41,6 +41,39 @@ class SqliteDialect:
 
     def id_table(self, values: Sequence[str]) -> tuple[str, list[Any]]:
         return "(SELECT value AS id FROM json_each(?)) AS ids", [json.dumps(list(values))]
+
+    def keyed_select(
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: Sequence[str],
+        key_types: Sequence[str],
+        keys: Sequence[Sequence[Any]],
+        *,
+        lock: bool,
+    ) -> tuple[str, list[Any]]:
+        values, parameters = self.rows_table(key, key_types, keys)
+        key_list = ", ".join(key)
+        return (
+            f"SELECT {', '.join(columns)} FROM {table} WHERE ({key_list}) IN "
+            f"(SELECT {key_list} FROM {values}) ORDER BY {key_list}",
+            parameters,
+        )
+
+    def checked_write(
+        self, statement: str, parameters: Sequence[Any], *, expected_rows: int, message: str
+    ) -> None:
+        written = len(self._connection.execute(self.sql(statement), list(parameters)).fetchall())
+        if written != expected_rows:
+            raise InvariantViolation(f"{message}: wrote {written} rows, expected {expected_rows}")
+
+    def rows_table(
+        self, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> tuple[str, list[Any]]:
+        # One JSON array of rows; ->> gives each element back as an SQL value (text, integer
+        # or NULL), the way the columns store them.
+        picks = ", ".join(f"value ->> {index} AS {column}" for index, column in enumerate(columns))
+        return f"(SELECT {picks} FROM json_each(?)) AS v", [json.dumps([list(r) for r in rows])]
 
     def cursor(self) -> Cursor:
         return self._connection.cursor()
