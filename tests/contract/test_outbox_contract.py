@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from hongbao.platform.clock import ManualClock
+from hongbao.platform.clock import ManualClock, SystemClock
 from hongbao.platform.outbox import (
+    Consumer,
     DeliveryState,
     NewEvent,
     OutboxError,
@@ -145,3 +149,166 @@ def test_bad_events_are_refused_before_anything_is_written(
         publish(database, clock, event("packet:p-1", "PacketSent", blob="x" * 20_000))
     assert too_big.value.code == "outbox.payload_too_large"
     assert relay.deliver_due().delivered == 0
+
+
+def copy_stream(stream: str) -> str:
+    return f"copy:{stream}"
+
+
+def copier(failing: set[str]) -> Consumer:
+    """A consumer whose effect is in the database: it appends a copy of each event to a stream
+    of its own, so a rolled-back batch leaves no copy and a committed one leaves exactly one."""
+
+    def copy(uow: UnitOfWork, source: OutboxEvent) -> None:
+        if source.id in failing:
+            raise RuntimeError(f"cannot copy {source.id}")
+        copied = NewEvent(copy_stream(source.stream), "Copied", {"source": source.stream_sequence})
+        append(uow.outbox, [copied], consumers=(), now_us=source.created_at_us)
+
+    return copy
+
+
+def copied_sequences(database: Database, stream: str) -> list[int]:
+    copies = database.read(lambda uow: uow.outbox.events_after(copy_stream(stream), 0, 1_000))
+    return [int(copy.payload_object()["source"]) for copy in copies]
+
+
+class RecordingBatchConsumer:
+    """A batch-capable consumer that notes each call it gets and the events in it."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, uow: UnitOfWork, event: OutboxEvent) -> None:
+        self.deliver_batch(uow, [event])
+
+    def deliver_batch(self, uow: UnitOfWork, events: Sequence[OutboxEvent]) -> None:
+        self.calls.append([event.id for event in events])
+
+
+def publish_to(
+    database: Database, clock: ManualClock, consumers: Sequence[str], *events: NewEvent
+) -> None:
+    database.transact(
+        lambda uow: append(uow.outbox, list(events), consumers=consumers, now_us=clock.now_us())
+    )
+
+
+def test_one_batch_delivers_several_streams_each_in_its_order(
+    database: Database, clock: ManualClock
+) -> None:
+    relay = Relay(database, clock)
+    relay.register("copier", copier(set()))
+    feed = RecordingBatchConsumer()
+    relay.register("feed", feed)
+    streams = [f"packet:p-{n}" for n in range(5)]
+    for round_number in range(6):
+        clock.advance(microseconds=1)
+        events = [event(stream, "PacketClaimed", n=round_number) for stream in streams]
+        publish_to(database, clock, ("copier", "feed"), *events)
+
+    report = relay.deliver_due()
+
+    assert (report.delivered, report.failed) == (60, 0)
+    assert len(feed.calls) == 1  # every event of the batch in one call
+    for stream in streams:
+        assert copied_sequences(database, stream) == [1, 2, 3, 4, 5, 6]
+        in_call = [int(e.split("#")[1]) for e in feed.calls[0] if e.startswith(f"{stream}#")]
+        assert in_call == [1, 2, 3, 4, 5, 6]
+    assert relay.deliver_due().delivered == 0
+
+
+def test_a_consumer_failing_in_a_batch_is_retried_alone_and_its_stream_waits_for_it(
+    database: Database, clock: ManualClock
+) -> None:
+    failing = {"packet:p-2#2"}
+    relay = Relay(database, clock)
+    relay.register("copier", copier(failing))
+    for round_number in range(4):
+        clock.advance(microseconds=1)
+        events = [event(f"packet:p-{n}", "PacketClaimed", n=round_number) for n in range(1, 4)]
+        publish_to(database, clock, ("copier",), *events)
+
+    report = relay.deliver_due()
+
+    assert (report.delivered, report.failed, report.dead) == (9, 1, 0)
+    assert [failure[1] for failure in report.failures] == ["packet:p-2#2"]
+    assert copied_sequences(database, "packet:p-1") == [1, 2, 3, 4]
+    assert copied_sequences(database, "packet:p-2") == [1]  # #3 and #4 wait behind #2
+    assert copied_sequences(database, "packet:p-3") == [1, 2, 3, 4]
+    retried = database.read(lambda uow: uow.outbox.get_delivery("copier", "packet:p-2#2"))
+    assert retried is not None
+    assert (retried.state, retried.attempts) == (DeliveryState.PENDING, 1)
+    assert relay.deliver_due().delivered == 0  # not due before its backoff
+
+    failing.clear()
+    clock.advance(seconds=retry_delay_seconds(1))
+    assert relay.deliver_due().delivered == 3
+    assert copied_sequences(database, "packet:p-2") == [1, 2, 3, 4]
+
+
+def test_a_retried_delivery_runs_before_the_many_later_events_of_its_stream(
+    database: Database, clock: ManualClock
+) -> None:
+    """Its followers were due long before its retry: they still wait for it, and more of them
+    than a batch holds do not stop the stream or any other from moving."""
+    failing = {"packet:p-1#1"}
+    relay = Relay(database, clock)
+    relay.register("copier", copier(failing))
+    publish_to(database, clock, ("copier",), event("packet:p-1", "PacketSent"))
+    assert relay.deliver_due().failed == 1
+    for chunk in range(3):
+        clock.advance(microseconds=1)
+        claims = [event("packet:p-1", "PacketClaimed", n=chunk * 50 + n) for n in range(50)]
+        publish_to(database, clock, ("copier",), *claims)
+    publish_to(database, clock, ("copier",), event("packet:p-2", "PacketSent"))
+    assert relay.deliver_due().delivered == 1  # p-2, while p-1#1 waits out its backoff
+
+    failing.clear()
+    clock.advance(seconds=retry_delay_seconds(1))
+    assert relay.deliver_due().delivered == 151
+    assert copied_sequences(database, "packet:p-1") == list(range(1, 152))
+
+
+@pytest.mark.postgres
+def test_two_relays_on_postgresql_copy_every_event_once_and_in_stream_order(
+    postgres_database: Database,
+) -> None:
+    clock = SystemClock()
+    streams = [f"packet:p-{n}" for n in range(12)]
+    for round_number in range(25):
+        events = [event(stream, "PacketClaimed", n=round_number) for stream in streams]
+        postgres_database.transact(
+            lambda uow, events=events: append(
+                uow.outbox, events, consumers=("copier",), now_us=clock.now_us()
+            )
+        )
+    expected = len(streams) * 25
+    delivered: list[int] = []
+    errors: list[BaseException] = []
+
+    def run_relay() -> None:
+        relay = Relay(postgres_database, clock)
+        relay.register("copier", copier(set()))
+        deadline = time.monotonic() + 60
+        try:
+            while sum(delivered) < expected and time.monotonic() < deadline:
+                delivered.append(relay.deliver_due(limit=30).delivered)
+        except BaseException as error:
+            errors.append(error)
+            raise
+
+    relays = [threading.Thread(target=run_relay) for _ in range(2)]
+    for thread in relays:
+        thread.start()
+    for thread in relays:
+        thread.join(timeout=90)
+
+    assert errors == []
+    assert sum(delivered) == expected
+    for stream in streams:
+        assert copied_sequences(postgres_database, stream) == list(range(1, 26))
+    pending = postgres_database.read(
+        lambda uow: uow.outbox.deliveries_in_state(DeliveryState.PENDING, 10)
+    )
+    assert pending == []

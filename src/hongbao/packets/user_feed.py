@@ -16,11 +16,12 @@ follow the packet's own stream, which its audience may read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from hongbao.packets.model import Packet, PacketType
 from hongbao.platform.invariants import invariant
-from hongbao.platform.outbox import NewEvent, OutboxEvent, append
+from hongbao.platform.outbox import MAX_EVENTS_PER_APPEND, NewEvent, OutboxEvent, append_timed
 from hongbao.platform.unit_of_work import UnitOfWork
 
 USER_FEED: Final = "user-feed"
@@ -57,17 +58,56 @@ def readers(packet: Packet, event_type: str, payload: dict[str, object]) -> list
     return sorted(user for user in found if visible_to(packet, event_type, user))
 
 
-def copy_to_feeds(uow: UnitOfWork, event: OutboxEvent) -> None:
-    """The ``user-feed`` consumer."""
-    payload = event.payload_object()
-    packet = uow.packets.packets.get(str(payload.get("packet_id")))
-    invariant(packet is not None, "a packet event's packet exists", event_id=event.id)
-    assert packet is not None  # noqa: S101 - narrows the type; invariant() enforces
-    users = readers(packet, event.event_type, payload)
-    # Appends to one user's stream queue on that user's row, so two relays copying events of
-    # different packets never pick the same sequence (READ COMMITTED sees the other's rows).
-    for user in users:
-        uow.identity.users.lock(user)
+class UserFeed:
+    """The ``user-feed`` consumer. The relay hands it a batch of events at once: each packet is
+    read once for all its events, every reader is locked once, and the copies are appended in
+    one go."""
+
+    def __call__(self, uow: UnitOfWork, event: OutboxEvent) -> None:
+        self.deliver_batch(uow, [event])
+
+    def deliver_batch(self, uow: UnitOfWork, events: Sequence[OutboxEvent]) -> None:
+        payloads = [event.payload_object() for event in events]
+        packets = _packets_of(uow, events, payloads)
+        copies: list[tuple[NewEvent, int]] = []
+        users: set[str] = set()
+        for event, payload in zip(events, payloads, strict=True):
+            packet = packets[str(payload.get("packet_id"))]
+            its_readers = readers(packet, event.event_type, payload)
+            users.update(its_readers)
+            copies += _copies(packet, event, payload, its_readers)
+        # Appends to one user's stream queue on that user's row, so two relays copying events of
+        # different packets never pick the same sequence (READ COMMITTED sees the other's rows).
+        # The whole batch's readers are locked in one statement, in id order: two relays never
+        # wait for each other in a circle.
+        uow.identity.users.get_many([(user,) for user in users], lock=True)
+        for start in range(0, len(copies), MAX_EVENTS_PER_APPEND):
+            append_timed(uow.outbox, copies[start : start + MAX_EVENTS_PER_APPEND], consumers=())
+
+
+def _packets_of(
+    uow: UnitOfWork, events: Sequence[OutboxEvent], payloads: Sequence[dict[str, object]]
+) -> dict[str, Packet]:
+    """The packets of ``events``, each read once."""
+    wanted = {(str(payload.get("packet_id")),) for payload in payloads}
+    found = {key[0]: packet for key, packet in uow.packets.packets.get_many(wanted).items()}
+    for event, payload in zip(events, payloads, strict=True):
+        invariant(
+            str(payload.get("packet_id")) in found,
+            "a packet event's packet exists",
+            event_id=event.id,
+        )
+    return found
+
+
+def _copies(
+    packet: Packet, event: OutboxEvent, payload: dict[str, object], users: Sequence[str]
+) -> list[tuple[NewEvent, int]]:
+    """``event``'s copy for each user's stream, with the time it happened."""
     copy = {"currency": packet.currency, **payload, "packet_sequence": event.stream_sequence}
-    new = [NewEvent(user_stream(user), event.event_type, copy) for user in users]
-    append(uow.outbox, new, consumers=(), now_us=event.created_at_us)
+    return [
+        (NewEvent(user_stream(user), event.event_type, copy), event.created_at_us) for user in users
+    ]
+
+
+copy_to_feeds: Final = UserFeed()

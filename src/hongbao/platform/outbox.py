@@ -9,6 +9,15 @@ As with the scheduler, a consumer runs inside the claiming transaction, so its o
 effects and the ``delivered`` mark commit together; a consumer that raises is rolled back and
 retried with backoff; after ``max_attempts`` the delivery is dead — listed for operators,
 holding back the later events of its stream for that consumer until it is replayed.
+
+The relay works in batches: one transaction claims up to ``BATCH_SIZE`` deliveries — the
+first open delivery of each of several streams (oldest due first) and the pending, due ones
+that follow it in its stream — runs each consumer once over its share in stream order (a
+``BatchConsumer`` takes them in one call), and marks them delivered in one statement per
+consumer. If any consumer raises, the batch rolls back and its deliveries are run one
+transaction each, so the failure is recorded against the delivery that caused it. On
+PostgreSQL a stream's first open delivery is claimed with ``SKIP LOCKED``; whoever holds it
+holds the rest of its stream, so several relays share the streams, never a stream.
 """
 
 from __future__ import annotations
@@ -18,21 +27,27 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, runtime_checkable
 
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
-from hongbao.platform.retries import next_try, run_claimed, run_handler
+from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 10
-MAX_EVENTS_PER_APPEND = 100
+MAX_EVENTS_PER_APPEND = 500  # a batch of claims, each with its event or two
 MAX_PAYLOAD_BYTES = 16_384
 MAX_DELIVERIES_PER_PASS = 500
+# Deliveries per transaction when all goes well: fewer commits, claims and reads per event.
+BATCH_SIZE = 100
+# Streams whose heads a batch looks up first; each further page asks for twice as many.
+FIRST_HEADS = 4
+MAX_HEAD_PAGES = 6
 MAX_EVENTS_PER_READ = 1_000
 
 
@@ -77,6 +92,15 @@ class Delivery:
     delivered_at_us: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A claimed delivery that is first in line in its (consumer, stream); ``followed`` when
+    later deliveries of that stream to that consumer are waiting too."""
+
+    delivery: Delivery
+    followed: bool
+
+
 class OutboxError(InvalidInput):
     code = "outbox.invalid"
 
@@ -86,9 +110,21 @@ class OutboxRepository(Protocol):
         """The highest sequence of ``stream`` so far, 0 for a new stream."""
         ...
 
+    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
+        """Every stream's highest sequence so far (0 for a new one), in one look-up."""
+        ...
+
+    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
+        """``last_sequences`` sent now, read later (see ``RecordTable.read_many``)."""
+        ...
+
     def insert_event(self, event: OutboxEvent) -> None: ...
 
+    def insert_events(self, events: Sequence[OutboxEvent]) -> None: ...
+
     def insert_delivery(self, delivery: Delivery) -> None: ...
+
+    def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None: ...
 
     def get_event(self, event_id: str) -> OutboxEvent | None: ...
 
@@ -101,14 +137,47 @@ class OutboxRepository(Protocol):
 
     def replace_delivery(self, delivery: Delivery) -> None: ...
 
-    def claim_next(self, now_us: int) -> Delivery | None:
-        """A due pending delivery whose earlier stream events are all delivered, locked."""
+    def lock_delivery(self, consumer: str, event_id: str) -> Delivery | None:
+        """The delivery, its row held until the unit of work ends."""
         ...
 
-    def deliveries_in_state(self, state: DeliveryState, limit: int) -> list[Delivery]: ...
+    def get_events(self, event_ids: Sequence[str]) -> dict[str, OutboxEvent]:
+        """The listed events that exist, by id, in one read (at most ``MAX_EVENTS_PER_READ``)."""
+        ...
+
+    def claim_heads(self, now_us: int, limit: int, after: Delivery | None = None) -> list[Head]:
+        """Up to ``limit`` due pending deliveries whose earlier stream events are all delivered
+        to their consumer, oldest due first (then by consumer, stream and sequence), locked;
+        rows other workers hold are skipped. With ``after``: those that come after it."""
+        ...
+
+    def followers(self, head: Delivery, limit: int) -> list[Delivery]:
+        """The deliveries after ``head`` in its consumer's stream not yet delivered, in order,
+        at most ``limit``, locked (waiting for rows others hold, so the run has no gaps)."""
+        ...
+
+    def mark_delivered(self, consumer: str, event_ids: Sequence[str], now_us: int) -> None:
+        """Each listed delivery of ``consumer``, pending, becomes delivered: one attempt more."""
+        ...
+
+    def deliveries_in_state(self, state: DeliveryState, limit: int) -> list[Delivery]:
+        """Up to ``limit`` deliveries in ``state``, in claim order (delivered ones are history:
+        no index serves listing them)."""
+        ...
 
 
 Consumer = Callable[[UnitOfWork, OutboxEvent], None]
+
+
+@runtime_checkable
+class BatchConsumer(Protocol):
+    """A consumer that also takes several events in one call, to share work among them."""
+
+    def __call__(self, uow: UnitOfWork, event: OutboxEvent) -> None: ...
+
+    def deliver_batch(self, uow: UnitOfWork, events: Sequence[OutboxEvent]) -> None:
+        """``events`` hold each stream's events in stream order; streams may interleave."""
+        ...
 
 
 def append(
@@ -118,19 +187,30 @@ def append(
     consumers: Sequence[str],
     now_us: int,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    last_sequences: Mapping[str, int] | None = None,
 ) -> list[OutboxEvent]:
     """Write ``events`` and a delivery per consumer, inside the caller's unit of work.
 
     Callers append under the lock that orders their stream (a packet's row, say); a race that
     slips past it collides on the unique (stream, sequence) key and the unit is retried.
+    ``last_sequences``: the streams' last sequences, when the caller read them already under
+    that lock (with its other reads, in one round trip).
     """
     if len(events) > MAX_EVENTS_PER_APPEND:
         raise OutboxError("too many events in one append", code="outbox.too_many_events")
-    written: list[OutboxEvent] = []
-    next_by_stream: dict[str, int] = {}
     for event in events:
         _check(event)
-        sequence = next_by_stream.get(event.stream) or outbox.last_sequence(event.stream) + 1
+    # One look-up for every stream's last sequence and one bulk insert per table: a batch of
+    # claims on many packets appends all its events in a fixed number of statements.
+    streams = sorted({e.stream for e in events})
+    if last_sequences is None:
+        last_sequences = outbox.last_sequences(streams)
+    invariant(set(streams) <= set(last_sequences), "every stream's last sequence is known")
+    next_by_stream = {stream: last_sequences[stream] + 1 for stream in streams}
+    written: list[OutboxEvent] = []
+    deliveries: list[Delivery] = []
+    for event in events:
+        sequence = next_by_stream[event.stream]
         next_by_stream[event.stream] = sequence + 1
         stored = OutboxEvent(
             id=f"{event.stream}#{sequence}",
@@ -140,13 +220,55 @@ def append(
             payload=json.dumps(dict(event.payload), sort_keys=True, separators=(",", ":")),
             created_at_us=now_us,
         )
-        outbox.insert_event(stored)
-        for consumer in consumers:
-            outbox.insert_delivery(
-                Delivery(consumer, stored.id, stored.stream, sequence, DeliveryState.PENDING,
-                         0, max_attempts, now_us, None, None)
-            )  # fmt: skip
+        deliveries += [
+            Delivery(consumer, stored.id, stored.stream, sequence, DeliveryState.PENDING,
+                     0, max_attempts, now_us, None, None)
+            for consumer in consumers
+        ]  # fmt: skip
         written.append(stored)
+    outbox.insert_events(written)
+    outbox.insert_deliveries(deliveries)
+    return written
+
+
+def append_timed(
+    outbox: OutboxRepository,
+    events: Sequence[tuple[NewEvent, int]],
+    *,
+    consumers: Sequence[str],
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> list[OutboxEvent]:
+    """``append`` for events that each carry the time they happened (``created_at_us``, and
+    when their deliveries fall due): a copy of an event keeps its source's time, and a batch of
+    copies made at different times is written in one look-up and one insert per table.
+    """
+    if len(events) > MAX_EVENTS_PER_APPEND:
+        raise OutboxError("too many events in one append", code="outbox.too_many_events")
+    for event, _at_us in events:
+        _check(event)
+    streams = sorted({event.stream for event, _at_us in events})
+    next_by_stream = {stream: last + 1 for stream, last in outbox.last_sequences(streams).items()}
+    written: list[OutboxEvent] = []
+    deliveries: list[Delivery] = []
+    for event, at_us in events:
+        sequence = next_by_stream[event.stream]
+        next_by_stream[event.stream] = sequence + 1
+        stored = OutboxEvent(
+            id=f"{event.stream}#{sequence}",
+            stream=event.stream,
+            stream_sequence=sequence,
+            event_type=event.event_type,
+            payload=json.dumps(dict(event.payload), sort_keys=True, separators=(",", ":")),
+            created_at_us=at_us,
+        )
+        deliveries += [
+            Delivery(consumer, stored.id, stored.stream, sequence, DeliveryState.PENDING,
+                     0, max_attempts, at_us, None, None)
+            for consumer in consumers
+        ]  # fmt: skip
+        written.append(stored)
+    outbox.insert_events(written)
+    outbox.insert_deliveries(deliveries)
     return written
 
 
@@ -168,6 +290,25 @@ class RelayReport:
     dead: int = 0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
 
+    def add(self, delivery: Delivery, error: str | None) -> None:
+        if error is None:
+            self.delivered += 1
+            return
+        self.failures.append((delivery.consumer, delivery.event_id, error))
+        if delivery.state is DeliveryState.DEAD:
+            self.dead += 1
+        else:
+            self.failed += 1
+
+
+class _BatchFailed(Exception):
+    """Raised out of a batch's transaction, so that it rolls back, when a consumer failed."""
+
+    def __init__(self, failed: HandlerFailed[Delivery], claimed: int) -> None:
+        super().__init__(failed.message)
+        self.failed = failed
+        self.claimed = claimed
+
 
 @dataclass
 class Relay:
@@ -186,40 +327,79 @@ class Relay:
         return sorted(self.consumers)
 
     def deliver_due(self, limit: int = MAX_DELIVERIES_PER_PASS) -> RelayReport:
+        """Deliver up to ``limit`` due deliveries, a batch per transaction.
+
+        A batch commits only if every consumer in it succeeds. When one raises, the batch
+        rolls back whole and as many deliveries as it held are run again one transaction each,
+        so the failure is recorded against its own delivery and the others are delivered.
+        """
         report = RelayReport()
-        for _ in range(max(1, min(limit, MAX_DELIVERIES_PER_PASS))):
+        remaining = max(1, min(limit, MAX_DELIVERIES_PER_PASS))
+        while remaining > 0:
+            size = min(BATCH_SIZE, remaining)
+            remaining -= size
+            try:
+                delivered = self.database.transact(partial(self._deliver_batch, size=size))
+            except _BatchFailed as batch:
+                logger.warning(
+                    "outbox batch failed; delivering its events one at a time",
+                    extra={"consumer": batch.failed.item.consumer, "error": batch.failed.message},
+                )
+                if not self._deliver_singly(batch.claimed, report):
+                    break
+                continue
+            report.delivered += delivered
+            if delivered < size:
+                break
+        return report
+
+    def _deliver_batch(self, uow: UnitOfWork, size: int) -> int:
+        """Claim up to ``size`` deliverable deliveries, run their consumers, mark them."""
+        now_us = self.clock.now_us()
+        claimed = claim_batch(uow.outbox, now_us, size)
+        events = uow.outbox.get_events([delivery.event_id for delivery in claimed])
+        for name, deliveries in _by_consumer(claimed).items():
+            batch = [_event_of(events, delivery) for delivery in deliveries]
+            try:
+                run_handler(deliveries[0], partial(self._run_consumer, name, uow, batch))
+            except HandlerFailed as failed:
+                raise _BatchFailed(failed, len(claimed)) from failed
+            uow.outbox.mark_delivered(name, [d.event_id for d in deliveries], now_us)
+        return len(claimed)
+
+    def _run_consumer(self, name: str, uow: UnitOfWork, events: Sequence[OutboxEvent]) -> None:
+        consumer = self._consumer(name)
+        if isinstance(consumer, BatchConsumer):
+            consumer.deliver_batch(uow, events)
+            return
+        for event in events:
+            consumer(uow, event)
+
+    def _deliver_singly(self, count: int, report: RelayReport) -> bool:
+        """Up to ``count`` deliveries one transaction each; False when nothing more is due."""
+        for _ in range(count):
             outcome = self._deliver_one()
             if outcome is None:
-                break
-            delivery, error = outcome
-            if error is None:
-                report.delivered += 1
-                continue
-            report.failures.append((delivery.consumer, delivery.event_id, error))
-            if delivery.state is DeliveryState.DEAD:
-                report.dead += 1
-            else:
-                report.failed += 1
-        return report
+                return False
+            report.add(*outcome)
+        return True
 
     def _deliver_one(self) -> tuple[Delivery, str | None] | None:
         def attempt(uow: UnitOfWork) -> Delivery | None:
             now_us = self.clock.now_us()
-            delivery = uow.outbox.claim_next(now_us)
-            if delivery is None:
+            heads = uow.outbox.claim_heads(now_us, 1)
+            if not heads:
                 return None
-            event = uow.outbox.get_event(delivery.event_id)
-            invariant(event is not None, "a delivery's event exists", event_id=delivery.event_id)
-            assert event is not None  # noqa: S101 - narrows the type; invariant() enforces
+            delivery = heads[0].delivery
+            event = _event_of(uow.outbox.get_events([delivery.event_id]), delivery)
             run_handler(delivery, lambda: self._consumer(delivery.consumer)(uow, event))
-            done = replace(
+            uow.outbox.mark_delivered(delivery.consumer, [delivery.event_id], now_us)
+            return replace(
                 delivery,
                 state=DeliveryState.DELIVERED,
                 attempts=delivery.attempts + 1,
                 delivered_at_us=now_us,
             )
-            uow.outbox.replace_delivery(done)
-            return done
 
         done, failed = run_claimed(self.database, attempt)
         if failed is not None:
@@ -235,9 +415,13 @@ class Relay:
     def _record_failure(self, delivery: Delivery, message: str) -> Delivery:
         def record(uow: UnitOfWork) -> Delivery:
             now_us = self.clock.now_us()
-            current = uow.outbox.get_delivery(delivery.consumer, delivery.event_id)
+            current = uow.outbox.lock_delivery(delivery.consumer, delivery.event_id)
             invariant(current is not None, "a failed delivery exists", event_id=delivery.event_id)
             assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
+            if current.state is not DeliveryState.PENDING or current.attempts != delivery.attempts:
+                # Between the rollback and this lock another worker delivered it, or recorded
+                # an attempt of its own: writing this older outcome over it would undo that.
+                return current
             retry = next_try(current.attempts, current.max_attempts, now_us)
             updated = replace(
                 current,
@@ -260,7 +444,7 @@ class Relay:
         """Operator action: a dead delivery becomes pending again, due now, attempts reset."""
 
         def revive(uow: UnitOfWork) -> Delivery:
-            current = uow.outbox.get_delivery(consumer, event_id)
+            current = uow.outbox.lock_delivery(consumer, event_id)
             if current is None or current.state is not DeliveryState.DEAD:
                 raise OutboxError(
                     f"no dead delivery of {event_id!r} to {consumer!r}", code="outbox.not_dead"
@@ -275,6 +459,71 @@ class Relay:
             return revived
 
         return self.database.transact(revive)
+
+
+def claim_batch(outbox: OutboxRepository, now_us: int, size: int) -> list[Delivery]:
+    """Up to ``size`` deliveries that may be delivered now, locked, in the order to run them.
+
+    Streams are taken oldest due first: each one's first open delivery (its head), then the
+    pending, due deliveries that follow it, up to the first one that is not (retrying, dead).
+    Heads are looked up a page at a time, the page doubling while room remains, so a backlog
+    of long streams costs a few heads, and one of short streams a few statements.
+    """
+    claimed: list[Delivery] = []
+    after: Delivery | None = None
+    wanted = FIRST_HEADS
+    for _ in range(MAX_HEAD_PAGES):
+        room = size - len(claimed)
+        if room <= 0:
+            break
+        asked = min(wanted, room)
+        heads = outbox.claim_heads(now_us, asked, after)
+        claimed += _with_followers(outbox, heads, now_us, room)
+        if len(heads) < asked:
+            break
+        after = heads[-1].delivery
+        wanted *= 2
+    return claimed
+
+
+def _with_followers(
+    outbox: OutboxRepository, heads: Sequence[Head], now_us: int, room: int
+) -> list[Delivery]:
+    """Every head, each with as many of its followers as the room left by the heads allows,
+    earlier heads first. Whoever holds a head is the only one to read its followers."""
+    spare = room - len(heads)
+    taken: list[Delivery] = []
+    for head in heads:
+        taken.append(head.delivery)
+        if head.followed and spare > 0:
+            run = _due_run(outbox.followers(head.delivery, spare), now_us)
+            spare -= len(run)
+            taken += run
+    return taken
+
+
+def _due_run(followers: Sequence[Delivery], now_us: int) -> list[Delivery]:
+    """The followers up to the first one not pending and due (it holds back the rest)."""
+    run: list[Delivery] = []
+    for delivery in followers:
+        if delivery.state is not DeliveryState.PENDING or delivery.next_attempt_at_us > now_us:
+            break
+        run.append(delivery)
+    return run
+
+
+def _by_consumer(deliveries: Sequence[Delivery]) -> dict[str, list[Delivery]]:
+    grouped: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        grouped.setdefault(delivery.consumer, []).append(delivery)
+    return grouped
+
+
+def _event_of(events: Mapping[str, OutboxEvent], delivery: Delivery) -> OutboxEvent:
+    event = events.get(delivery.event_id)
+    invariant(event is not None, "a delivery's event exists", event_id=delivery.event_id)
+    assert event is not None  # noqa: S101 - narrows the type; invariant() enforces
+    return event
 
 
 class _RollBack(Exception):

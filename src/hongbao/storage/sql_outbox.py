@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from hongbao.platform.errors import StorageError
-from hongbao.platform.outbox import MAX_EVENTS_PER_READ, Delivery, DeliveryState, OutboxEvent
+from hongbao.platform.invariants import invariant
+from hongbao.platform.outbox import (
+    MAX_EVENTS_PER_READ,
+    Delivery,
+    DeliveryState,
+    Head,
+    OutboxEvent,
+)
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
 from hongbao.storage.sql_ledger import SqlDialect
 
@@ -34,11 +43,33 @@ class SqlOutboxRepository:
         rows = cursor.fetchall()
         return int(rows[0][0]) if rows else 0
 
+    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
+        return self.read_last_sequences(streams)()
+
+    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
+        if not streams:
+            return dict
+        table, parameters = self._dialect.id_table(sorted(set(streams)))
+        # A correlated ORDER BY … LIMIT 1 per stream: each walks its index from the end.
+        statement = (
+            f"SELECT ids.id, (SELECT e.stream_sequence FROM {EVENTS} AS e WHERE e.stream = ids.id"
+            f" ORDER BY e.stream_sequence DESC LIMIT 1) FROM {table}"
+        )
+        cursor = self._dialect.cursor()
+        cursor.execute(self._dialect.sql(statement), parameters)
+        return lambda: {str(stream): int(last or 0) for stream, last in cursor.fetchall()}
+
     def insert_event(self, event: OutboxEvent) -> None:
         self._events.insert(event)
 
+    def insert_events(self, events: Sequence[OutboxEvent]) -> None:
+        self._events.insert_many(events)
+
     def insert_delivery(self, delivery: Delivery) -> None:
         self._deliveries.insert(delivery)
+
+    def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        self._deliveries.insert_many(deliveries)
 
     def get_event(self, event_id: str) -> OutboxEvent | None:
         return self._events.get(event_id)
@@ -59,25 +90,89 @@ class SqlOutboxRepository:
     def replace_delivery(self, delivery: Delivery) -> None:
         self._deliveries.replace(delivery)
 
-    def claim_next(self, now_us: int) -> Delivery | None:
+    def lock_delivery(self, consumer: str, event_id: str) -> Delivery | None:
+        return self._deliveries.lock(consumer, event_id)
+
+    def get_events(self, event_ids: Sequence[str]) -> dict[str, OutboxEvent]:
+        if not event_ids:
+            return {}
+        codec = codec_for(OutboxEvent)
+        condition, parameters = self._dialect.in_list("id", _bounded_ids(event_ids))
+        statement = f"SELECT {', '.join(codec.columns)} FROM {EVENTS} WHERE {condition}"
+        events = [codec.decode(row) for row in self._fetch(statement, parameters)]
+        return {event.id: event for event in events}
+
+    def claim_heads(self, now_us: int, limit: int, after: Delivery | None = None) -> list[Head]:
         codec = codec_for(Delivery)
         columns = ", ".join(f"d.{column}" for column in codec.columns)
+        parameters: list[Any] = [now_us]
+        resume = ""
+        if after is not None:
+            # Row values compare column by column, in the due index's order: the next page
+            # starts where the last one ended instead of reading it again.
+            resume = f"AND ({_CLAIM_ORDER.format(table='d')}) > (%s, %s, %s, %s) "
+            parameters += _claim_key(after)
         statement = (
-            f"SELECT {columns} FROM {DELIVERIES} AS d "
-            "WHERE d.state = 'pending' AND d.next_attempt_at_us <= %s "
+            f"SELECT {columns}, EXISTS (SELECT 1 FROM {DELIVERIES} AS f "
+            "WHERE f.consumer = d.consumer AND f.stream = d.stream "
+            "AND f.stream_sequence > d.stream_sequence AND f.state <> 'delivered') "
+            f"FROM {DELIVERIES} AS d "
+            f"WHERE d.state = 'pending' AND d.next_attempt_at_us <= %s {resume}"
             f"AND NOT EXISTS (SELECT 1 FROM {DELIVERIES} AS e WHERE e.consumer = d.consumer "
             "AND e.stream = d.stream AND e.stream_sequence < d.stream_sequence "
             "AND e.state <> 'delivered') "
-            "ORDER BY d.next_attempt_at_us, d.stream, d.stream_sequence LIMIT 1"
-            f"{self._claim_suffix}"
+            f"ORDER BY {_CLAIM_ORDER.format(table='d')} LIMIT %s{self._claim_suffix}"
         )
-        cursor = self._dialect.cursor()
-        cursor.execute(self._dialect.sql(statement), (now_us,))
-        rows = cursor.fetchall()
-        return codec.decode(rows[0]) if rows else None
+        rows = self._fetch(statement, [*parameters, _bounded(limit)])
+        return [Head(codec.decode(row[:-1]), bool(row[-1])) for row in rows]
+
+    def followers(self, head: Delivery, limit: int) -> list[Delivery]:
+        codec = codec_for(Delivery)
+        # No SKIP LOCKED: a row skipped here would be a gap in its stream, delivered past.
+        statement = (
+            f"SELECT {', '.join(codec.columns)} FROM {DELIVERIES} "
+            "WHERE consumer = %s AND stream = %s AND stream_sequence > %s "
+            "AND state <> 'delivered' "
+            f"ORDER BY stream_sequence LIMIT %s{self._dialect.lock_clause}"
+        )
+        parameters = [head.consumer, head.stream, head.stream_sequence, _bounded(limit)]
+        return [codec.decode(row) for row in self._fetch(statement, parameters)]
+
+    def mark_delivered(self, consumer: str, event_ids: Sequence[str], now_us: int) -> None:
+        if not event_ids:
+            return
+        wanted = _bounded_ids(event_ids)
+        condition, parameters = self._dialect.in_list("event_id", wanted)
+        # RETURNING, not rowcount: on a pipelined connection only fetched results are final.
+        statement = (
+            f"UPDATE {DELIVERIES} SET state = 'delivered', attempts = attempts + 1, "
+            f"delivered_at_us = %s WHERE consumer = %s AND {condition} AND state = 'pending' "
+            "RETURNING event_id"
+        )
+        marked = self._fetch(statement, [now_us, consumer, *parameters])
+        invariant(
+            len(marked) == len(wanted),
+            "every claimed delivery is pending until it is marked delivered",
+            consumer=consumer,
+            marked=len(marked),
+            claimed=len(wanted),
+        )
 
     def deliveries_in_state(self, state: DeliveryState, limit: int) -> list[Delivery]:
-        return self._deliveries.where("state", state, limit=limit, order_by="next_attempt_at_us")
+        codec = codec_for(Delivery)
+        # The state is written into the statement, not bound: a generic plan can use the
+        # partial index of a state only when the statement itself names that state.
+        statement = (
+            f"SELECT {', '.join(codec.columns)} FROM {DELIVERIES} AS d "
+            f"WHERE d.state = '{DeliveryState(state).value}' "
+            f"ORDER BY {_CLAIM_ORDER.format(table='d')} LIMIT %s"
+        )
+        return [codec.decode(row) for row in self._fetch(statement, [limit])]
+
+    def _fetch(self, statement: str, parameters: Sequence[Any]) -> list[Any]:
+        cursor = self._dialect.cursor()
+        cursor.execute(self._dialect.sql(statement), list(parameters))
+        return list(cursor.fetchall())
 
 
 class InMemoryOutboxRepository:
@@ -94,6 +189,26 @@ class InMemoryOutboxRepository:
     def last_sequence(self, stream: str) -> int:
         sequences = [e.stream_sequence for e in self._event_rows.values() if e.stream == stream]
         return max(sequences, default=0)
+
+    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
+        found = self.last_sequences(streams)
+        return lambda: found
+
+    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
+        wanted = set(streams)
+        last = dict.fromkeys(wanted, 0)
+        for event in self._event_rows.values():
+            if event.stream in wanted:
+                last[event.stream] = max(last[event.stream], event.stream_sequence)
+        return last
+
+    def insert_events(self, events: Sequence[OutboxEvent]) -> None:
+        for event in events:
+            self.insert_event(event)
+
+    def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            self.insert_delivery(delivery)
 
     def insert_event(self, event: OutboxEvent) -> None:
         taken = any(
@@ -126,29 +241,96 @@ class InMemoryOutboxRepository:
     def replace_delivery(self, delivery: Delivery) -> None:
         self._deliveries.replace(delivery)
 
-    def claim_next(self, now_us: int) -> Delivery | None:
-        open_ = [d for d in self._delivery_rows.values() if d.state is not DeliveryState.DELIVERED]
+    def lock_delivery(self, consumer: str, event_id: str) -> Delivery | None:
+        return self._deliveries.lock(consumer, event_id)
 
-        def blocked(delivery: Delivery) -> bool:
-            return any(
-                (other.consumer, other.stream) == (delivery.consumer, delivery.stream)
-                and other.stream_sequence < delivery.stream_sequence
-                for other in open_
-            )
+    def get_events(self, event_ids: Sequence[str]) -> dict[str, OutboxEvent]:
+        wanted = _bounded_ids(event_ids) if event_ids else []
+        found = (self._event_rows.get((event_id,)) for event_id in wanted)
+        return {event.id: event for event in found if event is not None}
 
-        ready = [
+    def claim_heads(self, now_us: int, limit: int, after: Delivery | None = None) -> list[Head]:
+        open_counts: dict[tuple[str, str], int] = {}
+        first_open: dict[tuple[str, str], int] = {}
+        for delivery in self._delivery_rows.values():
+            if delivery.state is not DeliveryState.DELIVERED:
+                group = (delivery.consumer, delivery.stream)
+                open_counts[group] = open_counts.get(group, 0) + 1
+                first_open[group] = min(
+                    first_open.get(group, delivery.stream_sequence), delivery.stream_sequence
+                )
+        heads = [
             d
-            for d in open_
+            for d in self._delivery_rows.values()
             if d.state is DeliveryState.PENDING
             and d.next_attempt_at_us <= now_us
-            and not blocked(d)
+            and first_open[(d.consumer, d.stream)] == d.stream_sequence
+            and (after is None or _claim_key(d) > _claim_key(after))
         ]
-        ready.sort(key=lambda d: (d.next_attempt_at_us, d.stream, d.stream_sequence))
-        return ready[0] if ready else None
+        heads.sort(key=_claim_key)
+        return [Head(d, open_counts[(d.consumer, d.stream)] > 1) for d in heads[: _bounded(limit)]]
+
+    def followers(self, head: Delivery, limit: int) -> list[Delivery]:
+        found = [
+            d
+            for d in self._delivery_rows.values()
+            if (d.consumer, d.stream) == (head.consumer, head.stream)
+            and d.stream_sequence > head.stream_sequence
+            and d.state is not DeliveryState.DELIVERED
+        ]
+        found.sort(key=lambda d: d.stream_sequence)
+        return found[: _bounded(limit)]
+
+    def mark_delivered(self, consumer: str, event_ids: Sequence[str], now_us: int) -> None:
+        for event_id in _bounded_ids(event_ids) if event_ids else []:
+            current = self._delivery_rows.get((consumer, event_id))
+            invariant(
+                current is not None and current.state is DeliveryState.PENDING,
+                "every claimed delivery is pending until it is marked delivered",
+                consumer=consumer,
+                event_id=event_id,
+            )
+            assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
+            self._deliveries.replace(
+                replace(
+                    current,
+                    state=DeliveryState.DELIVERED,
+                    attempts=current.attempts + 1,
+                    delivered_at_us=now_us,
+                )
+            )
 
     def deliveries_in_state(self, state: DeliveryState, limit: int) -> list[Delivery]:
-        return self._deliveries.where("state", state, limit=limit, order_by="next_attempt_at_us")
+        found = [d for d in self._delivery_rows.values() if d.state is state]
+        found.sort(key=_claim_key)
+        return found[:limit]
+
+
+# The relay's claim order: oldest due first, then stream by stream in sequence order.
+_CLAIM_ORDER = (
+    "{table}.next_attempt_at_us, {table}.consumer, {table}.stream, {table}.stream_sequence"
+)
+
+
+def _claim_key(delivery: Delivery) -> list[Any]:
+    return [
+        delivery.next_attempt_at_us,
+        delivery.consumer,
+        delivery.stream,
+        delivery.stream_sequence,
+    ]
 
 
 def _bounded(limit: int) -> int:
     return max(1, min(limit, MAX_EVENTS_PER_READ))
+
+
+def _bounded_ids(values: Sequence[str]) -> list[str]:
+    """Distinct ids in order, at most ``MAX_EVENTS_PER_READ`` of them (one statement's list)."""
+    distinct = sorted(set(values))
+    invariant(
+        len(distinct) <= MAX_EVENTS_PER_READ,
+        "a bulk read stays within its limit",
+        size=len(distinct),
+    )
+    return distinct

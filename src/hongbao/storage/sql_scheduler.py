@@ -39,7 +39,16 @@ class SqlDueWorkRepository(SqlRecordTable[DueWork]):
         return counts
 
     def list_state(self, state: DueWorkState, limit: int) -> list[DueWork]:
-        return self.where("state", state, limit=limit, order_by="due_at_us")
+        codec = codec_for(DueWork)
+        # The state is written into the statement, not bound: a generic plan can use the
+        # partial index of a state (pending, dead) only when the statement itself names it.
+        statement = (
+            f"SELECT {', '.join(codec.columns)} FROM {TABLE} "
+            f"WHERE state = '{DueWorkState(state).value}' ORDER BY due_at_us, id LIMIT %s"
+        )
+        cursor = self._claim_dialect.cursor()
+        cursor.execute(self._claim_dialect.sql(statement), (limit,))
+        return [codec.decode(row) for row in cursor.fetchall()]
 
 
 class InMemoryDueWorkRepository(InMemoryRecordTable[DueWork]):
