@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -31,9 +32,17 @@ from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.packets import authorization as card
 from hongbao.packets.authorization import AuthorizationState, CardAuthorization, TransferCode
+from hongbao.packets.claims import (
+    CONSUMERS,
+    ClaimAnswer,
+    ClaimOutcome,
+    ClaimRequest,
+    ClaimResult,
+    claim_batch,
+    refuse,
+)
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
-from hongbao.packets.user_feed import USER_FEED
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.invariants import invariant
@@ -54,7 +63,6 @@ FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
 CAPTURE_KIND = "packet.capture"
 MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
-CONSUMERS: tuple[str, ...] = (USER_FEED,)  # each registered in worker.build_relay
 MAX_HISTORY = 1_000
 # Room for the ledger ids derived from it ("escrow:", "claim:<id>:<user>", …) within 128.
 MAX_PACKET_ID_LENGTH = 64
@@ -63,23 +71,6 @@ MAX_PACKET_ID_LENGTH = 64
 class RecallMoney(StrEnum):
     VOIDED_HOLD = "void_hold"  # inside the card window: nothing more is charged
     REFUNDED = "refund"  # escrow paid the remainder back
-
-
-class ClaimResult(StrEnum):
-    CLAIMED = "claimed"
-    ALREADY_CLAIMED = "already_claimed"  # a retry: the same share, no money moved again
-    PACKET_EMPTY = "packet_empty"
-    PACKET_EXPIRED = "packet_expired"
-    PACKET_RECALLED = "packet_recalled"
-    NOT_THE_RECIPIENT = "not_the_recipient"
-    NOT_A_MEMBER = "not_a_member"
-    SENDER_CANNOT_CLAIM_PERSONAL = "sender_cannot_claim_personal"
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimOutcome:
-    result: ClaimResult
-    amount: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +98,6 @@ class SendPacket:
             )
         )  # fmt: skip
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-def refuse(message: str, code: str, **details: object) -> PacketError:
-    return PacketError(message, code=code, **details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,90 +348,16 @@ class PacketService:
     def claim(self, packet_id: str, user_id: str) -> ClaimOutcome:
         return self.database.transact(lambda uow: self._claim(uow, packet_id, user_id))
 
-    def claim_in(self, uow: UnitOfWork, packet_id: str, user_id: str) -> ClaimOutcome:
-        """The claim inside the caller's unit of work (see ``send_in``)."""
-        return self._claim(uow, packet_id, user_id)
+    def claim_many_in(self, uow: UnitOfWork, requests: Sequence[ClaimRequest]) -> list[ClaimAnswer]:
+        """Many claims inside the caller's unit of work, as if run one after another in the
+        order given; a refusal is returned in its claim's place (see ``claims``)."""
+        return claim_batch(uow, requests, self.clock.now_us(), self._fund_claim)
 
     def _claim(self, uow: UnitOfWork, packet_id: str, user_id: str) -> ClaimOutcome:
-        packet = uow.packets.packets.lock(packet_id)  # claims of one packet queue here
-        if packet is None:
-            raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
-        if uow.identity.users.get(user_id) is None:
-            raise refuse(f"no user {user_id!r}", "packets.unknown_user")
-        # Only the rows a claim needs: the user's own share, then the next free one (a packet
-        # of 200 shares must not be read and decoded on every tap).
-        mine = uow.packets.shares.find({"packet_id": packet_id, "claimed_by": user_id}, limit=1)
-        currency = packet.currency
-        if mine:
-            return ClaimOutcome(
-                ClaimResult.ALREADY_CLAIMED, Money.of(mine[0].amount_minor, currency)
-            )
-        now_us = self.clock.now_us()
-        refusal = self._claim_refusal(uow, packet, user_id, now_us)
-        if refusal is not None:
-            return ClaimOutcome(refusal)
-        share = uow.packets.shares.get(packet_id, packet.claimed_count)
-        invariant(
-            share is not None and share.claimed_by is None, "the next share is free",
-            packet_id=packet_id,
-        )  # fmt: skip
-        assert share is not None  # noqa: S101 - narrows the type; invariant() enforces
-        if packet.is_card_funded:
-            self._fund_claim(uow, packet, share, now_us)
-        self._pay(uow, packet, user_id, share, now_us)
-        uow.packets.shares.replace(replace(share, claimed_by=user_id, claimed_at_us=now_us))
-        claimed = replace(
-            packet,
-            claimed_count=packet.claimed_count + 1,
-            claimed_minor=packet.claimed_minor + share.amount_minor,
-        )
-        if claimed.claimed_count == claimed.share_count:
-            claimed = replace(claimed, state=PacketState.EXHAUSTED)
-        uow.packets.packets.replace(claimed)
-        events = [("PacketClaimed", {"user": user_id, "amount": share.amount_minor})]
-        if claimed.state is PacketState.EXHAUSTED:
-            events.append(("PacketExhausted", {}))
-        self._publish_all(uow, packet, events, now_us)
-        return ClaimOutcome(ClaimResult.CLAIMED, Money.of(share.amount_minor, currency))
-
-    def _claim_refusal(
-        self, uow: UnitOfWork, packet: Packet, user_id: str, now_us: int
-    ) -> ClaimResult | None:
-        if packet.state is PacketState.RECALLED:
-            return ClaimResult.PACKET_RECALLED
-        if packet.state is PacketState.EXPIRED or is_due(packet.expires_at_us, now_us):
-            return ClaimResult.PACKET_EXPIRED
-        audience = self._audience_refusal(uow, packet, user_id, now_us)
-        if audience is not None:
-            return audience
-        return ClaimResult.PACKET_EMPTY if packet.state is PacketState.EXHAUSTED else None
-
-    def _audience_refusal(
-        self, uow: UnitOfWork, packet: Packet, user_id: str, now_us: int
-    ) -> ClaimResult | None:
-        if packet.packet_type is PacketType.PERSONAL:
-            if user_id == packet.sender_id:
-                return ClaimResult.SENDER_CANNOT_CLAIM_PERSONAL
-            return None if user_id == packet.recipient_id else ClaimResult.NOT_THE_RECIPIENT
-        member = is_group_member(uow.identity, packet.group_id, user_id, now_us)
-        return None if member else ClaimResult.NOT_A_MEMBER
-
-    def _pay(
-        self, uow: UnitOfWork, packet: Packet, user_id: str, share: Share, now_us: int
-    ) -> None:
-        # Named by the share, not the user: a share is paid once, and the id stays short.
-        request = TransferRequest(
-            f"claim:{packet.id}:{share.position}", TransferCode.CLAIM, share.amount_minor,
-            packet.escrow_account_id, f"user:{user_id}:balance", packet.currency,
-            reference=packet.id,
-        )  # fmt: skip
-        (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
-        invariant(
-            result.code is TransferResultCode.OK,
-            "escrow pays a claimed share",
-            packet_id=packet.id,
-            result=result.code.value,
-        )
+        (answer,) = self.claim_many_in(uow, [ClaimRequest(packet_id, user_id)])
+        if isinstance(answer, PacketError):
+            raise answer
+        return answer
 
     # ------------------------------------------------------------------------- card window
 
@@ -622,3 +535,14 @@ class PacketService:
         stream = f"packet:{packet.id}"
         new = [NewEvent(stream, kind, {"packet_id": packet.id, **body}) for kind, body in events]
         append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us)
+
+
+# The claim vocabulary lives in ``claims``; callers have always found it here too.
+__all__ = [
+    "ClaimAnswer",
+    "ClaimOutcome",
+    "ClaimRequest",
+    "ClaimResult",
+    "PacketService",
+    "SendPacket",
+]
