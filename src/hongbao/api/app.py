@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from hongbao.api.claims import ClaimLane
 from hongbao.api.context import ApiContext
 from hongbao.api.errors import error_body, status_for
 from hongbao.api.middleware import OperationsMiddleware
@@ -45,6 +46,7 @@ def create_app(api: ApiContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        api.claims.close()
         api.operations.close()
 
     app = FastAPI(
@@ -61,6 +63,8 @@ def create_app(api: ApiContext) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(operations.router)
+    # Added first, so it sits inside the operations middleware (admission, metrics, logs).
+    app.add_middleware(ClaimLane, api=api)
     app.add_middleware(OperationsMiddleware, operations=api.operations)
     _add_error_handlers(app)
 

@@ -11,17 +11,17 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
+from hongbao.api.claims import ClaimDesk
 from hongbao.api.errors import ApiError, error_body, status_for
 from hongbao.api.idempotency import IdempotencyGuard, Response, check_key, request_hash
 from hongbao.api.operations import Operations, OperationsSettings
-from hongbao.api.tokens import AuthError, Principal, TokenSigner
+from hongbao.api.tokens import AuthError, Principal, TokenSigner, acting_user, bearer_token
 from hongbao.bootstrap import Services
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.errors import HongbaoError
+from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.explanations import Language, parse_language
-
-BEARER = "bearer "
 
 
 @dataclass
@@ -29,6 +29,10 @@ class ApiSettings:
     token_lifetime_seconds: int = 24 * 3600
     docs: bool = True
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    # Claims served by the claim lane (plain ASGI) rather than the framework's route; both
+    # answer through the same claim desk, in batches of at most claim_batch.
+    claim_lane: bool = True
+    claim_batch: int = DEFAULT_MAX_BATCH
 
 
 @dataclass
@@ -41,6 +45,12 @@ class ApiContext:
         self.guard = IdempotencyGuard(self.services.database, self.services.clock)
         self.fingerprint_key = self.signer.derive("idempotency-fingerprint")
         self.operations = Operations(self.services, self.settings.operations)
+        self.claims = ClaimDesk(
+            self.services.database, self.services.packets, self.guard,
+            max_batch=self.settings.claim_batch,
+            on_batch=self.operations.metrics.observe_claim_batch,
+            learned_device=self.operations.learned_device,
+        )  # fmt: skip
 
 
 def context(request: Request) -> ApiContext:
@@ -59,12 +69,7 @@ Lang = Annotated[Language, Depends(language)]
 
 
 def principal(api: Context, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    if authorization is None or not authorization.lower().startswith(BEARER):
-        raise AuthError(
-            "this request needs 'Authorization: Bearer <token>'", code="auth.missing_token"
-        )
-    token = authorization[len(BEARER) :].strip()
-    who = api.signer.verify(token, now_us=api.services.clock.now_us())
+    who = api.signer.verify(bearer_token(authorization), now_us=api.services.clock.now_us())
     api.operations.admit(who)  # rate limits, before the database is asked anything
     revoked = api.services.database.read(lambda uow: uow.api.revoked.get(who.token_id))
     if revoked is not None:
@@ -85,11 +90,7 @@ Operator = Annotated[Principal, Depends(operator)]
 
 
 def user(who: Caller) -> Principal:
-    """A user acting for themselves on their token's device (operators act through the
-    operator endpoints)."""
-    if who.is_operator:
-        raise AuthError("this is done by a user on their own device", code="auth.forbidden")
-    return who
+    return acting_user(who)
 
 
 User = Annotated[Principal, Depends(user)]

@@ -32,6 +32,19 @@ class DeviceLabels:
         self._labels: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
+    def cached(self, device_id: str, sim_id: str) -> tuple[str, str] | None:
+        with self._lock:
+            return self._cache.get((device_id, sim_id))
+
+    def learn(self, device_id: str, sim_id: str, label: tuple[str, str]) -> tuple[str, str]:
+        """Keep a label read elsewhere (a claim batch reads its callers' devices in bulk)."""
+        bounded = self._bounded(label)
+        with self._lock:
+            self._cache[(device_id, sim_id)] = bounded
+            if len(self._cache) > self._max_devices:
+                self._cache.popitem(last=False)
+        return bounded
+
     def of(self, device_id: str, sim_id: str) -> tuple[str, str]:
         key = (device_id, sim_id)
         with self._lock:

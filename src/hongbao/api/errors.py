@@ -42,7 +42,7 @@ UNAUTHORIZED_CODES: Final = frozenset(
     {"auth.missing_token", "auth.invalid_token", "auth.token_expired", "auth.token_revoked"}
 )
 FORBIDDEN_CODES: Final = frozenset({"auth.forbidden", "auth.operator_only", "auth.not_yours"})
-UNAVAILABLE_CODES: Final = frozenset({"api.overloaded", "api.degraded"})
+UNAVAILABLE_CODES: Final = frozenset({"api.overloaded", "api.degraded", "api.shutting_down"})
 TOO_MANY_CODES: Final = frozenset({"api.rate_limited"})
 
 # zh-CN words for the codes people meet most; any other code keeps its English message.

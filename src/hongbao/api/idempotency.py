@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -69,6 +69,32 @@ def check_key(key: str | None) -> str:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class KeyedRequest:
+    """One request of a batch as the guard sees it: whose key, which key, which request."""
+
+    principal: str
+    key: str
+    fingerprint: str
+
+
+# An answer the batch form returns: the response, or a refusal about the key itself.
+KeyedAnswer = Response | ApiError
+
+
+def _key_reused() -> ApiError:
+    return ApiError(
+        "this Idempotency-Key was used for a different request", code="idempotency.key_reused"
+    )
+
+
+def _in_progress() -> ApiError:
+    return ApiError(
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+        code="idempotency.in_progress",
+    )
+
+
 @dataclass
 class IdempotencyGuard:
     database: Database
@@ -88,10 +114,7 @@ class IdempotencyGuard:
             if claimed:
                 break
             if time.monotonic() >= deadline:
-                raise ApiError(
-                    "a request with this Idempotency-Key is still being processed; retry shortly",
-                    code="idempotency.in_progress",
-                )
+                raise _in_progress()
             time.sleep(POLL_SECONDS)
         try:
             response = action()
@@ -145,17 +168,77 @@ class IdempotencyGuard:
                 # Rolled back. Answered meanwhile: the next attempt returns the first answer;
                 # busy: another request still holds the key, so wait for it (bounded).
                 if time.monotonic() >= deadline:
-                    raise ApiError(
-                        "a request with this Idempotency-Key is still being processed; "
-                        "retry shortly",
-                        code="idempotency.in_progress",
-                    ) from busy
+                    raise _in_progress() from busy
                 time.sleep(POLL_SECONDS)
             except Exception as error:
                 answer = refused(error)
                 if answer is None:
                     raise
                 return self._keep_refusal(principal, key, fingerprint, answer)
+
+    def answer_many_in(
+        self,
+        uow: UnitOfWork,
+        requests: Sequence[KeyedRequest],
+        work: Callable[[list[int]], list[Response]],
+    ) -> list[KeyedAnswer]:
+        """The money path's batch form (group commit), inside the caller's unit of work:
+        the keys are read and locked in one statement, ``work`` runs for the indexes of the
+        requests whose keys are new (its responses, refusals included, in that order), and
+        their records are written in one statement, all in the one transaction.
+
+        A key met twice in one batch is answered once: the repeat gets the first answer (or
+        ``key_reused`` for another body). A concurrent request with the same key elsewhere
+        collides on the key's row; the database retries the whole batch, which then finds
+        the first answer stored."""
+        stored = uow.api.idempotency.get_many([(r.principal, r.key) for r in requests], lock=True)
+        now_us = self.clock.now_us()
+        answers: list[KeyedAnswer | None] = [None] * len(requests)
+        fresh: list[int] = []
+        taken_over: set[tuple[str, str]] = set()
+        first_of: dict[tuple[str, str], int] = {}
+        repeats: list[tuple[int, int]] = []
+        for index, request in enumerate(requests):
+            pair = (request.principal, request.key)
+            if pair in first_of:
+                first = first_of[pair]
+                if requests[first].fingerprint == request.fingerprint:
+                    repeats.append((index, first))
+                else:
+                    answers[index] = _key_reused()
+                continue
+            first_of[pair] = index
+            found = stored.get(pair)
+            if found is None:
+                fresh.append(index)
+            elif found.request_hash != request.fingerprint:
+                answers[index] = _key_reused()
+            elif found.state is KeyState.DONE:
+                invariant(found.status is not None, "a done key has its response", key=pair[1])
+                assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
+                answers[index] = Response(found.status, json.loads(found.body or "null"))
+            elif is_due(found.lease_until_us, now_us):
+                fresh.append(index)  # a first request of the two-step form died holding it
+                taken_over.add(pair)
+            else:
+                answers[index] = _in_progress()
+        responses = work(fresh) if fresh else []
+        invariant(len(responses) == len(fresh), "work answers every new key")
+        new_records: list[IdempotencyRecord] = []
+        replaced: list[IdempotencyRecord] = []
+        for index, response in zip(fresh, responses, strict=True):
+            request = requests[index]
+            answers[index] = response
+            record = _done_record(request.principal, request.key, request.fingerprint,
+                                  response, now_us)  # fmt: skip
+            pair = (request.principal, request.key)
+            (replaced if pair in taken_over else new_records).append(record)
+        uow.api.idempotency.insert_many(new_records)
+        uow.api.idempotency.replace_many(replaced)
+        for index, first in repeats:
+            answers[index] = answers[first]
+        invariant(all(answer is not None for answer in answers), "every request is answered")
+        return [answer for answer in answers if answer is not None]
 
     def _keep_refusal(
         self, principal: str, key: str, fingerprint: str, answer: Response
@@ -177,10 +260,7 @@ class IdempotencyGuard:
         if found is None:
             return None
         if found.request_hash != fingerprint:
-            raise ApiError(
-                "this Idempotency-Key was used for a different request",
-                code="idempotency.key_reused",
-            )
+            raise _key_reused()
         if found.state is KeyState.DONE:
             invariant(found.status is not None, "a done key has its response", key=key)
             assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
@@ -195,10 +275,7 @@ class IdempotencyGuard:
         """Record ``response`` as the key's answer. Never over another answer: a concurrent
         request that answered first (committed while this one worked) wins, and this
         transaction is rolled back and asked again (:class:`_AnsweredMeanwhile`)."""
-        body = json.dumps(response.body, separators=(",", ":"), sort_keys=True)
-        now_us = self.clock.now_us()
-        record = IdempotencyRecord(principal, key, fingerprint, KeyState.DONE, response.status,
-                                   body, now_us, now_us)  # fmt: skip
+        record = _done_record(principal, key, fingerprint, response, self.clock.now_us())
         found = uow.api.idempotency.lock(principal, key)
         if found is None:
             uow.api.idempotency.insert(record)  # a concurrent insert fails: retried, then read
@@ -223,10 +300,7 @@ class IdempotencyGuard:
             )
             return True
         if found.request_hash != fingerprint:
-            raise ApiError(
-                "this Idempotency-Key was used for a different request",
-                code="idempotency.key_reused",
-            )
+            raise _key_reused()
         if found.state is KeyState.DONE:
             assert found.status is not None  # noqa: S101 - a done key has its response
             return Response(found.status, json.loads(found.body or "null"))
@@ -248,3 +322,11 @@ class IdempotencyGuard:
         if found is not None and found.state is KeyState.IN_PROGRESS:
             # Expire the lease now rather than delete: record tables never delete rows.
             uow.api.idempotency.replace(replace(found, lease_until_us=self.clock.now_us()))
+
+
+def _done_record(
+    principal: str, key: str, fingerprint: str, response: Response, now_us: int
+) -> IdempotencyRecord:
+    body = json.dumps(response.body, separators=(",", ":"), sort_keys=True)
+    return IdempotencyRecord(principal, key, fingerprint, KeyState.DONE, response.status, body,
+                             now_us, now_us)  # fmt: skip

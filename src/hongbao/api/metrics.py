@@ -57,6 +57,7 @@ CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip
+BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 UNMATCHED: Final = "unmatched"
 REFUSED: Final = "refused"
 # Bounds the children cached per metric; labels are bounded anyway (routes, statuses, devices).
@@ -121,10 +122,22 @@ class Metrics:
             registry=registry,
         )  # fmt: skip
         self.claims = Counter("hongbao_claims", "Claims by result", ("result",), registry=registry)
+        self.claim_batch_size = Histogram(
+            "hongbao_claim_batch_size", "Claims committed together in one transaction",
+            buckets=BATCH_SIZE_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.claim_batch_seconds = Histogram(
+            "hongbao_claim_batch_duration_seconds", "Time one claim batch's transaction took",
+            buckets=LATENCY_BUCKETS, registry=registry,
+        )  # fmt: skip
         for cause in Cause:
             self.denials.labels(cause.value)
         for claim in ClaimResult:
             self.claims.labels(claim.value)
+
+    def observe_claim_batch(self, size: int, seconds: float) -> None:
+        self.claim_batch_size.observe(size)
+        self.claim_batch_seconds.observe(seconds)
 
     def _load_gauges(self, registry: CollectorRegistry | None) -> None:
         self.in_flight = Gauge(

@@ -21,7 +21,7 @@ from hongbao.api.degrade import DegradeMonitor, DegradeThresholds
 from hongbao.api.device_labels import DeviceLabels
 from hongbao.api.health import Readiness
 from hongbao.api.metrics import BacklogCollector, Metrics
-from hongbao.api.observability import current_request
+from hongbao.api.observability import RequestRecord, current_request
 from hongbao.api.ratelimit import BucketLimit, RateLimited, RateLimiter
 from hongbao.api.tokens import Principal
 from hongbao.bootstrap import Services
@@ -130,22 +130,40 @@ class Operations:
             max_labels=settings.device_label_limit,
         )
 
-    def admit(self, who: Principal) -> None:
-        """For the principal dependency: rate-limit the caller and note who it is.
+    def admit(self, who: Principal, *, look_up_device: bool = True) -> bool:
+        """For the principal dependency: rate-limit the caller and note who it is. True when
+        the device's label is known; without ``look_up_device`` an unknown one is left for the
+        caller to learn (the claim lane reads it in its batch, not one read per device).
 
         Operators are not rate-limited (admission control still bounds their load)."""
         record = current_request()
         device = (
             None if who.device_id is None or who.sim_id is None else (who.device_id, who.sim_id)
         )
+        label = None
+        if device is not None:
+            label = self.devices.of(*device) if look_up_device else self.devices.cached(*device)
         if record is not None:
             record.subject = who.subject
-            if device is not None:
-                record.device = self.devices.of(*device)
-        if who.is_operator:
+            record.device = label
+        if not who.is_operator:
+            self._limit(who.subject, device, record)
+        return device is None or label is not None
+
+    def learned_device(self, who: Principal, label: tuple[str, str]) -> None:
+        """The label of the caller's device, read after ``admit`` (see there)."""
+        if who.device_id is None or who.sim_id is None:
             return
+        bounded = self.devices.learn(who.device_id, who.sim_id, label)
+        record = current_request()
+        if record is not None:
+            record.device = bounded
+
+    def _limit(
+        self, subject: str, device: tuple[str, str] | None, record: RequestRecord | None
+    ) -> None:
         try:
-            self.limiter.check(who.subject, None if device is None else "\x00".join(device))
+            self.limiter.check(subject, None if device is None else "\x00".join(device))
         except RateLimited as refused:
             self.metrics.refused.labels("rate_limited").inc()
             if record is not None:

@@ -61,6 +61,26 @@ class Principal:
         return self.role is Role.OPERATOR
 
 
+BEARER = "bearer "
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header."""
+    if authorization is None or not authorization.lower().startswith(BEARER):
+        raise AuthError(
+            "this request needs 'Authorization: Bearer <token>'", code="auth.missing_token"
+        )
+    return authorization[len(BEARER) :].strip()
+
+
+def acting_user(who: Principal) -> Principal:
+    """A user acting for themselves on their token's device (operators act through the
+    operator endpoints)."""
+    if who.is_operator:
+        raise AuthError("this is done by a user on their own device", code="auth.forbidden")
+    return who
+
+
 class TokenSigner:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < MIN_SECRET_BYTES:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from hongbao.api.claims import ClaimCall
 from hongbao.api.context import (
     Caller,
     Context,
@@ -18,7 +19,7 @@ from hongbao.api.context import (
     device_of,
     idempotent_in,
 )
-from hongbao.api.metrics import observe_claim
+from hongbao.api.idempotency import KeyedRequest, check_key, request_hash
 from hongbao.api.schemas import Amount, ClaimView, ErrorView, PacketView, SendPacketBody, ShareView
 from hongbao.api.tokens import AuthError, Principal
 from hongbao.identity.service import is_group_member
@@ -66,7 +67,7 @@ def send_packet(
 
 
 @router.post("/{packet_id}/claims", response_model=ClaimView, responses=ERRORS)
-def claim_packet(
+async def claim_packet(
     packet_id: str,
     request: Request,
     api: Context,
@@ -76,22 +77,13 @@ def claim_packet(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Claim a share for the caller. Expected outcomes (already claimed, empty, expired, not a
-    member…) are results with status 200, not errors."""
-
-    def action(uow: UnitOfWork) -> tuple[int, object]:
-        outcome = api.services.packets.claim_in(uow, packet_id, who.subject)
-        observe_claim(outcome.result)
-        amount = (
-            None
-            if outcome.amount is None
-            else Amount.of(outcome.amount.minor, outcome.amount.currency.code)
-        )
-        view = ClaimView(
-            packet_id=packet_id, user_id=who.subject, result=outcome.result.value, amount=amount
-        )
-        return 200, view.model_dump(mode="json")
-
-    return idempotent_in(api, request, who, idempotency_key, raw, lang, action)
+    member…) are results with status 200, not errors. Claims are committed in groups: under
+    load, many callers' claims share one transaction (each still answered on its own)."""
+    key = check_key(idempotency_key)
+    fingerprint = request_hash(request.method, request.url.path, raw, api.fingerprint_key)
+    call = ClaimCall(who, KeyedRequest(who.subject, key, fingerprint), packet_id, lang)
+    answer = (await api.claims.answer(call)).response
+    return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotency-Key": key})
 
 
 @router.get("/{packet_id}", response_model=PacketView, responses=ERRORS)
