@@ -50,7 +50,7 @@ def _postgres_unavailable_reason() -> str | None:
 # vacuums them at its start and after every CATALOG_VACUUM_EVERY schemas it drops.
 CATALOG_VACUUM_EVERY = 40
 CATALOGS = ("pg_attribute", "pg_depend", "pg_class", "pg_type", "pg_constraint", "pg_index",
-            "pg_attrdef", "pg_shdepend", "pg_namespace")  # fmt: skip
+            "pg_trigger", "pg_attrdef", "pg_shdepend", "pg_namespace")  # fmt: skip
 _dropped_schemas = 0
 
 
