@@ -19,7 +19,8 @@ its place, not raised, and nothing of it is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
@@ -108,6 +109,7 @@ class _Facts:
     earlier: dict[tuple[str, str], Share]  # (packet, user) -> the share they claimed before
     members: set[tuple[str, str]]  # (group, user) pairs that are members now
     last_sequences: dict[str, int]  # each packet stream's last event, read under the lock
+    next_shares: dict[tuple[str, int], Share]  # the shares the claims may take, ditto
 
 
 @dataclass
@@ -139,13 +141,7 @@ def claim_batch(
     )
     facts = _read(uow, requests, now_us)
     decisions = _decide(requests, facts, now_us)
-    shares = uow.packets.shares.get_many(
-        [
-            (packet_id, facts.packets[packet_id].claimed_count + offset)
-            for packet_id, takers in decisions.takers.items()
-            for offset in range(len(takers))
-        ]
-    )
+    shares = facts.next_shares
     writes = _Writes()
     for packet_id in sorted(decisions.takers):
         packet = facts.packets[packet_id]
@@ -175,7 +171,8 @@ def _read(uow: UnitOfWork, requests: Sequence[ClaimRequest], now_us: int) -> _Fa
     the packets stay locked for as short a time as possible: the claimers, their group
     memberships and their earlier claims (a claim committed by someone else after this read
     and before the lock would collide on the one-claim-per-user index, and the unit would be
-    retried). Then the packets, locked, and their streams' last event sequences."""
+    retried). Then the packets, locked, their next free shares and their streams' last event
+    sequences."""
     packet_ids = sorted({request.packet_id for request in requests})
     user_ids = sorted({request.user_id for request in requests})
     users = uow.identity.users.read_existing([(user_id,) for user_id in user_ids])
@@ -194,14 +191,16 @@ def _read(uow: UnitOfWork, requests: Sequence[ClaimRequest], now_us: int) -> _Fa
         if share.claimed_by is not None
     }
     locked = uow.packets.packets.read_many([(packet_id,) for packet_id in packet_ids], lock=True)
-    # Sent after the lock in the same round trip: PostgreSQL runs it once the lock is held, so
-    # it sees the events of the claims that held the lock before.
+    # Sent after the lock in the same round trip: PostgreSQL runs them once the lock is held,
+    # so they see the shares taken and the events written by the claims that held it before.
+    # As many next shares per packet as it has claims here, the most its claims can take.
+    wanted = Counter(request.packet_id for request in requests)
+    next_shares = uow.packets.free_shares.read_next(wanted)
     sequences = uow.outbox.read_last_sequences([packet_stream(p) for p in packet_ids])
     packets = {packet.id: packet for packet in locked().values()}
     group_ids = {packet.group_id for packet in packets.values() if packet.group_id is not None}
-    return _Facts(
-        packets, known_users, earlier, _current_members(members, group_ids, now_us), sequences()
-    )
+    members_now = _current_members(members, group_ids, now_us)
+    return _Facts(packets, known_users, earlier, members_now, sequences(), next_shares())
 
 
 def _current_members(
@@ -258,7 +257,7 @@ def _decide(requests: Sequence[ClaimRequest], facts: _Facts, now_us: int) -> _De
 
 
 def _next_share(
-    packet: Packet, shares: dict[tuple[object, ...], Share], user_id: str, now_us: int
+    packet: Packet, shares: Mapping[tuple[str, int], Share], user_id: str, now_us: int
 ) -> tuple[Share, Packet]:
     """The packet's next free share, taken by ``user_id``, and the packet after it."""
     share = shares.get((packet.id, packet.claimed_count))
@@ -298,7 +297,7 @@ def _claim_events(packet: Packet, user_id: str, share: Share) -> list[NewEvent]:
 def _take_shares(
     packet: Packet,
     takers: list[tuple[int, str]],
-    shares: dict[tuple[object, ...], Share],
+    shares: Mapping[tuple[str, int], Share],
     *,
     answers: list[ClaimAnswer | None],
     writes: _Writes,
@@ -319,7 +318,7 @@ def _claim_card_funded(
     uow: UnitOfWork,
     packet: Packet,
     takers: list[tuple[int, str]],
-    shares: dict[tuple[object, ...], Share],
+    shares: Mapping[tuple[str, int], Share],
     *,
     answers: list[ClaimAnswer | None],
     now_us: int,

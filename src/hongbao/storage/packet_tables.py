@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet, Share
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.platform.invariants import invariant
+from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable, codec_for
 from hongbao.storage.sql_ledger import SqlDialect
+
+NextShares = dict[tuple[str, int], Share]
+
+
+class FreeShares(Protocol):
+    def read_next(self, wanted: Mapping[str, int]) -> Callable[[], NextShares]:
+        """Up to ``wanted[packet]`` of each packet's next free shares (from its claimed count
+        on, as stored when the statement runs: sent after the packet's lock, they are the
+        shares its claims will take), sent now, read later."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -16,10 +28,60 @@ class PacketTables:
     packets: RecordTable[Packet]
     shares: RecordTable[Share]
     authorizations: RecordTable[CardAuthorization]
+    free_shares: FreeShares
+
+
+class SqlFreeShares:
+    def __init__(self, dialect: SqlDialect) -> None:
+        self._dialect = dialect
+        self._codec = codec_for(Share)
+
+    def read_next(self, wanted: Mapping[str, int]) -> Callable[[], NextShares]:
+        if not wanted:
+            return dict
+        invariant(all(count > 0 for count in wanted.values()), "each packet wants a share")
+        ids = sorted(wanted)
+        values, parameters = self._dialect.rows_table(
+            ("packet_id", "wanted"), ("text", "bigint"), [(i, wanted[i]) for i in ids]
+        )
+        # The list of ids again steers the planner to the packets' index (see replace_many).
+        steer, steer_parameters = self._dialect.in_list("p.id", ids)
+        columns = ", ".join(f"s.{column}" for column in self._codec.columns)
+        statement = (
+            f"SELECT {columns} FROM {values} JOIN packets AS p ON p.id = v.packet_id "
+            "JOIN packet_shares AS s ON s.packet_id = p.id "
+            "AND s.position >= p.claimed_count AND s.position < p.claimed_count + v.wanted "
+            f"WHERE {steer}"
+        )
+        cursor = self._dialect.cursor()
+        cursor.execute(self._dialect.sql(statement), [*parameters, *steer_parameters])
+
+        def read() -> NextShares:
+            shares = [self._codec.decode(row) for row in cursor.fetchall()]
+            return {(share.packet_id, share.position): share for share in shares}
+
+        return read
+
+
+class InMemoryFreeShares:
+    def __init__(self, packets: RecordTable[Packet], shares: RecordTable[Share]) -> None:
+        self._packets = packets
+        self._shares = shares
+
+    def read_next(self, wanted: Mapping[str, int]) -> Callable[[], NextShares]:
+        packets = self._packets.get_many([(packet_id,) for packet_id in wanted])
+        keys = [
+            (packet.id, packet.claimed_count + offset)
+            for packet in packets.values()
+            for offset in range(wanted[packet.id])
+        ]
+        found = {(key[0], key[1]): share for key, share in self._shares.get_many(keys).items()}
+        return lambda: found
 
 
 def sql_packet_tables(dialect: SqlDialect) -> PacketTables:
     return PacketTables(
+        free_shares=SqlFreeShares(dialect),
         packets=SqlRecordTable(dialect, "packets", Packet, ("id",)),
         shares=SqlRecordTable(dialect, "packet_shares", Share, ("packet_id", "position")),
         authorizations=SqlRecordTable(
@@ -29,11 +91,14 @@ def sql_packet_tables(dialect: SqlDialect) -> PacketTables:
 
 
 def in_memory_packet_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> PacketTables:
+    packets = InMemoryRecordTable(store.setdefault("packets", {}), Packet, ("id",))
+    shares = InMemoryRecordTable(
+        store.setdefault("packet_shares", {}), Share, ("packet_id", "position")
+    )
     return PacketTables(
-        packets=InMemoryRecordTable(store.setdefault("packets", {}), Packet, ("id",)),
-        shares=InMemoryRecordTable(
-            store.setdefault("packet_shares", {}), Share, ("packet_id", "position")
-        ),
+        packets=packets,
+        shares=shares,
+        free_shares=InMemoryFreeShares(packets, shares),
         authorizations=InMemoryRecordTable(
             store.setdefault("packet_authorizations", {}), CardAuthorization, ("packet_id",)
         ),
