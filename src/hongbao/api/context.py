@@ -53,7 +53,9 @@ class ApiContext:
         )  # fmt: skip
 
 
-def context(request: Request) -> ApiContext:
+# Dependencies that do no I/O are coroutines: FastAPI runs a plain function dependency on the
+# thread pool, a hop per dependency per request that cost more than the dependency itself.
+async def context(request: Request) -> ApiContext:
     found: ApiContext = request.app.state.context
     return found
 
@@ -61,7 +63,7 @@ def context(request: Request) -> ApiContext:
 Context = Annotated[ApiContext, Depends(context)]
 
 
-def language(accept_language: Annotated[str | None, Header()] = None) -> Language:
+async def language(accept_language: Annotated[str | None, Header()] = None) -> Language:
     return parse_language(accept_language)
 
 
@@ -80,7 +82,7 @@ def principal(api: Context, authorization: Annotated[str | None, Header()] = Non
 Caller = Annotated[Principal, Depends(principal)]
 
 
-def operator(who: Caller) -> Principal:
+async def operator(who: Caller) -> Principal:
     if not who.is_operator:
         raise AuthError("only operators may do this", code="auth.operator_only")
     return who
@@ -89,7 +91,7 @@ def operator(who: Caller) -> Principal:
 Operator = Annotated[Principal, Depends(operator)]
 
 
-def user(who: Caller) -> Principal:
+async def user(who: Caller) -> Principal:
     return acting_user(who)
 
 

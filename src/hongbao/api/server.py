@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 from fastapi import FastAPI
 
@@ -79,20 +77,9 @@ def build_context(database_url: str | None = None, services: Services | None = N
     return ApiContext(opened, TokenSigner(token_secret(database_url)), settings)
 
 
-# Python hands the GIL between threads every 5 ms by default. The claim committer thread
-# waits on the database several times a batch while the event loop thread keeps the GIL busy;
-# at 5 ms a hand-over, the waits, not the work, set how long a batch takes.
-SWITCH_INTERVAL_SECONDS: Final = 0.0005
-
-
-def tune_interpreter() -> None:
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-
-
 def app_from_environment() -> FastAPI:
     """uvicorn's factory for ``--workers N``: every process builds its own context and logs
     JSON lines (``hongbao.api.observability``)."""
-    tune_interpreter()
     context = build_context(os.environ.get("HONGBAO_DATABASE_URL"))
     configure_logging(context.services.clock)
     return create_app(context)
