@@ -243,3 +243,44 @@ def test_one_recall_posted_by_many_threads_at_once_recalls_once(served: Served) 
     status = served.context.services.recalls.status("recall")
     assert status.recall.refund_id == done["refund_id"]
     assert served.invariants_hold()
+
+
+@pytest.mark.postgres
+def test_one_claim_posted_by_many_threads_at_once_takes_one_share(served: Served) -> None:
+    packet = served.post("li-wei", "/v1/packets", "send", GROUP_PACKET).json()
+    path = f"/v1/packets/{packet['id']}/claims"
+    before = served.balance("liu-yang")
+    claimed = same_answers(served.at_once(lambda: served.post("liu-yang", path, "burst")))
+    assert claimed["result"] == "claimed"
+    assert served.balance("liu-yang") == before + claimed["amount"]["minor"]
+    assert served.context.services.packets.packet(packet["id"]).claimed_count == 1
+    assert served.invariants_hold()
+
+
+@pytest.mark.postgres
+def test_claims_of_many_callers_at_once_take_each_share_once(served: Served) -> None:
+    """Claims committed in groups, from THREADS threads, three claimers, two shares."""
+    body = {**GROUP_PACKET, "shares": 2}
+    packet = served.post("li-wei", "/v1/packets", "send", body).json()
+    path = f"/v1/packets/{packet['id']}/claims"
+    claimers = ("li-wei", "liu-yang", "zhao-lei")
+    turn = iter(range(THREADS))
+    lock = threading.Lock()
+
+    def claim() -> httpx.Response:
+        with lock:
+            index = next(turn)
+        return served.post(claimers[index % len(claimers)], path, f"claim-{index}")
+
+    answers = [answer.json() for answer in served.at_once(claim)]
+    by_user: dict[str, set[str]] = {}
+    for answer in answers:
+        by_user.setdefault(answer["user_id"], set()).add(answer["result"])
+    takers = [user for user, results in by_user.items() if "claimed" in results]
+    assert len(takers) == 2
+    assert all(results <= {"claimed", "already_claimed"} for results in map(by_user.get, takers))
+    paid = {a["user_id"]: a["amount"]["minor"] for a in answers if a["result"] == "claimed"}
+    assert sum(paid.values()) == 30_00
+    loser = next(user for user in claimers if user not in takers)
+    assert by_user[loser] == {"packet_empty"}
+    assert served.invariants_hold()
