@@ -131,10 +131,6 @@ class ClaimDesk:
             self._learned_device(call.who, reply.device_label)
         return reply
 
-    @property
-    def committer(self) -> GroupCommitter[ClaimCall, ClaimReply]:
-        return self._committer
-
     def close(self) -> None:
         self._committer.close()
 
@@ -145,15 +141,17 @@ class ClaimDesk:
         # Revocation is read here, in the claims' own transaction: no extra round trip, and
         # a token revoked before the commit cannot claim in it.
         revoked = uow.api.revoked.get_many([(call.who.token_id,) for call in calls])
-        live = [index for index, c in enumerate(calls) if (c.who.token_id,) not in revoked]
         replies: list[ClaimReply | None] = [None] * len(calls)
+        live: list[int] = []
         for index, call in enumerate(calls):
-            if (call.who.token_id,) in revoked:
-                refusal = AuthError(
-                    "this token was revoked; ask for a new one", code="auth.token_revoked"
-                )
-                replies[index] = ClaimReply(error_response(refusal, call.language), None)
-        results: dict[int, ClaimResult] = {}
+            if (call.who.token_id,) not in revoked:
+                live.append(index)
+                continue
+            refusal = AuthError(
+                "this token was revoked; ask for a new one", code="auth.token_revoked"
+            )
+            replies[index] = ClaimReply(error_response(refusal, call.language), None)
+        results: dict[int, ClaimResult] = {}  # this attempt's (a retried unit starts afresh)
 
         def claim(fresh: list[int]) -> list[Response]:
             chosen = [calls[live[position]] for position in fresh]
