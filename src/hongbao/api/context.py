@@ -170,6 +170,7 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
     work: Callable[[UnitOfWork], tuple[int, Any]],
     *,
     continuable: bool = False,
+    after_commit: Callable[[], None] | None = None,
 ) -> JSONResponse:
     """Like :func:`idempotent` for the money path: ``work`` runs inside the transaction that
     also records the key and its response (one commit, and no moment where money moved but the
@@ -185,7 +186,9 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
 
     fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
     owner = _owner(who, fingerprint, continuable)
-    answer = api.guard.run_in_transaction(owner, checked, fingerprint, run, refused)
+    answer = api.guard.run_in_transaction(
+        owner, checked, fingerprint, run, refused, after_commit=after_commit
+    )
     return _reply(answer, checked)
 
 

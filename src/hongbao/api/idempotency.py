@@ -134,6 +134,8 @@ class IdempotencyGuard:
         fingerprint: str,
         work: Callable[[UnitOfWork], Response],
         refused: Callable[[BaseException], Response | None],
+        *,
+        after_commit: Callable[[], None] | None = None,
     ) -> Response:
         """The money path's form (one write pipeline): the key's record and the operation's
         writes commit in one transaction, so there is one commit per request and no window in
@@ -143,20 +145,24 @@ class IdempotencyGuard:
         the race on the key's row: the database retries its whole transaction (its writes
         rolled back), which then finds and returns the first response. A refusal (``refused``
         turns the error into an answer, or returns None for a fault) rolls the operation back
-        and is kept as the key's answer in a transaction of its own."""
+        and is kept as the key's answer in a transaction of its own. ``after_commit`` runs once
+        when the attempt that committed ran ``work`` (for figures that must count once)."""
+        ran: list[bool] = []
 
         def attempt(uow: UnitOfWork) -> Response:
+            ran.clear()  # a retried attempt starts afresh
             stored = self._stored(uow, principal, key, fingerprint)
             if stored is not None:
                 return stored
             response = work(uow)
             self._keep(uow, principal, key, fingerprint, response)
+            ran.append(True)
             return response
 
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             try:
-                return self.database.transact(attempt)
+                committed = self.database.transact(attempt)
             except ApiError as error:
                 if error.code.startswith("idempotency."):
                     raise  # about the key itself: never an answer to keep under it
@@ -175,6 +181,10 @@ class IdempotencyGuard:
                 if answer is None:
                     raise
                 return self._keep_refusal(principal, key, fingerprint, answer)
+            else:
+                if ran and after_commit is not None:
+                    after_commit()
+                return committed
 
     def answer_many_in(
         self,

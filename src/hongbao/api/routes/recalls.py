@@ -30,7 +30,7 @@ from hongbao.api.tokens import AuthError, Principal
 from hongbao.bootstrap import Services
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.gather import RecallError
-from hongbao.recall.service import RecallCommand
+from hongbao.recall.service import RecallCommand, RecallOutcome
 
 router = APIRouter(prefix="/v1", tags=["recalls"])
 
@@ -64,6 +64,9 @@ def recall_packet(
     (or ``accept_balance``). A key used for another packet is refused (409)."""
     _ensure_sender(api.services, who, packet_id)
     wanted = body or RecallBody()
+    # The last attempt's outcome, counted once its attempt committed (a unit the database
+    # retried, or one rolled back for an answer recorded meanwhile, counts once or not at all).
+    latest: list[RecallOutcome] = []
 
     def action(uow: UnitOfWork) -> tuple[int, object]:
         assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
@@ -76,10 +79,13 @@ def recall_packet(
             accept_balance=wanted.accept_balance,
         )
         outcome = api.services.recalls.recall_in(uow, command)
-        observe_recall(outcome)
+        latest[:] = [outcome]
         return 200, RecallView.of(outcome, lang).model_dump(mode="json")
 
-    return idempotent_in(api, request, who, idempotency_key, raw, lang, action, continuable=True)
+    return idempotent_in(
+        api, request, who, idempotency_key, raw, lang, action,
+        continuable=True, after_commit=lambda: observe_recall(latest[0]),
+    )  # fmt: skip
 
 
 @router.get("/recalls/{recall_key}", response_model=RecallView, responses=READ)
