@@ -479,6 +479,20 @@ class PacketLifecycle(RuleBasedStateMachine):
         self.clock.advance(microseconds=target - self.model.now_us)
         self.model.now_us = self.clock.now_us()
 
+    @precondition(lambda self: self.model.packets)
+    @rule(data=st.data())
+    def claim_at_the_moment_of_expiry(self, data: st.DataObject) -> None:
+        """Someone of its audience taps just as a packet's 24 hours end (the clock moves there
+        if it is not past it yet), before or after the sweep has run."""
+        packet = self.model.packets[data.draw(st.sampled_from(sorted(self.model.packets)))]
+        if packet.expires_at_us > self.model.now_us:
+            self.clock.advance(microseconds=packet.expires_at_us - self.model.now_us)
+            self.model.now_us = self.clock.now_us()
+        command = packet.command
+        audience = [command.recipient_id] if command.recipient_id else []
+        audience += list(MEMBERSHIPS.get(command.group_id or "", {}))
+        self._claim(packet, data.draw(st.sampled_from(audience)))
+
     @rule()
     def run_the_scheduler(self) -> None:
         """Run until nothing is due: expiries, then the releases they made due."""
