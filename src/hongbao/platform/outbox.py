@@ -196,39 +196,10 @@ def append(
     ``last_sequences``: the streams' last sequences, when the caller read them already under
     that lock (with its other reads, in one round trip).
     """
-    if len(events) > MAX_EVENTS_PER_APPEND:
-        raise OutboxError("too many events in one append", code="outbox.too_many_events")
-    for event in events:
-        _check(event)
-    # One look-up for every stream's last sequence and one bulk insert per table: a batch of
-    # claims on many packets appends all its events in a fixed number of statements.
-    streams = sorted({e.stream for e in events})
-    if last_sequences is None:
-        last_sequences = outbox.last_sequences(streams)
-    invariant(set(streams) <= set(last_sequences), "every stream's last sequence is known")
-    next_by_stream = {stream: last_sequences[stream] + 1 for stream in streams}
-    written: list[OutboxEvent] = []
-    deliveries: list[Delivery] = []
-    for event in events:
-        sequence = next_by_stream[event.stream]
-        next_by_stream[event.stream] = sequence + 1
-        stored = OutboxEvent(
-            id=f"{event.stream}#{sequence}",
-            stream=event.stream,
-            stream_sequence=sequence,
-            event_type=event.event_type,
-            payload=json.dumps(dict(event.payload), sort_keys=True, separators=(",", ":")),
-            created_at_us=now_us,
-        )
-        deliveries += [
-            Delivery(consumer, stored.id, stored.stream, sequence, DeliveryState.PENDING,
-                     0, max_attempts, now_us, None, None)
-            for consumer in consumers
-        ]  # fmt: skip
-        written.append(stored)
-    outbox.insert_events(written)
-    outbox.insert_deliveries(deliveries)
-    return written
+    return append_timed(
+        outbox, [(event, now_us) for event in events], consumers=consumers,
+        max_attempts=max_attempts, last_sequences=last_sequences,
+    )  # fmt: skip
 
 
 def append_timed(
@@ -237,6 +208,7 @@ def append_timed(
     *,
     consumers: Sequence[str],
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    last_sequences: Mapping[str, int] | None = None,
 ) -> list[OutboxEvent]:
     """``append`` for events that each carry the time they happened (``created_at_us``, and
     when their deliveries fall due): a copy of an event keeps its source's time, and a batch of
@@ -246,8 +218,13 @@ def append_timed(
         raise OutboxError("too many events in one append", code="outbox.too_many_events")
     for event, _at_us in events:
         _check(event)
+    # One look-up for every stream's last sequence and one bulk insert per table: a batch of
+    # claims on many packets appends all its events in a fixed number of statements.
     streams = sorted({event.stream for event, _at_us in events})
-    next_by_stream = {stream: last + 1 for stream, last in outbox.last_sequences(streams).items()}
+    if last_sequences is None:
+        last_sequences = outbox.last_sequences(streams)
+    invariant(set(streams) <= set(last_sequences), "every stream's last sequence is known")
+    next_by_stream = {stream: last_sequences[stream] + 1 for stream in streams}
     written: list[OutboxEvent] = []
     deliveries: list[Delivery] = []
     for event, at_us in events:
