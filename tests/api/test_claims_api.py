@@ -18,15 +18,9 @@ from hongbao.bootstrap import services_for
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.unit_of_work import Database
 from tests.api.conftest import SECRET, STEADY, Api
+from tests.api.flows import GROUP_PACKET as SEND
 
 ENGLISH = {"Accept-Language": "en"}
-SEND = {
-    "type": "group_normal",
-    "amount": "30.00",
-    "shares": 3,
-    "funding_source_id": "li-wei-balance",
-    "group_id": "xinghe-team",
-}
 
 
 @pytest.fixture(params=["lane", "route"])

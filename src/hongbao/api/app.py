@@ -19,7 +19,7 @@ from starlette.routing import Match
 
 from hongbao.api.claims import ClaimLane
 from hongbao.api.context import ApiContext
-from hongbao.api.errors import error_body, status_for
+from hongbao.api.errors import error_body, refusal_of
 from hongbao.api.middleware import OperationsMiddleware
 from hongbao.api.routes import events, operations, packets
 from hongbao.api.routes.v1 import ROUTERS
@@ -75,10 +75,8 @@ def create_app(api: ApiContext) -> FastAPI:
     return app
 
 
-UNAVAILABLE = 503
 METHOD_NOT_ALLOWED = 405
 ALLOW_CANDIDATES = ("GET", "POST", "PUT", "PATCH", "DELETE")
-RETRY_AFTER_SECONDS = "1"
 HTTP_CODES = {
     400: ("input.invalid", 422),
     404: ("api.not_found", 404),
@@ -89,14 +87,10 @@ HTTP_CODES = {
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HongbaoError)
     async def hongbao_error(request: Request, error: HongbaoError) -> JSONResponse:
-        language = parse_language(request.headers.get("accept-language"))
-        status = status_for(error)
-        if status >= 500 and status != UNAVAILABLE:  # a fault of ours: logged with a reference
+        refusal = refusal_of(error, parse_language(request.headers.get("accept-language")))
+        if refusal is None:  # a fault of ours: logged with a reference
             return _internal(request, error)
-        body = error_body(error.code, error.message, language, details=error.details)
-        # Unavailable (a database that could not finish, shed load) is worth retrying shortly.
-        headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == UNAVAILABLE else None
-        return JSONResponse(body, status_code=status, headers=headers)
+        return JSONResponse(refusal.body, status_code=refusal.status, headers=refusal.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:

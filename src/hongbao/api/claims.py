@@ -26,13 +26,14 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hongbao.api.device_labels import UNREGISTERED
-from hongbao.api.errors import ApiError, error_body, status_for
+from hongbao.api.errors import ApiError, refusal_of
 from hongbao.api.idempotency import (
     IdempotencyGuard,
     KeyedAnswer,
     KeyedRequest,
     Response,
     check_key,
+    error_response,
     request_hash,
 )
 from hongbao.api.metrics import observe_claim
@@ -59,7 +60,6 @@ CLAIM_PATH: Final = re.compile(r"/v1/packets/([^/]+)/claims")
 CLAIM_ROUTE: Final = "/v1/packets/{packet_id}/claims"
 # A claim needs no body; whatever is sent is part of the request's fingerprint, within reason.
 MAX_BODY_BYTES: Final = 16_384
-RETRY_AFTER_SECONDS: Final = "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +93,6 @@ def claim_body(packet_id: str, user_id: str, outcome: ClaimOutcome) -> dict[str,
         packet_id=packet_id, user_id=user_id, result=outcome.result.value, amount=amount
     )
     return view.model_dump(mode="json")
-
-
-def error_response(error: HongbaoError, language: Language) -> Response:
-    return Response(
-        status_for(error), error_body(error.code, error.message, language, details=error.details)
-    )
 
 
 class ClaimDesk:
@@ -246,12 +240,10 @@ class ClaimLane:
                              language, wants_label)  # fmt: skip
             reply = await self.api.claims.answer(call)
         except HongbaoError as error:
-            status = status_for(error)
-            if status >= 500 and status != 503:
+            refusal = refusal_of(error, language)
+            if refusal is None:
                 raise  # a fault: the app's handler answers and logs it with a reference
-            headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-            body_of_error = error_body(error.code, error.message, language, details=error.details)
-            await JSONResponse(body_of_error, status_code=status, headers=headers)(
+            await JSONResponse(refusal.body, status_code=refusal.status, headers=refusal.headers)(
                 scope, receive, send
             )
             return

@@ -12,8 +12,14 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from hongbao.api.claims import ClaimDesk
-from hongbao.api.errors import ApiError, error_body, status_for
-from hongbao.api.idempotency import IdempotencyGuard, Response, check_key, request_hash
+from hongbao.api.errors import ApiError, status_for
+from hongbao.api.idempotency import (
+    IdempotencyGuard,
+    Response,
+    check_key,
+    error_response,
+    request_hash,
+)
 from hongbao.api.operations import Operations, OperationsSettings
 from hongbao.api.tokens import AuthError, Principal, TokenSigner, acting_user, bearer_token
 from hongbao.bootstrap import Services
@@ -194,10 +200,7 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
 
 def _refusal(error: HongbaoError, lang: Language) -> Response | None:
     """A refusal as the key's answer; None for a fault (5xx), which is never kept."""
-    status = status_for(error)
-    if status >= 500:
-        return None
-    return Response(status, error_body(error.code, error.message, lang, details=error.details))
+    return None if status_for(error) >= 500 else error_response(error, lang)
 
 
 def _owner(who: Principal, fingerprint: str, continuable: bool) -> str:

@@ -14,6 +14,7 @@ an unexpected fault 500 (with a reference, never a stack trace), every other ref
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -108,6 +109,31 @@ def status_for(error: HongbaoError) -> int:  # noqa: PLR0911 - one status per fa
     if code in CONFLICT_CODES:
         return 409
     return 422
+
+
+UNAVAILABLE: Final = 503
+RETRY_AFTER_SECONDS: Final = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """How a refused request is answered: status, the one error shape, extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] | None
+
+
+def refusal_of(error: HongbaoError, language: Language) -> Refusal | None:
+    """The answer to ``error`` when it is a refusal; None for a fault of ours (5xx other than
+    503), which the app answers with a reference and logs. Unavailable (a database that could
+    not finish, shed load) is worth retrying shortly: it says when."""
+    status = status_for(error)
+    if status >= 500 and status != UNAVAILABLE:
+        return None
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == UNAVAILABLE else None
+    return Refusal(status, error_body(error.code, error.message, language, details=error.details),
+                   headers)  # fmt: skip
 
 
 def error_body(

@@ -19,12 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from hongbao.api.errors import ApiError
+from hongbao.api.errors import ApiError, error_body, status_for
 from hongbao.api.records import IdempotencyRecord, KeyState
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
+from hongbao.platform.errors import HongbaoError
 from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.recall.explanations import Language
 
 MAX_KEY_LENGTH: Final = 64
 LEASE_SECONDS: Final = 30
@@ -44,6 +46,13 @@ class _AnsweredMeanwhile(Exception):
 class Response:
     status: int
     body: Any  # JSON value
+
+
+def error_response(error: HongbaoError, language: Language) -> Response:
+    """A refusal in the one error shape, as an answer a key can keep."""
+    return Response(
+        status_for(error), error_body(error.code, error.message, language, details=error.details)
+    )
 
 
 def request_hash(method: str, path: str, body: bytes, key: bytes) -> str:
@@ -219,19 +228,20 @@ class IdempotencyGuard:
                 continue
             first_of[pair] = index
             found = stored.get(pair)
-            if found is None:
-                fresh.append(index)
-            elif found.request_hash != request.fingerprint:
-                answers[index] = _key_reused()
-            elif found.state is KeyState.DONE:
-                invariant(found.status is not None, "a done key has its response", key=pair[1])
-                assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
-                answers[index] = Response(found.status, json.loads(found.body or "null"))
-            elif is_due(found.lease_until_us, now_us):
-                fresh.append(index)  # a first request of the two-step form died holding it
-                taken_over.add(pair)
-            else:
+            try:
+                answer = _first_answer(found, request.fingerprint, now_us)
+            except ApiError as refused:
+                answers[index] = refused
+                continue
+            except _KeyBusy:
                 answers[index] = _in_progress()
+                continue
+            if answer is not None:
+                answers[index] = answer
+                continue
+            fresh.append(index)
+            if found is not None:
+                taken_over.add(pair)  # a first request of the two-step form died holding it
         responses = work(fresh) if fresh else []
         invariant(len(responses) == len(fresh), "work answers every new key")
         new_records: list[IdempotencyRecord] = []
@@ -267,17 +277,7 @@ class IdempotencyGuard:
         """The key's first response, None when the key is new; busy while another request
         of the older two-step form holds it."""
         found = uow.api.idempotency.lock(principal, key)
-        if found is None:
-            return None
-        if found.request_hash != fingerprint:
-            raise _key_reused()
-        if found.state is KeyState.DONE:
-            invariant(found.status is not None, "a done key has its response", key=key)
-            assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
-            return Response(found.status, json.loads(found.body or "null"))
-        if is_due(found.lease_until_us, self.clock.now_us()):
-            return None  # a first request died holding it: this one takes over
-        raise _KeyBusy(key)
+        return _first_answer(found, fingerprint, self.clock.now_us())
 
     def _keep(
         self, uow: UnitOfWork, principal: str, key: str, fingerprint: str, response: Response
@@ -309,15 +309,14 @@ class IdempotencyGuard:
                 )
             )
             return True
-        if found.request_hash != fingerprint:
-            raise _key_reused()
-        if found.state is KeyState.DONE:
-            assert found.status is not None  # noqa: S101 - a done key has its response
-            return Response(found.status, json.loads(found.body or "null"))
-        if is_due(found.lease_until_us, now_us):  # the first request died: take over
-            uow.api.idempotency.replace(replace(found, lease_until_us=lease))
-            return True
-        return False
+        try:
+            answer = _first_answer(found, fingerprint, now_us)
+        except _KeyBusy:
+            return False
+        if answer is not None:
+            return answer
+        uow.api.idempotency.replace(replace(found, lease_until_us=lease))  # the first one died
+        return True
 
     def _finish(self, uow: UnitOfWork, principal: str, key: str, response: Response) -> None:
         found = uow.api.idempotency.lock(principal, key)
@@ -332,6 +331,26 @@ class IdempotencyGuard:
         if found is not None and found.state is KeyState.IN_PROGRESS:
             # Expire the lease now rather than delete: record tables never delete rows.
             uow.api.idempotency.replace(replace(found, lease_until_us=self.clock.now_us()))
+
+
+def _first_answer(
+    found: IdempotencyRecord | None, fingerprint: str, now_us: int
+) -> Response | None:
+    """What a key's record answers a request with ``fingerprint``: the first response; None
+    when the request runs (a new key, or one whose first request died holding its lease);
+    ``key_reused`` for another request; busy while a live first request holds it."""
+    if found is None:
+        return None
+    if found.request_hash != fingerprint:
+        raise _key_reused()
+    if found.state is KeyState.DONE:
+        invariant(found.status is not None, "a done key has its response",
+                  key=found.idempotency_key)  # fmt: skip
+        assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
+        return Response(found.status, json.loads(found.body or "null"))
+    if is_due(found.lease_until_us, now_us):
+        return None
+    raise _KeyBusy(found.idempotency_key)
 
 
 def _done_record(

@@ -141,20 +141,27 @@ def claim_batch(
     )
     facts = _read(uow, requests, now_us)
     decisions = _decide(requests, facts, now_us)
-    shares = facts.next_shares
     writes = _Writes()
     for packet_id in sorted(decisions.takers):
         packet = facts.packets[packet_id]
-        takers = decisions.takers[packet_id]
-        if packet.is_card_funded:
-            _claim_card_funded(
-                uow, packet, takers, shares,
-                answers=decisions.answers, now_us=now_us, fund_claim=fund_claim,
-            )  # fmt: skip
-        else:
-            _take_shares(
-                packet, takers, shares, answers=decisions.answers, writes=writes, now_us=now_us
+        for index, user_id in decisions.takers[packet_id]:
+            share, claimed = _next_share(packet, facts.next_shares, user_id, now_us)
+            if packet.is_card_funded:
+                # The card hold funds each share before it is paid, and a capture it triggers
+                # is published between the claims, where a sequential run puts it; the stream
+                # is looked up again for that reason.
+                fund_claim(uow, packet, share, now_us)
+                alone = _Writes(packets=[claimed])
+                _take(alone, claimed, share)
+                _write(uow, alone, now_us, None)
+            else:
+                _take(writes, claimed, share)
+            decisions.answers[index] = ClaimOutcome(
+                ClaimResult.CLAIMED, Money.of(share.amount_minor, packet.currency)
             )
+            packet = claimed
+        if not packet.is_card_funded:
+            writes.packets.append(packet)
     _write(uow, writes, now_us, facts.last_sequences)
     answers = decisions.answers
     for index, first in decisions.repeats:
@@ -240,19 +247,18 @@ def _decide(requests: Sequence[ClaimRequest], facts: _Facts, now_us: int) -> _De
         if pair in first_claim:
             decisions.repeats.append((index, first_claim[pair]))
             continue
-        takers = decisions.takers.setdefault(packet.id, [])
+        taken = len(decisions.takers.get(packet.id, ()))
         exhausted = (
             packet.state is PacketState.EXHAUSTED
-            or packet.claimed_count + len(takers) >= packet.share_count
+            or packet.claimed_count + taken >= packet.share_count
         )
         is_member = (packet.group_id, user_id) in facts.members
         refusal = claim_refusal(packet, user_id, now_us, is_member=is_member, exhausted=exhausted)
         if refusal is not None:
             decisions.answers[index] = ClaimOutcome(refusal)
             continue
-        takers.append((index, user_id))
+        decisions.takers.setdefault(packet.id, []).append((index, user_id))
         first_claim[pair] = index
-    decisions.takers = {packet_id: t for packet_id, t in decisions.takers.items() if t}
     return decisions
 
 
@@ -294,51 +300,15 @@ def _claim_events(packet: Packet, user_id: str, share: Share) -> list[NewEvent]:
     return events
 
 
-def _take_shares(
-    packet: Packet,
-    takers: list[tuple[int, str]],
-    shares: Mapping[tuple[str, int], Share],
-    *,
-    answers: list[ClaimAnswer | None],
-    writes: _Writes,
-    now_us: int,
-) -> None:
-    for index, user_id in takers:
-        share, packet = _next_share(packet, shares, user_id, now_us)
-        writes.transfers.append(_payment(packet, share, user_id))
-        writes.shares.append(share)
-        writes.events += _claim_events(packet, user_id, share)
-        answers[index] = ClaimOutcome(
-            ClaimResult.CLAIMED, Money.of(share.amount_minor, packet.currency)
-        )
-    writes.packets.append(packet)
-
-
-def _claim_card_funded(
-    uow: UnitOfWork,
-    packet: Packet,
-    takers: list[tuple[int, str]],
-    shares: Mapping[tuple[str, int], Share],
-    *,
-    answers: list[ClaimAnswer | None],
-    now_us: int,
-    fund_claim: FundClaim,
-) -> None:
-    """One claim at a time: the card hold funds each share before it is paid, and a capture
-    it triggers is published between the claims, where a sequential run would put it."""
-    for index, user_id in takers:
-        share = shares.get((packet.id, packet.claimed_count))
-        invariant(share is not None, "the next share exists", packet_id=packet.id)
-        assert share is not None  # noqa: S101 - narrows the type; invariant() enforces
-        fund_claim(uow, packet, share, now_us)
-        taken, packet = _next_share(packet, shares, user_id, now_us)
-        single = _Writes([_payment(packet, taken, user_id)], [taken], [packet])
-        single.events = _claim_events(packet, user_id, taken)
-        # Its own look-up: the capture a funding may publish moved the stream on.
-        _write(uow, single, now_us, None)
-        answers[index] = ClaimOutcome(
-            ClaimResult.CLAIMED, Money.of(taken.amount_minor, packet.currency)
-        )
+def _take(writes: _Writes, packet: Packet, share: Share) -> None:
+    """The payment, the share and the events of one claim (``share`` as taken, ``packet`` as
+    after it)."""
+    user_id = share.claimed_by
+    invariant(user_id is not None, "a taken share names its claimer", packet_id=packet.id)
+    assert user_id is not None  # noqa: S101 - narrows the type; invariant() enforces
+    writes.transfers.append(_payment(packet, share, user_id))
+    writes.shares.append(share)
+    writes.events += _claim_events(packet, user_id, share)
 
 
 def _write(

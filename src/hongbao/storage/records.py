@@ -104,7 +104,7 @@ def _column_decoder(hint: Any) -> Callable[[Any], Any]:
 
 
 def _sql_type(hint: Any) -> str:
-    """The column's SQL type for a typed list of values (PostgreSQL's unnest of arrays)."""
+    """The column's SQL type where a batch's values travel untyped (as JSON rows or arrays)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         (option,) = [option for option in typing.get_args(hint) if option is not type(None)]
