@@ -4,8 +4,10 @@ languages; denials answered and explained, keys and other people kept apart."""
 
 from __future__ import annotations
 
+from hongbao.api.revocation import revoke
 from tests.api.conftest import Api
 from tests.api.flows import (
+    GROUP_PACKET,
     balance,
     bearer,
     ok,
@@ -148,3 +150,33 @@ def test_nobody_but_the_sender_asks_about_or_recalls_a_packet(api: Api) -> None:
         f"/v1/decisions/{recalled['decision_id']}", headers=api.headers("liu-yang")
     )
     assert others_decision.status_code == 403
+
+
+def test_a_refused_caller_leaves_the_recall_key_free_for_the_sender(api: Api) -> None:
+    """The caller is checked in the recall's own transaction, before its key: a stranger's
+    refused recall and a revoked token's keep nothing under the key they used."""
+    packet = send(api, "send-1")
+    path = f"/v1/packets/{packet['id']}/recalls"
+    stranger = api.client.post(path, headers=bearer(wang_fang(api), **{"Idempotency-Key": "r-1"}))
+    assert (stranger.status_code, stranger.json()["error"]["code"]) == (403, "auth.not_yours")
+    li_wei = api.context.signer.verify(api.tokens["li-wei"], now_us=api.clock.now_us())
+    revoke(api.context.services, api.context.signer, api.tokens["li-wei"], "ops-demo")
+    revoked = api.client.post(path, headers=api.headers("li-wei", "r-1"))
+    assert (revoked.status_code, revoked.json()["error"]["code"]) == (401, "auth.token_revoked")
+    assert api.context.services.packets.packet(packet["id"]).state.value == "open"
+    assert li_wei.device_id is not None
+    assert li_wei.sim_id is not None
+    fresh = api.token("li-wei", device=(li_wei.device_id, li_wei.sim_id))
+    answer = ok(api.client.post(path, headers=bearer(fresh, **{"Idempotency-Key": "r-1"})))
+    assert answer["state"] in {"done", "challenged"}
+
+
+def test_a_revoked_token_cannot_send_and_moves_no_money(api: Api) -> None:
+    before = balance(api, "li-wei")
+    revoke(api.context.services, api.context.signer, api.tokens["li-wei"], "ops-demo")
+    headers = api.headers("li-wei", "s-1")
+    refused = api.client.post("/v1/packets", json=GROUP_PACKET, headers=headers)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "auth.token_revoked")
+    assert balance(api, "li-wei") == before
+    found = api.context.services.database.read(lambda uow: uow.api.idempotency.get("li-wei", "s-1"))
+    assert found is None

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hongbao.api.device_labels import UNREGISTERED
+from hongbao.api.callers import money_caller
+from hongbao.api.device_labels import labels_in
 from hongbao.api.errors import ApiError, refusal_of
 from hongbao.api.idempotency import (
     IdempotencyGuard,
@@ -38,7 +39,7 @@ from hongbao.api.idempotency import (
 )
 from hongbao.api.metrics import observe_claim
 from hongbao.api.schemas import Amount, ClaimView
-from hongbao.api.tokens import AuthError, Principal, acting_user, bearer_token
+from hongbao.api.tokens import Principal, token_revoked
 from hongbao.packets.claims import (
     MAX_CLAIMS_PER_BATCH,
     ClaimAnswer,
@@ -55,6 +56,7 @@ from hongbao.recall.explanations import Language, parse_language
 
 if TYPE_CHECKING:
     from hongbao.api.context import ApiContext
+
 
 CLAIM_PATH: Final = re.compile(r"/v1/packets/([^/]+)/claims")
 CLAIM_ROUTE: Final = "/v1/packets/{packet_id}/claims"
@@ -141,10 +143,7 @@ class ClaimDesk:
             if (call.who.token_id,) not in revoked:
                 live.append(index)
                 continue
-            refusal = AuthError(
-                "this token was revoked; ask for a new one", code="auth.token_revoked"
-            )
-            replies[index] = ClaimReply(error_response(refusal, call.language), None)
+            replies[index] = ClaimReply(error_response(token_revoked(), call.language), None)
         results: dict[int, ClaimResult] = {}  # this attempt's (a retried unit starts afresh)
 
         def claim(fresh: list[int]) -> list[Response]:
@@ -179,12 +178,8 @@ def _device_labels(uow: UnitOfWork, calls: Sequence[ClaimCall]) -> dict[int, tup
     }  # fmt: skip
     if not wanted:
         return {}
-    found = uow.identity.devices.get_many(list(wanted.values()))
-    labels = {}
-    for index, key in wanted.items():
-        device = found.get(key)
-        labels[index] = UNREGISTERED if device is None else (device.model, device.platform.value)
-    return labels
+    labels = labels_in(uow, sorted(set(wanted.values())))
+    return {index: labels[key] for index, key in wanted.items()}
 
 
 def _claim_response(call: ClaimCall, answer: ClaimAnswer) -> Response:
@@ -233,11 +228,12 @@ class ClaimLane:
             body = await _read_body(receive)
             if body is None:
                 return  # the client went away before its request was whole: nothing to do
-            who, wants_label = self._caller(authorization)
+            caller = money_caller(self.api, authorization)
+            who = caller.who
             checked = check_key(key)
             fingerprint = request_hash("POST", scope["path"], body, self.api.fingerprint_key)
             call = ClaimCall(who, KeyedRequest(who.subject, checked, fingerprint), packet_id,
-                             language, wants_label)  # fmt: skip
+                             language, caller.wants_device_label)  # fmt: skip
             reply = await self.api.claims.answer(call)
         except HongbaoError as error:
             refusal = refusal_of(error, language)
@@ -252,14 +248,6 @@ class ClaimLane:
             answer.body, status_code=answer.status, headers={"Idempotency-Key": checked}
         )
         await response(scope, receive, send)
-
-    def _caller(self, authorization: str | None) -> tuple[Principal, bool]:
-        """Who asks, and whether their device's model is still to be read (by the batch: a
-        read of its own per new device would block the event loop or cost a transaction)."""
-        now_us = self.api.services.clock.now_us()
-        who = acting_user(self.api.signer.verify(bearer_token(authorization), now_us=now_us))
-        labelled = self.api.operations.admit(who, look_up_device=False)
-        return who, not labelled
 
 
 async def _read_body(receive: Receive) -> bytes | None:

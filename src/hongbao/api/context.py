@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
+from hongbao.api.callers import MoneyCaller, admission_in, money_caller
 from hongbao.api.claims import ClaimDesk
 from hongbao.api.errors import ApiError, status_for
 from hongbao.api.idempotency import (
@@ -21,7 +22,14 @@ from hongbao.api.idempotency import (
     request_hash,
 )
 from hongbao.api.operations import Operations, OperationsSettings
-from hongbao.api.tokens import AuthError, Principal, TokenSigner, acting_user, bearer_token
+from hongbao.api.tokens import (
+    AuthError,
+    Principal,
+    TokenSigner,
+    acting_user,
+    bearer_token,
+    token_revoked,
+)
 from hongbao.bootstrap import Services
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.errors import HongbaoError
@@ -79,13 +87,22 @@ Lang = Annotated[Language, Depends(language)]
 def principal(api: Context, authorization: Annotated[str | None, Header()] = None) -> Principal:
     who = api.signer.verify(bearer_token(authorization), now_us=api.services.clock.now_us())
     api.operations.admit(who)  # rate limits, before the database is asked anything
-    revoked = api.services.database.read(lambda uow: uow.api.revoked.get(who.token_id))
-    if revoked is not None:
-        raise AuthError("this token was revoked; ask for a new one", code="auth.token_revoked")
+    if api.services.database.read(lambda uow: uow.api.revoked.get(who.token_id)) is not None:
+        raise token_revoked()
     return who
 
 
 Caller = Annotated[Principal, Depends(principal)]
+
+
+async def money_user(
+    api: Context, authorization: Annotated[str | None, Header()] = None
+) -> MoneyCaller:
+    """A user on the money path: revocation is read in the request's own transaction."""
+    return money_caller(api, authorization)
+
+
+MoneyUser = Annotated[MoneyCaller, Depends(money_user)]
 
 
 async def operator(who: Caller) -> Principal:
@@ -169,19 +186,29 @@ __all__ = ["ApiError"]
 def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
     api: ApiContext,
     request: Request,
-    who: Principal,
+    caller: MoneyCaller,
     key: str | None,
     body: bytes,
     lang: Language,
     work: Callable[[UnitOfWork], tuple[int, Any]],
     *,
     continuable: bool = False,
+    authorize: Callable[[UnitOfWork], None] | None = None,
     after_commit: Callable[[], None] | None = None,
 ) -> JSONResponse:
     """Like :func:`idempotent` for the money path: ``work`` runs inside the transaction that
     also records the key and its response (one commit, and no moment where money moved but the
-    key does not know it). Refusals are rolled back and kept as the key's answer."""
+    key does not know it). Refusals are rolled back and kept as the key's answer.
+
+    The same transaction first checks the caller: the token's revocation, then ``authorize``
+    (may this caller act on this?); their refusals are answered but not kept under the key."""
     checked = check_key(key)
+    admit_caller, answered = admission_in(api, caller)
+
+    def admit(uow: UnitOfWork) -> None:
+        admit_caller(uow)
+        if authorize is not None:
+            authorize(uow)
 
     def run(uow: UnitOfWork) -> Response:
         status, payload = work(uow)
@@ -191,10 +218,13 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
         return _refusal(error, lang) if isinstance(error, HongbaoError) else None
 
     fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
-    owner = _owner(who, fingerprint, continuable)
-    answer = api.guard.run_in_transaction(
-        owner, checked, fingerprint, run, refused, after_commit=after_commit
-    )
+    owner = _owner(caller.who, fingerprint, continuable)
+    try:
+        answer = api.guard.run_in_transaction(
+            owner, checked, fingerprint, run, refused, admit=admit, after_commit=after_commit
+        )
+    finally:
+        answered()
     return _reply(answer, checked)
 
 

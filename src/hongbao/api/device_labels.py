@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Final
 
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.service import IdentityService
 from hongbao.platform.errors import HongbaoError
+from hongbao.platform.unit_of_work import UnitOfWork
 
 UNREGISTERED: Final = ("unregistered", "unknown")
 OTHER: Final = ("other", "other")
@@ -76,3 +78,16 @@ class DeviceLabels:
                 return OTHER
             self._labels.add(label)
             return label
+
+
+def labels_in(
+    uow: UnitOfWork, devices: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """The labels of ``devices`` (id, SIM), read in ``uow`` in one statement: for callers whose
+    label this process has not learned yet, read in their request's own transaction."""
+    found = uow.identity.devices.get_many(list(devices))
+    labels = {}
+    for key in devices:
+        device = found.get(key)
+        labels[key] = UNREGISTERED if device is None else (device.model, device.platform.value)
+    return labels

@@ -42,6 +42,14 @@ class _AnsweredMeanwhile(Exception):
     """A concurrent request recorded its answer first: roll back and return that one."""
 
 
+class _NotAdmitted(Exception):
+    """The caller was refused before the key was looked at: roll back, answer ``error``."""
+
+    def __init__(self, error: HongbaoError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int
@@ -144,6 +152,7 @@ class IdempotencyGuard:
         work: Callable[[UnitOfWork], Response],
         refused: Callable[[BaseException], Response | None],
         *,
+        admit: Callable[[UnitOfWork], None] | None = None,
         after_commit: Callable[[], None] | None = None,
     ) -> Response:
         """The money path's form (one write pipeline): the key's record and the operation's
@@ -155,11 +164,20 @@ class IdempotencyGuard:
         rolled back), which then finds and returns the first response. A refusal (``refused``
         turns the error into an answer, or returns None for a fault) rolls the operation back
         and is kept as the key's answer in a transaction of its own. ``after_commit`` runs once
-        when the attempt that committed ran ``work`` (for figures that must count once)."""
+        when the attempt that committed ran ``work`` (for figures that must count once).
+
+        ``admit`` checks the caller first, in the same transaction (a revoked token, a packet
+        that is not theirs): what it raises is the request's answer but never the key's, so
+        the key stays free for a caller who may use it."""
         ran: list[bool] = []
 
         def attempt(uow: UnitOfWork) -> Response:
             ran.clear()  # a retried attempt starts afresh
+            if admit is not None:
+                try:
+                    admit(uow)
+                except HongbaoError as error:
+                    raise _NotAdmitted(error) from error
             stored = self._stored(uow, principal, key, fingerprint)
             if stored is not None:
                 return stored
@@ -172,6 +190,8 @@ class IdempotencyGuard:
         while True:
             try:
                 committed = self.database.transact(attempt)
+            except _NotAdmitted as refusal:
+                raise refusal.error from None
             except ApiError as error:
                 if error.code.startswith("idempotency."):
                     raise  # about the key itself: never an answer to keep under it

@@ -61,6 +61,10 @@ class Principal:
         return self.role is Role.OPERATOR
 
 
+def token_revoked() -> AuthError:
+    return AuthError("this token was revoked; ask for a new one", code="auth.token_revoked")
+
+
 BEARER = "bearer "
 
 

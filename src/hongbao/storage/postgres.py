@@ -76,12 +76,14 @@ class PostgresDialect:
             )
         # A lateral look-up per key (in the keys' order, so in key order): a join on a set of
         # keys is planned without the index under the generic plans these sessions use.
+        # OFFSET 0 keeps the look-up a subquery: flattened into a join, a small table was
+        # read whole into a hash for every statement.
         values, parameters = self.rows_table(key, key_types, keys)
         match = " AND ".join(f"t.{column} = v.{column}" for column in key)
         inner = ", ".join(f"t.{column}" for column in columns)
         return (
             f"SELECT x.* FROM {values} CROSS JOIN LATERAL "
-            f"(SELECT {inner} FROM {table} AS t WHERE {match}{suffix}) AS x",
+            f"(SELECT {inner} FROM {table} AS t WHERE {match} OFFSET 0{suffix}) AS x",
             parameters,
         )
 

@@ -13,8 +13,8 @@ from hongbao.api.context import (
     Context,
     IdempotencyKey,
     Lang,
+    MoneyUser,
     RawBody,
-    User,
     derived_id,
     device_of,
     idempotent_in,
@@ -39,13 +39,14 @@ def send_packet(
     body: SendPacketBody,
     request: Request,
     api: Context,
-    who: User,
+    caller: MoneyUser,
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Send a red packet from the caller's device. The packet id is derived from the
     Idempotency-Key: a repeat returns the first packet and moves money once."""
+    who = caller.who
 
     def action(uow: UnitOfWork) -> tuple[int, object]:
         assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
@@ -63,7 +64,7 @@ def send_packet(
         packet = api.services.packets.send_in(uow, command)
         return 201, PacketView.of(packet).model_dump(mode="json")
 
-    return idempotent_in(api, request, who, idempotency_key, raw, lang, action)
+    return idempotent_in(api, request, caller, idempotency_key, raw, lang, action)
 
 
 @router.post("/{packet_id}/claims", response_model=ClaimView, responses=ERRORS)
@@ -71,7 +72,7 @@ async def claim_packet(
     packet_id: str,
     request: Request,
     api: Context,
-    who: User,
+    caller: MoneyUser,
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
@@ -81,7 +82,9 @@ async def claim_packet(
     load, many callers' claims share one transaction (each still answered on its own)."""
     key = check_key(idempotency_key)
     fingerprint = request_hash(request.method, request.url.path, raw, api.fingerprint_key)
-    call = ClaimCall(who, KeyedRequest(who.subject, key, fingerprint), packet_id, lang)
+    who = caller.who
+    call = ClaimCall(who, KeyedRequest(who.subject, key, fingerprint), packet_id, lang,
+                     caller.wants_device_label)  # fmt: skip
     answer = (await api.claims.answer(call)).response
     return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotency-Key": key})
 

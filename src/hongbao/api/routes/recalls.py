@@ -18,6 +18,7 @@ from hongbao.api.context import (
     Context,
     IdempotencyKey,
     Lang,
+    MoneyUser,
     RawBody,
     User,
     device_of,
@@ -27,7 +28,8 @@ from hongbao.api.metrics import observe_decision, observe_recall
 from hongbao.api.routes.responses import READ, WRITE
 from hongbao.api.schemas_recall import DecisionView, EligibilityView, RecallBody, RecallView
 from hongbao.api.tokens import AuthError, Principal
-from hongbao.bootstrap import Services
+from hongbao.packets.claims import refuse
+from hongbao.packets.model import Packet
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.gather import RecallError
 from hongbao.recall.service import RecallCommand, RecallOutcome
@@ -42,7 +44,7 @@ def recall_eligibility(packet_id: str, api: Context, who: User, lang: Lang) -> E
     """The recall button for the sender on the token's device: enabled, challenge (which
     checks) or disabled (the cause, what to do next), with the refund plan. Recorded as a
     decision; nothing moves."""
-    _ensure_sender(api.services, who, packet_id)
+    _ensure_sender(api.services.packets.packet(packet_id), who, packet_id)
     decision = api.services.recalls.eligibility(packet_id, who.subject, device_of(who))
     observe_decision(decision)
     return EligibilityView.of(packet_id, decision, lang)
@@ -53,7 +55,7 @@ def recall_packet(
     packet_id: str,
     request: Request,
     api: Context,
-    who: User,
+    caller: MoneyUser,
     lang: Lang,
     raw: RawBody,
     body: RecallBody | None = None,
@@ -62,7 +64,7 @@ def recall_packet(
     """The sender recalls the packet from the device that sent it (R-A1). The Idempotency-Key
     is the recall key: repeat freely; after a challenge, repeat with the passed challenge ids
     (or ``accept_balance``). A key used for another packet is refused (409)."""
-    _ensure_sender(api.services, who, packet_id)
+    who = caller.who
     wanted = body or RecallBody()
     # The last attempt's outcome, counted once its attempt committed (a unit the database
     # retried, or one rolled back for an answer recorded meanwhile, counts once or not at all).
@@ -83,8 +85,9 @@ def recall_packet(
         return 200, RecallView.of(outcome, lang).model_dump(mode="json")
 
     return idempotent_in(
-        api, request, who, idempotency_key, raw, lang, action,
-        continuable=True, after_commit=lambda: observe_recall(latest[0]),
+        api, request, caller, idempotency_key, raw, lang, action, continuable=True,
+        authorize=lambda uow: _ensure_sender(uow.packets.packets.get(packet_id), who, packet_id),
+        after_commit=lambda: observe_recall(latest[0]),
     )  # fmt: skip
 
 
@@ -108,9 +111,10 @@ def show_decision(decision_id: str, api: Context, who: Caller, lang: Lang) -> De
     return DecisionView.of(record, decision, lang)
 
 
-def _ensure_sender(services: Services, who: Principal, packet_id: str) -> None:
+def _ensure_sender(packet: Packet | None, who: Principal, packet_id: str) -> None:
     """R-A5: only the sender asks about or recalls a packet (unknown packets are 404)."""
-    packet = services.packets.packet(packet_id)
+    if packet is None:
+        raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
     if packet.sender_id != who.subject:
         raise AuthError("only the sender may recall this packet", code="auth.not_yours")
 
