@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -32,6 +33,9 @@ PREFIX: Final = "hb1"
 MAX_TOKEN_LENGTH: Final = 2_048
 MAX_LIFETIME_SECONDS: Final = 30 * 24 * 3600
 MIN_SECRET_BYTES: Final = 32
+# Tokens whose signature this process has checked, kept with their principal (a few hundred
+# bytes each); past this the oldest is forgotten and checked again when it comes back.
+MAX_VERIFIED_TOKENS: Final = 8_192
 
 
 class Role(StrEnum):
@@ -90,6 +94,10 @@ class TokenSigner:
         if len(secret) < MIN_SECRET_BYTES:
             raise ValueError(f"a token secret has at least {MIN_SECRET_BYTES} bytes")
         self._secret = secret
+        # A token's signature and payload never change, so one check per token is enough;
+        # its expiry is compared on every use. Revocation is the caller's (the database's).
+        self._verified: dict[str, Principal] = {}
+        self._verified_lock = threading.Lock()
 
     def issue(
         self,
@@ -135,16 +143,26 @@ class TokenSigner:
         """The principal of a well-signed, unexpired token; :class:`AuthError` otherwise."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
             raise AuthError("the token is malformed", code="auth.invalid_token")
+        principal = self._verified.get(token)
+        if principal is None:
+            principal = self._checked(token)
+            with self._verified_lock:
+                if len(self._verified) >= MAX_VERIFIED_TOKENS:
+                    del self._verified[next(iter(self._verified))]  # the oldest
+                self._verified[token] = principal
+        if is_due(principal.expires_at_us, now_us):
+            raise AuthError("the token has expired; ask for a new one", code="auth.token_expired")
+        return principal
+
+    def _checked(self, token: str) -> Principal:
+        """The principal of a token whose form and signature hold."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != PREFIX:  # prefix, payload, signature
             raise AuthError("the token is malformed", code="auth.invalid_token")
         signed = f"{parts[0]}.{parts[1]}"
         if not hmac.compare_digest(self._sign(signed), parts[2]):
             raise AuthError("the token's signature does not match", code="auth.invalid_token")
-        principal = _principal(parts[1])
-        if is_due(principal.expires_at_us, now_us):
-            raise AuthError("the token has expired; ask for a new one", code="auth.token_expired")
-        return principal
+        return _principal(parts[1])
 
     def derive(self, purpose: str) -> bytes:
         """A key for another purpose (request fingerprints), derived so the secret itself is
