@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -450,3 +451,14 @@ def test_outbox_lag_degrades_the_process_and_a_drained_outbox_ends_it(make: Make
     api.operations.sampler.refresh()
     assert not api.operations.degrade.state().active
     assert api.metric("hongbao_outbox_lag_seconds") == 0
+
+
+def test_the_blocking_routes_run_on_as_many_threads_as_the_settings_say(make: Make) -> None:
+    api = make(request_threads=3)
+    assert api.client.portal is not None
+
+    def threads() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    assert api.client.portal.call(threads) == 3
+    assert send(api)["state"] == "open"  # the routes still answer

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -65,6 +66,9 @@ class HongbaoApp(FastAPI):
 def create_app(api: ApiContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The blocking routes' threads, on this event loop (see OperationsSettings).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = api.operations.settings.request_threads
         yield
         api.claims.close()
         api.operations.close()

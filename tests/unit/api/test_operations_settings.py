@@ -27,3 +27,15 @@ def test_a_limit_that_is_not_a_number_stops_the_start(monkeypatch: pytest.Monkey
     monkeypatch.setenv("HONGBAO_MAX_WAITING", "lots")
     with pytest.raises(ConfigurationError, match="HONGBAO_MAX_WAITING is a number"):
         OperationsSettings.from_environment()
+
+
+def test_the_request_threads_come_from_the_environment_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert OperationsSettings().request_threads == 4
+    monkeypatch.setenv("HONGBAO_REQUEST_THREADS", "6")
+    assert OperationsSettings.from_environment().request_threads == 6
+    for nonsense in ("0", "65"):
+        monkeypatch.setenv("HONGBAO_REQUEST_THREADS", nonsense)
+        with pytest.raises(ConfigurationError, match="request threads are 1 to 64"):
+            OperationsSettings.from_environment()
