@@ -39,10 +39,13 @@ def money_caller(api: ApiContext, authorization: str | None) -> MoneyCaller:
 
 
 def admission_in(
-    api: ApiContext, caller: MoneyCaller
+    api: ApiContext,
+    caller: MoneyCaller,
+    authorize: Callable[[UnitOfWork], None] | None = None,
 ) -> tuple[Callable[[UnitOfWork], None], Callable[[], None]]:
     """What a send or a recall runs first in its transaction (the token's revocation, the
-    device's label), and what it runs once answered (keep the label learned)."""
+    device's label, then ``authorize``: may this caller act on this?), and what it runs once
+    answered (keep the label learned)."""
     learned: list[tuple[str, str]] = []
     who = caller.who
 
@@ -53,6 +56,8 @@ def admission_in(
         if caller.wants_device_label and who.device_id is not None and who.sim_id is not None:
             device = (who.device_id, who.sim_id)
             learned.append(labels_in(uow, [device])[device])
+        if authorize is not None:
+            authorize(uow)
 
     def answered() -> None:
         if learned:

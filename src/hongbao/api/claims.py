@@ -57,7 +57,6 @@ from hongbao.recall.explanations import Language, parse_language
 if TYPE_CHECKING:
     from hongbao.api.context import ApiContext
 
-
 CLAIM_PATH: Final = re.compile(r"/v1/packets/([^/]+)/claims")
 CLAIM_ROUTE: Final = "/v1/packets/{packet_id}/claims"
 # A claim needs no body; whatever is sent is part of the request's fingerprint, within reason.

@@ -203,12 +203,7 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
     The same transaction first checks the caller: the token's revocation, then ``authorize``
     (may this caller act on this?); their refusals are answered but not kept under the key."""
     checked = check_key(key)
-    admit_caller, answered = admission_in(api, caller)
-
-    def admit(uow: UnitOfWork) -> None:
-        admit_caller(uow)
-        if authorize is not None:
-            authorize(uow)
+    admit, answered = admission_in(api, caller, authorize)
 
     def run(uow: UnitOfWork) -> Response:
         status, payload = work(uow)

@@ -480,7 +480,10 @@ class PacketService:
         return self.database.read(verify_packets)
 
     def packet(self, packet_id: str) -> Packet:
-        found = self.database.read(lambda uow: uow.packets.packets.get(packet_id))
+        return self.database.read(lambda uow: self.packet_in(uow, packet_id))
+
+    def packet_in(self, uow: UnitOfWork, packet_id: str) -> Packet:
+        found = uow.packets.packets.get(packet_id)
         if found is None:
             raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
         return found

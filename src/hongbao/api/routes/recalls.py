@@ -28,7 +28,6 @@ from hongbao.api.metrics import observe_decision, observe_recall
 from hongbao.api.routes.responses import READ, WRITE
 from hongbao.api.schemas_recall import DecisionView, EligibilityView, RecallBody, RecallView
 from hongbao.api.tokens import AuthError, Principal
-from hongbao.packets.claims import refuse
 from hongbao.packets.model import Packet
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.gather import RecallError
@@ -44,7 +43,7 @@ def recall_eligibility(packet_id: str, api: Context, who: User, lang: Lang) -> E
     """The recall button for the sender on the token's device: enabled, challenge (which
     checks) or disabled (the cause, what to do next), with the refund plan. Recorded as a
     decision; nothing moves."""
-    _ensure_sender(api.services.packets.packet(packet_id), who, packet_id)
+    _ensure_sender(api.services.packets.packet(packet_id), who)
     decision = api.services.recalls.eligibility(packet_id, who.subject, device_of(who))
     observe_decision(decision)
     return EligibilityView.of(packet_id, decision, lang)
@@ -86,7 +85,7 @@ def recall_packet(
 
     return idempotent_in(
         api, request, caller, idempotency_key, raw, lang, action, continuable=True,
-        authorize=lambda uow: _ensure_sender(uow.packets.packets.get(packet_id), who, packet_id),
+        authorize=lambda uow: _ensure_sender(api.services.packets.packet_in(uow, packet_id), who),
         after_commit=lambda: observe_recall(latest[0]),
     )  # fmt: skip
 
@@ -111,10 +110,8 @@ def show_decision(decision_id: str, api: Context, who: Caller, lang: Lang) -> De
     return DecisionView.of(record, decision, lang)
 
 
-def _ensure_sender(packet: Packet | None, who: Principal, packet_id: str) -> None:
-    """R-A5: only the sender asks about or recalls a packet (unknown packets are 404)."""
-    if packet is None:
-        raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
+def _ensure_sender(packet: Packet, who: Principal) -> None:
+    """R-A5: only the sender asks about or recalls a packet."""
     if packet.sender_id != who.subject:
         raise AuthError("only the sender may recall this packet", code="auth.not_yours")
 
