@@ -50,10 +50,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import http_bench as hb
-from hongbao.api.claims import ClaimCall, ClaimDesk
-from hongbao.api.idempotency import IdempotencyGuard, KeyedRequest, request_hash
-from hongbao.api.tokens import Principal, Role
 from hongbao.bootstrap import POLICY_VARIABLE, open_services
+from hongbao.entrypoints.http.auth.tokens import Principal, Role
+from hongbao.entrypoints.http.claims import ClaimCall, ClaimDesk
+from hongbao.entrypoints.http.idempotency import IdempotencyGuard, KeyedRequest, request_hash
 from hongbao.recall.records import RecallState
 from hongbao.recall.service import RecallCommand
 

@@ -69,9 +69,9 @@ from urllib.parse import quote
 import psycopg
 
 import hongbao.policy
-from hongbao.api.operations import OperationsSettings
-from hongbao.api.tokens import Role, TokenSigner
 from hongbao.bootstrap import POLICY_VARIABLE, open_services
+from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner
+from hongbao.entrypoints.ops.operations import OperationsSettings
 from hongbao.identity.devices import Device, FormFactor, Platform, VendorSkin
 from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest

@@ -24,13 +24,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from hongbao.api.app import create_app
-from hongbao.api.context import ApiContext, ApiSettings
-from hongbao.api.middleware import OperationsMiddleware
-from hongbao.api.observability import RequestRecord, begin_request, configure_logging
-from hongbao.api.operations import Operations, OperationsSettings
-from hongbao.api.tokens import Role, TokenSigner
 from hongbao.bootstrap import services_for
+from hongbao.entrypoints.http.app import create_app
+from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner
+from hongbao.entrypoints.http.context import ApiContext, ApiSettings
+from hongbao.entrypoints.ops.middleware import OperationsMiddleware
+from hongbao.entrypoints.ops.observability import RequestRecord, begin_request, configure_logging
+from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
 from hongbao.platform.clock import SystemClock
 from hongbao.testing import InMemoryDatabase
 

@@ -20,8 +20,8 @@ three measured runs, each on a fresh database:
 Workers are *processes* (threads would measure the GIL), each with its own database
 (``pool_size=1``); claimers use their own 100 group members, so no user claims twice. Then one
 worker process sweeps ``--expire-count`` packets (sent during setup on a ``ManualClock``,
-``--expire-spacing-us`` apart) with ``hongbao.worker.run_pass`` on a clock 24 h + 1 s after
-the last send, sampling its RSS from ``/proc/self/status`` after every pass.
+``--expire-spacing-us`` apart) with ``hongbao.entrypoints.worker.run_pass`` on a clock
+24 h + 1 s after the last send, sampling its RSS from ``/proc/self/status`` after every pass.
 
 After every run ``Ledger.verify()`` must be clean, the ledger must hold exactly the transfers
 the workers were told happened, and the money must agree three ways: claims acknowledged to
@@ -62,6 +62,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 import hongbao
 from hongbao.bootstrap import open_services
+from hongbao.entrypoints.worker import PassReport, build_relay, build_scheduler, run_pass
 from hongbao.identity.service import IdentityService
 from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
@@ -76,7 +77,6 @@ from hongbao.platform.errors import InvalidInput, StorageError
 from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
 from hongbao.storage.urls import parse_url
-from hongbao.worker import PassReport, build_relay, build_scheduler, run_pass
 from ledger_bench import (
     PGBENCH_CLIENTS,
     PGBENCH_SCALE,
@@ -1014,8 +1014,9 @@ def print_header(options: Options, settings: dict[str, str] | None) -> None:
             f"- expiry: {options.expire_count} personal packets (1 share, 0.01..200.00 yuan, "
             f"{EXPIRE_PACKETS_PER_SENDER} per sender) sent on a ManualClock "
             f"{options.expire_spacing_us} µs apart, then one worker process runs "
-            f"`hongbao.worker.run_pass` {EXPIRY_LIFETIME_SECONDS} s after the last send until a "
-            "pass finds nothing; RSS read from /proc/self/status before and after every pass"
+            f"`hongbao.entrypoints.worker.run_pass` {EXPIRY_LIFETIME_SECONDS} s after the "
+            "last send until a pass finds nothing; RSS read from /proc/self/status before and "
+            "after every pass"
         )
     analyzed = "ANALYZE after setup" if options.analyze else "no ANALYZE (no planner statistics)"
     print(f"- PostgreSQL database: fresh schema per run, {analyzed}")

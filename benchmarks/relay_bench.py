@@ -14,11 +14,12 @@ are made and relayed first, so the
 measured drain runs over tables that already hold delivered rows, as a live database does.
 
 Each claim leaves one ``PacketClaimed`` event with one delivery to the ``user-feed`` consumer.
-The measured part is the worker's relay (``hongbao.worker.build_relay``): ``Relay.deliver_due``
-called until a pass delivers nothing. It prints deliveries per second, the benchmark process's
-CPU (``time.process_time``) per delivery and, when the server runs on this machine, the CPU of
-the relay's PostgreSQL backend per delivery (from ``/proc``). When ``pg_stat_statements`` is
-loaded, the statements that took the most server time during the drain are listed.
+The measured part is the worker's relay (``hongbao.entrypoints.worker.build_relay``):
+``Relay.deliver_due`` called until a pass delivers nothing. It prints deliveries per second,
+the benchmark process's CPU (``time.process_time``) per delivery and, when the server runs on
+this machine, the CPU of the relay's PostgreSQL backend per delivery (from ``/proc``). When
+``pg_stat_statements`` is loaded, the statements that took the most server time during the
+drain are listed.
 
 Afterwards every delivery must be delivered, each user stream must be numbered 1..n without a
 gap, every event must have reached the feeds of exactly its readers, and within a user stream a
@@ -42,12 +43,12 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from hongbao.bootstrap import open_services, services_for
+from hongbao.entrypoints.worker import build_relay
 from hongbao.packets.model import Packet
 from hongbao.packets.service import ClaimResult
 from hongbao.packets.user_feed import readers
 from hongbao.platform.clock import SystemClock
 from hongbao.storage.factory import open_database
-from hongbao.worker import build_relay
 from ledger_bench import analyze_postgres, ensure_database, reset_postgres
 from packets_bench import (
     SHARE_MINOR,

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from hongbao.api.app import create_app
-from hongbao.api.context import ApiContext, ApiSettings
-from hongbao.api.degrade import DegradeThresholds
-from hongbao.api.operations import OperationsSettings
-from hongbao.api.server import prepare_demo
-from hongbao.api.tokens import Role, TokenSigner
 from hongbao.bootstrap import services_for
+from hongbao.entrypoints.http.app import create_app
+from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner
+from hongbao.entrypoints.http.context import ApiContext, ApiSettings
+from hongbao.entrypoints.http.server import prepare_demo
+from hongbao.entrypoints.ops.degrade import DegradeThresholds
+from hongbao.entrypoints.ops.operations import OperationsSettings
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.unit_of_work import Database
 

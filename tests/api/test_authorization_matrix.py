@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hongbao.api.app import create_app
-from hongbao.api.context import ApiContext, ApiSettings
-from hongbao.api.tokens import Role, TokenSigner
 from hongbao.bootstrap import services_for
+from hongbao.entrypoints.http.app import create_app
+from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner
+from hongbao.entrypoints.http.context import ApiContext, ApiSettings
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, ManualClock
 from hongbao.testing import InMemoryDatabase
 from tests.api.conftest import SECRET, Api

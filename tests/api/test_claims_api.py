@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from hongbao.api.app import create_app
-from hongbao.api.context import ApiContext
-from hongbao.api.revocation import revoke
-from hongbao.api.server import prepare_demo
-from hongbao.api.tokens import TokenSigner
 from hongbao.bootstrap import services_for
+from hongbao.entrypoints.http.app import create_app
+from hongbao.entrypoints.http.auth.revocation import revoke
+from hongbao.entrypoints.http.auth.tokens import TokenSigner
+from hongbao.entrypoints.http.context import ApiContext
+from hongbao.entrypoints.http.server import prepare_demo
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.unit_of_work import Database
 from tests.api.conftest import SECRET, STEADY, Api

@@ -7,8 +7,8 @@ import random
 import time
 from dataclasses import dataclass
 
-from hongbao.api.stream import StreamSettings
-from hongbao.worker import EmbeddedWorker
+from hongbao.entrypoints.http.stream import StreamSettings
+from hongbao.entrypoints.worker import EmbeddedWorker
 from tests.api.conftest import Api
 
 SEND = {

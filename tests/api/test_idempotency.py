@@ -17,11 +17,11 @@ import httpx
 import pytest
 import uvicorn
 
-from hongbao.api.app import create_app
-from hongbao.api.context import ApiContext, ApiSettings
-from hongbao.api.server import DEMO_BANK, prepare_demo
-from hongbao.api.tokens import TokenSigner
 from hongbao.bootstrap import services_for
+from hongbao.entrypoints.http.app import create_app
+from hongbao.entrypoints.http.auth.tokens import TokenSigner
+from hongbao.entrypoints.http.context import ApiContext, ApiSettings
+from hongbao.entrypoints.http.server import DEMO_BANK, prepare_demo
 from hongbao.identity.verification import OperatorContext
 from hongbao.ledger.model import TransferRequest
 from hongbao.ledger.service import verify_ledger

@@ -26,13 +26,13 @@ from schemathesis import Case, Response
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from hongbao.api.app import create_app
-from hongbao.api.context import ApiContext, ApiSettings
-from hongbao.api.degrade import DegradeThresholds
-from hongbao.api.operations import OperationsSettings
-from hongbao.api.server import prepare_demo
-from hongbao.api.tokens import TokenSigner
 from hongbao.bootstrap import services_for
+from hongbao.entrypoints.http.app import create_app
+from hongbao.entrypoints.http.auth.tokens import TokenSigner
+from hongbao.entrypoints.http.context import ApiContext, ApiSettings
+from hongbao.entrypoints.http.server import prepare_demo
+from hongbao.entrypoints.ops.degrade import DegradeThresholds
+from hongbao.entrypoints.ops.operations import OperationsSettings
 from hongbao.money import Money
 from hongbao.packets.model import PacketType
 from hongbao.packets.service import SendPacket
@@ -195,7 +195,7 @@ def test_every_operation_answers_as_documented_and_never_with_a_server_error(
     # Every default check but positive_data_acceptance, which takes any 4xx other than
     # 401/403/404/409/429 for a schema violation: this API answers domain refusals (an unknown
     # funding source, too many shares for the type, an invalid Idempotency-Key) with 422 in the
-    # one error shape (hongbao.api.errors), so schema-valid requests get 422 by design.
+    # one error shape (hongbao.entrypoints.http.errors), so schema-valid requests get 422 by design.
     response = world.prepare(case).call_and_validate(
         app=world.app, excluded_checks=[positive_data_acceptance]
     )

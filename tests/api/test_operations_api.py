@@ -20,21 +20,21 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hongbao.api.admission import AdmissionLimits
-from hongbao.api.app import create_app
-from hongbao.api.context import ApiContext, ApiSettings
-from hongbao.api.metrics import observe_claim, observe_decision
-from hongbao.api.observability import configure_logging
-from hongbao.api.operations import Operations, OperationsSettings
-from hongbao.api.server import prepare_demo
-from hongbao.api.tokens import TokenSigner
 from hongbao.bootstrap import services_for
+from hongbao.entrypoints.http.app import create_app
+from hongbao.entrypoints.http.auth.tokens import TokenSigner
+from hongbao.entrypoints.http.context import ApiContext, ApiSettings
+from hongbao.entrypoints.http.server import prepare_demo
+from hongbao.entrypoints.ops.admission import AdmissionLimits
+from hongbao.entrypoints.ops.metrics import observe_claim, observe_decision
+from hongbao.entrypoints.ops.observability import configure_logging
+from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
+from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.packets.service import ClaimResult
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.errors import StorageError
 from hongbao.platform.unit_of_work import Database, UnitOfWork
-from hongbao.worker import EmbeddedWorker
 from tests.api.conftest import SECRET, Api
 
 SEND = {

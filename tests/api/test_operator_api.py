@@ -3,8 +3,8 @@ and a failed card refund credited to the sender's balance."""
 
 from __future__ import annotations
 
+from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
-from hongbao.worker import EmbeddedWorker
 from tests.api.conftest import Api
 from tests.api.flows import balance, bearer, ok, recall_with_sms, send
 

@@ -4,7 +4,7 @@ languages; denials answered and explained, keys and other people kept apart."""
 
 from __future__ import annotations
 
-from hongbao.api.revocation import revoke
+from hongbao.entrypoints.http.auth.revocation import revoke
 from tests.api.conftest import Api
 from tests.api.flows import (
     GROUP_PACKET,

@@ -14,13 +14,13 @@ import httpx
 import pytest
 import uvicorn
 
-from hongbao.api.app import create_app
-from hongbao.api.context import ApiContext, ApiSettings
-from hongbao.api.server import prepare_demo
-from hongbao.api.stream import StreamSettings
-from hongbao.api.tokens import TokenSigner
 from hongbao.bootstrap import services_for
 from hongbao.client import Client
+from hongbao.entrypoints.http.app import create_app
+from hongbao.entrypoints.http.auth.tokens import TokenSigner
+from hongbao.entrypoints.http.context import ApiContext, ApiSettings
+from hongbao.entrypoints.http.server import prepare_demo
+from hongbao.entrypoints.http.stream import StreamSettings
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.unit_of_work import Database
 

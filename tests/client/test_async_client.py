@@ -9,7 +9,7 @@ import anyio
 import httpx
 
 from hongbao.client import Amount, AsyncClient, Event, Packet, RetryPolicy
-from hongbao.worker import EmbeddedWorker
+from hongbao.entrypoints.worker import EmbeddedWorker
 from tests.client.conftest import AsyncLossy, Served
 
 

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from hongbao.client import Amount, ApiError, Client, Packet, RetryPolicy
+from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.money import Money
-from hongbao.worker import EmbeddedWorker
 from tests.client.conftest import LossyStreams, LostAnswers, Scripted, Served
 
 

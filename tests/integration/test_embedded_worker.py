@@ -7,6 +7,7 @@ import time
 import pytest
 
 from hongbao.bootstrap import open_services
+from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.identity.population import load_population
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.money import Money
@@ -15,7 +16,6 @@ from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import SendPacket
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.errors import StorageError
-from hongbao.worker import EmbeddedWorker
 from tests.conftest import START_US
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from hongbao.cli import app
+from hongbao.entrypoints.cli.main import app
 
 runner = CliRunner()
 

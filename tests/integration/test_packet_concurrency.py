@@ -23,6 +23,7 @@ import psycopg
 import pytest
 
 from hongbao.bootstrap import open_services
+from hongbao.entrypoints.worker import build_scheduler
 from hongbao.identity.service import IdentityService
 from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
@@ -34,7 +35,6 @@ from hongbao.packets.model import Packet, PacketState, PacketType
 from hongbao.packets.service import ClaimOutcome, ClaimResult, PacketService, SendPacket
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, ManualClock, SystemClock
 from hongbao.platform.unit_of_work import Database
-from hongbao.worker import build_scheduler
 
 SENDER = "sender"
 GROUP = "hot-group"

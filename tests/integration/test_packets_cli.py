@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from hongbao.cli import app
+from hongbao.entrypoints.cli.main import app
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import SystemClock

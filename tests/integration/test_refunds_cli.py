@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from hongbao.bootstrap import open_services
-from hongbao.cli import app
+from hongbao.entrypoints.cli.main import app
 from hongbao.identity.population import load_population
 from hongbao.identity.users import UserStatus
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest

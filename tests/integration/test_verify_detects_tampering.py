@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from hongbao.cli import app
+from hongbao.entrypoints.cli.main import app
 
 runner = CliRunner()
 Tamper = Callable[[str], None]

@@ -6,7 +6,7 @@ import time
 
 from typer.testing import CliRunner
 
-from hongbao.cli import app
+from hongbao.entrypoints.cli.main import app
 from hongbao.ledger.model import AccountKind, NewAccount, TransferKind, TransferRequest
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import SystemClock
@@ -88,8 +88,8 @@ def test_outbox_dead_letters_are_listed_and_replayed_through_the_commands(
 
 def test_the_worker_knows_how_to_expire_packets(sqlite_url: str) -> None:
     from hongbao.bootstrap import open_services  # noqa: PLC0415
+    from hongbao.entrypoints.worker import build_scheduler  # noqa: PLC0415
     from hongbao.packets.service import EXPIRE_KIND  # noqa: PLC0415
-    from hongbao.worker import build_scheduler  # noqa: PLC0415
 
     services = open_services(sqlite_url)
     try:

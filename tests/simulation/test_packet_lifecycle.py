@@ -309,7 +309,7 @@ class PacketLifecycle(RuleBasedStateMachine):
         self.ledger = Ledger(self.database, self.clock)
         identity = IdentityService(self.database, self.clock, SimulatedProvider(b"m" * 32))
         self.packets = PacketService(self.database, self.clock)
-        # The worker's expiry wiring (as hongbao.worker.build_scheduler registers it).
+        # The worker's expiry wiring (as hongbao.entrypoints.worker.build_scheduler registers it).
         self.scheduler = Scheduler(self.database, self.clock)
         self.scheduler.register(EXPIRE_KIND, self.packets.expire_handler)
         self.scheduler.register(SETTLE_KIND, RefundDesk(self.database, self.clock).settle_handler)

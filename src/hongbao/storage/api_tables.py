@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hongbao.api.records import IdempotencyRecord, RevokedToken
+from hongbao.entrypoints.http.records import IdempotencyRecord, RevokedToken
 from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
 from hongbao.storage.sql_ledger import SqlDialect
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hongbao.api.admission import Admission, AdmissionLimits
+from hongbao.entrypoints.ops.admission import Admission, AdmissionLimits
 
 
 def run(coroutine: object) -> object:

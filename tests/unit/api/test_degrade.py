@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hongbao.api.degrade import DegradeMonitor, DegradeThresholds
+from hongbao.entrypoints.ops.degrade import DegradeMonitor, DegradeThresholds
 
 THRESHOLDS = DegradeThresholds(
     window_seconds=30, min_samples=10, p99_enter_seconds=0.25, p99_leave_seconds=0.10,

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from hongbao.api.idempotency import IdempotencyGuard, Response
+from hongbao.entrypoints.http.idempotency import IdempotencyGuard, Response
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.testing import InMemoryDatabase

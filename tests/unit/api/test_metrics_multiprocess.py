@@ -10,7 +10,7 @@ from pathlib import Path
 # Two "processes" write their figures; a third renders. prometheus_client picks its storage
 # when it is imported, so each runs in an interpreter of its own.
 WRITE = """
-from hongbao.api.metrics import Metrics
+from hongbao.entrypoints.ops.metrics import Metrics
 metrics = Metrics()
 assert metrics.multiprocess
 metrics.observe_request("POST", "/v1/packets", 201, 0.004, ("iPhone 14 Pro", "ios"))
@@ -18,7 +18,7 @@ metrics.degraded.set(1)
 """
 RENDER = """
 from prometheus_client.registry import Collector
-from hongbao.api.metrics import Metrics
+from hongbao.entrypoints.ops.metrics import Metrics
 
 class NoBacklog(Collector):
     def collect(self):
@@ -26,7 +26,7 @@ class NoBacklog(Collector):
 
 print(Metrics().render(NoBacklog()).decode())
 """
-CLEAR = "from hongbao.api.metrics import clear_multiprocess_directory as c; c()"
+CLEAR = "from hongbao.entrypoints.ops.metrics import clear_multiprocess_directory as c; c()"
 
 
 def python(code: str, directory: Path) -> str:

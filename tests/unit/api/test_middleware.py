@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hongbao.api.middleware import Kind, classify
-from hongbao.api.observability import request_id_from
+from hongbao.entrypoints.ops.middleware import Kind, classify
+from hongbao.entrypoints.ops.observability import request_id_from
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hongbao.api.admission import AdmissionLimits
-from hongbao.api.operations import OperationsSettings
+from hongbao.entrypoints.ops.admission import AdmissionLimits
+from hongbao.entrypoints.ops.operations import OperationsSettings
 from hongbao.platform.errors import ConfigurationError
 
 

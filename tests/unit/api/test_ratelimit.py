@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hongbao.api.ratelimit import BucketLimit, RateLimited, RateLimiter, TokenBuckets
+from hongbao.entrypoints.ops.ratelimit import BucketLimit, RateLimited, RateLimiter, TokenBuckets
 
 
 class FakeMonotonic:

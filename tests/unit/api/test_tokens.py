@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hongbao.api import tokens
-from hongbao.api.tokens import AuthError, Role, TokenSigner
+from hongbao.entrypoints.http.auth import tokens
+from hongbao.entrypoints.http.auth.tokens import AuthError, Role, TokenSigner
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
 
 SECRET = b"a secret of at least thirty-two bytes for tokens"

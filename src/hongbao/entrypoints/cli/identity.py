@@ -1,0 +1,466 @@
+"""``hongbao users|devices|groups|funding|challenges|population``: identity from the command line.
+
+Thin entry points: parse, call :class:`hongbao.identity.service.IdentityService`, render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from hongbao.bootstrap import Services, open_services
+from hongbao.entrypoints.cli.render import local_time
+from hongbao.identity.devices import (
+    Device,
+    DeviceFingerprint,
+    FormFactor,
+    Platform,
+    VendorSkin,
+    derive_capabilities,
+)
+from hongbao.identity.exemptions import Exemption, ExemptionKind, Subject, SubjectKind
+from hongbao.identity.funding import (
+    CreditCardSource,
+    DebitCardSource,
+    ForeignCardSource,
+    FundingSource,
+    mask_card_number,
+)
+from hongbao.identity.population import load_population
+from hongbao.identity.social import Group, GroupMember, GroupType, Relationship
+from hongbao.identity.users import (
+    MICROSECONDS_PER_DAY,
+    AccountTier,
+    AgeBand,
+    Enterprise,
+    RealNameStatus,
+    User,
+    UserStatus,
+    UserType,
+    mask_corporate_account,
+)
+from hongbao.identity.verification import (
+    AnswerAttempt,
+    ChallengeKind,
+    ChallengeRequest,
+    OperatorContext,
+)
+from hongbao.platform.errors import HongbaoError
+
+console = Console()
+error_console = Console(stderr=True)
+Result = TypeVar("Result")
+
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Default: $HONGBAO_DATABASE_URL, else embedded SQLite."),
+]
+
+users_app = typer.Typer(help="Users: tiers, types, status.", no_args_is_help=True)
+devices_app = typer.Typer(help="Devices and their derived capabilities.", no_args_is_help=True)
+groups_app = typer.Typer(help="Groups and their members.", no_args_is_help=True)
+funding_app = typer.Typer(help="Funding sources (money a user can pay with).", no_args_is_help=True)
+challenges_app = typer.Typer(help="Step-up verification challenges.", no_args_is_help=True)
+population_app = typer.Typer(help="The demo population.", no_args_is_help=True)
+
+
+@contextmanager
+def services(database_url: str | None) -> Iterator[Services]:
+    """Open the services; a hongbao error becomes its code and message, and exit status 2."""
+    opened: Services | None = None
+    try:
+        opened = open_services(database_url)
+        yield opened
+    except HongbaoError as error:
+        error_console.print(f"[bold red]error[/] {escape(f'[{error.code}] {error.message}')}")
+        raise typer.Exit(2) from error
+    finally:
+        if opened is not None:
+            opened.close()
+
+
+def run(database_url: str | None, action: Callable[[Services], Result]) -> Result:
+    with services(database_url) as opened:
+        return action(opened)
+
+
+# ------------------------------------------------------------------------------------- users
+
+
+@users_app.command("list")
+def users_list(database_url: DatabaseUrlOption = None, limit: int = 100) -> None:
+    """List users with their tier, type and status."""
+    found = run(database_url, lambda s: s.identity.users(limit))
+    table = Table(title=f"{len(found)} user(s)")
+    for column in ("id", "name", "tier", "type", "real name", "age band", "VIP", "status"):
+        table.add_column(column)
+    for user in found:
+        status = user.status.value + (f" ({user.status_reason})" if user.status_reason else "")
+        table.add_row(
+            user.id,
+            user.display_name,
+            user.tier.value,
+            user.user_type.value,
+            user.real_name_status.value,
+            user.age_band.value if user.age_band else "-",
+            "yes" if user.is_vip else "",
+            status,
+        )
+    console.print(table)
+
+
+@users_app.command("show")
+def users_show(user_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """One user with their devices (and capabilities) and funding sources."""
+
+    def gather(
+        s: Services,
+    ) -> tuple[User, list[Device], list[object], list[Relationship], list[Exemption]]:
+        return (
+            s.identity.user(user_id),
+            s.identity.devices_of(user_id),
+            list(s.identity.funding_sources(user_id)),
+            s.identity.relationships_of(user_id),
+            s.identity.exemptions_of(Subject.user(user_id)),
+        )
+
+    user, devices, sources, relationships, exemptions = run(database_url, gather)
+    console.print(f"[bold]{escape(user.display_name)}[/] ({user.id}) — {user.tier.value}, "
+                  f"{user.user_type.value}, {user.status.value}")  # fmt: skip
+    _print_devices(devices)
+    table = Table(title="funding sources")
+    table.add_column("id")
+    table.add_column("kind")
+    table.add_column("ledger account")
+    for source in sources:
+        table.add_row(source.id, source.kind.value, source.ledger_account_id)  # type: ignore[attr-defined]
+    console.print(table)
+    _print_relationships(relationships)
+    _print_exemptions(exemptions)
+
+
+def _print_relationships(relationships: list[Relationship]) -> None:
+    table = Table(title="relationships")
+    for column in ("with", "chat rank", "intimacy", "weight"):
+        table.add_column(column)
+    for item in relationships:
+        rank = "-" if item.chat_frequency_rank is None else str(item.chat_frequency_rank)
+        table.add_row(item.to_user_id, rank, str(item.intimacy), str(item.weight))
+    console.print(table)
+
+
+def _print_exemptions(exemptions: list[Exemption]) -> None:
+    table = Table(title="exemptions")
+    for column in ("id", "kind", "reason", "from (Beijing time)", "until"):
+        table.add_column(column)
+    for item in exemptions:
+        until = "open-ended" if item.valid_until_us is None else local_time(item.valid_until_us)
+        table.add_row(item.id, item.kind.value, item.reason, local_time(item.valid_from_us), until)
+    console.print(table)
+
+
+@users_app.command("add")
+def users_add(
+    user_id: str,
+    name: Annotated[str, typer.Option("--name")],
+    tier: Annotated[AccountTier, typer.Option("--tier")] = AccountTier.CLASS_I,
+    user_type: Annotated[UserType, typer.Option("--type")] = UserType.NORMAL,
+    age_band: Annotated[AgeBand | None, typer.Option("--age-band")] = None,
+    vip: Annotated[bool, typer.Option("--vip")] = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Register a user (idempotent) with their balance account."""
+
+    def register(s: Services) -> User:
+        real_name = (
+            RealNameStatus.NOT_VERIFIED
+            if tier is AccountTier.UNVERIFIED
+            else RealNameStatus.VERIFIED
+        )
+        user = User(user_id, name, tier, user_type, s.clock.now_us(), real_name, age_band, vip)
+        return s.identity.register_user(user)
+
+    user = run(database_url, register)
+    console.print(f"registered {user.id} ({user.tier.value})")
+
+
+@users_app.command("set-status")
+def users_set_status(
+    user_id: str,
+    status: UserStatus,
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Mark a user normal, abnormal or frozen (a reason is required unless normal)."""
+    user = run(database_url, lambda s: s.identity.set_status(user_id, status, reason))
+    console.print(f"{user.id} is {user.status.value}")
+
+
+# ----------------------------------------------------------------------------------- devices
+
+
+def _print_devices(devices: list[Device]) -> None:
+    table = Table(title="devices")
+    for column in ("device id", "SIM", "platform", "OS", "skin", "model", "form", "capabilities"):
+        table.add_column(column)
+    for device in devices:
+        capabilities = derive_capabilities(device)
+        table.add_row(
+            device.device_id,
+            device.sim_id,
+            device.platform.value,
+            device.os_version,
+            device.vendor_skin.value,
+            device.model,
+            device.form_factor.value,
+            "; ".join(item.reason for item in capabilities.items) or "-",
+        )
+    console.print(table)
+
+
+@devices_app.command("add")
+def devices_add(
+    user_id: str,
+    device_id: str,
+    sim_id: str,
+    platform: Annotated[Platform, typer.Option("--platform")],
+    os_version: Annotated[str, typer.Option("--os-version")],
+    model: Annotated[str, typer.Option("--model")],
+    form_factor: Annotated[FormFactor, typer.Option("--form-factor")] = FormFactor.PHONE,
+    skin: Annotated[VendorSkin, typer.Option("--skin")] = VendorSkin.NONE,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Register a device (device id + SIM) to a user."""
+
+    def register(s: Services) -> Device:
+        device = Device(
+            device_id, user_id, sim_id, platform, os_version, skin, model, form_factor,
+            s.clock.now_us(),
+        )  # fmt: skip
+        return s.identity.register_device(device)
+
+    _print_devices([run(database_url, register)])
+
+
+@devices_app.command("show")
+def devices_show(device_id: str, sim_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """A device by its fingerprint, with the capabilities its rules give it."""
+    device = run(database_url, lambda s: s.identity.device(DeviceFingerprint(device_id, sim_id)))
+    _print_devices([device])
+
+
+# ------------------------------------------------------------------------------------ groups
+
+
+@groups_app.command("show")
+def groups_show(group_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """A group and its members with their join times."""
+    group, members = run(
+        database_url, lambda s: (s.identity.group(group_id), s.identity.members(group_id))
+    )
+    table = Table(title=f"{group.name} ({group.group_type.value}, owner {group.owner_user_id})")
+    table.add_column("member")
+    table.add_column("joined (Beijing time)")
+    table.add_column("left")
+    for member in members:
+        table.add_row(
+            member.user_id, local_time(member.joined_at_us), local_time(member.left_at_us)
+        )
+    console.print(table)
+
+
+@groups_app.command("add")
+def groups_add(
+    group_id: str,
+    name: Annotated[str, typer.Option("--name")],
+    group_type: Annotated[GroupType, typer.Option("--type")],
+    owner: Annotated[str, typer.Option("--owner")],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create a group; its owner becomes its first member."""
+    group = run(
+        database_url,
+        lambda s: s.identity.create_group(
+            Group(group_id, name, group_type, owner, s.clock.now_us())
+        ),
+    )
+    console.print(f"created {group.id} ({group.group_type.value})")
+
+
+@groups_app.command("add-member")
+def groups_add_member(group_id: str, user_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """Add a user to a group from now on."""
+    run(
+        database_url,
+        lambda s: s.identity.add_member(GroupMember(group_id, user_id, s.clock.now_us())),
+    )
+    console.print(f"{user_id} joined {group_id}")
+
+
+@users_app.command("relate")
+def users_relate(
+    from_user: str,
+    to_user: str,
+    chat_rank: Annotated[int | None, typer.Option("--chat-rank")] = None,
+    intimacy: Annotated[int, typer.Option("--intimacy")] = 50,
+    weight: Annotated[int, typer.Option("--weight")] = 100,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Set how one user relates to another (chat-frequency rank, intimacy, weight)."""
+    relationship = Relationship(from_user, to_user, chat_rank, intimacy, weight)
+    run(database_url, lambda s: s.identity.set_relationship(relationship))
+    console.print(f"{from_user} -> {to_user}: rank {chat_rank}, intimacy {intimacy}")
+
+
+@users_app.command("exempt")
+def users_exempt(
+    exemption_id: str,
+    kind: Annotated[ExemptionKind, typer.Option("--kind")],
+    subject_id: Annotated[str, typer.Option("--subject")],
+    reason: Annotated[str, typer.Option("--reason")],
+    subject_kind: Annotated[SubjectKind, typer.Option("--subject-kind")] = SubjectKind.USER,
+    days: Annotated[int | None, typer.Option("--days", help="valid for; omit: open-ended")] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Put a user, an enterprise or a group on an exemption list, from now on."""
+
+    def add(s: Services) -> Exemption:
+        start = s.clock.now_us()
+        until = None if days is None else start + days * MICROSECONDS_PER_DAY
+        exemption = Exemption(exemption_id, kind, subject_kind, subject_id, reason, start, until)
+        return s.identity.add_exemption(exemption)
+
+    exemption = run(database_url, add)
+    console.print(f"{exemption.id}: {exemption.kind.value} for {exemption.subject_id}")
+
+
+@users_app.command("enterprise")
+def users_enterprise(
+    enterprise_id: str,
+    name: Annotated[str, typer.Option("--name")],
+    owner: Annotated[str, typer.Option("--owner")],
+    corporate_account: Annotated[
+        str | None, typer.Option("--corporate-account", help="full number; only its mask is kept")
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Register an enterprise; with a corporate account on file it counts as certified."""
+    masked = None if corporate_account is None else mask_corporate_account(corporate_account)
+    enterprise = Enterprise(enterprise_id, name, owner, masked is not None, masked)
+    run(database_url, lambda s: s.identity.register_enterprise(enterprise))
+    console.print(f"registered {enterprise_id} (certified: {enterprise.is_certified})")
+
+
+# ----------------------------------------------------------------------------------- funding
+
+
+@funding_app.command("add-card")
+def funding_add_card(
+    user_id: str,
+    source_id: str,
+    kind: Annotated[str, typer.Option("--kind", help="debit, credit or foreign")],
+    number: Annotated[str, typer.Option("--number", prompt=True, hide_input=True)],
+    bank: Annotated[str, typer.Option("--bank", help="bank or issuer")] = "",
+    statement_day: Annotated[int, typer.Option("--statement-day")] = 1,
+    currency: Annotated[str, typer.Option("--currency")] = "USD",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Add a card; only its masked number is kept. The number is prompted for if not given."""
+
+    def add(s: Services) -> str:
+        masked = mask_card_number(number)
+        source: FundingSource
+        if kind == "debit":
+            source = DebitCardSource(source_id, user_id, bank, masked)
+        elif kind == "credit":
+            source = CreditCardSource(source_id, user_id, bank, masked, statement_day)
+        elif kind == "foreign":
+            source = ForeignCardSource(source_id, user_id, currency, masked)
+        else:
+            raise typer.BadParameter("kind is debit, credit or foreign")
+        s.identity.add_funding_source(source)
+        return masked
+
+    console.print(f"added {source_id}: {run(database_url, add)}")
+
+
+# -------------------------------------------------------------------------------- challenges
+
+
+@challenges_app.command("open")
+def challenges_open(
+    challenge_id: str,
+    user_id: str,
+    device_id: str,
+    sim_id: str,
+    purpose: str,
+    kind: Annotated[ChallengeKind, typer.Option("--kind")] = ChallengeKind.SMS_CODE,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Open a step-up challenge for a user's device and a purpose."""
+    request = ChallengeRequest(
+        challenge_id, kind, user_id, DeviceFingerprint(device_id, sim_id), purpose
+    )
+    challenge = run(database_url, lambda s: s.identity.open_challenge(request))
+    console.print(
+        f"{challenge.challenge_id}: {challenge.kind.value}, {challenge.max_attempts} attempts"
+    )
+
+
+@challenges_app.command("answer")
+def challenges_answer(
+    challenge_id: str,
+    user_id: str,
+    device_id: str,
+    sim_id: str,
+    purpose: str,
+    answer: Annotated[str, typer.Option("--answer", prompt=True, hide_input=True)],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Answer a challenge (the code is prompted for and never echoed)."""
+    attempt = AnswerAttempt(user_id, DeviceFingerprint(device_id, sim_id), purpose, answer)
+    outcome = run(database_url, lambda s: s.identity.answer_challenge(challenge_id, attempt))
+    remaining = "" if outcome.attempts_remaining is None else f", {outcome.attempts_remaining} left"
+    console.print(f"{outcome.result.value}{remaining}")
+
+
+@challenges_app.command("reveal")
+def challenges_reveal(
+    challenge_id: str,
+    operator: Annotated[str, typer.Option("--operator", help="the operator's id")],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Operators only, simulated provider only: show the SMS code of a drill or demo."""
+    context = OperatorContext(actor_id=operator, is_operator=True)
+    code = run(database_url, lambda s: s.identity.operator_reveal_code(challenge_id, context))
+    console.print(code)
+
+
+# -------------------------------------------------------------------------------- population
+
+
+@population_app.command("load")
+def population_load(database_url: DatabaseUrlOption = None) -> None:
+    """Load the demo population (every tier, platform, funding source and group type) once."""
+    report = run(database_url, lambda s: load_population(s.identity))
+    if report.already_loaded:
+        console.print("the demo population is already loaded")
+        return
+    console.print(
+        "loaded: " + ", ".join(f"{count} {what}" for what, count in report.created.items())
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(devices_app, name="devices")
+    app.add_typer(groups_app, name="groups")
+    app.add_typer(funding_app, name="funding")
+    app.add_typer(challenges_app, name="challenges")
+    app.add_typer(population_app, name="population")

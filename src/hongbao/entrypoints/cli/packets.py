@@ -1,0 +1,144 @@
+"""``hongbao packets send|claim|show|history``: red packets from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hongbao.bootstrap import Services
+from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.recall import fingerprint
+from hongbao.entrypoints.cli.render import local_time, money_text
+from hongbao.entrypoints.worker import EmbeddedWorker
+from hongbao.money import Money
+from hongbao.packets.authorization import CardAuthorization
+from hongbao.packets.model import Packet, PacketType, Share
+from hongbao.packets.service import PacketService, SendPacket
+
+packets_app = typer.Typer(help="Red packets: send, claim, inspect.", no_args_is_help=True)
+
+
+def _service(services: Services) -> PacketService:
+    """The packet service, after the embedded worker has caught up with whatever fell due
+    (captures, expiries) while no process was running, so answers never lag behind the clock."""
+    if services.database.dialect == "sqlite":
+        EmbeddedWorker(services).drain()
+    return services.packets
+
+
+@packets_app.command("send")
+def packets_send(
+    packet_id: str,
+    sender: Annotated[str, typer.Option("--from")],
+    amount: Annotated[str, typer.Option("--amount", help='e.g. "88.88" (CNY)')],
+    packet_type: Annotated[PacketType, typer.Option("--type")] = PacketType.GROUP_LUCKY,
+    shares: Annotated[int, typer.Option("--shares")] = 1,
+    source: Annotated[str | None, typer.Option("--source", help="default: the balance")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="recipient of a personal packet")] = None,
+    group: Annotated[str | None, typer.Option("--group")] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="the sending device (a recall must use it)")
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Send a packet (the packet id is the idempotency key: sending again is harmless)."""
+
+    def send(s: Services) -> Packet:
+        # Parsed inside run(): a malformed amount is reported with its code, like any refusal.
+        sending = fingerprint(s, sender, device, None) if device else None
+        command = SendPacket(
+            packet_id, packet_type, sender, Money.parse(amount, "CNY"), shares,
+            source or f"{sender}-balance", recipient_id=to, group_id=group, device=sending,
+        )  # fmt: skip
+        return _service(s).send(command)
+
+    packet = run(database_url, send)
+    console.print(
+        f"sent {packet.id}: {money_text(packet.total_minor, packet.currency)} in "
+        f"{packet.share_count} share(s), open until {local_time(packet.expires_at_us)}"
+    )
+
+
+@packets_app.command("claim")
+def packets_claim(packet_id: str, user: str, database_url: DatabaseUrlOption = None) -> None:
+    """Claim a share for a user (a retry returns the same share)."""
+    outcome = run(database_url, lambda s: _service(s).claim(packet_id, user))
+    amount = f" {outcome.amount.format()} {outcome.amount.currency}" if outcome.amount else ""
+    console.print(f"{outcome.result.value}{amount}")
+
+
+@packets_app.command("show")
+def packets_show(
+    packet_id: str,
+    viewer: Annotated[str, typer.Option("--as", help="whose view (claims are private)")],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """A packet's state and remainder, and the claims the viewer may see."""
+
+    def gather(s: Services) -> tuple[Packet, list[Share], CardAuthorization | None]:
+        service = _service(s)
+        found = service.packet(packet_id)
+        hold = service.authorization(packet_id) if viewer == found.sender_id else None
+        return found, service.claims_seen_by(packet_id, viewer), hold
+
+    packet, claims, hold = run(database_url, gather)
+    console.print(
+        f"{packet.id} ({packet.packet_type.value}) from {packet.sender_id}: "
+        f"{packet.state.value}, {packet.claimed_count}/{packet.share_count} claimed, "
+        f"{money_text(packet.remainder_minor, packet.currency)} left"
+    )
+    if hold is not None:
+        console.print(_hold_text(hold))
+    table = Table(title="claims")
+    for column in ("claimer", "amount", "at (Beijing time)"):
+        table.add_column(column)
+    for share in claims:
+        claimer = share.claimed_by or ""
+        amount = money_text(share.amount_minor, packet.currency)
+        table.add_row(claimer, amount, local_time(share.claimed_at_us))
+    console.print(table)
+
+
+def _hold_text(hold: CardAuthorization) -> str:
+    charged = money_text(hold.charged_minor, hold.charge_currency)
+    authorized = money_text(hold.authorized_minor, hold.charge_currency)
+    rate = (
+        f" at 1 {hold.packet_currency} = {hold.fx_rate} {hold.charge_currency}"
+        if hold.fx_rate
+        else ""
+    )
+    if hold.is_held:
+        return (
+            f"card hold: {charged} of {authorized} charged{rate}; "
+            f"the rest is captured at {local_time(hold.window_ends_at_us)}"
+        )
+    return f"card {hold.state.value}: {charged} charged{rate}"
+
+
+@packets_app.command("history")
+def packets_history(user: str, database_url: DatabaseUrlOption = None) -> None:
+    """What a user sent and received."""
+
+    def gather(s: Services) -> tuple[list[Packet], list[Share]]:
+        service = _service(s)
+        return service.sent_by(user), service.received_by(user)
+
+    sent, received = run(database_url, gather)
+    table = Table(title=f"{user}: sent")
+    for column in ("packet", "type", "total", "state"):
+        table.add_column(column)
+    for packet in sent:
+        table.add_row(
+            packet.id, packet.packet_type.value,
+            money_text(packet.total_minor, packet.currency), packet.state.value,
+        )  # fmt: skip
+    console.print(table)
+    got = Table(title=f"{user}: received")
+    for column in ("packet", "amount (CNY)", "at (Beijing time)"):
+        got.add_column(column)
+    for share in received:
+        amount = money_text(share.amount_minor, "CNY")
+        got.add_row(share.packet_id, amount, local_time(share.claimed_at_us))
+    console.print(got)

@@ -1,0 +1,129 @@
+"""``hongbao serve`` (the API, the main job) and ``hongbao tokens issue|revoke``."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
+from hongbao.storage.urls import configured_url, parse_url
+
+tokens_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+
+HostOption = Annotated[str, typer.Option("--host", help="address to listen on")]
+PortOption = Annotated[int, typer.Option("--port", min=1, max=65_535)]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", min=1, max=64, help="API processes (PostgreSQL only)")
+]
+
+
+def serve(
+    database_url: DatabaseUrlOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: WorkersOption = 1,
+) -> None:
+    """Serve the HTTP API, its docs (/docs) and a landing page (/). On the embedded SQLite
+    database it also loads the demo population, runs the worker in-process and prints tokens
+    to try the API with; on PostgreSQL run ``hongbao worker`` beside it."""
+    import uvicorn  # noqa: PLC0415 - only the server needs it
+
+    from hongbao.entrypoints.http.app import create_app  # noqa: PLC0415
+    from hongbao.entrypoints.http.server import build_context, prepare_demo  # noqa: PLC0415
+    from hongbao.entrypoints.ops.metrics import clear_multiprocess_directory  # noqa: PLC0415
+    from hongbao.entrypoints.ops.observability import configure_logging  # noqa: PLC0415
+    from hongbao.entrypoints.worker import EmbeddedWorker  # noqa: PLC0415
+    from hongbao.platform.clock import SystemClock  # noqa: PLC0415
+
+    url = configured_url(database_url)
+    embedded = parse_url(url).dialect == "sqlite"
+    if embedded and workers != 1:
+        raise typer.BadParameter("the embedded SQLite database is served by one process")
+    address = f"http://{host}:{port}"
+    if not embedded:
+        os.environ["HONGBAO_DATABASE_URL"] = url  # every worker process opens its own services
+        console.print(f"hongbao API on {address} (docs {address}/docs), {workers} process(es)")
+        clear_multiprocess_directory()
+        configure_logging(SystemClock())  # this supervisor's lines; each worker sets up its own
+        uvicorn.run(
+            "hongbao.entrypoints.http.server:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            log_config=None,  # JSON lines through the root logger, not uvicorn's format
+        )
+        return
+    api = build_context(url)
+    tokens = prepare_demo(api)
+    worker = EmbeddedWorker(api.services, defer_outbox=api.operations.degrade.defers_outbox)
+    worker.start()
+    console.print(f"hongbao API on [bold]{address}[/] — docs at {address}/docs")
+    console.print("demo tokens (Authorize in the docs with one of them):")
+    for demo in tokens:
+        typer.echo(f"  {demo.who}: {demo.token}")  # unwrapped: a token is copied whole
+    try:
+        configure_logging(api.services.clock)
+        uvicorn.run(create_app(api), host=host, port=port, log_level="warning", log_config=None)
+    finally:
+        worker.stop()
+        api.services.close()
+
+
+@tokens_app.command("issue")
+def tokens_issue(
+    subject: str,
+    device: Annotated[str | None, typer.Option("--device", help="the user's device id")] = None,
+    sim: Annotated[str | None, typer.Option("--sim", help="its SIM id")] = None,
+    operator: Annotated[bool, typer.Option("--operator", help="an operator token")] = False,
+    lifetime: Annotated[int, typer.Option("--lifetime", min=1, help="seconds")] = 24 * 3600,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Operators: issue a bearer token for a user on one of their devices, or an operator."""
+    from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner  # noqa: PLC0415
+    from hongbao.entrypoints.http.server import token_secret  # noqa: PLC0415
+    from hongbao.identity.devices import DeviceFingerprint  # noqa: PLC0415
+
+    signer = TokenSigner(token_secret(database_url))
+
+    def issue(services: object) -> str:
+        clock = services.clock  # type: ignore[attr-defined]
+        if operator:
+            token, _ = signer.issue(
+                subject, Role.OPERATOR, now_us=clock.now_us(), lifetime_seconds=lifetime
+            )
+            return token
+        if device is None or sim is None:
+            raise typer.BadParameter("a user token needs --device and --sim")
+        registered = services.identity.device(DeviceFingerprint(device, sim))  # type: ignore[attr-defined]
+        if registered.user_id != subject:
+            raise typer.BadParameter(f"{device} is not one of {subject}'s devices")
+        token, _ = signer.issue(
+            subject,
+            Role.USER,
+            now_us=clock.now_us(),
+            lifetime_seconds=lifetime,
+            device=(device, sim),
+        )
+        return token
+
+    typer.echo(run(database_url, issue))
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token: str,
+    by: Annotated[str, typer.Option("--by", help="the operator revoking it")],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Operators: revoke a token (by the token itself); it is refused from then on."""
+    from hongbao.entrypoints.http.auth.revocation import revoke  # noqa: PLC0415
+    from hongbao.entrypoints.http.auth.tokens import TokenSigner  # noqa: PLC0415
+    from hongbao.entrypoints.http.server import token_secret  # noqa: PLC0415
+
+    signer = TokenSigner(token_secret(database_url))
+    revoked = run(database_url, lambda s: revoke(s, signer, token, by))
+    console.print(f"revoked token {revoked.token_id} of {revoked.subject}")

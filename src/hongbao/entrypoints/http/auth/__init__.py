@@ -1,0 +1,2 @@
+"""Who is asking: signed bearer tokens, their revocation, callers on the money path and the
+device a request came from."""

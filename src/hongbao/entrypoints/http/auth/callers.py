@@ -1,0 +1,66 @@
+"""Callers on the money path (sends, claims, recalls), checked without the database first.
+
+The token's signature and expiry and the caller's rate limits need no database; the token's
+revocation and, the first time this process sees the caller's device, the device's label
+(for the per-device figures, R-D4) do, and are read in the request's own transaction: a
+claim batch reads them for all its callers at once, a send or a recall before its key is
+looked at. Read on their own they cost a transaction each per request (or would block the
+event loop), more than some of the requests themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hongbao.entrypoints.http.auth.device_labels import labels_in
+from hongbao.entrypoints.http.auth.tokens import Principal, acting_user, bearer_token, token_revoked
+from hongbao.platform.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from hongbao.entrypoints.http.context import ApiContext
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyCaller:
+    """A user whose token is signed, unexpired and within its rate limits; not yet known to
+    be unrevoked."""
+
+    who: Principal
+    wants_device_label: bool  # the device's label is to be read with the request
+
+
+def money_caller(api: ApiContext, authorization: str | None) -> MoneyCaller:
+    now_us = api.services.clock.now_us()
+    who = acting_user(api.signer.verify(bearer_token(authorization), now_us=now_us))
+    labelled = api.operations.admit(who, look_up_device=False)
+    return MoneyCaller(who, wants_device_label=not labelled)
+
+
+def admission_in(
+    api: ApiContext,
+    caller: MoneyCaller,
+    authorize: Callable[[UnitOfWork], None] | None = None,
+) -> tuple[Callable[[UnitOfWork], None], Callable[[], None]]:
+    """What a send or a recall runs first in its transaction (the token's revocation, the
+    device's label, then ``authorize``: may this caller act on this?), and what it runs once
+    answered (keep the label learned)."""
+    learned: list[tuple[str, str]] = []
+    who = caller.who
+
+    def admit(uow: UnitOfWork) -> None:
+        learned.clear()  # a retried attempt reads afresh
+        if uow.api.revoked.get(who.token_id) is not None:
+            raise token_revoked()
+        if caller.wants_device_label and who.device_id is not None and who.sim_id is not None:
+            device = (who.device_id, who.sim_id)
+            learned.append(labels_in(uow, [device])[device])
+        if authorize is not None:
+            authorize(uow)
+
+    def answered() -> None:
+        if learned:
+            api.operations.learned_device(who, learned[0])
+
+    return admit, answered

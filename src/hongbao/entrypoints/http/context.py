@@ -1,0 +1,237 @@
+"""What every request handler gets: the services, who is asking, in which language, and the
+idempotency guard. FastAPI dependencies live here so that routes stay thin."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from hongbao.bootstrap import Services
+from hongbao.entrypoints.http.auth.callers import MoneyCaller, admission_in, money_caller
+from hongbao.entrypoints.http.auth.tokens import (
+    AuthError,
+    Principal,
+    TokenSigner,
+    acting_user,
+    bearer_token,
+    token_revoked,
+)
+from hongbao.entrypoints.http.claims import ClaimDesk
+from hongbao.entrypoints.http.errors import ApiError, status_for
+from hongbao.entrypoints.http.idempotency import (
+    IdempotencyGuard,
+    Response,
+    check_key,
+    error_response,
+    request_hash,
+)
+from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
+from hongbao.identity.devices import DeviceFingerprint
+from hongbao.platform.errors import HongbaoError
+from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
+from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.recall.explanations import Language, parse_language
+
+
+@dataclass
+class ApiSettings:
+    token_lifetime_seconds: int = 24 * 3600
+    docs: bool = True
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
+    # Claims served by the claim lane (plain ASGI) rather than the framework's route; both
+    # answer through the same claim desk, in batches of at most claim_batch.
+    claim_lane: bool = True
+    claim_batch: int = DEFAULT_MAX_BATCH
+
+
+@dataclass
+class ApiContext:
+    services: Services
+    signer: TokenSigner
+    settings: ApiSettings = field(default_factory=ApiSettings)
+
+    def __post_init__(self) -> None:
+        self.guard = IdempotencyGuard(self.services.database, self.services.clock)
+        self.fingerprint_key = self.signer.derive("idempotency-fingerprint")
+        self.operations = Operations(self.services, self.settings.operations)
+        self.claims = ClaimDesk(
+            self.services.database, self.services.packets, self.guard,
+            max_batch=self.settings.claim_batch,
+            on_batch=self.operations.metrics.observe_claim_batch,
+            learned_device=self.operations.learned_device,
+        )  # fmt: skip
+
+
+# Dependencies that do no I/O are coroutines: FastAPI runs a plain function dependency on the
+# thread pool, a hop per dependency per request that cost more than the dependency itself.
+async def context(request: Request) -> ApiContext:
+    found: ApiContext = request.app.state.context
+    return found
+
+
+Context = Annotated[ApiContext, Depends(context)]
+
+
+async def language(accept_language: Annotated[str | None, Header()] = None) -> Language:
+    return parse_language(accept_language)
+
+
+Lang = Annotated[Language, Depends(language)]
+
+
+def principal(api: Context, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    who = api.signer.verify(bearer_token(authorization), now_us=api.services.clock.now_us())
+    api.operations.admit(who)  # rate limits, before the database is asked anything
+    if api.services.database.read(lambda uow: uow.api.revoked.get(who.token_id)) is not None:
+        raise token_revoked()
+    return who
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+async def money_user(
+    api: Context, authorization: Annotated[str | None, Header()] = None
+) -> MoneyCaller:
+    """A user on the money path: revocation is read in the request's own transaction."""
+    return money_caller(api, authorization)
+
+
+MoneyUser = Annotated[MoneyCaller, Depends(money_user)]
+
+
+async def operator(who: Caller) -> Principal:
+    if not who.is_operator:
+        raise AuthError("only operators may do this", code="auth.operator_only")
+    return who
+
+
+Operator = Annotated[Principal, Depends(operator)]
+
+
+async def user(who: Caller) -> Principal:
+    return acting_user(who)
+
+
+User = Annotated[Principal, Depends(user)]
+
+
+def device_of(who: Principal) -> DeviceFingerprint:
+    assert who.device_id is not None and who.sim_id is not None  # noqa: S101, PT018 - user()
+    return DeviceFingerprint(who.device_id, who.sim_id)
+
+
+def ensure_self(who: Principal, user_id: str) -> None:
+    """R-A5: a user reads and acts on their own data only; operators on anyone's."""
+    if not who.is_operator and who.subject != user_id:
+        raise AuthError("you can only see and act on your own data", code="auth.not_yours")
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+def derived_id(prefix: str, who: Principal, key: str) -> str:
+    """A domain id (packet, challenge) from the caller and their key: short, stable, valid."""
+    digest = hashlib.sha256(f"{who.subject}\x00{key}".encode()).hexdigest()[:24]
+    return f"{prefix}-{digest}"
+
+
+def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
+    api: ApiContext,
+    request: Request,
+    who: Principal,
+    key: str | None,
+    body: bytes,
+    lang: Language,
+    action: Callable[[], tuple[int, Any]],
+    *,
+    continuable: bool = False,
+) -> JSONResponse:
+    """Run a state-changing ``action`` once per (caller, key); repeats get the first answer.
+    Refusals are answers too (kept and repeated); faults are not (the key is released).
+
+    ``continuable``: the service carries one operation forward under the key with changing
+    bodies (a recall repeated with the challenges it asked for), so each distinct body is kept
+    apart and the service itself refuses a key reused for another operation."""
+    checked = check_key(key)
+
+    def run() -> Response:
+        try:
+            status, payload = action()
+        except HongbaoError as error:
+            answer = _refusal(error, lang)
+            if answer is None:
+                raise
+            return answer
+        return Response(status, payload)
+
+    fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
+    answer = api.guard.run(_owner(who, fingerprint, continuable), checked, fingerprint, run)
+    return _reply(answer, checked)
+
+
+__all__ = ["ApiError"]
+
+
+def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
+    api: ApiContext,
+    request: Request,
+    caller: MoneyCaller,
+    key: str | None,
+    body: bytes,
+    lang: Language,
+    work: Callable[[UnitOfWork], tuple[int, Any]],
+    *,
+    continuable: bool = False,
+    authorize: Callable[[UnitOfWork], None] | None = None,
+    after_commit: Callable[[], None] | None = None,
+) -> JSONResponse:
+    """Like :func:`idempotent` for the money path: ``work`` runs inside the transaction that
+    also records the key and its response (one commit, and no moment where money moved but the
+    key does not know it). Refusals are rolled back and kept as the key's answer.
+
+    The same transaction first checks the caller: the token's revocation, then ``authorize``
+    (may this caller act on this?); their refusals are answered but not kept under the key."""
+    checked = check_key(key)
+    admit, answered = admission_in(api, caller, authorize)
+
+    def run(uow: UnitOfWork) -> Response:
+        status, payload = work(uow)
+        return Response(status, payload)
+
+    def refused(error: BaseException) -> Response | None:
+        return _refusal(error, lang) if isinstance(error, HongbaoError) else None
+
+    fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
+    owner = _owner(caller.who, fingerprint, continuable)
+    try:
+        answer = api.guard.run_in_transaction(
+            owner, checked, fingerprint, run, refused, admit=admit, after_commit=after_commit
+        )
+    finally:
+        answered()
+    return _reply(answer, checked)
+
+
+def _refusal(error: HongbaoError, lang: Language) -> Response | None:
+    """A refusal as the key's answer; None for a fault (5xx), which is never kept."""
+    return None if status_for(error) >= 500 else error_response(error, lang)
+
+
+def _owner(who: Principal, fingerprint: str, continuable: bool) -> str:
+    """Whose key it is: the caller's, or per body for an operation carried forward under it."""
+    return derived_id("body", who, fingerprint) if continuable else who.subject
+
+
+def _reply(answer: Response, key: str) -> JSONResponse:
+    return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotency-Key": key})

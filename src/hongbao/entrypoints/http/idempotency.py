@@ -1,0 +1,381 @@
+"""Idempotency-Key: a repeat of a POST returns the first response; money moves once.
+
+The key is claimed first, in its own transaction (a row ``in_progress`` with a lease), so two
+concurrent requests with one key cannot both run: the second waits for the first response and
+returns it. The operation itself runs in the service's transaction and is idempotent on ids
+derived from the key (a packet id, a recall key, a challenge id), so a first request that died
+after moving money and before storing its response is repeated harmlessly once its lease ends.
+A repeat with a different body is refused (``idempotency.key_reused``, 422). Responses of
+refusals (4xx) are kept like successes; a fault (5xx) releases the key, so a retry runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from hongbao.entrypoints.http.errors import ApiError, error_body, status_for
+from hongbao.entrypoints.http.records import IdempotencyRecord, KeyState
+from hongbao.ledger.model import is_valid_id
+from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
+from hongbao.platform.errors import HongbaoError
+from hongbao.platform.invariants import invariant
+from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.recall.explanations import Language
+
+MAX_KEY_LENGTH: Final = 64
+LEASE_SECONDS: Final = 30
+WAIT_SECONDS: Final = 10.0
+POLL_SECONDS: Final = 0.02
+
+
+class _KeyBusy(Exception):
+    """Another request holds the key in the two-step form: wait for its answer."""
+
+
+class _AnsweredMeanwhile(Exception):
+    """A concurrent request recorded its answer first: roll back and return that one."""
+
+
+class _NotAdmitted(Exception):
+    """The caller was refused before the key was looked at: roll back, answer ``error``."""
+
+    def __init__(self, error: HongbaoError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: Any  # JSON value
+
+
+def error_response(error: HongbaoError, language: Language) -> Response:
+    """A refusal in the one error shape, as an answer a key can keep."""
+    return Response(
+        status_for(error), error_body(error.code, error.message, language, details=error.details)
+    )
+
+
+def request_hash(method: str, path: str, body: bytes, key: bytes) -> str:
+    """What identifies a request under its key: a keyed hash (HMAC-SHA256), since a body may
+    hold a secret with little entropy (a card number being added) and the hash is stored."""
+    digest = hmac.new(key, digestmod=hashlib.sha256)
+    for part in (method.encode(), path.encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def check_key(key: str | None) -> str:
+    if key is None:
+        raise ApiError(
+            "this request needs an Idempotency-Key header", code="idempotency.key_missing"
+        )
+    if not is_valid_id(key) or len(key) > MAX_KEY_LENGTH:
+        raise ApiError(
+            f"an Idempotency-Key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
+            code="idempotency.key_invalid",
+        )
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedRequest:
+    """One request of a batch as the guard sees it: whose key, which key, which request."""
+
+    principal: str
+    key: str
+    fingerprint: str
+
+
+# An answer the batch form returns: the response, or a refusal about the key itself.
+KeyedAnswer = Response | ApiError
+
+
+def _key_reused() -> ApiError:
+    return ApiError(
+        "this Idempotency-Key was used for a different request", code="idempotency.key_reused"
+    )
+
+
+def _in_progress() -> ApiError:
+    return ApiError(
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+        code="idempotency.in_progress",
+    )
+
+
+@dataclass
+class IdempotencyGuard:
+    database: Database
+    clock: Clock
+
+    def run(
+        self, principal: str, key: str, fingerprint: str, action: Callable[[], Response]
+    ) -> Response:
+        """The first response for (principal, key), running ``action`` only when it is new."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            claimed = self.database.transact(
+                lambda uow: self._claim(uow, principal, key, fingerprint)
+            )
+            if isinstance(claimed, Response):
+                return claimed
+            if claimed:
+                break
+            if time.monotonic() >= deadline:
+                raise _in_progress()
+            time.sleep(POLL_SECONDS)
+        try:
+            response = action()
+        except BaseException:
+            self.database.transact(lambda uow: self._release(uow, principal, key))
+            raise
+        if response.status >= 500:
+            self.database.transact(lambda uow: self._release(uow, principal, key))
+            return response
+        self.database.transact(lambda uow: self._finish(uow, principal, key, response))
+        return response
+
+    def run_in_transaction(
+        self,
+        principal: str,
+        key: str,
+        fingerprint: str,
+        work: Callable[[UnitOfWork], Response],
+        refused: Callable[[BaseException], Response | None],
+        *,
+        admit: Callable[[UnitOfWork], None] | None = None,
+        after_commit: Callable[[], None] | None = None,
+    ) -> Response:
+        """The money path's form (one write pipeline): the key's record and the operation's
+        writes commit in one transaction, so there is one commit per request and no window in
+        which money moved but the key does not know it.
+
+        A concurrent first request with the same key runs too, on the same domain ids, and loses
+        the race on the key's row: the database retries its whole transaction (its writes
+        rolled back), which then finds and returns the first response. A refusal (``refused``
+        turns the error into an answer, or returns None for a fault) rolls the operation back
+        and is kept as the key's answer in a transaction of its own. ``after_commit`` runs once
+        when the attempt that committed ran ``work`` (for figures that must count once).
+
+        ``admit`` checks the caller first, in the same transaction (a revoked token, a packet
+        that is not theirs): what it raises is the request's answer but never the key's, so
+        the key stays free for a caller who may use it."""
+        ran: list[bool] = []
+
+        def attempt(uow: UnitOfWork) -> Response:
+            ran.clear()  # a retried attempt starts afresh
+            if admit is not None:
+                try:
+                    admit(uow)
+                except HongbaoError as error:
+                    raise _NotAdmitted(error) from error
+            stored = self._stored(uow, principal, key, fingerprint)
+            if stored is not None:
+                return stored
+            response = work(uow)
+            self._keep(uow, principal, key, fingerprint, response)
+            ran.append(True)
+            return response
+
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                committed = self.database.transact(attempt)
+            except _NotAdmitted as refusal:
+                raise refusal.error from None
+            except ApiError as error:
+                if error.code.startswith("idempotency."):
+                    raise  # about the key itself: never an answer to keep under it
+                answer = refused(error)
+                if answer is None:
+                    raise
+                return self._keep_refusal(principal, key, fingerprint, answer)
+            except (_AnsweredMeanwhile, _KeyBusy) as busy:
+                # Rolled back. Answered meanwhile: the next attempt returns the first answer;
+                # busy: another request still holds the key, so wait for it (bounded).
+                if time.monotonic() >= deadline:
+                    raise _in_progress() from busy
+                time.sleep(POLL_SECONDS)
+            except Exception as error:
+                answer = refused(error)
+                if answer is None:
+                    raise
+                return self._keep_refusal(principal, key, fingerprint, answer)
+            else:
+                if ran and after_commit is not None:
+                    after_commit()
+                return committed
+
+    def answer_many_in(
+        self,
+        uow: UnitOfWork,
+        requests: Sequence[KeyedRequest],
+        work: Callable[[list[int]], list[Response]],
+    ) -> list[KeyedAnswer]:
+        """The money path's batch form (group commit), inside the caller's unit of work:
+        the keys are read and locked in one statement, ``work`` runs for the indexes of the
+        requests whose keys are new (its responses, refusals included, in that order), and
+        their records are written in one statement, all in the one transaction.
+
+        A key met twice in one batch is answered once: the repeat gets the first answer (or
+        ``key_reused`` for another body). A concurrent request with the same key elsewhere
+        collides on the key's row; the database retries the whole batch, which then finds
+        the first answer stored."""
+        stored = uow.api.idempotency.get_many([(r.principal, r.key) for r in requests], lock=True)
+        now_us = self.clock.now_us()
+        answers: list[KeyedAnswer | None] = [None] * len(requests)
+        fresh: list[int] = []
+        taken_over: set[tuple[str, str]] = set()
+        first_of: dict[tuple[str, str], int] = {}
+        repeats: list[tuple[int, int]] = []
+        for index, request in enumerate(requests):
+            pair = (request.principal, request.key)
+            if pair in first_of:
+                first = first_of[pair]
+                if requests[first].fingerprint == request.fingerprint:
+                    repeats.append((index, first))
+                else:
+                    answers[index] = _key_reused()
+                continue
+            first_of[pair] = index
+            found = stored.get(pair)
+            try:
+                answer = _first_answer(found, request.fingerprint, now_us)
+            except ApiError as refused:
+                answers[index] = refused
+                continue
+            except _KeyBusy:
+                answers[index] = _in_progress()
+                continue
+            if answer is not None:
+                answers[index] = answer
+                continue
+            fresh.append(index)
+            if found is not None:
+                taken_over.add(pair)  # a first request of the two-step form died holding it
+        responses = work(fresh) if fresh else []
+        invariant(len(responses) == len(fresh), "work answers every new key")
+        new_records: list[IdempotencyRecord] = []
+        replaced: list[IdempotencyRecord] = []
+        for index, response in zip(fresh, responses, strict=True):
+            request = requests[index]
+            answers[index] = response
+            record = _done_record(request.principal, request.key, request.fingerprint,
+                                  response, now_us)  # fmt: skip
+            pair = (request.principal, request.key)
+            (replaced if pair in taken_over else new_records).append(record)
+        uow.api.idempotency.insert_many(new_records)
+        uow.api.idempotency.replace_many(replaced)
+        for index, first in repeats:
+            answers[index] = answers[first]
+        invariant(all(answer is not None for answer in answers), "every request is answered")
+        return [answer for answer in answers if answer is not None]
+
+    def _keep_refusal(
+        self, principal: str, key: str, fingerprint: str, answer: Response
+    ) -> Response:
+        """A refusal becomes the key's answer, unless a concurrent request answered first."""
+        return self.database.transact(
+            lambda uow: (
+                self._stored(uow, principal, key, fingerprint)
+                or self._keep(uow, principal, key, fingerprint, answer)
+            )
+        )
+
+    def _stored(
+        self, uow: UnitOfWork, principal: str, key: str, fingerprint: str
+    ) -> Response | None:
+        """The key's first response, None when the key is new; busy while another request
+        of the older two-step form holds it."""
+        found = uow.api.idempotency.lock(principal, key)
+        return _first_answer(found, fingerprint, self.clock.now_us())
+
+    def _keep(
+        self, uow: UnitOfWork, principal: str, key: str, fingerprint: str, response: Response
+    ) -> Response:
+        """Record ``response`` as the key's answer. Never over another answer: a concurrent
+        request that answered first (committed while this one worked) wins, and this
+        transaction is rolled back and asked again (:class:`_AnsweredMeanwhile`)."""
+        record = _done_record(principal, key, fingerprint, response, self.clock.now_us())
+        found = uow.api.idempotency.lock(principal, key)
+        if found is None:
+            uow.api.idempotency.insert(record)  # a concurrent insert fails: retried, then read
+        elif found.state is KeyState.IN_PROGRESS:
+            uow.api.idempotency.replace(record)  # took over a dead two-step request's lease
+        else:
+            raise _AnsweredMeanwhile(key)
+        return response
+
+    def _claim(
+        self, uow: UnitOfWork, principal: str, key: str, fingerprint: str
+    ) -> Response | bool:
+        """A stored response, True when this request now holds the key, False to wait."""
+        now_us = self.clock.now_us()
+        lease = now_us + LEASE_SECONDS * MICROSECONDS_PER_SECOND
+        found = uow.api.idempotency.lock(principal, key)
+        if found is None:
+            uow.api.idempotency.insert(
+                IdempotencyRecord(
+                    principal, key, fingerprint, KeyState.IN_PROGRESS, None, None, now_us, lease
+                )
+            )
+            return True
+        try:
+            answer = _first_answer(found, fingerprint, now_us)
+        except _KeyBusy:
+            return False
+        if answer is not None:
+            return answer
+        uow.api.idempotency.replace(replace(found, lease_until_us=lease))  # the first one died
+        return True
+
+    def _finish(self, uow: UnitOfWork, principal: str, key: str, response: Response) -> None:
+        found = uow.api.idempotency.lock(principal, key)
+        if found is not None and found.state is KeyState.IN_PROGRESS:
+            body = json.dumps(response.body, separators=(",", ":"), sort_keys=True)
+            uow.api.idempotency.replace(
+                replace(found, state=KeyState.DONE, status=response.status, body=body)
+            )
+
+    def _release(self, uow: UnitOfWork, principal: str, key: str) -> None:
+        found = uow.api.idempotency.lock(principal, key)
+        if found is not None and found.state is KeyState.IN_PROGRESS:
+            # Expire the lease now rather than delete: record tables never delete rows.
+            uow.api.idempotency.replace(replace(found, lease_until_us=self.clock.now_us()))
+
+
+def _first_answer(
+    found: IdempotencyRecord | None, fingerprint: str, now_us: int
+) -> Response | None:
+    """What a key's record answers a request with ``fingerprint``: the first response; None
+    when the request runs (a new key, or one whose first request died holding its lease);
+    ``key_reused`` for another request; busy while a live first request holds it."""
+    if found is None:
+        return None
+    if found.request_hash != fingerprint:
+        raise _key_reused()
+    if found.state is KeyState.DONE:
+        invariant(found.status is not None, "a done key has its response",
+                  key=found.idempotency_key)  # fmt: skip
+        assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
+        return Response(found.status, json.loads(found.body or "null"))
+    if is_due(found.lease_until_us, now_us):
+        return None
+    raise _KeyBusy(found.idempotency_key)
+
+
+def _done_record(
+    principal: str, key: str, fingerprint: str, response: Response, now_us: int
+) -> IdempotencyRecord:
+    body = json.dumps(response.body, separators=(",", ":"), sort_keys=True)
+    return IdempotencyRecord(principal, key, fingerprint, KeyState.DONE, response.status, body,
+                             now_us, now_us)  # fmt: skip

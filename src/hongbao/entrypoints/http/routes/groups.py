@@ -1,0 +1,84 @@
+"""/v1/groups: create a group, see it as a member, add members as its owner (R-P5, R-A5)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from hongbao.entrypoints.http.auth.tokens import AuthError
+from hongbao.entrypoints.http.context import (
+    Caller,
+    Context,
+    IdempotencyKey,
+    Lang,
+    RawBody,
+    User,
+    derived_id,
+    idempotent,
+)
+from hongbao.entrypoints.http.routes.responses import READ, WRITE
+from hongbao.entrypoints.http.schemas.identity import GroupView, NewGroupBody, NewMemberBody
+from hongbao.identity.social import Group, GroupMember, is_member_at
+
+router = APIRouter(prefix="/v1/groups", tags=["groups"])
+
+
+@router.post("", status_code=201, response_model=GroupView, responses=WRITE)
+def create_group(
+    body: NewGroupBody,
+    request: Request,
+    api: Context,
+    who: User,
+    lang: Lang,
+    raw: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Create a group owned by the caller, who is its first member. Its id comes from the
+    Idempotency-Key."""
+
+    def action() -> tuple[int, object]:
+        assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
+        group = Group(derived_id("g", who, idempotency_key), body.name, body.type, who.subject,
+                      api.services.clock.now_us())  # fmt: skip
+        stored = api.services.identity.create_group(group)
+        members = api.services.identity.members(stored.id)
+        return 201, GroupView.of(stored, members).model_dump(mode="json")
+
+    return idempotent(api, request, who, idempotency_key, raw, lang, action)
+
+
+@router.get("/{group_id}", response_model=GroupView, responses=READ)
+def show_group(group_id: str, api: Context, who: Caller) -> GroupView:
+    """A group and its memberships: for its current members and operators."""
+    group = api.services.identity.group(group_id)
+    members = api.services.identity.members(group_id)
+    now_us = api.services.clock.now_us()
+    if not who.is_operator and not is_member_at(members, who.subject, now_us):
+        raise AuthError("only the group's members see it", code="auth.not_yours")
+    return GroupView.of(group, members)
+
+
+@router.post("/{group_id}/members", response_model=GroupView, responses=WRITE)
+def add_member(
+    group_id: str,
+    body: NewMemberBody,
+    request: Request,
+    api: Context,
+    who: Caller,
+    lang: Lang,
+    raw: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The group's owner (or an operator) adds a user from now on; someone who is already a
+    member stays as they are. Answers the group."""
+    group = api.services.identity.group(group_id)
+    if not who.is_operator and who.subject != group.owner_user_id:
+        raise AuthError("only the group's owner adds members", code="auth.not_yours")
+
+    def action() -> tuple[int, object]:
+        identity, now_us = api.services.identity, api.services.clock.now_us()
+        if not is_member_at(identity.members(group_id), body.user_id, now_us):
+            identity.add_member(GroupMember(group_id, body.user_id, now_us))
+        return 200, GroupView.of(group, identity.members(group_id)).model_dump(mode="json")
+
+    return idempotent(api, request, who, idempotency_key, raw, lang, action)

@@ -1,0 +1,143 @@
+"""/v1/packets: send, claim, status and claims (R-P1..R-P5, R-A5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
+from hongbao.entrypoints.http.claims import ClaimCall
+from hongbao.entrypoints.http.context import (
+    Caller,
+    Context,
+    IdempotencyKey,
+    Lang,
+    MoneyUser,
+    RawBody,
+    derived_id,
+    device_of,
+    idempotent_in,
+)
+from hongbao.entrypoints.http.idempotency import KeyedRequest, check_key, request_hash
+from hongbao.entrypoints.http.schemas import (
+    Amount,
+    ClaimView,
+    ErrorView,
+    PacketView,
+    SendPacketBody,
+    ShareView,
+)
+from hongbao.identity.service import is_group_member
+from hongbao.money import Money
+from hongbao.packets.model import Packet, PacketType
+from hongbao.packets.service import SendPacket
+from hongbao.platform.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/v1/packets", tags=["packets"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorView} for code in (401, 403, 404, 409, 422, 429, 503)
+}
+
+
+@router.post("", status_code=201, response_model=PacketView, responses=ERRORS)
+def send_packet(
+    body: SendPacketBody,
+    request: Request,
+    api: Context,
+    caller: MoneyUser,
+    lang: Lang,
+    raw: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Send a red packet from the caller's device. The packet id is derived from the
+    Idempotency-Key: a repeat returns the first packet and moves money once."""
+    who = caller.who
+
+    def action(uow: UnitOfWork) -> tuple[int, object]:
+        assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
+        command = SendPacket(
+            packet_id=derived_id("p", who, idempotency_key),
+            packet_type=body.type,
+            sender_id=who.subject,
+            amount=Money.parse(body.amount, body.currency),
+            shares=body.shares,
+            funding_source_id=body.funding_source_id,
+            recipient_id=body.recipient_id,
+            group_id=body.group_id,
+            device=device_of(who),
+        )
+        packet = api.services.packets.send_in(uow, command)
+        return 201, PacketView.of(packet).model_dump(mode="json")
+
+    return idempotent_in(api, request, caller, idempotency_key, raw, lang, action)
+
+
+@router.post("/{packet_id}/claims", response_model=ClaimView, responses=ERRORS)
+async def claim_packet(
+    packet_id: str,
+    request: Request,
+    api: Context,
+    caller: MoneyUser,
+    lang: Lang,
+    raw: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Claim a share for the caller. Expected outcomes (already claimed, empty, expired, not a
+    member…) are results with status 200, not errors. Claims are committed in groups: under
+    load, many callers' claims share one transaction (each still answered on its own)."""
+    key = check_key(idempotency_key)
+    fingerprint = request_hash(request.method, request.url.path, raw, api.fingerprint_key)
+    who = caller.who
+    call = ClaimCall(who, KeyedRequest(who.subject, key, fingerprint), packet_id, lang,
+                     caller.wants_device_label)  # fmt: skip
+    answer = (await api.claims.answer(call)).response
+    return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotency-Key": key})
+
+
+@router.get("/{packet_id}", response_model=PacketView, responses=ERRORS)
+def packet_status(packet_id: str, api: Context, who: Caller) -> PacketView:
+    """A packet's state and amounts: for its sender, its audience and operators (R-A5)."""
+    packet = api.services.packets.packet(packet_id)
+    _ensure_audience(api, who, packet)
+    return PacketView.of(packet)
+
+
+@router.get("/{packet_id}/claims", response_model=list[ShareView], responses=ERRORS)
+def packet_claims(packet_id: str, api: Context, who: Caller) -> list[ShareView]:
+    """The claimed shares the caller may see: the sender and claimers of a group packet see
+    them all, a personal packet's recipient sees their own (as in WeChat)."""
+    packet = api.services.packets.packet(packet_id)
+    _ensure_audience(api, who, packet)
+    shares = (
+        api.services.packets.shares(packet_id)
+        if who.is_operator
+        else api.services.packets.claims_seen_by(packet_id, who.subject)
+    )
+    return [
+        ShareView(
+            position=s.position,
+            amount=Amount.of(s.amount_minor, packet.currency),
+            claimed_by=s.claimed_by,
+            claimed_at_us=s.claimed_at_us,
+        )
+        for s in shares
+        if s.claimed_by is not None
+    ]
+
+
+def _ensure_audience(api: Context, who: Principal, packet: Packet) -> None:
+    if who.is_operator or who.subject == packet.sender_id:
+        return
+    if packet.packet_type is PacketType.PERSONAL:
+        if who.subject == packet.recipient_id:
+            return
+    else:
+        now_us = api.services.clock.now_us()
+        member = api.services.database.read(
+            lambda uow: is_group_member(uow.identity, packet.group_id, who.subject, now_us)
+        )
+        if member:
+            return
+    raise AuthError("this packet is not yours to see", code="auth.not_yours")

@@ -1,0 +1,126 @@
+"""Recall (撤回) over HTTP: the button, the recall itself, its status and its decisions.
+
+The Idempotency-Key of ``POST /v1/packets/{id}/recalls`` is the recall key. A recall that asks
+for verifications is answered ``challenged`` with the challenge ids it opened; answer them
+(``POST /v1/challenges/{id}/answers``) and post the recall again under the same key with those
+ids: each distinct body is its own idempotent request, and the recall service carries the one
+recall forward (R-M3, R-M4). Denials are answers (200, ``state: denied``), explained in the
+request's language with the decision id to quote (R-U1).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
+from hongbao.entrypoints.http.context import (
+    Caller,
+    Context,
+    IdempotencyKey,
+    Lang,
+    MoneyUser,
+    RawBody,
+    User,
+    device_of,
+    idempotent_in,
+)
+from hongbao.entrypoints.http.routes.responses import READ, WRITE
+from hongbao.entrypoints.http.schemas.recall import (
+    DecisionView,
+    EligibilityView,
+    RecallBody,
+    RecallView,
+)
+from hongbao.entrypoints.ops.metrics import observe_decision, observe_recall
+from hongbao.packets.model import Packet
+from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.recall.gather import RecallError
+from hongbao.recall.service import RecallCommand, RecallOutcome
+
+router = APIRouter(prefix="/v1", tags=["recalls"])
+
+
+@router.get(
+    "/packets/{packet_id}/recall-eligibility", response_model=EligibilityView, responses=READ
+)
+def recall_eligibility(packet_id: str, api: Context, who: User, lang: Lang) -> EligibilityView:
+    """The recall button for the sender on the token's device: enabled, challenge (which
+    checks) or disabled (the cause, what to do next), with the refund plan. Recorded as a
+    decision; nothing moves."""
+    _ensure_sender(api.services.packets.packet(packet_id), who)
+    decision = api.services.recalls.eligibility(packet_id, who.subject, device_of(who))
+    observe_decision(decision)
+    return EligibilityView.of(packet_id, decision, lang)
+
+
+@router.post("/packets/{packet_id}/recalls", response_model=RecallView, responses=WRITE)
+def recall_packet(
+    packet_id: str,
+    request: Request,
+    api: Context,
+    caller: MoneyUser,
+    lang: Lang,
+    raw: RawBody,
+    body: RecallBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The sender recalls the packet from the device that sent it (R-A1). The Idempotency-Key
+    is the recall key: repeat freely; after a challenge, repeat with the passed challenge ids
+    (or ``accept_balance``). A key used for another packet is refused (409)."""
+    who = caller.who
+    wanted = body or RecallBody()
+    # The last attempt's outcome, counted once its attempt committed (a unit the database
+    # retried, or one rolled back for an answer recorded meanwhile, counts once or not at all).
+    latest: list[RecallOutcome] = []
+
+    def action(uow: UnitOfWork) -> tuple[int, object]:
+        assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
+        command = RecallCommand(
+            idempotency_key=idempotency_key,
+            packet_id=packet_id,
+            requester_id=who.subject,
+            device=device_of(who),
+            challenge_ids=tuple(wanted.challenge_ids),
+            accept_balance=wanted.accept_balance,
+        )
+        outcome = api.services.recalls.recall_in(uow, command)
+        latest[:] = [outcome]
+        return 200, RecallView.of(outcome, lang).model_dump(mode="json")
+
+    return idempotent_in(
+        api, request, caller, idempotency_key, raw, lang, action, continuable=True,
+        authorize=lambda uow: _ensure_sender(api.services.packets.packet_in(uow, packet_id), who),
+        after_commit=lambda: observe_recall(latest[0]),
+    )  # fmt: skip
+
+
+@router.get("/recalls/{recall_key}", response_model=RecallView, responses=READ)
+def recall_status(recall_key: str, api: Context, who: Caller, lang: Lang) -> RecallView:
+    """Where a recall stands now, by its key: for the sender who asked and operators."""
+    outcome = api.services.recalls.status(recall_key)
+    _ensure_own(who, outcome.recall.requester_id, "recall")
+    return RecallView.of(outcome, lang)
+
+
+@router.get("/decisions/{decision_id}", response_model=DecisionView, responses=READ)
+def show_decision(decision_id: str, api: Context, who: Caller, lang: Lang) -> DecisionView:
+    """A recorded decision: its policy version, every rule's outcome with the facts it used,
+    and the explanation. For the requester and operators; shadow-policy decisions are for
+    operators only."""
+    record, decision = api.services.recalls.decision(decision_id)
+    _ensure_own(who, record.requester_id, "decision")
+    if record.shadow and not who.is_operator:
+        raise RecallError(f"no decision {decision_id!r}", code="recalls.unknown_decision")
+    return DecisionView.of(record, decision, lang)
+
+
+def _ensure_sender(packet: Packet, who: Principal) -> None:
+    """R-A5: only the sender asks about or recalls a packet."""
+    if packet.sender_id != who.subject:
+        raise AuthError("only the sender may recall this packet", code="auth.not_yours")
+
+
+def _ensure_own(who: Principal, owner_id: str, what: str) -> None:
+    if not who.is_operator and who.subject != owner_id:
+        raise AuthError(f"this {what} is not yours to see", code="auth.not_yours")

@@ -1,0 +1,14 @@
+"""The /v1 resources beyond packets, in the order /docs lists them."""
+
+from __future__ import annotations
+
+from hongbao.entrypoints.http.routes import challenges, groups, operator, recalls, refunds, users
+
+ROUTERS = (
+    users.router,
+    groups.router,
+    recalls.router,
+    challenges.router,
+    refunds.router,
+    operator.router,
+)
