@@ -129,10 +129,24 @@ def bare_server(scratch: Path) -> Iterator[tuple[str, int]]:
     port = hb.free_port()
     log = (scratch / "bare.log").open("wb")
     command = [
-        sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH_DIR), "bare_asgi:app",
-        "--workers", "2", "--host", hb.HOST, "--port", str(port), "--log-level", "warning",
-        "--no-access-log", "--lifespan", "off",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(BENCH_DIR),
+        "bare_asgi:app",
+        "--workers",
+        "2",
+        "--host",
+        hb.HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--lifespan",
+        "off",
+    ]
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base_url = f"http://{hb.HOST}:{port}"
     try:
@@ -236,9 +250,11 @@ def recall_floor(options: Options, plan: hb.Plan) -> Floor:
 
     def recall(packet: hb.RecallPacket) -> None:
         command = RecallCommand(
-            f"floor-{run}-{packet.packet_id}", packet.packet_id, packet.sender,
+            f"floor-{run}-{packet.packet_id}",
+            packet.packet_id,
+            packet.sender,
             hb.phone_of(packet.sender),
-        )  # fmt: skip
+        )
         outcome = services.recalls.recall(command)
         hb._require(outcome.recall.state is RecallState.DONE, f"recall done: {outcome.recall}")
 
@@ -273,10 +289,14 @@ def print_report(options: Options, floors: list[Floor], http: hb.WrkRun, argv: l
     print(f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}")
     print(f"- command: `{' '.join(['.venv/bin/python', 'benchmarks/floor_bench.py', *argv])}`")
     print(f"- source: {hb.source_state()}")
-    print(f"- machine: nproc={CORES}, {platform.machine()}, load average at the end "
-          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
-    print(f"- HTTP floor: `{http.command}`: {http.per_second(http.requests):,.0f} requests/s, "
-          f"p99 {http.latency_ms.get('p99', 0):.1f} ms")  # fmt: skip
+    print(
+        f"- machine: nproc={CORES}, {platform.machine()}, load average at the end "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    print(
+        f"- HTTP floor: `{http.command}`: {http.per_second(http.requests):,.0f} requests/s, "
+        f"p99 {http.latency_ms.get('p99', 0):.1f} ms"
+    )
     print()
     print("| measured | requests | CPU ms a request, by part | total ms |")
     print("|---|---:|---|---:|")
@@ -293,15 +313,19 @@ def print_report(options: Options, floors: list[Floor], http: hb.WrkRun, argv: l
     for label, target in (("spread", hb.TARGET_SPREAD_CLAIMS), ("hot", hb.TARGET_HOT_CLAIMS)):
         top = ceiling(http_floor_ms + claims)
         verdict = "below the target" if top < target else "above the target"
-        print(f"| >= {target:,.0f} claims/s ({label}) | <= {CORES * 1000 / target:.2f} ms a "
-              f"claim | {top:,.0f} claims/s | {verdict} |")  # fmt: skip
+        print(
+            f"| >= {target:,.0f} claims/s ({label}) | <= {CORES * 1000 / target:.2f} ms a "
+            f"claim | {top:,.0f} claims/s | {verdict} |"
+        )
     needed = hb.TARGET_RECALL_CONNECTIONS / (hb.TARGET_RECALL_P99_MS / 1000)
     top = ceiling(http_floor_ms + recalls)
     verdict = "below the target" if top < needed else "above the target"
-    print(f"| recall p99 < {hb.TARGET_RECALL_P99_MS:g} ms at "
-          f"{hb.TARGET_RECALL_CONNECTIONS} connections | >= {needed:,.0f} recalls/s "
-          f"(Little's law), <= {CORES * 1000 / needed:.2f} ms a recall | {top:,.0f} recalls/s "
-          f"| {verdict} |")  # fmt: skip
+    print(
+        f"| recall p99 < {hb.TARGET_RECALL_P99_MS:g} ms at "
+        f"{hb.TARGET_RECALL_CONNECTIONS} connections | >= {needed:,.0f} recalls/s "
+        f"(Little's law), <= {CORES * 1000 / needed:.2f} ms a recall | {top:,.0f} recalls/s "
+        f"| {verdict} |"
+    )
     print()
 
 
@@ -310,11 +334,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(arguments)
     hb.wrk_command()
     spread = -(-(options.claims + options.batch) // CLAIMS_PER_PACKET) + 1
-    setup = hb.parse_options([
-        "--scenarios", "spread,recall", "--seconds", "1", "--warmup", "0",
-        "--spread-packets", str(spread), "--recall-ceiling", str(options.recalls + 1),
-        "--database-url", options.database_url,
-    ])  # fmt: skip
+    setup = hb.parse_options(
+        [
+            "--scenarios",
+            "spread,recall",
+            "--seconds",
+            "1",
+            "--warmup",
+            "0",
+            "--spread-packets",
+            str(spread),
+            "--recall-ceiling",
+            str(options.recalls + 1),
+            "--database-url",
+            options.database_url,
+        ]
+    )
     with tempfile.TemporaryDirectory(prefix="hongbao-floor-bench-") as directory:
         scratch = Path(directory)
         hb.prepare_database(setup)

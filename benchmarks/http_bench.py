@@ -881,8 +881,11 @@ def cpu_seconds(service: Service, database: str) -> dict[str, float]:
     backends and the finished wrk runs (live processes only: a closed backend's CPU is gone)."""
     processes = _processes()
     backend = f" {database} ".encode()
-    postgres = sum(cpu for _, cpu, command in processes.values()
-                   if command.startswith(b"postgres: ") and backend in command)  # fmt: skip
+    postgres = sum(
+        cpu
+        for _, cpu, command in processes.values()
+        if command.startswith(b"postgres: ") and backend in command
+    )
     wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "API": _tree_cpu(processes, [service.api_pid]),

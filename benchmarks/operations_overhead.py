@@ -66,11 +66,19 @@ def full_app(with_middleware: bool) -> FastAPI:
 async def drive(app: App, count: int) -> float:
     """Seconds for ``count`` GET requests, one after another."""
     scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": PATH, "raw_path": PATH.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"bench")], "server": ("bench", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": PATH,
+        "raw_path": PATH.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"bench")],
+        "server": ("bench", 80),
         "client": ("127.0.0.1", 1),
-    }  # fmt: skip
+    }
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -101,17 +109,23 @@ def logged_us(app: App, count: int) -> float:
 
 def admit_us(count: int) -> float:
     unlimited = OperationsSettings(
-        user_rate_per_second=1e12, user_burst=10**12, device_rate_per_second=1e12,
+        user_rate_per_second=1e12,
+        user_burst=10**12,
+        device_rate_per_second=1e12,
         device_burst=10**12,
-    )  # fmt: skip
+    )
     context = ApiContext(
-        services_for(InMemoryDatabase(), SystemClock()), TokenSigner(SECRET),
+        services_for(InMemoryDatabase(), SystemClock()),
+        TokenSigner(SECRET),
         ApiSettings(operations=unlimited),
-    )  # fmt: skip
+    )
     _, who = context.signer.issue(
-        "li-wei", Role.USER, now_us=SystemClock().now_us(), lifetime_seconds=3600,
+        "li-wei",
+        Role.USER,
+        now_us=SystemClock().now_us(),
+        lifetime_seconds=3600,
         device=("li-wei-iphone14pro", "sim-li-wei-1"),
-    )  # fmt: skip
+    )
     begin_request(RequestRecord("r", "GET", "/", context.operations.metrics))
     admit = context.operations.admit
     timings = []

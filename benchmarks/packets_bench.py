@@ -612,9 +612,16 @@ def spawn_workers(
     processes = []
     for worker in range(workers):
         config = WorkerConfig(
-            url, run, scenario, worker, options.warmup, options.seconds,
-            len(setup.packets), setup.claimers_per_worker, options.send_shares,
-        )  # fmt: skip
+            url,
+            run,
+            scenario,
+            worker,
+            options.warmup,
+            options.seconds,
+            len(setup.packets),
+            setup.claimers_per_worker,
+            options.send_shares,
+        )
         process = context.Process(target=worker_main, args=(config, barrier, hot, results))
         process.start()
         processes.append(process)

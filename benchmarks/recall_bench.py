@@ -260,24 +260,40 @@ def allowed_facts(now_us: int, total_minor: int = 50_00) -> RecallFacts:
     return RecallFacts(
         now_us=now_us,
         packet=PacketFacts(
-            packet_id="p-bench", packet_type=PacketType.PERSONAL, sender_id="alice",
-            state=PacketState.OPEN, currency=CURRENCY, total_minor=total_minor, share_count=1,
-            claimed_count=0, claimed_minor=0, created_at_us=created,
-            expires_at_us=created + DAY_US, first_claim_at_us=None,
-            sender_device_id="alice-phone", sender_sim_id="alice-sim",
-            funding_kind=FundingKind.BALANCE, card_window_ends_at_us=None,
+            packet_id="p-bench",
+            packet_type=PacketType.PERSONAL,
+            sender_id="alice",
+            state=PacketState.OPEN,
+            currency=CURRENCY,
+            total_minor=total_minor,
+            share_count=1,
+            claimed_count=0,
+            claimed_minor=0,
+            created_at_us=created,
+            expires_at_us=created + DAY_US,
+            first_claim_at_us=None,
+            sender_device_id="alice-phone",
+            sender_sim_id="alice-sim",
+            funding_kind=FundingKind.BALANCE,
+            card_window_ends_at_us=None,
         ),
-        requester=RequesterFacts("alice", AccountTier.CLASS_I, UserType.NORMAL,
-                                 UserStatus.NORMAL, now_us - 365 * DAY_US),
+        requester=RequesterFacts(
+            "alice", AccountTier.CLASS_I, UserType.NORMAL, UserStatus.NORMAL, now_us - 365 * DAY_US
+        ),
         device=DeviceFacts("alice-phone", "alice-sim", True, False, "ios", 17),
         escrow=EscrowFacts(total_minor, 0, 0),
-        usage=UsageFacts(day_start_us=day_start, next_day_start_us=next_day, executed_count=1,
-                         executed_minor=20_00, key=f"alice@{_local_date(now_us)}"),
+        usage=UsageFacts(
+            day_start_us=day_start,
+            next_day_start_us=next_day,
+            executed_count=1,
+            executed_minor=20_00,
+            key=f"alice@{_local_date(now_us)}",
+        ),
         exemptions=(),
         passed_challenges=(ChallengeKind.SMS_CODE,),
         risk=RiskAssessment(level=0, actions=(), assessor="default", reasons=("no risk rules",)),
         other_recall_in_progress=False,
-    )  # fmt: skip
+    )
 
 
 def _packet(facts: RecallFacts, **changes: Any) -> RecallFacts:
@@ -294,8 +310,12 @@ def _group(
 
 
 def _claimed(facts: RecallFacts, count: int, minor: int, first_ago_us: int) -> RecallFacts:
-    return _packet(facts, claimed_count=count, claimed_minor=minor,
-                   first_claim_at_us=facts.now_us - first_ago_us)  # fmt: skip
+    return _packet(
+        facts,
+        claimed_count=count,
+        claimed_minor=minor,
+        first_claim_at_us=facts.now_us - first_ago_us,
+    )
 
 
 def evaluation_cases(now_us: int) -> list[tuple[str, DecisionResult, RecallFacts]]:
@@ -306,49 +326,87 @@ def evaluation_cases(now_us: int) -> list[tuple[str, DecisionResult, RecallFacts
     card_created = now_us - 5 * MINUTE_US
     card = replace(
         base,
-        packet=replace(base.packet, funding_kind=FundingKind.DEBIT_CARD,
-                       created_at_us=card_created, expires_at_us=card_created + DAY_US,
-                       card_window_ends_at_us=card_created + 15 * MINUTE_US),
+        packet=replace(
+            base.packet,
+            funding_kind=FundingKind.DEBIT_CARD,
+            created_at_us=card_created,
+            expires_at_us=card_created + DAY_US,
+            card_window_ends_at_us=card_created + 15 * MINUTE_US,
+        ),
         escrow=EscrowFacts(0, open_hold_minor=50_00, expected_hold_minor=50_00),
-    )  # fmt: skip
+    )
     late = datetime.fromtimestamp(now_us / SECOND_US, tz=ZONE)
     blackout_now = local_us(late, 23, 55)
     allow, challenge, deny = DecisionResult.ALLOW, DecisionResult.CHALLENGE, DecisionResult.DENY
     return [
         ("personal, unclaimed", allow, base),
         ("group_normal, 3 of 10 claimed", allow, _claimed(group, 3, 30_00, 10 * MINUTE_US)),
-        ("group_lucky, 2 of 10 claimed 10 min ago", allow,
-         _claimed(lucky, 2, 20_00, 10 * MINUTE_US)),
+        (
+            "group_lucky, 2 of 10 claimed 10 min ago",
+            allow,
+            _claimed(lucky, 2, 20_00, 10 * MINUTE_US),
+        ),
         ("debit card, inside the void window", allow, card),
-        ("android phone, 200.00 exactly", allow,
-         replace(_packet(base, total_minor=200_00),
-                 device=replace(base.device, platform="android", os_major=14))),
+        (
+            "android phone, 200.00 exactly",
+            allow,
+            replace(
+                _packet(base, total_minor=200_00),
+                device=replace(base.device, platform="android", os_major=14),
+            ),
+        ),
         ("class I, SMS not yet passed", challenge, replace(base, passed_challenges=())),
-        ("300.00 left: face verification", challenge,
-         _group(group, PacketType.GROUP_NORMAL, 300_00, 3)),
-        ("HarmonyOS 3: security environment", challenge,
-         replace(base, device=replace(base.device, platform="harmonyos", os_major=3))),
-        ("risk level 1", challenge,
-         replace(base, risk=RiskAssessment(1, (RiskAction.CHALLENGE,), "bench", ("velocity",)))),
-        ("not the sender", deny,
-         replace(base, requester=replace(base.requester, user_id="mallory"))),
-        ("another device", deny,
-         replace(base, device=replace(base.device, device_id="alice-tablet"))),
-        ("expired", deny,
-         _packet(base, created_at_us=now_us - 25 * HOUR_US, expires_at_us=now_us - HOUR_US)),
+        (
+            "300.00 left: face verification",
+            challenge,
+            _group(group, PacketType.GROUP_NORMAL, 300_00, 3),
+        ),
+        (
+            "HarmonyOS 3: security environment",
+            challenge,
+            replace(base, device=replace(base.device, platform="harmonyos", os_major=3)),
+        ),
+        (
+            "risk level 1",
+            challenge,
+            replace(base, risk=RiskAssessment(1, (RiskAction.CHALLENGE,), "bench", ("velocity",))),
+        ),
+        (
+            "not the sender",
+            deny,
+            replace(base, requester=replace(base.requester, user_id="mallory")),
+        ),
+        (
+            "another device",
+            deny,
+            replace(base, device=replace(base.device, device_id="alice-tablet")),
+        ),
+        (
+            "expired",
+            deny,
+            _packet(base, created_at_us=now_us - 25 * HOUR_US, expires_at_us=now_us - HOUR_US),
+        ),
         ("settlement blackout", deny, allowed_facts(blackout_now)),
-        ("daily count reached", deny,
-         replace(base, usage=replace(base.usage, executed_count=5))),
+        ("daily count reached", deny, replace(base, usage=replace(base.usage, executed_count=5))),
         ("remainder below 30 %", deny, _claimed(group, 9, 90_00, 10 * MINUTE_US)),
-        ("watch, 300.00 packet", deny,
-         _group(replace(base, device=replace(base.device, is_watch=True, platform="watchos")),
-                PacketType.GROUP_NORMAL, 300_00, 3)),
+        (
+            "watch, 300.00 packet",
+            deny,
+            _group(
+                replace(base, device=replace(base.device, is_watch=True, platform="watchos")),
+                PacketType.GROUP_NORMAL,
+                300_00,
+                3,
+            ),
+        ),
         ("escrow mismatch", deny, replace(base, escrow=EscrowFacts(49_99, 0, 0))),
-        ("group_lucky, first claim 40 min ago", deny,
-         _claimed(lucky, 2, 20_00, 40 * MINUTE_US)),
-        ("account frozen", deny,
-         replace(base, requester=replace(base.requester, status=UserStatus.FROZEN))),
-    ]  # fmt: skip
+        ("group_lucky, first claim 40 min ago", deny, _claimed(lucky, 2, 20_00, 40 * MINUTE_US)),
+        (
+            "account frozen",
+            deny,
+            replace(base, requester=replace(base.requester, status=UserStatus.FROZEN)),
+        ),
+    ]
 
 
 @dataclass
@@ -480,8 +538,9 @@ def run_evaluations(count: int) -> EvaluationResult:
     def p(values: list[int], fraction: float) -> float:
         return percentile(sorted(values), fraction) / 1_000
 
-    case_p99 = sorted(((name, p(values, 0.99)) for name, values in per_case.items()),
-                      key=lambda item: -item[1])  # fmt: skip
+    case_p99 = sorted(
+        ((name, p(values, 0.99)) for name, values in per_case.items()), key=lambda item: -item[1]
+    )
     return EvaluationResult(
         evaluations=count,
         snapshots=size,
@@ -603,13 +662,27 @@ def plan_packets(config: WorkerConfig) -> list[PlannedPacket]:
         minor = rng.randint(MIN_PACKET_MINOR, MAX_PACKET_MINOR)
         pid = packet_id(config.run, config.worker, index)
         if index % 2:
-            command = SendPacket(pid, PacketType.GROUP_NORMAL, sender, Money.of(minor, CURRENCY),
-                                 GROUP_SHARES, f"{sender}-balance", group_id=GROUP_ID,
-                                 device=phone_of(sender))  # fmt: skip
+            command = SendPacket(
+                pid,
+                PacketType.GROUP_NORMAL,
+                sender,
+                Money.of(minor, CURRENCY),
+                GROUP_SHARES,
+                f"{sender}-balance",
+                group_id=GROUP_ID,
+                device=phone_of(sender),
+            )
         else:
-            command = SendPacket(pid, PacketType.PERSONAL, sender, Money.of(minor, CURRENCY), 1,
-                                 f"{sender}-balance", recipient_id=RECIPIENT_ID,
-                                 device=phone_of(sender))  # fmt: skip
+            command = SendPacket(
+                pid,
+                PacketType.PERSONAL,
+                sender,
+                Money.of(minor, CURRENCY),
+                1,
+                f"{sender}-balance",
+                recipient_id=RECIPIENT_ID,
+                device=phone_of(sender),
+            )
         planned.append(PlannedPacket(pid, sender, command))
     return planned
 
@@ -644,9 +717,18 @@ def setup_worker(
         identity.register_user(new_user(user, config.since_us))
         phone = phone_of(user)
         identity.register_device(
-            Device(phone.device_id, user, phone.sim_id, Platform.IOS, "17.1", VendorSkin.NONE,
-                   "iPhone 15", FormFactor.PHONE, config.since_us)
-        )  # fmt: skip
+            Device(
+                phone.device_id,
+                user,
+                phone.sim_id,
+                Platform.IOS,
+                "17.1",
+                VendorSkin.NONE,
+                "iPhone 15",
+                FormFactor.PHONE,
+                config.since_us,
+            )
+        )
         identity.add_member(GroupMember(GROUP_ID, user, config.since_us))
     top_ups = [
         TransferRequest(
@@ -691,8 +773,9 @@ class Tally:
     error: str | None = None
 
 
-def drive(service: RecallService, planned: list[PlannedPacket], config: WorkerConfig,
-          start: Event) -> Tally:  # fmt: skip
+def drive(
+    service: RecallService, planned: list[PlannedPacket], config: WorkerConfig, start: Event
+) -> Tally:
     """Wait for the go (every worker set up, tables analyzed), warm up, then recall until the
     time is up."""
     tally = Tally(worker=config.worker)
@@ -704,8 +787,12 @@ def drive(service: RecallService, planned: list[PlannedPacket], config: WorkerCo
         began, cpu_began = time.perf_counter(), time.process_time()
         if began >= stop:
             break
-        command = RecallCommand(recall_key(config.run, config.worker, index), item.packet_id,
-                                item.sender, phone_of(item.sender))  # fmt: skip
+        command = RecallCommand(
+            recall_key(config.run, config.worker, index),
+            item.packet_id,
+            item.sender,
+            phone_of(item.sender),
+        )
         outcome = service.recall(command)
         ended = time.perf_counter()
         tally.issued = index + 1
@@ -736,8 +823,9 @@ def worker_main(config: WorkerConfig, start: Event, messages: Any) -> None:
             setup_seconds = time.perf_counter() - began
             messages.put(("ready", config.worker, None))
             packets = PacketService(database, clock)
-            service = RecallService(database, clock, packets,
-                                    recall_policy(config.recalls_per_user))  # fmt: skip
+            service = RecallService(
+                database, clock, packets, recall_policy(config.recalls_per_user)
+            )
             tally = drive(service, planned, config, start)
             tally.setup_seconds = setup_seconds
         finally:
@@ -888,8 +976,9 @@ def _key_of(record: Any) -> tuple[Any, ...]:
     return (record.id,)
 
 
-def money_and_recall_problems(database: Database, configs: list[WorkerConfig],
-                              result: RunResult) -> list[str]:  # fmt: skip
+def money_and_recall_problems(
+    database: Database, configs: list[WorkerConfig], result: RunResult
+) -> list[str]:
     """Every issued key is one DONE recall of its own packet for all of it; nothing else."""
     problems: list[str] = []
     recalls = {r.idempotency_key: r for r in _all_records(database, lambda u: u.recalls.recalls)}
@@ -927,8 +1016,9 @@ def money_and_recall_problems(database: Database, configs: list[WorkerConfig],
     return problems
 
 
-def balance_problems(database: Database, configs: list[WorkerConfig],
-                     not_recalled: Counter[str]) -> list[str]:  # fmt: skip
+def balance_problems(
+    database: Database, configs: list[WorkerConfig], not_recalled: Counter[str]
+) -> list[str]:
     """Each sender holds its top-up less what is still in its unrecalled packets."""
     expected = {
         balance_account(sender_id(config.run, config.worker, index)): config.top_up_minor
@@ -964,8 +1054,9 @@ def verify_run(url: str, clock: BenchClock, configs: list[WorkerConfig], result:
         database.close()
     if not ledger.ok:
         first = ledger.violations[0]
-        problems.insert(0, f"ledger: {ledger.violation_count} violations, first {first.check}: "
-                           f"{first.detail}")  # fmt: skip
+        problems.insert(
+            0, f"ledger: {ledger.violation_count} violations, first {first.check}: {first.detail}"
+        )
     if not packets.ok:
         problems.insert(0, f"packets: {packets}")
     if not result.all_done:
@@ -1168,8 +1259,9 @@ class Anatomy:
 
 def recall_sample(service: RecallService, items: Sequence[tuple[int, PlannedPacket]]) -> None:
     for index, item in items:
-        command = RecallCommand(recall_key("an", 0, index), item.packet_id, item.sender,
-                                phone_of(item.sender))  # fmt: skip
+        command = RecallCommand(
+            recall_key("an", 0, index), item.packet_id, item.sender, phone_of(item.sender)
+        )
         if service.recall(command).recall.state is not RecallState.DONE:
             raise SystemExit(f"anatomy: {command.idempotency_key} not done")
 
@@ -1183,15 +1275,26 @@ def anatomy(options: Options, offset_us: int) -> Anatomy:
     since_us = clock.now_us() - 30 * DAY_US
     base_setup(url, clock, since_us)
     sample = ANATOMY_SAMPLE
-    config = WorkerConfig(url, "an", 0, ANATOMY_WARMUP + 3 * sample, options.recalls_per_user,
-                          1, offset_us, since_us, 0.0, 0.0)  # fmt: skip
+    config = WorkerConfig(
+        url,
+        "an",
+        0,
+        ANATOMY_WARMUP + 3 * sample,
+        options.recalls_per_user,
+        1,
+        offset_us,
+        since_us,
+        0.0,
+        0.0,
+    )
     database = open_database(url, pool_size=1)
     try:
         planned = list(enumerate(setup_worker(database, clock, config)))
         if options.analyze:
             analyze_postgres(url)
-        service = RecallService(database, clock, PacketService(database, clock),
-                                recall_policy(config.recalls_per_user))  # fmt: skip
+        service = RecallService(
+            database, clock, PacketService(database, clock), recall_policy(config.recalls_per_user)
+        )
         recall_sample(service, planned[:ANATOMY_WARMUP])  # prepared statements, caches
         plain = planned[ANATOMY_WARMUP : ANATOMY_WARMUP + sample]
         wall_ms = []
@@ -1212,8 +1315,9 @@ def anatomy(options: Options, offset_us: int) -> Anatomy:
             raise SystemExit("anatomy: invariants broken after the sample")
     finally:
         database.close()
-    return Anatomy(sample, sorted(wall_ms), cpu_ms, phases,
-                   StatementCount(sample, statements, waited))  # fmt: skip
+    return Anatomy(
+        sample, sorted(wall_ms), cpu_ms, phases, StatementCount(sample, statements, waited)
+    )
 
 
 # ------------------------------------------------------------------------------ report
@@ -1262,8 +1366,9 @@ def _verdict(met: bool) -> str:
 
 
 def print_evaluation(result: EvaluationResult) -> None:
-    mix = ", ".join(f"{name} {count / result.snapshots:.0%}" for name, count in
-                    sorted(result.mix.items()))  # fmt: skip
+    mix = ", ".join(
+        f"{name} {count / result.snapshots:.0%}" for name, count in sorted(result.mix.items())
+    )
     print("## Policy evaluation alone (`evaluate(facts, policy, id)`, no I/O)")
     print()
     print(
@@ -1318,8 +1423,10 @@ def print_recalls(results: list[RunResult]) -> None:
         "per recall (Python, psycopg, and for SQLite the database engine too)."
     )
     print()
-    print("| backend | workers | recalls/s | p50 ms | p90 ms | p99 ms | max ms | client CPU ms | "
-          "recalls | per worker min-max | states | setup s |")  # fmt: skip
+    print(
+        "| backend | workers | recalls/s | p50 ms | p90 ms | p99 ms | max ms | client CPU ms | "
+        "recalls | per worker min-max | states | setup s |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in results:
         out = f" ({r.ran_out} ran out)" if r.ran_out else ""

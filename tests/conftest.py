@@ -49,8 +49,18 @@ def _postgres_unavailable_reason() -> str | None:
 # down (seen: 700,000 dead rows in pg_attribute, tests several times slower). The suite
 # vacuums them at its start and after every CATALOG_VACUUM_EVERY schemas it drops.
 CATALOG_VACUUM_EVERY = 40
-CATALOGS = ("pg_attribute", "pg_depend", "pg_class", "pg_type", "pg_constraint", "pg_index",
-            "pg_trigger", "pg_attrdef", "pg_shdepend", "pg_namespace")  # fmt: skip
+CATALOGS = (
+    "pg_attribute",
+    "pg_depend",
+    "pg_class",
+    "pg_type",
+    "pg_constraint",
+    "pg_index",
+    "pg_trigger",
+    "pg_attrdef",
+    "pg_shdepend",
+    "pg_namespace",
+)
 _dropped_schemas = 0
 
 
@@ -96,9 +106,20 @@ def postgres_schema_script(postgres_available: None) -> str | None:
     try:
         migrate.upgrade(parse_url(_with_search_path(server, template)))
         dumped = subprocess.run(  # noqa: S603 - our own binary path and arguments
-            [pg_dump, "--dbname", server, "--schema", template, "--inserts", "--no-owner",
-             "--no-privileges"], capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            [
+                pg_dump,
+                "--dbname",
+                server,
+                "--schema",
+                template,
+                "--inserts",
+                "--no-owner",
+                "--no-privileges",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         with psycopg.connect(server, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA {template} CASCADE")

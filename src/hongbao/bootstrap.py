@@ -75,9 +75,12 @@ def policy_store() -> PolicyStore:
 
 def open_services(database_url: str | None = None, *, clock: Clock | None = None) -> Services:
     return services_for(
-        open_database(database_url), clock or SystemClock(), policies=policy_store(),
-        rates=rate_provider_from_environment(), provider=verification_provider(),
-    )  # fmt: skip
+        open_database(database_url),
+        clock or SystemClock(),
+        policies=policy_store(),
+        rates=rate_provider_from_environment(),
+        provider=verification_provider(),
+    )
 
 
 def services_for(

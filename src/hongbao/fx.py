@@ -64,18 +64,26 @@ def usable_rate(
     if rate is None:
         raise FxError(
             f"no exchange rate from {base} to {quote} is available",
-            code="fx.rate_missing", base=base, quote=quote,
-        )  # fmt: skip
+            code="fx.rate_missing",
+            base=base,
+            quote=quote,
+        )
     if not is_due(rate.as_of_us, now_us):
         raise FxError(
             f"the {base}/{quote} rate is dated in the future",
-            code="fx.rate_from_future", base=base, quote=quote, as_of_us=rate.as_of_us,
-        )  # fmt: skip
+            code="fx.rate_from_future",
+            base=base,
+            quote=quote,
+            as_of_us=rate.as_of_us,
+        )
     if is_due(rate.as_of_us + max_age_us + 1, now_us):
         raise FxError(
             f"the newest {base}/{quote} rate is too old to convert money at",
-            code="fx.rate_stale", base=base, quote=quote, as_of_us=rate.as_of_us,
-        )  # fmt: skip
+            code="fx.rate_stale",
+            base=base,
+            quote=quote,
+            as_of_us=rate.as_of_us,
+        )
     return rate
 
 

@@ -25,8 +25,13 @@ from tests.conftest import START_US
 ROLES = ("owner", "other", "operator", "none", "expired")
 RUN_ORDER = ("none", "expired", "other", "operator", "owner")
 LI_WEI_PHONE = ("li-wei-iphone14pro", "sim-li-wei-1")
-PERSONAL_PACKET = {"type": "personal", "amount": "5.00", "shares": 1,
-                   "funding_source_id": "li-wei-balance", "recipient_id": "liu-yang"}  # fmt: skip
+PERSONAL_PACKET = {
+    "type": "personal",
+    "amount": "5.00",
+    "shares": 1,
+    "funding_source_id": "li-wei-balance",
+    "recipient_id": "liu-yang",
+}
 World = dict[str, str]
 BodyOf = Callable[[World], dict[str, Any]] | dict[str, Any] | None
 
@@ -53,12 +58,25 @@ TABLE = (
     Row("POST", "/v1/users", OPERATOR_CREATES, {"id": "new-user", "display_name": "新用户"}),
     Row("GET", "/v1/users/{user_id}", READ_OWN),
     Row("GET", "/v1/users/{user_id}/devices", READ_OWN),
-    Row("POST", "/v1/users/{user_id}/devices", OPERATOR_CREATES,
-        {"device_id": "li-wei-pixel", "sim_id": "sim-li-wei-2", "platform": "android",
-         "os_version": "14", "model": "Pixel 8"}),
+    Row(
+        "POST",
+        "/v1/users/{user_id}/devices",
+        OPERATOR_CREATES,
+        {
+            "device_id": "li-wei-pixel",
+            "sim_id": "sim-li-wei-2",
+            "platform": "android",
+            "os_version": "14",
+            "model": "Pixel 8",
+        },
+    ),
     Row("GET", "/v1/users/{user_id}/funding-sources", READ_OWN),
-    Row("POST", "/v1/users/{user_id}/funding-sources", (201, 403, 403, 401, 401),
-        {"kind": "debit_card", "bank_name": "CCB", "card_number": "4111111111111111"}),
+    Row(
+        "POST",
+        "/v1/users/{user_id}/funding-sources",
+        (201, 403, 403, 401, 401),
+        {"kind": "debit_card", "bank_name": "CCB", "card_number": "4111111111111111"},
+    ),
     Row("GET", "/v1/users/{user_id}/refunds", READ_OWN),
     Row("POST", "/v1/groups", USER_CREATES, {"name": "新群", "type": "work"}),
     Row("GET", "/v1/groups/{group_id}", READ_OWN),
@@ -74,8 +92,12 @@ TABLE = (
     Row("GET", "/v1/recalls/{recall_key}", READ_OWN),
     Row("POST", "/v1/challenges", USER_CREATES, {"kind": "sms_code", "purpose": "matrix"}),
     Row("GET", "/v1/challenges/{challenge_id}", READ_OWN),
-    Row("POST", "/v1/challenges/{challenge_id}/answers", OWNER_ACTS,
-        {"purpose": "drill", "answer": "not-the-code"}),
+    Row(
+        "POST",
+        "/v1/challenges/{challenge_id}/answers",
+        OWNER_ACTS,
+        {"purpose": "drill", "answer": "not-the-code"},
+    ),
     Row("GET", "/v1/refunds/{refund_id}", READ_OWN),
     Row("GET", "/v1/decisions/{decision_id}", READ_OWN),
     Row("GET", "/v1/operator/refunds", OPERATOR_ONLY),
@@ -83,11 +105,16 @@ TABLE = (
     Row("POST", "/v1/operator/refunds/{refund_id}/credit", (403, 403, 409, 401, 401)),
     Row("GET", "/v1/operator/challenges/{challenge_id}/code", OPERATOR_ONLY),
     Row("GET", "/v1/operator/ledger/verify", OPERATOR_ONLY),
-    Row("POST", "/v1/operator/tokens", OPERATOR_CREATES,
-        {"subject": "li-wei", "device_id": LI_WEI_PHONE[0], "sim_id": LI_WEI_PHONE[1]}),
-    Row("POST", "/v1/operator/tokens/revoke", OPERATOR_ONLY,
-        lambda world: {"token": world["spare"]}),
-)  # fmt: skip
+    Row(
+        "POST",
+        "/v1/operator/tokens",
+        OPERATOR_CREATES,
+        {"subject": "li-wei", "device_id": LI_WEI_PHONE[0], "sim_id": LI_WEI_PHONE[1]},
+    ),
+    Row(
+        "POST", "/v1/operator/tokens/revoke", OPERATOR_ONLY, lambda world: {"token": world["spare"]}
+    ),
+)
 # Served and tested by their owners: the streams (SSE), docs, metrics and health.
 NOT_IN_TABLE = ("/events",)
 
@@ -98,13 +125,15 @@ def build_world(api: Api) -> World:
     recalled = send(api, "world-send-r")
     done = recall_with_sms(api, recalled["id"], "world-recall")
     challenge = api.client.post(
-        "/v1/challenges", json={"kind": "sms_code", "purpose": "drill"},
+        "/v1/challenges",
+        json={"kind": "sms_code", "purpose": "drill"},
         headers=api.headers("li-wei", "world-challenge"),
-    )  # fmt: skip
+    )
     group = api.client.post(
-        "/v1/groups", json={"name": "李伟的群", "type": "family"},
+        "/v1/groups",
+        json={"name": "李伟的群", "type": "family"},
         headers=api.headers("li-wei", "world-group"),
-    )  # fmt: skip
+    )
     return {
         "user_id": "li-wei",
         "packet_id": send(api, "world-send")["id"],
@@ -120,9 +149,12 @@ def build_world(api: Api) -> World:
 def callers(api: Api) -> dict[str, dict[str, str]]:
     clock = api.clock
     expired, _ = api.context.signer.issue(
-        "li-wei", Role.USER, now_us=clock.now_us() - 2 * 3600 * MICROSECONDS_PER_SECOND,
-        lifetime_seconds=3600, device=LI_WEI_PHONE,
-    )  # fmt: skip
+        "li-wei",
+        Role.USER,
+        now_us=clock.now_us() - 2 * 3600 * MICROSECONDS_PER_SECOND,
+        lifetime_seconds=3600,
+        device=LI_WEI_PHONE,
+    )
     return {
         "owner": api.headers("li-wei"),
         "other": bearer(wang_fang(api)),
@@ -148,8 +180,10 @@ def test_every_endpoint_answers_each_kind_of_caller_as_the_table_says(api: Api) 
             )
             expected = row.expected[ROLES.index(role)]
             if answer.status_code != expected:
-                wrong.append(f"{row.method} {row.path} as {role}: {answer.status_code} "
-                             f"(expected {expected}) {answer.text[:200]}")  # fmt: skip
+                wrong.append(
+                    f"{row.method} {row.path} as {role}: {answer.status_code} "
+                    f"(expected {expected}) {answer.text[:200]}"
+                )
     assert not wrong, "\n".join(wrong)
 
 

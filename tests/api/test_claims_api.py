@@ -74,10 +74,15 @@ def test_the_claim_lane_and_the_documented_route_answer_alike(either: Api) -> No
     assert answers[2][1]["amount"] == first["amount"]  # type: ignore[index]
     codes = [body["error"]["code"] for status, body, _ in answers if status >= 400]  # type: ignore[index]
     assert codes == [
-        "idempotency.key_missing", "auth.missing_token", "auth.invalid_token", "auth.forbidden",
-        "idempotency.key_invalid", "packets.unknown_packet", "packets.unknown_packet",
+        "idempotency.key_missing",
+        "auth.missing_token",
+        "auth.invalid_token",
+        "auth.forbidden",
+        "idempotency.key_invalid",
+        "packets.unknown_packet",
+        "packets.unknown_packet",
         "idempotency.key_reused",
-    ]  # fmt: skip
+    ]
     zh, en = answers[8][1], answers[9][1]
     assert zh["error"]["message"] != en["error"]["message"]  # type: ignore[index]
 

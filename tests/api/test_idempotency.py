@@ -54,24 +54,41 @@ def repeats(api: Api) -> list[tuple[str, str, dict[str, Any] | None]]:
     device = {"device_id": phone[0], "sim_id": phone[1]}
     return [
         ("ops-demo", "/v1/users", {"id": "he-jing", "display_name": "何静"}),
-        ("ops-demo", "/v1/users/li-wei/devices",
-         {"device_id": "li-wei-pixel", "sim_id": "sim-2", "platform": "android",
-          "os_version": "14", "model": "Pixel 8"}),
-        ("li-wei", "/v1/users/li-wei/funding-sources",
-         {"kind": "credit_card", "issuer": "CMB", "card_number": "5555555555554444",
-          "statement_day": 5}),
+        (
+            "ops-demo",
+            "/v1/users/li-wei/devices",
+            {
+                "device_id": "li-wei-pixel",
+                "sim_id": "sim-2",
+                "platform": "android",
+                "os_version": "14",
+                "model": "Pixel 8",
+            },
+        ),
+        (
+            "li-wei",
+            "/v1/users/li-wei/funding-sources",
+            {
+                "kind": "credit_card",
+                "issuer": "CMB",
+                "card_number": "5555555555554444",
+                "statement_day": 5,
+            },
+        ),
         ("li-wei", "/v1/groups", {"name": "新群", "type": "work"}),
         ("li-wei", "/v1/packets", GROUP_PACKET),
         ("liu-yang", f"/v1/packets/{packet['id']}/claims", None),
         ("li-wei", f"/v1/packets/{packet['id']}/recalls", None),
         ("li-wei", "/v1/challenges", {"kind": "face", "purpose": "drill"}),
-        ("li-wei", f"/v1/challenges/{challenge['id']}/answers",
-         {"purpose": "drill", "answer": "wrong"}),
+        (
+            "li-wei",
+            f"/v1/challenges/{challenge['id']}/answers",
+            {"purpose": "drill", "answer": "wrong"},
+        ),
         ("ops-demo", f"/v1/operator/refunds/{done['refund_id']}/credit", None),
         ("ops-demo", "/v1/operator/tokens", {"subject": "li-wei", **device}),
-        ("ops-demo", "/v1/operator/tokens/revoke",
-         {"token": api.token("li-wei", device=phone)}),
-    ]  # fmt: skip
+        ("ops-demo", "/v1/operator/tokens/revoke", {"token": api.token("li-wei", device=phone)}),
+    ]
 
 
 def test_every_post_repeated_under_its_key_answers_exactly_as_the_first_time(api: Api) -> None:
@@ -232,8 +249,12 @@ def test_one_recall_posted_by_many_threads_at_once_recalls_once(served: Served) 
     (challenge_id,) = challenged["challenge_ids"]
     operator = OperatorContext("ops-demo", is_operator=True)
     code = served.context.services.identity.operator_reveal_code(challenge_id, operator)
-    passed = served.post("li-wei", f"/v1/challenges/{challenge_id}/answers", "answer",
-                         {"purpose": challenged["challenge_purpose"], "answer": code})  # fmt: skip
+    passed = served.post(
+        "li-wei",
+        f"/v1/challenges/{challenge_id}/answers",
+        "answer",
+        {"purpose": challenged["challenge_purpose"], "answer": code},
+    )
     assert passed.json()["result"] == "passed"
 
     body = {"challenge_ids": [challenge_id]}

@@ -139,13 +139,27 @@ def sent_packets(context: ApiContext) -> list[str]:
     """A group packet and a personal one from li-wei, one share of the group packet claimed."""
     packets = context.services.packets
     group = packets.send(
-        SendPacket("st-group", PacketType.GROUP_LUCKY, "li-wei", _yuan(30), 3, "li-wei-balance",
-                   group_id="xinghe-team")
-    )  # fmt: skip
+        SendPacket(
+            "st-group",
+            PacketType.GROUP_LUCKY,
+            "li-wei",
+            _yuan(30),
+            3,
+            "li-wei-balance",
+            group_id="xinghe-team",
+        )
+    )
     personal = packets.send(
-        SendPacket("st-personal", PacketType.PERSONAL, "li-wei", _yuan(5), 1, "li-wei-balance",
-                   recipient_id="liu-yang")
-    )  # fmt: skip
+        SendPacket(
+            "st-personal",
+            PacketType.PERSONAL,
+            "li-wei",
+            _yuan(5),
+            1,
+            "li-wei-balance",
+            recipient_id="liu-yang",
+        )
+    )
     packets.claim(group.id, "liu-yang")
     return [group.id, personal.id]
 

@@ -188,8 +188,13 @@ def test_recall_decisions_and_claims_are_counted_where_the_hooks_report_them(mak
     version = api.context.services.policy.version
     assert api.metric(f'hongbao_recall_decisions_total{{policy_version="{version}",result="deny"}}')
     assert api.metric('hongbao_recall_denials_total{cause="security_level_too_low"}') == 1
-    for cause in ("partially_claimed", "past_time_window", "device_environment_abnormal",
-                  "system_settling", "risk_control"):  # fmt: skip
+    for cause in (
+        "partially_claimed",
+        "past_time_window",
+        "device_environment_abnormal",
+        "system_settling",
+        "risk_control",
+    ):
         assert api.metric(f'hongbao_recall_denials_total{{cause="{cause}"}}') == 0
     assert api.metric('hongbao_recall_reasons_total{reason="permission.not_sender",result="deny"}')
     assert api.metric('hongbao_claims_total{result="already_claimed"}') == 1

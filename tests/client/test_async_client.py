@@ -13,8 +13,12 @@ from hongbao.entrypoints.worker import EmbeddedWorker
 from tests.client.conftest import AsyncLossy, Served
 
 
-def run(served: Served, who: str, work: Callable[[AsyncClient], Awaitable[None]],
-        transport: httpx.AsyncBaseTransport | None = None) -> None:  # fmt: skip
+def run(
+    served: Served,
+    who: str,
+    work: Callable[[AsyncClient], Awaitable[None]],
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> None:
     async def main() -> None:
         http = httpx.AsyncClient(base_url=served.url, transport=transport, timeout=10.0)
 
@@ -31,9 +35,12 @@ def run(served: Served, who: str, work: Callable[[AsyncClient], Awaitable[None]]
 
 async def send(client: AsyncClient) -> Packet:
     return await client.send_packet(
-        type="group_lucky", amount="9.00", shares=3, funding_source_id="li-wei-balance",
+        type="group_lucky",
+        amount="9.00",
+        shares=3,
+        funding_source_id="li-wei-balance",
         group_id="xinghe-team",
-    )  # fmt: skip
+    )
 
 
 def test_an_async_send_whose_answers_are_lost_moves_money_once(served: Served) -> None:
@@ -68,8 +75,10 @@ def test_async_events_resume_after_forced_disconnects_without_gaps_or_repeats(
 
     run(served, "li-wei", work, lossy)
     assert [(e.id, e.type) for e in got["packet"]] == [
-        (1, "PacketSent"), (2, "PacketClaimed"), (3, "PacketClaimed"),
-    ]  # fmt: skip
+        (1, "PacketSent"),
+        (2, "PacketClaimed"),
+        (3, "PacketClaimed"),
+    ]
     assert got["resumed"] == got["packet"][1:]
     assert [e.type for e in got["feed"]] == ["PacketSent", "PacketClaimed"]
     claimed = [event.amount("amount") for event in got["packet"][1:]]

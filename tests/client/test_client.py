@@ -19,9 +19,13 @@ def send(
 ) -> Packet:
     """A group packet from li-wei's balance to xinghe-team."""
     return client.send_packet(
-        type="group_normal", amount=amount, shares=shares, funding_source_id="li-wei-balance",
-        group_id="xinghe-team", key=key,
-    )  # fmt: skip
+        type="group_normal",
+        amount=amount,
+        shares=shares,
+        funding_source_id="li-wei-balance",
+        group_id="xinghe-team",
+        key=key,
+    )
 
 
 def error_body(code: str, **details: object) -> bytes:
@@ -129,9 +133,14 @@ def socket_nobody_listens_on() -> int:
 
 
 def test_an_answer_with_a_float_amount_is_refused_not_rounded(served: Served) -> None:
-    packet = json.dumps({"position": 0, "amount": {"amount": "1.5", "currency": "CNY",
-                                                   "minor": 1.5}, "claimed_by": None,
-                         "claimed_at_us": None})  # fmt: skip
+    packet = json.dumps(
+        {
+            "position": 0,
+            "amount": {"amount": "1.5", "currency": "CNY", "minor": 1.5},
+            "claimed_by": None,
+            "claimed_at_us": None,
+        }
+    )
     scripted = Scripted([(200, {"Content-Type": "application/json"}, f"[{packet}]".encode())])
     sender = served.client("li-wei", transport=scripted)
     with sender, pytest.raises(ApiError) as invalid:
@@ -148,9 +157,12 @@ def test_the_events_iterator_rebuilds_the_exact_sequence_across_dropped_connecti
             served.client(who).claim(packet.id)
         expected = list(sender.events(packet.id, follow=False))
     assert [(e.id, e.type) for e in expected] == [
-        (1, "PacketSent"), (2, "PacketClaimed"), (3, "PacketClaimed"), (4, "PacketClaimed"),
+        (1, "PacketSent"),
+        (2, "PacketClaimed"),
+        (3, "PacketClaimed"),
+        (4, "PacketClaimed"),
         (5, "PacketExhausted"),
-    ]  # fmt: skip
+    ]
     assert expected[0].amount("total") == Amount.of(3000, "CNY")
     assert expected[1].amount("amount") == Amount.of(1000, "CNY")
     assert expected[1].packet_id == packet.id
@@ -188,16 +200,20 @@ def test_my_events_follow_my_feed_and_a_stranger_is_refused_a_packets_stream(
 ) -> None:
     with served.client("li-wei") as sender:
         personal = sender.send_packet(
-            type="personal", amount="5.00", shares=1, funding_source_id="li-wei-balance",
+            type="personal",
+            amount="5.00",
+            shares=1,
+            funding_source_id="li-wei-balance",
             recipient_id="liu-yang",
-        )  # fmt: skip
+        )
         served.client("liu-yang").claim(personal.id)
         EmbeddedWorker(served.context.services).drain()
         feed = list(sender.my_events(follow=False))
         assert [(e.id, e.type, e.packet_id) for e in feed] == [
-            (1, "PacketSent", personal.id), (2, "PacketClaimed", personal.id),
+            (1, "PacketSent", personal.id),
+            (2, "PacketClaimed", personal.id),
             (3, "PacketExhausted", personal.id),
-        ]  # fmt: skip
+        ]
         recipient = list(served.client("liu-yang").my_events(follow=False))
         assert [e.type for e in recipient] == ["PacketSent", "PacketClaimed", "PacketExhausted"]
         with pytest.raises(ApiError) as stranger:

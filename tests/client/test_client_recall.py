@@ -12,9 +12,12 @@ from tests.client.conftest import Served
 
 def sent_and_claimed(served: Served, sender: Client) -> str:
     packet = sender.send_packet(
-        type="group_normal", amount="30.00", shares=3, funding_source_id="li-wei-balance",
+        type="group_normal",
+        amount="30.00",
+        shares=3,
+        funding_source_id="li-wei-balance",
         group_id="xinghe-team",
-    )  # fmt: skip
+    )
     with served.client("liu-yang") as member:
         member.claim(packet.id)
     return packet.id

@@ -23,9 +23,15 @@ def world(database: Database, clock: ManualClock) -> PacketService:
     identity = IdentityService(database, clock, SimulatedProvider(b"p" * 32))
     for name in PEOPLE:
         identity.register_user(
-            User(name, name.title(), AccountTier.CLASS_I, UserType.NORMAL, START_US,
-                 RealNameStatus.VERIFIED)
-        )  # fmt: skip
+            User(
+                name,
+                name.title(),
+                AccountTier.CLASS_I,
+                UserType.NORMAL,
+                START_US,
+                RealNameStatus.VERIFIED,
+            )
+        )
     identity.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START_US))
     for name in ("bob", "carol"):
         identity.add_member(GroupMember("friends", name, START_US))

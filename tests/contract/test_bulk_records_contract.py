@@ -17,8 +17,9 @@ NAMES = ("ann", "ben", "cai", "dan", "eve")
 
 
 def person(name: str) -> User:
-    return User(name, name.title(), AccountTier.CLASS_I, UserType.NORMAL, START_US,
-                RealNameStatus.VERIFIED)  # fmt: skip
+    return User(
+        name, name.title(), AccountTier.CLASS_I, UserType.NORMAL, START_US, RealNameStatus.VERIFIED
+    )
 
 
 def frozen(user: User, **changes: str) -> User:

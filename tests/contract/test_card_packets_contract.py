@@ -68,8 +68,15 @@ def account(service: PacketService, account_id: str) -> Account:
 
 
 def group_packet(source: str, amount: int = 30_00, shares: int = 3) -> SendPacket:
-    return SendPacket(f"card-{source}", PacketType.GROUP_NORMAL, "alice",
-                      Money.of(amount, "CNY"), shares, source, group_id="friends")  # fmt: skip
+    return SendPacket(
+        f"card-{source}",
+        PacketType.GROUP_NORMAL,
+        "alice",
+        Money.of(amount, "CNY"),
+        shares,
+        source,
+        group_id="friends",
+    )
 
 
 def event_types(service: PacketService, packet_id: str) -> list[str]:
@@ -173,8 +180,10 @@ def test_a_card_packet_expires_back_to_the_card_capturing_a_missed_window(
     refund = cards.database.read(lambda uow: uow.recalls.refunds.get(f"expiry:{packet.id}"))
     assert refund is not None
     assert (refund.route, refund.state, refund.amount_minor) == (
-        RefundRoute.DEBIT_CARD, RefundState.IN_CLEARING, 20_00,
-    )  # fmt: skip
+        RefundRoute.DEBIT_CARD,
+        RefundState.IN_CLEARING,
+        20_00,
+    )
     assert refund.arrives_at_us == clock.now_us() + 2 * 3600 * 1_000_000
     assert account(cards, "clearing:CNY").credit_balance == 20_00
 
@@ -186,8 +195,10 @@ def test_a_foreign_card_is_charged_in_its_currency_at_the_send_time_rate(
     held = cards.authorization(packet.id)
     assert held is not None
     assert (held.charge_currency, held.fx_rate, held.fx_rate_as_of_us) == (
-        "USD", "0.1403", clock.now_us()
-    )  # fmt: skip
+        "USD",
+        "0.1403",
+        clock.now_us(),
+    )
     whole = convert(Money.of(10_01, "CNY"), Decimal("0.1403"), "USD", ROUND_HALF_UP).target
     assert held.authorized_minor == whole.minor == 1_40
     rates.publish("CNY", "USD", "0.2000", clock.now_us())  # a later rate changes nothing

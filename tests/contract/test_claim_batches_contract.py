@@ -19,8 +19,15 @@ from hongbao.platform.unit_of_work import UnitOfWork
 
 
 def lucky(packet_id: str, shares: int = 3, amount: int = 10_00) -> SendPacket:
-    return SendPacket(packet_id, PacketType.GROUP_LUCKY, "alice", Money.of(amount, "CNY"), shares,
-                      "alice-balance", group_id="friends")  # fmt: skip
+    return SendPacket(
+        packet_id,
+        PacketType.GROUP_LUCKY,
+        "alice",
+        Money.of(amount, "CNY"),
+        shares,
+        "alice-balance",
+        group_id="friends",
+    )
 
 
 def claim_batch(service: PacketService, *pairs: tuple[str, str]) -> list[ClaimAnswer]:
@@ -48,19 +55,33 @@ def test_a_batch_answers_each_claim_as_if_they_queued_one_by_one(world: PacketSe
     world.send(lucky("p-1"))
     answers = claim_batch(
         world,
-        ("p-1", "bob"), ("p-1", "carol"), ("p-1", "bob"), ("p-1", "nobody"),
-        ("p-1", "dave"), ("p-missing", "bob"), ("p-1", "alice"),
-    )  # fmt: skip
+        ("p-1", "bob"),
+        ("p-1", "carol"),
+        ("p-1", "bob"),
+        ("p-1", "nobody"),
+        ("p-1", "dave"),
+        ("p-missing", "bob"),
+        ("p-1", "alice"),
+    )
     assert results(answers) == [
-        "claimed", "claimed", "already_claimed", "packets.unknown_user",
-        "not_a_member", "packets.unknown_packet", "claimed",
-    ]  # fmt: skip
+        "claimed",
+        "claimed",
+        "already_claimed",
+        "packets.unknown_user",
+        "not_a_member",
+        "packets.unknown_packet",
+        "claimed",
+    ]
     assert isinstance(answers[3], PacketError)
     shares = world.shares("p-1")
     assert [share.claimed_by for share in shares] == ["bob", "carol", "alice"]
     amounts = [a.amount.minor for a in answers if isinstance(a, ClaimOutcome) and a.amount]
-    assert amounts == [shares[0].amount_minor, shares[1].amount_minor, shares[0].amount_minor,
-                       shares[2].amount_minor]  # fmt: skip
+    assert amounts == [
+        shares[0].amount_minor,
+        shares[1].amount_minor,
+        shares[0].amount_minor,
+        shares[2].amount_minor,
+    ]
     assert world.packet("p-1").state is PacketState.EXHAUSTED
     assert event_types(world, "p-1") == ["PacketSent"] + ["PacketClaimed"] * 3 + ["PacketExhausted"]
     assert_money_kept(world)
@@ -135,8 +156,15 @@ def test_card_funded_claims_in_a_batch_are_funded_from_the_hold_one_by_one(
     identity.add_funding_source(
         DebitCardSource("alice-debit", "alice", "ICBC", mask_card_number("4111111111111111"))
     )
-    card_packet = SendPacket("card-1", PacketType.GROUP_NORMAL, "alice", Money.of(30_00, "CNY"),
-                             3, "alice-debit", group_id="friends")  # fmt: skip
+    card_packet = SendPacket(
+        "card-1",
+        PacketType.GROUP_NORMAL,
+        "alice",
+        Money.of(30_00, "CNY"),
+        3,
+        "alice-debit",
+        group_id="friends",
+    )
     world.send(card_packet)
     world.send(lucky("p-1", shares=2))
     answers = claim_batch(

@@ -36,9 +36,15 @@ def budgets(world: PacketService) -> DistributionService:
     """The packet world plus an enterprise, acme, with 10,000.00 in its balance."""
     identity = IdentityService(world.database, world.clock, SimulatedProvider(b"p" * 32))
     identity.register_user(
-        User("acme", "Acme Ltd", AccountTier.ENTERPRISE, UserType.ENTERPRISE, START_US,
-             RealNameStatus.VERIFIED)
-    )  # fmt: skip
+        User(
+            "acme",
+            "Acme Ltd",
+            AccountTier.ENTERPRISE,
+            UserType.ENTERPRISE,
+            START_US,
+            RealNameStatus.VERIFIED,
+        )
+    )
     Ledger(world.database, world.clock).transfer(
         TransferRequest("acme-top-up", 1, ENTERPRISE_FUNDS, "bank", "user:acme:balance", "CNY")
     )
@@ -65,8 +71,9 @@ def spend_into_escrow(budgets: DistributionService, budget_id: str, minor: int) 
     ledger = Ledger(budgets.database, budgets.clock)
     escrow = f"escrow:from-{budget_id}"
     ledger.create_accounts([NewAccount(escrow, AccountKind.PACKET_ESCROW, "CNY")])
-    sent = ledger.transfer(TransferRequest(f"send:from-{budget_id}", 101, minor,
-                                           f"budget:{budget_id}", escrow, "CNY"))  # fmt: skip
+    sent = ledger.transfer(
+        TransferRequest(f"send:from-{budget_id}", 101, minor, f"budget:{budget_id}", escrow, "CNY")
+    )
     assert sent.succeeded
     return escrow
 
@@ -75,9 +82,16 @@ def unwind_refund(
     budgets: DistributionService, refund_id: str, budget_id: str, escrow: str, minor: int
 ) -> tuple[RefundHop, ...]:
     def work(uow: UnitOfWork) -> tuple[RefundHop, ...]:
-        return unwind(uow, refund_id=refund_id, budget_id=budget_id, amount_minor=minor,
-                      currency="CNY", from_account_id=escrow, reference="p-1",
-                      now_us=budgets.clock.now_us())  # fmt: skip
+        return unwind(
+            uow,
+            refund_id=refund_id,
+            budget_id=budget_id,
+            amount_minor=minor,
+            currency="CNY",
+            from_account_id=escrow,
+            reference="p-1",
+            now_us=budgets.clock.now_us(),
+        )
 
     return budgets.database.transact(work)
 
@@ -90,8 +104,11 @@ def test_a_tree_is_opened_allocated_and_closed_and_every_retry_moves_money_once(
 ) -> None:
     root = budgets.open_root("b-0", "acme", cny(1_000_00))
     assert (root.level, root.parent_id, root.holder_id, root.state) == (
-        0, None, "acme", BudgetState.OPEN,
-    )  # fmt: skip
+        0,
+        None,
+        "acme",
+        BudgetState.OPEN,
+    )
     assert budgets.open_root("b-0", "acme", cny(1_000_00)) == root
     child = budgets.allocate("b-1", "b-0", "alice", cny(300_00))
     assert budgets.allocate("b-1", "b-0", "alice", cny(300_00)) == child
@@ -144,20 +161,34 @@ def test_a_budget_with_open_children_cannot_close(budgets: DistributionService) 
     [
         (lambda s: s.open_root("r", "alice", cny(1_00)), "distribution.not_enterprise"),
         (lambda s: s.open_root("r", "nobody", cny(1_00)), "distribution.unknown_user"),
-        (lambda s: s.open_root("r", "acme", cny(ENTERPRISE_FUNDS + 1)),
-         "distribution.insufficient_funds"),
+        (
+            lambda s: s.open_root("r", "acme", cny(ENTERPRISE_FUNDS + 1)),
+            "distribution.insufficient_funds",
+        ),
         (lambda s: s.open_root("r", "acme", cny(0)), "distribution.amount_not_positive"),
-        (lambda s: s.open_root("r", "acme", Money.of(1_00, "USD")),
-         "distribution.currency_not_supported"),
+        (
+            lambda s: s.open_root("r", "acme", Money.of(1_00, "USD")),
+            "distribution.currency_not_supported",
+        ),
         (lambda s: s.allocate("x", "nope", "alice", cny(1_00)), "distribution.unknown_budget"),
         (lambda s: s.allocate("x", "b-0", "nobody", cny(1_00)), "distribution.unknown_user"),
         (lambda s: s.allocate("x", "b-2", "carol", cny(100_01)), "distribution.insufficient_funds"),
         (lambda s: s.close("nope"), "distribution.unknown_budget"),
         (lambda s: s.balance("nope"), "distribution.unknown_budget"),
     ],
-    ids=["not-enterprise", "unknown-enterprise", "enterprise-short", "zero", "usd",
-         "unknown-parent", "unknown-holder", "parent-short", "close-unknown", "unknown"],
-)  # fmt: skip
+    ids=[
+        "not-enterprise",
+        "unknown-enterprise",
+        "enterprise-short",
+        "zero",
+        "usd",
+        "unknown-parent",
+        "unknown-holder",
+        "parent-short",
+        "close-unknown",
+        "unknown",
+    ],
+)
 def test_refusals_name_their_rule_and_move_nothing(
     budgets: DistributionService, request_: Callable[[DistributionService], object], code: str
 ) -> None:
@@ -216,8 +247,9 @@ def test_each_holder_gets_a_budget_source_that_nobody_can_register_directly(
     assert refused.value.code == "identity.budget_source_not_direct"
     account = Ledger(budgets.database, budgets.clock).account("budget:b-1")
     assert (account.kind, account.flags.debits_must_not_exceed_credits) == (
-        AccountKind.DISTRIBUTION_BUDGET, True,
-    )  # fmt: skip
+        AccountKind.DISTRIBUTION_BUDGET,
+        True,
+    )
 
 
 # --- packets from a budget --------------------------------------------------------------------
@@ -227,8 +259,11 @@ def test_a_group_packet_funded_by_a_budget_is_sent_and_claimed(
     budgets: DistributionService, world: PacketService
 ) -> None:
     three_levels(budgets)
-    packet = world.send(SendPacket("p-b", PacketType.GROUP_NORMAL, "alice", cny(30_00), 3,
-                                   "budget:b-1", group_id="friends"))  # fmt: skip
+    packet = world.send(
+        SendPacket(
+            "p-b", PacketType.GROUP_NORMAL, "alice", cny(30_00), 3, "budget:b-1", group_id="friends"
+        )
+    )
     assert (packet.funding_kind, packet.source_account_id) == (FundingKind.BUDGET, "budget:b-1")
     assert not packet.is_card_funded
     assert budgets.balance("b-1").minor == 170_00
@@ -246,8 +281,17 @@ def test_only_the_holder_sends_from_a_budget(
 ) -> None:
     three_levels(budgets)
     with pytest.raises(PacketError) as refused:
-        world.send(SendPacket("p-x", PacketType.GROUP_NORMAL, "bob", cny(3_00), 3,
-                              "budget:b-1", group_id="friends"))  # fmt: skip
+        world.send(
+            SendPacket(
+                "p-x",
+                PacketType.GROUP_NORMAL,
+                "bob",
+                cny(3_00),
+                3,
+                "budget:b-1",
+                group_id="friends",
+            )
+        )
     assert refused.value.code == "packets.unknown_funding_source"
     assert budgets.balance("b-1").minor == 200_00
 
@@ -274,12 +318,16 @@ def test_a_refund_passes_a_closed_budget_and_lands_on_its_nearest_open_ancestor(
     transfers = budgets.database.read(
         lambda uow: uow.ledger.get_transfers([hop.transfer_id for hop in hops])
     )
-    for hop, code in zip(hops, (TransferCode.UNWIND_TO_BUDGET, TransferCode.UNWIND_UP),
-                         strict=True):  # fmt: skip
+    for hop, code in zip(
+        hops, (TransferCode.UNWIND_TO_BUDGET, TransferCode.UNWIND_UP), strict=True
+    ):
         moved = transfers[hop.transfer_id]
         assert (moved.debit_account_id, moved.credit_account_id, moved.amount, moved.code) == (
-            hop.from_account_id, hop.to_account_id, 40_00, code,
-        )  # fmt: skip
+            hop.from_account_id,
+            hop.to_account_id,
+            40_00,
+            code,
+        )
     assert balance_of(budgets, escrow) == 0
     assert budgets.balance("b-2").minor == 0
     assert budgets.balance("b-1").minor == 300_00
@@ -292,8 +340,10 @@ def test_a_refund_to_an_open_budget_is_one_hop(budgets: DistributionService) -> 
     escrow = spend_into_escrow(budgets, "b-2", 40_00)
     (hop,) = unwind_refund(budgets, "r-1", "b-2", escrow, 25_00)
     assert (hop.from_account_id, hop.to_account_id, hop.amount_minor) == (
-        escrow, "budget:b-2", 25_00,
-    )  # fmt: skip
+        escrow,
+        "budget:b-2",
+        25_00,
+    )
     assert (balance_of(budgets, escrow), budgets.balance("b-2").minor) == (15_00, 85_00)
     assert books_balance(budgets)
 
@@ -312,8 +362,11 @@ def test_past_a_closed_root_a_refund_returns_to_the_enterprise_balance(
     hops = unwind_refund(budgets, "r-1", "b-2", escrow, 40_00)
 
     assert [hop.to_account_id for hop in hops] == [
-        "budget:b-2", "budget:b-1", "budget:b-0", "user:acme:balance",
-    ]  # fmt: skip
+        "budget:b-2",
+        "budget:b-1",
+        "budget:b-0",
+        "user:acme:balance",
+    ]
     assert hops[-1].note == "root budget b-0 is closed: back to the balance of enterprise acme"
     assert balance_of(budgets, "user:acme:balance") == ENTERPRISE_FUNDS
     assert [budgets.balance(b).minor for b in ("b-0", "b-1", "b-2")] == [0, 0, 0]
@@ -329,8 +382,16 @@ def test_a_refund_is_unwound_once_and_only_with_the_callers_transaction(
     budgets.close("b-2")
 
     def unwind_then_fail(uow: UnitOfWork) -> None:
-        unwind(uow, refund_id="r-1", budget_id="b-2", amount_minor=40_00, currency="CNY",
-               from_account_id=escrow, reference="p-1", now_us=budgets.clock.now_us())  # fmt: skip
+        unwind(
+            uow,
+            refund_id="r-1",
+            budget_id="b-2",
+            amount_minor=40_00,
+            currency="CNY",
+            from_account_id=escrow,
+            reference="p-1",
+            now_us=budgets.clock.now_us(),
+        )
         raise RuntimeError("the caller's refund failed after the hops")
 
     with pytest.raises(RuntimeError):
@@ -360,9 +421,16 @@ def test_an_unwinding_that_cannot_be_done_is_refused_before_anything_moves(
     escrow = spend_into_escrow(budgets, "b-2", 40_00)
 
     def work(uow: UnitOfWork) -> tuple[RefundHop, ...]:
-        return unwind(uow, refund_id="r-1", budget_id=budget_id, amount_minor=minor,
-                      currency=currency, from_account_id=escrow, reference="p-1",
-                      now_us=budgets.clock.now_us())  # fmt: skip
+        return unwind(
+            uow,
+            refund_id="r-1",
+            budget_id=budget_id,
+            amount_minor=minor,
+            currency=currency,
+            from_account_id=escrow,
+            reference="p-1",
+            now_us=budgets.clock.now_us(),
+        )
 
     with pytest.raises(DistributionError) as refused:
         budgets.database.transact(work)
@@ -375,5 +443,14 @@ def test_budgets_are_stored_as_they_were_written(budgets: DistributionService) -
     three_levels(budgets)
     budgets.close("b-2")
     stored: Budget = budgets.budget("b-2")
-    assert stored == Budget("b-2", "acme", "bob", "b-1", 2, "CNY", BudgetState.CLOSED,
-                            budgets.clock.now_us(), budgets.clock.now_us())  # fmt: skip
+    assert stored == Budget(
+        "b-2",
+        "acme",
+        "bob",
+        "b-1",
+        2,
+        "CNY",
+        BudgetState.CLOSED,
+        budgets.clock.now_us(),
+        budgets.clock.now_us(),
+    )

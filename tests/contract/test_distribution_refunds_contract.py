@@ -32,8 +32,16 @@ def cny(minor: int) -> Money:
 def budgets(world: PacketService) -> DistributionService:
     """acme (enterprise) -> b-1 held by alice (300.00) -> b-2 held by bob (100.00)."""
     identity = IdentityService(world.database, world.clock, SimulatedProvider(b"p" * 32))
-    identity.register_user(User("acme", "Acme Ltd", AccountTier.ENTERPRISE, UserType.ENTERPRISE,
-                                START_US, RealNameStatus.VERIFIED))  # fmt: skip
+    identity.register_user(
+        User(
+            "acme",
+            "Acme Ltd",
+            AccountTier.ENTERPRISE,
+            UserType.ENTERPRISE,
+            START_US,
+            RealNameStatus.VERIFIED,
+        )
+    )
     Ledger(world.database, world.clock).transfer(
         TransferRequest("acme-top-up", 1, 5_000_00, "bank", "user:acme:balance", "CNY")
     )
@@ -47,8 +55,11 @@ def budgets(world: PacketService) -> DistributionService:
 def test_an_expired_budget_packet_clears_back_through_a_closed_budget_to_its_parent(
     world: PacketService, budgets: DistributionService, clock: ManualClock
 ) -> None:
-    world.send(SendPacket("p-b", PacketType.GROUP_NORMAL, "bob", cny(30_00), 3, "budget:b-2",
-                          group_id="friends"))  # fmt: skip
+    world.send(
+        SendPacket(
+            "p-b", PacketType.GROUP_NORMAL, "bob", cny(30_00), 3, "budget:b-2", group_id="friends"
+        )
+    )
     world.claim("p-b", "carol")
     budgets.close("b-2")  # its other 70.00 goes back to b-1 now; the packet's 20.00 later
     assert budgets.balance("b-1").minor == 270_00
@@ -59,8 +70,10 @@ def test_an_expired_budget_packet_clears_back_through_a_closed_budget_to_its_par
     assert world.packet("p-b").state is PacketState.EXPIRED
     refund = RefundDesk(world.database, clock).refund("expiry:p-b")
     assert (refund.route, refund.state, refund.trigger) == (
-        RefundRoute.DISTRIBUTION, RefundState.SETTLED, RefundTrigger.EXPIRY,
-    )  # fmt: skip
+        RefundRoute.DISTRIBUTION,
+        RefundState.SETTLED,
+        RefundTrigger.EXPIRY,
+    )
     assert refund.destination_account_id == "budget:b-1"
     assert [(hop.from_account_id, hop.to_account_id, hop.amount_minor) for hop in refund.hops] == [
         ("escrow:p-b", "budget:b-2", 10_00 * 2),

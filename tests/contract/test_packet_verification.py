@@ -12,8 +12,17 @@ from hongbao.packets.service import PacketService, SendPacket
 
 
 def send_and_claim(world: PacketService) -> None:
-    world.send(SendPacket("p-1", PacketType.GROUP_NORMAL, "alice", Money.of(9_00, "CNY"), 3,
-                          "alice-balance", group_id="friends"))  # fmt: skip
+    world.send(
+        SendPacket(
+            "p-1",
+            PacketType.GROUP_NORMAL,
+            "alice",
+            Money.of(9_00, "CNY"),
+            3,
+            "alice-balance",
+            group_id="friends",
+        )
+    )
     world.claim("p-1", "bob")
 
 

@@ -25,8 +25,15 @@ def balance(service: PacketService, user: str) -> int:
 
 
 def lucky(packet_id: str = "p-1", amount: int = 10_00, shares: int = 3) -> SendPacket:
-    return SendPacket(packet_id, PacketType.GROUP_LUCKY, "alice", Money.of(amount, "CNY"), shares,
-                      "alice-balance", group_id="friends")  # fmt: skip
+    return SendPacket(
+        packet_id,
+        PacketType.GROUP_LUCKY,
+        "alice",
+        Money.of(amount, "CNY"),
+        shares,
+        "alice-balance",
+        group_id="friends",
+    )
 
 
 def test_a_lucky_packet_is_paid_out_exactly_and_then_empty(world: PacketService) -> None:
@@ -58,8 +65,17 @@ def test_an_emptied_packet_says_so(world: PacketService) -> None:
 
 
 def test_a_personal_packet_is_for_its_recipient_only(world: PacketService) -> None:
-    world.send(SendPacket("p-2", PacketType.PERSONAL, "alice", Money.of(52_00, "CNY"), 1,
-                          "alice-balance", recipient_id="bob"))  # fmt: skip
+    world.send(
+        SendPacket(
+            "p-2",
+            PacketType.PERSONAL,
+            "alice",
+            Money.of(52_00, "CNY"),
+            1,
+            "alice-balance",
+            recipient_id="bob",
+        )
+    )
     assert world.claim("p-2", "alice").result is ClaimResult.SENDER_CANNOT_CLAIM_PERSONAL
     assert world.claim("p-2", "carol").result is ClaimResult.NOT_THE_RECIPIENT
     assert world.claim("p-2", "bob").result is ClaimResult.CLAIMED
@@ -180,8 +196,17 @@ def test_claims_are_visible_to_the_sender_and_to_claimers_of_a_group_packet_only
 
 def test_a_users_sent_and_received_history(world: PacketService) -> None:
     world.send(lucky())
-    world.send(SendPacket("p-2", PacketType.PERSONAL, "alice", Money.of(5_00, "CNY"), 1,
-                          "alice-balance", recipient_id="bob"))  # fmt: skip
+    world.send(
+        SendPacket(
+            "p-2",
+            PacketType.PERSONAL,
+            "alice",
+            Money.of(5_00, "CNY"),
+            1,
+            "alice-balance",
+            recipient_id="bob",
+        )
+    )
     world.claim("p-1", "bob")
     world.claim("p-2", "bob")
     assert [p.id for p in world.sent_by("alice")] == ["p-1", "p-2"]

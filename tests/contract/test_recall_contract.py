@@ -54,9 +54,18 @@ def identity(world: PacketService) -> IdentityService:
     service = IdentityService(world.database, world.clock, SimulatedProvider(PROVIDER_KEY))
     for fingerprint in (PHONE, OTHER_PHONE):
         service.register_device(
-            Device(fingerprint.device_id, "alice", fingerprint.sim_id, Platform.IOS, "17.1",
-                   VendorSkin.NONE, "iPhone 15", FormFactor.PHONE, START_US)
-        )  # fmt: skip
+            Device(
+                fingerprint.device_id,
+                "alice",
+                fingerprint.sim_id,
+                Platform.IOS,
+                "17.1",
+                VendorSkin.NONE,
+                "iPhone 15",
+                FormFactor.PHONE,
+                START_US,
+            )
+        )
     service.add_funding_source(
         DebitCardSource("alice-debit", "alice", "ICBC", mask_card_number("4111111111111111"))
     )
@@ -70,14 +79,30 @@ def recalls(world: PacketService, identity: IdentityService) -> RecallService:
 
 
 def send(world: PacketService, packet_id: str = "p-1", source: str = "alice-balance") -> str:
-    world.send(SendPacket(packet_id, PacketType.GROUP_NORMAL, "alice", Money.of(30_00, "CNY"), 3,
-                          source, group_id="friends", device=PHONE))  # fmt: skip
+    world.send(
+        SendPacket(
+            packet_id,
+            PacketType.GROUP_NORMAL,
+            "alice",
+            Money.of(30_00, "CNY"),
+            3,
+            source,
+            group_id="friends",
+            device=PHONE,
+        )
+    )
     return packet_id
 
 
-def recall(service: RecallService, key: str, packet_id: str = "p-1", *,
-           device: DeviceFingerprint = PHONE, user: str = "alice",
-           challenges: tuple[str, ...] = ()):  # fmt: skip
+def recall(
+    service: RecallService,
+    key: str,
+    packet_id: str = "p-1",
+    *,
+    device: DeviceFingerprint = PHONE,
+    user: str = "alice",
+    challenges: tuple[str, ...] = (),
+):
     return service.recall(RecallCommand(key, packet_id, user, device, challenges))
 
 
@@ -208,8 +233,18 @@ def test_the_sixth_recall_of_a_day_for_class_i_is_denied_until_tomorrow(
     world: PacketService, recalls: RecallService
 ) -> None:
     for number in range(6):
-        world.send(SendPacket(f"p-{number}", PacketType.PERSONAL, "alice", Money.of(1_00, "CNY"),
-                              1, "alice-balance", recipient_id="bob", device=PHONE))  # fmt: skip
+        world.send(
+            SendPacket(
+                f"p-{number}",
+                PacketType.PERSONAL,
+                "alice",
+                Money.of(1_00, "CNY"),
+                1,
+                "alice-balance",
+                recipient_id="bob",
+                device=PHONE,
+            )
+        )
     results = [recall(recalls, f"k-{n}", f"p-{n}").recall.state for n in range(6)]
     assert results == [RecallState.DONE] * 5 + [RecallState.DENIED]
     denied = recalls.status("k-5")
@@ -253,8 +288,9 @@ def test_a_challenged_recall_opens_its_checks_and_a_repeat_after_answering_execu
 ) -> None:
     """The lossy-device flow: the recall opens the SMS check itself; the client answers it and
     repeats the same request (same key, no ids needed), which executes once."""
-    recalls = RecallService(world.database, world.clock, world,
-                            provider=SimulatedProvider(PROVIDER_KEY))  # fmt: skip
+    recalls = RecallService(
+        world.database, world.clock, world, provider=SimulatedProvider(PROVIDER_KEY)
+    )
     send(world)
     asked = recall(recalls, "k-1")
     assert asked.recall.state is RecallState.CHALLENGED
@@ -282,8 +318,9 @@ def test_a_shadow_policy_is_evaluated_and_recorded_but_never_acted_on(
         .active()
         .model_copy(update={"version": "stricter@1"})
     )
-    recalls = RecallService(world.database, world.clock, world,
-                            PolicyStore.fixed(active, shadow=stricter))  # fmt: skip
+    recalls = RecallService(
+        world.database, world.clock, world, PolicyStore.fixed(active, shadow=stricter)
+    )
     send(world)
     outcome = recall(recalls, "k-1")
     assert outcome.recall.state is RecallState.DONE

@@ -75,9 +75,11 @@ def policies(*, smart_routing: bool = False) -> PolicyStore:
     tiers = policy.recall.tiers.model_copy(update={"class_i": tier})
     recall = policy.recall.model_copy(update={"tiers": tiers})
     refunds = policy.refunds.model_copy(update={"smart_routing": smart_routing})
-    return PolicyStore.fixed(policy.model_copy(
-        update={"recall": recall, "refunds": refunds, "version": f"test-{smart_routing}@1"}
-    ))  # fmt: skip
+    return PolicyStore.fixed(
+        policy.model_copy(
+            update={"recall": recall, "refunds": refunds, "version": f"test-{smart_routing}@1"}
+        )
+    )
 
 
 @dataclass
@@ -95,15 +97,26 @@ class Bank:
     scheduler: Scheduler
 
     def send(self, packet_id: str, source: str, amount: int = 100_00) -> str:
-        self.packets.send(SendPacket(packet_id, PacketType.GROUP_NORMAL, "alice",
-                                     Money.of(amount, "CNY"), 2, source, group_id="friends",
-                                     device=PHONE))  # fmt: skip
+        self.packets.send(
+            SendPacket(
+                packet_id,
+                PacketType.GROUP_NORMAL,
+                "alice",
+                Money.of(amount, "CNY"),
+                2,
+                source,
+                group_id="friends",
+                device=PHONE,
+            )
+        )
         return packet_id
 
-    def recall(self, packet_id: str, key: str | None = None, *,
-               accept_balance: bool = False) -> RecallOutcome:  # fmt: skip
-        command = RecallCommand(key or f"k-{packet_id}", packet_id, "alice", PHONE,
-                                accept_balance=accept_balance)  # fmt: skip
+    def recall(
+        self, packet_id: str, key: str | None = None, *, accept_balance: bool = False
+    ) -> RecallOutcome:
+        command = RecallCommand(
+            key or f"k-{packet_id}", packet_id, "alice", PHONE, accept_balance=accept_balance
+        )
         return self.recalls.recall(command)
 
     def run_until(self, moment_us: int) -> None:
@@ -126,23 +139,46 @@ def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
     identity = IdentityService(database, clock, SimulatedProvider(b"r" * 32))
     registered = START - 30 * 24 * HOUR * 1_000_000
     for name in ("alice", "bob"):
-        identity.register_user(User(name, name.title(), AccountTier.CLASS_I, UserType.NORMAL,
-                                    registered, RealNameStatus.VERIFIED))  # fmt: skip
+        identity.register_user(
+            User(
+                name,
+                name.title(),
+                AccountTier.CLASS_I,
+                UserType.NORMAL,
+                registered,
+                RealNameStatus.VERIFIED,
+            )
+        )
     identity.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START))
     identity.add_member(GroupMember("friends", "bob", START))
-    identity.register_device(Device("alice-phone", "alice", "alice-sim", Platform.IOS, "17.1",
-                                    VendorSkin.NONE, "iPhone 15", FormFactor.PHONE,
-                                    START))  # fmt: skip
+    identity.register_device(
+        Device(
+            "alice-phone",
+            "alice",
+            "alice-sim",
+            Platform.IOS,
+            "17.1",
+            VendorSkin.NONE,
+            "iPhone 15",
+            FormFactor.PHONE,
+            START,
+        )
+    )
     card = mask_card_number("4111111111111111")
     for source in (
         # Thursdays 14:00-16:00 the bank is down for maintenance.
-        DebitCardSource("alice-debit", "alice", "ICBC", card,
-                        (MaintenanceWindow(TimeOfDay(14, 0), TimeOfDay(16, 0), weekday=4),)),
+        DebitCardSource(
+            "alice-debit",
+            "alice",
+            "ICBC",
+            card,
+            (MaintenanceWindow(TimeOfDay(14, 0), TimeOfDay(16, 0), weekday=4),),
+        ),
         CreditCardSource("alice-credit", "alice", "CMB", card, 28),
         CreditCardSource("alice-billed", "alice", "CMB", card, 12),  # statement at 02-13 00:00
         MoneyMarketSource("alice-mm", "alice", (TimeOfDay(15, 0),)),
         ForeignCardSource("alice-usd", "alice", "USD", card),
-    ):  # fmt: skip
+    ):
         identity.add_funding_source(source)
     ledger = Ledger(database, clock)
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
@@ -161,8 +197,17 @@ def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
     scheduler.register(CAPTURE_KIND, packets.capture_handler)
     scheduler.register(SETTLE_KIND, desk.settle_handler)
     scheduler.register(RECHECK_KIND, desk.recheck_handler)
-    return Bank(clock, database, identity, packets, RecallService(database, clock, packets, store),
-                desk, network, rates, scheduler)  # fmt: skip
+    return Bank(
+        clock,
+        database,
+        identity,
+        packets,
+        RecallService(database, clock, packets, store),
+        desk,
+        network,
+        rates,
+        scheduler,
+    )
 
 
 @pytest.fixture
@@ -192,8 +237,9 @@ def after_card_window(bank: Bank) -> None:
 
 
 def refund_outcome(decision_outcomes: RecallOutcome) -> dict[str, object]:
-    (outcome,) = [o for o in decision_outcomes.decision.outcomes
-                  if o.rule == "refund_route_available"]  # fmt: skip
+    (outcome,) = [
+        o for o in decision_outcomes.decision.outcomes if o.rule == "refund_route_available"
+    ]
     return dict(outcome.facts)
 
 
@@ -206,8 +252,10 @@ def test_an_expired_balance_packet_is_refunded_to_the_balance_at_once(bank: Bank
     bank.run_until(START + 24 * HOUR * 1_000_000)
     refund = bank.refund("expiry:p-1")
     assert (refund.route, refund.state, refund.trigger) == (
-        RefundRoute.BALANCE, RefundState.SETTLED, RefundTrigger.EXPIRY,
-    )  # fmt: skip
+        RefundRoute.BALANCE,
+        RefundState.SETTLED,
+        RefundTrigger.EXPIRY,
+    )
     assert bank.balance("user:alice:balance") == before
     assert [hop.to_account_id for hop in refund.hops] == ["user:alice:balance"]
 
@@ -313,8 +361,10 @@ def test_smart_routing_offers_the_balance_and_records_the_senders_acceptance(
     assert (facts["accepted"], facts["refusal"]) == (True, "refunds.bank_maintenance")
     refund = bank.refund("recall:p-1")
     assert (refund.route, refund.substituted, refund.state) == (
-        RefundRoute.BALANCE, True, RefundState.SETTLED,
-    )  # fmt: skip
+        RefundRoute.BALANCE,
+        True,
+        RefundState.SETTLED,
+    )
     assert bank.balance("user:alice:balance") == before + 100_00
 
 
@@ -345,10 +395,13 @@ def test_a_credit_card_refund_arrives_after_three_business_days_across_the_sprin
     ("sent_at", "arrives"),
     [
         pytest.param((3, 6, 10), (3, 11, 10, 15), id="Friday: over the weekend to Wednesday"),
-        pytest.param((2, 13, 10), (2, 25, 10, 15),
-                     id="Friday before the festival: make-up Saturday, then the holiday"),
+        pytest.param(
+            (2, 13, 10),
+            (2, 25, 10, 15),
+            id="Friday before the festival: make-up Saturday, then the holiday",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_credit_card_refund_counts_business_days_only(
     bank: Bank, sent_at: tuple[int, int, int], arrives: tuple[int, int, int, int]
 ) -> None:
@@ -377,8 +430,10 @@ def test_a_billed_credit_card_charge_is_not_recalled_and_expiry_returns_it_to_th
     bank.run_until(START + 24 * HOUR * 1_000_000)
     refund = bank.refund("expiry:p-1")
     assert (refund.route, refund.substituted, refund.state) == (
-        RefundRoute.BALANCE, True, RefundState.SETTLED,
-    )  # fmt: skip
+        RefundRoute.BALANCE,
+        True,
+        RefundState.SETTLED,
+    )
     assert bank.balance("user:alice:balance") == before + 100_00
 
 
@@ -479,8 +534,9 @@ def test_a_permanently_failed_payout_is_credited_to_the_balance_by_an_operator(
     before = bank.balance("user:alice:balance")
     credited = bank.desk.credit_to_balance("recall:p-1", "ops-1")
     assert (credited.state, credited.destination_account_id) == (
-        RefundState.CREDITED, "user:alice:balance",
-    )  # fmt: skip
+        RefundState.CREDITED,
+        "user:alice:balance",
+    )
     assert bank.balance("user:alice:balance") == before + 100_00  # the whole amount, no fee
     assert bank.balance("clearing:CNY") == 0
 

@@ -207,16 +207,31 @@ def test_two_users_racing_for_one_device_id_leave_it_with_exactly_one(
     users = [f"racer-{n}" for n in range(8)]
     for user_id in users:
         identity.register_user(
-            User(user_id, user_id, AccountTier.CLASS_I, UserType.NORMAL, clock.now_us(),
-                 RealNameStatus.VERIFIED)
-        )  # fmt: skip
+            User(
+                user_id,
+                user_id,
+                AccountTier.CLASS_I,
+                UserType.NORMAL,
+                clock.now_us(),
+                RealNameStatus.VERIFIED,
+            )
+        )
     barrier = threading.Barrier(len(users))
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def register(user_id: str) -> None:
-        device = Device("shared-phone", user_id, f"sim-{user_id}", Platform.ANDROID, "14",
-                        VendorSkin.MIUI, "Xiaomi 14", FormFactor.PHONE, clock.now_us())  # fmt: skip
+        device = Device(
+            "shared-phone",
+            user_id,
+            f"sim-{user_id}",
+            Platform.ANDROID,
+            "14",
+            VendorSkin.MIUI,
+            "Xiaomi 14",
+            FormFactor.PHONE,
+            clock.now_us(),
+        )
         barrier.wait(timeout=30)
         try:
             identity.register_device(device)
@@ -359,9 +374,15 @@ def test_a_hot_packet_on_postgresql_pays_exactly_its_shares_to_1000_concurrent_c
     since = clock.now_us() - 1_000_000
     for user_id in ["sender", *claimers]:
         identity.register_user(
-            User(user_id, user_id, AccountTier.CLASS_I, UserType.NORMAL, since,
-                 RealNameStatus.VERIFIED)
-        )  # fmt: skip
+            User(
+                user_id,
+                user_id,
+                AccountTier.CLASS_I,
+                UserType.NORMAL,
+                since,
+                RealNameStatus.VERIFIED,
+            )
+        )
     identity.create_group(Group("hot-group", "Hot", GroupType.ENTERTAINMENT, "sender", since))
     for user_id in claimers:
         identity.add_member(GroupMember("hot-group", user_id, since))
@@ -370,9 +391,16 @@ def test_a_hot_packet_on_postgresql_pays_exactly_its_shares_to_1000_concurrent_c
     ledger.transfer(TransferRequest("top-up", 1, 200_00, "bank", "user:sender:balance", "CNY"))
     packets = PacketService(postgres_database, clock)
     packet = packets.send(
-        SendPacket("hot", PacketType.GROUP_LUCKY, "sender", Money.of(100_00, "CNY"), 100,
-                   "sender-balance", group_id="hot-group")
-    )  # fmt: skip
+        SendPacket(
+            "hot",
+            PacketType.GROUP_LUCKY,
+            "sender",
+            Money.of(100_00, "CNY"),
+            100,
+            "sender-balance",
+            group_id="hot-group",
+        )
+    )
     barrier = threading.Barrier(32)
 
     def claim(user_id: str) -> ClaimResult:

@@ -33,16 +33,44 @@ def funded_enterprise(url: str) -> None:
 
 def test_a_budget_tree_is_built_shown_and_closed_from_the_command_line(sqlite_url: str) -> None:
     funded_enterprise(sqlite_url)
-    code, opened = run_cli(sqlite_url, "budgets", "open", "xh-2026", "--enterprise",
-                           "xinghe-tech", "--amount", "800.00")  # fmt: skip
+    code, opened = run_cli(
+        sqlite_url,
+        "budgets",
+        "open",
+        "xh-2026",
+        "--enterprise",
+        "xinghe-tech",
+        "--amount",
+        "800.00",
+    )
     assert code == 0, opened
     assert "xh-2026 (root, held by xinghe-tech): 800.00 CNY, open" in opened
-    code, allocated = run_cli(sqlite_url, "budgets", "allocate", "xh-east", "--parent", "xh-2026",
-                              "--holder", "li-wei", "--amount", "300.00")  # fmt: skip
+    code, allocated = run_cli(
+        sqlite_url,
+        "budgets",
+        "allocate",
+        "xh-east",
+        "--parent",
+        "xh-2026",
+        "--holder",
+        "li-wei",
+        "--amount",
+        "300.00",
+    )
     assert code == 0, allocated
     assert "--source budget:xh-east" in allocated
-    run_cli(sqlite_url, "budgets", "allocate", "xh-east-1", "--parent", "xh-east", "--holder",
-            "liu-yang", "--amount", "50.00")  # fmt: skip
+    run_cli(
+        sqlite_url,
+        "budgets",
+        "allocate",
+        "xh-east-1",
+        "--parent",
+        "xh-east",
+        "--holder",
+        "liu-yang",
+        "--amount",
+        "50.00",
+    )
 
     code, shown = run_cli(sqlite_url, "budgets", "show", "xh-east")
     assert code == 0, shown
@@ -70,11 +98,13 @@ def test_a_budget_tree_is_built_shown_and_closed_from_the_command_line(sqlite_ur
 
 def test_refusals_are_shown_with_their_code(sqlite_url: str) -> None:
     funded_enterprise(sqlite_url)
-    code, refused = run_cli(sqlite_url, "budgets", "open", "b", "--enterprise", "li-wei",
-                            "--amount", "1.00")  # fmt: skip
+    code, refused = run_cli(
+        sqlite_url, "budgets", "open", "b", "--enterprise", "li-wei", "--amount", "1.00"
+    )
     assert (code, "distribution.not_enterprise" in refused) == (2, True)
     code, missing = run_cli(sqlite_url, "budgets", "show", "nope")
     assert (code, "distribution.unknown_budget" in missing) == (2, True)
-    code, malformed = run_cli(sqlite_url, "budgets", "open", "b", "--enterprise", "xinghe-tech",
-                              "--amount", "1.001")  # fmt: skip
+    code, malformed = run_cli(
+        sqlite_url, "budgets", "open", "b", "--enterprise", "xinghe-tech", "--amount", "1.001"
+    )
     assert (code, "money.too_precise" in malformed) == (2, True)

@@ -44,20 +44,49 @@ def test_unknown_ids_and_invalid_cards_exit_2_with_a_stable_code(loaded: str) ->
     code, output = run_cli(loaded, "users", "show", "nobody")
     assert (code, "identity.unknown_user" in output) == (2, True)
     code, output = run_cli(
-        loaded, "funding", "add-card", "li-wei", "li-wei-new", "--kind", "debit",
-        "--number", "4111111111111112", "--bank", "ICBC",
-    )  # fmt: skip
+        loaded,
+        "funding",
+        "add-card",
+        "li-wei",
+        "li-wei-new",
+        "--kind",
+        "debit",
+        "--number",
+        "4111111111111112",
+        "--bank",
+        "ICBC",
+    )
     assert (code, "identity.card_invalid" in output) == (2, True)
     assert "4111111111111112" not in output
     code, output = run_cli(
-        loaded, "devices", "add", "chen-jie", "li-wei-iphone14pro", "sim-x",
-        "--platform", "ios", "--os-version", "17.0", "--model", "iPhone 14 Pro",
-    )  # fmt: skip
+        loaded,
+        "devices",
+        "add",
+        "chen-jie",
+        "li-wei-iphone14pro",
+        "sim-x",
+        "--platform",
+        "ios",
+        "--os-version",
+        "17.0",
+        "--model",
+        "iPhone 14 Pro",
+    )
     assert (code, "identity.device_taken" in output) == (2, True)
     code, output = run_cli(
-        loaded, "devices", "add", "chen-jie", "chen-new", "sim-x",
-        "--platform", "ios", "--os-version", "17..0", "--model", "iPhone",
-    )  # fmt: skip
+        loaded,
+        "devices",
+        "add",
+        "chen-jie",
+        "chen-new",
+        "sim-x",
+        "--platform",
+        "ios",
+        "--os-version",
+        "17..0",
+        "--model",
+        "iPhone",
+    )
     assert (code, "identity.version_malformed" in output) == (2, True)
 
 
@@ -79,9 +108,18 @@ def test_groups_relationships_exemptions_and_enterprises_register_and_show(loade
         ("groups", "add-member", "g-new", "wang-fang"),
         ("users", "relate", "li-wei", "chen-jie", "--chat-rank", "4", "--intimacy", "77"),
         ("users", "exempt", "vip-li", "--kind", "vip", "--subject", "li-wei", "--reason", "trial"),
-        ("users", "enterprise", "acme", "--name", "Acme", "--owner", "zhao-lei",
-         "--corporate-account", "6222020000001234"),
-    ]  # fmt: skip
+        (
+            "users",
+            "enterprise",
+            "acme",
+            "--name",
+            "Acme",
+            "--owner",
+            "zhao-lei",
+            "--corporate-account",
+            "6222020000001234",
+        ),
+    ]
     for step in steps:
         code, output = run_cli(loaded, *step)
         assert code == 0, output
@@ -91,6 +129,7 @@ def test_groups_relationships_exemptions_and_enterprises_register_and_show(loade
     assert "chen-jie" in output
     assert "vip-li" in output
     assert "open-ended" in output
-    code, output = run_cli(loaded, "users", "exempt", "vip-x", "--kind", "vip",
-                           "--subject", "nobody", "--reason", "x")  # fmt: skip
+    code, output = run_cli(
+        loaded, "users", "exempt", "vip-x", "--kind", "vip", "--subject", "nobody", "--reason", "x"
+    )
     assert (code, "identity.unknown_user" in output) == (2, True)

@@ -59,8 +59,9 @@ def build_world(database: Database, clock: Clock, members: list[str], funds: int
     identity = IdentityService(database, clock, SimulatedProvider(b"c" * 32))
 
     def person(user_id: str) -> User:
-        return User(user_id, user_id, AccountTier.CLASS_I, UserType.NORMAL, since,
-                    RealNameStatus.VERIFIED)  # fmt: skip
+        return User(
+            user_id, user_id, AccountTier.CLASS_I, UserType.NORMAL, since, RealNameStatus.VERIFIED
+        )
 
     identity.register_user(person(SENDER))
     identity.create_group(Group(GROUP, "Hot", GroupType.ENTERTAINMENT, SENDER, since))
@@ -79,8 +80,15 @@ def build_world(database: Database, clock: Clock, members: list[str], funds: int
 
 
 def lucky(packet_id: str, total: int, shares: int) -> SendPacket:
-    return SendPacket(packet_id, PacketType.GROUP_LUCKY, SENDER, Money.of(total, "CNY"), shares,
-                      f"{SENDER}-balance", group_id=GROUP)  # fmt: skip
+    return SendPacket(
+        packet_id,
+        PacketType.GROUP_LUCKY,
+        SENDER,
+        Money.of(total, "CNY"),
+        shares,
+        f"{SENDER}-balance",
+        group_id=GROUP,
+    )
 
 
 def claim_together(world: World, packet_id: str, claimers: list[str]) -> list[Any]:
@@ -143,8 +151,10 @@ def test_500_members_released_together_on_a_100_share_lucky_packet_win_exactly_1
     )
     transfers = claim_transfers(world, packet)
     assert sorted(transfers) == sorted(f"claim:hot:{position}" for position in range(100))
-    assert all(t.credit_account_id == f"user:{shares[int(t.id.split(':')[2])].claimed_by}:balance"
-               for t in transfers.values())  # fmt: skip
+    assert all(
+        t.credit_account_id == f"user:{shares[int(t.id.split(':')[2])].claimed_by}:balance"
+        for t in transfers.values()
+    )
     assert world.balance(packet.escrow_account_id) == 0
     assert world.balance(f"user:{SENDER}:balance") == 200_00 - 123_45
     report = world.ledger.verify()

@@ -72,8 +72,9 @@ def test_a_card_funded_packet_shows_its_hold_and_verify_checks_packets(funded: s
         "--type",
         "group_normal",
     )
-    code, output = run_cli(funded, "packets", *send, "--group", "xinghe-team", "--source",
-                           "li-wei-icbc")  # fmt: skip
+    code, output = run_cli(
+        funded, "packets", *send, "--group", "xinghe-team", "--source", "li-wei-icbc"
+    )
     assert code == 0, output
     assert run_cli(funded, "packets", "claim", "card-1", "liu-yang")[1].startswith("claimed")
     code, output = run_cli(funded, "packets", "show", "card-1", "--as", "li-wei")

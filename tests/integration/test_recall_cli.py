@@ -32,16 +32,31 @@ def sent(sqlite_url: str) -> str:
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     ledger.transfer(TransferRequest("top-up", 1, 500_00, "bank", "user:li-wei:balance", "CNY"))
     database.close()
-    send = ("packets", "send", "r-1", "--from", "li-wei", "--amount", "30.00", "--shares", "3",
-            "--type", "group_normal", "--group", "xinghe-team", *PHONE)  # fmt: skip
+    send = (
+        "packets",
+        "send",
+        "r-1",
+        "--from",
+        "li-wei",
+        "--amount",
+        "30.00",
+        "--shares",
+        "3",
+        "--type",
+        "group_normal",
+        "--group",
+        "xinghe-team",
+        *PHONE,
+    )
     code, output = run_cli(sqlite_url, *send)
     assert code == 0, output
     return sqlite_url
 
 
 def test_the_button_asks_for_an_sms_check_in_both_languages(sent: str) -> None:
-    code, output = run_cli(sent, "recall", "eligibility", "r-1", "--as", "li-wei", *PHONE,
-                           "--lang", "en")  # fmt: skip
+    code, output = run_cli(
+        sent, "recall", "eligibility", "r-1", "--as", "li-wei", *PHONE, "--lang", "en"
+    )
     assert code == 0, output
     assert output.startswith("challenge")
     assert "SMS" in output
@@ -64,10 +79,22 @@ def test_a_recall_through_the_commands_challenges_then_executes_after_the_code(s
     sms = re.findall(r"\b\d{6}\b", revealed)[-1]
     answer = runner.invoke(
         app,
-        ["challenges", "answer", challenge_id, "li-wei", "li-wei-iphone14pro", "sim-li-wei-1",
-         recall.challenge_purpose, "--answer", sms, "--database-url", sent],
-        env={"COLUMNS": "250"}, catch_exceptions=False,
-    )  # fmt: skip
+        [
+            "challenges",
+            "answer",
+            challenge_id,
+            "li-wei",
+            "li-wei-iphone14pro",
+            "sim-li-wei-1",
+            recall.challenge_purpose,
+            "--answer",
+            sms,
+            "--database-url",
+            sent,
+        ],
+        env={"COLUMNS": "250"},
+        catch_exceptions=False,
+    )
     assert answer.exit_code == 0, answer.output
     code, output = run_cli(sent, *request, "--lang", "en")
     assert "done, 30.00 CNY back (refund), refund recall:r-1" in output, output

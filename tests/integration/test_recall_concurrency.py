@@ -38,13 +38,28 @@ def build(
     claimers = [f"member-{n:03d}" for n in range(members)]
     for user_id in ["sender", *claimers]:
         identity.register_user(
-            User(user_id, user_id, AccountTier.CLASS_I, UserType.NORMAL, since,
-                 RealNameStatus.VERIFIED)
-        )  # fmt: skip
+            User(
+                user_id,
+                user_id,
+                AccountTier.CLASS_I,
+                UserType.NORMAL,
+                since,
+                RealNameStatus.VERIFIED,
+            )
+        )
     identity.register_device(
-        Device(PHONE.device_id, "sender", PHONE.sim_id, Platform.ANDROID, "14", VendorSkin.MIUI,
-               "Xiaomi 13", FormFactor.PHONE, since)
-    )  # fmt: skip
+        Device(
+            PHONE.device_id,
+            "sender",
+            PHONE.sim_id,
+            Platform.ANDROID,
+            "14",
+            VendorSkin.MIUI,
+            "Xiaomi 13",
+            FormFactor.PHONE,
+            since,
+        )
+    )
     identity.create_group(Group("race", "Race", GroupType.WORK, "sender", since))
     for user_id in claimers:
         identity.add_member(GroupMember("race", user_id, since))
@@ -64,8 +79,18 @@ def test_a_recall_racing_claims_on_postgresql_moves_each_fen_once(
     recall executes, claims after it are told the packet was recalled, and claimed plus
     recalled money is exactly the total."""
     packets, recalls = build(postgres_database, SystemClock(), members=60)
-    packets.send(SendPacket("race", PacketType.GROUP_NORMAL, "sender", Money.of(100_00, "CNY"),
-                            100, "sender-balance", group_id="race", device=PHONE))  # fmt: skip
+    packets.send(
+        SendPacket(
+            "race",
+            PacketType.GROUP_NORMAL,
+            "sender",
+            Money.of(100_00, "CNY"),
+            100,
+            "sender-balance",
+            group_id="race",
+            device=PHONE,
+        )
+    )
     barrier = threading.Barrier(64)
 
     def claim(user_id: str) -> ClaimResult:
@@ -125,9 +150,18 @@ def test_a_client_on_a_lossy_link_retrying_and_polling_executes_every_recall_exa
     recalls = RecallService(database, clock, packets, many)
     keys = []
     for number in range(50):
-        packets.send(SendPacket(f"lossy-{number}", PacketType.PERSONAL, "sender",
-                                Money.of(10_00, "CNY"), 1, "sender-balance",
-                                recipient_id="member-000", device=PHONE))  # fmt: skip
+        packets.send(
+            SendPacket(
+                f"lossy-{number}",
+                PacketType.PERSONAL,
+                "sender",
+                Money.of(10_00, "CNY"),
+                1,
+                "sender-balance",
+                recipient_id="member-000",
+                device=PHONE,
+            )
+        )
         keys.append((f"key-{number}", f"lossy-{number}"))
     link = LossyLink(recalls, seed=20261129)
     order = keys * 3

@@ -46,16 +46,26 @@ def test_a_debit_card_refund_is_shown_in_clearing_with_its_arrival_and_listed(
         )
     )
     now = services.clock.now_us()
-    plan = plan_refund(services.identity.funding_source("li-wei-icbc"), UserStatus.NORMAL,
-                       Money.of(30_00, "CNY"), charged_at_us=now, now_us=now)  # fmt: skip
+    plan = plan_refund(
+        services.identity.funding_source("li-wei-icbc"),
+        UserStatus.NORMAL,
+        Money.of(30_00, "CNY"),
+        charged_at_us=now,
+        now_us=now,
+    )
     assert isinstance(plan, RefundPlan)
     services.database.transact(
         lambda uow: start_refund(
-            uow, refund_id="refund-1", packet_id="r-1", owner_id="li-wei",
-            from_account_id="escrow:r-1", destination_account_id="card:li-wei-icbc",
-            plan=plan, now_us=now,
+            uow,
+            refund_id="refund-1",
+            packet_id="r-1",
+            owner_id="li-wei",
+            from_account_id="escrow:r-1",
+            destination_account_id="card:li-wei-icbc",
+            plan=plan,
+            now_us=now,
         )
-    )  # fmt: skip
+    )
     services.close()
     code, shown = run_cli(sqlite_url, "refunds", "show", "refund-1")
     assert code == 0, shown

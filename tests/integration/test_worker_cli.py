@@ -27,9 +27,11 @@ def test_one_worker_pass_releases_a_hold_past_its_timeout(sqlite_url: str) -> No
     database = open_database(sqlite_url)
     ledger = Ledger(database, SystemClock())
     ledger.create_accounts(
-        [NewAccount("card", AccountKind.DEBIT_CARD, "CNY"),
-         NewAccount("escrow", AccountKind.PACKET_ESCROW, "CNY")]
-    )  # fmt: skip
+        [
+            NewAccount("card", AccountKind.DEBIT_CARD, "CNY"),
+            NewAccount("escrow", AccountKind.PACKET_ESCROW, "CNY"),
+        ]
+    )
     hold = TransferRequest(
         "hold", 4, 800, "card", "escrow", "CNY", kind=TransferKind.PENDING, timeout_seconds=1
     )
@@ -47,10 +49,15 @@ def test_dead_work_is_listed_and_can_be_replayed(sqlite_url: str) -> None:
     now_us = SystemClock().now_us()
     database.transact(
         lambda uow: schedule(
-            uow.scheduler, work_id="orphan", kind="unknown-kind", payload={},
-            due_at_us=now_us, now_us=now_us, max_attempts=1,
+            uow.scheduler,
+            work_id="orphan",
+            kind="unknown-kind",
+            payload={},
+            due_at_us=now_us,
+            now_us=now_us,
+            max_attempts=1,
         )
-    )  # fmt: skip
+    )
     database.close()
     code, output = run_cli(sqlite_url, "worker", "--once")
     assert (code, "1 failed" in output) == (0, True)
@@ -72,10 +79,13 @@ def test_outbox_dead_letters_are_listed_and_replayed_through_the_commands(
     now_us = SystemClock().now_us()
     database.transact(
         lambda uow: append(
-            uow.outbox, [NewEvent("packet:p-1", "PacketSent", {})], consumers=["gone"],
-            now_us=now_us, max_attempts=1,
+            uow.outbox,
+            [NewEvent("packet:p-1", "PacketSent", {})],
+            consumers=["gone"],
+            now_us=now_us,
+            max_attempts=1,
         )
-    )  # fmt: skip
+    )
     database.close()
     code, output = run_cli(sqlite_url, "worker", "--once")
     assert (code, "1 deliveries failed" in output) == (0, True)

@@ -250,14 +250,18 @@ class Model:
         new = r.kind in NEW_KINDS
         return (
             (not 1 <= r.code <= MAX_CODE, Code.CODE_INVALID),
-            (r.reference is not None and len(r.reference) > MAX_REFERENCE_LENGTH,
-             Code.REFERENCE_TOO_LONG),
+            (
+                r.reference is not None and len(r.reference) > MAX_REFERENCE_LENGTH,
+                Code.REFERENCE_TOO_LONG,
+            ),
             (r.amount is not None and r.amount <= 0, Code.AMOUNT_MUST_BE_POSITIVE),
             (r.amount is not None and r.amount > MAX_TRANSFER_AMOUNT, Code.AMOUNT_EXCEEDS_LIMIT),
             (not 0 <= r.timeout_seconds <= MAX_PENDING_TIMEOUT_SECONDS, Code.TIMEOUT_INVALID),
             (new and r.pending_id is not None, Code.PENDING_ID_MUST_BE_BLANK),
-            (r.kind is TransferKind.POSTED and r.timeout_seconds != 0,
-             Code.TIMEOUT_RESERVED_FOR_PENDING_TRANSFER),
+            (
+                r.kind is TransferKind.POSTED and r.timeout_seconds != 0,
+                Code.TIMEOUT_RESERVED_FOR_PENDING_TRANSFER,
+            ),
             (new and r.amount is None, Code.AMOUNT_MUST_BE_POSITIVE),
             (new and r.debit_account_id is None, Code.DEBIT_ACCOUNT_REQUIRED),
             (new and r.credit_account_id is None, Code.CREDIT_ACCOUNT_REQUIRED),
@@ -266,7 +270,7 @@ class Model:
             (not new and not valid_id(r.pending_id), Code.PENDING_ID_REQUIRED),
             (not new and r.pending_id == r.id, Code.PENDING_ID_MUST_BE_DIFFERENT),
             (not new and r.timeout_seconds != 0, Code.TIMEOUT_RESERVED_FOR_PENDING_TRANSFER),
-        )  # fmt: skip
+        )
 
     def _create(self, r: TransferRequest) -> TransferResultCode:
         debit = self.specs.get(r.debit_account_id or "")
@@ -280,16 +284,22 @@ class Model:
         d, c = self.totals[debit.id], self.totals[credit.id]
         problem = first_problem(
             (
-                (debit.currency != credit.currency or r.currency != debit.currency,
-                 Code.CURRENCY_MISMATCH),
-                (debit.flags.debits_must_not_exceed_credits
-                 and d.debits_pending + d.debits_posted + amount > d.credits_posted,
-                 Code.EXCEEDS_CREDITS),
-                (credit.flags.credits_must_not_exceed_debits
-                 and c.credits_pending + c.credits_posted + amount > c.debits_posted,
-                 Code.EXCEEDS_DEBITS),
+                (
+                    debit.currency != credit.currency or r.currency != debit.currency,
+                    Code.CURRENCY_MISMATCH,
+                ),
+                (
+                    debit.flags.debits_must_not_exceed_credits
+                    and d.debits_pending + d.debits_posted + amount > d.credits_posted,
+                    Code.EXCEEDS_CREDITS,
+                ),
+                (
+                    credit.flags.credits_must_not_exceed_debits
+                    and c.credits_pending + c.credits_posted + amount > c.debits_posted,
+                    Code.EXCEEDS_DEBITS,
+                ),
             )
-        )  # fmt: skip
+        )
         if problem is not None:
             return problem
         self.applied[r.id] = Applied(
@@ -331,17 +341,18 @@ class Model:
         amount = hold.amount if r.amount is None else r.amount
         problem = first_problem(
             (
-                (r.debit_account_id not in (None, hold.debit_account_id)
-                 or r.credit_account_id not in (None, hold.credit_account_id),
-                 Code.PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS),
+                (
+                    r.debit_account_id not in (None, hold.debit_account_id)
+                    or r.credit_account_id not in (None, hold.credit_account_id),
+                    Code.PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS,
+                ),
                 (r.currency not in (None, original.currency), Code.CURRENCY_MISMATCH),
                 (hold.state is not PendingState.PENDING, CLOSED_CODES.get(hold.state, Code.OK)),
                 (hold.due(self.now_us), Code.PENDING_TRANSFER_EXPIRED),
                 (posting and amount > hold.amount, Code.EXCEEDS_PENDING_TRANSFER_AMOUNT),
-                (not posting and amount != hold.amount,
-                 Code.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT),
+                (not posting and amount != hold.amount, Code.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT),
             )
-        )  # fmt: skip
+        )
         if problem is not None:
             return problem
         self.applied[r.id] = Applied(
@@ -626,10 +637,19 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(
         problem=st.sampled_from(
-            ["bad_id", "empty_id", "bad_pending_id", "no_pending_id", "self_pending",
-             "pending_id_on_new", "long_reference", "ghost_debit", "resolve_timeout"]
+            [
+                "bad_id",
+                "empty_id",
+                "bad_pending_id",
+                "no_pending_id",
+                "self_pending",
+                "pending_id_on_new",
+                "long_reference",
+                "ghost_debit",
+                "resolve_timeout",
+            ]
         )
-    )  # fmt: skip
+    )
     def malformed(self, problem: str) -> None:
         """Requests whose shape alone is wrong: they fail the same way every time."""
         base = self.new_transfer(TransferKind.POSTED, "card", "alice", 10, AUTO)

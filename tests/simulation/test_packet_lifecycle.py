@@ -282,8 +282,11 @@ class Model:
 
     def run_releases(self) -> int:
         """Frozen money-market refunds whose confirmation time has come arrive."""
-        due = [p for p in self.packets.values() if p.frozen_until_us is not None
-               and not p.released and self.now_us >= p.frozen_until_us]  # fmt: skip
+        due = [
+            p
+            for p in self.packets.values()
+            if p.frozen_until_us is not None and not p.released and self.now_us >= p.frozen_until_us
+        ]
         for packet in due:
             packet.released = True
             self.balances[CLEARING] -= packet.refunded
@@ -293,10 +296,22 @@ class Model:
 
 OUTCOMES: Counter[str] = Counter()
 FAULTS = [
-    "reused id", "spaced id", "long id", "ghost sender", "frozen sender", "no audience",
-    "two audiences", "odd recipient", "outsider's group", "not an enterprise", "share count",
-    "over the cap", "under a fen a share", "someone else's source", "more than the source holds",
-]  # fmt: skip
+    "reused id",
+    "spaced id",
+    "long id",
+    "ghost sender",
+    "frozen sender",
+    "no audience",
+    "two audiences",
+    "odd recipient",
+    "outsider's group",
+    "not an enterprise",
+    "share count",
+    "over the cap",
+    "under a fen a share",
+    "someone else's source",
+    "more than the source holds",
+]
 
 packet_types = st.sampled_from(list(PacketType))
 

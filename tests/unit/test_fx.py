@@ -123,10 +123,13 @@ def test_a_rate_entry_is_read_exactly() -> None:
     rates = parse_rates(entry().encode(), source="rates.toml")
     assert rates == {
         ("CNY", "USD"): ExchangeRate(
-            "CNY", "USD", Decimal("0.1405"), from_datetime(datetime(2026, 11, 29, tzinfo=UTC)),
+            "CNY",
+            "USD",
+            Decimal("0.1405"),
+            from_datetime(datetime(2026, 11, 29, tzinfo=UTC)),
             "bank of example, mid",
         )
-    }  # fmt: skip
+    }
 
 
 def test_a_native_toml_offset_datetime_is_accepted_like_the_text_form() -> None:

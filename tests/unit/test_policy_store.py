@@ -88,16 +88,31 @@ def test_packet_limits_follow_a_changed_policy_file_on_the_next_send(tmp_path: P
     database, clock = InMemoryDatabase(), ManualClock(1_796_000_000_000_000)
     identity = IdentityService(database, clock, SimulatedProvider(b"s" * 32))
     for name in ("alice", "bob"):
-        identity.register_user(User(name, name, AccountTier.CLASS_I, UserType.NORMAL,
-                                    clock.now_us(), RealNameStatus.VERIFIED))  # fmt: skip
+        identity.register_user(
+            User(
+                name,
+                name,
+                AccountTier.CLASS_I,
+                UserType.NORMAL,
+                clock.now_us(),
+                RealNameStatus.VERIFIED,
+            )
+        )
     ledger = Ledger(database, clock)
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     ledger.transfer(TransferRequest("top-up", 1, 500_00, "bank", "user:alice:balance", "CNY"))
     packets = PacketService(database, clock, PolicyStore.open(path))
 
     def personal(packet_id: str) -> SendPacket:
-        return SendPacket(packet_id, PacketType.PERSONAL, "alice", Money.of(150_00, "CNY"), 1,
-                          "alice-balance", recipient_id="bob")  # fmt: skip
+        return SendPacket(
+            packet_id,
+            PacketType.PERSONAL,
+            "alice",
+            Money.of(150_00, "CNY"),
+            1,
+            "alice-balance",
+            recipient_id="bob",
+        )
 
     packets.send(personal("p-1"))
     lowered = shipped().replace(

@@ -90,11 +90,17 @@ def send_packet(
         text = amount
     else:
         raise TypeError("an amount is decimal text ('88.88') or a Money, never a float")
-    body = _drop_none({
-        "type": packet_type, "amount": text, "currency": currency, "shares": shares,
-        "funding_source_id": funding_source_id, "group_id": group_id,
-        "recipient_id": recipient_id,
-    })  # fmt: skip
+    body = _drop_none(
+        {
+            "type": packet_type,
+            "amount": text,
+            "currency": currency,
+            "shares": shares,
+            "funding_source_id": funding_source_id,
+            "group_id": group_id,
+            "recipient_id": recipient_id,
+        }
+    )
     return _post(one(models.Packet), body, key, "packets")
 
 
@@ -202,10 +208,15 @@ def issue_token(
     lifetime_seconds: int,
     key: str | None,
 ) -> Call[models.IssuedToken]:
-    body = _drop_none({
-        "subject": subject, "role": role, "device_id": device_id, "sim_id": sim_id,
-        "lifetime_seconds": lifetime_seconds,
-    })  # fmt: skip
+    body = _drop_none(
+        {
+            "subject": subject,
+            "role": role,
+            "device_id": device_id,
+            "sim_id": sim_id,
+            "lifetime_seconds": lifetime_seconds,
+        }
+    )
     return _post(one(models.IssuedToken), body, key, "operator", "tokens")
 
 

@@ -105,9 +105,14 @@ class DistributionService:
         def work(uow: UnitOfWork) -> Budget:
             existing = uow.distribution.budgets.get(budget_id)
             if existing is not None:
-                return _repeated(uow, existing, enterprise_id=enterprise_id,
-                                 holder_id=enterprise_id, parent_id=None,
-                                 amount_minor=amount_minor)  # fmt: skip
+                return _repeated(
+                    uow,
+                    existing,
+                    enterprise_id=enterprise_id,
+                    holder_id=enterprise_id,
+                    parent_id=None,
+                    amount_minor=amount_minor,
+                )
             enterprise = _usable_user(uow, enterprise_id)
             if enterprise.user_type is not UserType.ENTERPRISE:
                 raise DistributionError(
@@ -117,8 +122,17 @@ class DistributionService:
                     user_id=enterprise_id,
                 )
             now_us = self.clock.now_us()
-            budget = Budget(budget_id, enterprise_id, enterprise_id, None, 0, BUDGET_CURRENCY,
-                            BudgetState.OPEN, now_us, None)  # fmt: skip
+            budget = Budget(
+                budget_id,
+                enterprise_id,
+                enterprise_id,
+                None,
+                0,
+                BUDGET_CURRENCY,
+                BudgetState.OPEN,
+                now_us,
+                None,
+            )
             _open(uow, budget, amount_minor, TransferCode.FUND_ROOT, now_us)
             return budget
 
@@ -133,9 +147,14 @@ class DistributionService:
         def work(uow: UnitOfWork) -> Budget:
             existing = uow.distribution.budgets.get(budget_id)
             if existing is not None:
-                return _repeated(uow, existing, enterprise_id=existing.enterprise_id,
-                                 holder_id=holder_id, parent_id=parent_id,
-                                 amount_minor=amount_minor)  # fmt: skip
+                return _repeated(
+                    uow,
+                    existing,
+                    enterprise_id=existing.enterprise_id,
+                    holder_id=holder_id,
+                    parent_id=parent_id,
+                    amount_minor=amount_minor,
+                )
             parent = _open_budget(uow, parent_id)
             if parent.level + 1 >= MAX_LEVELS:
                 raise DistributionError(
@@ -146,9 +165,17 @@ class DistributionService:
                 )
             _usable_user(uow, holder_id)
             now_us = self.clock.now_us()
-            budget = Budget(budget_id, parent.enterprise_id, holder_id, parent.id,
-                            parent.level + 1, BUDGET_CURRENCY, BudgetState.OPEN, now_us,
-                            None)  # fmt: skip
+            budget = Budget(
+                budget_id,
+                parent.enterprise_id,
+                holder_id,
+                parent.id,
+                parent.level + 1,
+                BUDGET_CURRENCY,
+                BudgetState.OPEN,
+                now_us,
+                None,
+            )
             _open(uow, budget, amount_minor, TransferCode.ALLOCATE, now_us)
             return budget
 
@@ -171,16 +198,23 @@ class DistributionService:
             if budget is None:
                 raise unknown_budget(budget_id)
             request = TransferRequest(
-                transfer_id, TransferCode.TOP_UP, amount_minor, budget.parent_account_id,
-                budget.account_id, budget.currency, reference=budget.id,
-            )  # fmt: skip
+                transfer_id,
+                TransferCode.TOP_UP,
+                amount_minor,
+                budget.parent_account_id,
+                budget.account_id,
+                budget.currency,
+                reference=budget.id,
+            )
             done = uow.ledger.get_transfers([transfer_id]).get(transfer_id)
             if done is None:
                 _require_open(budget)
                 _move(uow, request, self.clock.now_us())
             elif (done.amount, done.debit_account_id, done.credit_account_id) != (
-                amount_minor, request.debit_account_id, request.credit_account_id,
-            ):  # fmt: skip
+                amount_minor,
+                request.debit_account_id,
+                request.credit_account_id,
+            ):
                 raise DistributionError(
                     f"top-up key {transfer_key!r} was used for another top-up",
                     code="distribution.transfer_key_reused",
@@ -326,14 +360,24 @@ def _repeated(
 def _open(uow: UnitOfWork, budget: Budget, amount_minor: int, code: int, now_us: int) -> None:
     """Open the budget's account, fund it, then store the budget and its holder's source."""
     # Money first: the rows written after it take foreign-key locks on rows the ledger locks.
-    account = NewAccount(budget.account_id, AccountKind.DISTRIBUTION_BUDGET, budget.currency,
-                         reference=budget.id)  # fmt: skip
+    account = NewAccount(
+        budget.account_id, AccountKind.DISTRIBUTION_BUDGET, budget.currency, reference=budget.id
+    )
     (opened,) = ledger_operations.create_accounts(uow.ledger, [account], now_us)
     invariant(opened.succeeded, "a new budget's account opens", budget_id=budget.id)
-    _move(uow, TransferRequest(
-        funding_transfer_id(budget.id), code, amount_minor, budget.parent_account_id,
-        budget.account_id, budget.currency, reference=budget.id,
-    ), now_us)  # fmt: skip
+    _move(
+        uow,
+        TransferRequest(
+            funding_transfer_id(budget.id),
+            code,
+            amount_minor,
+            budget.parent_account_id,
+            budget.account_id,
+            budget.currency,
+            reference=budget.id,
+        ),
+        now_us,
+    )
     uow.distribution.budgets.insert(budget)
     source = BudgetSource(budget.source_id, budget.holder_id, budget.id)
     uow.identity.funding.insert(stored_funding(source))
@@ -365,10 +409,19 @@ def _return_remainder(uow: UnitOfWork, budget: Budget, now_us: int) -> None:
     invariant(account.debits_pending == 0, "budgets hold no pending debits", budget_id=budget.id)
     if account.credit_balance == 0:
         return
-    _move(uow, TransferRequest(
-        closing_transfer_id(budget.id), TransferCode.CLOSE, account.credit_balance,
-        budget.account_id, budget.parent_account_id, budget.currency, reference=budget.id,
-    ), now_us)  # fmt: skip
+    _move(
+        uow,
+        TransferRequest(
+            closing_transfer_id(budget.id),
+            TransferCode.CLOSE,
+            account.credit_balance,
+            budget.account_id,
+            budget.parent_account_id,
+            budget.currency,
+            reference=budget.id,
+        ),
+        now_us,
+    )
 
 
 def _balance(uow: UnitOfWork, budget: Budget) -> Money:

@@ -81,23 +81,37 @@ def legs(chain: Sequence[Budget], from_account_id: str) -> tuple[Leg, ...]:
     closed root."""
     _check_chain(chain)
     first = chain[0]
-    planned = [Leg(from_account_id, first.account_id, TransferCode.UNWIND_TO_BUDGET,
-                   _arrival_note(first))]  # fmt: skip
+    planned = [
+        Leg(from_account_id, first.account_id, TransferCode.UNWIND_TO_BUDGET, _arrival_note(first))
+    ]
     for budget, parent in itertools.pairwise(chain):
-        planned.append(Leg(budget.account_id, parent.account_id, TransferCode.UNWIND_UP,
-                           f"{_name(budget)} is closed: up one level to {parent.id}"))  # fmt: skip
+        planned.append(
+            Leg(
+                budget.account_id,
+                parent.account_id,
+                TransferCode.UNWIND_UP,
+                f"{_name(budget)} is closed: up one level to {parent.id}",
+            )
+        )
     last = chain[-1]
     if not last.is_open:
-        planned.append(Leg(last.account_id, enterprise_balance_id(last.enterprise_id),
-                           TransferCode.UNWIND_TO_ENTERPRISE,
-                           f"{_name(last)} is closed: back to the balance of enterprise "
-                           f"{last.enterprise_id}"))  # fmt: skip
+        planned.append(
+            Leg(
+                last.account_id,
+                enterprise_balance_id(last.enterprise_id),
+                TransferCode.UNWIND_TO_ENTERPRISE,
+                f"{_name(last)} is closed: back to the balance of enterprise {last.enterprise_id}",
+            )
+        )
     return tuple(planned)
 
 
 def _name(budget: Budget) -> str:
-    return f"root budget {budget.id}" if budget.is_root else (
-        f"budget {budget.id} (level {budget.level})")  # fmt: skip
+    return (
+        f"root budget {budget.id}"
+        if budget.is_root
+        else (f"budget {budget.id} (level {budget.level})")
+    )
 
 
 def _arrival_note(budget: Budget) -> str:
@@ -169,10 +183,16 @@ def unwind(
         )
     planned = legs(chain, from_account_id)
     hops = tuple(
-        RefundHop(hop_transfer_id(refund_id, number), leg.from_account_id, leg.to_account_id,
-                  amount_minor, currency, leg.note)
+        RefundHop(
+            hop_transfer_id(refund_id, number),
+            leg.from_account_id,
+            leg.to_account_id,
+            amount_minor,
+            currency,
+            leg.note,
+        )
         for number, leg in enumerate(planned, start=1)
-    )  # fmt: skip
+    )
     _transfer(uow, hops, planned, reference, now_us)
     return hops
 
@@ -200,10 +220,18 @@ def _transfer(
     last = len(hops) - 1
     requests = [
         # Linked: the ledger applies the whole path or none of it.
-        TransferRequest(hop.transfer_id, leg.code, hop.amount_minor, hop.from_account_id,
-                        hop.to_account_id, hop.currency, linked=index < last, reference=reference)
+        TransferRequest(
+            hop.transfer_id,
+            leg.code,
+            hop.amount_minor,
+            hop.from_account_id,
+            hop.to_account_id,
+            hop.currency,
+            linked=index < last,
+            reference=reference,
+        )
         for index, (hop, leg) in enumerate(zip(hops, planned, strict=True))
-    ]  # fmt: skip
+    ]
     results = ledger_operations.create_transfers(uow.ledger, requests, now_us)
     for request, result in zip(requests, results, strict=True):
         invariant(

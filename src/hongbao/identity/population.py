@@ -85,7 +85,7 @@ def _users(now_us: int) -> list[User]:
         user("xinghe-tech", "星河科技", AccountTier.ENTERPRISE, UserType.ENTERPRISE, 800, AgeBand.FROM_36),
         user("wu-ting", "吴婷", AccountTier.CLASS_I, UserType.NORMAL, 500, AgeBand.FROM_26_TO_35,
              status=UserStatus.ABNORMAL, status_reason="unusual login pattern under review"),
-    ]  # fmt: skip
+    ]  # fmt: skip # a data table: one row per line, so rows read as records
 
 
 def _devices(now_us: int) -> list[Device]:
@@ -104,7 +104,7 @@ def _devices(now_us: int) -> list[Device]:
         ("xinghe-tech-iphone15", "xinghe-tech", "sim-xinghe-1", Platform.IOS, "17.2", VendorSkin.NONE, "iPhone 15", FormFactor.PHONE),
         ("zhou-qiang-vivo", "zhou-qiang", "sim-zhou-qiang-1", Platform.ANDROID, "13", VendorSkin.ORIGINOS, "vivo X90", FormFactor.PHONE),
         ("wu-ting-iphone13", "wu-ting", "sim-wu-ting-1", Platform.IOS, "16.0", VendorSkin.NONE, "iPhone 13", FormFactor.PHONE),
-    ]  # fmt: skip
+    ]  # fmt: skip # a data table: one row per line, so rows read as records
     return [Device(*row, registered_at_us=now_us - 30 * MICROSECONDS_PER_DAY) for row in spec]
 
 
@@ -121,7 +121,7 @@ def _funding() -> list[FundingSource]:
         ForeignCardSource("zhao-lei-hkd", "zhao-lei", "HKD", mask_card_number("4000056655665556")),
         CreditCardSource("zhao-lei-boc", "zhao-lei", "Bank of China", mask_card_number("5105105105105100"), 20),
         MoneyMarketSource("xinghe-tech-lingqiantong", "xinghe-tech", confirmations),
-    ]  # fmt: skip
+    ]  # fmt: skip # a data table: one row per line, so rows read as records
 
 
 def _groups(now_us: int) -> tuple[list[Group], list[GroupMember]]:
@@ -168,7 +168,7 @@ def _exemptions(now_us: int) -> list[Exemption]:
         Exemption("travel-zhao-lei", ExemptionKind.TRAVEL_WHITELIST, SubjectKind.USER, "zhao-lei", "business visa to Singapore", start, start + 30 * MICROSECONDS_PER_DAY),
         Exemption("certified-xinghe", ExemptionKind.CERTIFIED_ENTERPRISE, SubjectKind.ENTERPRISE, "xinghe", "enterprise certification 2026", start, None),
         Exemption("edu-class-3", ExemptionKind.EDUCATION_GREEN_CHANNEL, SubjectKind.GROUP, "class-3-parents", "verified school fee collection", start, None),
-    ]  # fmt: skip
+    ]  # fmt: skip # a data table: one row per line, so rows read as records
 
 
 def load_population(identity: IdentityService) -> LoadReport:

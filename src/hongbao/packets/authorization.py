@@ -199,10 +199,13 @@ def release(uow: UnitOfWork, authorization: CardAuthorization, now_us: int) -> C
     """A recall inside the window: void what is still held; the card keeps only what was taken."""
     invariant(authorization.is_held, "only an open hold is released", hold=authorization.hold_id)
     request = TransferRequest(
-        f"void:{authorization.packet_id}:{authorization.sequence}", TransferCode.CARD_VOID, None,
-        kind=TransferKind.VOID_PENDING, pending_id=authorization.hold_id,
+        f"void:{authorization.packet_id}:{authorization.sequence}",
+        TransferCode.CARD_VOID,
+        None,
+        kind=TransferKind.VOID_PENDING,
+        pending_id=authorization.hold_id,
         reference=authorization.packet_id,
-    )  # fmt: skip
+    )
     _apply(uow, [request], now_us, authorization)
     return replace(authorization, state=AuthorizationState.RELEASED, closed_at_us=now_us)
 
@@ -211,30 +214,41 @@ def _hold_request(authorization: CardAuthorization, amount: int, now_us: int) ->
     remaining_us = authorization.backstop_at_us - now_us
     invariant(remaining_us > 0, "a hold is opened before its backstop", hold=authorization.hold_id)
     return TransferRequest(
-        authorization.hold_id, TransferCode.CARD_HOLD, amount,
-        authorization.card_account_id, authorization.card_leg_account_id,
-        authorization.charge_currency, kind=TransferKind.PENDING,
+        authorization.hold_id,
+        TransferCode.CARD_HOLD,
+        amount,
+        authorization.card_account_id,
+        authorization.card_leg_account_id,
+        authorization.charge_currency,
+        kind=TransferKind.PENDING,
         timeout_seconds=-(-remaining_us // MICROSECONDS_PER_SECOND),
         reference=authorization.packet_id,
-    )  # fmt: skip
+    )
 
 
 def _post_request(authorization: CardAuthorization, amount: int | None) -> TransferRequest:
     return TransferRequest(
-        f"take:{authorization.packet_id}:{authorization.sequence}", TransferCode.CARD_CAPTURE,
-        amount, kind=TransferKind.POST_PENDING, pending_id=authorization.hold_id,
+        f"take:{authorization.packet_id}:{authorization.sequence}",
+        TransferCode.CARD_CAPTURE,
+        amount,
+        kind=TransferKind.POST_PENDING,
+        pending_id=authorization.hold_id,
         reference=authorization.packet_id,
-    )  # fmt: skip
+    )
 
 
 def _fx_funding_request(
     authorization: CardAuthorization, amount: int, label: str
 ) -> TransferRequest:
     return TransferRequest(
-        f"fund:{authorization.packet_id}:{label}", TransferCode.FX_FUNDING, amount,
-        f"fx:{authorization.packet_currency}", f"escrow:{authorization.packet_id}",
-        authorization.packet_currency, reference=authorization.packet_id,
-    )  # fmt: skip
+        f"fund:{authorization.packet_id}:{label}",
+        TransferCode.FX_FUNDING,
+        amount,
+        f"fx:{authorization.packet_currency}",
+        f"escrow:{authorization.packet_id}",
+        authorization.packet_currency,
+        reference=authorization.packet_id,
+    )
 
 
 def _apply(

@@ -268,9 +268,11 @@ def _next_share(
     """The packet's next free share, taken by ``user_id``, and the packet after it."""
     share = shares.get((packet.id, packet.claimed_count))
     invariant(
-        share is not None and share.claimed_by is None, "the next share is free",
-        packet_id=packet.id, position=packet.claimed_count,
-    )  # fmt: skip
+        share is not None and share.claimed_by is None,
+        "the next share is free",
+        packet_id=packet.id,
+        position=packet.claimed_count,
+    )
     assert share is not None  # noqa: S101 - narrows the type; invariant() enforces
     claimed = replace(
         packet,
@@ -285,10 +287,14 @@ def _next_share(
 def _payment(packet: Packet, share: Share, user_id: str) -> TransferRequest:
     # Named by the share, not the user: a share is paid once, and the id stays short.
     return TransferRequest(
-        f"claim:{packet.id}:{share.position}", TransferCode.CLAIM, share.amount_minor,
-        packet.escrow_account_id, f"user:{user_id}:balance", packet.currency,
+        f"claim:{packet.id}:{share.position}",
+        TransferCode.CLAIM,
+        share.amount_minor,
+        packet.escrow_account_id,
+        f"user:{user_id}:balance",
+        packet.currency,
         reference=packet.id,
-    )  # fmt: skip
+    )
 
 
 def _claim_events(packet: Packet, user_id: str, share: Share) -> list[NewEvent]:
@@ -318,13 +324,18 @@ def _write(
         results = ledger_operations.create_transfers(uow.ledger, writes.transfers, now_us)
         for result in results:
             invariant(
-                result.code is TransferResultCode.OK, "escrow pays a claimed share",
-                transfer_id=result.id, result=result.code.value,
-            )  # fmt: skip
+                result.code is TransferResultCode.OK,
+                "escrow pays a claimed share",
+                transfer_id=result.id,
+                result=result.code.value,
+            )
     uow.packets.shares.replace_many(writes.shares, columns=SHARE_CLAIM_COLUMNS)
     uow.packets.packets.replace_many(writes.packets, columns=PACKET_CLAIM_COLUMNS)
     if writes.events:
         append(
-            uow.outbox, writes.events, consumers=CONSUMERS, now_us=now_us,
+            uow.outbox,
+            writes.events,
+            consumers=CONSUMERS,
+            now_us=now_us,
             last_sequences=last_sequences,
-        )  # fmt: skip
+        )

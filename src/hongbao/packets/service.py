@@ -92,11 +92,18 @@ class SendPacket:
         text = "|".join(
             str(value)
             for value in (
-                self.packet_id, self.packet_type.value, self.sender_id, self.amount.minor,
-                self.amount.currency.code, self.shares, self.funding_source_id,
-                self.recipient_id, self.group_id, device,
+                self.packet_id,
+                self.packet_type.value,
+                self.sender_id,
+                self.amount.minor,
+                self.amount.currency.code,
+                self.shares,
+                self.funding_source_id,
+                self.recipient_id,
+                self.group_id,
+                device,
             )
-        )  # fmt: skip
+        )
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -212,9 +219,12 @@ class PacketService:
         source = funding_from_stored(stored)
         if source.kind is FundingKind.FOREIGN_CARD:
             rate = usable_rate(
-                self.rates, command.amount.currency.code, source.currency, now_us=now_us,
+                self.rates,
+                command.amount.currency.code,
+                source.currency,
+                now_us=now_us,
                 max_age_us=policy.fx_rate_max_age_minutes * MICROSECONDS_PER_MINUTE,
-            )  # fmt: skip
+            )
             return Funding(source, rate)
         if source.currency != command.amount.currency.code:
             raise refuse(
@@ -268,8 +278,12 @@ class PacketService:
         return [share.minor for share in shares], FIXED_ALGORITHM, ""
 
     def _open_escrow(self, uow: UnitOfWork, packet: Packet, now_us: int) -> None:
-        escrow = NewAccount(packet.escrow_account_id, AccountKind.PACKET_ESCROW, packet.currency,
-                            reference=packet.id)  # fmt: skip
+        escrow = NewAccount(
+            packet.escrow_account_id,
+            AccountKind.PACKET_ESCROW,
+            packet.currency,
+            reference=packet.id,
+        )
         (opened,) = ledger_operations.create_accounts(uow.ledger, [escrow], now_us)
         invariant(opened.succeeded, "a new packet's escrow opens", packet_id=packet.id)
 
@@ -285,10 +299,14 @@ class PacketService:
         if packet.is_card_funded:
             return self._authorize(uow, packet, rate, policy, now_us)
         request = TransferRequest(
-            f"send:{packet.id}", TransferCode.SEND, packet.total_minor,
-            packet.source_account_id, packet.escrow_account_id, packet.currency,
+            f"send:{packet.id}",
+            TransferCode.SEND,
+            packet.total_minor,
+            packet.source_account_id,
+            packet.escrow_account_id,
+            packet.currency,
             reference=packet.id,
-        )  # fmt: skip
+        )
         (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
         if result.code is TransferResultCode.EXCEEDS_CREDITS:
             raise refuse("not enough money in the funding source", "packets.insufficient_funds")
@@ -395,9 +413,13 @@ class PacketService:
         self, uow: UnitOfWork, packet: Packet, authorization: CardAuthorization, now_us: int
     ) -> None:
         self._publish(
-            uow, packet, "AuthorizationCaptured", now_us,
-            charged=authorization.charged_minor, currency=authorization.charge_currency,
-        )  # fmt: skip
+            uow,
+            packet,
+            "AuthorizationCaptured",
+            now_us,
+            charged=authorization.charged_minor,
+            currency=authorization.charge_currency,
+        )
 
     def authorization(self, packet_id: str) -> CardAuthorization | None:
         return self.database.read(lambda uow: uow.packets.authorizations.get(packet_id))
@@ -415,8 +437,9 @@ class PacketService:
         if packet.remainder_minor > 0:
             policy = self.policies.active()
             planned = expiry_plan(uow, packet, now_us=now_us, policy=policy, rates=self.rates)
-            refund_remainder(uow, packet, planned, trigger=RefundTrigger.EXPIRY, policy=policy,
-                             now_us=now_us)  # fmt: skip
+            refund_remainder(
+                uow, packet, planned, trigger=RefundTrigger.EXPIRY, policy=policy, now_us=now_us
+            )
         uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
         self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
 
@@ -437,11 +460,20 @@ class PacketService:
             if authorization.is_held:
                 uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
                 return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD, None
-        invariant(planned is not None, "a recall after the card window has its refund plan",
-                  packet_id=packet.id)  # fmt: skip
+        invariant(
+            planned is not None,
+            "a recall after the card window has its refund plan",
+            packet_id=packet.id,
+        )
         assert planned is not None  # noqa: S101 - narrows the type; invariant() enforces
-        refund = refund_remainder(uow, packet, planned, trigger=RefundTrigger.RECALL,
-                                  policy=self.policies.active(), now_us=now_us)  # fmt: skip
+        refund = refund_remainder(
+            uow,
+            packet,
+            planned,
+            trigger=RefundTrigger.RECALL,
+            policy=self.policies.active(),
+            now_us=now_us,
+        )
         return self._mark_recalled(uow, packet, now_us), RecallMoney.REFUNDED, refund
 
     def refund_plan(self, uow: UnitOfWork, packet: Packet, now_us: int) -> PacketRefundPlan | None:
@@ -457,8 +489,14 @@ class PacketService:
                 return None  # inside the card window the hold is voided instead
         # Always asked with smart routing, so the facts say whether the balance could take it;
         # the recall rule decides, under the policy of the moment, whether it may.
-        return plan_packet_refund(uow, packet, now_us=now_us, policy=self.policies.active(),
-                                  rates=self.rates, smart_routing=True)  # fmt: skip
+        return plan_packet_refund(
+            uow,
+            packet,
+            now_us=now_us,
+            policy=self.policies.active(),
+            rates=self.rates,
+            smart_routing=True,
+        )
 
     def _mark_recalled(self, uow: UnitOfWork, packet: Packet, now_us: int) -> Packet:
         recalled = replace(packet, state=PacketState.RECALLED)

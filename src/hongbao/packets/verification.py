@@ -104,9 +104,10 @@ def _check_page(
         expected_escrow = 0 if held or packet.state in CLOSED_EARLY else packet.remainder_minor
         if escrow.credit_balance != expected_escrow:
             report.add(
-                "escrow.remainder", packet.id,
+                "escrow.remainder",
+                packet.id,
                 f"escrow holds {escrow.credit_balance}, expected {expected_escrow}",
-            )  # fmt: skip
+            )
 
 
 def _check_counters(packet: Packet, shares: list[Share], report: PacketReport) -> None:
@@ -144,6 +145,7 @@ def _check_hold(uow: UnitOfWork, authorization: CardAuthorization, report: Packe
         report.add("card.hold_open", authorization.packet_id, f"{authorization.hold_id}: {pending}")
     elif pending.amount != authorization.open_minor:
         report.add(
-            "card.hold_amount", authorization.packet_id,
+            "card.hold_amount",
+            authorization.packet_id,
             f"the card holds {pending.amount}, expected {authorization.open_minor}",
-        )  # fmt: skip
+        )

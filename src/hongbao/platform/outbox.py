@@ -197,9 +197,12 @@ def append(
     that lock (with its other reads, in one round trip).
     """
     return append_timed(
-        outbox, [(event, now_us) for event in events], consumers=consumers,
-        max_attempts=max_attempts, last_sequences=last_sequences,
-    )  # fmt: skip
+        outbox,
+        [(event, now_us) for event in events],
+        consumers=consumers,
+        max_attempts=max_attempts,
+        last_sequences=last_sequences,
+    )
 
 
 def append_timed(
@@ -239,10 +242,20 @@ def append_timed(
             created_at_us=at_us,
         )
         deliveries += [
-            Delivery(consumer, stored.id, stored.stream, sequence, DeliveryState.PENDING,
-                     0, max_attempts, at_us, None, None)
+            Delivery(
+                consumer,
+                stored.id,
+                stored.stream,
+                sequence,
+                DeliveryState.PENDING,
+                0,
+                max_attempts,
+                at_us,
+                None,
+                None,
+            )
             for consumer in consumers
-        ]  # fmt: skip
+        ]
         written.append(stored)
     outbox.insert_events(written)
     outbox.insert_deliveries(deliveries)

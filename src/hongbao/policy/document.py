@@ -215,9 +215,17 @@ class Policy(_Section):
 
 
 AMOUNT_KEYS: Final = frozenset(
-    {"max_share", "max_total", "min_share", "min_remainder", "face_above",
-     "new_account_large_above", "daily_amount", "watch_cap"}
-)  # fmt: skip
+    {
+        "max_share",
+        "max_total",
+        "min_share",
+        "min_remainder",
+        "face_above",
+        "new_account_large_above",
+        "daily_amount",
+        "watch_cap",
+    }
+)
 
 
 def _convert_amounts(node: object, currency: str, where: str) -> object:
@@ -234,8 +242,9 @@ def _convert_amounts(node: object, currency: str, where: str) -> object:
             # Minor units are this module's own representation, never written in a file.
             raise PolicyError(
                 f"{path} is not a policy setting; write amounts as decimal text",
-                code="policy.invalid", field=path,
-            )  # fmt: skip
+                code="policy.invalid",
+                field=path,
+            )
         if key in AMOUNT_KEYS:
             converted[f"{key}_minor"] = _amount(value, currency, path)
         else:
@@ -283,9 +292,10 @@ def parse_policy(content: bytes, *, source: str = "<policy>") -> Policy:
             for problem in error.errors()
         )
         raise PolicyError(
-            f"{source} is not a valid policy: {problems}", code="policy.invalid",
+            f"{source} is not a valid policy: {problems}",
+            code="policy.invalid",
             problems=[problem["msg"] for problem in error.errors()],
-        ) from error  # fmt: skip
+        ) from error
 
 
 def load_policy(path: Path | None = None) -> Policy:

@@ -38,8 +38,14 @@ def evaluate(
 
 def _error_outcome(rule: Rule, error: Exception) -> RuleOutcome:
     detail = f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT]
-    return RuleOutcome(rule.name, rule.requirement, Verdict.ERROR, ReasonCode.RULE_ERROR,
-                       (("error", detail),), NextStep(NextStepKind.CONTACT_SUPPORT))  # fmt: skip
+    return RuleOutcome(
+        rule.name,
+        rule.requirement,
+        Verdict.ERROR,
+        ReasonCode.RULE_ERROR,
+        (("error", detail),),
+        NextStep(NextStepKind.CONTACT_SUPPORT),
+    )
 
 
 def _combine(outcomes: list[RuleOutcome]) -> DecisionResult:

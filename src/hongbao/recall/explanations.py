@@ -754,8 +754,11 @@ def _route_name(outcome: RuleOutcome) -> Texts:
 
 
 def _refund_bank_maintenance(outcome: RuleOutcome) -> Texts:
-    ends = _beijing_us(outcome.next_step.retry_at_us) if outcome.next_step and \
-        outcome.next_step.retry_at_us is not None else None  # fmt: skip
+    ends = (
+        _beijing_us(outcome.next_step.retry_at_us)
+        if outcome.next_step and outcome.next_step.retry_at_us is not None
+        else None
+    )
     if ends is not None:
         return Texts(
             f"发卡银行正在系统维护，钱暂时退不回这张卡，北京时间 {ends} 维护结束后可以撤回。",
@@ -1043,25 +1046,35 @@ def refund_text(decision: Decision, language: Language) -> str | None:
     arrives = _beijing_us(_int_fact(outcome, "arrives_at") or 0)
     frozen = _int_fact(outcome, "frozen_until")
     fee = _yuan_fact(outcome, "fee") or "0.00"
-    texts = [Texts(f"未领取的 {amount} 元将退回{where.zh}" + (f"（{label}）" if label else ""),
-                   f"The unclaimed {amount} yuan goes back to {where.en}"
-                   + (f" {label}" if label else ""))]  # fmt: skip
+    texts = [
+        Texts(
+            f"未领取的 {amount} 元将退回{where.zh}" + (f"（{label}）" if label else ""),
+            f"The unclaimed {amount} yuan goes back to {where.en}" + (f" {label}" if label else ""),
+        )
+    ]
     if route in ("balance", "distribution"):
         texts.append(Texts("，立即到账", ", at once"))
     elif frozen is not None and (until := _beijing_us(frozen)) is not None:
-        texts.append(Texts(f"，冻结至北京时间 {until} 确认后可用",
-                           f", frozen until the confirmation at {until} Beijing time"))  # fmt: skip
+        texts.append(
+            Texts(
+                f"，冻结至北京时间 {until} 确认后可用",
+                f", frozen until the confirmation at {until} Beijing time",
+            )
+        )
     elif arrives is not None:
-        texts.append(Texts(f"，预计北京时间 {arrives} 到账",
-                           f", arriving by {arrives} Beijing time"))  # fmt: skip
+        texts.append(
+            Texts(f"，预计北京时间 {arrives} 到账", f", arriving by {arrives} Beijing time")
+        )
     card = _fact(outcome, "card_currency")
     card_amount = _money_fact(outcome, "card_amount", card) if card else None
     if card and card_amount:
         rate, paid_rate = _fact(outcome, "rate_at_refund"), _fact(outcome, "rate_at_send")
-        texts.append(Texts(f"，按当前汇率 {rate} 折合 {card_amount} {card}"
-                           f"（付款时汇率 {paid_rate}）",
-                           f", as {card_amount} {card} at today's rate {rate} (paid at "
-                           f"{paid_rate})"))  # fmt: skip
+        texts.append(
+            Texts(
+                f"，按当前汇率 {rate} 折合 {card_amount} {card}（付款时汇率 {paid_rate}）",
+                f", as {card_amount} {card} at today's rate {rate} (paid at {paid_rate})",
+            )
+        )
     if fee != "0.00":
         texts.append(Texts(f"，手续费 {fee} 元", f"; fee {fee} yuan"))
     else:

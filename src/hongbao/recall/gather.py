@@ -98,26 +98,37 @@ def refund_facts(planned: PacketRefundPlan) -> RefundFacts:
     if isinstance(plan, NoRoute):
         asked_balance = plan.balance_refusal is not None
         return RefundFacts(
-            route=plan.route.value, destination=label, available=False,
-            refusal=plan.reason_code, refusal_message=plan.message, retry_at_us=plan.retry_at_us,
-            balance_available=False if asked_balance else None, amount_minor=0, fee_minor=0,
-            arrives_at_us=None, frozen_until_us=None,
-        )  # fmt: skip
+            route=plan.route.value,
+            destination=label,
+            available=False,
+            refusal=plan.reason_code,
+            refusal_message=plan.message,
+            retry_at_us=plan.retry_at_us,
+            balance_available=False if asked_balance else None,
+            amount_minor=0,
+            fee_minor=0,
+            arrives_at_us=None,
+            frozen_until_us=None,
+        )
     refused = plan.refused if plan.substituted else None
     fx = plan.fx
     return RefundFacts(
-        route=refused.route.value if refused else plan.route.value, destination=label,
-        available=refused is None, refusal=refused.reason_code if refused else None,
+        route=refused.route.value if refused else plan.route.value,
+        destination=label,
+        available=refused is None,
+        refusal=refused.reason_code if refused else None,
         refusal_message=refused.message if refused else None,
         retry_at_us=refused.retry_at_us if refused else None,
-        balance_available=True if refused else None, amount_minor=plan.amount.minor,
-        fee_minor=plan.fee.minor, arrives_at_us=plan.arrives_at_us,
+        balance_available=True if refused else None,
+        amount_minor=plan.amount.minor,
+        fee_minor=plan.fee.minor,
+        arrives_at_us=plan.arrives_at_us,
         frozen_until_us=plan.frozen_until_us,
         card_currency=fx.card_currency if fx else None,
         card_amount_minor=fx.card_amount.minor if fx else None,
         rate_at_refund=str(fx.rate_at_refund) if fx else None,
         rate_at_send=str(fx.rate_at_send) if fx else None,
-    )  # fmt: skip
+    )
 
 
 def _packet_facts(uow: UnitOfWork, packet: Packet) -> PacketFacts:
@@ -202,8 +213,10 @@ def _passed(
         if challenge is None:
             raise RecallError(f"no challenge {challenge_id!r}", code="recalls.unknown_challenge")
         bound = (challenge.user_id, challenge.fingerprint, challenge.purpose) == (
-            requester_id, device, purpose,
-        )  # fmt: skip
+            requester_id,
+            device,
+            purpose,
+        )
         if bound and challenge.state_at(now_us) is ChallengeState.PASSED:
             kinds.append(challenge.kind)
     return tuple(sorted(set(kinds)))

@@ -42,8 +42,9 @@ def _retry(moment_us: int, policy: Policy) -> NextStep:
     """Retry at ``moment_us``, or when the settlement blackout ends if it falls inside it,
     so that following the advice is not refused again for a known reason."""
     recall = policy.recall
-    reopens = blackout_reopens_at(moment_us, recall.blackout_start, recall.blackout_end,
-                                  recall.timezone)  # fmt: skip
+    reopens = blackout_reopens_at(
+        moment_us, recall.blackout_start, recall.blackout_end, recall.timezone
+    )
     return NextStep(NextStepKind.RETRY_AT, retry_at_us=moment_us if reopens is None else reopens)
 
 
@@ -447,15 +448,24 @@ def refund_route_available(facts: RecallFacts, policy: Policy) -> list[RuleOutco
     if refund is None:
         return _Outcomes("refund_route_available", "R-F2").not_applicable()
     out = _Outcomes(
-        "refund_route_available", "R-F2",
-        route=refund.route, destination=refund.destination, available=refund.available,
-        refusal=refund.refusal, balance_available=refund.balance_available,
-        smart_routing=policy.refunds.smart_routing, accepted=facts.substitute_accepted,
-        amount=refund.amount_minor, fee=refund.fee_minor, arrives_at=refund.arrives_at_us,
-        frozen_until=refund.frozen_until_us, card_currency=refund.card_currency,
-        card_amount=refund.card_amount_minor, rate_at_refund=refund.rate_at_refund,
+        "refund_route_available",
+        "R-F2",
+        route=refund.route,
+        destination=refund.destination,
+        available=refund.available,
+        refusal=refund.refusal,
+        balance_available=refund.balance_available,
+        smart_routing=policy.refunds.smart_routing,
+        accepted=facts.substitute_accepted,
+        amount=refund.amount_minor,
+        fee=refund.fee_minor,
+        arrives_at=refund.arrives_at_us,
+        frozen_until=refund.frozen_until_us,
+        card_currency=refund.card_currency,
+        card_amount=refund.card_amount_minor,
+        rate_at_refund=refund.rate_at_refund,
         rate_at_send=refund.rate_at_send,
-    )  # fmt: skip
+    )
     if refund.available:
         return out.passes()
     if policy.refunds.smart_routing and refund.balance_available:

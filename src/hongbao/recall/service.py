@@ -76,8 +76,13 @@ class RecallCommand:
     accept_balance: bool = False
 
     def digest(self) -> str:
-        parts = (self.idempotency_key, self.packet_id, self.requester_id, self.device.device_id,
-                 self.device.sim_id)  # fmt: skip
+        parts = (
+            self.idempotency_key,
+            self.packet_id,
+            self.requester_id,
+            self.device.device_id,
+            self.device.sim_id,
+        )
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
@@ -118,9 +123,15 @@ class RecallService:
         def work(uow: UnitOfWork) -> Decision:
             packet = self._packet(uow, packet_id, lock=False)
             return self._decide(
-                uow, packet, requester_id, device, challenge_ids=(), recall_key=None,
-                now_us=self.clock.now_us(), accept_balance=False,
-            ).decision  # fmt: skip
+                uow,
+                packet,
+                requester_id,
+                device,
+                challenge_ids=(),
+                recall_key=None,
+                now_us=self.clock.now_us(),
+                accept_balance=False,
+            ).decision
 
         return self.database.transact(work)
 
@@ -134,8 +145,17 @@ class RecallService:
             packet = self._packet(uow, packet_id, lock=False)
             policy = self.policies.active()
             refund = self.packets.refund_plan(uow, packet, at_us)
-            facts = gather(uow, packet, requester_id, device, (), now_us=at_us, policy=policy,
-                           risk=self.risk, refund=refund)  # fmt: skip
+            facts = gather(
+                uow,
+                packet,
+                requester_id,
+                device,
+                (),
+                now_us=at_us,
+                policy=policy,
+                risk=self.risk,
+                refund=refund,
+            )
             return evaluate(facts, policy, f"what-if-{new_decision_id()}")
 
         return self.database.read(read)
@@ -174,22 +194,36 @@ class RecallService:
         opened_before = existing.challenge_ids if existing else ()
         offered = tuple(dict.fromkeys(command.challenge_ids + opened_before))
         decided = self._decide(
-            uow, packet, command.requester_id, command.device,
-            challenge_ids=offered, recall_key=command.idempotency_key, now_us=now_us,
+            uow,
+            packet,
+            command.requester_id,
+            command.device,
+            challenge_ids=offered,
+            recall_key=command.idempotency_key,
+            now_us=now_us,
             accept_balance=command.accept_balance,
-        )  # fmt: skip
+        )
         decision = decided.decision
         self._publish(uow, command, packet, decision, first=existing is None, now_us=now_us)
         recall = Recall(
-            idempotency_key=command.idempotency_key, packet_id=packet.id,
-            requester_id=command.requester_id, device_id=command.device.device_id,
+            idempotency_key=command.idempotency_key,
+            packet_id=packet.id,
+            requester_id=command.requester_id,
+            device_id=command.device.device_id,
             sim_id=command.device.sim_id,
             state=STATE_BY_RESULT.get(decision.result, RecallState.DONE),
-            last_decision_id=decision.decision_id, request_digest=command.digest(),
-            created_at_us=existing.created_at_us if existing else now_us, updated_at_us=now_us,
-            executed_at_us=None, usage_key=None, route=None, recalled_minor=None,
-            currency=packet.currency, challenge_purpose=None, challenge_ids=(),
-        )  # fmt: skip
+            last_decision_id=decision.decision_id,
+            request_digest=command.digest(),
+            created_at_us=existing.created_at_us if existing else now_us,
+            updated_at_us=now_us,
+            executed_at_us=None,
+            usage_key=None,
+            route=None,
+            recalled_minor=None,
+            currency=packet.currency,
+            challenge_purpose=None,
+            challenge_ids=(),
+        )
         if decision.result is DecisionResult.CHALLENGE:
             purpose = recall_purpose(packet.id, packet.remainder_minor)
             opened = self._open_challenges(
@@ -197,8 +231,9 @@ class RecallService:
             )
             recall = replace(recall, challenge_purpose=purpose, challenge_ids=opened)
         if decision.result is DecisionResult.ALLOW:
-            recall = self._execute(uow, packet, replace(command, challenge_ids=offered), recall,
-                                   decided)  # fmt: skip
+            recall = self._execute(
+                uow, packet, replace(command, challenge_ids=offered), recall, decided
+            )
         if existing is None:
             uow.recalls.recalls.insert(recall)
         else:
@@ -206,9 +241,13 @@ class RecallService:
         return RecallOutcome(recall, decision)
 
     def _execute(
-        self, uow: UnitOfWork, packet: Packet, command: RecallCommand, recall: Recall,
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        command: RecallCommand,
+        recall: Recall,
         decided: Decided,
-    ) -> Recall:  # fmt: skip
+    ) -> Recall:
         now_us = decided.facts.now_us
         self._consume_challenges(uow, packet, command, now_us)
         recalled_minor = packet.remainder_minor
@@ -272,8 +311,9 @@ class RecallService:
         for attempt in range(MAX_CHALLENGES_PER_KIND):
             challenge_id = f"{command.idempotency_key}.{kind.value}.{attempt}"
             if uow.identity.challenges.get(challenge_id) is None:
-                request = ChallengeRequest(challenge_id, kind, command.requester_id, command.device,
-                                           purpose)  # fmt: skip
+                request = ChallengeRequest(
+                    challenge_id, kind, command.requester_id, command.device, purpose
+                )
                 challenge, secret = open_challenge(request, now_us, self.provider)
                 uow.identity.challenges.insert(challenge)
                 uow.identity.secrets.insert(secret)
@@ -313,9 +353,18 @@ class RecallService:
     ) -> Decided:
         policy = self.policies.active()
         refund = self.packets.refund_plan(uow, packet, now_us)
-        facts = gather(uow, packet, requester_id, device, challenge_ids, now_us=now_us,
-                       policy=policy, risk=self.risk, refund=refund,
-                       substitute_accepted=accept_balance)  # fmt: skip
+        facts = gather(
+            uow,
+            packet,
+            requester_id,
+            device,
+            challenge_ids,
+            now_us=now_us,
+            policy=policy,
+            risk=self.risk,
+            refund=refund,
+            substitute_accepted=accept_balance,
+        )
         decision = evaluate(facts, policy, new_decision_id())
         self._record(uow, facts, decision, recall_key, shadow=False)
         shadow = self.policies.shadow()
@@ -343,15 +392,21 @@ class RecallService:
     ) -> None:
         uow.recalls.decisions.insert(
             DecisionRecord(
-                decision_id=decision.decision_id, packet_id=facts.packet.packet_id,
-                requester_id=facts.requester.user_id, device_id=facts.device.device_id,
+                decision_id=decision.decision_id,
+                packet_id=facts.packet.packet_id,
+                requester_id=facts.requester.user_id,
+                device_id=facts.device.device_id,
                 sim_id=facts.device.sim_id,
                 purpose=DecisionPurpose.RECALL if recall_key else DecisionPurpose.QUERY,
-                policy_version=decision.policy_version, shadow=shadow, result=decision.result,
-                facts=to_json(facts), outcomes=outcomes_json(decision.outcomes),
-                recall_key=recall_key, created_at_us=decision.evaluated_at_us,
+                policy_version=decision.policy_version,
+                shadow=shadow,
+                result=decision.result,
+                facts=to_json(facts),
+                outcomes=outcomes_json(decision.outcomes),
+                recall_key=recall_key,
+                created_at_us=decision.evaluated_at_us,
             )
-        )  # fmt: skip
+        )
 
     def _open_incident(self, uow: UnitOfWork, packet: Packet, decision: Decision) -> None:
         """R-X2: the packet and its money disagree; one open incident per packet."""
@@ -364,9 +419,16 @@ class RecallService:
                 for name, value in outcome.facts
             )
             uow.recalls.incidents.insert(
-                Incident(incident_id, packet.id, decision.decision_id, "open", detail,
-                         decision.evaluated_at_us, None)
-            )  # fmt: skip
+                Incident(
+                    incident_id,
+                    packet.id,
+                    decision.decision_id,
+                    "open",
+                    detail,
+                    decision.evaluated_at_us,
+                    None,
+                )
+            )
 
     # --------------------------------------------------------------------------- queries
 
@@ -396,9 +458,15 @@ class RecallService:
         return evaluate(facts, self.policies.active(), f"replay-of-{decision_id}")
 
     def _publish(
-        self, uow: UnitOfWork, command: RecallCommand, packet: Packet, decision: Decision, *,
-        first: bool, now_us: int,
-    ) -> None:  # fmt: skip
+        self,
+        uow: UnitOfWork,
+        command: RecallCommand,
+        packet: Packet,
+        decision: Decision,
+        *,
+        first: bool,
+        now_us: int,
+    ) -> None:
         # One append: one sequence lookup for the recall's stream, not one per event.
         events = _events(command, packet, decision, first=first)
         append(uow.outbox, events, consumers=(), now_us=now_us)
@@ -420,14 +488,21 @@ def _events(
     command: RecallCommand, packet: Packet, decision: Decision, *, first: bool
 ) -> list[NewEvent]:
     key = command.idempotency_key
-    decided = NewEvent(f"recall:{key}", "RecallDecided", {
-        "recall_key": key, "decision_id": decision.decision_id, "result": decision.result.value,
-        "reasons": [reason.value for reason in decision.reasons],
-    })  # fmt: skip
+    decided = NewEvent(
+        f"recall:{key}",
+        "RecallDecided",
+        {
+            "recall_key": key,
+            "decision_id": decision.decision_id,
+            "result": decision.result.value,
+            "reasons": [reason.value for reason in decision.reasons],
+        },
+    )
     if not first:
         return [decided]
-    requested = NewEvent(f"recall:{key}", "RecallRequested",
-                         {"recall_key": key, "packet_id": packet.id})  # fmt: skip
+    requested = NewEvent(
+        f"recall:{key}", "RecallRequested", {"recall_key": key, "packet_id": packet.id}
+    )
     return [requested, decided]
 
 
@@ -437,17 +512,23 @@ def outcomes_json(outcomes: tuple[RuleOutcome, ...]) -> str:
     items = []
     for outcome in outcomes:
         step = outcome.next_step
-        items.append({
-            "rule": outcome.rule, "requirement": outcome.requirement,
-            "verdict": outcome.verdict.value,
-            "reason": outcome.reason.value if outcome.reason else None,
-            "facts": [[name, value] for name, value in outcome.facts],
-            "next_step": None if step is None else {
-                "kind": step.kind.value, "retry_at_us": step.retry_at_us,
-                "verification": step.verification.value if step.verification else None,
-            },
-            "exempted_by": list(outcome.exempted_by),
-        })  # fmt: skip
+        items.append(
+            {
+                "rule": outcome.rule,
+                "requirement": outcome.requirement,
+                "verdict": outcome.verdict.value,
+                "reason": outcome.reason.value if outcome.reason else None,
+                "facts": [[name, value] for name, value in outcome.facts],
+                "next_step": None
+                if step is None
+                else {
+                    "kind": step.kind.value,
+                    "retry_at_us": step.retry_at_us,
+                    "verification": step.verification.value if step.verification else None,
+                },
+                "exempted_by": list(outcome.exempted_by),
+            }
+        )
     return json.dumps({"items": items}, sort_keys=True)
 
 
@@ -457,5 +538,6 @@ def new_decision_id() -> str:
 
 def _decision_of(record: DecisionRecord) -> Decision:
     outcomes = from_json(StoredOutcomes, record.outcomes).items
-    return Decision(record.decision_id, record.result, record.policy_version,
-                    record.created_at_us, outcomes)  # fmt: skip
+    return Decision(
+        record.decision_id, record.result, record.policy_version, record.created_at_us, outcomes
+    )

@@ -37,8 +37,13 @@ class RefundDesk:
 
     def recheck_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
         """A held refund's next check: plan it again, carry it out if a route takes it."""
-        recheck_held(uow, str(payload["refund_id"]), now_us=now_us,
-                     policy=self.policies.active(), rates=self.rates)  # fmt: skip
+        recheck_held(
+            uow,
+            str(payload["refund_id"]),
+            now_us=now_us,
+            policy=self.policies.active(),
+            rates=self.rates,
+        )
 
     # -------------------------------------------------------------------------- operator
 

@@ -74,16 +74,24 @@ def plan_packet_refund(
     invariant(packet.remainder_minor > 0, "only a remainder is refunded", packet_id=packet.id)
     stored = uow.identity.funding.get(packet.funding_source_id)
     sender = uow.identity.users.get(packet.sender_id)
-    invariant(stored is not None and sender is not None, "a packet's sender and source exist",
-              packet_id=packet.id)  # fmt: skip
+    invariant(
+        stored is not None and sender is not None,
+        "a packet's sender and source exist",
+        packet_id=packet.id,
+    )
     assert stored is not None  # noqa: S101 - narrows the type; invariant() enforces
     assert sender is not None  # noqa: S101 - narrows the type; invariant() enforces
     source = funding_from_stored(stored)
     charged_at_us, fx = _card_facts(uow, packet, source, now_us, policy, rates)
     plan = plan_refund(
-        source, sender.status, Money.of(packet.remainder_minor, packet.currency),
-        charged_at_us=charged_at_us, now_us=now_us, smart_routing=smart_routing, fx=fx,
-    )  # fmt: skip
+        source,
+        sender.status,
+        Money.of(packet.remainder_minor, packet.currency),
+        charged_at_us=charged_at_us,
+        now_us=now_us,
+        smart_routing=smart_routing,
+        fx=fx,
+    )
     return PacketRefundPlan(plan, _destination(uow, packet, source, plan), source)
 
 
@@ -92,12 +100,14 @@ def expiry_plan(
 ) -> PacketRefundPlan:
     """The plan for an expired packet: the original route, or the balance when the card will
     never take it (see the module docstring)."""
-    planned = plan_packet_refund(uow, packet, now_us=now_us, policy=policy, rates=rates,
-                                 smart_routing=False)  # fmt: skip
+    planned = plan_packet_refund(
+        uow, packet, now_us=now_us, policy=policy, rates=rates, smart_routing=False
+    )
     refusal = planned.plan
     if isinstance(refusal, NoRoute) and refusal.reason_code == STATEMENT_ISSUED:
-        instead = plan_packet_refund(uow, packet, now_us=now_us, policy=policy, rates=rates,
-                                     smart_routing=True)  # fmt: skip
+        instead = plan_packet_refund(
+            uow, packet, now_us=now_us, policy=policy, rates=rates, smart_routing=True
+        )
         return instead
     return planned
 
@@ -117,20 +127,32 @@ def refund_remainder(
     plan = planned.plan
     if isinstance(plan, RefundPlan):
         return start_refund(
-            uow, refund_id=refund_id, packet_id=packet.id, owner_id=packet.sender_id,
+            uow,
+            refund_id=refund_id,
+            packet_id=packet.id,
+            owner_id=packet.sender_id,
             from_account_id=packet.escrow_account_id,
-            destination_account_id=planned.destination_account_id, plan=plan, now_us=now_us,
+            destination_account_id=planned.destination_account_id,
+            plan=plan,
+            now_us=now_us,
             trigger=trigger,
-        )  # fmt: skip
-    invariant(trigger is RefundTrigger.EXPIRY, "a recall refunds only along a route",
-              packet_id=packet.id)  # fmt: skip
+        )
+    invariant(
+        trigger is RefundTrigger.EXPIRY, "a recall refunds only along a route", packet_id=packet.id
+    )
     return hold_refund(
-        uow, refund_id=refund_id, packet_id=packet.id, owner_id=packet.sender_id,
+        uow,
+        refund_id=refund_id,
+        packet_id=packet.id,
+        owner_id=packet.sender_id,
         from_account_id=packet.escrow_account_id,
         destination_account_id=planned.destination_account_id,
-        amount=Money.of(packet.remainder_minor, packet.currency), refusal=plan,
-        recheck_at_us=_recheck_at(plan, policy, now_us), now_us=now_us, trigger=trigger,
-    )  # fmt: skip
+        amount=Money.of(packet.remainder_minor, packet.currency),
+        refusal=plan,
+        recheck_at_us=_recheck_at(plan, policy, now_us),
+        now_us=now_us,
+        trigger=trigger,
+    )
 
 
 def recheck_held(
@@ -149,8 +171,9 @@ def recheck_held(
     planned = expiry_plan(uow, packet, now_us=now_us, policy=policy, rates=rates)
     if isinstance(planned.plan, RefundPlan):
         return resume_held(uow, refund, planned.plan, planned.destination_account_id, now_us)
-    return keep_holding(uow, refund, planned.plan, _recheck_at(planned.plan, policy, now_us),
-                        now_us)  # fmt: skip
+    return keep_holding(
+        uow, refund, planned.plan, _recheck_at(planned.plan, policy, now_us), now_us
+    )
 
 
 def _recheck_at(refusal: NoRoute, policy: Policy, now_us: int) -> int:
@@ -182,8 +205,7 @@ def _card_facts(  # noqa: PLR0917 - the packet, its source and what pricing it n
     if not packet.is_card_funded:
         return packet.created_at_us, None
     authorization = uow.packets.authorizations.get(packet.id)
-    invariant(authorization is not None, "a card packet has its authorization",
-              packet_id=packet.id)  # fmt: skip
+    invariant(authorization is not None, "a card packet has its authorization", packet_id=packet.id)
     assert authorization is not None  # noqa: S101 - narrows the type; invariant() enforces
     # Captured by a job that ran late, or asked about (a what-if) before the capture ran: the
     # charge is never later than the moment in question.

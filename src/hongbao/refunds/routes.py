@@ -270,8 +270,14 @@ def _plan_original(
         return _plan_credit_card(source, amount, charged_at_us, now_us)
     if isinstance(source, BudgetSource):
         instant = _free_plan(RefundRoute.DISTRIBUTION, amount, arrives_at_us=now_us)
-        return RefundPlan(route=instant.route, amount=amount, fee=instant.fee, net=amount,
-                          arrives_at_us=now_us, budget_id=source.budget_id)  # fmt: skip
+        return RefundPlan(
+            route=instant.route,
+            amount=amount,
+            fee=instant.fee,
+            net=amount,
+            arrives_at_us=now_us,
+            budget_id=source.budget_id,
+        )
     return _plan_foreign_card(source, amount, now_us, fx)
 
 
@@ -338,10 +344,11 @@ def _plan_foreign_card(
         )
     rate = fx.at_refund
     invariant(
-        (rate.base, rate.quote, fx.card_currency) == (amount.currency.code, source.currency,
-                                                      source.currency),
-        "the refund rate converts yuan into the card's currency", source_id=source.id,
-    )  # fmt: skip
+        (rate.base, rate.quote, fx.card_currency)
+        == (amount.currency.code, source.currency, source.currency),
+        "the refund rate converts yuan into the card's currency",
+        source_id=source.id,
+    )
     arrival = add_business_days(now_us, FOREIGN_CARD_BUSINESS_DAYS)
     refund = FxRefund(
         card_currency=source.currency,
@@ -354,9 +361,14 @@ def _plan_foreign_card(
     )
     plan = _free_plan(RefundRoute.FOREIGN_CARD, amount, arrives_at_us=arrival.arrives_at_us)
     return RefundPlan(
-        route=plan.route, amount=plan.amount, fee=plan.fee, net=plan.net,
-        arrives_at_us=plan.arrives_at_us, calendar=arrival.calendar, fx=refund,
-    )  # fmt: skip
+        route=plan.route,
+        amount=plan.amount,
+        fee=plan.fee,
+        net=plan.net,
+        arrives_at_us=plan.arrives_at_us,
+        calendar=arrival.calendar,
+        fx=refund,
+    )
 
 
 def _free_plan(

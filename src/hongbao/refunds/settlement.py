@@ -118,18 +118,38 @@ def hold_refund(
     ``recheck_at_us`` (the end of a maintenance window, or the policy's recheck interval)."""
     currency = amount.currency.code
     _open_accounts(uow, currency, now_us)
-    hop = _hop(f"refund:{refund_id}:hold", from_account_id, clearing_account(currency),
-               amount.minor, currency, f"held in refund clearing: {refusal.message}")  # fmt: skip
+    hop = _hop(
+        f"refund:{refund_id}:hold",
+        from_account_id,
+        clearing_account(currency),
+        amount.minor,
+        currency,
+        f"held in refund clearing: {refusal.message}",
+    )
     _move(uow, [_request(hop, TransferCode.REFUND_TO_CLEARING, packet_id)], now_us)
     refund = Refund(
-        id=refund_id, packet_id=packet_id, owner_id=owner_id, route=refusal.route,
-        currency=currency, amount_minor=amount.minor, fee_minor=0, net_minor=amount.minor,
-        destination_account_id=destination_account_id, state=RefundState.HELD,
-        created_at_us=now_us, arrives_at_us=recheck_at_us, frozen_until_us=None,
-        settled_at_us=None, calendar=None, substituted=False,
-        reason=f"waiting: {refusal.message}", trigger=trigger,
-        next_attempt_at_us=recheck_at_us, last_error=refusal.reason_code, hops=(hop,),
-    )  # fmt: skip
+        id=refund_id,
+        packet_id=packet_id,
+        owner_id=owner_id,
+        route=refusal.route,
+        currency=currency,
+        amount_minor=amount.minor,
+        fee_minor=0,
+        net_minor=amount.minor,
+        destination_account_id=destination_account_id,
+        state=RefundState.HELD,
+        created_at_us=now_us,
+        arrives_at_us=recheck_at_us,
+        frozen_until_us=None,
+        settled_at_us=None,
+        calendar=None,
+        substituted=False,
+        reason=f"waiting: {refusal.message}",
+        trigger=trigger,
+        next_attempt_at_us=recheck_at_us,
+        last_error=refusal.reason_code,
+        hops=(hop,),
+    )
     uow.recalls.refunds.insert(refund)
     _schedule_recheck(uow, refund, now_us)
     return refund
@@ -140,22 +160,38 @@ def resume_held(
 ) -> Refund:
     """A held refund found its route: carry the plan out from refund clearing."""
     invariant(refund.state is RefundState.HELD, "only a held refund resumes", refund_id=refund.id)
-    invariant(plan.amount.minor == refund.amount_minor, "a resumed plan refunds the same amount",
-              refund_id=refund.id)  # fmt: skip
-    fresh = _planned_record(refund.id, refund.packet_id, refund.owner_id, destination_account_id,
-                            plan, now_us, refund.trigger)  # fmt: skip
+    invariant(
+        plan.amount.minor == refund.amount_minor,
+        "a resumed plan refunds the same amount",
+        refund_id=refund.id,
+    )
+    fresh = _planned_record(
+        refund.id,
+        refund.packet_id,
+        refund.owner_id,
+        destination_account_id,
+        plan,
+        now_us,
+        refund.trigger,
+    )
     fresh = replace(fresh, created_at_us=refund.created_at_us, hops=refund.hops)
     resumed = _carry_out(uow, fresh, plan, clearing_account(refund.currency), now_us)
     uow.recalls.refunds.replace(resumed)
     return resumed
 
 
-def keep_holding(uow: UnitOfWork, refund: Refund, refusal: NoRoute, recheck_at_us: int,
-                 now_us: int) -> Refund:  # fmt: skip
+def keep_holding(
+    uow: UnitOfWork, refund: Refund, refusal: NoRoute, recheck_at_us: int, now_us: int
+) -> Refund:
     """Still no route: say why, and plan again at ``recheck_at_us``."""
-    waiting = replace(refund, reason=f"waiting: {refusal.message}", route=refusal.route,
-                      arrives_at_us=recheck_at_us, next_attempt_at_us=recheck_at_us,
-                      last_error=refusal.reason_code)  # fmt: skip
+    waiting = replace(
+        refund,
+        reason=f"waiting: {refusal.message}",
+        route=refusal.route,
+        arrives_at_us=recheck_at_us,
+        next_attempt_at_us=recheck_at_us,
+        last_error=refusal.reason_code,
+    )
     uow.recalls.refunds.replace(waiting)
     _schedule_recheck(uow, waiting, now_us)
     return waiting
@@ -172,13 +208,24 @@ def _planned_record(  # noqa: PLR0917 - one argument per column a plan does not 
 ) -> Refund:
     fx = plan.fx
     return Refund(
-        id=refund_id, packet_id=packet_id, owner_id=owner_id, route=plan.route,
-        currency=plan.amount.currency.code, amount_minor=plan.amount.minor,
-        fee_minor=plan.fee.minor, net_minor=plan.net.minor,
-        destination_account_id=destination_account_id, state=RefundState.IN_CLEARING,
-        created_at_us=now_us, arrives_at_us=plan.arrives_at_us,
-        frozen_until_us=plan.frozen_until_us, settled_at_us=None, calendar=plan.calendar,
-        substituted=plan.substituted, reason=_reason(plan), trigger=trigger,
+        id=refund_id,
+        packet_id=packet_id,
+        owner_id=owner_id,
+        route=plan.route,
+        currency=plan.amount.currency.code,
+        amount_minor=plan.amount.minor,
+        fee_minor=plan.fee.minor,
+        net_minor=plan.net.minor,
+        destination_account_id=destination_account_id,
+        state=RefundState.IN_CLEARING,
+        created_at_us=now_us,
+        arrives_at_us=plan.arrives_at_us,
+        frozen_until_us=plan.frozen_until_us,
+        settled_at_us=None,
+        calendar=plan.calendar,
+        substituted=plan.substituted,
+        reason=_reason(plan),
+        trigger=trigger,
         card_currency=fx.card_currency if fx else None,
         card_amount_minor=fx.card_amount.minor if fx else None,
         rate_at_refund=str(fx.rate_at_refund) if fx else None,
@@ -187,7 +234,7 @@ def _planned_record(  # noqa: PLR0917 - one argument per column a plan does not 
         rate_at_send=str(fx.rate_at_send) if fx else None,
         amount_at_send_rate_minor=fx.amount_at_send_rate.minor if fx else None,
         fx_difference_minor=fx.difference.minor if fx else None,
-    )  # fmt: skip
+    )
 
 
 def _carry_out(
@@ -211,8 +258,14 @@ def _carry_out(
     due = refund.frozen_until_us if refund.state is RefundState.FROZEN else refund.arrives_at_us
     invariant(due is not None, "a refund in clearing has a due time", refund_id=refund.id)
     assert due is not None  # noqa: S101 - narrows the type; invariant() enforces
-    schedule(uow.scheduler, work_id=f"settle:{refund.id}:0", kind=SETTLE_KIND,
-             payload={"refund_id": refund.id}, due_at_us=due, now_us=now_us)  # fmt: skip
+    schedule(
+        uow.scheduler,
+        work_id=f"settle:{refund.id}:0",
+        kind=SETTLE_KIND,
+        payload={"refund_id": refund.id},
+        due_at_us=due,
+        now_us=now_us,
+    )
     return refund
 
 
@@ -220,16 +273,27 @@ def _unwind(
     uow: UnitOfWork, refund: Refund, plan: RefundPlan, from_account_id: str, now_us: int
 ) -> Refund:
     """R-F5: back level by level to the budget the packet came from, at once."""
-    invariant(plan.budget_id is not None, "a distribution plan names its budget",
-              refund_id=refund.id)  # fmt: skip
+    invariant(
+        plan.budget_id is not None, "a distribution plan names its budget", refund_id=refund.id
+    )
     assert plan.budget_id is not None  # noqa: S101 - narrows the type; invariant() enforces
-    hops = unwind(uow, refund_id=refund.id, budget_id=plan.budget_id,
-                  amount_minor=refund.amount_minor, currency=refund.currency,
-                  from_account_id=from_account_id, reference=refund.packet_id,
-                  now_us=now_us)  # fmt: skip
-    return replace(refund, state=RefundState.SETTLED, settled_at_us=now_us,
-                   destination_account_id=hops[-1].to_account_id,
-                   hops=refund.hops + hops)  # fmt: skip
+    hops = unwind(
+        uow,
+        refund_id=refund.id,
+        budget_id=plan.budget_id,
+        amount_minor=refund.amount_minor,
+        currency=refund.currency,
+        from_account_id=from_account_id,
+        reference=refund.packet_id,
+        now_us=now_us,
+    )
+    return replace(
+        refund,
+        state=RefundState.SETTLED,
+        settled_at_us=now_us,
+        destination_account_id=hops[-1].to_account_id,
+        hops=refund.hops + hops,
+    )
 
 
 def _first_hops(
@@ -237,32 +301,65 @@ def _first_hops(
 ) -> list[tuple[RefundHop, int]]:
     currency, amount, name = refund.currency, refund.amount_minor, f"refund:{refund.id}"
     if direct:
-        hop = _hop(f"{name}:out", from_account_id, refund.destination_account_id, amount,
-                   currency, "to the balance, at once")  # fmt: skip
+        hop = _hop(
+            f"{name}:out",
+            from_account_id,
+            refund.destination_account_id,
+            amount,
+            currency,
+            "to the balance, at once",
+        )
         return [(hop, TransferCode.REFUND_DIRECT)]
     fx = plan.fx
     if fx is None:
         if from_account_id == clearing_account(currency):
             return []  # a held refund: already in clearing
-        hop = _hop(f"{name}:out", from_account_id, clearing_account(currency), amount, currency,
-                   "into refund clearing until it is due")  # fmt: skip
+        hop = _hop(
+            f"{name}:out",
+            from_account_id,
+            clearing_account(currency),
+            amount,
+            currency,
+            "into refund clearing until it is due",
+        )
         return [(hop, TransferCode.REFUND_TO_CLEARING)]
     card = fx.card_currency
     hops = [
-        (_hop(f"{name}:fx-in", from_account_id, fx_account(currency), amount, currency,
-              "yuan to the FX position"), TransferCode.REFUND_FX_IN),
-        (_hop(f"{name}:fx-out", fx_account(card), clearing_account(card),
-              fx.amount_at_send_rate.minor, card,
-              f"{card} at the send-time rate {fx.rate_at_send}"), TransferCode.REFUND_FX_OUT),
-    ]  # fmt: skip
+        (
+            _hop(
+                f"{name}:fx-in",
+                from_account_id,
+                fx_account(currency),
+                amount,
+                currency,
+                "yuan to the FX position",
+            ),
+            TransferCode.REFUND_FX_IN,
+        ),
+        (
+            _hop(
+                f"{name}:fx-out",
+                fx_account(card),
+                clearing_account(card),
+                fx.amount_at_send_rate.minor,
+                card,
+                f"{card} at the send-time rate {fx.rate_at_send}",
+            ),
+            TransferCode.REFUND_FX_OUT,
+        ),
+    ]
     difference = fx.difference.minor
     if difference != 0:
         source, target = clearing_account(card), fx_account(card)
         if difference < 0:
             source, target = target, source
         note = f"rate difference (now {fx.rate_at_refund}) to the FX position"
-        hops.append((_hop(f"{name}:fx-diff", source, target, abs(difference), card, note),
-                     TransferCode.REFUND_FX_DIFFERENCE))  # fmt: skip
+        hops.append(
+            (
+                _hop(f"{name}:fx-diff", source, target, abs(difference), card, note),
+                TransferCode.REFUND_FX_DIFFERENCE,
+            )
+        )
     return hops
 
 
@@ -297,16 +394,42 @@ def _due_at(refund: Refund) -> int:
 def _arrive(uow: UnitOfWork, refund: Refund, now_us: int) -> Refund:
     name, currency = f"refund:{refund.id}", refund.card_currency or refund.currency
     paid = refund.card_amount_minor if refund.card_amount_minor is not None else refund.net_minor
-    hops = [(_hop(f"{name}:in", clearing_account(currency), refund.destination_account_id, paid,
-                  currency, "arrived"), TransferCode.REFUND_SETTLE)]  # fmt: skip
+    hops = [
+        (
+            _hop(
+                f"{name}:in",
+                clearing_account(currency),
+                refund.destination_account_id,
+                paid,
+                currency,
+                "arrived",
+            ),
+            TransferCode.REFUND_SETTLE,
+        )
+    ]
     if refund.fee_minor > 0:
-        hops.append((_hop(f"{name}:fee", clearing_account(refund.currency),
-                          fee_account(refund.currency), refund.fee_minor, refund.currency,
-                          "refund fee to fee revenue"), TransferCode.REFUND_FEE))  # fmt: skip
+        hops.append(
+            (
+                _hop(
+                    f"{name}:fee",
+                    clearing_account(refund.currency),
+                    fee_account(refund.currency),
+                    refund.fee_minor,
+                    refund.currency,
+                    "refund fee to fee revenue",
+                ),
+                TransferCode.REFUND_FEE,
+            )
+        )
     _move(uow, [_request(hop, code, refund.packet_id) for hop, code in hops], now_us)
     state = RefundState.RELEASED if refund.state is RefundState.FROZEN else RefundState.SETTLED
-    arrived = replace(refund, state=state, settled_at_us=now_us, next_attempt_at_us=None,
-                      hops=refund.hops + tuple(hop for hop, _ in hops))  # fmt: skip
+    arrived = replace(
+        refund,
+        state=state,
+        settled_at_us=now_us,
+        next_attempt_at_us=None,
+        hops=refund.hops + tuple(hop for hop, _ in hops),
+    )
     uow.recalls.refunds.replace(arrived)
     return arrived
 
@@ -322,20 +445,37 @@ def _declined(  # noqa: PLR0917 - the decline, and what decides its retry
     failures = refund.attempts + 1
     error = (message or "declined")[:MAX_ERROR_LENGTH]
     if permanent or failures >= policy.payout_max_attempts:
-        failed = replace(refund, state=RefundState.FAILED, attempts=failures,
-                         next_attempt_at_us=None, last_error=error,
-                         reason="the card network refused the payout; waiting for an operator "
-                                "to credit the balance")  # fmt: skip
+        failed = replace(
+            refund,
+            state=RefundState.FAILED,
+            attempts=failures,
+            next_attempt_at_us=None,
+            last_error=error,
+            reason="the card network refused the payout; waiting for an operator "
+            "to credit the balance",
+        )
         uow.recalls.refunds.replace(failed)
         return failed
     delay_us = policy.payout_retry_delay_minutes(failures) * MICROSECONDS_PER_MINUTE
     next_at = now_us + delay_us
     why = f"the card network declined the payout ({error}); trying again"
-    retrying = replace(refund, state=RefundState.FAILED_RETRYING, attempts=failures,
-                       next_attempt_at_us=next_at, last_error=error, reason=why)  # fmt: skip
+    retrying = replace(
+        refund,
+        state=RefundState.FAILED_RETRYING,
+        attempts=failures,
+        next_attempt_at_us=next_at,
+        last_error=error,
+        reason=why,
+    )
     uow.recalls.refunds.replace(retrying)
-    schedule(uow.scheduler, work_id=f"settle:{refund.id}:{failures}", kind=SETTLE_KIND,
-             payload={"refund_id": refund.id}, due_at_us=next_at, now_us=now_us)  # fmt: skip
+    schedule(
+        uow.scheduler,
+        work_id=f"settle:{refund.id}:{failures}",
+        kind=SETTLE_KIND,
+        payload={"refund_id": refund.id},
+        due_at_us=next_at,
+        now_us=now_us,
+    )
     return retrying
 
 
@@ -346,27 +486,55 @@ def credit_to_balance(uow: UnitOfWork, refund_id: str, operator_id: str, now_us:
     if refund.state is not RefundState.FAILED:
         raise RefundRefused(
             f"only a failed refund is credited to the balance; this one is {refund.state.value}",
-            code="refunds.not_failed", refund_id=refund_id, state=refund.state.value,
-        )  # fmt: skip
+            code="refunds.not_failed",
+            refund_id=refund_id,
+            state=refund.state.value,
+        )
     name, target = f"refund:{refund.id}", balance_account(refund.owner_id)
     hops: list[tuple[RefundHop, int]] = []
     if refund.card_currency is not None and refund.card_amount_minor is not None:
         card = refund.card_currency
-        hops.append((_hop(f"{name}:credit-fx", clearing_account(card), fx_account(card),
-                          refund.card_amount_minor, card, "back from the card's currency"),
-                     TransferCode.REFUND_OPERATOR_CREDIT))  # fmt: skip
+        hops.append(
+            (
+                _hop(
+                    f"{name}:credit-fx",
+                    clearing_account(card),
+                    fx_account(card),
+                    refund.card_amount_minor,
+                    card,
+                    "back from the card's currency",
+                ),
+                TransferCode.REFUND_OPERATOR_CREDIT,
+            )
+        )
         source = fx_account(refund.currency)
     else:
         source = clearing_account(refund.currency)
-    hops.append((_hop(f"{name}:credit", source, target, refund.amount_minor, refund.currency,
-                      f"credited to the balance by operator {operator_id}"),
-                 TransferCode.REFUND_OPERATOR_CREDIT))  # fmt: skip
+    hops.append(
+        (
+            _hop(
+                f"{name}:credit",
+                source,
+                target,
+                refund.amount_minor,
+                refund.currency,
+                f"credited to the balance by operator {operator_id}",
+            ),
+            TransferCode.REFUND_OPERATOR_CREDIT,
+        )
+    )
     _move(uow, [_request(hop, code, refund.packet_id) for hop, code in hops], now_us)
-    credited = replace(refund, state=RefundState.CREDITED, settled_at_us=now_us,
-                       destination_account_id=target, fee_minor=0, net_minor=refund.amount_minor,
-                       reason=f"the card payout failed ({refund.last_error}); operator "
-                              f"{operator_id} credited the balance",
-                       hops=refund.hops + tuple(hop for hop, _ in hops))  # fmt: skip
+    credited = replace(
+        refund,
+        state=RefundState.CREDITED,
+        settled_at_us=now_us,
+        destination_account_id=target,
+        fee_minor=0,
+        net_minor=refund.amount_minor,
+        reason=f"the card payout failed ({refund.last_error}); operator "
+        f"{operator_id} credited the balance",
+        hops=refund.hops + tuple(hop for hop, _ in hops),
+    )
     uow.recalls.refunds.replace(credited)
     return credited
 
@@ -385,8 +553,14 @@ def _schedule_recheck(uow: UnitOfWork, refund: Refund, now_us: int) -> None:
     due = refund.next_attempt_at_us
     invariant(due is not None, "a held refund has its next check", refund_id=refund.id)
     assert due is not None  # noqa: S101 - narrows the type; invariant() enforces
-    schedule(uow.scheduler, work_id=f"recheck:{refund.id}:{due}", kind=RECHECK_KIND,
-             payload={"refund_id": refund.id}, due_at_us=due, now_us=now_us)  # fmt: skip
+    schedule(
+        uow.scheduler,
+        work_id=f"recheck:{refund.id}:{due}",
+        kind=RECHECK_KIND,
+        payload={"refund_id": refund.id},
+        due_at_us=due,
+        now_us=now_us,
+    )
 
 
 def _open_accounts(uow: UnitOfWork, currency: str, now_us: int) -> None:
@@ -406,8 +580,15 @@ def _hop(  # noqa: PLR0917 - a hop's fields, in the record's order
 
 
 def _request(hop: RefundHop, code: int, packet_id: str) -> TransferRequest:
-    return TransferRequest(hop.transfer_id, code, hop.amount_minor, hop.from_account_id,
-                           hop.to_account_id, hop.currency, reference=packet_id)  # fmt: skip
+    return TransferRequest(
+        hop.transfer_id,
+        code,
+        hop.amount_minor,
+        hop.from_account_id,
+        hop.to_account_id,
+        hop.currency,
+        reference=packet_id,
+    )
 
 
 def _move(uow: UnitOfWork, requests: list[TransferRequest], now_us: int) -> None:

@@ -85,21 +85,31 @@ def _in_clearing(refund: Refund) -> tuple[str, int]:
 
 def _check_refund(uow: UnitOfWork, refund: Refund, report: RefundReport) -> None:
     if refund.amount_minor <= 0 or refund.net_minor + refund.fee_minor != refund.amount_minor:
-        report.add("refund.amounts", refund.id,
-                   f"{refund.amount_minor} != {refund.net_minor} + {refund.fee_minor}")  # fmt: skip
+        report.add(
+            "refund.amounts",
+            refund.id,
+            f"{refund.amount_minor} != {refund.net_minor} + {refund.fee_minor}",
+        )
     packet = uow.packets.packets.get(refund.packet_id)
     if packet is None or packet.remainder_minor != refund.amount_minor:
         left = None if packet is None else packet.remainder_minor
-        report.add("refund.remainder", refund.id,
-                   f"refunds {refund.amount_minor}, the packet left {left}")  # fmt: skip
+        report.add(
+            "refund.remainder", refund.id, f"refunds {refund.amount_minor}, the packet left {left}"
+        )
     transfers = uow.ledger.get_transfers([hop.transfer_id for hop in refund.hops])
     for hop in refund.hops:
         transfer = transfers.get(hop.transfer_id)
         recorded = (hop.from_account_id, hop.to_account_id, hop.amount_minor, hop.currency)
-        if transfer is None or (
-            transfer.debit_account_id, transfer.credit_account_id, transfer.amount,
-            transfer.currency,
-        ) != recorded:  # fmt: skip
+        if (
+            transfer is None
+            or (
+                transfer.debit_account_id,
+                transfer.credit_account_id,
+                transfer.amount,
+                transfer.currency,
+            )
+            != recorded
+        ):
             report.add("refund.hop", refund.id, f"{hop.transfer_id}: {transfer}")
 
 
@@ -112,5 +122,6 @@ def _check_clearing(uow: UnitOfWork, expected: Counter[str], report: RefundRepor
         held = 0 if account is None else account.credit_balance
         owed = expected[currency]
         if held != owed:
-            report.add("refund.clearing", account_id,
-                       f"clearing holds {held}, refunds on their way {owed}")  # fmt: skip
+            report.add(
+                "refund.clearing", account_id, f"clearing holds {held}, refunds on their way {owed}"
+            )

@@ -5,10 +5,17 @@ from __future__ import annotations
 from hongbao.entrypoints.ops.degrade import DegradeMonitor, DegradeThresholds
 
 THRESHOLDS = DegradeThresholds(
-    window_seconds=30, min_samples=10, p99_enter_seconds=0.25, p99_leave_seconds=0.10,
-    outbox_lag_enter_seconds=30, outbox_lag_leave_seconds=5, overdue_enter=100,
-    overdue_leave=10, min_degraded_seconds=10, evaluate_every_seconds=1,
-)  # fmt: skip
+    window_seconds=30,
+    min_samples=10,
+    p99_enter_seconds=0.25,
+    p99_leave_seconds=0.10,
+    outbox_lag_enter_seconds=30,
+    outbox_lag_leave_seconds=5,
+    overdue_enter=100,
+    overdue_leave=10,
+    min_degraded_seconds=10,
+    evaluate_every_seconds=1,
+)
 
 
 class FakeMonotonic:

@@ -15,8 +15,9 @@ NOW_US = 1_800_000_000 * MICROSECONDS_PER_SECOND
 
 
 def issued(signer: TokenSigner, lifetime: int = 60) -> str:
-    token, _ = signer.issue("li-wei", Role.USER, now_us=NOW_US, lifetime_seconds=lifetime,
-                            device=PHONE)  # fmt: skip
+    token, _ = signer.issue(
+        "li-wei", Role.USER, now_us=NOW_US, lifetime_seconds=lifetime, device=PHONE
+    )
     return token
 
 

@@ -16,10 +16,16 @@ ESCROW = "escrow:p-1"
 
 def budget(level: int, *, closed: bool = False) -> Budget:
     return Budget(
-        f"b-{level}", "acme", "acme" if level == 0 else f"d-{level}",
-        None if level == 0 else f"b-{level - 1}", level, "CNY",
-        BudgetState.CLOSED if closed else BudgetState.OPEN, 1, 2 if closed else None,
-    )  # fmt: skip
+        f"b-{level}",
+        "acme",
+        "acme" if level == 0 else f"d-{level}",
+        None if level == 0 else f"b-{level - 1}",
+        level,
+        "CNY",
+        BudgetState.CLOSED if closed else BudgetState.OPEN,
+        1,
+        2 if closed else None,
+    )
 
 
 def test_an_open_funding_budget_takes_the_money_in_one_hop() -> None:
@@ -49,8 +55,12 @@ def test_past_a_closed_root_the_money_returns_to_the_enterprise_balance() -> Non
     planned = legs(chain, ESCROW)
     assert len(planned) == MAX_HOPS
     assert [leg.to_account_id for leg in planned] == [
-        "budget:b-3", "budget:b-2", "budget:b-1", "budget:b-0", "user:acme:balance",
-    ]  # fmt: skip
+        "budget:b-3",
+        "budget:b-2",
+        "budget:b-1",
+        "budget:b-0",
+        "user:acme:balance",
+    ]
     assert planned[-1].code == TransferCode.UNWIND_TO_ENTERPRISE
     assert planned[-1].note == "root budget b-0 is closed: back to the balance of enterprise acme"
     assert destination(chain) == "user:acme:balance"

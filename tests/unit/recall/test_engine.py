@@ -269,8 +269,11 @@ def test_a_rule_that_raises_becomes_an_error_outcome_that_denies() -> None:
         NextStep(NextStepKind.CONTACT_SUPPORT),
     )
     assert error.blocks
-    assert tuple(o.rule for o in decision.outcomes) == (*EVERY_RULE[:3], "exploding_rule",
-                                                        *EVERY_RULE[3:])  # fmt: skip
+    assert tuple(o.rule for o in decision.outcomes) == (
+        *EVERY_RULE[:3],
+        "exploding_rule",
+        *EVERY_RULE[3:],
+    )
 
 
 def test_a_raising_rule_denies_a_request_that_would_otherwise_be_challenged() -> None:
@@ -338,10 +341,24 @@ BLACKOUT_EDGES = (
     10 * MINUTE_US,
 )
 KNOBS = (
-    "age", "claims", "state", "sending_device", "escrow", "requester", "tier", "status",
-    "registered", "device", "watch", "platform", "usage", "challenges", "exemptions", "risk",
+    "age",
+    "claims",
+    "state",
+    "sending_device",
+    "escrow",
+    "requester",
+    "tier",
+    "status",
+    "registered",
+    "device",
+    "watch",
+    "platform",
+    "usage",
+    "challenges",
+    "exemptions",
+    "risk",
     "in_progress",
-)  # fmt: skip
+)
 
 
 @st.composite

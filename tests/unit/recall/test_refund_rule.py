@@ -23,15 +23,30 @@ SMART = POLICY.model_copy(
 )
 
 CREDIT = RefundFacts(
-    route="credit_card", destination="CMB **** 4444", available=True, refusal=None,
-    refusal_message=None, retry_at_us=None, balance_available=None, amount_minor=100_00,
-    fee_minor=10, arrives_at_us=local_us(2026, 12, 3, 15), frozen_until_us=None,
-)  # fmt: skip
+    route="credit_card",
+    destination="CMB **** 4444",
+    available=True,
+    refusal=None,
+    refusal_message=None,
+    retry_at_us=None,
+    balance_available=None,
+    amount_minor=100_00,
+    fee_minor=10,
+    arrives_at_us=local_us(2026, 12, 3, 15),
+    frozen_until_us=None,
+)
 MAINTENANCE = replace(
-    CREDIT, route="debit_card", destination="ICBC **** 1111", available=False,
-    refusal="refunds.bank_maintenance", refusal_message="ICBC is in a maintenance window",
-    retry_at_us=NOW_US + HOUR_US, balance_available=True, fee_minor=0, arrives_at_us=NOW_US,
-)  # fmt: skip
+    CREDIT,
+    route="debit_card",
+    destination="ICBC **** 1111",
+    available=False,
+    refusal="refunds.bank_maintenance",
+    refusal_message="ICBC is in a maintenance window",
+    retry_at_us=NOW_US + HOUR_US,
+    balance_available=True,
+    fee_minor=0,
+    arrives_at_us=NOW_US,
+)
 
 
 def with_refund(refund: RefundFacts | None, *, accepted: bool = False) -> RecallFacts:
@@ -66,14 +81,23 @@ def test_an_available_original_route_passes_and_the_answer_states_the_plan() -> 
     ("refusal", "reason", "next_step"),
     [
         ("refunds.bank_maintenance", ReasonCode.REFUND_BANK_MAINTENANCE, NextStepKind.RETRY_AT),
-        ("refunds.statement_issued", ReasonCode.REFUND_STATEMENT_ISSUED,
-         NextStepKind.CONTACT_SUPPORT),
-        ("refunds.account_abnormal", ReasonCode.REFUND_ACCOUNT_ABNORMAL,
-         NextStepKind.CONTACT_SUPPORT),
-        ("refunds.fx_rate_unavailable", ReasonCode.REFUND_FX_RATE_UNAVAILABLE,
-         NextStepKind.CONTACT_SUPPORT),
+        (
+            "refunds.statement_issued",
+            ReasonCode.REFUND_STATEMENT_ISSUED,
+            NextStepKind.CONTACT_SUPPORT,
+        ),
+        (
+            "refunds.account_abnormal",
+            ReasonCode.REFUND_ACCOUNT_ABNORMAL,
+            NextStepKind.CONTACT_SUPPORT,
+        ),
+        (
+            "refunds.fx_rate_unavailable",
+            ReasonCode.REFUND_FX_RATE_UNAVAILABLE,
+            NextStepKind.CONTACT_SUPPORT,
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_refused_route_denies_with_its_reason_when_smart_routing_is_off(
     refusal: str, reason: ReasonCode, next_step: NextStepKind
 ) -> None:
@@ -119,17 +143,29 @@ def test_smart_routing_cannot_offer_a_balance_that_cannot_take_money() -> None:
 
 
 def test_a_foreign_card_plan_names_both_rates_and_the_card_amount() -> None:
-    foreign = replace(CREDIT, route="foreign_card", destination="USD **** 1111", fee_minor=0,
-                      card_currency="USD", card_amount_minor=13_98, rate_at_refund="0.1398",
-                      rate_at_send="0.1405")  # fmt: skip
+    foreign = replace(
+        CREDIT,
+        route="foreign_card",
+        destination="USD **** 1111",
+        fee_minor=0,
+        card_currency="USD",
+        card_amount_minor=13_98,
+        rate_at_refund="0.1398",
+        rate_at_send="0.1405",
+    )
     text = refund_text(evaluate(with_refund(foreign), POLICY, "d-6"), "en")
     assert text is not None
     assert "as 13.98 USD at today's rate 0.1398 (paid at 0.1405)" in text
 
 
 def test_a_frozen_money_market_refund_says_until_when() -> None:
-    frozen = replace(CREDIT, route="money_market", destination="", fee_minor=0,
-                     frozen_until_us=local_us(2026, 12, 1, 15))  # fmt: skip
+    frozen = replace(
+        CREDIT,
+        route="money_market",
+        destination="",
+        fee_minor=0,
+        frozen_until_us=local_us(2026, 12, 1, 15),
+    )
     text = refund_text(evaluate(with_refund(frozen), POLICY, "d-7"), "zh")
     assert (
         text

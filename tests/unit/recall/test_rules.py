@@ -256,8 +256,9 @@ def test_an_unclaimed_lucky_packet_follows_the_24_hour_unclaimed_window() -> Non
 # ----------------------------------------------------------------- R-T4 window per packet type
 
 
-@pytest.mark.parametrize("packet_type", [PacketType.PERSONAL, PacketType.GROUP_NORMAL,
-                                         PacketType.ENTERPRISE])  # fmt: skip
+@pytest.mark.parametrize(
+    "packet_type", [PacketType.PERSONAL, PacketType.GROUP_NORMAL, PacketType.ENTERPRISE]
+)
 @pytest.mark.parametrize(
     ("age_us", "verdict"),
     [
@@ -275,18 +276,26 @@ def test_the_type_window_is_24_hours_from_sending_for_personal_normal_and_enterp
     reason = ReasonCode.TYPE_WINDOW_PASSED if verdict is FAIL else None
     next_step = SUPPORT if verdict is FAIL else None
     check(
-        rules.within_type_window(facts, POLICY), "within_type_window", "R-T4", verdict, reason,
+        rules.within_type_window(facts, POLICY),
+        "within_type_window",
+        "R-T4",
+        verdict,
+        reason,
         next_step,
-    )  # fmt: skip
+    )
 
 
 def test_the_type_window_leaves_lucky_packets_to_the_first_claim_rule() -> None:
     """R-T4's 30 minutes for lucky packets run from the first claim: R-T2's outcome, not this."""
     facts = sent_ago(_partly_claimed_lucky(MINUTE_US), 23 * HOUR_US)
     check(
-        rules.within_type_window(facts, POLICY), "within_type_window", "R-T4", NOT_APPLICABLE,
-        None, None,
-    )  # fmt: skip
+        rules.within_type_window(facts, POLICY),
+        "within_type_window",
+        "R-T4",
+        NOT_APPLICABLE,
+        None,
+        None,
+    )
 
 
 # -------------------------------------------------------------- R-T4 minimum remainder per type
@@ -358,23 +367,37 @@ def test_the_remainder_must_reach_the_type_minimum_in_exact_integer_arithmetic(
 @pytest.mark.parametrize(
     ("facts", "verdict"),
     [
-        pytest.param(with_packet(allowed(), total_minor=yuan("200.00")), NOT_APPLICABLE,
-                     id="200.00 needs no face"),
-        pytest.param(with_packet(allowed(), total_minor=yuan("200.01")), CHALLENGE,
-                     id="200.01 asks for the face"),
         pytest.param(
-            with_challenges(with_packet(allowed(), total_minor=yuan("200.01")),
-                            ChallengeKind.SMS_CODE, ChallengeKind.FACE),
-            PASS, id="200.01 with the face passed",
+            with_packet(allowed(), total_minor=yuan("200.00")),
+            NOT_APPLICABLE,
+            id="200.00 needs no face",
         ),
-        pytest.param(remainder_of(with_packet(allowed(), total_minor=yuan("300.00")),
-                                  yuan("200.00")),
-                     NOT_APPLICABLE, id="300.00 packet, 200.00 left to recall"),
-        pytest.param(remainder_of(with_packet(allowed(), total_minor=yuan("300.00")),
-                                  yuan("200.01")),
-                     CHALLENGE, id="300.00 packet, 200.01 left to recall"),
+        pytest.param(
+            with_packet(allowed(), total_minor=yuan("200.01")),
+            CHALLENGE,
+            id="200.01 asks for the face",
+        ),
+        pytest.param(
+            with_challenges(
+                with_packet(allowed(), total_minor=yuan("200.01")),
+                ChallengeKind.SMS_CODE,
+                ChallengeKind.FACE,
+            ),
+            PASS,
+            id="200.01 with the face passed",
+        ),
+        pytest.param(
+            remainder_of(with_packet(allowed(), total_minor=yuan("300.00")), yuan("200.00")),
+            NOT_APPLICABLE,
+            id="300.00 packet, 200.00 left to recall",
+        ),
+        pytest.param(
+            remainder_of(with_packet(allowed(), total_minor=yuan("300.00")), yuan("200.01")),
+            CHALLENGE,
+            id="300.00 packet, 200.01 left to recall",
+        ),
     ],
-)  # fmt: skip
+)
 def test_recalling_more_than_200_yuan_asks_for_face_verification(
     facts: RecallFacts, verdict: Verdict
 ) -> None:
@@ -398,27 +421,48 @@ def _new_account(age_us: int, total: str, *exemptions: str) -> RecallFacts:
 @pytest.mark.parametrize(
     ("facts", "verdict", "exempted_by"),
     [
-        pytest.param(_new_account(SEVEN_DAYS_US - SECOND_US, "200.01"), FAIL, (),
-                     id="7 days minus a second, 200.01"),
-        pytest.param(_new_account(SEVEN_DAYS_US - 1, "200.01"), FAIL, (),
-                     id="7 days minus a microsecond, 200.01"),
-        pytest.param(_new_account(SEVEN_DAYS_US, "200.01"), NOT_APPLICABLE, (),
-                     id="exactly 7 days, 200.01"),
-        pytest.param(_new_account(SEVEN_DAYS_US - SECOND_US, "200.00"), NOT_APPLICABLE, (),
-                     id="7 days minus a second, 200.00 is not large"),
+        pytest.param(
+            _new_account(SEVEN_DAYS_US - SECOND_US, "200.01"),
+            FAIL,
+            (),
+            id="7 days minus a second, 200.01",
+        ),
+        pytest.param(
+            _new_account(SEVEN_DAYS_US - 1, "200.01"),
+            FAIL,
+            (),
+            id="7 days minus a microsecond, 200.01",
+        ),
+        pytest.param(
+            _new_account(SEVEN_DAYS_US, "200.01"), NOT_APPLICABLE, (), id="exactly 7 days, 200.01"
+        ),
+        pytest.param(
+            _new_account(SEVEN_DAYS_US - SECOND_US, "200.00"),
+            NOT_APPLICABLE,
+            (),
+            id="7 days minus a second, 200.00 is not large",
+        ),
         pytest.param(_new_account(0, "200.01"), FAIL, (), id="registered just now, 200.01"),
         pytest.param(
-            _new_account(SEVEN_DAYS_US - SECOND_US, "200.01", "certified_enterprise"), EXEMPT,
-            ("certified_enterprise",), id="certified enterprise is exempt",
+            _new_account(SEVEN_DAYS_US - SECOND_US, "200.01", "certified_enterprise"),
+            EXEMPT,
+            ("certified_enterprise",),
+            id="certified enterprise is exempt",
         ),
-        pytest.param(_new_account(SEVEN_DAYS_US - SECOND_US, "200.01", "vip"), FAIL, (),
-                     id="a vip exemption does not lift this rule"),
+        pytest.param(
+            _new_account(SEVEN_DAYS_US - SECOND_US, "200.01", "vip"),
+            FAIL,
+            (),
+            id="a vip exemption does not lift this rule",
+        ),
         pytest.param(
             _new_account(SEVEN_DAYS_US - SECOND_US, "200.01", "vip", "certified_enterprise"),
-            EXEMPT, ("certified_enterprise",), id="only the lifting exemption is recorded",
+            EXEMPT,
+            ("certified_enterprise",),
+            id="only the lifting exemption is recorded",
         ),
     ],
-)  # fmt: skip
+)
 def test_accounts_younger_than_7_days_cannot_recall_more_than_200_yuan(
     facts: RecallFacts, verdict: Verdict, exempted_by: tuple[str, ...]
 ) -> None:
@@ -453,22 +497,40 @@ COUNT, AMOUNT = ReasonCode.DAILY_COUNT_REACHED, ReasonCode.DAILY_AMOUNT_REACHED
         pytest.param(_tier(CLASS_I, 5), FAIL, COUNT, id="class I: the 6th recall of the day"),
         pytest.param(_tier(CLASS_I, 0, total="5000.00"), PASS, None, id="class I: 5,000.00"),
         pytest.param(_tier(CLASS_I, 0, total="5000.01"), FAIL, AMOUNT, id="class I: 5,000.01"),
-        pytest.param(_tier(CLASS_I, 3, "4900.00"), PASS, None,
-                     id="class I: 4,900.00 today + 100.00 = 5,000.00"),
-        pytest.param(_tier(CLASS_I, 3, "4900.01"), FAIL, AMOUNT,
-                     id="class I: 4,900.01 today + 100.00 = 5,000.01"),
+        pytest.param(
+            _tier(CLASS_I, 3, "4900.00"),
+            PASS,
+            None,
+            id="class I: 4,900.00 today + 100.00 = 5,000.00",
+        ),
+        pytest.param(
+            _tier(CLASS_I, 3, "4900.01"),
+            FAIL,
+            AMOUNT,
+            id="class I: 4,900.01 today + 100.00 = 5,000.01",
+        ),
         pytest.param(_tier(ENTERPRISE, 19), PASS, None, id="enterprise: the 20th recall"),
         pytest.param(_tier(ENTERPRISE, 20), FAIL, COUNT, id="enterprise: the 21st recall"),
-        pytest.param(_tier(ENTERPRISE, 5, "49900.00"), PASS, None,
-                     id="enterprise: 49,900.00 today + 100.00 = 50,000.00"),
-        pytest.param(_tier(ENTERPRISE, 5, "49900.01"), FAIL, AMOUNT,
-                     id="enterprise: 49,900.01 today + 100.00 = 50,000.01"),
-        pytest.param(_tier(ENTERPRISE, 0, total="50000.00"), PASS, None,
-                     id="enterprise: 50,000.00 at once"),
-        pytest.param(_tier(ENTERPRISE, 0, total="50000.01"), FAIL, AMOUNT,
-                     id="enterprise: 50,000.01 at once"),
+        pytest.param(
+            _tier(ENTERPRISE, 5, "49900.00"),
+            PASS,
+            None,
+            id="enterprise: 49,900.00 today + 100.00 = 50,000.00",
+        ),
+        pytest.param(
+            _tier(ENTERPRISE, 5, "49900.01"),
+            FAIL,
+            AMOUNT,
+            id="enterprise: 49,900.01 today + 100.00 = 50,000.01",
+        ),
+        pytest.param(
+            _tier(ENTERPRISE, 0, total="50000.00"), PASS, None, id="enterprise: 50,000.00 at once"
+        ),
+        pytest.param(
+            _tier(ENTERPRISE, 0, total="50000.01"), FAIL, AMOUNT, id="enterprise: 50,000.01 at once"
+        ),
     ],
-)  # fmt: skip
+)
 def test_daily_count_and_amount_limits_per_tier_reopen_at_the_next_local_day(
     facts: RecallFacts, verdict: Verdict, reason: ReasonCode | None
 ) -> None:
@@ -489,22 +551,34 @@ def test_the_daily_limit_retry_time_is_the_coming_midnight_even_just_after_one()
     now = local_us(2026, 12, 1, 0, 30)
     facts = with_usage(allowed(now), 5)
     check(
-        rules.tier_daily_limits(facts, POLICY), "tier_daily_limits", "R-A4", FAIL, COUNT,
+        rules.tier_daily_limits(facts, POLICY),
+        "tier_daily_limits",
+        "R-A4",
+        FAIL,
+        COUNT,
         retry(local_us(2026, 12, 2, 0, 10)),
-    )  # fmt: skip
+    )
 
 
 def test_an_unverified_account_may_not_recall_at_all() -> None:
     """R-A4: the unverified tier (未实名) has 0 recalls a day: denied, next step support."""
     facts = with_requester(allowed(), tier=AccountTier.UNVERIFIED)
     check(
-        rules.tier_daily_limits(facts, POLICY), "tier_daily_limits", "R-A4", FAIL,
-        ReasonCode.TIER_CANNOT_RECALL, SUPPORT,
-    )  # fmt: skip
+        rules.tier_daily_limits(facts, POLICY),
+        "tier_daily_limits",
+        "R-A4",
+        FAIL,
+        ReasonCode.TIER_CANNOT_RECALL,
+        SUPPORT,
+    )
     check(
-        rules.tier_verification(facts, POLICY), "tier_verification", "R-A4", NOT_APPLICABLE,
-        None, None,
-    )  # fmt: skip
+        rules.tier_verification(facts, POLICY),
+        "tier_verification",
+        "R-A4",
+        NOT_APPLICABLE,
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -512,16 +586,36 @@ def test_an_unverified_account_may_not_recall_at_all() -> None:
     [
         pytest.param(CLASS_I, (), CHALLENGE, ChallengeKind.SMS_CODE, id="class I asks for SMS"),
         pytest.param(CLASS_I, (ChallengeKind.SMS_CODE,), PASS, None, id="class I SMS passed"),
-        pytest.param(CLASS_I, (ChallengeKind.FACE,), CHALLENGE, ChallengeKind.SMS_CODE,
-                     id="class I: the face does not replace the SMS"),
-        pytest.param(ENTERPRISE, (), CHALLENGE, ChallengeKind.CORPORATE_ACCOUNT,
-                     id="enterprise asks for the corporate account"),
-        pytest.param(ENTERPRISE, (ChallengeKind.SMS_CODE,), CHALLENGE,
-                     ChallengeKind.CORPORATE_ACCOUNT, id="enterprise: SMS is not enough"),
-        pytest.param(ENTERPRISE, (ChallengeKind.CORPORATE_ACCOUNT,), PASS, None,
-                     id="enterprise corporate account passed"),
+        pytest.param(
+            CLASS_I,
+            (ChallengeKind.FACE,),
+            CHALLENGE,
+            ChallengeKind.SMS_CODE,
+            id="class I: the face does not replace the SMS",
+        ),
+        pytest.param(
+            ENTERPRISE,
+            (),
+            CHALLENGE,
+            ChallengeKind.CORPORATE_ACCOUNT,
+            id="enterprise asks for the corporate account",
+        ),
+        pytest.param(
+            ENTERPRISE,
+            (ChallengeKind.SMS_CODE,),
+            CHALLENGE,
+            ChallengeKind.CORPORATE_ACCOUNT,
+            id="enterprise: SMS is not enough",
+        ),
+        pytest.param(
+            ENTERPRISE,
+            (ChallengeKind.CORPORATE_ACCOUNT,),
+            PASS,
+            None,
+            id="enterprise corporate account passed",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_tier_asks_for_its_own_verification_on_every_recall(
     tier: AccountTier,
     passed: tuple[ChallengeKind, ...],
@@ -544,9 +638,13 @@ def test_only_the_sender_may_recall() -> None:
     check(rules.only_the_sender(allowed(), POLICY), "only_the_sender", "R-A5", PASS, None, None)
     other = with_requester(allowed(), user_id=OTHER_USER)
     check(
-        rules.only_the_sender(other, POLICY), "only_the_sender", "R-A5", FAIL,
-        ReasonCode.NOT_SENDER, SUPPORT,
-    )  # fmt: skip
+        rules.only_the_sender(other, POLICY),
+        "only_the_sender",
+        "R-A5",
+        FAIL,
+        ReasonCode.NOT_SENDER,
+        SUPPORT,
+    )
 
 
 @pytest.mark.parametrize("status", [UserStatus.ABNORMAL, UserStatus.FROZEN])
@@ -554,9 +652,13 @@ def test_an_abnormal_or_frozen_account_may_not_recall(status: UserStatus) -> Non
     """R-F2: a balance refund is impossible while the account is abnormal (frozen)."""
     facts = with_requester(allowed(), status=status)
     check(
-        rules.account_in_good_standing(facts, POLICY), "account_in_good_standing", "R-F2", FAIL,
-        ReasonCode.ACCOUNT_RESTRICTED, SUPPORT,
-    )  # fmt: skip
+        rules.account_in_good_standing(facts, POLICY),
+        "account_in_good_standing",
+        "R-F2",
+        FAIL,
+        ReasonCode.ACCOUNT_RESTRICTED,
+        SUPPORT,
+    )
 
 
 # ------------------------------------------------------------------- R-A1 the sending device
@@ -566,21 +668,50 @@ def test_an_abnormal_or_frozen_account_may_not_recall(status: UserStatus) -> Non
     ("facts", "verdict", "reason", "next_step"),
     [
         pytest.param(allowed(), PASS, None, None, id="same device, same SIM"),
-        pytest.param(with_device(allowed(), device_id="device-other"), FAIL,
-                     ReasonCode.NOT_SENDING_DEVICE, SWITCH_DEVICE, id="other device, same SIM"),
-        pytest.param(with_device(allowed(), sim_id="sim-other"), FAIL,
-                     ReasonCode.NOT_SENDING_DEVICE, SWITCH_DEVICE, id="same device, other SIM"),
-        pytest.param(with_device(allowed(), device_id="device-other", sim_id="sim-other"), FAIL,
-                     ReasonCode.NOT_SENDING_DEVICE, SWITCH_DEVICE, id="other device and SIM"),
-        pytest.param(with_device(allowed(), is_registered_to_requester=False), FAIL,
-                     ReasonCode.NOT_SENDING_DEVICE, SWITCH_DEVICE,
-                     id="same ids, device not registered to the requester"),
-        pytest.param(with_packet(allowed(), sender_device_id=None), FAIL,
-                     ReasonCode.SENDING_DEVICE_UNKNOWN, SUPPORT, id="sending device unknown"),
-        pytest.param(with_packet(allowed(), sender_sim_id=None), FAIL,
-                     ReasonCode.SENDING_DEVICE_UNKNOWN, SUPPORT, id="sending SIM unknown"),
+        pytest.param(
+            with_device(allowed(), device_id="device-other"),
+            FAIL,
+            ReasonCode.NOT_SENDING_DEVICE,
+            SWITCH_DEVICE,
+            id="other device, same SIM",
+        ),
+        pytest.param(
+            with_device(allowed(), sim_id="sim-other"),
+            FAIL,
+            ReasonCode.NOT_SENDING_DEVICE,
+            SWITCH_DEVICE,
+            id="same device, other SIM",
+        ),
+        pytest.param(
+            with_device(allowed(), device_id="device-other", sim_id="sim-other"),
+            FAIL,
+            ReasonCode.NOT_SENDING_DEVICE,
+            SWITCH_DEVICE,
+            id="other device and SIM",
+        ),
+        pytest.param(
+            with_device(allowed(), is_registered_to_requester=False),
+            FAIL,
+            ReasonCode.NOT_SENDING_DEVICE,
+            SWITCH_DEVICE,
+            id="same ids, device not registered to the requester",
+        ),
+        pytest.param(
+            with_packet(allowed(), sender_device_id=None),
+            FAIL,
+            ReasonCode.SENDING_DEVICE_UNKNOWN,
+            SUPPORT,
+            id="sending device unknown",
+        ),
+        pytest.param(
+            with_packet(allowed(), sender_sim_id=None),
+            FAIL,
+            ReasonCode.SENDING_DEVICE_UNKNOWN,
+            SUPPORT,
+            id="sending SIM unknown",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_recall_must_come_from_the_sending_device_and_sim(
     facts: RecallFacts, verdict: Verdict, reason: ReasonCode | None, next_step: NextStep | None
 ) -> None:
@@ -595,41 +726,64 @@ def test_the_recall_must_come_from_the_sending_device_and_sim(
 @pytest.mark.parametrize(
     ("facts", "verdict"),
     [
-        pytest.param(with_device(with_packet(allowed(), total_minor=yuan("200.00")),
-                                 is_watch=True), PASS, id="watch, 200.00 packet"),
-        pytest.param(with_device(with_packet(allowed(), total_minor=yuan("200.01")),
-                                 is_watch=True), FAIL, id="watch, 200.01 packet"),
         pytest.param(
-            with_device(remainder_of(with_packet(allowed(), total_minor=yuan("300.00")),
-                                     yuan("100.00")), is_watch=True),
-            FAIL, id="watch, 300.00 packet with only 100.00 left: the total counts",
+            with_device(with_packet(allowed(), total_minor=yuan("200.00")), is_watch=True),
+            PASS,
+            id="watch, 200.00 packet",
         ),
-        pytest.param(with_packet(allowed(), total_minor=yuan("200.01")), NOT_APPLICABLE,
-                     id="phone, 200.01 packet"),
+        pytest.param(
+            with_device(with_packet(allowed(), total_minor=yuan("200.01")), is_watch=True),
+            FAIL,
+            id="watch, 200.01 packet",
+        ),
+        pytest.param(
+            with_device(
+                remainder_of(with_packet(allowed(), total_minor=yuan("300.00")), yuan("100.00")),
+                is_watch=True,
+            ),
+            FAIL,
+            id="watch, 300.00 packet with only 100.00 left: the total counts",
+        ),
+        pytest.param(
+            with_packet(allowed(), total_minor=yuan("200.01")),
+            NOT_APPLICABLE,
+            id="phone, 200.01 packet",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_watch_may_recall_only_packets_up_to_200_yuan(
     facts: RecallFacts, verdict: Verdict
 ) -> None:
     """R-D1: the cap is on the packet total; above it the next step is another device."""
     reason = ReasonCode.WATCH_CAP if verdict is FAIL else None
     next_step = SWITCH_DEVICE if verdict is FAIL else None
-    check(rules.watch_amount_cap(facts, POLICY), "watch_amount_cap", "R-D1", verdict, reason,
-          next_step)  # fmt: skip
+    check(
+        rules.watch_amount_cap(facts, POLICY),
+        "watch_amount_cap",
+        "R-D1",
+        verdict,
+        reason,
+        next_step,
+    )
 
 
 @pytest.mark.parametrize(
     ("platform", "major", "passed", "verdict"),
     [
         pytest.param("harmonyos", 3, (), CHALLENGE, id="HarmonyOS 3.x asks"),
-        pytest.param("harmonyos", 3, (ChallengeKind.SECURITY_ENVIRONMENT,), PASS,
-                     id="HarmonyOS 3.x with the check passed"),
+        pytest.param(
+            "harmonyos",
+            3,
+            (ChallengeKind.SECURITY_ENVIRONMENT,),
+            PASS,
+            id="HarmonyOS 3.x with the check passed",
+        ),
         pytest.param("harmonyos", 4, (), NOT_APPLICABLE, id="HarmonyOS 4.x"),
         pytest.param("harmonyos", 2, (), NOT_APPLICABLE, id="HarmonyOS 2.x"),
         pytest.param("android", 3, (), NOT_APPLICABLE, id="Android 3 is not HarmonyOS"),
         pytest.param("ios", 3, (), NOT_APPLICABLE, id="iOS 3 is not HarmonyOS"),
     ],
-)  # fmt: skip
+)
 def test_harmonyos_3_needs_one_extra_security_environment_verification(
     platform: str, major: int, passed: tuple[ChallengeKind, ...], verdict: Verdict
 ) -> None:
@@ -650,23 +804,57 @@ def test_harmonyos_3_needs_one_extra_security_environment_verification(
     ("facts", "verdict", "reason", "next_step"),
     [
         pytest.param(allowed(), PASS, None, None, id="open"),
-        pytest.param(with_packet(allowed(), state=PacketState.RECALLED), FAIL,
-                     ReasonCode.ALREADY_RECALLED, SUPPORT, id="already recalled"),
-        pytest.param(with_packet(allowed(), state=PacketState.EXPIRED), FAIL,
-                     ReasonCode.EXPIRED, SUPPORT, id="expired state"),
-        pytest.param(with_packet(allowed(), expires_at_us=NOW_US), FAIL, ReasonCode.EXPIRED,
-                     SUPPORT, id="open but expires_at is now"),
-        pytest.param(with_packet(allowed(), expires_at_us=NOW_US - 1), FAIL, ReasonCode.EXPIRED,
-                     SUPPORT, id="open but past expires_at"),
-        pytest.param(with_packet(allowed(), expires_at_us=NOW_US + 1), PASS, None, None,
-                     id="a microsecond before expires_at"),
-        pytest.param(with_packet(allowed(), state=PacketState.EXHAUSTED), FAIL,
-                     ReasonCode.EXHAUSTED, SUPPORT, id="exhausted"),
-        pytest.param(recall_in_progress(allowed()), FAIL, ReasonCode.RECALL_IN_PROGRESS,
-                     NextStep(NextStepKind.RETRY_AT, retry_at_us=NOW_US + MINUTE_US),
-                     id="another recall in progress: retry in a minute"),
+        pytest.param(
+            with_packet(allowed(), state=PacketState.RECALLED),
+            FAIL,
+            ReasonCode.ALREADY_RECALLED,
+            SUPPORT,
+            id="already recalled",
+        ),
+        pytest.param(
+            with_packet(allowed(), state=PacketState.EXPIRED),
+            FAIL,
+            ReasonCode.EXPIRED,
+            SUPPORT,
+            id="expired state",
+        ),
+        pytest.param(
+            with_packet(allowed(), expires_at_us=NOW_US),
+            FAIL,
+            ReasonCode.EXPIRED,
+            SUPPORT,
+            id="open but expires_at is now",
+        ),
+        pytest.param(
+            with_packet(allowed(), expires_at_us=NOW_US - 1),
+            FAIL,
+            ReasonCode.EXPIRED,
+            SUPPORT,
+            id="open but past expires_at",
+        ),
+        pytest.param(
+            with_packet(allowed(), expires_at_us=NOW_US + 1),
+            PASS,
+            None,
+            None,
+            id="a microsecond before expires_at",
+        ),
+        pytest.param(
+            with_packet(allowed(), state=PacketState.EXHAUSTED),
+            FAIL,
+            ReasonCode.EXHAUSTED,
+            SUPPORT,
+            id="exhausted",
+        ),
+        pytest.param(
+            recall_in_progress(allowed()),
+            FAIL,
+            ReasonCode.RECALL_IN_PROGRESS,
+            NextStep(NextStepKind.RETRY_AT, retry_at_us=NOW_US + MINUTE_US),
+            id="another recall in progress: retry in a minute",
+        ),
     ],
-)  # fmt: skip
+)
 def test_only_an_open_unexpired_packet_without_a_recall_in_flight_is_recallable(
     facts: RecallFacts, verdict: Verdict, reason: ReasonCode | None, next_step: NextStep | None
 ) -> None:
@@ -682,31 +870,56 @@ def test_only_an_open_unexpired_packet_without_a_recall_in_flight_is_recallable(
     ("facts", "verdict"),
     [
         pytest.param(allowed(), PASS, id="balance: escrow = remainder"),
-        pytest.param(with_escrow(allowed(), escrow_balance_minor=yuan("99.99")), FAIL,
-                     id="balance: escrow a fen short"),
-        pytest.param(with_escrow(allowed(), escrow_balance_minor=yuan("100.01")), FAIL,
-                     id="balance: escrow a fen over"),
-        pytest.param(remainder_of(allowed(), yuan("40.00"), count=6), PASS,
-                     id="balance, partly claimed: escrow = remainder"),
         pytest.param(
-            with_escrow(remainder_of(allowed(), yuan("40.00"), count=6),
-                        escrow_balance_minor=yuan("100.00")),
-            FAIL, id="balance, partly claimed: escrow still holds the claimed shares",
+            with_escrow(allowed(), escrow_balance_minor=yuan("99.99")),
+            FAIL,
+            id="balance: escrow a fen short",
         ),
-        pytest.param(with_escrow(allowed(), open_hold_minor=1), FAIL,
-                     id="balance: an unexpected card hold"),
-        pytest.param(card_funded(allowed()), PASS,
-                     id="card window open: hold = remainder, escrow 0"),
-        pytest.param(card_funded(remainder_of(allowed(), yuan("40.00"), count=6)), PASS,
-                     id="card window open, partly claimed: hold = remainder"),
-        pytest.param(with_escrow(card_funded(allowed()), open_hold_minor=yuan("99.99")), FAIL,
-                     id="card: the open hold a fen short"),
-        pytest.param(with_escrow(card_funded(allowed()), open_hold_minor=0), FAIL,
-                     id="card: the hold is gone"),
-        pytest.param(with_escrow(card_funded(allowed()), escrow_balance_minor=yuan("100.00")), FAIL,
-                     id="card: escrow holds money while the card hold is open"),
+        pytest.param(
+            with_escrow(allowed(), escrow_balance_minor=yuan("100.01")),
+            FAIL,
+            id="balance: escrow a fen over",
+        ),
+        pytest.param(
+            remainder_of(allowed(), yuan("40.00"), count=6),
+            PASS,
+            id="balance, partly claimed: escrow = remainder",
+        ),
+        pytest.param(
+            with_escrow(
+                remainder_of(allowed(), yuan("40.00"), count=6), escrow_balance_minor=yuan("100.00")
+            ),
+            FAIL,
+            id="balance, partly claimed: escrow still holds the claimed shares",
+        ),
+        pytest.param(
+            with_escrow(allowed(), open_hold_minor=1), FAIL, id="balance: an unexpected card hold"
+        ),
+        pytest.param(
+            card_funded(allowed()), PASS, id="card window open: hold = remainder, escrow 0"
+        ),
+        pytest.param(
+            card_funded(remainder_of(allowed(), yuan("40.00"), count=6)),
+            PASS,
+            id="card window open, partly claimed: hold = remainder",
+        ),
+        pytest.param(
+            with_escrow(card_funded(allowed()), open_hold_minor=yuan("99.99")),
+            FAIL,
+            id="card: the open hold a fen short",
+        ),
+        pytest.param(
+            with_escrow(card_funded(allowed()), open_hold_minor=0),
+            FAIL,
+            id="card: the hold is gone",
+        ),
+        pytest.param(
+            with_escrow(card_funded(allowed()), escrow_balance_minor=yuan("100.00")),
+            FAIL,
+            id="card: escrow holds money while the card hold is open",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_packet_record_must_match_its_escrow_or_open_card_hold(
     facts: RecallFacts, verdict: Verdict
 ) -> None:
@@ -748,21 +961,51 @@ def test_a_closed_packet_with_its_remainder_refunded_is_not_an_escrow_mismatch(
     ("actions", "passed", "verdict", "reason", "next_step"),
     [
         pytest.param((), (), PASS, None, None, id="no action"),
-        pytest.param((RiskAction.CHALLENGE,), (), CHALLENGE, ReasonCode.RISK_CHALLENGE,
-                     verify(ChallengeKind.FACE), id="step-up: face challenge"),
-        pytest.param((RiskAction.CHALLENGE,), (ChallengeKind.FACE,), PASS, None, None,
-                     id="step-up with the face passed"),
+        pytest.param(
+            (RiskAction.CHALLENGE,),
+            (),
+            CHALLENGE,
+            ReasonCode.RISK_CHALLENGE,
+            verify(ChallengeKind.FACE),
+            id="step-up: face challenge",
+        ),
+        pytest.param(
+            (RiskAction.CHALLENGE,),
+            (ChallengeKind.FACE,),
+            PASS,
+            None,
+            None,
+            id="step-up with the face passed",
+        ),
         pytest.param((RiskAction.HOLD,), (), FAIL, ReasonCode.RISK_HOLD, SUPPORT, id="hold"),
         pytest.param((RiskAction.LOCK,), (), FAIL, ReasonCode.RISK_LOCK, SUPPORT, id="lock"),
         pytest.param((RiskAction.BLOCK,), (), FAIL, ReasonCode.RISK_BLOCK, SUPPORT, id="block"),
-        pytest.param((RiskAction.HOLD, RiskAction.CHALLENGE), (ChallengeKind.FACE,), FAIL,
-                     ReasonCode.RISK_HOLD, SUPPORT, id="hold wins over a passed challenge"),
-        pytest.param((RiskAction.CHALLENGE, RiskAction.HOLD, RiskAction.BLOCK), (), FAIL,
-                     ReasonCode.RISK_BLOCK, SUPPORT, id="the most severe action is reported"),
-        pytest.param((RiskAction.HOLD, RiskAction.LOCK), (), FAIL, ReasonCode.RISK_LOCK, SUPPORT,
-                     id="lock over hold"),
+        pytest.param(
+            (RiskAction.HOLD, RiskAction.CHALLENGE),
+            (ChallengeKind.FACE,),
+            FAIL,
+            ReasonCode.RISK_HOLD,
+            SUPPORT,
+            id="hold wins over a passed challenge",
+        ),
+        pytest.param(
+            (RiskAction.CHALLENGE, RiskAction.HOLD, RiskAction.BLOCK),
+            (),
+            FAIL,
+            ReasonCode.RISK_BLOCK,
+            SUPPORT,
+            id="the most severe action is reported",
+        ),
+        pytest.param(
+            (RiskAction.HOLD, RiskAction.LOCK),
+            (),
+            FAIL,
+            ReasonCode.RISK_LOCK,
+            SUPPORT,
+            id="lock over hold",
+        ),
     ],
-)  # fmt: skip
+)
 def test_risk_actions_step_up_to_face_or_deny_with_their_own_codes(
     actions: tuple[RiskAction, ...],
     passed: tuple[ChallengeKind, ...],

@@ -12,12 +12,24 @@ from hongbao.refunds.routes import RefundRoute
 
 def refund(refund_id: str = "recall:p-1", card: str = "card:c-1") -> Refund:
     return Refund(
-        id=refund_id, packet_id="p-1", owner_id="alice", route=RefundRoute.DEBIT_CARD,
-        currency="CNY", amount_minor=100, fee_minor=0, net_minor=100,
-        destination_account_id=card, state=RefundState.IN_CLEARING, created_at_us=0,
-        arrives_at_us=0, frozen_until_us=None, settled_at_us=None, calendar=None,
-        substituted=False, reason="test",
-    )  # fmt: skip
+        id=refund_id,
+        packet_id="p-1",
+        owner_id="alice",
+        route=RefundRoute.DEBIT_CARD,
+        currency="CNY",
+        amount_minor=100,
+        fee_minor=0,
+        net_minor=100,
+        destination_account_id=card,
+        state=RefundState.IN_CLEARING,
+        created_at_us=0,
+        arrives_at_us=0,
+        frozen_until_us=None,
+        settled_at_us=None,
+        calendar=None,
+        substituted=False,
+        reason="test",
+    )
 
 
 def test_a_payout_asked_twice_is_accepted_twice_and_made_once() -> None:

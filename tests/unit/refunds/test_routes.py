@@ -251,11 +251,14 @@ def test_a_foreign_card_is_refunded_at_the_rate_of_the_refund_and_records_both_r
     assert result.fx.card_amount == Money.parse("2.10", "USD")  # 2.097 rounds half up
     assert result.fx.amount_at_send_rate == Money.parse("2.11", "USD")  # 2.1075
     assert result.fx.difference == Money.parse("0.01", "USD")
-    assert (result.fx.rate_at_refund, result.fx.rate_at_send) == (Decimal("0.1398"),
-                                                                   Decimal("0.1405"))  # fmt: skip
+    assert (result.fx.rate_at_refund, result.fx.rate_at_send) == (
+        Decimal("0.1398"),
+        Decimal("0.1405"),
+    )
     assert (result.fx.rate_at_refund_as_of_us, result.fx.rate_source) == (
-        MONDAY_10 - HOUR_US, "bank, mid",
-    )  # fmt: skip
+        MONDAY_10 - HOUR_US,
+        "bank, mid",
+    )
     assert local(result.arrives_at_us).date().isoformat() == "2026-03-05"  # 3 business days
 
 

@@ -69,8 +69,9 @@ def budgets_allocate(
         return budget, service.balance(budget.id)
 
     budget, balance = run(database_url, work)
-    console.print(f"allocated {_summary(budget, balance)}; send from it with "
-                  f"--source {budget.source_id}")  # fmt: skip
+    console.print(
+        f"allocated {_summary(budget, balance)}; send from it with --source {budget.source_id}"
+    )
 
 
 @budgets_app.command("top-up")
@@ -93,8 +94,10 @@ def budgets_close(budget_id: str, database_url: DatabaseUrlOption = None) -> Non
     """Close a budget without open children; what it holds goes back one level up."""
     budget = run(database_url, lambda s: _service(s).close(budget_id))
     back_to = budget.parent_id or f"the balance of {budget.enterprise_id}"
-    console.print(f"closed {budget.id} at {local_time(budget.closed_at_us)}; "
-                  f"its remainder went back to {back_to}")  # fmt: skip
+    console.print(
+        f"closed {budget.id} at {local_time(budget.closed_at_us)}; "
+        f"its remainder went back to {back_to}"
+    )
 
 
 @budgets_app.command("show")

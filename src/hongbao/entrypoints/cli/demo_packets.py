@@ -194,8 +194,9 @@ def _print_balances(services: Services, console: Console) -> None:
     for account_id in WATCHED:
         account = accounts[account_id]
         table.add_row(
-            account_id, money_text(account.credit_balance, account.currency),
+            account_id,
+            money_text(account.credit_balance, account.currency),
             money_text(account.debits_posted, account.currency),
             money_text(account.credits_posted, account.currency),
-        )  # fmt: skip
+        )
     console.print(table)

@@ -131,8 +131,10 @@ def users_show(user_id: str, database_url: DatabaseUrlOption = None) -> None:
         )
 
     user, devices, sources, relationships, exemptions = run(database_url, gather)
-    console.print(f"[bold]{escape(user.display_name)}[/] ({user.id}) — {user.tier.value}, "
-                  f"{user.user_type.value}, {user.status.value}")  # fmt: skip
+    console.print(
+        f"[bold]{escape(user.display_name)}[/] ({user.id}) — {user.tier.value}, "
+        f"{user.user_type.value}, {user.status.value}"
+    )
     _print_devices(devices)
     table = Table(title="funding sources")
     table.add_column("id")
@@ -240,9 +242,16 @@ def devices_add(
 
     def register(s: Services) -> Device:
         device = Device(
-            device_id, user_id, sim_id, platform, os_version, skin, model, form_factor,
+            device_id,
+            user_id,
+            sim_id,
+            platform,
+            os_version,
+            skin,
+            model,
+            form_factor,
             s.clock.now_us(),
-        )  # fmt: skip
+        )
         return s.identity.register_device(device)
 
     _print_devices([run(database_url, register)])

@@ -49,9 +49,16 @@ def packets_send(
         # Parsed inside run(): a malformed amount is reported with its code, like any refusal.
         sending = fingerprint(s, sender, device, None) if device else None
         command = SendPacket(
-            packet_id, packet_type, sender, Money.parse(amount, "CNY"), shares,
-            source or f"{sender}-balance", recipient_id=to, group_id=group, device=sending,
-        )  # fmt: skip
+            packet_id,
+            packet_type,
+            sender,
+            Money.parse(amount, "CNY"),
+            shares,
+            source or f"{sender}-balance",
+            recipient_id=to,
+            group_id=group,
+            device=sending,
+        )
         return _service(s).send(command)
 
     packet = run(database_url, send)
@@ -131,9 +138,11 @@ def packets_history(user: str, database_url: DatabaseUrlOption = None) -> None:
         table.add_column(column)
     for packet in sent:
         table.add_row(
-            packet.id, packet.packet_type.value,
-            money_text(packet.total_minor, packet.currency), packet.state.value,
-        )  # fmt: skip
+            packet.id,
+            packet.packet_type.value,
+            money_text(packet.total_minor, packet.currency),
+            packet.state.value,
+        )
     console.print(table)
     got = Table(title=f"{user}: received")
     for column in ("packet", "amount (CNY)", "at (Beijing time)"):

@@ -55,9 +55,13 @@ def fingerprint(
 
 @recall_app.command("eligibility")
 def recall_eligibility(
-    packet_id: str, user: UserOption, device: DeviceOption, sim: SimOption = None,
-    lang: LanguageOption = "zh", database_url: DatabaseUrlOption = None,
-) -> None:  # fmt: skip
+    packet_id: str,
+    user: UserOption,
+    device: DeviceOption,
+    sim: SimOption = None,
+    lang: LanguageOption = "zh",
+    database_url: DatabaseUrlOption = None,
+) -> None:
     """The recall button: enabled, challenge (which verifications) or disabled, and why."""
     decision = run(
         database_url,
@@ -68,20 +72,27 @@ def recall_eligibility(
 
 @recall_app.command("request")
 def recall_request(
-    packet_id: str, user: UserOption, device: DeviceOption,
+    packet_id: str,
+    user: UserOption,
+    device: DeviceOption,
     key: Annotated[str, typer.Option("--key", help="idempotency key: reuse it to retry")],
     challenge: ChallengeOption = None,
-    accept_balance: Annotated[bool, typer.Option(
-        "--accept-balance", help="accept the balance when smart routing offers it")] = False,
-    sim: SimOption = None, lang: LanguageOption = "zh", database_url: DatabaseUrlOption = None,
-) -> None:  # fmt: skip
+    accept_balance: Annotated[
+        bool,
+        typer.Option("--accept-balance", help="accept the balance when smart routing offers it"),
+    ] = False,
+    sim: SimOption = None,
+    lang: LanguageOption = "zh",
+    database_url: DatabaseUrlOption = None,
+) -> None:
     """Recall a packet. Repeating with the same key is harmless: it returns the first outcome;
     after a challenge, repeat it with the passed challenge ids (or --accept-balance)."""
 
     def request(s: Services) -> RecallOutcome:
         asker = fingerprint(s, user, device, sim)
-        command = RecallCommand(key, packet_id, user, asker, tuple(challenge or ()),
-                                accept_balance=accept_balance)  # fmt: skip
+        command = RecallCommand(
+            key, packet_id, user, asker, tuple(challenge or ()), accept_balance=accept_balance
+        )
         return s.recalls.recall(command)
 
     outcome = run(database_url, request)
@@ -97,10 +108,14 @@ def recall_status(
 
 
 def explain_command(
-    packet_id: str, user: UserOption, device: DeviceOption, sim: SimOption = None,
+    packet_id: str,
+    user: UserOption,
+    device: DeviceOption,
+    sim: SimOption = None,
     at: AtOption = None,
-    lang: LanguageOption = "zh", database_url: DatabaseUrlOption = None,
-) -> None:  # fmt: skip
+    lang: LanguageOption = "zh",
+    database_url: DatabaseUrlOption = None,
+) -> None:
     """The full rule trace of a recall decision for this packet, user and device."""
     at_us = _parse_time(at) if at else None
 
@@ -168,8 +183,19 @@ def _print_explanation(decision: Decision, language: Language) -> None:
     console.print(f"decision {decision.decision_id}, policy {decision.policy_version}")
 
 
-TIME_FACTS = frozenset({"now", "sent_at", "closes_at", "expires_at", "first_claim_at",
-                        "registered_at", "new_until", "arrives_at", "frozen_until"})  # fmt: skip
+TIME_FACTS = frozenset(
+    {
+        "now",
+        "sent_at",
+        "closes_at",
+        "expires_at",
+        "first_claim_at",
+        "registered_at",
+        "new_until",
+        "arrives_at",
+        "frozen_until",
+    }
+)
 
 
 def _fact_text(name: str, value: FactValue) -> str:

@@ -32,8 +32,9 @@ def refunds_show(refund_id: str, database_url: DatabaseUrlOption = None) -> None
         trace.add_column(column)
     for number, hop in enumerate(refund.hops, start=1):
         amount = f"{money_text(hop.amount_minor, hop.currency)} {hop.currency}"
-        trace.add_row(str(number), hop.transfer_id, hop.from_account_id, hop.to_account_id,
-                      amount, hop.note)  # fmt: skip
+        trace.add_row(
+            str(number), hop.transfer_id, hop.from_account_id, hop.to_account_id, amount, hop.note
+        )
     console.print(trace)
 
 
@@ -50,16 +51,24 @@ def refunds_list(
     if owner is not None and state is not None:
         raise typer.BadParameter("give --state or --owner, not both")
     wanted = state or RefundState.IN_CLEARING
-    found = run(database_url, lambda s: s.refunds.of_owner(owner, limit) if owner
-                else s.refunds.in_state(wanted, limit))  # fmt: skip
+    found = run(
+        database_url,
+        lambda s: s.refunds.of_owner(owner, limit) if owner else s.refunds.in_state(wanted, limit),
+    )
     title = f"{len(found)} refund(s) of {owner}" if owner else f"{len(found)} refund(s) {wanted}"
     table = Table(title=title)
     for column in ("refund", "packet", "owner", "route", "amount", "state", "next (Beijing)"):
         table.add_column(column)
     for refund in found:
-        table.add_row(refund.id, refund.packet_id, refund.owner_id, refund.route.value,
-                      money_text(refund.amount_minor, refund.currency), refund.state.value,
-                      local_time(_next_moment(refund)))  # fmt: skip
+        table.add_row(
+            refund.id,
+            refund.packet_id,
+            refund.owner_id,
+            refund.route.value,
+            money_text(refund.amount_minor, refund.currency),
+            refund.state.value,
+            local_time(_next_moment(refund)),
+        )
     console.print(table)
 
 
@@ -71,9 +80,11 @@ def refunds_credit(
 ) -> None:
     """Operators: credit a failed refund's whole amount to the sender's balance."""
     refund = run(database_url, lambda s: s.refunds.credit_to_balance(refund_id, operator))
-    console.print(f"refund {refund.id}: {WHERE[refund.state]}, "
-                  f"{money_text(refund.amount_minor, refund.currency)} {refund.currency} "
-                  f"to {refund.destination_account_id}")  # fmt: skip
+    console.print(
+        f"refund {refund.id}: {WHERE[refund.state]}, "
+        f"{money_text(refund.amount_minor, refund.currency)} {refund.currency} "
+        f"to {refund.destination_account_id}"
+    )
 
 
 def _next_moment(refund: Refund) -> int:
@@ -104,11 +115,16 @@ def _rows(refund: Refund) -> list[tuple[str, str]]:
         rows += [
             ("to the card", f"{money_text(refund.card_amount_minor, card)} {card}"),
             ("rate now / at send", f"{refund.rate_at_refund} / {refund.rate_at_send}"),
-            ("rate source", f"{refund.rate_source} as of "
-                            f"{local_time(refund.rate_at_refund_as_of_us or 0)}"),
-            ("FX difference", f"{money_text(refund.fx_difference_minor or 0, card)} {card} "
-                              "(kept by the FX position when positive)"),
-        ]  # fmt: skip
+            (
+                "rate source",
+                f"{refund.rate_source} as of {local_time(refund.rate_at_refund_as_of_us or 0)}",
+            ),
+            (
+                "FX difference",
+                f"{money_text(refund.fx_difference_minor or 0, card)} {card} "
+                "(kept by the FX position when positive)",
+            ),
+        ]
     if refund.frozen_until_us is not None:
         rows.append(("frozen until (Beijing time)", local_time(refund.frozen_until_us)))
     if refund.calendar is not None:

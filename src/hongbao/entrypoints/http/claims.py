@@ -172,9 +172,10 @@ def _device_labels(uow: UnitOfWork, calls: Sequence[ClaimCall]) -> dict[int, tup
     wanted = {
         index: (call.who.device_id, call.who.sim_id)
         for index, call in enumerate(calls)
-        if call.wants_device_label and call.who.device_id is not None
+        if call.wants_device_label
+        and call.who.device_id is not None
         and call.who.sim_id is not None
-    }  # fmt: skip
+    }
     if not wanted:
         return {}
     labels = labels_in(uow, sorted(set(wanted.values())))
@@ -231,8 +232,13 @@ class ClaimLane:
             who = caller.who
             checked = check_key(key)
             fingerprint = request_hash("POST", scope["path"], body, self.api.fingerprint_key)
-            call = ClaimCall(who, KeyedRequest(who.subject, checked, fingerprint), packet_id,
-                             language, caller.wants_device_label)  # fmt: skip
+            call = ClaimCall(
+                who,
+                KeyedRequest(who.subject, checked, fingerprint),
+                packet_id,
+                language,
+                caller.wants_device_label,
+            )
             reply = await self.api.claims.answer(call)
         except HongbaoError as error:
             refusal = refusal_of(error, language)

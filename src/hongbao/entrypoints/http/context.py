@@ -60,11 +60,13 @@ class ApiContext:
         self.fingerprint_key = self.signer.derive("idempotency-fingerprint")
         self.operations = Operations(self.services, self.settings.operations)
         self.claims = ClaimDesk(
-            self.services.database, self.services.packets, self.guard,
+            self.services.database,
+            self.services.packets,
+            self.guard,
             max_batch=self.settings.claim_batch,
             on_batch=self.operations.metrics.observe_claim_batch,
             learned_device=self.operations.learned_device,
-        )  # fmt: skip
+        )
 
 
 # Dependencies that do no I/O are coroutines: FastAPI runs a plain function dependency on the

@@ -132,8 +132,9 @@ def refusal_of(error: HongbaoError, language: Language) -> Refusal | None:
     if status >= 500 and status != UNAVAILABLE:
         return None
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == UNAVAILABLE else None
-    return Refusal(status, error_body(error.code, error.message, language, details=error.details),
-                   headers)  # fmt: skip
+    return Refusal(
+        status, error_body(error.code, error.message, language, details=error.details), headers
+    )
 
 
 def error_body(

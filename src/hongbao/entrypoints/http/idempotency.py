@@ -269,8 +269,9 @@ class IdempotencyGuard:
         for index, response in zip(fresh, responses, strict=True):
             request = requests[index]
             answers[index] = response
-            record = _done_record(request.principal, request.key, request.fingerprint,
-                                  response, now_us)  # fmt: skip
+            record = _done_record(
+                request.principal, request.key, request.fingerprint, response, now_us
+            )
             pair = (request.principal, request.key)
             (replaced if pair in taken_over else new_records).append(record)
         uow.api.idempotency.insert_many(new_records)
@@ -364,8 +365,9 @@ def _first_answer(
     if found.request_hash != fingerprint:
         raise _key_reused()
     if found.state is KeyState.DONE:
-        invariant(found.status is not None, "a done key has its response",
-                  key=found.idempotency_key)  # fmt: skip
+        invariant(
+            found.status is not None, "a done key has its response", key=found.idempotency_key
+        )
         assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
         return Response(found.status, json.loads(found.body or "null"))
     if is_due(found.lease_until_us, now_us):
@@ -377,5 +379,6 @@ def _done_record(
     principal: str, key: str, fingerprint: str, response: Response, now_us: int
 ) -> IdempotencyRecord:
     body = json.dumps(response.body, separators=(",", ":"), sort_keys=True)
-    return IdempotencyRecord(principal, key, fingerprint, KeyState.DONE, response.status, body,
-                             now_us, now_us)  # fmt: skip
+    return IdempotencyRecord(
+        principal, key, fingerprint, KeyState.DONE, response.status, body, now_us, now_us
+    )

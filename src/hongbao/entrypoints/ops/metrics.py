@@ -55,8 +55,20 @@ from hongbao.recall.service import RecallOutcome
 MULTIPROCESS_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS: Final = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-)  # fmt: skip
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
 BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 UNMATCHED: Final = "unmatched"
 REFUSED: Final = "refused"
@@ -84,21 +96,31 @@ class Metrics:
         registry = None if self.multiprocess else CollectorRegistry(auto_describe=True)
         self.registry = registry
         self.requests = Histogram(
-            "hongbao_http_request_duration_seconds", "Request latency by route template",
-            ("method", "route", "status"), buckets=LATENCY_BUCKETS, registry=registry,
-        )  # fmt: skip
-        self.device_requests = Counter(
-            "hongbao_device_requests", "Requests per device model and platform, by outcome",
-            ("model", "platform", "outcome"), registry=registry,
-        )  # fmt: skip
-        self.device_latency = Histogram(
-            "hongbao_device_request_duration_seconds", "Latency per device model and platform",
-            ("model", "platform"), buckets=LATENCY_BUCKETS, registry=registry,
-        )  # fmt: skip
-        self.refused = Counter(
-            "hongbao_http_refused", "Requests refused by load control", ("reason",),
+            "hongbao_http_request_duration_seconds",
+            "Request latency by route template",
+            ("method", "route", "status"),
+            buckets=LATENCY_BUCKETS,
             registry=registry,
-        )  # fmt: skip
+        )
+        self.device_requests = Counter(
+            "hongbao_device_requests",
+            "Requests per device model and platform, by outcome",
+            ("model", "platform", "outcome"),
+            registry=registry,
+        )
+        self.device_latency = Histogram(
+            "hongbao_device_request_duration_seconds",
+            "Latency per device model and platform",
+            ("model", "platform"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.refused = Counter(
+            "hongbao_http_refused",
+            "Requests refused by load control",
+            ("reason",),
+            registry=registry,
+        )
         self._recall_metrics(registry)
         self._load_gauges(registry)
         self._request_children: dict[tuple[str, str, int], Histogram] = {}
@@ -106,30 +128,42 @@ class Metrics:
 
     def _recall_metrics(self, registry: CollectorRegistry | None) -> None:
         self.decisions = Counter(
-            "hongbao_recall_decisions", "Recall decisions by result and policy version",
-            ("result", "policy_version"), registry=registry,
-        )  # fmt: skip
+            "hongbao_recall_decisions",
+            "Recall decisions by result and policy version",
+            ("result", "policy_version"),
+            registry=registry,
+        )
         self.denials = Counter(
-            "hongbao_recall_denials", "Recall denials by user-facing cause (R-U1)", ("cause",),
+            "hongbao_recall_denials",
+            "Recall denials by user-facing cause (R-U1)",
+            ("cause",),
             registry=registry,
-        )  # fmt: skip
+        )
         self.reasons = Counter(
-            "hongbao_recall_reasons", "Reason codes of denials and challenges",
-            ("result", "reason"), registry=registry,
-        )  # fmt: skip
-        self.executed = Counter(
-            "hongbao_recalls_executed", "Recalls that moved money, by route", ("route",),
+            "hongbao_recall_reasons",
+            "Reason codes of denials and challenges",
+            ("result", "reason"),
             registry=registry,
-        )  # fmt: skip
+        )
+        self.executed = Counter(
+            "hongbao_recalls_executed",
+            "Recalls that moved money, by route",
+            ("route",),
+            registry=registry,
+        )
         self.claims = Counter("hongbao_claims", "Claims by result", ("result",), registry=registry)
         self.claim_batch_size = Histogram(
-            "hongbao_claim_batch_size", "Claims committed together in one transaction",
-            buckets=BATCH_SIZE_BUCKETS, registry=registry,
-        )  # fmt: skip
+            "hongbao_claim_batch_size",
+            "Claims committed together in one transaction",
+            buckets=BATCH_SIZE_BUCKETS,
+            registry=registry,
+        )
         self.claim_batch_seconds = Histogram(
-            "hongbao_claim_batch_duration_seconds", "Time one claim batch's transaction took",
-            buckets=LATENCY_BUCKETS, registry=registry,
-        )  # fmt: skip
+            "hongbao_claim_batch_duration_seconds",
+            "Time one claim batch's transaction took",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
         for cause in Cause:
             self.denials.labels(cause.value)
         for claim in ClaimResult:
@@ -141,25 +175,35 @@ class Metrics:
 
     def _load_gauges(self, registry: CollectorRegistry | None) -> None:
         self.in_flight = Gauge(
-            "hongbao_http_requests_in_flight", "Requests being served",
-            registry=registry, multiprocess_mode="livesum",
-        )  # fmt: skip
+            "hongbao_http_requests_in_flight",
+            "Requests being served",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
         self.waiting = Gauge(
-            "hongbao_http_requests_waiting", "Requests waiting for admission",
-            registry=registry, multiprocess_mode="livesum",
-        )  # fmt: skip
+            "hongbao_http_requests_waiting",
+            "Requests waiting for admission",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
         self.degraded = Gauge(
-            "hongbao_degraded", "1 while degrade mode is on (R-O2)",
-            registry=registry, multiprocess_mode="livemax",
-        )  # fmt: skip
+            "hongbao_degraded",
+            "1 while degrade mode is on (R-O2)",
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
         self.money_p99 = Gauge(
-            "hongbao_money_path_p99_seconds", "p99 latency of money-path requests (window)",
-            registry=registry, multiprocess_mode="livemax",
-        )  # fmt: skip
+            "hongbao_money_path_p99_seconds",
+            "p99 latency of money-path requests (window)",
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
         self.rate_limit_keys = Gauge(
-            "hongbao_rate_limit_tracked_keys", "Users and devices with a rate-limit bucket",
-            registry=registry, multiprocess_mode="livesum",
-        )  # fmt: skip
+            "hongbao_rate_limit_tracked_keys",
+            "Users and devices with a rate-limit bucket",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
 
     # ------------------------------------------------------------------------ per request
 
@@ -259,11 +303,14 @@ class BacklogCollector(Collector):
         figures = (
             ("hongbao_backlog_count_cap", "Counts below saturate at this value", backlog.cap),
             ("hongbao_outbox_pending", "Pending outbox deliveries", backlog.outbox_pending),
-            ("hongbao_outbox_lag_seconds", "Wait of the most overdue due delivery",
-             backlog.outbox_lag_seconds),
+            (
+                "hongbao_outbox_lag_seconds",
+                "Wait of the most overdue due delivery",
+                backlog.outbox_lag_seconds,
+            ),
             ("hongbao_due_work_due", "Scheduled work due now", backlog.due_work_due),
             ("hongbao_due_work_overdue", "Scheduled work overdue", backlog.due_work_overdue),
-        )  # fmt: skip
+        )
         for name, documentation, value in figures:
             yield GaugeMetricFamily(name, documentation, value)
         refunds = GaugeMetricFamily(

@@ -128,11 +128,14 @@ class Operations:
         if settings.degrade_forced:
             self.degrade.force(settings.degrade_forced)
         self.sampler = BacklogSampler(
-            services.database, services.clock, cap=settings.backlog_cap,
+            services.database,
+            services.clock,
+            cap=settings.backlog_cap,
             overdue_after_seconds=settings.overdue_after_seconds,
-            refresh_seconds=settings.backlog_refresh_seconds, monotonic=monotonic,
+            refresh_seconds=settings.backlog_refresh_seconds,
+            monotonic=monotonic,
             on_sample=self._on_backlog,
-        )  # fmt: skip
+        )
         self.backlog_collector = BacklogCollector(self.sampler, settings.backlog_refresh_seconds)
         self.readiness = Readiness(
             services.database,

@@ -49,9 +49,15 @@ def open_challenge(
         assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
         challenge_id = derived_id("ch", who, idempotency_key)
         opened = api.services.identity.open_challenge(
-            ChallengeRequest(challenge_id, body.kind, who.subject, device_of(who), body.purpose,
-                             corporate_account=body.corporate_account)
-        )  # fmt: skip
+            ChallengeRequest(
+                challenge_id,
+                body.kind,
+                who.subject,
+                device_of(who),
+                body.purpose,
+                corporate_account=body.corporate_account,
+            )
+        )
         view = ChallengeView.of(opened, api.services.clock.now_us())
         return 201, view.model_dump(mode="json")
 

@@ -38,8 +38,13 @@ def create_group(
 
     def action() -> tuple[int, object]:
         assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
-        group = Group(derived_id("g", who, idempotency_key), body.name, body.type, who.subject,
-                      api.services.clock.now_us())  # fmt: skip
+        group = Group(
+            derived_id("g", who, idempotency_key),
+            body.name,
+            body.type,
+            who.subject,
+            api.services.clock.now_us(),
+        )
         stored = api.services.identity.create_group(group)
         members = api.services.identity.members(stored.id)
         return 201, GroupView.of(stored, members).model_dump(mode="json")

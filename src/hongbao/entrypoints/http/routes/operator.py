@@ -122,9 +122,12 @@ def issue_token(
         now_us = api.services.clock.now_us()
         device = _device(api.services.identity, body) if body.role is Role.USER else None
         token, principal = api.signer.issue(
-            body.subject, body.role, now_us=now_us, lifetime_seconds=body.lifetime_seconds,
+            body.subject,
+            body.role,
+            now_us=now_us,
+            lifetime_seconds=body.lifetime_seconds,
             device=device,
-        )  # fmt: skip
+        )
         return 201, TokenView.of(token, principal).model_dump(mode="json")
 
     return idempotent(api, request, who, idempotency_key, raw, lang, action)

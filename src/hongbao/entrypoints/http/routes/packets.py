@@ -90,8 +90,9 @@ async def claim_packet(
     key = check_key(idempotency_key)
     fingerprint = request_hash(request.method, request.url.path, raw, api.fingerprint_key)
     who = caller.who
-    call = ClaimCall(who, KeyedRequest(who.subject, key, fingerprint), packet_id, lang,
-                     caller.wants_device_label)  # fmt: skip
+    call = ClaimCall(
+        who, KeyedRequest(who.subject, key, fingerprint), packet_id, lang, caller.wants_device_label
+    )
     answer = (await api.claims.answer(call)).response
     return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotency-Key": key})
 

@@ -89,10 +89,17 @@ def recall_packet(
         return 200, RecallView.of(outcome, lang).model_dump(mode="json")
 
     return idempotent_in(
-        api, request, caller, idempotency_key, raw, lang, action, continuable=True,
+        api,
+        request,
+        caller,
+        idempotency_key,
+        raw,
+        lang,
+        action,
+        continuable=True,
         authorize=lambda uow: _ensure_sender(api.services.packets.packet_in(uow, packet_id), who),
         after_commit=lambda: observe_recall(latest[0]),
-    )  # fmt: skip
+    )
 
 
 @router.get("/recalls/{recall_key}", response_model=RecallView, responses=READ)

@@ -87,8 +87,16 @@ def register_user(
         verified = body.tier is not AccountTier.UNVERIFIED
         real_name = RealNameStatus.VERIFIED if verified else RealNameStatus.NOT_VERIFIED
         now_us = api.services.clock.now_us()
-        user = UserRecord(body.id, body.display_name, body.tier, body.user_type, now_us,
-                          real_name, body.age_band, body.is_vip)  # fmt: skip
+        user = UserRecord(
+            body.id,
+            body.display_name,
+            body.tier,
+            body.user_type,
+            now_us,
+            real_name,
+            body.age_band,
+            body.is_vip,
+        )
         stored = api.services.identity.register_user(user)
         return 201, UserView.of(stored).model_dump(mode="json")
 
@@ -127,9 +135,17 @@ def register_device(
     to one user."""
 
     def action() -> tuple[int, object]:
-        device = Device(body.device_id, user_id, body.sim_id, body.platform, body.os_version,
-                        body.vendor_skin, body.model, body.form_factor,
-                        api.services.clock.now_us())  # fmt: skip
+        device = Device(
+            body.device_id,
+            user_id,
+            body.sim_id,
+            body.platform,
+            body.os_version,
+            body.vendor_skin,
+            body.model,
+            body.form_factor,
+            api.services.clock.now_us(),
+        )
         stored = api.services.identity.register_device(device)
         return 201, DeviceView.of(stored).model_dump(mode="json")
 

@@ -175,16 +175,28 @@ class FundingSourceView(Body):
 
     @classmethod
     def of(cls, source: FundingSource) -> FundingSourceView:
-        common = {"id": source.id, "user_id": source.user_id, "kind": source.kind.value,
-                  "currency": source.currency}  # fmt: skip
+        common = {
+            "id": source.id,
+            "user_id": source.user_id,
+            "kind": source.kind.value,
+            "currency": source.currency,
+        }
         match source:
             case DebitCardSource():
                 windows = [_window(w) for w in source.maintenance_windows]
-                return cls(**common, masked_number=source.masked_number, bank=source.bank_name,
-                           maintenance_windows=windows)  # fmt: skip
+                return cls(
+                    **common,
+                    masked_number=source.masked_number,
+                    bank=source.bank_name,
+                    maintenance_windows=windows,
+                )
             case CreditCardSource():
-                return cls(**common, masked_number=source.masked_number, bank=source.issuer,
-                           statement_day=source.statement_day)  # fmt: skip
+                return cls(
+                    **common,
+                    masked_number=source.masked_number,
+                    bank=source.issuer,
+                    statement_day=source.statement_day,
+                )
             case ForeignCardSource():
                 return cls(**common, masked_number=source.masked_number)
             case MoneyMarketSource():
@@ -258,9 +270,11 @@ class GroupView(Body):
             owner_user_id=group.owner_user_id,
             created_at_us=group.created_at_us,
             created_at=iso_time(group.created_at_us),
-            members=[MemberView(user_id=m.user_id, joined_at_us=m.joined_at_us,
-                                left_at_us=m.left_at_us) for m in ordered],
-        )  # fmt: skip
+            members=[
+                MemberView(user_id=m.user_id, joined_at_us=m.joined_at_us, left_at_us=m.left_at_us)
+                for m in ordered
+            ],
+        )
 
 
 class NewGroupBody(Body):

@@ -26,8 +26,9 @@ RATE = 40  # a decimal rate as text
 def upgrade() -> None:
     # SQLite cannot change a CHECK in place: batch mode rebuilds the table and copies the rows.
     with op.batch_alter_table("refunds", recreate="auto") as batch:
-        batch.add_column(sa.Column("trigger", sa.String(16), nullable=False,
-                                   server_default="recall"))  # fmt: skip
+        batch.add_column(
+            sa.Column("trigger", sa.String(16), nullable=False, server_default="recall")
+        )
         batch.add_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="0"))
         batch.add_column(sa.Column("next_attempt_at_us", sa.BigInteger))
         batch.add_column(sa.Column("last_error", sa.String(512)))
@@ -62,13 +63,29 @@ def downgrade() -> None:
         batch.drop_column("refund_id")
     op.drop_index("refunds_next_attempt", "refunds")
     with op.batch_alter_table("refunds", recreate="auto") as batch:
-        for name in ("refund_fx_complete", "refund_attempts_range", "refund_trigger_known",
-                     "refund_settled_when_arrived", "refund_state_known"):  # fmt: skip
+        for name in (
+            "refund_fx_complete",
+            "refund_attempts_range",
+            "refund_trigger_known",
+            "refund_settled_when_arrived",
+            "refund_state_known",
+        ):
             batch.drop_constraint(name, type_="check")
         batch.create_check_constraint("refund_state_known", f"state IN ({OLD_STATES})")
         batch.create_check_constraint("refund_settled_when_arrived", OLD_ARRIVED)
-        for column in ("hops", "fx_difference_minor", "amount_at_send_rate_minor", "rate_at_send",
-                       "rate_source", "rate_at_refund_as_of_us", "rate_at_refund",
-                       "card_amount_minor", "card_currency", "last_error", "next_attempt_at_us",
-                       "attempts", "trigger"):  # fmt: skip
+        for column in (
+            "hops",
+            "fx_difference_minor",
+            "amount_at_send_rate_minor",
+            "rate_at_send",
+            "rate_source",
+            "rate_at_refund_as_of_us",
+            "rate_at_refund",
+            "card_amount_minor",
+            "card_currency",
+            "last_error",
+            "next_attempt_at_us",
+            "attempts",
+            "trigger",
+        ):
             batch.drop_column(column)
