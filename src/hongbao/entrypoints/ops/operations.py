@@ -56,8 +56,7 @@ class OperationsSettings:
     # Threads that run the framework's blocking routes, per process (the framework's default
     # is 40). A route's work is mostly Python holding the one interpreter lock, with short
     # waits for the database: a few threads keep a core busy, and dozens only fight over the
-    # lock and the connection pool. Measured with benchmarks/http_bench.py: 4 instead of 40
-    # cut sends' and recalls' CPU a request by about a fifth and raised their rate a third.
+    # lock and the connection pool (figures in benchmarks/RESULTS.md).
     request_threads: int = 4
 
     def __post_init__(self) -> None:
