@@ -362,3 +362,28 @@ def test_concurrent_sends_from_one_balance_never_deadlock_on_postgresql(
     assert world.balance(f"user:{SENDER}:balance") == 0
     assert world.ledger.verify().ok
     assert world.packets.verify().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_one_packet_id_sent_by_eight_clients_at_once_is_one_packet_paid_once(
+    postgres_database: Database,
+) -> None:
+    """The same send from eight clients released together: its escrow account and its expiry
+    are written without a look-up first (their ids are as new as the packet), so the losers
+    fail on those keys, are retried whole and return the winner's packet; the balance pays
+    once."""
+    world = build_world(postgres_database, SystemClock(), ["m-0"], funds=100_00)
+    barrier = threading.Barrier(8)
+
+    def send(_: int) -> Packet:
+        barrier.wait(timeout=30)
+        return world.packets.send(lucky("contested", 30_00, 3))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sent = list(pool.map(send, range(8)))
+    assert {packet.id for packet in sent} == {"contested"}
+    assert {packet.created_at_us for packet in sent} == {sent[0].created_at_us}
+    assert world.balance(f"user:{SENDER}:balance") == 70_00
+    assert world.ledger.verify().ok
+    assert world.packets.verify().ok

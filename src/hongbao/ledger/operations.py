@@ -6,7 +6,7 @@ their state change and the money movement commit together or not at all (R-M4).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from hongbao.ledger.engine import Workspace
 from hongbao.ledger.model import (
@@ -43,6 +43,28 @@ def create_accounts(
 ) -> list[AccountResult]:
     check_batch_size(len(requests))
     existing = repository.get_accounts([request.id for request in requests])
+    return _create_accounts(repository, requests, existing, now_us)
+
+
+def open_new_accounts(
+    repository: LedgerRepository, requests: Sequence[NewAccount], now_us: int
+) -> list[AccountResult]:
+    """Open accounts whose ids cannot be taken yet, without looking them up first.
+
+    For accounts named after a row created in the same unit of work (a new packet's escrow):
+    the id is as new as that row. Were it taken after all, the insert fails on the key and the
+    unit of work is retried whole, and the retry sees what took it.
+    """
+    check_batch_size(len(requests))
+    return _create_accounts(repository, requests, {}, now_us)
+
+
+def _create_accounts(
+    repository: LedgerRepository,
+    requests: Sequence[NewAccount],
+    existing: Mapping[str, Account],
+    now_us: int,
+) -> list[AccountResult]:
     results: list[AccountResult] = []
     new_accounts: dict[str, Account] = {}
     for request in requests:

@@ -24,7 +24,8 @@ from enum import StrEnum
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.funding import FundingKind, FundingSource
-from hongbao.identity.service import funding_from_stored, is_group_member
+from hongbao.identity.send_facts import SendFacts, SendQuestion, read_send_facts
+from hongbao.identity.service import funding_from_stored
 from hongbao.identity.users import UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
@@ -46,8 +47,9 @@ from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, spl
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.invariants import invariant
+from hongbao.platform.limits import MAX_BATCH_SIZE
 from hongbao.platform.outbox import NewEvent, append
-from hongbao.platform.scheduler import schedule
+from hongbao.platform.scheduler import schedule, schedule_new
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import PacketPolicy
 from hongbao.policy.store import PolicyStore
@@ -106,6 +108,16 @@ class SendPacket:
         )
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def question(self) -> SendQuestion:
+        """What the send asks the identity context about its sender."""
+        return SendQuestion(
+            sender_id=self.sender_id,
+            recipient_id=self.recipient_id,
+            group_id=self.group_id,
+            device=self.device,
+            funding_source_id=self.funding_source_id,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Funding:
@@ -134,13 +146,21 @@ class PacketService:
         return self._send(uow, command, self.policies.active().packets)
 
     def _send(self, uow: UnitOfWork, command: SendPacket, policy: PacketPolicy) -> Packet:
-        existing = uow.packets.packets.get(command.packet_id)
+        if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
+            raise refuse(
+                f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
+                "packets.id_invalid",
+            )
+        now_us = self.clock.now_us()
+        # Every read a send makes goes out together: one wait for the database, not six.
+        earlier = uow.packets.packets.read_many([(command.packet_id,)])
+        facts = read_send_facts(uow.identity, command.question(), now_us)
+        existing = earlier().get((command.packet_id,))
         if existing is not None:
             if existing.request_digest != command.digest():
                 raise refuse("this packet id was used for another packet", "packets.already_exists")
             return existing
-        now_us = self.clock.now_us()
-        funding = self._check_send(uow, command, policy, now_us)
+        funding = self._check_send(facts(), command, policy, now_us)
         amounts, algorithm, seed = self._split(command, policy)
         packet = Packet(
             id=command.packet_id,
@@ -173,9 +193,10 @@ class PacketService:
         uow.packets.packets.insert(packet)
         if authorization is not None:
             self._keep_authorization(uow, authorization, now_us)
-        for position, amount in enumerate(amounts):
-            uow.packets.shares.insert(Share(packet.id, position, amount, None, None))
-        schedule(
+        shares = [Share(packet.id, at, minor, None, None) for at, minor in enumerate(amounts)]
+        for start in range(0, len(shares), MAX_BATCH_SIZE):
+            uow.packets.shares.insert_many(shares[start : start + MAX_BATCH_SIZE])
+        schedule_new(
             uow.scheduler,
             work_id=f"expire:{packet.id}",
             kind=EXPIRE_KIND,
@@ -187,22 +208,17 @@ class PacketService:
         return packet
 
     def _check_send(
-        self, uow: UnitOfWork, command: SendPacket, policy: PacketPolicy, now_us: int
+        self, facts: SendFacts, command: SendPacket, policy: PacketPolicy, now_us: int
     ) -> Funding:
         """Every refusal before anything is written; returns what pays for the packet."""
-        if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
-            raise refuse(
-                f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
-                "packets.id_invalid",
-            )
-        sender = uow.identity.users.get(command.sender_id)
+        sender = facts.sender
         if sender is None:
             raise refuse(f"no user {command.sender_id!r}", "packets.unknown_sender")
         if sender.status is not UserStatus.NORMAL:
             raise refuse("the sender's account is restricted", "packets.sender_restricted")
-        self._check_audience(uow, command, now_us)
+        self._check_audience(facts, command)
         if command.device is not None:
-            device = uow.identity.devices.get(command.device.device_id, command.device.sim_id)
+            device = facts.device
             if device is None or device.user_id != command.sender_id:
                 raise refuse("this device is not one of the sender's", "packets.unknown_device")
         if (
@@ -213,7 +229,7 @@ class PacketService:
                 "only enterprise accounts send enterprise packets", "packets.not_enterprise"
             )
         self._check_limits(command, policy)
-        stored = uow.identity.funding.get(command.funding_source_id)
+        stored = facts.funding
         if stored is None or stored.user_id != command.sender_id:
             raise refuse("unknown funding source for this sender", "packets.unknown_funding_source")
         source = funding_from_stored(stored)
@@ -232,18 +248,18 @@ class PacketService:
             )
         return Funding(source, None)
 
-    def _check_audience(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> None:
+    def _check_audience(self, facts: SendFacts, command: SendPacket) -> None:
         if command.packet_type is PacketType.PERSONAL:
             if command.recipient_id is None or command.group_id is not None:
                 raise refuse("a personal packet has one recipient", "packets.audience_invalid")
             if command.recipient_id == command.sender_id:
                 raise refuse("a personal packet goes to someone else", "packets.audience_invalid")
-            if uow.identity.users.get(command.recipient_id) is None:
+            if facts.recipient is None:
                 raise refuse(f"no user {command.recipient_id!r}", "packets.unknown_recipient")
             return
         if command.group_id is None or command.recipient_id is not None:
             raise refuse("a group packet goes to one group", "packets.audience_invalid")
-        if not is_group_member(uow.identity, command.group_id, command.sender_id, now_us):
+        if not facts.sender_in_group:
             raise refuse("only members send packets to a group", "packets.not_a_member")
 
     def _check_limits(self, command: SendPacket, policy: PacketPolicy) -> None:
@@ -284,7 +300,7 @@ class PacketService:
             packet.currency,
             reference=packet.id,
         )
-        (opened,) = ledger_operations.create_accounts(uow.ledger, [escrow], now_us)
+        (opened,) = ledger_operations.open_new_accounts(uow.ledger, [escrow], now_us)
         invariant(opened.succeeded, "a new packet's escrow opens", packet_id=packet.id)
 
     def _fund(

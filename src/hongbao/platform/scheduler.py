@@ -125,6 +125,34 @@ def schedule(
     return existing
 
 
+def schedule_new(
+    work: DueWorkRepository,
+    *,
+    work_id: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    due_at_us: int,
+    now_us: int,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> DueWork:
+    """Add due work whose id cannot be taken yet, without looking first.
+
+    For work named after a row created in the same unit of work (a new packet's expiry): the
+    id is as new as that row. Were it taken after all, the insert fails on the key and the
+    unit of work is retried whole, and the retry sees the row that took it.
+    """
+    record = _new_record(
+        work_id=work_id,
+        kind=kind,
+        payload=payload,
+        due_at_us=due_at_us,
+        now_us=now_us,
+        max_attempts=max_attempts,
+    )
+    work.insert(record)
+    return record
+
+
 def _new_record(
     *,
     work_id: str,
