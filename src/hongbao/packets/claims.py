@@ -32,6 +32,7 @@ from hongbao.ledger.model import TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.packets.authorization import TransferCode
+from hongbao.packets.errors import PacketCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import PacketError
 from hongbao.packets.user_feed import USER_FEED, packet_stream
@@ -78,7 +79,7 @@ ClaimAnswer = ClaimOutcome | PacketError
 FundClaim = Callable[[UnitOfWork, Packet, Share, int], None]
 
 
-def refuse(message: str, code: str, **details: object) -> PacketError:
+def refuse(message: str, code: PacketCode, **details: object) -> PacketError:
     return PacketError(message, code=code, **details)
 
 
@@ -231,12 +232,12 @@ def _decide(requests: Sequence[ClaimRequest], facts: _Facts, now_us: int) -> _De
         packet = facts.packets.get(request.packet_id)
         if packet is None:
             decisions.answers[index] = refuse(
-                f"no packet {request.packet_id!r}", "packets.unknown_packet"
+                f"no packet {request.packet_id!r}", PacketCode.UNKNOWN_PACKET
             )
             continue
         user_id = request.user_id
         if user_id not in facts.users:
-            decisions.answers[index] = refuse(f"no user {user_id!r}", "packets.unknown_user")
+            decisions.answers[index] = refuse(f"no user {user_id!r}", PacketCode.UNKNOWN_USER)
             continue
         pair = (packet.id, user_id)
         before = facts.earlier.get(pair)

@@ -41,6 +41,7 @@ from hongbao.packets.claims import (
     claim_batch,
     refuse,
 )
+from hongbao.packets.errors import PacketCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
@@ -137,7 +138,9 @@ class PacketService:
         existing = uow.packets.packets.get(command.packet_id)
         if existing is not None:
             if existing.request_digest != command.digest():
-                raise refuse("this packet id was used for another packet", "packets.already_exists")
+                raise refuse(
+                    "this packet id was used for another packet", PacketCode.ALREADY_EXISTS
+                )
             return existing
         now_us = self.clock.now_us()
         funding = self._check_send(uow, command, policy, now_us)
@@ -193,29 +196,31 @@ class PacketService:
         if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
             raise refuse(
                 f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
-                "packets.id_invalid",
+                PacketCode.ID_INVALID,
             )
         sender = uow.identity.users.get(command.sender_id)
         if sender is None:
-            raise refuse(f"no user {command.sender_id!r}", "packets.unknown_sender")
+            raise refuse(f"no user {command.sender_id!r}", PacketCode.UNKNOWN_SENDER)
         if sender.status is not UserStatus.NORMAL:
-            raise refuse("the sender's account is restricted", "packets.sender_restricted")
+            raise refuse("the sender's account is restricted", PacketCode.SENDER_RESTRICTED)
         self._check_audience(uow, command, now_us)
         if command.device is not None:
             device = uow.identity.devices.get(command.device.device_id, command.device.sim_id)
             if device is None or device.user_id != command.sender_id:
-                raise refuse("this device is not one of the sender's", "packets.unknown_device")
+                raise refuse("this device is not one of the sender's", PacketCode.UNKNOWN_DEVICE)
         if (
             command.packet_type is PacketType.ENTERPRISE
             and sender.user_type is not UserType.ENTERPRISE
         ):
             raise refuse(
-                "only enterprise accounts send enterprise packets", "packets.not_enterprise"
+                "only enterprise accounts send enterprise packets", PacketCode.NOT_ENTERPRISE
             )
         self._check_limits(command, policy)
         stored = uow.identity.funding.get(command.funding_source_id)
         if stored is None or stored.user_id != command.sender_id:
-            raise refuse("unknown funding source for this sender", "packets.unknown_funding_source")
+            raise refuse(
+                "unknown funding source for this sender", PacketCode.UNKNOWN_FUNDING_SOURCE
+            )
         source = funding_from_stored(stored)
         if source.kind is FundingKind.FOREIGN_CARD:
             rate = usable_rate(
@@ -228,44 +233,46 @@ class PacketService:
             return Funding(source, rate)
         if source.currency != command.amount.currency.code:
             raise refuse(
-                "the packet and its source use other currencies", "packets.currency_mismatch"
+                "the packet and its source use other currencies", PacketCode.CURRENCY_MISMATCH
             )
         return Funding(source, None)
 
     def _check_audience(self, uow: UnitOfWork, command: SendPacket, now_us: int) -> None:
         if command.packet_type is PacketType.PERSONAL:
             if command.recipient_id is None or command.group_id is not None:
-                raise refuse("a personal packet has one recipient", "packets.audience_invalid")
+                raise refuse("a personal packet has one recipient", PacketCode.AUDIENCE_INVALID)
             if command.recipient_id == command.sender_id:
-                raise refuse("a personal packet goes to someone else", "packets.audience_invalid")
+                raise refuse("a personal packet goes to someone else", PacketCode.AUDIENCE_INVALID)
             if uow.identity.users.get(command.recipient_id) is None:
-                raise refuse(f"no user {command.recipient_id!r}", "packets.unknown_recipient")
+                raise refuse(f"no user {command.recipient_id!r}", PacketCode.UNKNOWN_RECIPIENT)
             return
         if command.group_id is None or command.recipient_id is not None:
-            raise refuse("a group packet goes to one group", "packets.audience_invalid")
+            raise refuse("a group packet goes to one group", PacketCode.AUDIENCE_INVALID)
         if not is_group_member(uow.identity, command.group_id, command.sender_id, now_us):
-            raise refuse("only members send packets to a group", "packets.not_a_member")
+            raise refuse("only members send packets to a group", PacketCode.NOT_A_MEMBER)
 
     def _check_limits(self, command: SendPacket, policy: PacketPolicy) -> None:
         packet_type, amount = command.packet_type, command.amount
         if amount.currency.code != policy.currency:
-            raise refuse(f"packets are sent in {policy.currency}", "packets.currency_not_supported")
+            raise refuse(
+                f"packets are sent in {policy.currency}", PacketCode.CURRENCY_NOT_SUPPORTED
+            )
         limits = policy.limits(packet_type)
         if not 1 <= command.shares <= limits.max_shares:
             raise refuse(
                 f"a {packet_type.value} packet has 1 to {limits.max_shares} shares",
-                "packets.shares_out_of_range",
+                PacketCode.SHARES_OUT_OF_RANGE,
             )
         if amount.minor < limits.min_share_minor * command.shares:
             least = Money.of(limits.min_share_minor, amount.currency).format()
-            raise refuse(f"every share is at least {least}", "packets.total_too_small")
+            raise refuse(f"every share is at least {least}", PacketCode.TOTAL_TOO_SMALL)
         if amount.minor > limits.max_share_minor * command.shares:
             most = Money.of(limits.max_share_minor, amount.currency).format()
-            raise refuse(f"at most {most} per share", "packets.amount_over_limit")
+            raise refuse(f"at most {most} per share", PacketCode.AMOUNT_OVER_LIMIT)
         if amount.minor > limits.max_total_minor:
             most = Money.of(limits.max_total_minor, amount.currency).format()
             raise refuse(
-                f"a {packet_type.value} packet holds at most {most}", "packets.total_over_limit"
+                f"a {packet_type.value} packet holds at most {most}", PacketCode.TOTAL_OVER_LIMIT
             )
 
     def _split(self, command: SendPacket, policy: PacketPolicy) -> tuple[list[int], str, str]:
@@ -309,9 +316,11 @@ class PacketService:
         )
         (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
         if result.code is TransferResultCode.EXCEEDS_CREDITS:
-            raise refuse("not enough money in the funding source", "packets.insufficient_funds")
+            raise refuse("not enough money in the funding source", PacketCode.INSUFFICIENT_FUNDS)
         if not result.succeeded:
-            raise refuse(f"the ledger refused the send: {result.message}", "packets.ledger_refused")
+            raise refuse(
+                f"the ledger refused the send: {result.message}", PacketCode.LEDGER_REFUSED
+            )
         return None
 
     def _authorize(
@@ -345,7 +354,7 @@ class PacketService:
             authorization, authorized_minor=authorization.charge_for(packet.total_minor)
         )
         if not card.open_hold(uow, authorization, now_us):
-            raise refuse("the card cannot cover this packet", "packets.insufficient_funds")
+            raise refuse("the card cannot cover this packet", PacketCode.INSUFFICIENT_FUNDS)
         return authorization
 
     def _keep_authorization(
@@ -523,7 +532,7 @@ class PacketService:
     def packet_in(self, uow: UnitOfWork, packet_id: str) -> Packet:
         found = uow.packets.packets.get(packet_id)
         if found is None:
-            raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
+            raise refuse(f"no packet {packet_id!r}", PacketCode.UNKNOWN_PACKET)
         return found
 
     def shares(self, packet_id: str) -> list[Share]:

@@ -22,7 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
-from hongbao.platform.errors import HongbaoError
+from hongbao.platform.errors import HongbaoError, PlatformCode
 from hongbao.platform.invariants import invariant
 
 logger = logging.getLogger(__name__)
@@ -37,11 +37,11 @@ DEFAULT_MAX_WAITING: Final = 4_096
 class CommitterBusy(HongbaoError):
     """More requests wait than the committer may hold: shed, never queue without bound."""
 
-    code = "api.overloaded"
+    code = PlatformCode.OVERLOADED
 
 
 class CommitterClosed(HongbaoError):
-    code = "api.shutting_down"
+    code = PlatformCode.SHUTTING_DOWN
 
 
 @dataclass(frozen=True, slots=True)

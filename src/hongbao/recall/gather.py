@@ -18,6 +18,7 @@ from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import local_day, zone
+from hongbao.recall.errors import RecallCode
 from hongbao.recall.facts import (
     DeviceFacts,
     EscrowFacts,
@@ -40,7 +41,7 @@ MAX_CHALLENGES = 8
 class RecallError(InvalidInput):
     """A recall request that cannot be evaluated at all; nothing was written."""
 
-    code = "recalls.invalid"
+    code = RecallCode.INVALID
 
 
 def recall_purpose(packet_id: str, amount_minor: int) -> str:
@@ -68,11 +69,11 @@ def gather(
 ) -> RecallFacts:
     if len(challenge_ids) > MAX_CHALLENGES:
         raise RecallError(
-            f"at most {MAX_CHALLENGES} challenges", code="recalls.too_many_challenges"
+            f"at most {MAX_CHALLENGES} challenges", code=RecallCode.TOO_MANY_CHALLENGES
         )
     user = uow.identity.users.get(requester_id)
     if user is None:
-        raise RecallError(f"no user {requester_id!r}", code="recalls.unknown_user")
+        raise RecallError(f"no user {requester_id!r}", code=RecallCode.UNKNOWN_USER)
     facts = RecallFacts(
         now_us=now_us,
         packet=_packet_facts(uow, packet),
@@ -211,7 +212,7 @@ def _passed(
     for challenge_id in challenge_ids:
         challenge = uow.identity.challenges.get(challenge_id)
         if challenge is None:
-            raise RecallError(f"no challenge {challenge_id!r}", code="recalls.unknown_challenge")
+            raise RecallError(f"no challenge {challenge_id!r}", code=RecallCode.UNKNOWN_CHALLENGE)
         bound = (challenge.user_id, challenge.fingerprint, challenge.purpose) == (
             requester_id,
             device,

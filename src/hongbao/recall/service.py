@@ -38,6 +38,7 @@ from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
+from hongbao.recall.errors import RecallCode
 from hongbao.recall.facts import RecallFacts
 from hongbao.recall.gather import RecallError, gather, recall_purpose
 from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
@@ -174,7 +175,7 @@ class RecallService:
         ):
             raise RecallError(
                 f"an idempotency key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
-                code="recalls.key_invalid",
+                code=RecallCode.KEY_INVALID,
             )
         return self._recall(uow, command)
 
@@ -183,7 +184,7 @@ class RecallService:
         if existing is not None:
             if existing.request_digest != command.digest():
                 raise RecallError(
-                    "this idempotency key was used for another recall", code="recalls.key_reused"
+                    "this idempotency key was used for another recall", code=RecallCode.KEY_REUSED
                 )
             if existing.state is not RecallState.CHALLENGED:
                 return RecallOutcome(
@@ -320,7 +321,7 @@ class RecallService:
                 return challenge_id
         raise RecallError(
             f"this recall opened {MAX_CHALLENGES_PER_KIND} {kind.value} checks; use a new key",
-            code="recalls.too_many_challenges",
+            code=RecallCode.TOO_MANY_CHALLENGES,
         )
 
     def _consume_challenges(
@@ -436,7 +437,7 @@ class RecallService:
         def read(uow: UnitOfWork) -> RecallOutcome:
             recall = uow.recalls.recalls.get(idempotency_key)
             if recall is None:
-                raise RecallError(f"no recall {idempotency_key!r}", code="recalls.unknown_recall")
+                raise RecallError(f"no recall {idempotency_key!r}", code=RecallCode.UNKNOWN_RECALL)
             return RecallOutcome(recall, self._stored_decision(uow, recall.last_decision_id))
 
         return self.database.read(read)
@@ -445,7 +446,7 @@ class RecallService:
         def read(uow: UnitOfWork) -> tuple[DecisionRecord, Decision]:
             record = uow.recalls.decisions.get(decision_id)
             if record is None:
-                raise RecallError(f"no decision {decision_id!r}", code="recalls.unknown_decision")
+                raise RecallError(f"no decision {decision_id!r}", code=RecallCode.UNKNOWN_DECISION)
             return record, _decision_of(record)
 
         return self.database.read(read)
@@ -480,7 +481,7 @@ class RecallService:
     def _packet(self, uow: UnitOfWork, packet_id: str, *, lock: bool) -> Packet:
         packet = (uow.packets.packets.lock if lock else uow.packets.packets.get)(packet_id)
         if packet is None:
-            raise RecallError(f"no packet {packet_id!r}", code="recalls.unknown_packet")
+            raise RecallError(f"no packet {packet_id!r}", code=RecallCode.UNKNOWN_PACKET)
         return packet
 
 

@@ -31,6 +31,7 @@ from hongbao.platform.invariants import invariant
 from hongbao.platform.scheduler import schedule
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import RefundPolicy
+from hongbao.refunds.errors import RefundCode
 from hongbao.refunds.network import CardNetwork, PayoutResult
 from hongbao.refunds.records import Refund, RefundHop, RefundState, RefundTrigger
 from hongbao.refunds.routes import NoRoute, RefundPlan, RefundRoute
@@ -56,7 +57,7 @@ class TransferCode:
 
 
 class RefundRefused(InvalidInput):
-    code = "refunds.refused"
+    code = RefundCode.REFUSED
 
 
 def clearing_account(currency: str) -> str:
@@ -486,7 +487,7 @@ def credit_to_balance(uow: UnitOfWork, refund_id: str, operator_id: str, now_us:
     if refund.state is not RefundState.FAILED:
         raise RefundRefused(
             f"only a failed refund is credited to the balance; this one is {refund.state.value}",
-            code="refunds.not_failed",
+            code=RefundCode.NOT_FAILED,
             refund_id=refund_id,
             state=refund.state.value,
         )
@@ -545,7 +546,7 @@ def credit_to_balance(uow: UnitOfWork, refund_id: str, operator_id: str, now_us:
 def _lock(uow: UnitOfWork, refund_id: str) -> Refund:
     refund = uow.recalls.refunds.lock(refund_id)
     if refund is None:
-        raise RefundRefused(f"no refund {refund_id!r}", code="refunds.unknown_refund")
+        raise RefundRefused(f"no refund {refund_id!r}", code=RefundCode.UNKNOWN_REFUND)
     return refund
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hongbao.platform.errors import StorageError
+from hongbao.platform.errors import StorageCode, StorageError
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import (
     MAX_EVENTS_PER_READ,
@@ -218,7 +218,7 @@ class InMemoryOutboxRepository:
         if taken:
             raise StorageError(
                 f"{event.stream} already has event {event.stream_sequence}",
-                code="storage.duplicate_key",
+                code=StorageCode.DUPLICATE_KEY,
             )
         self._events.insert(event)
 

@@ -22,6 +22,7 @@ from hongbao.entrypoints.http.auth.tokens import (
     token_revoked,
 )
 from hongbao.entrypoints.http.claims import ClaimDesk
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.errors import ApiError, status_for
 from hongbao.entrypoints.http.idempotency import (
     IdempotencyGuard,
@@ -109,7 +110,7 @@ MoneyUser = Annotated[MoneyCaller, Depends(money_user)]
 
 async def operator(who: Caller) -> Principal:
     if not who.is_operator:
-        raise AuthError("only operators may do this", code="auth.operator_only")
+        raise AuthError("only operators may do this", code=AuthCode.OPERATOR_ONLY)
     return who
 
 
@@ -131,7 +132,7 @@ def device_of(who: Principal) -> DeviceFingerprint:
 def ensure_self(who: Principal, user_id: str) -> None:
     """R-A5: a user reads and acts on their own data only; operators on anyone's."""
     if not who.is_operator and who.subject != user_id:
-        raise AuthError("you can only see and act on your own data", code="auth.not_yours")
+        raise AuthError("you can only see and act on your own data", code=AuthCode.NOT_YOURS)
 
 
 async def raw_body(request: Request) -> bytes:

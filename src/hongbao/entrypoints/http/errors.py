@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+from hongbao.entrypoints.http.codes import ApiCode
 from hongbao.platform.errors import (
     ConfigurationError,
+    ErrorCode,
     HongbaoError,
     InvariantViolation,
     StorageError,
@@ -87,7 +89,7 @@ ZH_MESSAGES: Mapping[str, str] = MappingProxyType(
 class ApiError(HongbaoError):
     """An error raised by the HTTP layer itself (credentials, idempotency, load)."""
 
-    code = "api.error"
+    code: ErrorCode = ApiCode.ERROR
 
 
 def status_for(error: HongbaoError) -> int:  # noqa: PLR0911 - one status per family of codes

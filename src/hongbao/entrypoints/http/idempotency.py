@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from hongbao.entrypoints.http.codes import IdempotencyCode
 from hongbao.entrypoints.http.errors import ApiError, error_body, status_for
 from hongbao.entrypoints.http.records import IdempotencyRecord, KeyState
 from hongbao.ledger.model import is_valid_id
@@ -76,12 +77,12 @@ def request_hash(method: str, path: str, body: bytes, key: bytes) -> str:
 def check_key(key: str | None) -> str:
     if key is None:
         raise ApiError(
-            "this request needs an Idempotency-Key header", code="idempotency.key_missing"
+            "this request needs an Idempotency-Key header", code=IdempotencyCode.KEY_MISSING
         )
     if not is_valid_id(key) or len(key) > MAX_KEY_LENGTH:
         raise ApiError(
             f"an Idempotency-Key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
-            code="idempotency.key_invalid",
+            code=IdempotencyCode.KEY_INVALID,
         )
     return key
 
@@ -101,14 +102,14 @@ KeyedAnswer = Response | ApiError
 
 def _key_reused() -> ApiError:
     return ApiError(
-        "this Idempotency-Key was used for a different request", code="idempotency.key_reused"
+        "this Idempotency-Key was used for a different request", code=IdempotencyCode.KEY_REUSED
     )
 
 
 def _in_progress() -> ApiError:
     return ApiError(
         "a request with this Idempotency-Key is still being processed; retry shortly",
-        code="idempotency.in_progress",
+        code=IdempotencyCode.IN_PROGRESS,
     )
 
 

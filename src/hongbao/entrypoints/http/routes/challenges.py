@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     Caller,
     Context,
@@ -96,5 +97,5 @@ def answer_challenge(
 
 def _own_challenge(challenge: Challenge, who: Principal) -> Challenge:
     if not who.is_operator and challenge.user_id != who.subject:
-        raise AuthError("this check is not yours", code="auth.not_yours")
+        raise AuthError("this check is not yours", code=AuthCode.NOT_YOURS)
     return challenge

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hongbao.entrypoints.http.auth.tokens import AuthError
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     Caller,
     Context,
@@ -59,7 +60,7 @@ def show_group(group_id: str, api: Context, who: Caller) -> GroupView:
     members = api.services.identity.members(group_id)
     now_us = api.services.clock.now_us()
     if not who.is_operator and not is_member_at(members, who.subject, now_us):
-        raise AuthError("only the group's members see it", code="auth.not_yours")
+        raise AuthError("only the group's members see it", code=AuthCode.NOT_YOURS)
     return GroupView.of(group, members)
 
 
@@ -78,7 +79,7 @@ def add_member(
     member stays as they are. Answers the group."""
     group = api.services.identity.group(group_id)
     if not who.is_operator and who.subject != group.owner_user_id:
-        raise AuthError("only the group's owner adds members", code="auth.not_yours")
+        raise AuthError("only the group's owner adds members", code=AuthCode.NOT_YOURS)
 
     def action() -> tuple[int, object]:
         identity, now_us = api.services.identity, api.services.clock.now_us()

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
 from hongbao.entrypoints.http.claims import ClaimCall
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     Caller,
     Context,
@@ -141,4 +142,4 @@ def _ensure_audience(api: Context, who: Principal, packet: Packet) -> None:
         )
         if member:
             return
-    raise AuthError("this packet is not yours to see", code="auth.not_yours")
+    raise AuthError("this packet is not yours to see", code=AuthCode.NOT_YOURS)
