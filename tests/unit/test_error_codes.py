@@ -10,14 +10,25 @@ from pathlib import Path
 import pytest
 
 import hongbao
+from hongbao.entrypoints.http.codes import ApiCode, AuthCode, IdempotencyCode
+from hongbao.entrypoints.http.errors import error_body, refusal_of, status_for, status_of
+from hongbao.identity.errors import IdentityCode
 from hongbao.packets.errors import PacketCode
 from hongbao.packets.split import PacketError
 from hongbao.platform.errors import (
+    ConfigurationError,
     ErrorCode,
     HongbaoError,
+    InvalidInput,
     InvariantViolation,
     Outcome,
+    PlatformCode,
+    StorageCode,
+    StorageError,
 )
+from hongbao.policy.errors import PolicyCode
+from hongbao.recall.errors import RecallCode
+from hongbao.refunds.errors import RefundCode
 
 SOURCE = Path(hongbao.__file__).parent
 WIRE_VALUE = re.compile(r"[a-z]+\.[a-z]+(_[a-z]+)*")
@@ -119,3 +130,166 @@ def test_every_error_class_defaults_to_a_catalogue_member() -> None:
     _import_every_module()
     for cls in [HongbaoError, *_subclasses(HongbaoError)]:
         assert isinstance(cls.code, ErrorCode), cls
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (PacketCode.UNKNOWN_PACKET, 404),
+        (IdentityCode.UNKNOWN_USER, 404),
+        (ApiCode.NOT_FOUND, 404),
+        (PacketCode.ALREADY_EXISTS, 409),
+        (RecallCode.KEY_REUSED, 409),
+        (IdempotencyCode.IN_PROGRESS, 409),
+        (RefundCode.NOT_FAILED, 409),
+        (PacketCode.INSUFFICIENT_FUNDS, 422),
+        (PlatformCode.INPUT_INVALID, 422),
+        (StorageCode.TOO_MANY_ROWS, 422),
+        (AuthCode.MISSING_TOKEN, 401),
+        (AuthCode.TOKEN_EXPIRED, 401),
+        (AuthCode.NOT_YOURS, 403),
+        (AuthCode.OPERATOR_ONLY, 403),
+        (ApiCode.RATE_LIMITED, 429),
+        (PlatformCode.OVERLOADED, 503),
+        (ApiCode.DEGRADED, 503),
+        (StorageCode.UNAVAILABLE, 503),
+        (PlatformCode.INVARIANT_VIOLATED, 500),
+        (PlatformCode.CONFIG_DATABASE_URL, 500),
+        (PolicyCode.INVALID, 500),
+        (ApiCode.INTERNAL, 500),
+    ],
+)
+def test_the_http_status_follows_from_the_code_alone(code: ErrorCode, status: int) -> None:
+    assert status_of(code) == status
+    assert status_for(HongbaoError("refused", code=code)) == status
+
+
+def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
+    """The statuses clients already rely on: a code moving in or out of this table is a
+    change of the API, not a refactoring."""
+    answered = {code.value: status_of(code) for code in every_code() if status_of(code) != 422}
+    assert answered == {
+        **dict.fromkeys(
+            [
+                "api.not_found",
+                "distribution.unknown_budget",
+                "distribution.unknown_user",
+                "identity.unknown_challenge",
+                "identity.unknown_device",
+                "identity.unknown_enterprise",
+                "identity.unknown_funding_source",
+                "identity.unknown_group",
+                "identity.unknown_user",
+                "ledger.unknown_account",
+                "money.unknown_currency",
+                "packets.unknown_algorithm",
+                "packets.unknown_device",
+                "packets.unknown_funding_source",
+                "packets.unknown_packet",
+                "packets.unknown_recipient",
+                "packets.unknown_sender",
+                "packets.unknown_user",
+                "recalls.unknown_challenge",
+                "recalls.unknown_decision",
+                "recalls.unknown_device",
+                "recalls.unknown_packet",
+                "recalls.unknown_recall",
+                "recalls.unknown_user",
+                "refunds.unknown_refund",
+                "scheduler.unknown_work",
+            ],
+            404,
+        ),
+        **dict.fromkeys(
+            [
+                "distribution.budget_exists",
+                "identity.already_exists",
+                "identity.device_taken",
+                "idempotency.in_progress",
+                "packets.already_exists",
+                "recalls.key_reused",
+                "refunds.not_failed",
+            ],
+            409,
+        ),
+        **dict.fromkeys(
+            [
+                "auth.invalid_token",
+                "auth.missing_token",
+                "auth.token_expired",
+                "auth.token_revoked",
+            ],
+            401,
+        ),
+        **dict.fromkeys(["auth.forbidden", "auth.not_yours", "auth.operator_only"], 403),
+        "api.rate_limited": 429,
+        **dict.fromkeys(
+            [
+                "api.degraded",
+                "api.overloaded",
+                "api.shutting_down",
+                "storage.conflict",
+                "storage.duplicate_key",
+                "storage.error",
+                "storage.unavailable",
+            ],
+            503,
+        ),
+        **dict.fromkeys(
+            [
+                "api.internal",
+                "config.database_url",
+                "config.invalid",
+                "config.operations",
+                "config.token_secret",
+                "config.verification_provider",
+                "fx.rates_invalid",
+                "fx.rates_unreadable",
+                "invariant.violated",
+                "policy.amount_invalid",
+                "policy.amount_not_text",
+                "policy.invalid",
+                "policy.not_toml",
+                "policy.too_large",
+                "policy.unreadable",
+                "storage.schema_outdated",
+                "verification.provider_missing",
+                "verification.secret_key_too_short",
+            ],
+            500,
+        ),
+    }
+
+
+def test_the_error_classes_keep_their_statuses() -> None:
+    assert status_for(InvalidInput("malformed")) == 422
+    assert status_for(StorageError("gone")) == 503
+    assert status_for(InvariantViolation("broken")) == 500
+    assert status_for(ConfigurationError("unusable")) == 500
+
+
+def test_a_refusal_speaks_chinese_from_the_catalogue_and_english_from_the_raise_site() -> None:
+    error = PacketError("not enough money in the funding source", code=PacketCode.SEED_INVALID)
+    chinese = refusal_of(error, "zh")
+    english = refusal_of(error, "en")
+    assert chinese is not None
+    assert english is not None
+    assert chinese.status == english.status == 422
+    assert chinese.body["error"]["message"] == PacketCode.SEED_INVALID.zh
+    assert english.body["error"]["message"] == "not enough money in the funding source"
+    assert chinese.body["error"]["code"] == english.body["error"]["code"] == "packets.seed_invalid"
+    assert type(chinese.body["error"]["code"]) is str
+
+
+def test_a_fault_of_ours_is_no_refusal_and_unavailable_says_when_to_retry() -> None:
+    assert refusal_of(InvariantViolation("broken"), "en") is None
+    unavailable = refusal_of(StorageError("gone", code=StorageCode.UNAVAILABLE), "en")
+    assert unavailable is not None
+    assert unavailable.status == 503
+    assert unavailable.headers == {"Retry-After": "1"}
+
+
+def test_an_error_body_can_be_built_for_any_code_in_both_languages() -> None:
+    for code in every_code():
+        assert error_body(code, "facts", "zh")["error"]["message"] == code.zh
+        assert error_body(code, "facts", "en")["error"]["message"] == "facts"

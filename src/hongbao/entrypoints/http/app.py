@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hongbao.entrypoints.http.claims import ClaimLane
 from hongbao.entrypoints.http.codes import ApiCode
 from hongbao.entrypoints.http.context import ApiContext
-from hongbao.entrypoints.http.errors import error_body, refusal_of
+from hongbao.entrypoints.http.errors import error_body, refusal_of, status_of
 from hongbao.entrypoints.http.routes import events, operations, packets
 from hongbao.entrypoints.http.routes.v1 import ROUTERS
 from hongbao.entrypoints.ops.middleware import OperationsMiddleware
@@ -173,4 +173,4 @@ def _internal(request: Request, error: Exception) -> JSONResponse:
         language,
         details={"reference": reference},
     )
-    return JSONResponse(body, status_code=500)
+    return JSONResponse(body, status_code=status_of(ApiCode.INTERNAL))

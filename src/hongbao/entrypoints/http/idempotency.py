@@ -194,7 +194,7 @@ class IdempotencyGuard:
             except _NotAdmitted as refusal:
                 raise refusal.error from None
             except ApiError as error:
-                if error.code.startswith("idempotency."):
+                if isinstance(error.code, IdempotencyCode):
                     raise  # about the key itself: never an answer to keep under it
                 answer = refused(error)
                 if answer is None:

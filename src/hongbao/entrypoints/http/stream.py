@@ -38,7 +38,7 @@ from starlette.datastructures import State
 from starlette.responses import JSONResponse
 
 from hongbao.entrypoints.http.codes import ApiCode
-from hongbao.entrypoints.http.errors import ApiError, error_body
+from hongbao.entrypoints.http.errors import ApiError, error_body, status_of
 from hongbao.platform.errors import PlatformCode
 from hongbao.platform.outbox import MAX_EVENTS_PER_READ, OutboxEvent
 from hongbao.recall.explanations import Language
@@ -135,7 +135,8 @@ def overloaded(gate: OpenStreams, language: Language, retry_ms: int) -> JSONResp
         language,
         details={"open_streams": gate.count, "retry_after_seconds": seconds},
     )
-    return JSONResponse(body, status_code=503, headers={"Retry-After": str(seconds)})
+    status = status_of(PlatformCode.OVERLOADED)
+    return JSONResponse(body, status_code=status, headers={"Retry-After": str(seconds)})
 
 
 _SETUP_LOCK = threading.Lock()

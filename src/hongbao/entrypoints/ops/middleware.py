@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hongbao.entrypoints.http.codes import ApiCode
-from hongbao.entrypoints.http.errors import error_body
+from hongbao.entrypoints.http.errors import error_body, status_of
 from hongbao.entrypoints.ops.metrics import REFUSED, UNMATCHED
 from hongbao.entrypoints.ops.observability import (
     REQUEST_ID_HEADER,
@@ -178,7 +178,7 @@ class OperationsMiddleware:
         self.operations.metrics.refused.labels(reason).inc()
         lang = parse_language(None if language is None else language.decode("latin-1"))
         body = error_body(code, message, lang, details={"retry_after_seconds": retry_after})
-        await JSONResponse(body, status_code=503)(scope, receive, answer)
+        await JSONResponse(body, status_code=status_of(code))(scope, receive, answer)
 
     def _finish(
         self, scope: Scope, record: RequestRecord, kind: Kind, status: int, seconds: float
@@ -220,7 +220,7 @@ async def _internal_answer(scope: Scope, error: Exception) -> Response:
     if handler is None:
         logger.error("request failed", exc_info=error)
         body = error_body(ApiCode.INTERNAL, "Something went wrong on our side", "en")
-        return JSONResponse(body, status_code=500)
+        return JSONResponse(body, status_code=status_of(ApiCode.INTERNAL))
     request = Request(scope)
     if inspect.iscoroutinefunction(handler):
         response: Response = await handler(request, error)
