@@ -44,7 +44,7 @@ from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_va
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.platform.clock import Clock
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 __all__ = ["MAX_CHILDREN_LISTED", "DistributionService"]
@@ -345,9 +345,11 @@ def _repeated(
 ) -> Budget:
     """A retry returns the budget as it stands; other arguments under its id are refused."""
     funding = uow.ledger.get_transfers([funding_transfer_id(existing.id)])
-    transfer = funding.get(funding_transfer_id(existing.id))
-    invariant(transfer is not None, "every budget was funded", budget_id=existing.id)
-    assert transfer is not None  # noqa: S101 - narrows the type; invariant() enforces
+    transfer = present(
+        funding.get(funding_transfer_id(existing.id)),
+        "every budget was funded",
+        budget_id=existing.id,
+    )
     asked = (enterprise_id, holder_id, parent_id, amount_minor)
     if asked != (existing.enterprise_id, existing.holder_id, existing.parent_id, transfer.amount):
         raise DistributionError(
@@ -404,9 +406,11 @@ def _move(uow: UnitOfWork, request: TransferRequest, now_us: int) -> None:
 def _return_remainder(uow: UnitOfWork, budget: Budget, now_us: int) -> None:
     # Locked before it is read: a packet sent from the budget meanwhile waits, then finds it
     # empty, so the amount moved here is exactly what the budget holds.
-    account = uow.ledger.lock_accounts([budget.account_id]).get(budget.account_id)
-    invariant(account is not None, "a budget has its account", budget_id=budget.id)
-    assert account is not None  # noqa: S101 - narrows the type; invariant() enforces
+    account = present(
+        uow.ledger.lock_accounts([budget.account_id]).get(budget.account_id),
+        "a budget has its account",
+        budget_id=budget.id,
+    )
     invariant(account.debits_pending == 0, "budgets hold no pending debits", budget_id=budget.id)
     if account.credit_balance == 0:
         return
@@ -426,7 +430,9 @@ def _return_remainder(uow: UnitOfWork, budget: Budget, now_us: int) -> None:
 
 
 def _balance(uow: UnitOfWork, budget: Budget) -> Money:
-    account = uow.ledger.get_accounts([budget.account_id]).get(budget.account_id)
-    invariant(account is not None, "a budget has its account", budget_id=budget.id)
-    assert account is not None  # noqa: S101 - narrows the type; invariant() enforces
+    account = present(
+        uow.ledger.get_accounts([budget.account_id]).get(budget.account_id),
+        "a budget has its account",
+        budget_id=budget.id,
+    )
     return Money.of(account.credit_balance, budget.currency)

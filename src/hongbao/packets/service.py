@@ -46,7 +46,7 @@ from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.scheduler import schedule
 from hongbao.platform.unit_of_work import Database, UnitOfWork
@@ -331,9 +331,11 @@ class PacketService:
         policy: PacketPolicy,
         now_us: int,
     ) -> CardAuthorization:
-        account = uow.ledger.get_accounts([packet.source_account_id]).get(packet.source_account_id)
-        invariant(account is not None, "a card has its ledger account", packet_id=packet.id)
-        assert account is not None  # noqa: S101 - narrows the type; invariant() enforces
+        account = present(
+            uow.ledger.get_accounts([packet.source_account_id]).get(packet.source_account_id),
+            "a card has its ledger account",
+            packet_id=packet.id,
+        )
         authorization = CardAuthorization(
             packet_id=packet.id,
             card_account_id=packet.source_account_id,
@@ -400,11 +402,11 @@ class PacketService:
     def _settle_window(self, uow: UnitOfWork, packet: Packet, now_us: int) -> CardAuthorization:
         """The packet's authorization, captured first if its window is over (the one place
         the window's end is compared, whoever arrives first: the job, a claim or expiry)."""
-        authorization = uow.packets.authorizations.get(packet.id)
-        invariant(
-            authorization is not None, "a card packet has its authorization", packet_id=packet.id
+        authorization = present(
+            uow.packets.authorizations.get(packet.id),
+            "a card packet has its authorization",
+            packet_id=packet.id,
         )
-        assert authorization is not None  # noqa: S101 - narrows the type; invariant() enforces
         if authorization.is_held and is_due(authorization.window_ends_at_us, now_us):
             authorization = card.capture(
                 uow, authorization, packet.claimed_minor, packet.total_minor, now_us
@@ -469,12 +471,9 @@ class PacketService:
             if authorization.is_held:
                 uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
                 return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD, None
-        invariant(
-            planned is not None,
-            "a recall after the card window has its refund plan",
-            packet_id=packet.id,
+        planned = present(
+            planned, "a recall after the card window has its refund plan", packet_id=packet.id
         )
-        assert planned is not None  # noqa: S101 - narrows the type; invariant() enforces
         refund = refund_remainder(
             uow,
             packet,
@@ -515,9 +514,11 @@ class PacketService:
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
         packet_id = str(payload["packet_id"])
-        packet = uow.packets.packets.lock(packet_id)
-        invariant(packet is not None, "scheduled work for an existing packet", packet_id=packet_id)
-        assert packet is not None  # noqa: S101 - narrows the type; invariant() enforces
+        packet = present(
+            uow.packets.packets.lock(packet_id),
+            "scheduled work for an existing packet",
+            packet_id=packet_id,
+        )
         return packet
 
     # ----------------------------------------------------------------------------- queries

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
 from hongbao.platform.errors import HongbaoError, PlatformCode
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import instance, invariant
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +218,6 @@ def _settle(outcomes: list[_Outcome[Answer]]) -> None:
 
 def _settle_on_loop(outcomes: list[_Outcome[Answer]]) -> None:
     for outcome in outcomes:
-        slot = outcome.slot
-        assert isinstance(slot, _LoopSlot)  # noqa: S101 - grouped by loop in _settle
+        slot = instance(outcome.slot, _LoopSlot, "_settle groups the outcomes by event loop")
         if not slot.future.cancelled():  # cancelled: the client went away; the work is kept
             outcome.settle(slot.future)

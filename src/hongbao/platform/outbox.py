@@ -33,7 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
@@ -430,9 +430,11 @@ class Relay:
     def _record_failure(self, delivery: Delivery, message: str) -> Delivery:
         def record(uow: UnitOfWork) -> Delivery:
             now_us = self.clock.now_us()
-            current = uow.outbox.lock_delivery(delivery.consumer, delivery.event_id)
-            invariant(current is not None, "a failed delivery exists", event_id=delivery.event_id)
-            assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
+            current = present(
+                uow.outbox.lock_delivery(delivery.consumer, delivery.event_id),
+                "a failed delivery exists",
+                event_id=delivery.event_id,
+            )
             if current.state is not DeliveryState.PENDING or current.attempts != delivery.attempts:
                 # Between the rollback and this lock another worker delivered it, or recorded
                 # an attempt of its own: writing this older outcome over it would undo that.
@@ -535,9 +537,9 @@ def _by_consumer(deliveries: Sequence[Delivery]) -> dict[str, list[Delivery]]:
 
 
 def _event_of(events: Mapping[str, OutboxEvent], delivery: Delivery) -> OutboxEvent:
-    event = events.get(delivery.event_id)
-    invariant(event is not None, "a delivery's event exists", event_id=delivery.event_id)
-    assert event is not None  # noqa: S101 - narrows the type; invariant() enforces
+    event = present(
+        events.get(delivery.event_id), "a delivery's event exists", event_id=delivery.event_id
+    )
     return event
 
 

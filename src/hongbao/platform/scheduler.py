@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock, is_due
 from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
@@ -321,9 +321,9 @@ class Scheduler:
     def _record_failure(self, work: DueWork, message: str) -> DueWork:
         def record(uow: UnitOfWork) -> DueWork:
             now_us = self.clock.now_us()
-            current = uow.scheduler.get(work.id)
-            invariant(current is not None, "failed work still exists", work_id=work.id)
-            assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
+            current = present(
+                uow.scheduler.get(work.id), "failed work still exists", work_id=work.id
+            )
             retry = next_try(current.attempts, current.max_attempts, now_us)
             updated = replace(
                 current,

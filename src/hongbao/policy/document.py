@@ -27,6 +27,7 @@ from pydantic import (
 from hongbao.money import Money, MoneyError
 from hongbao.packets.model import PacketType
 from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.invariants import instance
 from hongbao.platform.limits import MAX_PENDING_TIMEOUT_SECONDS, MAX_SPLIT_PARTS
 from hongbao.policy.errors import PolicyCode
 
@@ -282,9 +283,9 @@ def parse_policy(content: bytes, *, source: str = "<policy>") -> Policy:
         ) from error
     packets = document.get("packets")
     currency = str(packets.get("currency", "")) if isinstance(packets, dict) else ""
-    converted = _convert_amounts(document, currency, "")
-    assert isinstance(converted, dict)  # noqa: S101 - a TOML document is a table
-    document = converted
+    document = instance(
+        _convert_amounts(document, currency, ""), dict, "a TOML document is a table"
+    )
     digest = hashlib.sha256(content).hexdigest()[:VERSION_HASH_LENGTH]
     document["version"] = f"{document.get('name', '?')}@{digest}"
     try:

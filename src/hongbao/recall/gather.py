@@ -14,7 +14,7 @@ from hongbao.identity.verification import ChallengeKind, ChallengeState
 from hongbao.ledger.model import PendingState
 from hongbao.packets.model import Packet
 from hongbao.platform.errors import InvalidInput
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import local_day, zone
@@ -175,9 +175,11 @@ def _device_facts(
 
 
 def _escrow_facts(uow: UnitOfWork, packet: Packet) -> EscrowFacts:
-    escrow = uow.ledger.get_accounts([packet.escrow_account_id]).get(packet.escrow_account_id)
-    invariant(escrow is not None, "a packet has its escrow account", packet_id=packet.id)
-    assert escrow is not None  # noqa: S101 - narrows the type; invariant() enforces
+    escrow = present(
+        uow.ledger.get_accounts([packet.escrow_account_id]).get(packet.escrow_account_id),
+        "a packet has its escrow account",
+        packet_id=packet.id,
+    )
     authorization = uow.packets.authorizations.get(packet.id) if packet.is_card_funded else None
     if authorization is None or not authorization.is_held:
         return EscrowFacts(escrow.credit_balance, 0, 0)

@@ -32,7 +32,7 @@ from hongbao.ledger.model import is_valid_id
 from hongbao.packets.model import Packet
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import Policy
@@ -307,15 +307,14 @@ class RecallService:
         purpose: str,
         now_us: int,
     ) -> str:
-        invariant(self.provider is not None, "challenges are opened with a provider")
-        assert self.provider is not None  # noqa: S101 - narrows the type; invariant() enforces
+        provider = present(self.provider, "challenges are opened with a provider")
         for attempt in range(MAX_CHALLENGES_PER_KIND):
             challenge_id = f"{command.idempotency_key}.{kind.value}.{attempt}"
             if uow.identity.challenges.get(challenge_id) is None:
                 request = ChallengeRequest(
                     challenge_id, kind, command.requester_id, command.device, purpose
                 )
-                challenge, secret = open_challenge(request, now_us, self.provider)
+                challenge, secret = open_challenge(request, now_us, provider)
                 uow.identity.challenges.insert(challenge)
                 uow.identity.secrets.insert(secret)
                 return challenge_id
@@ -330,9 +329,11 @@ class RecallService:
         """Spend the challenges this recall used, so none serves a second recall."""
         purpose = recall_purpose(packet.id, packet.remainder_minor)
         for challenge_id in command.challenge_ids:
-            challenge = uow.identity.challenges.lock(challenge_id)
-            invariant(challenge is not None, "a used challenge exists", challenge_id=challenge_id)
-            assert challenge is not None  # noqa: S101 - narrows the type; invariant() enforces
+            challenge = present(
+                uow.identity.challenges.lock(challenge_id),
+                "a used challenge exists",
+                challenge_id=challenge_id,
+            )
             request = ConsumeRequest(command.requester_id, command.device, purpose, challenge.kind)
             consumed, outcome = consume_challenge(challenge, request, now_us)
             if outcome.result is ConsumeResult.CONSUMED:
@@ -473,9 +474,11 @@ class RecallService:
         append(uow.outbox, events, consumers=(), now_us=now_us)
 
     def _stored_decision(self, uow: UnitOfWork, decision_id: str) -> Decision:
-        record = uow.recalls.decisions.get(decision_id)
-        invariant(record is not None, "a recall's decision is stored", decision_id=decision_id)
-        assert record is not None  # noqa: S101 - narrows the type; invariant() enforces
+        record = present(
+            uow.recalls.decisions.get(decision_id),
+            "a recall's decision is stored",
+            decision_id=decision_id,
+        )
         return _decision_of(record)
 
     def _packet(self, uow: UnitOfWork, packet_id: str, *, lock: bool) -> Packet:

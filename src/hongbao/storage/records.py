@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from hongbao.platform.errors import LimitExceeded, StorageCode, StorageError
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
 from hongbao.storage.sql_ledger import Cursor, Row, SqlDialect
 
@@ -534,9 +534,7 @@ class InMemoryRecordTable(Generic[Record]):
         keys = [self._key_of(record) for record in records]
         invariant(len(set(keys)) == len(keys), "each record replaced once")
         for key, record in zip(keys, records, strict=True):
-            stored = self._rows.get(key)
-            invariant(stored is not None, "a replaced record exists", key=str(key))
-            assert stored is not None  # noqa: S101 - narrows the type; invariant() enforces
+            stored = present(self._rows.get(key), "a replaced record exists", key=str(key))
             if columns is None:
                 self.replace(record)
                 continue

@@ -35,6 +35,7 @@ from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.errors import HongbaoError
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
+from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.explanations import Language, parse_language
 
@@ -125,8 +126,10 @@ User = Annotated[Principal, Depends(user)]
 
 
 def device_of(who: Principal) -> DeviceFingerprint:
-    assert who.device_id is not None and who.sim_id is not None  # noqa: S101, PT018 - user()
-    return DeviceFingerprint(who.device_id, who.sim_id)
+    return DeviceFingerprint(
+        present(who.device_id, "user() admits only tokens bound to a device"),
+        present(who.sim_id, "user() admits only tokens bound to a device"),
+    )
 
 
 def ensure_self(who: Principal, user_id: str) -> None:

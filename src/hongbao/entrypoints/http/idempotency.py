@@ -25,7 +25,7 @@ from hongbao.entrypoints.http.records import IdempotencyRecord, KeyState
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.errors import HongbaoError
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.recall.explanations import Language
 
@@ -366,11 +366,8 @@ def _first_answer(
     if found.request_hash != fingerprint:
         raise _key_reused()
     if found.state is KeyState.DONE:
-        invariant(
-            found.status is not None, "a done key has its response", key=found.idempotency_key
-        )
-        assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
-        return Response(found.status, json.loads(found.body or "null"))
+        status = present(found.status, "a done key has its response", key=found.idempotency_key)
+        return Response(status, json.loads(found.body or "null"))
     if is_due(found.lease_until_us, now_us):
         return None
     raise _KeyBusy(found.idempotency_key)

@@ -29,6 +29,7 @@ from hongbao.entrypoints.http.schemas.recall import (
     ChallengeView,
 )
 from hongbao.identity.verification import AnswerAttempt, Challenge, ChallengeRequest
+from hongbao.platform.invariants import present
 
 router = APIRouter(prefix="/v1/challenges", tags=["challenges"])
 
@@ -47,8 +48,8 @@ def open_challenge(
     Idempotency-Key. The provider delivers the secret (an SMS code to the phone)."""
 
     def action() -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
-        challenge_id = derived_id("ch", who, idempotency_key)
+        key = present(idempotency_key, "idempotent() checked the Idempotency-Key")
+        challenge_id = derived_id("ch", who, key)
         opened = api.services.identity.open_challenge(
             ChallengeRequest(
                 challenge_id,

@@ -20,6 +20,7 @@ from hongbao.entrypoints.http.context import (
 from hongbao.entrypoints.http.routes.responses import READ, WRITE
 from hongbao.entrypoints.http.schemas.identity import GroupView, NewGroupBody, NewMemberBody
 from hongbao.identity.social import Group, GroupMember, is_member_at
+from hongbao.platform.invariants import present
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
 
@@ -38,9 +39,9 @@ def create_group(
     Idempotency-Key."""
 
     def action() -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
+        key = present(idempotency_key, "idempotent() checked the Idempotency-Key")
         group = Group(
-            derived_id("g", who, idempotency_key),
+            derived_id("g", who, key),
             body.name,
             body.type,
             who.subject,

@@ -34,6 +34,7 @@ from hongbao.identity.service import is_group_member
 from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketType
 from hongbao.packets.service import SendPacket
+from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/packets", tags=["packets"])
@@ -57,9 +58,9 @@ def send_packet(
     who = caller.who
 
     def action(uow: UnitOfWork) -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
+        key = present(idempotency_key, "idempotent_in() checked the Idempotency-Key")
         command = SendPacket(
-            packet_id=derived_id("p", who, idempotency_key),
+            packet_id=derived_id("p", who, key),
             packet_type=body.type,
             sender_id=who.subject,
             amount=Money.parse(body.amount, body.currency),

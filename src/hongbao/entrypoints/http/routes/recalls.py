@@ -35,6 +35,7 @@ from hongbao.entrypoints.http.schemas.recall import (
 )
 from hongbao.entrypoints.ops.metrics import observe_decision, observe_recall
 from hongbao.packets.model import Packet
+from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.errors import RecallCode
 from hongbao.recall.gather import RecallError
@@ -77,9 +78,8 @@ def recall_packet(
     latest: list[RecallOutcome] = []
 
     def action(uow: UnitOfWork) -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
         command = RecallCommand(
-            idempotency_key=idempotency_key,
+            idempotency_key=present(idempotency_key, "idempotent_in() checked the Idempotency-Key"),
             packet_id=packet_id,
             requester_id=who.subject,
             device=device_of(who),
