@@ -44,7 +44,12 @@ class FxCode(ErrorCode):
         "暂时没有可用的汇率。",
         "No usable exchange rate.",
     )
-    RATE_MISSING = "fx.rate_missing", Outcome.REFUSED, "没有这两个币种之间的汇率。", "No rate."
+    RATE_MISSING = (
+        "fx.rate_missing",
+        Outcome.REFUSED,
+        "没有这两个币种之间的汇率。",
+        "No rate for this pair.",
+    )
     RATE_FROM_FUTURE = (
         "fx.rate_from_future",
         Outcome.REFUSED,

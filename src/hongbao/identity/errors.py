@@ -70,7 +70,7 @@ class IdentityCode(ErrorCode):
     FLAG_INVALID = (
         "identity.flag_invalid",
         Outcome.REFUSED,
-        "选项只能是是或否。",
+        "开关选项只能是开启或关闭。",
         "A flag must be true or false.",
     )
     DAYS_INVALID = (

@@ -74,8 +74,8 @@ class PacketCode(ErrorCode):
     NOT_ENTERPRISE = (
         "packets.not_enterprise",
         Outcome.REFUSED,
-        "只有企业账户可以使用这种付款方式。",
-        "Only an enterprise account may do this.",
+        "只有企业账户可以发企业红包。",
+        "Only enterprise accounts send enterprise packets.",
     )
     CURRENCY_MISMATCH = (
         "packets.currency_mismatch",

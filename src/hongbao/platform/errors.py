@@ -112,7 +112,12 @@ class PlatformCode(ErrorCode):
         "登录令牌密钥配置有误。",
         "The token secret is missing or too short.",
     )
-    OVERLOADED = "api.overloaded", Outcome.UNAVAILABLE, "系统繁忙，请稍后重试。", "Busy; retry."
+    OVERLOADED = (
+        "api.overloaded",
+        Outcome.UNAVAILABLE,
+        "系统繁忙，请稍后重试。",
+        "Busy; retry shortly.",
+    )
     SHUTTING_DOWN = (
         "api.shutting_down",
         Outcome.UNAVAILABLE,

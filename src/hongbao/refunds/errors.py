@@ -61,7 +61,7 @@ class RefundCode(ErrorCode):
     INVALID_FLAG = (
         "refunds.invalid_flag",
         Outcome.REFUSED,
-        "退款选项只能是是或否。",
+        "退款的开关选项只能是开启或关闭。",
         "A refund flag must be true or false.",
     )
     INVALID_TIME = (
