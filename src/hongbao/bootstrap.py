@@ -12,7 +12,7 @@ from hongbao.identity.verification import SimulatedProvider, VerificationProvide
 from hongbao.ledger.service import Ledger
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock, SystemClock
-from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.errors import ConfigurationError, PlatformCode
 from hongbao.platform.unit_of_work import Database
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
@@ -60,7 +60,7 @@ def verification_provider() -> VerificationProvider:
     if name != "simulated":
         raise ConfigurationError(
             f"unknown verification provider {name!r}; this build ships 'simulated'",
-            code="config.verification_provider",
+            code=PlatformCode.CONFIG_VERIFICATION_PROVIDER,
         )
     key = os.environ.get(SIMULATOR_KEY_VARIABLE, DEMO_SIMULATOR_KEY)
     return SimulatedProvider(key.encode())

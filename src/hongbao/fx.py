@@ -28,17 +28,53 @@ from typing import Final, Protocol
 
 from hongbao.money import CURRENCIES
 from hongbao.platform.clock import from_datetime, is_due
-from hongbao.platform.errors import ConfigurationError, InvalidInput
+from hongbao.platform.errors import ConfigurationError, ErrorCode, InvalidInput, Outcome
 
 RATES_VARIABLE: Final = "HONGBAO_FX_RATES"
 MAX_RATES: Final = 10_000
 MAX_RATES_FILE_BYTES: Final = 5_000_000
 
 
+class FxCode(ErrorCode):
+    """Codes of the errors exchange rates raise; clients switch on their wire values."""
+
+    RATE_UNAVAILABLE = (
+        "fx.rate_unavailable",
+        Outcome.REFUSED,
+        "暂时没有可用的汇率。",
+        "No usable exchange rate.",
+    )
+    RATE_MISSING = (
+        "fx.rate_missing",
+        Outcome.REFUSED,
+        "没有这两个币种之间的汇率。",
+        "No rate for this pair.",
+    )
+    RATE_FROM_FUTURE = (
+        "fx.rate_from_future",
+        Outcome.REFUSED,
+        "汇率的时间晚于当前时间。",
+        "The rate was observed in the future.",
+    )
+    RATE_STALE = "fx.rate_stale", Outcome.REFUSED, "汇率已过期。", "The rate is too old."
+    RATES_UNREADABLE = (
+        "fx.rates_unreadable",
+        Outcome.FAULT,
+        "无法读取汇率文件。",
+        "The rates file cannot be read.",
+    )
+    RATES_INVALID = (
+        "fx.rates_invalid",
+        Outcome.FAULT,
+        "汇率文件有误。",
+        "The rates file is invalid.",
+    )
+
+
 class FxError(InvalidInput):
     """No usable rate: nothing was written."""
 
-    code = "fx.rate_unavailable"
+    code = FxCode.RATE_UNAVAILABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +100,14 @@ def usable_rate(
     if rate is None:
         raise FxError(
             f"no exchange rate from {base} to {quote} is available",
-            code="fx.rate_missing",
+            code=FxCode.RATE_MISSING,
             base=base,
             quote=quote,
         )
     if not is_due(rate.as_of_us, now_us):
         raise FxError(
             f"the {base}/{quote} rate is dated in the future",
-            code="fx.rate_from_future",
+            code=FxCode.RATE_FROM_FUTURE,
             base=base,
             quote=quote,
             as_of_us=rate.as_of_us,
@@ -79,7 +115,7 @@ def usable_rate(
     if is_due(rate.as_of_us + max_age_us + 1, now_us):
         raise FxError(
             f"the newest {base}/{quote} rate is too old to convert money at",
-            code="fx.rate_stale",
+            code=FxCode.RATE_STALE,
             base=base,
             quote=quote,
             as_of_us=rate.as_of_us,
@@ -119,7 +155,7 @@ class FileRateProvider:
                 content = self.path.read_bytes()
             except OSError as error:
                 raise ConfigurationError(
-                    f"cannot read exchange rates {self.path}: {error}", code="fx.rates_unreadable"
+                    f"cannot read exchange rates {self.path}: {error}", code=FxCode.RATES_UNREADABLE
                 ) from error
             self._rates = parse_rates(content, source=str(self.path))
             self._stamp = stamp
@@ -128,14 +164,14 @@ class FileRateProvider:
 def parse_rates(content: bytes, *, source: str) -> dict[tuple[str, str], ExchangeRate]:
     """Every rate in a rates file, the newest per pair; any malformed entry refuses the file."""
     if len(content) > MAX_RATES_FILE_BYTES:
-        raise ConfigurationError(f"{source} is too large", code="fx.rates_invalid")
+        raise ConfigurationError(f"{source} is too large", code=FxCode.RATES_INVALID)
     try:
         entries = tomllib.loads(content.decode("utf-8")).get("rates", [])
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigurationError(f"{source}: {error}", code="fx.rates_invalid") from error
+        raise ConfigurationError(f"{source}: {error}", code=FxCode.RATES_INVALID) from error
     if not isinstance(entries, list) or len(entries) > MAX_RATES:
         raise ConfigurationError(
-            f"{source}: 'rates' is a list of at most {MAX_RATES} tables", code="fx.rates_invalid"
+            f"{source}: 'rates' is a list of at most {MAX_RATES} tables", code=FxCode.RATES_INVALID
         )
     newest: dict[tuple[str, str], ExchangeRate] = {}
     for number, entry in enumerate(entries, start=1):
@@ -148,32 +184,34 @@ def parse_rates(content: bytes, *, source: str) -> dict[tuple[str, str], Exchang
 
 def _parse_entry(entry: object, where: str) -> ExchangeRate:
     if not isinstance(entry, dict):
-        raise ConfigurationError(f"{where} is not a table", code="fx.rates_invalid")
+        raise ConfigurationError(f"{where} is not a table", code=FxCode.RATES_INVALID)
     base, quote, text = entry.get("base"), entry.get("quote"), entry.get("rate")
     codes = (base, quote)
     if not all(isinstance(code, str) and code in CURRENCIES for code in codes) or base == quote:
         raise ConfigurationError(
-            f"{where}: base and quote are two known currency codes", code="fx.rates_invalid"
+            f"{where}: base and quote are two known currency codes", code=FxCode.RATES_INVALID
         )
     if not isinstance(text, str):
-        raise ConfigurationError(f"{where}: rate is decimal text", code="fx.rates_invalid")
+        raise ConfigurationError(f"{where}: rate is decimal text", code=FxCode.RATES_INVALID)
     try:
         value = Decimal(text)
     except InvalidOperation as error:
-        raise ConfigurationError(f"{where}: rate {text!r:.30}", code="fx.rates_invalid") from error
+        raise ConfigurationError(
+            f"{where}: rate {text!r:.30}", code=FxCode.RATES_INVALID
+        ) from error
     if not value.is_finite() or value <= 0:
-        raise ConfigurationError(f"{where}: rate must be positive", code="fx.rates_invalid")
+        raise ConfigurationError(f"{where}: rate must be positive", code=FxCode.RATES_INVALID)
     as_of = entry.get("as_of")
     if isinstance(as_of, str):
         try:
             as_of = datetime.fromisoformat(as_of)
         except ValueError as error:
             raise ConfigurationError(
-                f"{where}: as_of {as_of!r:.40}", code="fx.rates_invalid"
+                f"{where}: as_of {as_of!r:.40}", code=FxCode.RATES_INVALID
             ) from error
     if not isinstance(as_of, datetime) or as_of.tzinfo is None:
         raise ConfigurationError(
-            f"{where}: as_of is a date-time with its UTC offset", code="fx.rates_invalid"
+            f"{where}: as_of is a date-time with its UTC offset", code=FxCode.RATES_INVALID
         )
     source = entry.get("source", "")
     return ExchangeRate(str(base), str(quote), value, from_datetime(as_of), str(source))

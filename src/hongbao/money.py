@@ -66,7 +66,7 @@ from decimal import (
 from types import MappingProxyType
 from typing import Final
 
-from hongbao.platform.errors import InvalidInput, LimitExceeded
+from hongbao.platform.errors import ErrorCode, InvalidInput, LimitExceeded, Outcome
 from hongbao.platform.invariants import invariant
 from hongbao.platform.limits import MAX_SPLIT_PARTS, MAX_TRANSFER_AMOUNT
 
@@ -149,16 +149,120 @@ _ISO_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
 )
 
 
+class MoneyCode(ErrorCode):
+    """Codes of the errors money raises; clients switch on their wire values."""
+
+    INVALID = "money.invalid", Outcome.REFUSED, "金额有误。", "The amount is invalid."
+    LIMIT_EXCEEDED = (
+        "money.limit_exceeded",
+        Outcome.REFUSED,
+        "金额超出了允许的范围。",
+        "A money value is over its limit.",
+    )
+    INVALID_CURRENCY = (
+        "money.invalid_currency",
+        Outcome.REFUSED,
+        "币种有误。",
+        "The currency is invalid.",
+    )
+    UNKNOWN_CURRENCY = (
+        "money.unknown_currency",
+        Outcome.NOT_FOUND,
+        "不支持这个币种。",
+        "No such currency.",
+    )
+    CURRENCY_MISMATCH = (
+        "money.currency_mismatch",
+        Outcome.REFUSED,
+        "两个金额的币种不一致。",
+        "The currencies do not match.",
+    )
+    FLOAT_REFUSED = (
+        "money.float_refused",
+        Outcome.REFUSED,
+        "金额不能用浮点数表示。",
+        "Floats are never amounts.",
+    )
+    NOT_INTEGER = (
+        "money.not_integer",
+        Outcome.REFUSED,
+        "金额必须是整数个最小货币单位。",
+        "An amount is a whole number of minor units.",
+    )
+    NOT_MONEY = "money.not_money", Outcome.REFUSED, "这不是一个金额。", "The value is not money."
+    OUT_OF_RANGE = (
+        "money.out_of_range",
+        Outcome.REFUSED,
+        "金额超出了允许的范围。",
+        "The amount is out of range.",
+    )
+    TOO_PRECISE = (
+        "money.too_precise",
+        Outcome.REFUSED,
+        "金额的小数位数超过了这个币种允许的位数。",
+        "The amount has more decimals than the currency.",
+    )
+    INVALID_FORMAT = (
+        "money.invalid_format",
+        Outcome.REFUSED,
+        "金额格式有误。",
+        "The amount is not decimal text.",
+    )
+    NEGATIVE_SPLIT = (
+        "money.negative_split",
+        Outcome.REFUSED,
+        "负数金额不能拆分。",
+        "A negative amount cannot be split.",
+    )
+    INVALID_SPLIT_PARTS = (
+        "money.invalid_split_parts",
+        Outcome.REFUSED,
+        "拆分的份数有误。",
+        "The number of parts is invalid.",
+    )
+    TOO_MANY_PARTS = (
+        "money.too_many_parts",
+        Outcome.REFUSED,
+        "拆分的份数太多。",
+        "Too many parts.",
+    )
+    INVALID_RATE = "money.invalid_rate", Outcome.REFUSED, "费率或汇率有误。", "The rate is invalid."
+    RATE_OUT_OF_RANGE = (
+        "money.rate_out_of_range",
+        Outcome.REFUSED,
+        "费率或汇率超出了允许的范围。",
+        "The rate is out of range.",
+    )
+    RATE_TOO_PRECISE = (
+        "money.rate_too_precise",
+        Outcome.REFUSED,
+        "费率或汇率的小数位数太多。",
+        "The rate has too many decimals.",
+    )
+    SAME_CURRENCY_RATE = (
+        "money.same_currency_rate",
+        Outcome.REFUSED,
+        "同一币种之间的兑换汇率只能是 1。",
+        "Converting a currency into itself uses rate 1.",
+    )
+    INVALID_ROUNDING = (
+        "money.invalid_rounding",
+        Outcome.REFUSED,
+        "不支持这种舍入方式。",
+        "The rounding mode is unknown.",
+    )
+
+
 class MoneyError(InvalidInput):
     """An amount, currency, rate or money operation that hongbao refuses; nothing was written."""
 
-    code = "money.invalid"
+    code = MoneyCode.INVALID
 
 
 class MoneyLimitError(MoneyError, LimitExceeded):
     """A money value is over a limit; catchable both as MoneyError and as LimitExceeded."""
 
-    code = "money.limit_exceeded"
+    code = MoneyCode.LIMIT_EXCEEDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +288,7 @@ def _check_currency_code(code: object) -> None:
     if not isinstance(code, str) or _CURRENCY_CODE_PATTERN.fullmatch(code) is None:
         raise MoneyError(
             f"Currency code must be three uppercase ASCII letters (ISO 4217), got {code!r}.",
-            code="money.invalid_currency",
+            code=MoneyCode.INVALID_CURRENCY,
             currency=code,
         )
 
@@ -194,7 +298,7 @@ def _check_currency_exponent(code: str, exponent: object) -> None:
         raise MoneyError(
             f"Currency exponent must be an int from 0 to {MAX_CURRENCY_EXPONENT}, "
             f"got {exponent!r} for {code}.",
-            code="money.invalid_currency",
+            code=MoneyCode.INVALID_CURRENCY,
             currency=code,
             exponent=exponent,
         )
@@ -202,7 +306,7 @@ def _check_currency_exponent(code: str, exponent: object) -> None:
     if iso_exponent is not None and iso_exponent != exponent:
         raise MoneyError(
             f"{code} has {iso_exponent} decimal places in ISO 4217, not {exponent}.",
-            code="money.invalid_currency",
+            code=MoneyCode.INVALID_CURRENCY,
             currency=code,
             exponent=exponent,
         )
@@ -225,7 +329,7 @@ def currency(code: str) -> Currency:
         raise MoneyError(
             f"Unknown currency {code!r}; known codes (uppercase) are "
             f"{', '.join(sorted(CURRENCIES))}.",
-            code="money.unknown_currency",
+            code=MoneyCode.UNKNOWN_CURRENCY,
             currency=code,
         )
     return found
@@ -242,7 +346,7 @@ def _check_minor(minor: object) -> int:
         raise MoneyError(
             f"Money amounts are integer minor units (e.g. 1234 fen for 12.34 CNY), never floats; "
             f"got {minor!r}. Use Money.parse('12.34', 'CNY') for decimal text.",
-            code="money.float_refused",
+            code=MoneyCode.FLOAT_REFUSED,
             value=repr(minor),
         )
     # bool is an int subclass and Decimal could carry a fraction: only a plain int is a count.
@@ -250,13 +354,13 @@ def _check_minor(minor: object) -> int:
         raise MoneyError(
             f"Money amounts are integer minor units (e.g. 1234 fen for 12.34 CNY); "
             f"got {type(minor).__name__} {minor!r}.",
-            code="money.not_integer",
+            code=MoneyCode.NOT_INTEGER,
             value=repr(minor),
         )
     if abs(minor) > MAX_MONEY_MINOR:
         raise MoneyLimitError(
             f"Amount {minor} minor units is outside ±{MAX_MONEY_MINOR}.",
-            code="money.out_of_range",
+            code=MoneyCode.OUT_OF_RANGE,
             minor=minor,
             limit=MAX_MONEY_MINOR,
         )
@@ -283,7 +387,7 @@ class Money:
             raise MoneyError(
                 f"Money needs a Currency, got {self.currency!r}; "
                 "use Money.of(minor, 'CNY') to look a code up.",
-                code="money.invalid_currency",
+                code=MoneyCode.INVALID_CURRENCY,
                 currency=repr(self.currency),
             )
 
@@ -313,7 +417,7 @@ class Money:
             raise MoneyError(
                 f"{text!r} has {len(fraction)} decimal places but {target.code} has "
                 f"{target.exponent}; amounts are never rounded when parsed.",
-                code="money.too_precise",
+                code=MoneyCode.TOO_PRECISE,
                 text=text,
                 currency=target.code,
             )
@@ -410,7 +514,7 @@ class Money:
                 f"Cannot {operation} {self.display()} and {other.display()}: amounts in "
                 f"{self.currency.code} and {other.currency.code} are never combined "
                 "implicitly; convert one first.",
-                code="money.currency_mismatch",
+                code=MoneyCode.CURRENCY_MISMATCH,
                 left_currency=self.currency.code,
                 right_currency=other.currency.code,
             )
@@ -431,7 +535,7 @@ class Money:
             raise MoneyError(
                 f"Cannot split the negative amount {self.display()}; only amounts to be paid "
                 "out are split.",
-                code="money.negative_split",
+                code=MoneyCode.NEGATIVE_SPLIT,
                 amount=self.display(),
             )
         base, remainder = divmod(self.minor, parts)
@@ -456,7 +560,7 @@ class Money:
         if not 0 <= fraction <= 1:
             raise MoneyError(
                 f"Fee rate must be a fraction from 0 to 1 (0.001 is 0.1 %), got {fraction}.",
-                code="money.rate_out_of_range",
+                code=MoneyCode.RATE_OUT_OF_RANGE,
                 rate=str(fraction),
             )
         exact_fee = _exact_multiply(Decimal(self.minor), fraction)
@@ -468,14 +572,14 @@ def _match_amount_text(text: object) -> re.Match[str]:
         raise MoneyError(
             f"Amounts are parsed from text, never from floats; got {text!r}. "
             "Pass the amount as a string such as '12.34'.",
-            code="money.float_refused",
+            code=MoneyCode.FLOAT_REFUSED,
             value=repr(text),
         )
     if not isinstance(text, str) or len(text) > MAX_AMOUNT_TEXT_LENGTH:
         raise MoneyError(
             f"Amount must be text of at most {MAX_AMOUNT_TEXT_LENGTH} characters, "
             f"got {type(text).__name__}.",
-            code="money.invalid_format",
+            code=MoneyCode.INVALID_FORMAT,
             value=repr(text)[:MAX_AMOUNT_TEXT_LENGTH],
         )
     match = _AMOUNT_PATTERN.fullmatch(text)
@@ -483,7 +587,7 @@ def _match_amount_text(text: object) -> re.Match[str]:
         raise MoneyError(
             f"{text!r} is not an amount; write digits with an optional leading '-' and "
             "decimal point, such as '12.34' or '-0.50'.",
-            code="money.invalid_format",
+            code=MoneyCode.INVALID_FORMAT,
             text=text,
         )
     return match
@@ -494,14 +598,14 @@ def _check_factor(factor: object) -> int:
         raise MoneyError(
             f"Money is never multiplied by a float ({factor!r}); use fee() for percentages "
             "and convert() for exchange rates, which state how they round.",
-            code="money.float_refused",
+            code=MoneyCode.FLOAT_REFUSED,
             value=repr(factor),
         )
     if type(factor) is not int:
         raise MoneyError(
             f"Money can only be multiplied by an int, got {type(factor).__name__}; use fee() "
             "or convert() for fractional factors.",
-            code="money.not_integer",
+            code=MoneyCode.NOT_INTEGER,
             value=repr(factor),
         )
     return factor
@@ -511,13 +615,13 @@ def _check_split_parts(parts: object) -> None:
     if type(parts) is not int or parts < 1:
         raise MoneyError(
             f"A split needs a whole number of parts from 1 to {MAX_SPLIT_PARTS}, got {parts!r}.",
-            code="money.invalid_split_parts",
+            code=MoneyCode.INVALID_SPLIT_PARTS,
             parts=repr(parts),
         )
     if parts > MAX_SPLIT_PARTS:
         raise MoneyLimitError(
             f"A split may have at most {MAX_SPLIT_PARTS} parts, got {parts}.",
-            code="money.too_many_parts",
+            code=MoneyCode.TOO_MANY_PARTS,
             parts=parts,
             limit=MAX_SPLIT_PARTS,
         )
@@ -529,7 +633,7 @@ def _parse_rate(rate: object, *, purpose: str) -> Decimal:
     if _decimal_places(value) > MAX_RATE_DECIMAL_PLACES:
         raise MoneyError(
             f"The {purpose} {value} has more than {MAX_RATE_DECIMAL_PLACES} decimal places.",
-            code="money.rate_too_precise",
+            code=MoneyCode.RATE_TOO_PRECISE,
             rate=str(value),
         )
     return value
@@ -540,7 +644,7 @@ def _rate_to_decimal(rate: object, *, purpose: str) -> Decimal:
         raise MoneyError(
             f"The {purpose} must be a Decimal or decimal text, never a float ({rate!r}): a "
             "float cannot hold most decimal rates exactly.",
-            code="money.float_refused",
+            code=MoneyCode.FLOAT_REFUSED,
             value=repr(rate),
         )
     if isinstance(rate, Decimal) and rate.is_finite():
@@ -554,7 +658,7 @@ def _rate_to_decimal(rate: object, *, purpose: str) -> Decimal:
     raise MoneyError(
         f"The {purpose} must be a finite Decimal or plain decimal text such as '0.001', "
         f"got {rate!r}.",
-        code="money.invalid_rate",
+        code=MoneyCode.INVALID_RATE,
         value=repr(rate)[:MAX_RATE_TEXT_LENGTH],
     )
 
@@ -641,7 +745,7 @@ def convert(
     if not isinstance(money, Money):
         raise MoneyError(
             f"Only Money can be converted, got {type(money).__name__}.",
-            code="money.not_money",
+            code=MoneyCode.NOT_MONEY,
         )
     target_currency = _resolve_currency(to_currency)
     exchange_rate = _parse_rate(rate, purpose="exchange rate")
@@ -666,13 +770,13 @@ def _check_fx_rate(rate: Decimal, source: Currency, target: Currency) -> None:
     if not 0 < rate <= MAX_FX_RATE:
         raise MoneyError(
             f"Exchange rate must be above 0 and at most {MAX_FX_RATE}, got {rate}.",
-            code="money.rate_out_of_range",
+            code=MoneyCode.RATE_OUT_OF_RANGE,
             rate=str(rate),
         )
     if source == target and rate != 1:
         raise MoneyError(
             f"Converting {source.code} into itself must use rate 1, got {rate}.",
-            code="money.same_currency_rate",
+            code=MoneyCode.SAME_CURRENCY_RATE,
             currency=source.code,
             rate=str(rate),
         )
@@ -682,6 +786,6 @@ def _check_rounding(rounding: object) -> None:
     if rounding not in ROUNDING_MODES:
         raise MoneyError(
             f"Unknown rounding mode {rounding!r}; use one of {', '.join(sorted(ROUNDING_MODES))}.",
-            code="money.invalid_rounding",
+            code=MoneyCode.INVALID_ROUNDING,
             rounding=repr(rounding),
         )

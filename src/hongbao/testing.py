@@ -20,7 +20,7 @@ from hongbao.ledger.engine import Changes
 from hongbao.ledger.model import Account, PendingRecord, PendingState, Posting, Rejection, Transfer
 from hongbao.ledger.ports import LockedRows
 from hongbao.platform.clock import ManualClock, is_due
-from hongbao.platform.errors import StorageError
+from hongbao.platform.errors import StorageCode, StorageError
 from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Result
 from hongbao.storage.api_tables import in_memory_api_tables
@@ -152,7 +152,7 @@ class InMemoryLedgerRepository:
 
 def _insert_unique(table: dict[Any, Any], key: object, value: object) -> None:
     if key in table:
-        raise StorageError(f"duplicate key {key!r}", code="storage.duplicate_key")
+        raise StorageError(f"duplicate key {key!r}", code=StorageCode.DUPLICATE_KEY)
     table[key] = value
 
 

@@ -33,7 +33,7 @@ from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.packets.service import ClaimResult
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.errors import StorageError
+from hongbao.platform.errors import StorageCode, StorageError
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from tests.api.conftest import SECRET, Api
 
@@ -280,7 +280,7 @@ class FailingDatabase:
     url = "memory://"
 
     def read(self, work: Callable[[UnitOfWork], object]) -> object:
-        raise StorageError("lost the connection to the database", code="storage.unavailable")
+        raise StorageError("lost the connection to the database", code=StorageCode.UNAVAILABLE)
 
     transact = read
 

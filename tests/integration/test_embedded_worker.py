@@ -15,7 +15,7 @@ from hongbao.packets.authorization import AuthorizationState
 from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import SendPacket
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.errors import StorageError
+from hongbao.platform.errors import StorageCode, StorageError
 from tests.conftest import START_US
 
 
@@ -69,7 +69,7 @@ def test_a_failing_pass_stops_the_embedded_worker_and_its_error_reaches_stop(
     worker = EmbeddedWorker(services, poll_seconds=0.01)
 
     def unavailable() -> None:
-        raise StorageError("the database went away", code="storage.unavailable")
+        raise StorageError("the database went away", code=StorageCode.UNAVAILABLE)
 
     worker.scheduler.run_due = unavailable  # type: ignore[method-assign,assignment]
     worker.start()

@@ -1,15 +1,17 @@
-"""Clock, invariant(), retry and database URLs."""
+"""Clock, invariant() and its narrowing forms, retry and database URLs."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+import hongbao
 from hongbao.platform.clock import ManualClock, from_datetime, is_due, to_datetime
 from hongbao.platform.errors import ConfigurationError, InvariantViolation, StorageError
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import instance, invariant, present
 from hongbao.storage.retry import with_retry
 from hongbao.storage.urls import configured_url, parse_url
 
@@ -46,6 +48,43 @@ def test_invariant_raises_with_its_facts_even_under_python_optimisation() -> Non
         invariant(False, "totals differ", account_id="a")
     assert broken.value.code == "invariant.violated"
     assert broken.value.details == {"account_id": "a"}
+
+
+def test_present_returns_the_value_itself_even_when_it_is_falsy() -> None:
+    account: dict[str, int] | None = {}
+    assert present(account, "an account exists") is account
+    assert present(0, "a count exists") == 0
+    assert present("", "a text exists") == ""
+
+
+def test_present_raises_with_its_facts_when_the_value_is_missing() -> None:
+    missing: int | None = None
+    with pytest.raises(InvariantViolation) as broken:
+        present(missing, "a packet has its escrow account", packet_id="p1")
+    assert broken.value.code == "invariant.violated"
+    assert broken.value.message == "a packet has its escrow account"
+    assert broken.value.details == {"packet_id": "p1"}
+
+
+def test_instance_returns_the_value_of_the_wanted_type_and_raises_on_any_other() -> None:
+    answer: object = 7
+    assert instance(answer, int, "an answer is a count") == 7
+    with pytest.raises(InvariantViolation) as broken:
+        instance(answer, str, "an answer is text", claim=3)
+    assert broken.value.message == "an answer is text"
+    assert broken.value.details == {"kind": "str", "found": "int", "claim": 3}
+
+
+def test_the_source_narrows_with_present_or_instance_never_with_assert() -> None:
+    """``assert`` vanishes under ``python -O``; a check that narrows a type must not."""
+    source = Path(hongbao.__file__).parent
+    asserts = [
+        f"{path.relative_to(source)}:{number}"
+        for path in source.rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"\s*assert\b", line)
+    ]
+    assert asserts == []
 
 
 def test_retry_repeats_transient_failures_until_success() -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from hongbao.distribution.errors import DistributionCode
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.errors import InvalidInput
 
@@ -42,7 +43,7 @@ MAX_BUDGET_ID_LENGTH: Final = 64
 class DistributionError(InvalidInput):
     """A budget request hongbao refuses; ``code`` says which rule it broke. Nothing was written."""
 
-    code = "distribution.invalid"
+    code = DistributionCode.INVALID
 
 
 class TransferCode:
@@ -82,7 +83,7 @@ def check_budget_id(value: object) -> str:
         raise DistributionError(
             f"budget ids are 1 to {MAX_BUDGET_ID_LENGTH} letters, digits or ':._-/', "
             f"got {repr(value)[:40]}",
-            code="distribution.id_invalid",
+            code=DistributionCode.ID_INVALID,
         )
     return str(value)
 
@@ -111,7 +112,7 @@ class Budget:
         if self.currency != BUDGET_CURRENCY:
             raise DistributionError(
                 f"budgets are in {BUDGET_CURRENCY}, got {self.currency!r:.10}",
-                code="distribution.currency_not_supported",
+                code=DistributionCode.CURRENCY_NOT_SUPPORTED,
                 budget_id=self.id,
             )
         if not isinstance(self.state, BudgetState) or (
@@ -119,7 +120,7 @@ class Budget:
         ):
             raise DistributionError(
                 "a budget has a closing time exactly when it is closed",
-                code="distribution.invalid_budget",
+                code=DistributionCode.INVALID_BUDGET,
                 budget_id=self.id,
             )
 
@@ -127,13 +128,13 @@ class Budget:
         if type(self.level) is not int or not 0 <= self.level < MAX_LEVELS:
             raise DistributionError(
                 f"budget levels are 0 (root) to {MAX_LEVELS - 1}, got {self.level!r:.20}",
-                code="distribution.too_deep",
+                code=DistributionCode.TOO_DEEP,
                 budget_id=self.id,
             )
         if (self.parent_id is None) != (self.level == 0):
             raise DistributionError(
                 "the root (level 0) alone has no parent",
-                code="distribution.invalid_budget",
+                code=DistributionCode.INVALID_BUDGET,
                 budget_id=self.id,
             )
 

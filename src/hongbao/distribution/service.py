@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 
+from hongbao.distribution.errors import DistributionCode
 from hongbao.distribution.model import (
     BUDGET_CURRENCY,
     MAX_LEVELS,
@@ -43,7 +44,7 @@ from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_va
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.platform.clock import Clock
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 __all__ = ["MAX_CHILDREN_LISTED", "DistributionService"]
@@ -54,7 +55,7 @@ Result = TypeVar("Result")
 
 def unknown_budget(budget_id: str) -> DistributionError:
     return DistributionError(
-        f"no budget {budget_id!r}", code="distribution.unknown_budget", budget_id=budget_id
+        f"no budget {budget_id!r}", code=DistributionCode.UNKNOWN_BUDGET, budget_id=budget_id
     )
 
 
@@ -73,16 +74,16 @@ def top_up_transfer_id(budget_id: str, transfer_key: str) -> str:
 def check_amount(amount: object) -> int:
     """The amount in fen: positive CNY :class:`Money`, or refused."""
     if not isinstance(amount, Money):
-        raise DistributionError("amounts are Money values", code="distribution.not_money")
+        raise DistributionError("amounts are Money values", code=DistributionCode.NOT_MONEY)
     if amount.currency.code != BUDGET_CURRENCY:
         raise DistributionError(
             f"budgets are in {BUDGET_CURRENCY}, got {amount.currency.code}",
-            code="distribution.currency_not_supported",
+            code=DistributionCode.CURRENCY_NOT_SUPPORTED,
         )
     if not amount.is_positive():
         raise DistributionError(
             f"an amount must be positive, got {amount.format()}",
-            code="distribution.amount_not_positive",
+            code=DistributionCode.AMOUNT_NOT_POSITIVE,
         )
     return amount.minor
 
@@ -118,7 +119,7 @@ class DistributionService:
                 raise DistributionError(
                     f"only enterprise accounts fund a root budget; {enterprise_id!r} is "
                     f"{enterprise.user_type.value}",
-                    code="distribution.not_enterprise",
+                    code=DistributionCode.NOT_ENTERPRISE,
                     user_id=enterprise_id,
                 )
             now_us = self.clock.now_us()
@@ -160,7 +161,7 @@ class DistributionService:
                 raise DistributionError(
                     f"budget {parent.id!r} is at level {parent.level}, the deepest of "
                     f"{MAX_LEVELS} levels; it cannot allocate further",
-                    code="distribution.too_deep",
+                    code=DistributionCode.TOO_DEEP,
                     budget_id=parent.id,
                 )
             _usable_user(uow, holder_id)
@@ -190,7 +191,7 @@ class DistributionService:
         if not is_valid_id(transfer_key) or not is_valid_id(transfer_id):
             raise DistributionError(
                 "a top-up key is a short id of letters, digits or ':._-/'",
-                code="distribution.id_invalid",
+                code=DistributionCode.ID_INVALID,
             )
 
         def work(uow: UnitOfWork) -> Money:
@@ -217,7 +218,7 @@ class DistributionService:
             ):
                 raise DistributionError(
                     f"top-up key {transfer_key!r} was used for another top-up",
-                    code="distribution.transfer_key_reused",
+                    code=DistributionCode.TRANSFER_KEY_REUSED,
                     budget_id=budget_id,
                 )
             return _balance(uow, budget)
@@ -243,7 +244,7 @@ class DistributionService:
                 raise DistributionError(
                     f"budget {budget.id!r} has open children (e.g. {open_children[0].id!r}); "
                     "close them first",
-                    code="distribution.has_open_children",
+                    code=DistributionCode.HAS_OPEN_CHILDREN,
                     budget_id=budget.id,
                     child_id=open_children[0].id,
                 )
@@ -305,7 +306,7 @@ def _require_open(budget: Budget) -> None:
     if not budget.is_open:
         raise DistributionError(
             f"budget {budget.id!r} is closed",
-            code="distribution.budget_closed",
+            code=DistributionCode.BUDGET_CLOSED,
             budget_id=budget.id,
         )
 
@@ -322,12 +323,12 @@ def _usable_user(uow: UnitOfWork, user_id: str) -> User:
     user = uow.identity.users.get(user_id)
     if user is None:
         raise DistributionError(
-            f"no user {user_id!r}", code="distribution.unknown_user", user_id=user_id
+            f"no user {user_id!r}", code=DistributionCode.UNKNOWN_USER, user_id=user_id
         )
     if user.status is not UserStatus.NORMAL:
         raise DistributionError(
             f"user {user_id!r} is {user.status.value}; a budget needs a user in good standing",
-            code="distribution.user_restricted",
+            code=DistributionCode.USER_RESTRICTED,
             user_id=user_id,
         )
     return user
@@ -344,14 +345,16 @@ def _repeated(
 ) -> Budget:
     """A retry returns the budget as it stands; other arguments under its id are refused."""
     funding = uow.ledger.get_transfers([funding_transfer_id(existing.id)])
-    transfer = funding.get(funding_transfer_id(existing.id))
-    invariant(transfer is not None, "every budget was funded", budget_id=existing.id)
-    assert transfer is not None  # noqa: S101 - narrows the type; invariant() enforces
+    transfer = present(
+        funding.get(funding_transfer_id(existing.id)),
+        "every budget was funded",
+        budget_id=existing.id,
+    )
     asked = (enterprise_id, holder_id, parent_id, amount_minor)
     if asked != (existing.enterprise_id, existing.holder_id, existing.parent_id, transfer.amount):
         raise DistributionError(
             f"budget id {existing.id!r} was used for another budget",
-            code="distribution.budget_exists",
+            code=DistributionCode.BUDGET_EXISTS,
             budget_id=existing.id,
         )
     return existing
@@ -388,13 +391,13 @@ def _move(uow: UnitOfWork, request: TransferRequest, now_us: int) -> None:
     if result.code is TransferResultCode.EXCEEDS_CREDITS:
         raise DistributionError(
             f"not enough money in {request.debit_account_id!r}",
-            code="distribution.insufficient_funds",
+            code=DistributionCode.INSUFFICIENT_FUNDS,
             account_id=request.debit_account_id,
         )
     if result.code is not TransferResultCode.OK:
         raise DistributionError(
             f"the ledger refused the transfer: {result.message}",
-            code="distribution.ledger_refused",
+            code=DistributionCode.LEDGER_REFUSED,
             result=result.code.value,
             transfer_id=request.id,
         )
@@ -403,9 +406,11 @@ def _move(uow: UnitOfWork, request: TransferRequest, now_us: int) -> None:
 def _return_remainder(uow: UnitOfWork, budget: Budget, now_us: int) -> None:
     # Locked before it is read: a packet sent from the budget meanwhile waits, then finds it
     # empty, so the amount moved here is exactly what the budget holds.
-    account = uow.ledger.lock_accounts([budget.account_id]).get(budget.account_id)
-    invariant(account is not None, "a budget has its account", budget_id=budget.id)
-    assert account is not None  # noqa: S101 - narrows the type; invariant() enforces
+    account = present(
+        uow.ledger.lock_accounts([budget.account_id]).get(budget.account_id),
+        "a budget has its account",
+        budget_id=budget.id,
+    )
     invariant(account.debits_pending == 0, "budgets hold no pending debits", budget_id=budget.id)
     if account.credit_balance == 0:
         return
@@ -425,7 +430,9 @@ def _return_remainder(uow: UnitOfWork, budget: Budget, now_us: int) -> None:
 
 
 def _balance(uow: UnitOfWork, budget: Budget) -> Money:
-    account = uow.ledger.get_accounts([budget.account_id]).get(budget.account_id)
-    invariant(account is not None, "a budget has its account", budget_id=budget.id)
-    assert account is not None  # noqa: S101 - narrows the type; invariant() enforces
+    account = present(
+        uow.ledger.get_accounts([budget.account_id]).get(budget.account_id),
+        "a budget has its account",
+        budget_id=budget.id,
+    )
     return Money.of(account.credit_balance, budget.currency)

@@ -22,6 +22,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hongbao.distribution.errors import DistributionCode
 from hongbao.distribution.model import (
     MAX_LEVELS,
     Budget,
@@ -134,7 +135,7 @@ def _chain(uow: UnitOfWork, budget_id: str, *, lock: bool) -> list[Budget]:
         if budget is None:
             invariant(not chain, "every budget's parent exists", budget_id=next_id)
             raise DistributionError(
-                f"no budget {next_id!r}", code="distribution.unknown_budget", budget_id=next_id
+                f"no budget {next_id!r}", code=DistributionCode.UNKNOWN_BUDGET, budget_id=next_id
             )
         chain.append(budget)
         next_id = None if budget.is_open else budget.parent_id
@@ -171,14 +172,14 @@ def unwind(
     if uow.ledger.get_transfers([hop_transfer_id(refund_id, 1)]):
         raise DistributionError(
             f"refund {refund_id!r} was already cleared back through the budgets",
-            code="distribution.refund_already_unwound",
+            code=DistributionCode.REFUND_ALREADY_UNWOUND,
             refund_id=refund_id,
         )
     chain = _chain(uow, budget_id, lock=True)
     if currency != chain[0].currency:
         raise DistributionError(
             f"budget {budget_id!r} is in {chain[0].currency}, the refund in {currency!r:.10}",
-            code="distribution.currency_mismatch",
+            code=DistributionCode.CURRENCY_MISMATCH,
             budget_id=budget_id,
         )
     planned = legs(chain, from_account_id)
@@ -201,12 +202,12 @@ def _check_request(refund_id: str, amount_minor: int) -> None:
     if not is_valid_id(refund_id) or not is_valid_id(hop_transfer_id(refund_id, MAX_HOPS)):
         raise DistributionError(
             "a refund id is a short id of letters, digits or ':._-/'",
-            code="distribution.id_invalid",
+            code=DistributionCode.ID_INVALID,
         )
     if require_integer(amount_minor, "amount_minor") <= 0:
         raise DistributionError(
             f"a refund moves a positive amount, got {amount_minor}",
-            code="distribution.amount_not_positive",
+            code=DistributionCode.AMOUNT_NOT_POSITIVE,
         )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from hongbao.identity.errors import IdentityCode
 from hongbao.identity.users import (
     IdentityError,
     check_id,
@@ -111,7 +112,7 @@ class Version:
             raise IdentityError(
                 f"A version has 1 to {MAX_VERSION_PARTS} non-negative numbers of at most "
                 f"{MAX_VERSION_PART_DIGITS} digits, got {self.parts!r:.60}.",
-                code="identity.version_malformed",
+                code=IdentityCode.VERSION_MALFORMED,
             )
 
     @classmethod
@@ -128,7 +129,7 @@ class Version:
             raise IdentityError(
                 f"{text!r:.60} is not a version: use up to {MAX_VERSION_PARTS} dot-separated "
                 f"numbers of at most {MAX_VERSION_PART_DIGITS} digits, such as '12.4.1'.",
-                code="identity.version_malformed",
+                code=IdentityCode.VERSION_MALFORMED,
             )
         return cls(tuple(int(part) for part in text.split(".")))
 
@@ -211,7 +212,7 @@ class Device:
     def _inconsistent(self, why: str) -> None:
         raise IdentityError(
             f"Device {self.device_id} is inconsistent: {why}.",
-            code="identity.device_inconsistent",
+            code=IdentityCode.DEVICE_INCONSISTENT,
             device_id=self.device_id,
         )
 
@@ -243,20 +244,20 @@ class DeviceRules:
         if type(cap) is not int or cap < 0:
             raise IdentityError(
                 f"watch_recall_cap_fen must be a non-negative integer of fen, got {cap!r:.40}.",
-                code="identity.device_rules_invalid",
+                code=IdentityCode.DEVICE_RULES_INVALID,
             )
         if not isinstance(self.harmonyos_checked_majors, tuple) or not all(
             type(major) is int and major >= 0 for major in self.harmonyos_checked_majors
         ):
             raise IdentityError(
                 "harmonyos_checked_majors must be a tuple of non-negative integers.",
-                code="identity.device_rules_invalid",
+                code=IdentityCode.DEVICE_RULES_INVALID,
             )
         Version.parse(self.ios_reliable_from)
         if not isinstance(self.delayed_background_skins, tuple):
             raise IdentityError(
                 "delayed_background_skins must be a tuple of vendor skins.",
-                code="identity.device_rules_invalid",
+                code=IdentityCode.DEVICE_RULES_INVALID,
             )
         for skin in self.delayed_background_skins:
             check_member(skin, VendorSkin, "delayed background skin")

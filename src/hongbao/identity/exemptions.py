@@ -17,6 +17,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from hongbao.identity.errors import IdentityCode
 from hongbao.identity.users import (
     MAX_REASON_LENGTH,
     IdentityError,
@@ -120,7 +121,7 @@ class Exemption:
         if self.subject_kind not in ALLOWED_SUBJECTS[self.kind]:
             raise IdentityError(
                 f"A {self.kind.value} exemption cannot be granted to a {self.subject_kind.value}.",
-                code="identity.exemption_subject_invalid",
+                code=IdentityCode.EXEMPTION_SUBJECT_INVALID,
                 exemption_id=self.id,
             )
 
@@ -133,7 +134,7 @@ class Exemption:
         if self.valid_until_us <= self.valid_from_us:
             raise IdentityError(
                 "An exemption must end after it starts (valid_until_us > valid_from_us).",
-                code="identity.exemption_period_invalid",
+                code=IdentityCode.EXEMPTION_PERIOD_INVALID,
                 exemption_id=self.id,
                 valid_from_us=self.valid_from_us,
                 valid_until_us=self.valid_until_us,

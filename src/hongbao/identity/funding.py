@@ -26,6 +26,7 @@ from typing import Final, TypeAlias
 from zoneinfo import ZoneInfo
 
 from hongbao.distribution.model import budget_account_id
+from hongbao.identity.errors import IdentityCode
 from hongbao.identity.users import IdentityError, check_id, check_text
 from hongbao.ledger.model import AccountKind, NewAccount, is_valid_id
 from hongbao.money import CURRENCIES
@@ -99,7 +100,7 @@ class TimeOfDay:
             raise IdentityError(
                 f"A time of day needs hour 0..23 and minute 0..59, "
                 f"got {self.hour!r:.20}:{self.minute!r:.20}.",
-                code="identity.time_of_day_invalid",
+                code=IdentityCode.TIME_OF_DAY_INVALID,
             )
 
     @classmethod
@@ -109,7 +110,7 @@ class TimeOfDay:
         if match is None:
             raise IdentityError(
                 f"A time of day is written 'HH:MM' (00:00 to 23:59), got {text!r:.20}.",
-                code="identity.time_of_day_invalid",
+                code=IdentityCode.TIME_OF_DAY_INVALID,
             )
         return cls(int(match[1]), int(match[2]))
 
@@ -155,13 +156,13 @@ def mask_card_number(card_number: str) -> str:
         raise IdentityError(
             f"A card number is {MIN_CARD_DIGITS} to {MAX_CARD_DIGITS} digits with no spaces "
             "or other characters.",
-            code="identity.card_invalid",
+            code=IdentityCode.CARD_INVALID,
             problem="format",
         )
     if not is_luhn_valid(card_number):
         raise IdentityError(
             "The card number's check digit is wrong; please check for a typing mistake.",
-            code="identity.card_invalid",
+            code=IdentityCode.CARD_INVALID,
             problem="checksum",
         )
     return f"**** **** **** {card_number[-4:]}"
@@ -173,7 +174,7 @@ def _check_masked(masked_number: object, source_id: str) -> None:
         raise IdentityError(
             "masked_number must be the masked form '**** **** **** 1234'; "
             "use mask_card_number() on the full card number.",
-            code="identity.card_not_masked",
+            code=IdentityCode.CARD_NOT_MASKED,
             source_id=source_id,
         )
 
@@ -259,7 +260,7 @@ class MoneyMarketSource:
             raise IdentityError(
                 f"confirmation_times must be 1 to {MAX_CONFIRMATION_TIMES} TimeOfDay values "
                 "in strictly increasing order.",
-                code="identity.schedule_invalid",
+                code=IdentityCode.SCHEDULE_INVALID,
                 source_id=self.id,
             )
 
@@ -312,20 +313,20 @@ class MaintenanceWindow:
         if not isinstance(self.start, TimeOfDay) or not isinstance(self.end, TimeOfDay):
             raise IdentityError(
                 "A maintenance window's start and end must be TimeOfDay values.",
-                code="identity.maintenance_window_invalid",
+                code=IdentityCode.MAINTENANCE_WINDOW_INVALID,
             )
         if self.start == self.end:
             raise IdentityError(
                 f"A maintenance window cannot start and end at {self.start}; "
                 "write a whole day as two windows.",
-                code="identity.maintenance_window_invalid",
+                code=IdentityCode.MAINTENANCE_WINDOW_INVALID,
             )
         if self.weekday is not None and (
             type(self.weekday) is not int or not 1 <= self.weekday <= 7
         ):
             raise IdentityError(
                 f"weekday is ISO 1 (Monday) to 7 (Sunday) or None, got {self.weekday!r:.20}.",
-                code="identity.maintenance_window_invalid",
+                code=IdentityCode.MAINTENANCE_WINDOW_INVALID,
             )
 
     @property
@@ -369,7 +370,7 @@ class DebitCardSource:
             raise IdentityError(
                 f"maintenance_windows must be a tuple of at most {MAX_MAINTENANCE_WINDOWS} "
                 "MaintenanceWindow values.",
-                code="identity.maintenance_window_invalid",
+                code=IdentityCode.MAINTENANCE_WINDOW_INVALID,
                 source_id=self.id,
             )
         # A bank that is always in maintenance can never be refunded to, and the end of its
@@ -377,7 +378,7 @@ class DebitCardSource:
         if windows and self._always_in_maintenance():
             raise IdentityError(
                 "These maintenance windows cover the whole week; the card could never be used.",
-                code="identity.maintenance_never_ends",
+                code=IdentityCode.MAINTENANCE_NEVER_ENDS,
                 source_id=self.id,
             )
 
@@ -463,7 +464,7 @@ class CreditCardSource:
             raise IdentityError(
                 f"statement_day must be a day of the month from 1 to {MAX_STATEMENT_DAY}, "
                 f"got {self.statement_day!r:.20}.",
-                code="identity.statement_day_out_of_range",
+                code=IdentityCode.STATEMENT_DAY_OUT_OF_RANGE,
                 source_id=self.id,
             )
 
@@ -524,7 +525,7 @@ class ForeignCardSource:
             raise IdentityError(
                 f"A foreign card's currency must be a known code other than "
                 f"{DOMESTIC_CURRENCY} ({foreign_codes}), got {self.currency!r:.20}.",
-                code="identity.currency_invalid",
+                code=IdentityCode.CURRENCY_INVALID,
                 source_id=self.id,
             )
         _check_masked(self.masked_number, self.id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hongbao.identity.devices import Device, FormFactor, Platform, VendorSkin
+from hongbao.identity.errors import IdentityCode
 from hongbao.identity.exemptions import Exemption, ExemptionKind, SubjectKind
 from hongbao.identity.funding import (
     CreditCardSource,
@@ -182,7 +183,7 @@ def load_population(identity: IdentityService) -> LoadReport:
     try:
         identity.user(users[0].id)
     except IdentityError as error:
-        if error.code != "identity.unknown_user":
+        if error.code != IdentityCode.UNKNOWN_USER:
             raise
     else:
         return LoadReport(already_loaded=True)

@@ -17,6 +17,7 @@ from hongbao.identity.devices import (
     DeviceFingerprint,
     derive_capabilities,
 )
+from hongbao.identity.errors import IdentityCode
 from hongbao.identity.exemptions import (
     Exemption,
     ExemptionKind,
@@ -47,6 +48,7 @@ from hongbao.identity.verification import (
     ConsumeRequest,
     OperatorContext,
     SimulatedProvider,
+    VerificationErrorCode,
     VerificationProvider,
     answer_challenge,
     consume_challenge,
@@ -72,10 +74,8 @@ FUNDING_CLASSES: dict[FundingKind, type[Any]] = {
 }
 
 
-def unknown(what: str, identifier: object) -> IdentityError:
-    return IdentityError(
-        f"no {what} {identifier!r}", code=f"identity.unknown_{what}", id=identifier
-    )
+def unknown(code: IdentityCode, what: str, identifier: object) -> IdentityError:
+    return IdentityError(f"no {what} {identifier!r}", code=code, id=identifier)
 
 
 def _put(table: RecordTable[Record], record: Record, key: tuple[Any, ...], what: str) -> Record:
@@ -87,7 +87,7 @@ def _put(table: RecordTable[Record], record: Record, key: tuple[Any, ...], what:
     if existing != record:
         raise IdentityError(
             f"{what} {key[0]!r} is already registered with other details",
-            code="identity.already_exists",
+            code=IdentityCode.ALREADY_EXISTS,
             id=str(key[0]),
         )
     return existing
@@ -140,7 +140,7 @@ class IdentityService:
     def user(self, user_id: str) -> User:
         found = self._read(lambda identity: identity.users.get(user_id))
         if found is None:
-            raise unknown("user", user_id)
+            raise unknown(IdentityCode.UNKNOWN_USER, "user", user_id)
         return found
 
     def users(self, limit: int = 100) -> list[User]:
@@ -158,7 +158,7 @@ class IdentityService:
         def work(identity: IdentityRepository, _: UnitOfWork) -> User:
             user = identity.users.lock(user_id)
             if user is None:
-                raise unknown("user", user_id)
+                raise unknown(IdentityCode.UNKNOWN_USER, "user", user_id)
             updated = User(**{**_fields(user), "status": status, "status_reason": reason})
             identity.users.replace(updated)
             return updated
@@ -208,13 +208,13 @@ class IdentityService:
     def group(self, group_id: str) -> Group:
         found = self._read(lambda identity: identity.groups.get(group_id))
         if found is None:
-            raise unknown("group", group_id)
+            raise unknown(IdentityCode.UNKNOWN_GROUP, "group", group_id)
         return found
 
     def add_member(self, member: GroupMember) -> GroupMember:
         def work(identity: IdentityRepository, _: UnitOfWork) -> GroupMember:
             if identity.groups.get(member.group_id) is None:
-                raise unknown("group", member.group_id)
+                raise unknown(IdentityCode.UNKNOWN_GROUP, "group", member.group_id)
             _require_user(identity, member.user_id)
             key = (member.group_id, member.user_id, member.joined_at_us)
             return _put(identity.members, member, key, "member")
@@ -259,7 +259,7 @@ class IdentityService:
             elif owner.user_id != device.user_id:
                 raise IdentityError(
                     f"device {device.device_id!r} is registered to another user",
-                    code="identity.device_taken",
+                    code=IdentityCode.DEVICE_TAKEN,
                     device_id=device.device_id,
                 )
             return _put(identity.devices, device, (device.device_id, device.sim_id), "device")
@@ -271,7 +271,11 @@ class IdentityService:
             lambda identity: identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
         )
         if found is None:
-            raise unknown("device", f"{fingerprint.device_id}/{fingerprint.sim_id}")
+            raise unknown(
+                IdentityCode.UNKNOWN_DEVICE,
+                "device",
+                f"{fingerprint.device_id}/{fingerprint.sim_id}",
+            )
         return found
 
     def devices_of(self, user_id: str) -> list[Device]:
@@ -289,7 +293,7 @@ class IdentityService:
             # budget's source for its holder when it opens the budget.
             raise IdentityError(
                 "budget sources are registered by opening or allocating the budget",
-                code="identity.budget_source_not_direct",
+                code=IdentityCode.BUDGET_SOURCE_NOT_DIRECT,
                 source_id=source.id,
             )
 
@@ -308,7 +312,7 @@ class IdentityService:
         if not result.succeeded:
             raise IdentityError(
                 f"the ledger account {account.id!r} for {source.id!r} exists with other details",
-                code="identity.ledger_account_conflict",
+                code=IdentityCode.LEDGER_ACCOUNT_CONFLICT,
                 result=result.code.value,
             )
         stored = _put(identity.funding, stored_funding(source), (source.id,), "funding source")
@@ -321,7 +325,7 @@ class IdentityService:
     def funding_source(self, source_id: str) -> FundingSource:
         row = self._read(lambda identity: identity.funding.get(source_id))
         if row is None:
-            raise unknown("funding_source", source_id)
+            raise unknown(IdentityCode.UNKNOWN_FUNDING_SOURCE, "funding_source", source_id)
         return funding_from_stored(row)
 
     # ------------------------------------------------------------------------- challenges
@@ -334,11 +338,15 @@ class IdentityService:
             fingerprint = request.fingerprint
             device = identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
             if device is None or device.user_id != request.user_id:
-                raise unknown("device", f"{fingerprint.device_id}/{fingerprint.sim_id}")
+                raise unknown(
+                    IdentityCode.UNKNOWN_DEVICE,
+                    "device",
+                    f"{fingerprint.device_id}/{fingerprint.sim_id}",
+                )
             if identity.challenges.get(request.challenge_id) is not None:
                 raise IdentityError(
                     f"challenge {request.challenge_id!r} exists already",
-                    code="identity.already_exists",
+                    code=IdentityCode.ALREADY_EXISTS,
                     id=request.challenge_id,
                 )
             challenge, secret = open_challenge(request, self.clock.now_us(), self.provider)
@@ -351,7 +359,7 @@ class IdentityService:
     def challenge(self, challenge_id: str) -> Challenge:
         found = self._read(lambda identity: identity.challenges.get(challenge_id))
         if found is None:
-            raise unknown("challenge", challenge_id)
+            raise unknown(IdentityCode.UNKNOWN_CHALLENGE, "challenge", challenge_id)
         return found
 
     def answer_challenge(self, challenge_id: str, attempt: AnswerAttempt) -> AnswerOutcome:
@@ -359,7 +367,7 @@ class IdentityService:
             challenge = identity.challenges.lock(challenge_id)
             secret = identity.secrets.get(challenge_id)
             if challenge is None or secret is None:
-                raise unknown("challenge", challenge_id)
+                raise unknown(IdentityCode.UNKNOWN_CHALLENGE, "challenge", challenge_id)
             updated, outcome = answer_challenge(
                 challenge, secret, attempt, self.clock.now_us(), self.provider
             )
@@ -373,7 +381,7 @@ class IdentityService:
         def work(identity: IdentityRepository, _: UnitOfWork) -> ConsumeOutcome:
             challenge = identity.challenges.lock(challenge_id)
             if challenge is None:
-                raise unknown("challenge", challenge_id)
+                raise unknown(IdentityCode.UNKNOWN_CHALLENGE, "challenge", challenge_id)
             updated, outcome = consume_challenge(challenge, request, self.clock.now_us())
             if updated is not challenge:
                 identity.challenges.replace(updated)
@@ -386,7 +394,7 @@ class IdentityService:
         if not isinstance(self.provider, SimulatedProvider):
             raise ConfigurationError(
                 "codes can be revealed only by the simulated provider",
-                code="verification.reveal_not_supported",
+                code=VerificationErrorCode.REVEAL_NOT_SUPPORTED,
             )
         return self.provider.operator_reveal_code(self.challenge(challenge_id), operator)
 
@@ -411,15 +419,16 @@ def _fields(record: object) -> dict[str, Any]:
 def _require_user(identity: IdentityRepository, user_id: str) -> User:
     user = identity.users.get(user_id)
     if user is None:
-        raise unknown("user", user_id)
+        raise unknown(IdentityCode.UNKNOWN_USER, "user", user_id)
     return user
 
 
 def _require_subject(identity: IdentityRepository, subject: Subject) -> None:
-    tables: dict[SubjectKind, RecordTable[Any]] = {
-        SubjectKind.USER: identity.users,
-        SubjectKind.ENTERPRISE: identity.enterprises,
-        SubjectKind.GROUP: identity.groups,
+    tables: dict[SubjectKind, tuple[RecordTable[Any], IdentityCode]] = {
+        SubjectKind.USER: (identity.users, IdentityCode.UNKNOWN_USER),
+        SubjectKind.ENTERPRISE: (identity.enterprises, IdentityCode.UNKNOWN_ENTERPRISE),
+        SubjectKind.GROUP: (identity.groups, IdentityCode.UNKNOWN_GROUP),
     }
-    if tables[subject.kind].get(subject.id) is None:
-        raise unknown(subject.kind.value, subject.id)
+    table, unknown_code = tables[subject.kind]
+    if table.get(subject.id) is None:
+        raise unknown(unknown_code, subject.kind.value, subject.id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
+from hongbao.identity.errors import IdentityCode
 from hongbao.identity.users import (
     IdentityError,
     check_id,
@@ -92,7 +93,7 @@ class GroupMember:
             if self.left_at_us <= self.joined_at_us:
                 raise IdentityError(
                     "A member must leave after joining (left_at_us > joined_at_us).",
-                    code="identity.membership_period_invalid",
+                    code=IdentityCode.MEMBERSHIP_PERIOD_INVALID,
                     group_id=self.group_id,
                     user_id=self.user_id,
                 )
@@ -121,7 +122,7 @@ def members_at(members: Iterable[GroupMember], now_us: int) -> frozenset[str]:
     if len(group_ids) > 1:
         raise IdentityError(
             "Membership records of several groups were mixed; pass one group's members.",
-            code="identity.members_of_several_groups",
+            code=IdentityCode.MEMBERS_OF_SEVERAL_GROUPS,
             group_ids=sorted(group_ids),
         )
     return frozenset(member.user_id for member in records if member.is_member_at(now_us))
@@ -148,17 +149,35 @@ class Relationship:
         if self.from_user_id == self.to_user_id:
             raise IdentityError(
                 "A relationship needs two different users.",
-                code="identity.relationship_to_self",
+                code=IdentityCode.RELATIONSHIP_TO_SELF,
                 user_id=self.from_user_id,
             )
         if self.chat_frequency_rank is not None:
-            _check_range(self.chat_frequency_rank, "chat frequency rank", 1, None, "rank")
-        _check_range(self.intimacy, "intimacy", 0, MAX_INTIMACY, "intimacy")
-        _check_range(self.weight, "relationship weight", 0, MAX_RELATIONSHIP_WEIGHT, "weight")
+            _check_range(
+                self.chat_frequency_rank,
+                "chat frequency rank",
+                1,
+                None,
+                IdentityCode.RANK_OUT_OF_RANGE,
+            )
+        _check_range(self.intimacy, "intimacy", 0, MAX_INTIMACY, IdentityCode.INTIMACY_OUT_OF_RANGE)
+        _check_range(
+            self.weight,
+            "relationship weight",
+            0,
+            MAX_RELATIONSHIP_WEIGHT,
+            IdentityCode.WEIGHT_OUT_OF_RANGE,
+        )
 
     def with_intimacy_lowered(self, points: int) -> Relationship:
         """A copy with intimacy lowered by ``points``, never below zero (R-S5)."""
-        _check_range(points, "intimacy reduction", 0, MAX_INTIMACY, "intimacy_reduction")
+        _check_range(
+            points,
+            "intimacy reduction",
+            0,
+            MAX_INTIMACY,
+            IdentityCode.INTIMACY_REDUCTION_OUT_OF_RANGE,
+        )
         return replace(self, intimacy=max(0, self.intimacy - points))
 
 
@@ -166,7 +185,7 @@ def is_top_chat_partner(
     relationship: Relationship, threshold: int = DEFAULT_TOP_CHAT_THRESHOLD
 ) -> bool:
     """True when the partner is among the ``threshold`` most frequent chat partners (R-S5)."""
-    _check_range(threshold, "top chat threshold", 1, None, "threshold")
+    _check_range(threshold, "top chat threshold", 1, None, IdentityCode.THRESHOLD_OUT_OF_RANGE)
     rank = relationship.chat_frequency_rank
     return rank is not None and rank <= threshold
 
@@ -182,13 +201,13 @@ def find_relationship(
 
 
 def _check_range(
-    value: object, field: str, minimum: int, maximum: int | None, code_suffix: str
+    value: object, field: str, minimum: int, maximum: int | None, code: IdentityCode
 ) -> None:
     in_range = type(value) is int and value >= minimum and (maximum is None or value <= maximum)
     if not in_range:
         upper = "" if maximum is None else f" to {maximum}"
         raise IdentityError(
             f"{field} must be an integer from {minimum}{upper}, got {value!r}.",
-            code=f"identity.{code_suffix}_out_of_range",
+            code=code,
             field=field,
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, TypeVar
 
+from hongbao.identity.errors import IdentityCode
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import InvalidInput
@@ -56,7 +57,7 @@ EnumType = TypeVar("EnumType", bound=StrEnum)
 class IdentityError(InvalidInput):
     """Identity input that hongbao refuses; ``code`` says which rule it broke."""
 
-    code = "identity.invalid"
+    code = IdentityCode.INVALID
 
 
 def check_id(value: object, field: str) -> str:
@@ -65,7 +66,7 @@ def check_id(value: object, field: str) -> str:
         raise IdentityError(
             f"{field} must be 1 to {MAX_ID_LENGTH} characters of letters, digits and ':._-/', "
             f"starting with a letter or digit; got {_preview(value)}.",
-            code="identity.id_invalid",
+            code=IdentityCode.ID_INVALID,
             field=field,
         )
     return str(value)
@@ -88,7 +89,7 @@ def check_text(value: object, field: str, *, max_length: int = MAX_NAME_LENGTH) 
         raise IdentityError(
             f"{field} must be one line of printable text, at most {max_length} characters, "
             f"without leading or trailing spaces; got {_preview(value)}.",
-            code="identity.text_invalid",
+            code=IdentityCode.TEXT_INVALID,
             field=field,
         )
     return value
@@ -99,7 +100,7 @@ def check_timestamp_us(value: object, field: str) -> int:
     if type(value) is not int or not 0 <= value <= MAX_TIMESTAMP_US:
         raise IdentityError(
             f"{field} must be integer microseconds since the epoch (UTC), got {_preview(value)}.",
-            code="identity.time_invalid",
+            code=IdentityCode.TIME_INVALID,
             field=field,
         )
     return value
@@ -115,7 +116,7 @@ def check_member(value: object, enum: type[EnumType], field: str) -> EnumType:
         allowed = ", ".join(member.value for member in enum)
         raise IdentityError(
             f"{field} must be a {enum.__name__} ({allowed}), got {_preview(value)}.",
-            code="identity.enum_invalid",
+            code=IdentityCode.ENUM_INVALID,
             field=field,
         )
     return value
@@ -199,7 +200,7 @@ class User:
         if self.age_band is not None:
             check_member(self.age_band, AgeBand, "age band")
         if not isinstance(self.is_vip, bool):
-            raise IdentityError("is_vip must be True or False.", code="identity.flag_invalid")
+            raise IdentityError("is_vip must be True or False.", code=IdentityCode.FLAG_INVALID)
         check_member(self.status, UserStatus, "status")
         self._check_tier_matches_identity()
         self._check_status_reason()
@@ -213,7 +214,7 @@ class User:
             raise IdentityError(
                 f"Tier {self.tier.value} requires a verified real name, "
                 f"but the real-name status is {self.real_name_status.value}.",
-                code="identity.tier_requires_real_name",
+                code=IdentityCode.TIER_REQUIRES_REAL_NAME,
                 user_id=self.id,
             )
         # The enterprise tier (R-A4) and the enterprise user type (R-S4) describe the same
@@ -223,7 +224,7 @@ class User:
             raise IdentityError(
                 f"Tier {self.tier.value} and user type {self.user_type.value} disagree: "
                 "the enterprise tier and the enterprise user type go together.",
-                code="identity.enterprise_tier_mismatch",
+                code=IdentityCode.ENTERPRISE_TIER_MISMATCH,
                 user_id=self.id,
             )
 
@@ -232,14 +233,14 @@ class User:
             if self.status_reason is not None:
                 raise IdentityError(
                     "A user in normal standing has no status reason; clear it with the status.",
-                    code="identity.status_reason_unexpected",
+                    code=IdentityCode.STATUS_REASON_UNEXPECTED,
                     user_id=self.id,
                 )
             return
         if self.status_reason is None:
             raise IdentityError(
                 f"A {self.status.value} user needs a status reason that explains why.",
-                code="identity.status_reason_required",
+                code=IdentityCode.STATUS_REASON_REQUIRED,
                 user_id=self.id,
             )
         check_text(self.status_reason, "status reason", max_length=MAX_REASON_LENGTH)
@@ -265,7 +266,7 @@ class User:
         if type(days) is not int or days < 0:
             raise IdentityError(
                 f"days must be a non-negative integer, got {_preview(days)}.",
-                code="identity.days_invalid",
+                code=IdentityCode.DAYS_INVALID,
             )
         return not is_due(self.registered_at_us + days * MICROSECONDS_PER_DAY, now_us)
 
@@ -281,7 +282,7 @@ def mask_corporate_account(account_number: str) -> str:
     ):
         raise IdentityError(
             "A corporate account number must be 8 to 32 digits with no spaces.",
-            code="identity.corporate_account_invalid",
+            code=IdentityCode.CORPORATE_ACCOUNT_INVALID,
         )
     return f"**** {account_number[-4:]}"
 
@@ -306,7 +307,9 @@ class Enterprise:
         check_text(self.name, "enterprise name")
         check_id(self.owner_user_id, "owner user id")
         if not isinstance(self.is_certified, bool):
-            raise IdentityError("is_certified must be True or False.", code="identity.flag_invalid")
+            raise IdentityError(
+                "is_certified must be True or False.", code=IdentityCode.FLAG_INVALID
+            )
         self._check_corporate_account()
 
     def _check_corporate_account(self) -> None:
@@ -315,7 +318,7 @@ class Enterprise:
             if self.is_certified:
                 raise IdentityError(
                     "A certified enterprise needs its corporate account on file.",
-                    code="identity.certified_enterprise_needs_account",
+                    code=IdentityCode.CERTIFIED_ENTERPRISE_NEEDS_ACCOUNT,
                     enterprise_id=self.id,
                 )
             return
@@ -327,6 +330,6 @@ class Enterprise:
             raise IdentityError(
                 "corporate_account_masked must be the masked form '**** 1234'; "
                 "use mask_corporate_account() on the full number.",
-                code="identity.account_not_masked",
+                code=IdentityCode.ACCOUNT_NOT_MASKED,
                 enterprise_id=self.id,
             )

@@ -40,9 +40,11 @@ from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import (
     ConfigurationError,
+    ErrorCode,
     HongbaoError,
     InvalidInput,
     LimitExceeded,
+    Outcome,
 )
 from hongbao.platform.invariants import invariant
 
@@ -108,38 +110,130 @@ class ConsumeResult(StrEnum):
     WRONG_KIND = "wrong_kind"
 
 
-class VerificationErrorCode(StrEnum):
+class VerificationErrorCode(ErrorCode):
     """Stable codes of the errors this module raises; clients switch on them."""
 
-    ID_INVALID = "verification.id_invalid"
-    KIND_UNKNOWN = "verification.kind_unknown"
-    NOT_INTEGER = "verification.not_integer"
-    PURPOSE_INVALID = "verification.purpose_invalid"
-    PURPOSE_TOO_LONG = "verification.purpose_too_long"
-    TTL_OUT_OF_RANGE = "verification.ttl_out_of_range"
-    ATTEMPTS_OUT_OF_RANGE = "verification.attempts_out_of_range"
-    ANSWER_INVALID = "verification.answer_invalid"
-    ANSWER_TOO_LONG = "verification.answer_too_long"
-    CORPORATE_ACCOUNT_REQUIRED = "verification.corporate_account_required"
-    CORPORATE_ACCOUNT_INVALID = "verification.corporate_account_invalid"
-    CORPORATE_ACCOUNT_UNEXPECTED = "verification.corporate_account_unexpected"
-    REVEAL_NOT_SUPPORTED = "verification.reveal_not_supported"
-    INSTRUCTIONS_FULL = "verification.instructions_full"
-    OPERATOR_ONLY = "verification.operator_only"
-    SECRET_KEY_TOO_SHORT = "verification.secret_key_too_short"  # noqa: S105 - an error code
-    PROVIDER_MISSING = "verification.provider_missing"
+    INVALID_INPUT = (
+        "verification.invalid_input",
+        Outcome.REFUSED,
+        "验证请求有误。",
+        "The verification request is invalid.",
+    )
+    LIMIT_EXCEEDED = (
+        "verification.limit_exceeded",
+        Outcome.REFUSED,
+        "验证请求中的数值超出了允许的范围。",
+        "A verification value is over its limit.",
+    )
+    ID_INVALID = "verification.id_invalid", Outcome.REFUSED, "验证编号无效。", "The id is invalid."
+    KIND_UNKNOWN = (
+        "verification.kind_unknown",
+        Outcome.REFUSED,
+        "不支持这种验证方式。",
+        "No such kind of challenge.",
+    )
+    NOT_INTEGER = (
+        "verification.not_integer",
+        Outcome.REFUSED,
+        "这里需要一个整数。",
+        "A value must be an integer.",
+    )
+    PURPOSE_INVALID = (
+        "verification.purpose_invalid",
+        Outcome.REFUSED,
+        "验证用途有误。",
+        "The purpose is invalid.",
+    )
+    PURPOSE_TOO_LONG = (
+        "verification.purpose_too_long",
+        Outcome.REFUSED,
+        "验证用途的说明太长。",
+        "The purpose is too long.",
+    )
+    TTL_OUT_OF_RANGE = (
+        "verification.ttl_out_of_range",
+        Outcome.REFUSED,
+        "验证有效期超出了允许的范围。",
+        "The challenge's lifetime is out of range.",
+    )
+    ATTEMPTS_OUT_OF_RANGE = (
+        "verification.attempts_out_of_range",
+        Outcome.REFUSED,
+        "验证次数上限超出了允许的范围。",
+        "The number of attempts is out of range.",
+    )
+    ANSWER_INVALID = (
+        "verification.answer_invalid",
+        Outcome.REFUSED,
+        "验证答案有误。",
+        "The answer is invalid.",
+    )
+    ANSWER_TOO_LONG = (
+        "verification.answer_too_long",
+        Outcome.REFUSED,
+        "验证答案太长。",
+        "The answer is too long.",
+    )
+    CORPORATE_ACCOUNT_REQUIRED = (
+        "verification.corporate_account_required",
+        Outcome.REFUSED,
+        "对公账户验证需要提供对公账号。",
+        "A corporate account check needs the account number.",
+    )
+    CORPORATE_ACCOUNT_INVALID = (
+        "verification.corporate_account_invalid",
+        Outcome.REFUSED,
+        "对公账号有误。",
+        "The corporate account number is invalid.",
+    )
+    CORPORATE_ACCOUNT_UNEXPECTED = (
+        "verification.corporate_account_unexpected",
+        Outcome.REFUSED,
+        "只有对公账户验证才需要提供对公账号。",
+        "Only a corporate account check takes an account number.",
+    )
+    REVEAL_NOT_SUPPORTED = (
+        "verification.reveal_not_supported",
+        Outcome.REFUSED,
+        "这项验证没有可以查看的验证码。",
+        "This challenge has no code to reveal.",
+    )
+    INSTRUCTIONS_FULL = (
+        "verification.instructions_full",
+        Outcome.REFUSED,
+        "模拟验证的指令已满。",
+        "The simulator holds too many instructions.",
+    )
+    OPERATOR_ONLY = (
+        "verification.operator_only",
+        Outcome.REFUSED,
+        "只有运营人员可以进行这个操作。",
+        "Only an operator may do this.",
+    )
+    SECRET_KEY_TOO_SHORT = (
+        "verification.secret_key_too_short",
+        Outcome.FAULT,
+        "模拟验证的密钥太短。",
+        "The simulator's secret key is too short.",
+    )
+    PROVIDER_MISSING = (
+        "verification.provider_missing",
+        Outcome.FAULT,
+        "缺少身份验证服务。",
+        "A verification provider is missing.",
+    )
 
 
 class InvalidVerificationInput(InvalidInput):
     """A verification request is malformed; nothing was created or changed."""
 
-    code = "verification.invalid_input"
+    code = VerificationErrorCode.INVALID_INPUT
 
 
 class VerificationLimitExceeded(LimitExceeded):
     """A verification value is outside its limits; nothing was created or changed."""
 
-    code = "verification.limit_exceeded"
+    code = VerificationErrorCode.LIMIT_EXCEEDED
 
 
 class OperatorOnly(HongbaoError):

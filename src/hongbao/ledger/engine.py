@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
 
 from hongbao.ledger import hashing
 from hongbao.ledger.model import (
@@ -28,7 +27,7 @@ from hongbao.ledger.model import (
 )
 from hongbao.ledger.results import TransferResult, TransferResultCode
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import (
     MAX_ACCOUNT_TOTAL,
     MAX_CODE,
@@ -38,7 +37,6 @@ from hongbao.platform.limits import (
 )
 
 Code = TransferResultCode
-_T = TypeVar("_T")
 _CLOSED_PENDING_CODES = {
     PendingState.POSTED: Code.PENDING_TRANSFER_ALREADY_POSTED,
     PendingState.VOIDED: Code.PENDING_TRANSFER_ALREADY_VOIDED,
@@ -210,7 +208,7 @@ class Workspace:
         credit = self._account(request.credit_account_id, Code.CREDIT_ACCOUNT_NOT_FOUND)
         if debit.currency != credit.currency or request.currency != debit.currency:
             raise Rejected(Code.CURRENCY_MISMATCH)
-        amount = _required(request.amount)
+        amount = present(request.amount, "validated earlier: the amount is present")
         pending = request.kind is TransferKind.PENDING
         _check_room(debit, credit, amount)
         expires_at_us = (
@@ -242,7 +240,7 @@ class Workspace:
             self._post(transfer, PostingEvent.POSTED, credit, BalanceDelta(credits_posted=amount))
 
     def _resolve_pending(self, request: TransferRequest) -> None:
-        pending_id = _required(request.pending_id)
+        pending_id = present(request.pending_id, "validated earlier: the pending id is present")
         original = self._transfers.get(pending_id)
         if original is None:
             raise Rejected(Code.PENDING_TRANSFER_NOT_FOUND)
@@ -388,12 +386,6 @@ class Workspace:
 
 
 # --------------------------------------------------------------------------------- rules
-
-
-def _required(value: _T | None) -> _T:
-    invariant(value is not None, "validated earlier: the field is present")
-    assert value is not None  # noqa: S101 - narrows the type for mypy; invariant() above enforces
-    return value
 
 
 def _validate_shape(request: TransferRequest) -> None:

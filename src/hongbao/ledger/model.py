@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hongbao.platform.errors import InvalidInput
+from hongbao.platform.errors import InvalidInput, PlatformCode
 from hongbao.platform.limits import MAX_ID_LENGTH
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._\-/]*$")
@@ -31,7 +31,7 @@ def require_integer(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(
             f"{field} must be an integer number of minor units (fen), got {type(value).__name__}",
-            code="input.not_integer",
+            code=PlatformCode.INPUT_NOT_INTEGER,
             field=field,
         )
     return value

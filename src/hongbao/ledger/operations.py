@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from hongbao.ledger.engine import Workspace
+from hongbao.ledger.errors import LedgerCode
 from hongbao.ledger.model import (
     Account,
     NewAccount,
@@ -32,7 +33,7 @@ def check_batch_size(size: int) -> None:
     if size > MAX_BATCH_SIZE:
         raise LimitExceeded(
             f"a batch holds at most {MAX_BATCH_SIZE} items, got {size}",
-            code="ledger.batch_too_large",
+            code=LedgerCode.BATCH_TOO_LARGE,
             limit=MAX_BATCH_SIZE,
             size=size,
         )

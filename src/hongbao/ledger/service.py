@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hongbao.ledger import operations
+from hongbao.ledger.errors import LedgerCode
 from hongbao.ledger.model import Account, NewAccount, Posting, TransferRequest
 from hongbao.ledger.results import AccountResult, TransferResult
 from hongbao.ledger.verification import VerificationReport, verify
@@ -17,7 +18,7 @@ MAX_HISTORY = 1_000
 
 
 class UnknownAccount(InvalidInput):
-    code = "ledger.unknown_account"
+    code = LedgerCode.UNKNOWN_ACCOUNT
 
 
 class Ledger:

@@ -32,11 +32,12 @@ from hongbao.ledger.model import TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.packets.authorization import TransferCode
+from hongbao.packets.errors import PacketCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import PacketError
 from hongbao.packets.user_feed import USER_FEED, packet_stream
 from hongbao.platform.clock import is_due
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import instance, invariant, present
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.unit_of_work import UnitOfWork
 
@@ -78,7 +79,7 @@ ClaimAnswer = ClaimOutcome | PacketError
 FundClaim = Callable[[UnitOfWork, Packet, Share, int], None]
 
 
-def refuse(message: str, code: str, **details: object) -> PacketError:
+def refuse(message: str, code: PacketCode, **details: object) -> PacketError:
     return PacketError(message, code=code, **details)
 
 
@@ -165,9 +166,7 @@ def claim_batch(
     _write(uow, writes, now_us, facts.last_sequences)
     answers = decisions.answers
     for index, first in decisions.repeats:
-        first_answer = answers[first]
-        invariant(isinstance(first_answer, ClaimOutcome), "a repeated claim follows a claim")
-        assert isinstance(first_answer, ClaimOutcome)  # noqa: S101 - narrows; invariant() enforces
+        first_answer = instance(answers[first], ClaimOutcome, "a repeated claim follows a claim")
         answers[index] = ClaimOutcome(ClaimResult.ALREADY_CLAIMED, first_answer.amount)
     invariant(all(answer is not None for answer in answers), "every claim is answered")
     return [answer for answer in answers if answer is not None]
@@ -231,12 +230,12 @@ def _decide(requests: Sequence[ClaimRequest], facts: _Facts, now_us: int) -> _De
         packet = facts.packets.get(request.packet_id)
         if packet is None:
             decisions.answers[index] = refuse(
-                f"no packet {request.packet_id!r}", "packets.unknown_packet"
+                f"no packet {request.packet_id!r}", PacketCode.UNKNOWN_PACKET
             )
             continue
         user_id = request.user_id
         if user_id not in facts.users:
-            decisions.answers[index] = refuse(f"no user {user_id!r}", "packets.unknown_user")
+            decisions.answers[index] = refuse(f"no user {user_id!r}", PacketCode.UNKNOWN_USER)
             continue
         pair = (packet.id, user_id)
         before = facts.earlier.get(pair)
@@ -266,14 +265,16 @@ def _next_share(
     packet: Packet, shares: Mapping[tuple[str, int], Share], user_id: str, now_us: int
 ) -> tuple[Share, Packet]:
     """The packet's next free share, taken by ``user_id``, and the packet after it."""
-    share = shares.get((packet.id, packet.claimed_count))
-    invariant(
-        share is not None and share.claimed_by is None,
-        "the next share is free",
+    position = packet.claimed_count
+    share = present(
+        shares.get((packet.id, position)),
+        "the next share exists",
         packet_id=packet.id,
-        position=packet.claimed_count,
+        position=position,
     )
-    assert share is not None  # noqa: S101 - narrows the type; invariant() enforces
+    invariant(
+        share.claimed_by is None, "the next share is free", packet_id=packet.id, position=position
+    )
     claimed = replace(
         packet,
         claimed_count=packet.claimed_count + 1,
@@ -309,9 +310,7 @@ def _claim_events(packet: Packet, user_id: str, share: Share) -> list[NewEvent]:
 def _take(writes: _Writes, packet: Packet, share: Share) -> None:
     """The payment, the share and the events of one claim (``share`` as taken, ``packet`` as
     after it)."""
-    user_id = share.claimed_by
-    invariant(user_id is not None, "a taken share names its claimer", packet_id=packet.id)
-    assert user_id is not None  # noqa: S101 - narrows the type; invariant() enforces
+    user_id = present(share.claimed_by, "a taken share names its claimer", packet_id=packet.id)
     writes.transfers.append(_payment(packet, share, user_id))
     writes.shares.append(share)
     writes.events += _claim_events(packet, user_id, share)

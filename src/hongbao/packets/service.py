@@ -42,11 +42,12 @@ from hongbao.packets.claims import (
     claim_batch,
     refuse,
 )
+from hongbao.packets.errors import PacketCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.scheduler import schedule, schedule_new
@@ -149,7 +150,7 @@ class PacketService:
         if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
             raise refuse(
                 f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
-                "packets.id_invalid",
+                PacketCode.ID_INVALID,
             )
         now_us = self.clock.now_us()
         # Every read a send makes goes out together: one wait for the database, not six.
@@ -158,7 +159,9 @@ class PacketService:
         existing = earlier().get((command.packet_id,))
         if existing is not None:
             if existing.request_digest != command.digest():
-                raise refuse("this packet id was used for another packet", "packets.already_exists")
+                raise refuse(
+                    "this packet id was used for another packet", PacketCode.ALREADY_EXISTS
+                )
             return existing
         funding = self._check_send(facts(), command, policy, now_us)
         amounts, algorithm, seed = self._split(command, policy)
@@ -213,25 +216,27 @@ class PacketService:
         """Every refusal before anything is written; returns what pays for the packet."""
         sender = facts.sender
         if sender is None:
-            raise refuse(f"no user {command.sender_id!r}", "packets.unknown_sender")
+            raise refuse(f"no user {command.sender_id!r}", PacketCode.UNKNOWN_SENDER)
         if sender.status is not UserStatus.NORMAL:
-            raise refuse("the sender's account is restricted", "packets.sender_restricted")
+            raise refuse("the sender's account is restricted", PacketCode.SENDER_RESTRICTED)
         self._check_audience(facts, command)
         if command.device is not None:
             device = facts.device
             if device is None or device.user_id != command.sender_id:
-                raise refuse("this device is not one of the sender's", "packets.unknown_device")
+                raise refuse("this device is not one of the sender's", PacketCode.UNKNOWN_DEVICE)
         if (
             command.packet_type is PacketType.ENTERPRISE
             and sender.user_type is not UserType.ENTERPRISE
         ):
             raise refuse(
-                "only enterprise accounts send enterprise packets", "packets.not_enterprise"
+                "only enterprise accounts send enterprise packets", PacketCode.NOT_ENTERPRISE
             )
         self._check_limits(command, policy)
         stored = facts.funding
         if stored is None or stored.user_id != command.sender_id:
-            raise refuse("unknown funding source for this sender", "packets.unknown_funding_source")
+            raise refuse(
+                "unknown funding source for this sender", PacketCode.UNKNOWN_FUNDING_SOURCE
+            )
         source = funding_from_stored(stored)
         if source.kind is FundingKind.FOREIGN_CARD:
             rate = usable_rate(
@@ -244,44 +249,46 @@ class PacketService:
             return Funding(source, rate)
         if source.currency != command.amount.currency.code:
             raise refuse(
-                "the packet and its source use other currencies", "packets.currency_mismatch"
+                "the packet and its source use other currencies", PacketCode.CURRENCY_MISMATCH
             )
         return Funding(source, None)
 
     def _check_audience(self, facts: SendFacts, command: SendPacket) -> None:
         if command.packet_type is PacketType.PERSONAL:
             if command.recipient_id is None or command.group_id is not None:
-                raise refuse("a personal packet has one recipient", "packets.audience_invalid")
+                raise refuse("a personal packet has one recipient", PacketCode.AUDIENCE_INVALID)
             if command.recipient_id == command.sender_id:
-                raise refuse("a personal packet goes to someone else", "packets.audience_invalid")
+                raise refuse("a personal packet goes to someone else", PacketCode.AUDIENCE_INVALID)
             if facts.recipient is None:
-                raise refuse(f"no user {command.recipient_id!r}", "packets.unknown_recipient")
+                raise refuse(f"no user {command.recipient_id!r}", PacketCode.UNKNOWN_RECIPIENT)
             return
         if command.group_id is None or command.recipient_id is not None:
-            raise refuse("a group packet goes to one group", "packets.audience_invalid")
+            raise refuse("a group packet goes to one group", PacketCode.AUDIENCE_INVALID)
         if not facts.sender_in_group:
-            raise refuse("only members send packets to a group", "packets.not_a_member")
+            raise refuse("only members send packets to a group", PacketCode.NOT_A_MEMBER)
 
     def _check_limits(self, command: SendPacket, policy: PacketPolicy) -> None:
         packet_type, amount = command.packet_type, command.amount
         if amount.currency.code != policy.currency:
-            raise refuse(f"packets are sent in {policy.currency}", "packets.currency_not_supported")
+            raise refuse(
+                f"packets are sent in {policy.currency}", PacketCode.CURRENCY_NOT_SUPPORTED
+            )
         limits = policy.limits(packet_type)
         if not 1 <= command.shares <= limits.max_shares:
             raise refuse(
                 f"a {packet_type.value} packet has 1 to {limits.max_shares} shares",
-                "packets.shares_out_of_range",
+                PacketCode.SHARES_OUT_OF_RANGE,
             )
         if amount.minor < limits.min_share_minor * command.shares:
             least = Money.of(limits.min_share_minor, amount.currency).format()
-            raise refuse(f"every share is at least {least}", "packets.total_too_small")
+            raise refuse(f"every share is at least {least}", PacketCode.TOTAL_TOO_SMALL)
         if amount.minor > limits.max_share_minor * command.shares:
             most = Money.of(limits.max_share_minor, amount.currency).format()
-            raise refuse(f"at most {most} per share", "packets.amount_over_limit")
+            raise refuse(f"at most {most} per share", PacketCode.AMOUNT_OVER_LIMIT)
         if amount.minor > limits.max_total_minor:
             most = Money.of(limits.max_total_minor, amount.currency).format()
             raise refuse(
-                f"a {packet_type.value} packet holds at most {most}", "packets.total_over_limit"
+                f"a {packet_type.value} packet holds at most {most}", PacketCode.TOTAL_OVER_LIMIT
             )
 
     def _split(self, command: SendPacket, policy: PacketPolicy) -> tuple[list[int], str, str]:
@@ -325,9 +332,11 @@ class PacketService:
         )
         (result,) = ledger_operations.create_transfers(uow.ledger, [request], now_us)
         if result.code is TransferResultCode.EXCEEDS_CREDITS:
-            raise refuse("not enough money in the funding source", "packets.insufficient_funds")
+            raise refuse("not enough money in the funding source", PacketCode.INSUFFICIENT_FUNDS)
         if not result.succeeded:
-            raise refuse(f"the ledger refused the send: {result.message}", "packets.ledger_refused")
+            raise refuse(
+                f"the ledger refused the send: {result.message}", PacketCode.LEDGER_REFUSED
+            )
         return None
 
     def _authorize(
@@ -338,9 +347,11 @@ class PacketService:
         policy: PacketPolicy,
         now_us: int,
     ) -> CardAuthorization:
-        account = uow.ledger.get_accounts([packet.source_account_id]).get(packet.source_account_id)
-        invariant(account is not None, "a card has its ledger account", packet_id=packet.id)
-        assert account is not None  # noqa: S101 - narrows the type; invariant() enforces
+        account = present(
+            uow.ledger.get_accounts([packet.source_account_id]).get(packet.source_account_id),
+            "a card has its ledger account",
+            packet_id=packet.id,
+        )
         authorization = CardAuthorization(
             packet_id=packet.id,
             card_account_id=packet.source_account_id,
@@ -361,7 +372,7 @@ class PacketService:
             authorization, authorized_minor=authorization.charge_for(packet.total_minor)
         )
         if not card.open_hold(uow, authorization, now_us):
-            raise refuse("the card cannot cover this packet", "packets.insufficient_funds")
+            raise refuse("the card cannot cover this packet", PacketCode.INSUFFICIENT_FUNDS)
         return authorization
 
     def _keep_authorization(
@@ -407,11 +418,11 @@ class PacketService:
     def _settle_window(self, uow: UnitOfWork, packet: Packet, now_us: int) -> CardAuthorization:
         """The packet's authorization, captured first if its window is over (the one place
         the window's end is compared, whoever arrives first: the job, a claim or expiry)."""
-        authorization = uow.packets.authorizations.get(packet.id)
-        invariant(
-            authorization is not None, "a card packet has its authorization", packet_id=packet.id
+        authorization = present(
+            uow.packets.authorizations.get(packet.id),
+            "a card packet has its authorization",
+            packet_id=packet.id,
         )
-        assert authorization is not None  # noqa: S101 - narrows the type; invariant() enforces
         if authorization.is_held and is_due(authorization.window_ends_at_us, now_us):
             authorization = card.capture(
                 uow, authorization, packet.claimed_minor, packet.total_minor, now_us
@@ -476,12 +487,9 @@ class PacketService:
             if authorization.is_held:
                 uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
                 return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD, None
-        invariant(
-            planned is not None,
-            "a recall after the card window has its refund plan",
-            packet_id=packet.id,
+        planned = present(
+            planned, "a recall after the card window has its refund plan", packet_id=packet.id
         )
-        assert planned is not None  # noqa: S101 - narrows the type; invariant() enforces
         refund = refund_remainder(
             uow,
             packet,
@@ -522,9 +530,11 @@ class PacketService:
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
         packet_id = str(payload["packet_id"])
-        packet = uow.packets.packets.lock(packet_id)
-        invariant(packet is not None, "scheduled work for an existing packet", packet_id=packet_id)
-        assert packet is not None  # noqa: S101 - narrows the type; invariant() enforces
+        packet = present(
+            uow.packets.packets.lock(packet_id),
+            "scheduled work for an existing packet",
+            packet_id=packet_id,
+        )
         return packet
 
     # ----------------------------------------------------------------------------- queries
@@ -539,7 +549,7 @@ class PacketService:
     def packet_in(self, uow: UnitOfWork, packet_id: str) -> Packet:
         found = uow.packets.packets.get(packet_id)
         if found is None:
-            raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
+            raise refuse(f"no packet {packet_id!r}", PacketCode.UNKNOWN_PACKET)
         return found
 
     def shares(self, packet_id: str) -> list[Share]:

@@ -74,6 +74,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from hongbao.money import Money
+from hongbao.packets.errors import PacketCode
 from hongbao.platform.errors import InvalidInput, LimitExceeded
 from hongbao.platform.invariants import invariant
 from hongbao.platform.limits import MAX_SPLIT_PARTS, MAX_TRANSFER_AMOUNT
@@ -119,13 +120,13 @@ _SEED_TEXT_CHARACTERS: Final = frozenset(chr(code) for code in range(0x21, 0x7F)
 class PacketError(InvalidInput):
     """A packet split that hongbao refuses; nothing was written."""
 
-    code = "packets.invalid"
+    code = PacketCode.INVALID
 
 
 class PacketLimitError(PacketError, LimitExceeded):
     """A packet split over a limit; catchable both as PacketError and as LimitExceeded."""
 
-    code = "packets.limit_exceeded"
+    code = PacketCode.LIMIT_EXCEEDED
 
 
 # --- public API -------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ def split_fixed(
         raise PacketError(
             f"{total.display()} in {shares} equal shares would give shares below the minimum "
             f"of {MIN_SHARE_MINOR} minor unit each.",
-            code="packets.share_below_minimum",
+            code=PacketCode.SHARE_BELOW_MINIMUM,
             total=total.minor,
             shares=shares,
             minimum=MIN_SHARE_MINOR,
@@ -177,7 +178,7 @@ def split_lucky(
         raise PacketError(
             f"{total.display()} is too small for {shares} shares of at least "
             f"{MIN_SHARE_MINOR} minor unit each.",
-            code="packets.total_too_small",
+            code=PacketCode.TOTAL_TOO_SMALL,
             total=total.minor,
             shares=shares,
             minimum=MIN_SHARE_MINOR,
@@ -210,7 +211,7 @@ class LuckySplit:
         ):
             raise PacketError(
                 "A lucky split's shares must be a tuple of Money.",
-                code="packets.shares_invalid",
+                code=PacketCode.SHARES_INVALID,
                 shares=repr(self.shares)[:200],
             )
         if not isinstance(self.seed, bytes | str):
@@ -218,7 +219,7 @@ class LuckySplit:
         if not isinstance(self.algorithm, str):
             raise PacketError(
                 f"A lucky split's algorithm must be text, got {type(self.algorithm).__name__}.",
-                code="packets.unknown_algorithm",
+                code=PacketCode.UNKNOWN_ALGORITHM,
                 algorithm=repr(self.algorithm)[:200],
             )
 
@@ -236,7 +237,7 @@ class LuckySplit:
             raise PacketError(
                 f"Cannot verify a split made by {self.algorithm!r}; this code implements "
                 f"{LUCKY_ALGORITHM!r}.",
-                code="packets.unknown_algorithm",
+                code=PacketCode.UNKNOWN_ALGORITHM,
                 algorithm=self.algorithm[:200],
             )
         try:
@@ -325,7 +326,7 @@ def _check_request(total: object, shares: object, max_shares: object) -> None:
     if type(max_shares) is not int or not 1 <= max_shares <= MAX_SPLIT_PARTS:
         raise PacketError(
             f"max_shares must be an int from 1 to {MAX_SPLIT_PARTS}, got {max_shares!r}.",
-            code="packets.max_shares_invalid",
+            code=PacketCode.MAX_SHARES_INVALID,
             max_shares=repr(max_shares),
         )
     if not isinstance(total, Money):
@@ -334,20 +335,20 @@ def _check_request(total: object, shares: object, max_shares: object) -> None:
     if type(shares) is not int or shares < 1:
         raise PacketError(
             f"A packet needs a whole number of shares, at least 1, got {shares!r}.",
-            code="packets.shares_invalid",
+            code=PacketCode.SHARES_INVALID,
             shares=repr(shares),
         )
     if shares > max_shares:
         raise PacketLimitError(
             f"A packet may have at most {max_shares} shares, got {shares}.",
-            code="packets.too_many_shares",
+            code=PacketCode.TOO_MANY_SHARES,
             shares=shares,
             limit=max_shares,
         )
     if total.minor > MAX_TRANSFER_AMOUNT:
         raise PacketLimitError(
             f"A packet may hold at most {MAX_TRANSFER_AMOUNT} minor units, got {total.minor}.",
-            code="packets.total_too_large",
+            code=PacketCode.TOTAL_TOO_LARGE,
             total=total.minor,
             limit=MAX_TRANSFER_AMOUNT,
         )
@@ -357,7 +358,7 @@ def _not_money(total: object) -> PacketError:
     return PacketError(
         f"A packet total must be Money (integer minor units), got {type(total).__name__} "
         f"{total!r}; floats are never amounts. Use Money.parse('12.34', 'CNY').",
-        code="packets.total_not_money",
+        code=PacketCode.TOTAL_NOT_MONEY,
         value=repr(total)[:200],
     )
 
@@ -383,7 +384,7 @@ def _seed_error(seed: object, problem: str) -> PacketError:
     # The seed itself is never put in the error: it decides every share of the packet.
     return PacketError(
         f"A lucky split seed {problem}.",
-        code="packets.seed_invalid",
+        code=PacketCode.SEED_INVALID,
         seed_type=type(seed).__name__,
     )
 

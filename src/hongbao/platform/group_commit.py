@@ -22,8 +22,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
-from hongbao.platform.errors import HongbaoError
-from hongbao.platform.invariants import invariant
+from hongbao.platform.errors import HongbaoError, PlatformCode
+from hongbao.platform.invariants import instance, invariant
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +37,11 @@ DEFAULT_MAX_WAITING: Final = 4_096
 class CommitterBusy(HongbaoError):
     """More requests wait than the committer may hold: shed, never queue without bound."""
 
-    code = "api.overloaded"
+    code = PlatformCode.OVERLOADED
 
 
 class CommitterClosed(HongbaoError):
-    code = "api.shutting_down"
+    code = PlatformCode.SHUTTING_DOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +218,6 @@ def _settle(outcomes: list[_Outcome[Answer]]) -> None:
 
 def _settle_on_loop(outcomes: list[_Outcome[Answer]]) -> None:
     for outcome in outcomes:
-        slot = outcome.slot
-        assert isinstance(slot, _LoopSlot)  # noqa: S101 - grouped by loop in _settle
+        slot = instance(outcome.slot, _LoopSlot, "_settle groups the outcomes by event loop")
         if not slot.future.cancelled():  # cancelled: the client went away; the work is kept
             outcome.settle(slot.future)

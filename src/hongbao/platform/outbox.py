@@ -32,8 +32,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock
-from hongbao.platform.errors import InvalidInput
-from hongbao.platform.invariants import invariant
+from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
@@ -101,8 +101,33 @@ class Head:
     followed: bool
 
 
+class OutboxCode(ErrorCode):
+    """Codes of the errors the outbox raises; operators switch on their wire values."""
+
+    INVALID = "outbox.invalid", Outcome.REFUSED, "事件有误。", "The event is invalid."
+    ID_INVALID = "outbox.id_invalid", Outcome.REFUSED, "事件编号无效。", "The event id is invalid."
+    PAYLOAD_TOO_LARGE = (
+        "outbox.payload_too_large",
+        Outcome.REFUSED,
+        "事件的内容太大。",
+        "The event's payload is too large.",
+    )
+    TOO_MANY_EVENTS = (
+        "outbox.too_many_events",
+        Outcome.REFUSED,
+        "一次追加的事件太多。",
+        "Too many events at once.",
+    )
+    NOT_DEAD = (
+        "outbox.not_dead",
+        Outcome.REFUSED,
+        "只有已放弃的投递才能重新投递。",
+        "Only a dead delivery can be retried.",
+    )
+
+
 class OutboxError(InvalidInput):
-    code = "outbox.invalid"
+    code = OutboxCode.INVALID
 
 
 class OutboxRepository(Protocol):
@@ -218,7 +243,7 @@ def append_timed(
     copies made at different times is written in one look-up and one insert per table.
     """
     if len(events) > MAX_EVENTS_PER_APPEND:
-        raise OutboxError("too many events in one append", code="outbox.too_many_events")
+        raise OutboxError("too many events in one append", code=OutboxCode.TOO_MANY_EVENTS)
     for event, _at_us in events:
         _check(event)
     # One look-up for every stream's last sequence and one bulk insert per table: a batch of
@@ -265,11 +290,11 @@ def append_timed(
 def _check(event: NewEvent) -> None:
     if not is_valid_id(event.stream) or not is_valid_id(event.event_type):
         raise OutboxError(
-            "streams and event types are short printable ids", code="outbox.id_invalid"
+            "streams and event types are short printable ids", code=OutboxCode.ID_INVALID
         )
     if len(json.dumps(dict(event.payload)).encode()) > MAX_PAYLOAD_BYTES:
         raise OutboxError(
-            f"payload over {MAX_PAYLOAD_BYTES} bytes", code="outbox.payload_too_large"
+            f"payload over {MAX_PAYLOAD_BYTES} bytes", code=OutboxCode.PAYLOAD_TOO_LARGE
         )
 
 
@@ -405,9 +430,11 @@ class Relay:
     def _record_failure(self, delivery: Delivery, message: str) -> Delivery:
         def record(uow: UnitOfWork) -> Delivery:
             now_us = self.clock.now_us()
-            current = uow.outbox.lock_delivery(delivery.consumer, delivery.event_id)
-            invariant(current is not None, "a failed delivery exists", event_id=delivery.event_id)
-            assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
+            current = present(
+                uow.outbox.lock_delivery(delivery.consumer, delivery.event_id),
+                "a failed delivery exists",
+                event_id=delivery.event_id,
+            )
             if current.state is not DeliveryState.PENDING or current.attempts != delivery.attempts:
                 # Between the rollback and this lock another worker delivered it, or recorded
                 # an attempt of its own: writing this older outcome over it would undo that.
@@ -437,7 +464,7 @@ class Relay:
             current = uow.outbox.lock_delivery(consumer, event_id)
             if current is None or current.state is not DeliveryState.DEAD:
                 raise OutboxError(
-                    f"no dead delivery of {event_id!r} to {consumer!r}", code="outbox.not_dead"
+                    f"no dead delivery of {event_id!r} to {consumer!r}", code=OutboxCode.NOT_DEAD
                 )
             revived = replace(
                 current,
@@ -510,9 +537,9 @@ def _by_consumer(deliveries: Sequence[Delivery]) -> dict[str, list[Delivery]]:
 
 
 def _event_of(events: Mapping[str, OutboxEvent], delivery: Delivery) -> OutboxEvent:
-    event = events.get(delivery.event_id)
-    invariant(event is not None, "a delivery's event exists", event_id=delivery.event_id)
-    assert event is not None  # noqa: S101 - narrows the type; invariant() enforces
+    event = present(
+        events.get(delivery.event_id), "a delivery's event exists", event_id=delivery.event_id
+    )
     return event
 
 

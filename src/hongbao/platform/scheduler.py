@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock, is_due
-from hongbao.platform.errors import InvalidInput
-from hongbao.platform.invariants import invariant
+from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 
@@ -61,8 +61,50 @@ class DueWork:
         return decoded
 
 
+class SchedulerCode(ErrorCode):
+    """Codes of the errors the scheduler raises; operators switch on their wire values."""
+
+    INVALID = "scheduler.invalid", Outcome.REFUSED, "定时任务有误。", "The due work is invalid."
+    ID_INVALID = (
+        "scheduler.id_invalid",
+        Outcome.REFUSED,
+        "定时任务编号无效。",
+        "The work id is invalid.",
+    )
+    ATTEMPTS_INVALID = (
+        "scheduler.attempts_invalid",
+        Outcome.REFUSED,
+        "重试次数有误。",
+        "The number of attempts is invalid.",
+    )
+    PAYLOAD_TOO_LARGE = (
+        "scheduler.payload_too_large",
+        Outcome.REFUSED,
+        "定时任务的内容太大。",
+        "The work's payload is too large.",
+    )
+    ALREADY_SCHEDULED = (
+        "scheduler.already_scheduled",
+        Outcome.REFUSED,
+        "这个定时任务已安排过而内容不同。",
+        "This work was scheduled with other details.",
+    )
+    UNKNOWN_WORK = (
+        "scheduler.unknown_work",
+        Outcome.NOT_FOUND,
+        "找不到这个定时任务。",
+        "No such work.",
+    )
+    NOT_DEAD = (
+        "scheduler.not_dead",
+        Outcome.REFUSED,
+        "只有已放弃的定时任务才能重新执行。",
+        "Only dead work can be retried.",
+    )
+
+
 class SchedulingError(InvalidInput):
-    code = "scheduler.invalid"
+    code = SchedulerCode.INVALID
 
 
 class DueWorkRepository(Protocol):
@@ -119,7 +161,7 @@ def schedule(
     if not same:
         raise SchedulingError(
             f"work {work_id!r} is already scheduled with other details",
-            code="scheduler.already_scheduled",
+            code=SchedulerCode.ALREADY_SCHEDULED,
             work_id=work_id,
         )
     return existing
@@ -164,16 +206,16 @@ def _new_record(
 ) -> DueWork:
     if not is_valid_id(work_id) or not is_valid_id(kind):
         raise SchedulingError(
-            "work ids and kinds are short printable ids", code="scheduler.id_invalid"
+            "work ids and kinds are short printable ids", code=SchedulerCode.ID_INVALID
         )
     if not 1 <= max_attempts <= MAX_ATTEMPTS_LIMIT:
         raise SchedulingError(
-            f"max_attempts must be 1 to {MAX_ATTEMPTS_LIMIT}", code="scheduler.attempts_invalid"
+            f"max_attempts must be 1 to {MAX_ATTEMPTS_LIMIT}", code=SchedulerCode.ATTEMPTS_INVALID
         )
     encoded = json.dumps(dict(payload), sort_keys=True, separators=(",", ":"))
     if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
         raise SchedulingError(
-            f"payload over {MAX_PAYLOAD_BYTES} bytes", code="scheduler.payload_too_large"
+            f"payload over {MAX_PAYLOAD_BYTES} bytes", code=SchedulerCode.PAYLOAD_TOO_LARGE
         )
     return DueWork(
         id=work_id,
@@ -307,9 +349,9 @@ class Scheduler:
     def _record_failure(self, work: DueWork, message: str) -> DueWork:
         def record(uow: UnitOfWork) -> DueWork:
             now_us = self.clock.now_us()
-            current = uow.scheduler.get(work.id)
-            invariant(current is not None, "failed work still exists", work_id=work.id)
-            assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
+            current = present(
+                uow.scheduler.get(work.id), "failed work still exists", work_id=work.id
+            )
             retry = next_try(current.attempts, current.max_attempts, now_us)
             updated = replace(
                 current,
@@ -333,11 +375,11 @@ class Scheduler:
         def revive(uow: UnitOfWork) -> DueWork:
             current = uow.scheduler.get(work_id)
             if current is None:
-                raise SchedulingError(f"no work {work_id!r}", code="scheduler.unknown_work")
+                raise SchedulingError(f"no work {work_id!r}", code=SchedulerCode.UNKNOWN_WORK)
             if current.state is not DueWorkState.DEAD:
                 raise SchedulingError(
                     f"work {work_id!r} is {current.state.value}, not dead",
-                    code="scheduler.not_dead",
+                    code=SchedulerCode.NOT_DEAD,
                 )
             revived = replace(
                 current, state=DueWorkState.PENDING, attempts=0, due_at_us=self.clock.now_us()

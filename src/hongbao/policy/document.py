@@ -27,7 +27,9 @@ from pydantic import (
 from hongbao.money import Money, MoneyError
 from hongbao.packets.model import PacketType
 from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.invariants import instance
 from hongbao.platform.limits import MAX_PENDING_TIMEOUT_SECONDS, MAX_SPLIT_PARTS
+from hongbao.policy.errors import PolicyCode
 
 DEFAULT_POLICY: Final = "default.toml"
 MAX_POLICY_BYTES: Final = 1_000_000
@@ -43,7 +45,7 @@ ExemptionKindName = Literal[
 class PolicyError(ConfigurationError):
     """A policy file hongbao cannot use; the active policy (if any) stays in force."""
 
-    code = "policy.invalid"
+    code = PolicyCode.INVALID
 
 
 class _Section(BaseModel):
@@ -242,7 +244,7 @@ def _convert_amounts(node: object, currency: str, where: str) -> object:
             # Minor units are this module's own representation, never written in a file.
             raise PolicyError(
                 f"{path} is not a policy setting; write amounts as decimal text",
-                code="policy.invalid",
+                code=PolicyCode.INVALID,
                 field=path,
             )
         if key in AMOUNT_KEYS:
@@ -256,14 +258,14 @@ def _amount(value: object, currency: str, path: str) -> int:
     if not isinstance(value, str):
         raise PolicyError(
             f'{path} must be decimal text such as "200.00", got {value!r:.40}',
-            code="policy.amount_not_text",
+            code=PolicyCode.AMOUNT_NOT_TEXT,
             field=path,
         )
     try:
         return Money.parse(value, currency).minor
     except MoneyError as error:
         raise PolicyError(
-            f"{path}: {error.message}", code="policy.amount_invalid", field=path
+            f"{path}: {error.message}", code=PolicyCode.AMOUNT_INVALID, field=path
         ) from error
 
 
@@ -271,17 +273,19 @@ def parse_policy(content: bytes, *, source: str = "<policy>") -> Policy:
     """Validate a policy document; raises :class:`PolicyError` naming every problem found."""
     if len(content) > MAX_POLICY_BYTES:
         raise PolicyError(
-            f"{source} is larger than {MAX_POLICY_BYTES} bytes", code="policy.too_large"
+            f"{source} is larger than {MAX_POLICY_BYTES} bytes", code=PolicyCode.TOO_LARGE
         )
     try:
         document = tomllib.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise PolicyError(f"{source} is not valid TOML: {error}", code="policy.not_toml") from error
+        raise PolicyError(
+            f"{source} is not valid TOML: {error}", code=PolicyCode.NOT_TOML
+        ) from error
     packets = document.get("packets")
     currency = str(packets.get("currency", "")) if isinstance(packets, dict) else ""
-    converted = _convert_amounts(document, currency, "")
-    assert isinstance(converted, dict)  # noqa: S101 - a TOML document is a table
-    document = converted
+    document = instance(
+        _convert_amounts(document, currency, ""), dict, "a TOML document is a table"
+    )
     digest = hashlib.sha256(content).hexdigest()[:VERSION_HASH_LENGTH]
     document["version"] = f"{document.get('name', '?')}@{digest}"
     try:
@@ -293,7 +297,7 @@ def parse_policy(content: bytes, *, source: str = "<policy>") -> Policy:
         )
         raise PolicyError(
             f"{source} is not a valid policy: {problems}",
-            code="policy.invalid",
+            code=PolicyCode.INVALID,
             problems=[problem["msg"] for problem in error.errors()],
         ) from error
 
@@ -306,7 +310,7 @@ def load_policy(path: Path | None = None) -> Policy:
         content = path.read_bytes()
     except OSError as error:
         raise PolicyError(
-            f"cannot read policy {path}: {error}", code="policy.unreadable"
+            f"cannot read policy {path}: {error}", code=PolicyCode.UNREADABLE
         ) from error
     return parse_policy(content, source=str(path))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hongbao.policy.document import Policy, PolicyError, default_policy, load_policy
+from hongbao.policy.errors import PolicyCode
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class _Watched:
             status = self.path.stat()
         except OSError as error:
             self._keep(
-                PolicyError(f"cannot read policy {self.path}: {error}", code="policy.unreadable")
+                PolicyError(f"cannot read policy {self.path}: {error}", code=PolicyCode.UNREADABLE)
             )
             return self.policy
         stamp = (status.st_mtime_ns, status.st_size)

@@ -14,10 +14,11 @@ from hongbao.identity.verification import ChallengeKind, ChallengeState
 from hongbao.ledger.model import PendingState
 from hongbao.packets.model import Packet
 from hongbao.platform.errors import InvalidInput
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import local_day, zone
+from hongbao.recall.errors import RecallCode
 from hongbao.recall.facts import (
     DeviceFacts,
     EscrowFacts,
@@ -40,7 +41,7 @@ MAX_CHALLENGES = 8
 class RecallError(InvalidInput):
     """A recall request that cannot be evaluated at all; nothing was written."""
 
-    code = "recalls.invalid"
+    code = RecallCode.INVALID
 
 
 def recall_purpose(packet_id: str, amount_minor: int) -> str:
@@ -68,11 +69,11 @@ def gather(
 ) -> RecallFacts:
     if len(challenge_ids) > MAX_CHALLENGES:
         raise RecallError(
-            f"at most {MAX_CHALLENGES} challenges", code="recalls.too_many_challenges"
+            f"at most {MAX_CHALLENGES} challenges", code=RecallCode.TOO_MANY_CHALLENGES
         )
     user = uow.identity.users.get(requester_id)
     if user is None:
-        raise RecallError(f"no user {requester_id!r}", code="recalls.unknown_user")
+        raise RecallError(f"no user {requester_id!r}", code=RecallCode.UNKNOWN_USER)
     facts = RecallFacts(
         now_us=now_us,
         packet=_packet_facts(uow, packet),
@@ -174,9 +175,11 @@ def _device_facts(
 
 
 def _escrow_facts(uow: UnitOfWork, packet: Packet) -> EscrowFacts:
-    escrow = uow.ledger.get_accounts([packet.escrow_account_id]).get(packet.escrow_account_id)
-    invariant(escrow is not None, "a packet has its escrow account", packet_id=packet.id)
-    assert escrow is not None  # noqa: S101 - narrows the type; invariant() enforces
+    escrow = present(
+        uow.ledger.get_accounts([packet.escrow_account_id]).get(packet.escrow_account_id),
+        "a packet has its escrow account",
+        packet_id=packet.id,
+    )
     authorization = uow.packets.authorizations.get(packet.id) if packet.is_card_funded else None
     if authorization is None or not authorization.is_held:
         return EscrowFacts(escrow.credit_balance, 0, 0)
@@ -211,7 +214,7 @@ def _passed(
     for challenge_id in challenge_ids:
         challenge = uow.identity.challenges.get(challenge_id)
         if challenge is None:
-            raise RecallError(f"no challenge {challenge_id!r}", code="recalls.unknown_challenge")
+            raise RecallError(f"no challenge {challenge_id!r}", code=RecallCode.UNKNOWN_CHALLENGE)
         bound = (challenge.user_id, challenge.fingerprint, challenge.purpose) == (
             requester_id,
             device,

@@ -14,7 +14,7 @@ from hongbao.identity.users import UserStatus
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import present
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import blackout_reopens_at
 from hongbao.recall.facts import RecallFacts, RiskAction
@@ -163,10 +163,9 @@ def lucky_within_window_of_first_claim(facts: RecallFacts, policy: Policy) -> li
     if packet.packet_type is not LUCKY or packet.claimed_count == 0:
         return _Outcomes("lucky_within_window_of_first_claim", "R-T2").not_applicable()
     # Claimed but no first claim time: contradictory facts must deny (as an error), not pass.
-    invariant(packet.first_claim_at_us is not None, "a claimed packet has a first claim time")
-    assert packet.first_claim_at_us is not None  # noqa: S101 - narrows the type
+    first_claim_at_us = present(packet.first_claim_at_us, "a claimed packet has a first claim time")
     window = policy.recall.type_rule(LUCKY).window_minutes
-    closes = packet.first_claim_at_us + window * MICROSECONDS_PER_MINUTE
+    closes = first_claim_at_us + window * MICROSECONDS_PER_MINUTE
     out = _Outcomes(
         "lucky_within_window_of_first_claim",
         "R-T2",

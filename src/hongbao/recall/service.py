@@ -32,12 +32,13 @@ from hongbao.ledger.model import is_valid_id
 from hongbao.packets.model import Packet
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
+from hongbao.recall.errors import RecallCode
 from hongbao.recall.facts import RecallFacts
 from hongbao.recall.gather import RecallError, gather, recall_purpose
 from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
@@ -174,7 +175,7 @@ class RecallService:
         ):
             raise RecallError(
                 f"an idempotency key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
-                code="recalls.key_invalid",
+                code=RecallCode.KEY_INVALID,
             )
         return self._recall(uow, command)
 
@@ -183,7 +184,7 @@ class RecallService:
         if existing is not None:
             if existing.request_digest != command.digest():
                 raise RecallError(
-                    "this idempotency key was used for another recall", code="recalls.key_reused"
+                    "this idempotency key was used for another recall", code=RecallCode.KEY_REUSED
                 )
             if existing.state is not RecallState.CHALLENGED:
                 return RecallOutcome(
@@ -306,21 +307,20 @@ class RecallService:
         purpose: str,
         now_us: int,
     ) -> str:
-        invariant(self.provider is not None, "challenges are opened with a provider")
-        assert self.provider is not None  # noqa: S101 - narrows the type; invariant() enforces
+        provider = present(self.provider, "challenges are opened with a provider")
         for attempt in range(MAX_CHALLENGES_PER_KIND):
             challenge_id = f"{command.idempotency_key}.{kind.value}.{attempt}"
             if uow.identity.challenges.get(challenge_id) is None:
                 request = ChallengeRequest(
                     challenge_id, kind, command.requester_id, command.device, purpose
                 )
-                challenge, secret = open_challenge(request, now_us, self.provider)
+                challenge, secret = open_challenge(request, now_us, provider)
                 uow.identity.challenges.insert(challenge)
                 uow.identity.secrets.insert(secret)
                 return challenge_id
         raise RecallError(
             f"this recall opened {MAX_CHALLENGES_PER_KIND} {kind.value} checks; use a new key",
-            code="recalls.too_many_challenges",
+            code=RecallCode.TOO_MANY_CHALLENGES,
         )
 
     def _consume_challenges(
@@ -329,9 +329,11 @@ class RecallService:
         """Spend the challenges this recall used, so none serves a second recall."""
         purpose = recall_purpose(packet.id, packet.remainder_minor)
         for challenge_id in command.challenge_ids:
-            challenge = uow.identity.challenges.lock(challenge_id)
-            invariant(challenge is not None, "a used challenge exists", challenge_id=challenge_id)
-            assert challenge is not None  # noqa: S101 - narrows the type; invariant() enforces
+            challenge = present(
+                uow.identity.challenges.lock(challenge_id),
+                "a used challenge exists",
+                challenge_id=challenge_id,
+            )
             request = ConsumeRequest(command.requester_id, command.device, purpose, challenge.kind)
             consumed, outcome = consume_challenge(challenge, request, now_us)
             if outcome.result is ConsumeResult.CONSUMED:
@@ -436,7 +438,7 @@ class RecallService:
         def read(uow: UnitOfWork) -> RecallOutcome:
             recall = uow.recalls.recalls.get(idempotency_key)
             if recall is None:
-                raise RecallError(f"no recall {idempotency_key!r}", code="recalls.unknown_recall")
+                raise RecallError(f"no recall {idempotency_key!r}", code=RecallCode.UNKNOWN_RECALL)
             return RecallOutcome(recall, self._stored_decision(uow, recall.last_decision_id))
 
         return self.database.read(read)
@@ -445,7 +447,7 @@ class RecallService:
         def read(uow: UnitOfWork) -> tuple[DecisionRecord, Decision]:
             record = uow.recalls.decisions.get(decision_id)
             if record is None:
-                raise RecallError(f"no decision {decision_id!r}", code="recalls.unknown_decision")
+                raise RecallError(f"no decision {decision_id!r}", code=RecallCode.UNKNOWN_DECISION)
             return record, _decision_of(record)
 
         return self.database.read(read)
@@ -472,15 +474,17 @@ class RecallService:
         append(uow.outbox, events, consumers=(), now_us=now_us)
 
     def _stored_decision(self, uow: UnitOfWork, decision_id: str) -> Decision:
-        record = uow.recalls.decisions.get(decision_id)
-        invariant(record is not None, "a recall's decision is stored", decision_id=decision_id)
-        assert record is not None  # noqa: S101 - narrows the type; invariant() enforces
+        record = present(
+            uow.recalls.decisions.get(decision_id),
+            "a recall's decision is stored",
+            decision_id=decision_id,
+        )
         return _decision_of(record)
 
     def _packet(self, uow: UnitOfWork, packet_id: str, *, lock: bool) -> Packet:
         packet = (uow.packets.packets.lock if lock else uow.packets.packets.get)(packet_id)
         if packet is None:
-            raise RecallError(f"no packet {packet_id!r}", code="recalls.unknown_packet")
+            raise RecallError(f"no packet {packet_id!r}", code=RecallCode.UNKNOWN_PACKET)
         return packet
 
 

@@ -53,6 +53,7 @@ from hongbao.identity.funding import LOCAL_TIME_ZONE
 from hongbao.platform.clock import from_datetime, to_datetime
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
+from hongbao.refunds.errors import RefundCode
 
 __all__ = [
     "FALLBACK_CALENDAR",
@@ -208,7 +209,7 @@ def _check_day(day: object) -> None:
     if isinstance(day, datetime) or not isinstance(day, date):
         raise InvalidInput(
             f"A business-day question takes a local Asia/Shanghai date, got {type(day).__name__}.",
-            code="refunds.invalid_day",
+            code=RefundCode.INVALID_DAY,
             value=repr(day)[:40],
         )
 
@@ -218,7 +219,7 @@ def _check_start(start_us: object) -> None:
         raise InvalidInput(
             f"A refund start is an int of microseconds since the epoch from {MIN_START_US} "
             f"to below {MAX_START_US}, got {start_us!r:.40}.",
-            code="refunds.invalid_start",
+            code=RefundCode.INVALID_START,
             start_us=repr(start_us)[:40],
         )
 
@@ -227,7 +228,7 @@ def _check_days(days: object) -> None:
     if type(days) is not int or not 0 <= days <= MAX_BUSINESS_DAYS:
         raise InvalidInput(
             f"A refund takes from 0 to {MAX_BUSINESS_DAYS} business days, got {days!r:.20}.",
-            code="refunds.business_days_out_of_range",
+            code=RefundCode.BUSINESS_DAYS_OUT_OF_RANGE,
             days=repr(days)[:20],
             limit=MAX_BUSINESS_DAYS,
         )

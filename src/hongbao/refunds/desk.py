@@ -13,6 +13,7 @@ from hongbao.fx import NoRates, RateProvider
 from hongbao.platform.clock import Clock
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.store import PolicyStore
+from hongbao.refunds.errors import RefundCode
 from hongbao.refunds.network import CardNetwork, SimulatedCardNetwork
 from hongbao.refunds.records import Refund, RefundState
 from hongbao.refunds.remainder import recheck_held
@@ -58,7 +59,7 @@ class RefundDesk:
     def refund(self, refund_id: str) -> Refund:
         found = self.database.read(lambda uow: uow.recalls.refunds.get(refund_id))
         if found is None:
-            raise RefundRefused(f"no refund {refund_id!r}", code="refunds.unknown_refund")
+            raise RefundRefused(f"no refund {refund_id!r}", code=RefundCode.UNKNOWN_REFUND)
         return found
 
     def in_state(self, state: RefundState, limit: int = 100) -> list[Refund]:

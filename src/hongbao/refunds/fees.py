@@ -31,6 +31,7 @@ from typing import Final
 from hongbao.money import Money
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
+from hongbao.refunds.errors import RefundCode
 
 __all__ = ["CREDIT_CARD_REFUND_FEE_RATE", "net_of_fee", "refund_fee"]
 
@@ -73,12 +74,12 @@ def _check_amount(amount: object) -> None:
     if not isinstance(amount, Money):
         raise InvalidInput(
             f"A refund fee is taken on Money, got {type(amount).__name__}.",
-            code="refunds.not_money",
+            code=RefundCode.NOT_MONEY,
         )
     if not amount.is_positive():
         raise InvalidInput(
             f"A refunded amount must be positive, got {amount.display()}.",
-            code="refunds.amount_not_positive",
+            code=RefundCode.AMOUNT_NOT_POSITIVE,
             amount=amount.minor,
             currency=amount.currency.code,
         )

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Final, Protocol
 
 from hongbao.platform.errors import InvalidInput
+from hongbao.refunds.errors import RefundCode
 from hongbao.refunds.records import Refund
 
 MAX_DRILLS: Final = 1_000
@@ -67,7 +68,7 @@ class SimulatedCardNetwork:
         """Decline the next ``times`` payouts to this card temporarily."""
         if type(times) is not int or not 1 <= times <= MAX_DECLINES_PER_DRILL:
             raise InvalidInput(
-                f"times is 1 to {MAX_DECLINES_PER_DRILL}", code="refunds.drill_invalid"
+                f"times is 1 to {MAX_DECLINES_PER_DRILL}", code=RefundCode.DRILL_INVALID
             )
         self._set(card_account_id, _Drill(times, message))
 
@@ -95,5 +96,5 @@ class SimulatedCardNetwork:
     def _set(self, card_account_id: str, drill: _Drill) -> None:
         with self._lock:
             if card_account_id not in self._drills and len(self._drills) >= MAX_DRILLS:
-                raise InvalidInput(f"at most {MAX_DRILLS} drills", code="refunds.drill_invalid")
+                raise InvalidInput(f"at most {MAX_DRILLS} drills", code=RefundCode.DRILL_INVALID)
             self._drills[card_account_id] = drill

@@ -28,7 +28,7 @@ from hongbao.identity.service import funding_from_stored
 from hongbao.money import Money
 from hongbao.packets.model import Packet
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.refunds.records import Refund, RefundState, RefundTrigger
@@ -72,15 +72,14 @@ def plan_packet_refund(
 ) -> PacketRefundPlan:
     """The refund of ``packet``'s unclaimed remainder, planned from the facts as they are now."""
     invariant(packet.remainder_minor > 0, "only a remainder is refunded", packet_id=packet.id)
-    stored = uow.identity.funding.get(packet.funding_source_id)
-    sender = uow.identity.users.get(packet.sender_id)
-    invariant(
-        stored is not None and sender is not None,
-        "a packet's sender and source exist",
+    stored = present(
+        uow.identity.funding.get(packet.funding_source_id),
+        "a packet's source exists",
         packet_id=packet.id,
     )
-    assert stored is not None  # noqa: S101 - narrows the type; invariant() enforces
-    assert sender is not None  # noqa: S101 - narrows the type; invariant() enforces
+    sender = present(
+        uow.identity.users.get(packet.sender_id), "a packet's sender exists", packet_id=packet.id
+    )
     source = funding_from_stored(stored)
     charged_at_us, fx = _card_facts(uow, packet, source, now_us, policy, rates)
     plan = plan_refund(
@@ -159,14 +158,14 @@ def recheck_held(
     uow: UnitOfWork, refund_id: str, *, now_us: int, policy: Policy, rates: RateProvider
 ) -> Refund | None:
     """Scheduler work: plan a held refund again; carry it out if a route takes it now."""
-    refund = uow.recalls.refunds.lock(refund_id)
-    invariant(refund is not None, "a held refund exists", refund_id=refund_id)
-    assert refund is not None  # noqa: S101 - narrows the type; invariant() enforces
+    refund = present(
+        uow.recalls.refunds.lock(refund_id), "a held refund exists", refund_id=refund_id
+    )
     if refund.state is not RefundState.HELD:
         return refund  # a repeated job: it has already moved on
-    packet = uow.packets.packets.get(refund.packet_id)
-    invariant(packet is not None, "a refund's packet exists", refund_id=refund_id)
-    assert packet is not None  # noqa: S101 - narrows the type; invariant() enforces
+    packet = present(
+        uow.packets.packets.get(refund.packet_id), "a refund's packet exists", refund_id=refund_id
+    )
     # The packet is closed, so its remainder is still the held amount.
     planned = expiry_plan(uow, packet, now_us=now_us, policy=policy, rates=rates)
     if isinstance(planned.plan, RefundPlan):
@@ -204,9 +203,11 @@ def _card_facts(  # noqa: PLR0917 - the packet, its source and what pricing it n
     two rates: the one it was charged at and the usable one now."""
     if not packet.is_card_funded:
         return packet.created_at_us, None
-    authorization = uow.packets.authorizations.get(packet.id)
-    invariant(authorization is not None, "a card packet has its authorization", packet_id=packet.id)
-    assert authorization is not None  # noqa: S101 - narrows the type; invariant() enforces
+    authorization = present(
+        uow.packets.authorizations.get(packet.id),
+        "a card packet has its authorization",
+        packet_id=packet.id,
+    )
     # Captured by a job that ran late, or asked about (a what-if) before the capture ran: the
     # charge is never later than the moment in question.
     charged_at_us = min(authorization.closed_at_us or packet.created_at_us, now_us)

@@ -79,6 +79,7 @@ from hongbao.money import Money, convert
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
 from hongbao.refunds.business_days import MAX_START_US, MIN_START_US, add_business_days
+from hongbao.refunds.errors import RefundCode
 from hongbao.refunds.fees import refund_fee
 
 __all__ = [
@@ -395,17 +396,17 @@ def _check_inputs(  # noqa: PLR0917 - one check per argument of plan_refund, in 
     if not isinstance(source, _FUNDING_TYPES):
         raise InvalidInput(
             f"A refund goes back to a funding source, got {type(source).__name__}.",
-            code="refunds.invalid_source",
+            code=RefundCode.INVALID_SOURCE,
         )
     if not isinstance(sender_status, UserStatus):
         raise InvalidInput(
             f"The sender's status must be a UserStatus, got {sender_status!r:.40}.",
-            code="refunds.invalid_status",
+            code=RefundCode.INVALID_STATUS,
         )
     if type(smart_routing) is not bool:
         raise InvalidInput(
             f"smart_routing is True or False, got {smart_routing!r:.20}.",
-            code="refunds.invalid_flag",
+            code=RefundCode.INVALID_FLAG,
         )
     _check_amount(amount)
     now = _check_time(now_us, "now_us")
@@ -413,7 +414,7 @@ def _check_inputs(  # noqa: PLR0917 - one check per argument of plan_refund, in 
     if charged > now:
         raise InvalidInput(
             "A packet cannot be refunded before it was paid for: charged_at_us is after now_us.",
-            code="refunds.charge_after_now",
+            code=RefundCode.CHARGE_AFTER_NOW,
             charged_at_us=charged,
             now_us=now,
         )
@@ -423,18 +424,18 @@ def _check_amount(amount: object) -> None:
     if not isinstance(amount, Money):
         raise InvalidInput(
             f"A refund amount is Money, got {type(amount).__name__}.",
-            code="refunds.not_money",
+            code=RefundCode.NOT_MONEY,
         )
     if amount.currency.code != DOMESTIC_CURRENCY:
         raise InvalidInput(
             f"Refund amounts are in {DOMESTIC_CURRENCY}, got {amount.display()}.",
-            code="refunds.currency_not_supported",
+            code=RefundCode.CURRENCY_NOT_SUPPORTED,
             currency=amount.currency.code,
         )
     if not amount.is_positive():
         raise InvalidInput(
             f"A refunded amount must be positive, got {amount.display()}.",
-            code="refunds.amount_not_positive",
+            code=RefundCode.AMOUNT_NOT_POSITIVE,
             amount=amount.minor,
         )
 
@@ -448,7 +449,7 @@ def _check_time(moment: object, name: str) -> int:
         raise InvalidInput(
             f"{name} is an int of microseconds since the epoch from {MIN_START_US} to below "
             f"{MAX_START_US}, got {moment!r:.40}.",
-            code="refunds.invalid_time",
+            code=RefundCode.INVALID_TIME,
             name=name,
         )
     return moment

@@ -27,10 +27,11 @@ from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import InvalidInput
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.scheduler import schedule
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import RefundPolicy
+from hongbao.refunds.errors import RefundCode
 from hongbao.refunds.network import CardNetwork, PayoutResult
 from hongbao.refunds.records import Refund, RefundHop, RefundState, RefundTrigger
 from hongbao.refunds.routes import NoRoute, RefundPlan, RefundRoute
@@ -56,7 +57,7 @@ class TransferCode:
 
 
 class RefundRefused(InvalidInput):
-    code = "refunds.refused"
+    code = RefundCode.REFUSED
 
 
 def clearing_account(currency: str) -> str:
@@ -255,9 +256,11 @@ def _carry_out(
         return replace(refund, state=RefundState.SETTLED, settled_at_us=now_us)
     if plan.route is RefundRoute.MONEY_MARKET:
         refund = replace(refund, state=RefundState.FROZEN)
-    due = refund.frozen_until_us if refund.state is RefundState.FROZEN else refund.arrives_at_us
-    invariant(due is not None, "a refund in clearing has a due time", refund_id=refund.id)
-    assert due is not None  # noqa: S101 - narrows the type; invariant() enforces
+    due = present(
+        refund.frozen_until_us if refund.state is RefundState.FROZEN else refund.arrives_at_us,
+        "a refund in clearing has a due time",
+        refund_id=refund.id,
+    )
     schedule(
         uow.scheduler,
         work_id=f"settle:{refund.id}:0",
@@ -273,14 +276,11 @@ def _unwind(
     uow: UnitOfWork, refund: Refund, plan: RefundPlan, from_account_id: str, now_us: int
 ) -> Refund:
     """R-F5: back level by level to the budget the packet came from, at once."""
-    invariant(
-        plan.budget_id is not None, "a distribution plan names its budget", refund_id=refund.id
-    )
-    assert plan.budget_id is not None  # noqa: S101 - narrows the type; invariant() enforces
+    budget_id = present(plan.budget_id, "a distribution plan names its budget", refund_id=refund.id)
     hops = unwind(
         uow,
         refund_id=refund.id,
-        budget_id=plan.budget_id,
+        budget_id=budget_id,
         amount_minor=refund.amount_minor,
         currency=refund.currency,
         from_account_id=from_account_id,
@@ -486,7 +486,7 @@ def credit_to_balance(uow: UnitOfWork, refund_id: str, operator_id: str, now_us:
     if refund.state is not RefundState.FAILED:
         raise RefundRefused(
             f"only a failed refund is credited to the balance; this one is {refund.state.value}",
-            code="refunds.not_failed",
+            code=RefundCode.NOT_FAILED,
             refund_id=refund_id,
             state=refund.state.value,
         )
@@ -545,14 +545,14 @@ def credit_to_balance(uow: UnitOfWork, refund_id: str, operator_id: str, now_us:
 def _lock(uow: UnitOfWork, refund_id: str) -> Refund:
     refund = uow.recalls.refunds.lock(refund_id)
     if refund is None:
-        raise RefundRefused(f"no refund {refund_id!r}", code="refunds.unknown_refund")
+        raise RefundRefused(f"no refund {refund_id!r}", code=RefundCode.UNKNOWN_REFUND)
     return refund
 
 
 def _schedule_recheck(uow: UnitOfWork, refund: Refund, now_us: int) -> None:
-    due = refund.next_attempt_at_us
-    invariant(due is not None, "a held refund has its next check", refund_id=refund.id)
-    assert due is not None  # noqa: S101 - narrows the type; invariant() enforces
+    due = present(
+        refund.next_attempt_at_us, "a held refund has its next check", refund_id=refund.id
+    )
     schedule(
         uow.scheduler,
         work_id=f"recheck:{refund.id}:{due}",

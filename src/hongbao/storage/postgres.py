@@ -20,7 +20,12 @@ import sqlalchemy.exc
 from psycopg import errors
 from psycopg_pool import ConnectionPool
 
-from hongbao.platform.errors import ConfigurationError, InvariantViolation, StorageError
+from hongbao.platform.errors import (
+    ConfigurationError,
+    InvariantViolation,
+    StorageCode,
+    StorageError,
+)
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
 from hongbao.storage.postgres_ledger import INVARIANT_SQLSTATE, PostgresLedgerRepository
@@ -157,7 +162,9 @@ def _translate(error: psycopg.Error, where: str) -> Exception:
     ):
         # The outcome of an interrupted commit is unknown; callers retry with the same
         # idempotency keys, which returns the first result if it did commit.
-        return StorageError(f"lost the connection to {where}: {error}", code="storage.unavailable")
+        return StorageError(
+            f"lost the connection to {where}: {error}", code=StorageCode.UNAVAILABLE
+        )
     return error
 
 
@@ -199,14 +206,14 @@ class PostgresDatabase:
         except sqlalchemy.exc.OperationalError as error:
             raise StorageError(
                 f"cannot reach {self._database.redacted}: {error.orig}",
-                code="storage.unavailable",
+                code=StorageCode.UNAVAILABLE,
             ) from error
         head = migrate.head_revision()
         if revision != head:
             raise ConfigurationError(
                 f"the database {self._database.redacted} is at schema {revision or 'none'}, "
                 f"this hongbao needs {head}: run `hongbao db upgrade`",
-                code="storage.schema_outdated",
+                code=StorageCode.SCHEMA_OUTDATED,
             )
 
     def _run(self, work: Callable[[UnitOfWork], Result], *, read_only: bool) -> Result:

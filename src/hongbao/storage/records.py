@@ -18,8 +18,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from hongbao.platform.errors import LimitExceeded, StorageError
-from hongbao.platform.invariants import invariant
+from hongbao.platform.errors import LimitExceeded, StorageCode, StorageError
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
 from hongbao.storage.sql_ledger import Cursor, Row, SqlDialect
 
@@ -449,7 +449,7 @@ class InMemoryRecordTable(Generic[Record]):
     def insert(self, record: Record) -> None:
         key = self._key_of(record)
         if key in self._rows:
-            raise StorageError(f"duplicate key {key!r}", code="storage.duplicate_key")
+            raise StorageError(f"duplicate key {key!r}", code=StorageCode.DUPLICATE_KEY)
         self._rows[key] = record
 
     def get(self, *key: Any) -> Record | None:
@@ -534,9 +534,7 @@ class InMemoryRecordTable(Generic[Record]):
         keys = [self._key_of(record) for record in records]
         invariant(len(set(keys)) == len(keys), "each record replaced once")
         for key, record in zip(keys, records, strict=True):
-            stored = self._rows.get(key)
-            invariant(stored is not None, "a replaced record exists", key=str(key))
-            assert stored is not None  # noqa: S101 - narrows the type; invariant() enforces
+            stored = present(self._rows.get(key), "a replaced record exists", key=str(key))
             if columns is None:
                 self.replace(record)
                 continue
@@ -550,7 +548,7 @@ def _within(found: list[Record], limit: int, key: Sequence[str], table: str) -> 
     """``found`` in key order, when there are no more than ``limit`` of them."""
     if len(found) > limit:
         raise LimitExceeded(
-            f"more than {limit} rows of {table} match", code="storage.too_many_rows", limit=limit
+            f"more than {limit} rows of {table} match", code=StorageCode.TOO_MANY_ROWS, limit=limit
         )
     return sorted(found, key=lambda record: tuple(getattr(record, c) for c in key))
 

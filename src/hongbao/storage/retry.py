@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from hongbao.platform.errors import StorageError
+from hongbao.platform.errors import StorageCode, StorageError
 from hongbao.platform.limits import MAX_TRANSACTION_ATTEMPTS
 
 Result = TypeVar("Result")
@@ -42,6 +42,6 @@ def with_retry(
             sleep(random.uniform(0, ceiling))  # noqa: S311
     raise StorageError(
         f"transaction still conflicting after {attempts} attempts: {last_error}",
-        code="storage.conflict",
+        code=StorageCode.CONFLICT,
         attempts=attempts,
     ) from last_error

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hongbao.platform.errors import StorageError
-from hongbao.platform.invariants import invariant
+from hongbao.platform.errors import StorageCode, StorageError
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.outbox import (
     MAX_EVENTS_PER_READ,
     Delivery,
@@ -218,7 +218,7 @@ class InMemoryOutboxRepository:
         if taken:
             raise StorageError(
                 f"{event.stream} already has event {event.stream_sequence}",
-                code="storage.duplicate_key",
+                code=StorageCode.DUPLICATE_KEY,
             )
         self._events.insert(event)
 
@@ -283,14 +283,18 @@ class InMemoryOutboxRepository:
 
     def mark_delivered(self, consumer: str, event_ids: Sequence[str], now_us: int) -> None:
         for event_id in _bounded_ids(event_ids) if event_ids else []:
-            current = self._delivery_rows.get((consumer, event_id))
+            current = present(
+                self._delivery_rows.get((consumer, event_id)),
+                "every claimed delivery exists until it is marked delivered",
+                consumer=consumer,
+                event_id=event_id,
+            )
             invariant(
-                current is not None and current.state is DeliveryState.PENDING,
+                current.state is DeliveryState.PENDING,
                 "every claimed delivery is pending until it is marked delivered",
                 consumer=consumer,
                 event_id=event_id,
             )
-            assert current is not None  # noqa: S101 - narrows the type; invariant() enforces
             self._deliveries.replace(
                 replace(
                     current,

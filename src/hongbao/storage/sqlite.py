@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hongbao.platform.errors import ConfigurationError, InvariantViolation
+from hongbao.platform.errors import (
+    ConfigurationError,
+    InvariantViolation,
+    PlatformCode,
+    StorageCode,
+)
 from hongbao.platform.unit_of_work import Result, UnitOfWork
 from hongbao.storage import migrate
 from hongbao.storage.retry import with_retry
@@ -102,7 +107,7 @@ class SqliteDatabase:
 
     def __init__(self, database: DatabaseUrl, *, auto_migrate: bool = True) -> None:
         if database.sqlite_path is None:
-            raise ConfigurationError("not a SQLite URL", code="config.database_url")
+            raise ConfigurationError("not a SQLite URL", code=PlatformCode.CONFIG_DATABASE_URL)
         self._database = database
         self._path: Path = database.sqlite_path
         self._local = threading.local()
@@ -132,7 +137,7 @@ class SqliteDatabase:
         raise ConfigurationError(
             f"the database at {self._path} is at schema {revision or 'none'}, this hongbao "
             f"needs {head}: run `hongbao db upgrade` (or use the hongbao that wrote it)",
-            code="storage.schema_outdated",
+            code=StorageCode.SCHEMA_OUTDATED,
         )
 
     def _connection(self) -> sqlite3.Connection:

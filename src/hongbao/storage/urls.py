@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.errors import ConfigurationError, PlatformCode
 
 DATABASE_URL_VARIABLE = "HONGBAO_DATABASE_URL"
 
@@ -51,7 +51,7 @@ def parse_url(url: str) -> DatabaseUrl:
     if not separator:
         raise ConfigurationError(
             f"database URL {url!r} has no scheme; use sqlite:///path or postgresql://host/db",
-            code="config.database_url",
+            code=PlatformCode.CONFIG_DATABASE_URL,
         )
     if scheme == "sqlite":
         path = rest[1:] if rest.startswith("/") else rest
@@ -59,12 +59,12 @@ def parse_url(url: str) -> DatabaseUrl:
             raise ConfigurationError(
                 "SQLite needs a file path (sqlite:///path/to/hongbao.db); in-memory databases "
                 "are not shared between connections",
-                code="config.database_url",
+                code=PlatformCode.CONFIG_DATABASE_URL,
             )
         return DatabaseUrl("sqlite", url, Path(path))
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return DatabaseUrl("postgresql", "postgresql://" + rest)
     raise ConfigurationError(
         f"unsupported database scheme {scheme!r}; use sqlite or postgresql",
-        code="config.database_url",
+        code=PlatformCode.CONFIG_DATABASE_URL,
     )

@@ -16,6 +16,7 @@ from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.clock import from_datetime
 from hongbao.platform.errors import InvalidInput
 from hongbao.recall.calendar import zone
+from hongbao.recall.errors import RecallCode
 from hongbao.recall.explanations import Language, explain, parse_language, reason_text
 from hongbao.recall.model import Decision, FactValue
 from hongbao.recall.service import RecallCommand, RecallOutcome
@@ -49,7 +50,7 @@ def fingerprint(
             return device.fingerprint
     raise InvalidInput(
         f"{user_id} has no device {device_id!r}; give --sim for another's device",
-        code="recalls.unknown_device",
+        code=RecallCode.UNKNOWN_DEVICE,
     )
 
 

@@ -20,12 +20,13 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hongbao.entrypoints.http.claims import ClaimLane
+from hongbao.entrypoints.http.codes import ApiCode
 from hongbao.entrypoints.http.context import ApiContext
-from hongbao.entrypoints.http.errors import error_body, refusal_of
+from hongbao.entrypoints.http.errors import error_body, refusal_of, status_of
 from hongbao.entrypoints.http.routes import events, operations, packets
 from hongbao.entrypoints.http.routes.v1 import ROUTERS
 from hongbao.entrypoints.ops.middleware import OperationsMiddleware
-from hongbao.platform.errors import HongbaoError
+from hongbao.platform.errors import HongbaoError, PlatformCode
 from hongbao.recall.explanations import parse_language
 
 logger = logging.getLogger(__name__)
@@ -100,9 +101,9 @@ def create_app(api: ApiContext) -> FastAPI:
 METHOD_NOT_ALLOWED = 405
 ALLOW_CANDIDATES = ("GET", "POST", "PUT", "PATCH", "DELETE")
 HTTP_CODES = {
-    400: ("input.invalid", 422),
-    404: ("api.not_found", 404),
-    405: ("api.method_not_allowed", 405),
+    400: (PlatformCode.INPUT_INVALID, 422),
+    404: (ApiCode.NOT_FOUND, 404),
+    405: (ApiCode.METHOD_NOT_ALLOWED, 405),
 }
 
 
@@ -119,7 +120,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         """Starlette's own refusals in the one error shape: a body that is not JSON (or not
         UTF-8) is invalid input like any other (422); unknown paths and methods keep theirs."""
         language = parse_language(request.headers.get("accept-language"))
-        code, status = HTTP_CODES.get(error.status_code, ("api.http_error", error.status_code))
+        code, status = HTTP_CODES.get(error.status_code, (ApiCode.HTTP_ERROR, error.status_code))
         body = error_body(code, str(error.detail), language)
         headers = dict(error.headers or {})
         if status == METHOD_NOT_ALLOWED:
@@ -136,7 +137,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             for problem in error.errors()
         ][:20]
         body = error_body(
-            "input.invalid",
+            PlatformCode.INPUT_INVALID,
             "The request does not match the API: " + "; ".join(problems),
             language,
             details={"problems": problems},
@@ -166,10 +167,10 @@ def _internal(request: Request, error: Exception) -> JSONResponse:
     )
     language = parse_language(request.headers.get("accept-language"))
     body = error_body(
-        "api.internal",
+        ApiCode.INTERNAL,
         f"Something went wrong on our side (reference "
         f"{reference}); please retry, or contact support with the reference.",
         language,
         details={"reference": reference},
     )
-    return JSONResponse(body, status_code=500)
+    return JSONResponse(body, status_code=status_of(ApiCode.INTERNAL))

@@ -48,7 +48,7 @@ from hongbao.packets.claims import (
     ClaimResult,
 )
 from hongbao.packets.service import PacketService
-from hongbao.platform.errors import HongbaoError, InvalidInput
+from hongbao.platform.errors import HongbaoError, InvalidInput, PlatformCode
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH, GroupCommitter
 from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Database, UnitOfWork
@@ -266,7 +266,8 @@ async def _read_body(receive: Receive) -> bytes | None:
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise InvalidInput(
-                f"a claim's body is at most {MAX_BODY_BYTES} bytes", code="input.too_large"
+                f"a claim's body is at most {MAX_BODY_BYTES} bytes",
+                code=PlatformCode.INPUT_TOO_LARGE,
             )
         chunks.append(chunk)
         if not message.get("more_body", False):

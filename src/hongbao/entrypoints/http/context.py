@@ -22,6 +22,7 @@ from hongbao.entrypoints.http.auth.tokens import (
     token_revoked,
 )
 from hongbao.entrypoints.http.claims import ClaimDesk
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.errors import ApiError, status_for
 from hongbao.entrypoints.http.idempotency import (
     IdempotencyGuard,
@@ -34,6 +35,7 @@ from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.errors import HongbaoError
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
+from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.explanations import Language, parse_language
 
@@ -109,7 +111,7 @@ MoneyUser = Annotated[MoneyCaller, Depends(money_user)]
 
 async def operator(who: Caller) -> Principal:
     if not who.is_operator:
-        raise AuthError("only operators may do this", code="auth.operator_only")
+        raise AuthError("only operators may do this", code=AuthCode.OPERATOR_ONLY)
     return who
 
 
@@ -124,14 +126,16 @@ User = Annotated[Principal, Depends(user)]
 
 
 def device_of(who: Principal) -> DeviceFingerprint:
-    assert who.device_id is not None and who.sim_id is not None  # noqa: S101, PT018 - user()
-    return DeviceFingerprint(who.device_id, who.sim_id)
+    return DeviceFingerprint(
+        present(who.device_id, "user() admits only tokens bound to a device"),
+        present(who.sim_id, "user() admits only tokens bound to a device"),
+    )
 
 
 def ensure_self(who: Principal, user_id: str) -> None:
     """R-A5: a user reads and acts on their own data only; operators on anyone's."""
     if not who.is_operator and who.subject != user_id:
-        raise AuthError("you can only see and act on your own data", code="auth.not_yours")
+        raise AuthError("you can only see and act on your own data", code=AuthCode.NOT_YOURS)
 
 
 async def raw_body(request: Request) -> bytes:

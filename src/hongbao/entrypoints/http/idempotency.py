@@ -19,12 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from hongbao.entrypoints.http.codes import IdempotencyCode
 from hongbao.entrypoints.http.errors import ApiError, error_body, status_for
 from hongbao.entrypoints.http.records import IdempotencyRecord, KeyState
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.errors import HongbaoError
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.recall.explanations import Language
 
@@ -76,12 +77,12 @@ def request_hash(method: str, path: str, body: bytes, key: bytes) -> str:
 def check_key(key: str | None) -> str:
     if key is None:
         raise ApiError(
-            "this request needs an Idempotency-Key header", code="idempotency.key_missing"
+            "this request needs an Idempotency-Key header", code=IdempotencyCode.KEY_MISSING
         )
     if not is_valid_id(key) or len(key) > MAX_KEY_LENGTH:
         raise ApiError(
             f"an Idempotency-Key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
-            code="idempotency.key_invalid",
+            code=IdempotencyCode.KEY_INVALID,
         )
     return key
 
@@ -101,14 +102,14 @@ KeyedAnswer = Response | ApiError
 
 def _key_reused() -> ApiError:
     return ApiError(
-        "this Idempotency-Key was used for a different request", code="idempotency.key_reused"
+        "this Idempotency-Key was used for a different request", code=IdempotencyCode.KEY_REUSED
     )
 
 
 def _in_progress() -> ApiError:
     return ApiError(
         "a request with this Idempotency-Key is still being processed; retry shortly",
-        code="idempotency.in_progress",
+        code=IdempotencyCode.IN_PROGRESS,
     )
 
 
@@ -193,7 +194,7 @@ class IdempotencyGuard:
             except _NotAdmitted as refusal:
                 raise refusal.error from None
             except ApiError as error:
-                if error.code.startswith("idempotency."):
+                if isinstance(error.code, IdempotencyCode):
                     raise  # about the key itself: never an answer to keep under it
                 answer = refused(error)
                 if answer is None:
@@ -365,11 +366,8 @@ def _first_answer(
     if found.request_hash != fingerprint:
         raise _key_reused()
     if found.state is KeyState.DONE:
-        invariant(
-            found.status is not None, "a done key has its response", key=found.idempotency_key
-        )
-        assert found.status is not None  # noqa: S101 - narrows; invariant() enforces
-        return Response(found.status, json.loads(found.body or "null"))
+        status = present(found.status, "a done key has its response", key=found.idempotency_key)
+        return Response(status, json.loads(found.body or "null"))
     if is_due(found.lease_until_us, now_us):
         return None
     raise _KeyBusy(found.idempotency_key)

@@ -24,7 +24,7 @@ from hongbao.entrypoints.ops.observability import configure_logging
 from hongbao.entrypoints.ops.operations import OperationsSettings
 from hongbao.identity.population import load_population
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
-from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.errors import ConfigurationError, PlatformCode
 from hongbao.storage.urls import configured_url, parse_url
 
 SECRET_VARIABLE = "HONGBAO_TOKEN_SECRET"  # noqa: S105 - the variable's name, not a secret
@@ -53,13 +53,14 @@ def token_secret(database_url: str | None) -> bytes:
         if len(configured.encode()) < MIN_SECRET_BYTES:
             raise ConfigurationError(
                 f"{SECRET_VARIABLE} has at least {MIN_SECRET_BYTES} bytes",
-                code="config.token_secret",
+                code=PlatformCode.CONFIG_TOKEN_SECRET,
             )
         return configured.encode()
     parsed = parse_url(configured_url(database_url))
     if parsed.dialect != "sqlite" or parsed.sqlite_path is None:
         raise ConfigurationError(
-            f"set {SECRET_VARIABLE} to serve a PostgreSQL database", code="config.token_secret"
+            f"set {SECRET_VARIABLE} to serve a PostgreSQL database",
+            code=PlatformCode.CONFIG_TOKEN_SECRET,
         )
     path = parsed.sqlite_path.with_name(parsed.sqlite_path.name + ".token-secret")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,9 @@ import anyio.to_thread
 from starlette.datastructures import State
 from starlette.responses import JSONResponse
 
-from hongbao.entrypoints.http.errors import ApiError, error_body
+from hongbao.entrypoints.http.codes import ApiCode
+from hongbao.entrypoints.http.errors import ApiError, error_body, status_of
+from hongbao.platform.errors import PlatformCode
 from hongbao.platform.outbox import MAX_EVENTS_PER_READ, OutboxEvent
 from hongbao.recall.explanations import Language
 
@@ -79,7 +81,7 @@ def resume_point(last_event_id: str | None, after: int | None) -> int:
     if not text.isdigit() or len(text) > MAX_CURSOR_DIGITS:
         raise ApiError(
             "Last-Event-ID is the id of the last event received, a whole number",
-            code="events.cursor_invalid",
+            code=ApiCode.EVENTS_CURSOR_INVALID,
             details={"last_event_id": text[:40]},
         )
     return int(text)
@@ -128,12 +130,13 @@ def overloaded(gate: OpenStreams, language: Language, retry_ms: int) -> JSONResp
     HongbaoError as an internal fault."""
     seconds = max(1, math.ceil(retry_ms / 1000))
     body = error_body(
-        "api.overloaded",
+        PlatformCode.OVERLOADED,
         "too many open event streams; reconnect in a few seconds",
         language,
         details={"open_streams": gate.count, "retry_after_seconds": seconds},
     )
-    return JSONResponse(body, status_code=503, headers={"Retry-After": str(seconds)})
+    status = status_of(PlatformCode.OVERLOADED)
+    return JSONResponse(body, status_code=status, headers={"Retry-After": str(seconds)})
 
 
 _SETUP_LOCK = threading.Lock()

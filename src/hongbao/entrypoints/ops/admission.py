@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hongbao.entrypoints.http.errors import ApiError
+from hongbao.platform.errors import PlatformCode
 from hongbao.platform.invariants import invariant
 
 # /readyz reports "shedding" for this long after the last shed request.
@@ -28,7 +29,7 @@ SHEDDING_MEMORY_SECONDS = 5.0
 
 
 class Overloaded(ApiError):
-    code = "api.overloaded"
+    code = PlatformCode.OVERLOADED
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hongbao.platform.invariants import invariant
+from hongbao.platform.invariants import invariant, present
 
 LATENCY, OUTBOX, DUE_WORK = "latency", "outbox", "due_work"
 
@@ -160,8 +160,8 @@ class DegradeMonitor:
                 self._note(entering)
             return
         staying = self._pressures(enter=False)
-        assert self._since is not None  # noqa: S101 - set whenever active
-        if staying or now - self._since < self.thresholds.min_degraded_seconds:
+        since = present(self._since, "an active degraded mode knows when it began")
+        if staying or now - since < self.thresholds.min_degraded_seconds:
             self._note(entering or staying)
             return
         self._active, self._since = False, None

@@ -31,7 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hongbao.entrypoints.http.errors import error_body
+from hongbao.entrypoints.http.codes import ApiCode
+from hongbao.entrypoints.http.errors import error_body, status_of
 from hongbao.entrypoints.ops.metrics import REFUSED, UNMATCHED
 from hongbao.entrypoints.ops.observability import (
     REQUEST_ID_HEADER,
@@ -42,6 +43,7 @@ from hongbao.entrypoints.ops.observability import (
     request_id_from,
 )
 from hongbao.entrypoints.ops.operations import Operations
+from hongbao.platform.errors import ErrorCode, PlatformCode
 from hongbao.recall.explanations import parse_language
 
 logger = logging.getLogger(__name__)
@@ -161,21 +163,22 @@ class OperationsMiddleware:
         self, scope: Scope, receive: Receive, answer: _Answer, reason: str, language: bytes | None
     ) -> None:
         settings = self.operations.settings
+        code: ErrorCode
         if reason == "degraded":
-            code, retry_after = "api.degraded", settings.degraded_retry_after_seconds
+            code, retry_after = ApiCode.DEGRADED, settings.degraded_retry_after_seconds
             message = (
                 "this is paused while the service is under load; sends, claims, recalls and "
                 f"refunds keep working. Retry in {retry_after} s."
             )
         else:
-            code, retry_after = "api.overloaded", settings.overloaded_retry_after_seconds
+            code, retry_after = PlatformCode.OVERLOADED, settings.overloaded_retry_after_seconds
             message = f"the service is busy; retry in {retry_after} s"
         answer.record.refusal = reason
         answer.record.retry_after_seconds = retry_after
         self.operations.metrics.refused.labels(reason).inc()
         lang = parse_language(None if language is None else language.decode("latin-1"))
         body = error_body(code, message, lang, details={"retry_after_seconds": retry_after})
-        await JSONResponse(body, status_code=503)(scope, receive, answer)
+        await JSONResponse(body, status_code=status_of(code))(scope, receive, answer)
 
     def _finish(
         self, scope: Scope, record: RequestRecord, kind: Kind, status: int, seconds: float
@@ -216,8 +219,8 @@ async def _internal_answer(scope: Scope, error: Exception) -> Response:
     handler = handlers.get(Exception) or handlers.get(500)
     if handler is None:
         logger.error("request failed", exc_info=error)
-        body = error_body("api.internal", "Something went wrong on our side", "en")
-        return JSONResponse(body, status_code=500)
+        body = error_body(ApiCode.INTERNAL, "Something went wrong on our side", "en")
+        return JSONResponse(body, status_code=status_of(ApiCode.INTERNAL))
     request = Request(scope)
     if inspect.iscoroutinefunction(handler):
         response: Response = await handler(request, error)

@@ -26,7 +26,7 @@ from hongbao.entrypoints.ops.health import Readiness
 from hongbao.entrypoints.ops.metrics import BacklogCollector, Metrics
 from hongbao.entrypoints.ops.observability import RequestRecord, current_request
 from hongbao.entrypoints.ops.ratelimit import BucketLimit, RateLimited, RateLimiter
-from hongbao.platform.errors import ConfigurationError
+from hongbao.platform.errors import ConfigurationError, PlatformCode
 
 MAX_REQUEST_THREADS: Final = 64
 
@@ -63,7 +63,7 @@ class OperationsSettings:
         if not 1 <= self.request_threads <= MAX_REQUEST_THREADS:
             raise ConfigurationError(
                 f"request threads are 1 to {MAX_REQUEST_THREADS}, not {self.request_threads}",
-                code="config.operations",
+                code=PlatformCode.CONFIG_OPERATIONS,
             )
 
     @classmethod
@@ -100,7 +100,7 @@ def _parse(variable: str, text: str, kind: type) -> object:
         return int(text) if kind is int else float(text)
     except ValueError as error:
         raise ConfigurationError(
-            f"{variable} is a number, not {text!r}", code="config.operations"
+            f"{variable} is a number, not {text!r}", code=PlatformCode.CONFIG_OPERATIONS
         ) from error
 
 

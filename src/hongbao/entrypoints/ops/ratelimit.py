@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hongbao.entrypoints.http.codes import ApiCode
 from hongbao.entrypoints.http.errors import ApiError
 from hongbao.platform.invariants import invariant
 
@@ -41,7 +42,7 @@ class BucketLimit:
 
 
 class RateLimited(ApiError):
-    code = "api.rate_limited"
+    code = ApiCode.RATE_LIMITED
 
     def __init__(self, scope: str, retry_after_seconds: int) -> None:
         super().__init__(

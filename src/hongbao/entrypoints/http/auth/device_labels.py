@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import Final
 
 from hongbao.identity.devices import DeviceFingerprint
+from hongbao.identity.errors import IdentityCode
 from hongbao.identity.service import IdentityService
-from hongbao.platform.errors import HongbaoError
+from hongbao.platform.errors import HongbaoError, Outcome
 from hongbao.platform.unit_of_work import UnitOfWork
 
 UNREGISTERED: Final = ("unregistered", "unknown")
@@ -65,7 +66,7 @@ class DeviceLabels:
         try:
             device = self._identity.device(DeviceFingerprint(device_id, sim_id))
         except HongbaoError as error:
-            if error.code.startswith("identity.unknown_"):
+            if isinstance(error.code, IdentityCode) and error.code.outcome is Outcome.NOT_FOUND:
                 return UNREGISTERED
             raise
         return device.model, device.platform.value

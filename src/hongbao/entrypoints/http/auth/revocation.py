@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hongbao.bootstrap import Services
 from hongbao.entrypoints.http.auth.tokens import AuthError, TokenSigner
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.records import RevokedToken
 
 
@@ -12,7 +13,7 @@ def revoke(services: Services, signer: TokenSigner, token: str, revoked_by: str)
     now_us = services.clock.now_us()
     principal = signer.verify(token, now_us=now_us)
     if not revoked_by:
-        raise AuthError("say who revokes the token", code="auth.revoker_missing")
+        raise AuthError("say who revokes the token", code=AuthCode.REVOKER_MISSING)
 
     def work(uow: object) -> RevokedToken:
         table = uow.api.revoked  # type: ignore[attr-defined]

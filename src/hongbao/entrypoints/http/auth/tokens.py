@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import HongbaoError
@@ -46,7 +47,7 @@ class Role(StrEnum):
 class AuthError(HongbaoError):
     """The request carries no valid credentials (401) or may not do this (403)."""
 
-    code = "auth.invalid_token"
+    code = AuthCode.INVALID_TOKEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ class Principal:
 
 
 def token_revoked() -> AuthError:
-    return AuthError("this token was revoked; ask for a new one", code="auth.token_revoked")
+    return AuthError("this token was revoked; ask for a new one", code=AuthCode.TOKEN_REVOKED)
 
 
 BEARER = "bearer "
@@ -76,7 +77,7 @@ def bearer_token(authorization: str | None) -> str:
     """The token of an ``Authorization: Bearer <token>`` header."""
     if authorization is None or not authorization.lower().startswith(BEARER):
         raise AuthError(
-            "this request needs 'Authorization: Bearer <token>'", code="auth.missing_token"
+            "this request needs 'Authorization: Bearer <token>'", code=AuthCode.MISSING_TOKEN
         )
     return authorization[len(BEARER) :].strip()
 
@@ -85,7 +86,7 @@ def acting_user(who: Principal) -> Principal:
     """A user acting for themselves on their token's device (operators act through the
     operator endpoints)."""
     if who.is_operator:
-        raise AuthError("this is done by a user on their own device", code="auth.forbidden")
+        raise AuthError("this is done by a user on their own device", code=AuthCode.FORBIDDEN)
     return who
 
 
@@ -109,15 +110,15 @@ class TokenSigner:
         device: tuple[str, str] | None = None,
     ) -> tuple[str, Principal]:
         if not is_valid_id(subject):
-            raise AuthError("a token's subject is a valid id", code="auth.subject_invalid")
+            raise AuthError("a token's subject is a valid id", code=AuthCode.SUBJECT_INVALID)
         if not 1 <= lifetime_seconds <= MAX_LIFETIME_SECONDS:
             raise AuthError(
-                f"a token lives 1 to {MAX_LIFETIME_SECONDS} seconds", code="auth.lifetime_invalid"
+                f"a token lives 1 to {MAX_LIFETIME_SECONDS} seconds", code=AuthCode.LIFETIME_INVALID
             )
         if (role is Role.USER) != (device is not None):
             raise AuthError(
                 "a user token names its device; an operator token names none",
-                code="auth.device_binding",
+                code=AuthCode.DEVICE_BINDING,
             )
         principal = Principal(
             subject=subject,
@@ -142,7 +143,7 @@ class TokenSigner:
     def verify(self, token: str, *, now_us: int) -> Principal:
         """The principal of a well-signed, unexpired token; :class:`AuthError` otherwise."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-            raise AuthError("the token is malformed", code="auth.invalid_token")
+            raise AuthError("the token is malformed", code=AuthCode.INVALID_TOKEN)
         principal = self._verified.get(token)
         if principal is None:
             principal = self._checked(token)
@@ -151,17 +152,17 @@ class TokenSigner:
                     del self._verified[next(iter(self._verified))]  # the oldest
                 self._verified[token] = principal
         if is_due(principal.expires_at_us, now_us):
-            raise AuthError("the token has expired; ask for a new one", code="auth.token_expired")
+            raise AuthError("the token has expired; ask for a new one", code=AuthCode.TOKEN_EXPIRED)
         return principal
 
     def _checked(self, token: str) -> Principal:
         """The principal of a token whose form and signature hold."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != PREFIX:  # prefix, payload, signature
-            raise AuthError("the token is malformed", code="auth.invalid_token")
+            raise AuthError("the token is malformed", code=AuthCode.INVALID_TOKEN)
         signed = f"{parts[0]}.{parts[1]}"
         if not hmac.compare_digest(self._sign(signed), parts[2]):
-            raise AuthError("the token's signature does not match", code="auth.invalid_token")
+            raise AuthError("the token's signature does not match", code=AuthCode.INVALID_TOKEN)
         return _principal(parts[1])
 
     def derive(self, purpose: str) -> bytes:
@@ -186,7 +187,7 @@ def _principal(payload: str) -> Principal:
         )
     except (ValueError, KeyError, TypeError, binascii.Error) as error:
         # Signed by us, so unreadable means a bug or a leaked secret: refuse, never guess.
-        raise AuthError("the token is malformed", code="auth.invalid_token") from error
+        raise AuthError("the token is malformed", code=AuthCode.INVALID_TOKEN) from error
 
 
 def _b64(raw: bytes) -> str:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     Caller,
     Context,
@@ -28,6 +29,7 @@ from hongbao.entrypoints.http.schemas.recall import (
     ChallengeView,
 )
 from hongbao.identity.verification import AnswerAttempt, Challenge, ChallengeRequest
+from hongbao.platform.invariants import present
 
 router = APIRouter(prefix="/v1/challenges", tags=["challenges"])
 
@@ -46,8 +48,8 @@ def open_challenge(
     Idempotency-Key. The provider delivers the secret (an SMS code to the phone)."""
 
     def action() -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
-        challenge_id = derived_id("ch", who, idempotency_key)
+        key = present(idempotency_key, "idempotent() checked the Idempotency-Key")
+        challenge_id = derived_id("ch", who, key)
         opened = api.services.identity.open_challenge(
             ChallengeRequest(
                 challenge_id,
@@ -96,5 +98,5 @@ def answer_challenge(
 
 def _own_challenge(challenge: Challenge, who: Principal) -> Challenge:
     if not who.is_operator and challenge.user_id != who.subject:
-        raise AuthError("this check is not yours", code="auth.not_yours")
+        raise AuthError("this check is not yours", code=AuthCode.NOT_YOURS)
     return challenge

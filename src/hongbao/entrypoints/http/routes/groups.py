@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hongbao.entrypoints.http.auth.tokens import AuthError
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     Caller,
     Context,
@@ -19,6 +20,7 @@ from hongbao.entrypoints.http.context import (
 from hongbao.entrypoints.http.routes.responses import READ, WRITE
 from hongbao.entrypoints.http.schemas.identity import GroupView, NewGroupBody, NewMemberBody
 from hongbao.identity.social import Group, GroupMember, is_member_at
+from hongbao.platform.invariants import present
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
 
@@ -37,9 +39,9 @@ def create_group(
     Idempotency-Key."""
 
     def action() -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
+        key = present(idempotency_key, "idempotent() checked the Idempotency-Key")
         group = Group(
-            derived_id("g", who, idempotency_key),
+            derived_id("g", who, key),
             body.name,
             body.type,
             who.subject,
@@ -59,7 +61,7 @@ def show_group(group_id: str, api: Context, who: Caller) -> GroupView:
     members = api.services.identity.members(group_id)
     now_us = api.services.clock.now_us()
     if not who.is_operator and not is_member_at(members, who.subject, now_us):
-        raise AuthError("only the group's members see it", code="auth.not_yours")
+        raise AuthError("only the group's members see it", code=AuthCode.NOT_YOURS)
     return GroupView.of(group, members)
 
 
@@ -78,7 +80,7 @@ def add_member(
     member stays as they are. Answers the group."""
     group = api.services.identity.group(group_id)
     if not who.is_operator and who.subject != group.owner_user_id:
-        raise AuthError("only the group's owner adds members", code="auth.not_yours")
+        raise AuthError("only the group's owner adds members", code=AuthCode.NOT_YOURS)
 
     def action() -> tuple[int, object]:
         identity, now_us = api.services.identity, api.services.clock.now_us()

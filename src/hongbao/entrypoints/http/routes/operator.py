@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from hongbao.entrypoints.http.auth.revocation import revoke
 from hongbao.entrypoints.http.auth.tokens import Role
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     Context,
     IdempotencyKey,
@@ -34,7 +35,7 @@ from hongbao.entrypoints.http.schemas.recall import CodeView
 from hongbao.entrypoints.http.schemas.refunds import RefundView
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.service import IdentityService
-from hongbao.identity.verification import OperatorContext, SimulatedProvider
+from hongbao.identity.verification import OperatorContext, SimulatedProvider, VerificationErrorCode
 from hongbao.ledger.service import verify_ledger
 from hongbao.packets.verification import verify_packets
 from hongbao.refunds.desk import MAX_LISTED
@@ -84,7 +85,7 @@ def reveal_code(challenge_id: str, api: Context, who: Operator) -> CodeView:
     if not isinstance(identity.provider, SimulatedProvider):
         raise ApiError(
             "codes can be revealed only by the simulated provider",
-            code="verification.reveal_not_supported",
+            code=VerificationErrorCode.REVEAL_NOT_SUPPORTED,
         )
     code = identity.operator_reveal_code(challenge_id, OperatorContext(who.subject, True))
     return CodeView(challenge_id=challenge_id, code=code)
@@ -161,8 +162,8 @@ def revoke_token(
 def _device(identity: IdentityService, body: TokenBody) -> tuple[str, str]:
     """A user token's device: registered, and the user's own."""
     if body.device_id is None or body.sim_id is None:
-        raise ApiError("a user token names device_id and sim_id", code="auth.device_binding")
+        raise ApiError("a user token names device_id and sim_id", code=AuthCode.DEVICE_BINDING)
     registered = identity.device(DeviceFingerprint(body.device_id, body.sim_id))
     if registered.user_id != body.subject:
-        raise ApiError(f"that device is not {body.subject}'s", code="auth.device_binding")
+        raise ApiError(f"that device is not {body.subject}'s", code=AuthCode.DEVICE_BINDING)
     return body.device_id, body.sim_id

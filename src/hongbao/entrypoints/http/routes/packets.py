@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
 from hongbao.entrypoints.http.claims import ClaimCall
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     Caller,
     Context,
@@ -33,6 +34,7 @@ from hongbao.identity.service import is_group_member
 from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketType
 from hongbao.packets.service import SendPacket
+from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/packets", tags=["packets"])
@@ -56,9 +58,9 @@ def send_packet(
     who = caller.who
 
     def action(uow: UnitOfWork) -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
+        key = present(idempotency_key, "idempotent_in() checked the Idempotency-Key")
         command = SendPacket(
-            packet_id=derived_id("p", who, idempotency_key),
+            packet_id=derived_id("p", who, key),
             packet_type=body.type,
             sender_id=who.subject,
             amount=Money.parse(body.amount, body.currency),
@@ -141,4 +143,4 @@ def _ensure_audience(api: Context, who: Principal, packet: Packet) -> None:
         )
         if member:
             return
-    raise AuthError("this packet is not yours to see", code="auth.not_yours")
+    raise AuthError("this packet is not yours to see", code=AuthCode.NOT_YOURS)

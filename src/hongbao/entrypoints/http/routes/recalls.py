@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     Caller,
     Context,
@@ -34,7 +35,9 @@ from hongbao.entrypoints.http.schemas.recall import (
 )
 from hongbao.entrypoints.ops.metrics import observe_decision, observe_recall
 from hongbao.packets.model import Packet
+from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.recall.errors import RecallCode
 from hongbao.recall.gather import RecallError
 from hongbao.recall.service import RecallCommand, RecallOutcome
 
@@ -75,9 +78,8 @@ def recall_packet(
     latest: list[RecallOutcome] = []
 
     def action(uow: UnitOfWork) -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent_in() checked it
         command = RecallCommand(
-            idempotency_key=idempotency_key,
+            idempotency_key=present(idempotency_key, "idempotent_in() checked the Idempotency-Key"),
             packet_id=packet_id,
             requester_id=who.subject,
             device=device_of(who),
@@ -118,16 +120,16 @@ def show_decision(decision_id: str, api: Context, who: Caller, lang: Lang) -> De
     record, decision = api.services.recalls.decision(decision_id)
     _ensure_own(who, record.requester_id, "decision")
     if record.shadow and not who.is_operator:
-        raise RecallError(f"no decision {decision_id!r}", code="recalls.unknown_decision")
+        raise RecallError(f"no decision {decision_id!r}", code=RecallCode.UNKNOWN_DECISION)
     return DecisionView.of(record, decision, lang)
 
 
 def _ensure_sender(packet: Packet, who: Principal) -> None:
     """R-A5: only the sender asks about or recalls a packet."""
     if packet.sender_id != who.subject:
-        raise AuthError("only the sender may recall this packet", code="auth.not_yours")
+        raise AuthError("only the sender may recall this packet", code=AuthCode.NOT_YOURS)
 
 
 def _ensure_own(who: Principal, owner_id: str, what: str) -> None:
     if not who.is_operator and who.subject != owner_id:
-        raise AuthError(f"this {what} is not yours to see", code="auth.not_yours")
+        raise AuthError(f"this {what} is not yours to see", code=AuthCode.NOT_YOURS)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hongbao.entrypoints.http.auth.tokens import AuthError
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import Caller, Context, ensure_self
 from hongbao.entrypoints.http.routes.responses import READ
 from hongbao.entrypoints.http.schemas.refunds import RefundView
@@ -22,7 +23,7 @@ def show_refund(refund_id: str, api: Context, who: Caller) -> RefundView:
     sender it belongs to and operators."""
     refund = api.services.refunds.refund(refund_id)
     if not who.is_operator and refund.owner_id != who.subject:
-        raise AuthError("this refund is not yours to see", code="auth.not_yours")
+        raise AuthError("this refund is not yours to see", code=AuthCode.NOT_YOURS)
     return RefundView.of(refund)
 
 

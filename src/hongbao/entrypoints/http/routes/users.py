@@ -51,6 +51,7 @@ from hongbao.identity.funding import (
 from hongbao.identity.service import MAX_LISTED
 from hongbao.identity.users import AccountTier, RealNameStatus
 from hongbao.identity.users import User as UserRecord
+from hongbao.platform.invariants import present
 
 router = APIRouter(prefix="/v1", tags=["users"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LISTED, description="at most this many")]
@@ -184,8 +185,8 @@ def add_funding_source(
     ensure_self(who, user_id)
 
     def action() -> tuple[int, object]:
-        assert idempotency_key is not None  # noqa: S101 - idempotent() checked it
-        source = _source(body, derived_id("fs", who, idempotency_key), user_id)
+        key = present(idempotency_key, "idempotent() checked the Idempotency-Key")
+        source = _source(body, derived_id("fs", who, key), user_id)
         stored = api.services.identity.add_funding_source(source)
         return 201, FundingSourceView.of(stored).model_dump(mode="json")
 
