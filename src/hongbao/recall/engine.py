@@ -10,6 +10,7 @@ for the policy object, so an evaluation only runs the checks.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,16 +88,25 @@ def _compiled(rule: Rule, policy: Policy) -> Check:
 _compiled_policies: dict[int, tuple[Policy, CompiledPolicy]] = {}
 
 
+# Readers look up without it; a compile and its insertion (which may evict) take it, so
+# request threads never iterate the cache while another one changes it.
+_compiling = threading.Lock()
+
+
 def compiled(policy: Policy) -> CompiledPolicy:
     """The default rules compiled for ``policy``, compiled on first use and then kept."""
     entry = _compiled_policies.get(id(policy))
     if entry is not None and entry[0] is policy:
         return entry[1]
-    compiled_policy = CompiledPolicy.of(policy)
-    if len(_compiled_policies) >= MAX_COMPILED_POLICIES:
-        _compiled_policies.pop(next(iter(_compiled_policies)), None)
-    _compiled_policies[id(policy)] = (policy, compiled_policy)
-    return compiled_policy
+    with _compiling:
+        entry = _compiled_policies.get(id(policy))
+        if entry is not None and entry[0] is policy:
+            return entry[1]
+        compiled_policy = CompiledPolicy.of(policy)
+        if len(_compiled_policies) >= MAX_COMPILED_POLICIES:
+            del _compiled_policies[next(iter(_compiled_policies))]
+        _compiled_policies[id(policy)] = (policy, compiled_policy)
+        return compiled_policy
 
 
 def evaluate(

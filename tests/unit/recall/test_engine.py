@@ -546,6 +546,20 @@ def test_the_compiled_policies_kept_are_bounded() -> None:
     assert again.version == "bounded@0"
 
 
+def test_threads_compiling_many_policies_at_once_each_get_their_own() -> None:
+    """Request threads may meet a new policy together while the cache is full and evicting:
+    each gets the compiled rules of the policy it asked for, and nothing raises."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only this test
+
+    policies = [
+        POLICY.model_copy(update={"version": f"threads@{index}"})
+        for index in range(4 * MAX_COMPILED_POLICIES)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        versions = list(pool.map(lambda policy: compiled(policy).version, policies * 2))
+    assert versions == [policy.version for policy in policies * 2]
+
+
 def test_the_default_snapshot_is_taken_at_a_quiet_afternoon() -> None:
     """Builder sanity: NOW is 15:00 Shanghai (07:00 UTC), the packet is an hour old."""
     facts = allowed()
