@@ -11,6 +11,7 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from hongbao.platform.clock import from_datetime
+from hongbao.platform.invariants import invariant
 
 
 @cache
@@ -123,7 +124,8 @@ class DailyBlackout:
         known_day, reopens = self._reopening
         if known_day != day:
             reopening = blackout_reopens_at(moment_us, self._start, self._end, self._zone)
-            assert reopening is not None  # noqa: S101 - inside, as computed above
+            invariant(reopening is not None, "the reference agrees the moment is inside")
+            assert reopening is not None  # noqa: S101 - narrows the type; invariant() enforces
             reopens = reopening
             self._reopening = (day, reopens)
         return reopens
