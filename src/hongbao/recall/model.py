@@ -45,7 +45,7 @@ class NextStep:
 
 # Not frozen: the engine builds some twenty of these per decision and a frozen dataclass costs
 # about four times as much to create. Nothing assigns to one after it is built, so hashing its
-# fields is safe.
+# fields is safe, and compiled rules share the outcomes that depend only on the policy.
 @dataclass(slots=True, unsafe_hash=True)
 class RuleOutcome:
     """One rule's answer. ``facts`` are the values it looked at, as (name, value) pairs."""

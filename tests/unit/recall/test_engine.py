@@ -20,7 +20,13 @@ from hongbao.identity.users import AccountTier, UserStatus, UserType
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
 from hongbao.policy.document import Policy, default_policy, parse_policy
-from hongbao.recall.engine import MAX_ERROR_TEXT, evaluate
+from hongbao.recall.engine import (
+    MAX_COMPILED_POLICIES,
+    MAX_ERROR_TEXT,
+    CompiledPolicy,
+    compiled,
+    evaluate,
+)
 from hongbao.recall.facts import RecallFacts, RiskAction, RiskAssessment
 from hongbao.recall.model import (
     Decision,
@@ -32,7 +38,7 @@ from hongbao.recall.model import (
 )
 from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.risk import PassingAssessor
-from hongbao.recall.rules import RULES, Rule
+from hongbao.recall.rules import RULES, Check, Rule
 from tests.unit.recall.builders import (
     DAY_US,
     HOUR_US,
@@ -244,9 +250,14 @@ def test_an_enterprise_account_is_challenged_for_its_corporate_account() -> None
 # ---------------------------------------------------------------------- a rule that raises
 
 
-def _explode(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
-    del facts, policy
-    raise RuntimeError("the rule fell over")
+def _explode(policy: Policy) -> Check:
+    del policy
+
+    def check(facts: RecallFacts) -> list[RuleOutcome]:
+        del facts
+        raise RuntimeError("the rule fell over")
+
+    return check
 
 
 EXPLODING = Rule("exploding_rule", "R-T9", _explode)
@@ -289,9 +300,14 @@ def test_a_raising_rule_denies_a_request_that_would_otherwise_be_challenged() ->
 def test_an_error_message_is_cut_to_a_bounded_length() -> None:
     """A rule raising with a huge message yields at most MAX_ERROR_TEXT characters of it."""
 
-    def chatty(facts: RecallFacts, policy: Policy) -> list[RuleOutcome]:
-        del facts, policy
-        raise ValueError("x" * 10_000)
+    def chatty(policy: Policy) -> Check:
+        del policy
+
+        def check(facts: RecallFacts) -> list[RuleOutcome]:
+            del facts
+            raise ValueError("x" * 10_000)
+
+        return check
 
     decision = decide(allowed(), rules=(Rule("chatty", "R-T9", chatty),))
     (error,) = decision.outcomes
@@ -299,6 +315,20 @@ def test_an_error_message_is_cut_to_a_bounded_length() -> None:
     assert name == "error"
     assert len(text) == MAX_ERROR_TEXT
     assert text.startswith("ValueError: xxx")
+
+
+def test_a_rule_that_cannot_compile_for_the_policy_denies_every_recall() -> None:
+    """A rule whose compile step raises (a table the policy lacks) is an error outcome in every
+    decision under that policy, never a crash and never a pass."""
+
+    def unreadable(policy: Policy) -> Check:
+        raise KeyError(policy.version)
+
+    decision = decide(allowed(), rules=(*RULES, Rule("unreadable", "R-T9", unreadable)))
+    assert decision.result is DecisionResult.DENY
+    (error,) = decision.failures
+    assert (error.rule, error.reason) == ("unreadable", ReasonCode.RULE_ERROR)
+    assert error.facts == (("error", f"KeyError: '{POLICY.version}'"),)
 
 
 # ------------------------------------------------------------------------- policy version
@@ -467,6 +497,67 @@ def test_evaluating_the_same_facts_twice_gives_the_same_decision(facts: RecallFa
         assert first.result is DecisionResult.ALLOW
     assert first.policy_version == POLICY.version
     assert first.evaluated_at_us == facts.now_us
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(recall_facts(), min_size=1, max_size=5))
+def test_the_kept_compiled_policy_decides_as_a_fresh_compile(snapshots: list[RecallFacts]) -> None:
+    """The compiled policy kept for POLICY (and the blackout offsets it keeps between calls)
+    gives, snapshot after snapshot, the decision of the rules compiled afresh, down to the
+    stored record's bytes."""
+    from hongbao.recall.service import outcomes_json  # noqa: PLC0415 - the stored form
+
+    kept = compiled(POLICY)
+    for facts in snapshots:
+        fresh = CompiledPolicy.of(POLICY).evaluate(facts, "d-fresh")
+        decision = kept.evaluate(facts, "d-fresh")
+        assert decision == fresh
+        assert outcomes_json(decision.outcomes) == outcomes_json(fresh.outcomes)
+        assert evaluate(facts, POLICY, "d-fresh") == fresh
+
+
+def test_a_policy_is_compiled_once_and_kept_per_policy_object() -> None:
+    """The same policy object finds its compiled rules again; a copy with the same version but
+    another number gets its own, so it decides by its own numbers."""
+    assert compiled(POLICY) is compiled(POLICY)
+    security = POLICY.recall.security.model_copy(update={"face_above_minor": 100_00})
+    stricter = POLICY.model_copy(
+        update={"recall": POLICY.recall.model_copy(update={"security": security})}
+    )
+    assert stricter.version == POLICY.version
+    assert compiled(stricter) is not compiled(POLICY)
+    facts = with_packet(allowed(), total_minor=yuan("150.00"))
+    assert decide(facts).result is DecisionResult.ALLOW
+    assert decide(facts, policy=stricter).challenges == (ChallengeKind.FACE,)
+
+
+def test_the_compiled_policies_kept_are_bounded() -> None:
+    """Many policies built in code (tests, what-if tools) never grow the cache past its limit;
+    the oldest is dropped and compiled again when asked for."""
+    policies = [
+        POLICY.model_copy(update={"version": f"bounded@{index}"})
+        for index in range(MAX_COMPILED_POLICIES + 5)
+    ]
+    first = compiled(policies[0])
+    for policy in policies[1:]:
+        assert compiled(policy).version == policy.version
+    again = compiled(policies[0])
+    assert again is not first
+    assert again.version == "bounded@0"
+
+
+def test_threads_compiling_many_policies_at_once_each_get_their_own() -> None:
+    """Request threads may meet a new policy together while the cache is full and evicting:
+    each gets the compiled rules of the policy it asked for, and nothing raises."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only this test
+
+    policies = [
+        POLICY.model_copy(update={"version": f"threads@{index}"})
+        for index in range(4 * MAX_COMPILED_POLICIES)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        versions = list(pool.map(lambda policy: compiled(policy).version, policies * 2))
+    assert versions == [policy.version for policy in policies * 2]
 
 
 def test_the_default_snapshot_is_taken_at_a_quiet_afternoon() -> None:

@@ -54,7 +54,7 @@ def with_refund(refund: RefundFacts | None, *, accepted: bool = False) -> Recall
 
 
 def only(facts: RecallFacts, policy: Policy = POLICY) -> tuple[Verdict, ReasonCode | None]:
-    (outcome,) = refund_route_available(facts, policy)
+    (outcome,) = refund_route_available(policy)(facts)
     return outcome.verdict, outcome.reason
 
 
@@ -103,7 +103,7 @@ def test_a_refused_route_denies_with_its_reason_when_smart_routing_is_off(
 ) -> None:
     retry = NOW_US + HOUR_US if next_step is NextStepKind.RETRY_AT else None
     facts = with_refund(replace(MAINTENANCE, refusal=refusal, retry_at_us=retry))
-    (outcome,) = refund_route_available(facts, POLICY)
+    (outcome,) = refund_route_available(POLICY)(facts)
     assert (outcome.verdict, outcome.reason) == (Verdict.FAIL, reason)
     assert outcome.next_step is not None
     assert outcome.next_step.kind is next_step

@@ -145,7 +145,7 @@ def test_the_settlement_blackout_runs_from_2350_to_0010_shanghai_and_says_when_i
     now_us: int, verdict: Verdict, next_step: NextStep | None
 ) -> None:
     """R-T3: 23:50:00 is inside, 00:10:00 is not; the reopen time is 00:10 of the right day."""
-    outcomes = rules.outside_settlement_blackout(allowed(now_us), POLICY)
+    outcomes = rules.outside_settlement_blackout(POLICY)(allowed(now_us))
     reason = ReasonCode.BLACKOUT if verdict is FAIL else None
     outcome = check(outcomes, "outside_settlement_blackout", "R-T3", verdict, reason, next_step)
     assert ("blackout", "23:50-00:10 Asia/Shanghai") in outcome.facts
@@ -174,7 +174,7 @@ def test_an_unclaimed_packet_may_be_recalled_until_24_hours_after_sending_but_no
     """R-T1 with is_due semantics: a deadline is due AT its instant, so 24 h exactly is closed."""
     facts = sent_ago(allowed(), age_us)
     next_step = SUPPORT if verdict is FAIL else None
-    outcomes = rules.unclaimed_within_window(facts, POLICY)
+    outcomes = rules.unclaimed_within_window(POLICY)(facts)
     check(outcomes, "unclaimed_within_window", "R-T1", verdict, reason, next_step)
 
 
@@ -189,7 +189,7 @@ def test_the_unclaimed_window_does_not_concern_a_packet_somebody_has_claimed() -
     """R-T1 speaks of packets nobody has claimed; a claimed packet falls under R-T2 / R-T4."""
     facts = claimed(sent_ago(allowed(), 25 * HOUR_US), 1, yuan("10.00"))
     check(
-        rules.unclaimed_within_window(facts, POLICY),
+        rules.unclaimed_within_window(POLICY)(facts),
         "unclaimed_within_window",
         "R-T1",
         NOT_APPLICABLE,
@@ -222,7 +222,7 @@ def test_a_partly_claimed_lucky_packet_may_be_recalled_for_30_minutes_after_its_
     facts = _partly_claimed_lucky(first_claim_ago_us)
     reason = ReasonCode.LUCKY_WINDOW_PASSED if verdict is FAIL else None
     next_step = SUPPORT if verdict is FAIL else None
-    outcomes = rules.lucky_within_window_of_first_claim(facts, POLICY)
+    outcomes = rules.lucky_within_window_of_first_claim(POLICY)(facts)
     check(outcomes, "lucky_within_window_of_first_claim", "R-T2", verdict, reason, next_step)
 
 
@@ -239,16 +239,16 @@ def test_a_partly_claimed_lucky_packet_may_be_recalled_for_30_minutes_after_its_
 )
 def test_the_first_claim_window_concerns_only_claimed_lucky_packets(facts: RecallFacts) -> None:
     """R-T2 is about partially claimed lucky packets; other packets are not its business."""
-    outcomes = rules.lucky_within_window_of_first_claim(facts, POLICY)
+    outcomes = rules.lucky_within_window_of_first_claim(POLICY)(facts)
     check(outcomes, "lucky_within_window_of_first_claim", "R-T2", NOT_APPLICABLE, None, None)
 
 
 def test_an_unclaimed_lucky_packet_follows_the_24_hour_unclaimed_window() -> None:
     """Nobody claimed yet: the lucky packet's 30 minutes have not started; R-T1 governs it."""
     facts = sent_ago(lucky(allowed(), yuan("100.00"), 10), 23 * HOUR_US)
-    assert rules.unclaimed_within_window(facts, POLICY)[0].verdict is PASS
+    assert rules.unclaimed_within_window(POLICY)(facts)[0].verdict is PASS
     late = sent_ago(facts, 24 * HOUR_US)
-    assert rules.unclaimed_within_window(late, POLICY)[0].reason is (
+    assert rules.unclaimed_within_window(POLICY)(late)[0].reason is (
         ReasonCode.UNCLAIMED_WINDOW_PASSED
     )
 
@@ -276,7 +276,7 @@ def test_the_type_window_is_24_hours_from_sending_for_personal_normal_and_enterp
     reason = ReasonCode.TYPE_WINDOW_PASSED if verdict is FAIL else None
     next_step = SUPPORT if verdict is FAIL else None
     check(
-        rules.within_type_window(facts, POLICY),
+        rules.within_type_window(POLICY)(facts),
         "within_type_window",
         "R-T4",
         verdict,
@@ -289,7 +289,7 @@ def test_the_type_window_leaves_lucky_packets_to_the_first_claim_rule() -> None:
     """R-T4's 30 minutes for lucky packets run from the first claim: R-T2's outcome, not this."""
     facts = sent_ago(_partly_claimed_lucky(MINUTE_US), 23 * HOUR_US)
     check(
-        rules.within_type_window(facts, POLICY),
+        rules.within_type_window(POLICY)(facts),
         "within_type_window",
         "R-T4",
         NOT_APPLICABLE,
@@ -356,7 +356,7 @@ def test_the_remainder_must_reach_the_type_minimum_in_exact_integer_arithmetic(
     (personal); the boundary itself is accepted, one fen less is not, nothing is rounded."""
     reason = ReasonCode.REMAINDER_BELOW_MINIMUM if verdict is FAIL else None
     next_step = SUPPORT if verdict is FAIL else None
-    outcomes = rules.remainder_above_minimum(facts, POLICY)
+    outcomes = rules.remainder_above_minimum(POLICY)(facts)
     outcome = check(outcomes, "remainder_above_minimum", "R-T4", verdict, reason, next_step)
     assert ("remainder_minor", facts.packet.remainder_minor) in outcome.facts
 
@@ -404,7 +404,7 @@ def test_recalling_more_than_200_yuan_asks_for_face_verification(
     """R-A2: the recalled amount (the remainder) above 200.00 needs the face; 200.00 does not."""
     reason = ReasonCode.FACE_REQUIRED if verdict is CHALLENGE else None
     next_step = verify(ChallengeKind.FACE) if verdict is CHALLENGE else None
-    outcomes = rules.face_above_threshold(facts, POLICY)
+    outcomes = rules.face_above_threshold(POLICY)(facts)
     check(outcomes, "face_above_threshold", "R-A2", verdict, reason, next_step)
 
 
@@ -471,7 +471,7 @@ def test_accounts_younger_than_7_days_cannot_recall_more_than_200_yuan(
     grown_up = facts.requester.registered_at_us + SEVEN_DAYS_US
     reason = ReasonCode.NEW_ACCOUNT_LARGE_AMOUNT if verdict is FAIL else None
     next_step = retry(grown_up) if verdict is FAIL else None
-    outcomes = rules.new_account_large_amount(facts, POLICY)
+    outcomes = rules.new_account_large_amount(POLICY)(facts)
     outcome = check(outcomes, "new_account_large_amount", "R-A3", verdict, reason, next_step)
     assert outcome.exempted_by == exempted_by
 
@@ -541,7 +541,7 @@ def test_daily_count_and_amount_limits_per_tier_reopen_at_the_next_local_day(
     cap = POLICY.recall.tier_rule(facts.requester.tier.value).daily_amount_minor
     never = facts.packet.remainder_minor > cap
     next_step = (SUPPORT if never else retry(TOMORROW_OPEN_US)) if verdict is FAIL else None
-    outcomes = rules.tier_daily_limits(facts, POLICY)
+    outcomes = rules.tier_daily_limits(POLICY)(facts)
     check(outcomes, "tier_daily_limits", "R-A4", verdict, reason, next_step)
 
 
@@ -551,7 +551,7 @@ def test_the_daily_limit_retry_time_is_the_coming_midnight_even_just_after_one()
     now = local_us(2026, 12, 1, 0, 30)
     facts = with_usage(allowed(now), 5)
     check(
-        rules.tier_daily_limits(facts, POLICY),
+        rules.tier_daily_limits(POLICY)(facts),
         "tier_daily_limits",
         "R-A4",
         FAIL,
@@ -564,7 +564,7 @@ def test_an_unverified_account_may_not_recall_at_all() -> None:
     """R-A4: the unverified tier (未实名) has 0 recalls a day: denied, next step support."""
     facts = with_requester(allowed(), tier=AccountTier.UNVERIFIED)
     check(
-        rules.tier_daily_limits(facts, POLICY),
+        rules.tier_daily_limits(POLICY)(facts),
         "tier_daily_limits",
         "R-A4",
         FAIL,
@@ -572,7 +572,7 @@ def test_an_unverified_account_may_not_recall_at_all() -> None:
         SUPPORT,
     )
     check(
-        rules.tier_verification(facts, POLICY),
+        rules.tier_verification(POLICY)(facts),
         "tier_verification",
         "R-A4",
         NOT_APPLICABLE,
@@ -626,7 +626,7 @@ def test_each_tier_asks_for_its_own_verification_on_every_recall(
     facts = with_challenges(with_requester(allowed(), tier=tier), *passed)
     reason = ReasonCode.TIER_VERIFICATION_REQUIRED if needed else None
     next_step = verify(needed) if needed else None
-    outcomes = rules.tier_verification(facts, POLICY)
+    outcomes = rules.tier_verification(POLICY)(facts)
     check(outcomes, "tier_verification", "R-A4", verdict, reason, next_step)
 
 
@@ -635,10 +635,10 @@ def test_each_tier_asks_for_its_own_verification_on_every_recall(
 
 def test_only_the_sender_may_recall() -> None:
     """R-A5: the sender passes; anybody else fails with permission.not_sender."""
-    check(rules.only_the_sender(allowed(), POLICY), "only_the_sender", "R-A5", PASS, None, None)
+    check(rules.only_the_sender(POLICY)(allowed()), "only_the_sender", "R-A5", PASS, None, None)
     other = with_requester(allowed(), user_id=OTHER_USER)
     check(
-        rules.only_the_sender(other, POLICY),
+        rules.only_the_sender(POLICY)(other),
         "only_the_sender",
         "R-A5",
         FAIL,
@@ -652,7 +652,7 @@ def test_an_abnormal_or_frozen_account_may_not_recall(status: UserStatus) -> Non
     """R-F2: a balance refund is impossible while the account is abnormal (frozen)."""
     facts = with_requester(allowed(), status=status)
     check(
-        rules.account_in_good_standing(facts, POLICY),
+        rules.account_in_good_standing(POLICY)(facts),
         "account_in_good_standing",
         "R-F2",
         FAIL,
@@ -716,7 +716,7 @@ def test_the_recall_must_come_from_the_sending_device_and_sim(
     facts: RecallFacts, verdict: Verdict, reason: ReasonCode | None, next_step: NextStep | None
 ) -> None:
     """R-A1: same device id and SIM as the send, on a device registered to the requester."""
-    outcomes = rules.from_the_sending_device(facts, POLICY)
+    outcomes = rules.from_the_sending_device(POLICY)(facts)
     check(outcomes, "from_the_sending_device", "R-A1", verdict, reason, next_step)
 
 
@@ -758,7 +758,7 @@ def test_a_watch_may_recall_only_packets_up_to_200_yuan(
     reason = ReasonCode.WATCH_CAP if verdict is FAIL else None
     next_step = SWITCH_DEVICE if verdict is FAIL else None
     check(
-        rules.watch_amount_cap(facts, POLICY),
+        rules.watch_amount_cap(POLICY)(facts),
         "watch_amount_cap",
         "R-D1",
         verdict,
@@ -793,7 +793,7 @@ def test_harmonyos_3_needs_one_extra_security_environment_verification(
     )
     reason = ReasonCode.SECURITY_ENVIRONMENT_REQUIRED if verdict is CHALLENGE else None
     next_step = verify(ChallengeKind.SECURITY_ENVIRONMENT) if verdict is CHALLENGE else None
-    outcomes = rules.security_environment_check(facts, POLICY)
+    outcomes = rules.security_environment_check(POLICY)(facts)
     check(outcomes, "security_environment_check", "R-D2", verdict, reason, next_step)
 
 
@@ -859,7 +859,7 @@ def test_only_an_open_unexpired_packet_without_a_recall_in_flight_is_recallable(
     facts: RecallFacts, verdict: Verdict, reason: ReasonCode | None, next_step: NextStep | None
 ) -> None:
     """R-P4 and the recall's own exclusivity: recalled, expired, exhausted or busy fails."""
-    outcomes = rules.packet_still_recallable(facts, POLICY)
+    outcomes = rules.packet_still_recallable(POLICY)(facts)
     check(outcomes, "packet_still_recallable", "R-P4", verdict, reason, next_step)
 
 
@@ -926,7 +926,7 @@ def test_the_packet_record_must_match_its_escrow_or_open_card_hold(
     """R-X2: a mismatch between the packet record and escrow (or the open hold) denies."""
     reason = ReasonCode.ESCROW_MISMATCH if verdict is FAIL else None
     next_step = SUPPORT if verdict is FAIL else None
-    outcomes = rules.escrow_matches_packet(facts, POLICY)
+    outcomes = rules.escrow_matches_packet(POLICY)(facts)
     check(outcomes, "escrow_matches_packet", "R-X2", verdict, reason, next_step)
 
 
@@ -934,7 +934,7 @@ def test_card_funded_packets_of_every_card_kind_are_checked_against_their_hold()
     """R-P2 / R-X1: debit, credit and foreign cards all hold; a consistent hold passes."""
     for kind in (FundingKind.DEBIT_CARD, FundingKind.CREDIT_CARD, FundingKind.FOREIGN_CARD):
         facts = card_funded(allowed(), kind)
-        assert rules.escrow_matches_packet(facts, POLICY)[0].verdict is PASS, kind
+        assert rules.escrow_matches_packet(POLICY)(facts)[0].verdict is PASS, kind
 
 
 @pytest.mark.parametrize(
@@ -950,7 +950,7 @@ def test_a_closed_packet_with_its_remainder_refunded_is_not_an_escrow_mismatch(
     """Expiry or recall refunded the remainder, so escrow is 0: the ledger's consistent state;
     R-X2 must not flag it (the denial is the packet state alone)."""
     facts = with_escrow(with_packet(allowed(), state=state), escrow_balance_minor=0)
-    assert rules.escrow_matches_packet(facts, POLICY)[0].verdict is not FAIL
+    assert rules.escrow_matches_packet(POLICY)(facts)[0].verdict is not FAIL
     assert evaluate(facts, POLICY, "d-closed").reasons == (reason,)
 
 
@@ -1015,7 +1015,7 @@ def test_risk_actions_step_up_to_face_or_deny_with_their_own_codes(
 ) -> None:
     """R-K1: challenge asks for the face; hold, lock and block fail, each with its reason."""
     facts = with_challenges(with_risk(allowed(), *actions), ChallengeKind.SMS_CODE, *passed)
-    outcomes = rules.risk_assessment(facts, POLICY)
+    outcomes = rules.risk_assessment(POLICY)(facts)
     check(outcomes, "risk_assessment", "R-K1", verdict, reason, next_step)
 
 
@@ -1035,7 +1035,7 @@ def _at_retry_time(facts: RecallFacts, outcome: RuleOutcome) -> RecallFacts:
 def test_a_daily_count_denial_suggests_a_retry_time_at_which_recall_is_open() -> None:
     """R-A4 + R-T3 + R-U1: the retry time given must be one at which the recall can go through."""
     facts = with_usage(allowed(), 5)
-    (outcome,) = rules.tier_daily_limits(facts, POLICY)
+    (outcome,) = rules.tier_daily_limits(POLICY)(facts)
     decision = evaluate(_at_retry_time(facts, outcome), POLICY, "d-retry")
     assert decision.result is DecisionResult.ALLOW, decision.reasons
 
@@ -1043,20 +1043,20 @@ def test_a_daily_count_denial_suggests_a_retry_time_at_which_recall_is_open() ->
 def test_a_recall_larger_than_the_whole_daily_amount_is_not_told_to_retry_tomorrow() -> None:
     """R-A4 + R-U1: a retry time is only a next step if the limit is lifted by then."""
     facts = _tier(CLASS_I, 0, total="5000.01")
-    (outcome,) = rules.tier_daily_limits(facts, POLICY)
+    (outcome,) = rules.tier_daily_limits(POLICY)(facts)
     assert outcome.next_step is not None
     if outcome.next_step.kind is NextStepKind.RETRY_AT:
-        (again,) = rules.tier_daily_limits(_at_retry_time(facts, outcome), POLICY)
+        (again,) = rules.tier_daily_limits(POLICY)(_at_retry_time(facts, outcome))
         assert again.verdict is PASS, again
 
 
 def test_a_new_account_retry_time_is_the_moment_the_limit_lifts() -> None:
     """R-A3's retry time is exact: a microsecond before it the rule fails, at it it is lifted."""
     facts = _new_account(SEVEN_DAYS_US - HOUR_US, "300.00")
-    (outcome,) = rules.new_account_large_amount(facts, POLICY)
+    (outcome,) = rules.new_account_large_amount(POLICY)(facts)
     retry_at = facts.now_us + HOUR_US
     assert outcome.next_step == retry(retry_at)
-    at_retry = rules.new_account_large_amount(replace(facts, now_us=retry_at), POLICY)
+    at_retry = rules.new_account_large_amount(POLICY)(replace(facts, now_us=retry_at))
     assert at_retry[0].verdict is NOT_APPLICABLE
-    just_before = rules.new_account_large_amount(replace(facts, now_us=retry_at - 1), POLICY)
+    just_before = rules.new_account_large_amount(POLICY)(replace(facts, now_us=retry_at - 1))
     assert just_before[0].verdict is FAIL
