@@ -24,8 +24,9 @@ from enum import StrEnum
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.funding import FundingKind, FundingSource
+from hongbao.identity.ports import StoredFunding
 from hongbao.identity.service import funding_from_stored, is_group_member
-from hongbao.identity.users import UserStatus, UserType
+from hongbao.identity.users import User, UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
 from hongbao.ledger.results import TransferResultCode
@@ -43,6 +44,7 @@ from hongbao.packets.claims import (
 )
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
+from hongbao.packets.user_feed import packet_stream
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.invariants import invariant
@@ -113,6 +115,26 @@ class Funding:
 
     source: FundingSource
     rate: ExchangeRate | None  # packet currency -> card currency, for a foreign card
+
+
+@dataclass(frozen=True, slots=True)
+class RefundReads:
+    """What planning a packet's refund reads, when its caller read it already."""
+
+    authorization: CardAuthorization | None
+    source: StoredFunding | None
+    sender: User | None
+
+
+def needs_refund_plan(packet: Packet, now_us: int) -> bool:
+    """Whether a recall at ``now_us`` may refund something: an open packet with a remainder,
+    asked about after it was sent."""
+    # A what-if before the packet existed has nothing to refund.
+    return (
+        packet.remainder_minor > 0
+        and packet.state is PacketState.OPEN
+        and now_us >= packet.created_at_us
+    )
 
 
 @dataclass
@@ -446,12 +468,20 @@ class PacketService:
     # ------------------------------------------------------------------------------ recall
 
     def close_for_recall(
-        self, uow: UnitOfWork, packet: Packet, planned: PacketRefundPlan | None, now_us: int
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        planned: PacketRefundPlan | None,
+        now_us: int,
+        *,
+        last_sequence: int | None = None,
     ) -> tuple[Packet, RecallMoney, Refund | None]:
         """Stop further claims and give back what nobody claimed, inside the caller's unit of
         work (the recall's). Inside the card window the open hold is voided, so the card is
         charged for claimed shares only and no fee (R-X1); otherwise the remainder is refunded
-        along ``planned``, the plan the recall decision showed. ``packet`` is locked."""
+        along ``planned``, the plan the recall decision showed. ``packet`` is locked.
+        ``last_sequence``: the packet's event stream's last sequence, read by the caller under
+        that lock (a card packet may append a capture first, so it reads its own)."""
         invariant(
             packet.state is PacketState.OPEN, "only an open packet is recalled", packet_id=packet.id
         )
@@ -474,17 +504,29 @@ class PacketService:
             policy=self.policies.active(),
             now_us=now_us,
         )
-        return self._mark_recalled(uow, packet, now_us), RecallMoney.REFUNDED, refund
+        read_before = None if packet.is_card_funded else last_sequence
+        recalled = self._mark_recalled(uow, packet, now_us, last_sequence=read_before)
+        return recalled, RecallMoney.REFUNDED, refund
 
-    def refund_plan(self, uow: UnitOfWork, packet: Packet, now_us: int) -> PacketRefundPlan | None:
+    def refund_plan(
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        now_us: int,
+        *,
+        read: RefundReads | None = None,
+    ) -> PacketRefundPlan | None:
         """What a recall now would refund and how (R-F1..R-F4); None when nothing would be
-        refunded: inside the card window (the hold is voided) or with nothing unclaimed."""
-        if packet.remainder_minor == 0 or packet.state is not PacketState.OPEN:
+        refunded: inside the card window (the hold is voided) or with nothing unclaimed.
+        ``read``: the packet's authorization, funding source and sender, read already."""
+        if not needs_refund_plan(packet, now_us):
             return None
-        if now_us < packet.created_at_us:
-            return None  # a what-if before the packet existed: nothing to refund
         if packet.is_card_funded:
-            authorization = uow.packets.authorizations.get(packet.id)
+            authorization = (
+                read.authorization
+                if read is not None
+                else uow.packets.authorizations.get(packet.id)
+            )
             if authorization is not None and not is_due(authorization.window_ends_at_us, now_us):
                 return None  # inside the card window the hold is voided instead
         # Always asked with smart routing, so the facts say whether the balance could take it;
@@ -496,12 +538,20 @@ class PacketService:
             policy=self.policies.active(),
             rates=self.rates,
             smart_routing=True,
+            source=read.source if read is not None else None,
+            sender=read.sender if read is not None else None,
         )
 
-    def _mark_recalled(self, uow: UnitOfWork, packet: Packet, now_us: int) -> Packet:
+    def _mark_recalled(
+        self, uow: UnitOfWork, packet: Packet, now_us: int, *, last_sequence: int | None = None
+    ) -> Packet:
         recalled = replace(packet, state=PacketState.RECALLED)
-        uow.packets.packets.replace(recalled)
-        self._publish(uow, packet, "PacketRecalled", now_us, returned=packet.remainder_minor)
+        # The row is locked, so the update is checked at commit instead of waited for.
+        uow.packets.packets.replace_many([recalled], columns=("state",))
+        returned: dict[str, object] = {"returned": packet.remainder_minor}
+        self._publish_all(
+            uow, packet, [("PacketRecalled", returned)], now_us, last_sequence=last_sequence
+        )
         return recalled
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
@@ -571,11 +621,15 @@ class PacketService:
         packet: Packet,
         events: list[tuple[str, dict[str, object]]],
         now_us: int,
+        *,
+        last_sequence: int | None = None,
     ) -> None:
-        """One append per change: one sequence lookup for the packet's stream."""
-        stream = f"packet:{packet.id}"
+        """One append per change: one sequence lookup for the packet's stream, none when the
+        caller read it already (``last_sequence``)."""
+        stream = packet_stream(packet.id)
         new = [NewEvent(stream, kind, {"packet_id": packet.id, **body}) for kind, body in events]
-        append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us)
+        known = None if last_sequence is None else {stream: last_sequence}
+        append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us, last_sequences=known)
 
 
 # The claim vocabulary lives in ``claims``; callers have always found it here too.

@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.verification import (
@@ -30,7 +32,8 @@ from hongbao.identity.verification import (
 )
 from hongbao.ledger.model import is_valid_id
 from hongbao.packets.model import Packet
-from hongbao.packets.service import PacketService
+from hongbao.packets.service import PacketService, RefundReads, needs_refund_plan
+from hongbao.packets.user_feed import packet_stream
 from hongbao.platform.clock import Clock
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
@@ -39,7 +42,14 @@ from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
 from hongbao.recall.facts import RecallFacts
-from hongbao.recall.gather import RecallError, gather, recall_purpose
+from hongbao.recall.gather import (
+    RecallError,
+    RequesterReads,
+    gather,
+    recall_purpose,
+    send_packet_reads,
+    send_requester_reads,
+)
 from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
 from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.records import (
@@ -104,6 +114,58 @@ class StoredOutcomes:
     items: tuple[RuleOutcome, ...]
 
 
+class RecallReads:
+    """What a recall starts from, sent together: the packet (locked, so claims of it wait),
+    the recall under the key (locked), the two event streams' last sequences (read under
+    those locks) and what the request names. On a pipelined connection they travel with
+    whatever the caller sent before, and arrive after one round trip, when first used."""
+
+    def __init__(
+        self, uow: UnitOfWork, command: RecallCommand, *, now_us: int, policy: Policy
+    ) -> None:
+        self.now_us = now_us
+        self.policy = policy
+        self._packet = uow.packets.packets.read_many([(command.packet_id,)], lock=True)
+        self._existing = uow.recalls.recalls.read_many([(command.idempotency_key,)], lock=True)
+        self.streams = (recall_stream(command.idempotency_key), packet_stream(command.packet_id))
+        self._sequences = uow.outbox.read_last_sequences(self.streams)
+        self._requester = send_requester_reads(
+            uow,
+            command.requester_id,
+            command.device,
+            command.challenge_ids,
+            now_us=now_us,
+            zone_name=policy.recall.timezone,
+            lock_challenges=True,
+        )
+        self._read: dict[str, Any] = {}
+
+    def _once(self, name: str, read: Callable[[], Any]) -> Any:
+        if name not in self._read:
+            self._read[name] = read()
+        return self._read[name]
+
+    @property
+    def packet(self) -> Packet | None:
+        found: dict[tuple[str, ...], Packet] = self._once("packet", self._packet)
+        return next(iter(found.values()), None)
+
+    @property
+    def existing(self) -> Recall | None:
+        found: dict[tuple[str, ...], Recall] = self._once("existing", self._existing)
+        return next(iter(found.values()), None)
+
+    @property
+    def last_sequences(self) -> dict[str, int]:
+        found: dict[str, int] = self._once("sequences", self._sequences)
+        return found
+
+    @property
+    def requester(self) -> RequesterReads:
+        found: RequesterReads = self._once("requester", self._requester)
+        return found
+
+
 @dataclass
 class RecallService:
     database: Database
@@ -165,9 +227,17 @@ class RecallService:
     def recall(self, command: RecallCommand) -> RecallOutcome:
         return self.database.transact(lambda uow: self.recall_in(uow, command))
 
-    def recall_in(self, uow: UnitOfWork, command: RecallCommand) -> RecallOutcome:
+    def recall_in(
+        self, uow: UnitOfWork, command: RecallCommand, reads: RecallReads | None = None
+    ) -> RecallOutcome:
         """The recall inside the caller's unit of work (the API writes its idempotency record
-        in the same transaction)."""
+        in the same transaction). ``reads``: what :meth:`read_in` sent for this command."""
+        return self._recall(uow, command, reads or self.read_in(uow, command))
+
+    def read_in(self, uow: UnitOfWork, command: RecallCommand) -> RecallReads:
+        """Send the recall's first reads without waiting for them: a caller that sends its
+        own reads first (the API: the token's revocation, its key) gets them all after one
+        round trip, and may check the packet (``RecallReads.packet``) before the recall runs."""
         if (
             not is_valid_id(command.idempotency_key)
             or len(command.idempotency_key) > MAX_KEY_LENGTH
@@ -176,10 +246,10 @@ class RecallService:
                 f"an idempotency key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
                 code="recalls.key_invalid",
             )
-        return self._recall(uow, command)
+        return RecallReads(uow, command, now_us=self.clock.now_us(), policy=self.policies.active())
 
-    def _recall(self, uow: UnitOfWork, command: RecallCommand) -> RecallOutcome:
-        existing = uow.recalls.recalls.lock(command.idempotency_key)
+    def _recall(self, uow: UnitOfWork, command: RecallCommand, reads: RecallReads) -> RecallOutcome:
+        existing = reads.existing
         if existing is not None:
             if existing.request_digest != command.digest():
                 raise RecallError(
@@ -189,8 +259,10 @@ class RecallService:
                 return RecallOutcome(
                     existing, self._stored_decision(uow, existing.last_decision_id)
                 )
-        packet = self._packet(uow, command.packet_id, lock=True)  # claims of it wait here
-        now_us = self.clock.now_us()
+        packet = reads.packet
+        if packet is None:
+            raise RecallError(f"no packet {command.packet_id!r}", code="recalls.unknown_packet")
+        now_us = reads.now_us
         opened_before = existing.challenge_ids if existing else ()
         offered = tuple(dict.fromkeys(command.challenge_ids + opened_before))
         decided = self._decide(
@@ -202,9 +274,12 @@ class RecallService:
             recall_key=command.idempotency_key,
             now_us=now_us,
             accept_balance=command.accept_balance,
+            reads=reads,
         )
         decision = decided.decision
-        self._publish(uow, command, packet, decision, first=existing is None, now_us=now_us)
+        self._publish(
+            uow, command, packet, decision, first=existing is None, now_us=now_us, reads=reads
+        )
         recall = Recall(
             idempotency_key=command.idempotency_key,
             packet_id=packet.id,
@@ -227,29 +302,37 @@ class RecallService:
         if decision.result is DecisionResult.CHALLENGE:
             purpose = recall_purpose(packet.id, packet.remainder_minor)
             opened = self._open_challenges(
-                uow, command, decision, purpose, opened_before=opened_before, now_us=now_us
+                uow,
+                command,
+                decision,
+                purpose,
+                opened_before=opened_before,
+                now_us=now_us,
+                reads=reads,
             )
             recall = replace(recall, challenge_purpose=purpose, challenge_ids=opened)
         if decision.result is DecisionResult.ALLOW:
             recall = self._execute(
-                uow, packet, replace(command, challenge_ids=offered), recall, decided
+                uow, packet, replace(command, challenge_ids=offered), recall, decided, reads
             )
         if existing is None:
             uow.recalls.recalls.insert(recall)
         else:
-            uow.recalls.recalls.replace(recall)
+            # Locked above: the update is checked at commit instead of waited for.
+            uow.recalls.recalls.replace_many([recall])
         return RecallOutcome(recall, decision)
 
-    def _execute(
+    def _execute(  # noqa: PLR0917 - the recall's parts, decided and read
         self,
         uow: UnitOfWork,
         packet: Packet,
         command: RecallCommand,
         recall: Recall,
         decided: Decided,
+        reads: RecallReads,
     ) -> Recall:
         now_us = decided.facts.now_us
-        self._consume_challenges(uow, packet, command, now_us)
+        self._consume_challenges(uow, packet, command, now_us, reads.requester)
         recalled_minor = packet.remainder_minor
         plan = decided.refund.plan if decided.refund is not None else None
         invariant(
@@ -257,7 +340,13 @@ class RecallService:
             "the balance replaces the original route only when the sender accepted it",
             packet_id=packet.id,
         )
-        _, money, refund = self.packets.close_for_recall(uow, packet, decided.refund, now_us)
+        _, money, refund = self.packets.close_for_recall(
+            uow,
+            packet,
+            decided.refund,
+            now_us,
+            last_sequence=reads.last_sequences[packet_stream(packet.id)],
+        )
         return replace(
             recall,
             executed_at_us=now_us,
@@ -276,10 +365,11 @@ class RecallService:
         *,
         opened_before: tuple[str, ...],
         now_us: int,
+        reads: RecallReads,
     ) -> tuple[str, ...]:
         """Open (or keep) one challenge per verification the decision asks for, bound to this
         user, device, packet and amount. The client answers them and repeats the recall."""
-        device = uow.identity.devices.get(command.device.device_id, command.device.sim_id)
+        device = reads.requester.device
         if self.provider is None or device is None or device.user_id != command.requester_id:
             return ()
         opened: list[str] = []
@@ -324,12 +414,20 @@ class RecallService:
         )
 
     def _consume_challenges(
-        self, uow: UnitOfWork, packet: Packet, command: RecallCommand, now_us: int
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        command: RecallCommand,
+        now_us: int,
+        requester: RequesterReads,
     ) -> None:
-        """Spend the challenges this recall used, so none serves a second recall."""
+        """Spend the challenges this recall used, so none serves a second recall; those the
+        request named were read and locked with its first reads."""
         purpose = recall_purpose(packet.id, packet.remainder_minor)
         for challenge_id in command.challenge_ids:
-            challenge = uow.identity.challenges.lock(challenge_id)
+            challenge = requester.challenges.get(challenge_id) or uow.identity.challenges.lock(
+                challenge_id
+            )
             invariant(challenge is not None, "a used challenge exists", challenge_id=challenge_id)
             assert challenge is not None  # noqa: S101 - narrows the type; invariant() enforces
             request = ConsumeRequest(command.requester_id, command.device, purpose, challenge.kind)
@@ -350,9 +448,34 @@ class RecallService:
         recall_key: str | None,
         now_us: int,
         accept_balance: bool,
+        reads: RecallReads | None = None,
     ) -> Decided:
-        policy = self.policies.active()
-        refund = self.packets.refund_plan(uow, packet, now_us)
+        policy = reads.policy if reads is not None else self.policies.active()
+        requester = (
+            reads.requester
+            if reads is not None
+            else send_requester_reads(
+                uow,
+                requester_id,
+                device,
+                challenge_ids,
+                now_us=now_us,
+                zone_name=policy.recall.timezone,
+            )()
+        )
+        # What the packet names, in one round trip: the facts' and the refund plan's.
+        packet_reads = send_packet_reads(uow, packet, funding=needs_refund_plan(packet, now_us))()
+        user = requester.user
+        refund = self.packets.refund_plan(
+            uow,
+            packet,
+            now_us,
+            read=RefundReads(
+                packet_reads.authorization,
+                packet_reads.funding,
+                user if user is not None and user.id == packet.sender_id else None,
+            ),
+        )
         facts = gather(
             uow,
             packet,
@@ -364,6 +487,8 @@ class RecallService:
             risk=self.risk,
             refund=refund,
             substitute_accepted=accept_balance,
+            requester=requester,
+            packet_reads=packet_reads,
         )
         decision = evaluate(facts, policy, new_decision_id())
         self._record(uow, facts, decision, recall_key, shadow=False)
@@ -466,10 +591,11 @@ class RecallService:
         *,
         first: bool,
         now_us: int,
+        reads: RecallReads,
     ) -> None:
-        # One append: one sequence lookup for the recall's stream, not one per event.
+        # The stream's last sequence came with the first reads: no look-up here.
         events = _events(command, packet, decision, first=first)
-        append(uow.outbox, events, consumers=(), now_us=now_us)
+        append(uow.outbox, events, consumers=(), now_us=now_us, last_sequences=reads.last_sequences)
 
     def _stored_decision(self, uow: UnitOfWork, decision_id: str) -> Decision:
         record = uow.recalls.decisions.get(decision_id)
@@ -484,12 +610,17 @@ class RecallService:
         return packet
 
 
+def recall_stream(key: str) -> str:
+    """The outbox stream of one recall's events."""
+    return f"recall:{key}"
+
+
 def _events(
     command: RecallCommand, packet: Packet, decision: Decision, *, first: bool
 ) -> list[NewEvent]:
     key = command.idempotency_key
     decided = NewEvent(
-        f"recall:{key}",
+        recall_stream(key),
         "RecallDecided",
         {
             "recall_key": key,
@@ -501,7 +632,7 @@ def _events(
     if not first:
         return [decided]
     requested = NewEvent(
-        f"recall:{key}", "RecallRequested", {"recall_key": key, "packet_id": packet.id}
+        recall_stream(key), "RecallRequested", {"recall_key": key, "packet_id": packet.id}
     )
     return [requested, decided]
 
