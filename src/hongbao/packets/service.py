@@ -126,6 +126,13 @@ class RefundReads:
     sender: User | None
 
 
+def known_packet(packet_id: str, found: Packet | None) -> Packet:
+    """The packet read as ``packet_id``; the one refusal for a packet that does not exist."""
+    if found is None:
+        raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
+    return found
+
+
 def needs_refund_plan(packet: Packet, now_us: int) -> bool:
     """Whether a recall at ``now_us`` may refund something: an open packet with a remainder,
     asked about after it was sent."""
@@ -571,10 +578,7 @@ class PacketService:
         return self.database.read(lambda uow: self.packet_in(uow, packet_id))
 
     def packet_in(self, uow: UnitOfWork, packet_id: str) -> Packet:
-        found = uow.packets.packets.get(packet_id)
-        if found is None:
-            raise refuse(f"no packet {packet_id!r}", "packets.unknown_packet")
-        return found
+        return known_packet(packet_id, uow.packets.packets.get(packet_id))
 
     def shares(self, packet_id: str) -> list[Share]:
         packet = self.packet(packet_id)

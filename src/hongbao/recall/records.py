@@ -44,6 +44,16 @@ class RecallRoute(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class RecallAnswer:
+    """The answer a request got, kept on its recall: the same request again (its
+    ``request_hash``, chosen by the caller) gets the same answer. ``body`` is JSON text."""
+
+    request_hash: str
+    status: int
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
 class Recall:
     idempotency_key: str
     packet_id: str
@@ -65,6 +75,15 @@ class Recall:
     challenge_purpose: str | None
     challenge_ids: tuple[str, ...]
     refund_id: str | None = None  # the refund that carries the money back, once executed
+    # The idempotency layer of the requests that carried this recall: one answer per distinct
+    # request (a recall repeated with the challenges it asked for is another request).
+    answers: tuple[RecallAnswer, ...] = ()
+
+    def answer_to(self, requester_id: str, request_hash: str) -> RecallAnswer | None:
+        """The answer kept for this requester's request ``request_hash``, if any."""
+        if requester_id != self.requester_id:
+            return None
+        return next((a for a in self.answers if a.request_hash == request_hash), None)
 
 
 @dataclass(frozen=True, slots=True)

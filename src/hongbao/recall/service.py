@@ -17,6 +17,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from hongbao.identity.devices import DeviceFingerprint
@@ -57,6 +58,7 @@ from hongbao.recall.records import (
     DecisionRecord,
     Incident,
     Recall,
+    RecallAnswer,
     RecallRoute,
     RecallState,
 )
@@ -67,6 +69,7 @@ from hongbao.storage.records import from_json, to_json
 
 MAX_KEY_LENGTH = 64
 MAX_CHALLENGES_PER_KIND = 20
+MAX_ANSWERS = 16  # distinct requests' answers kept on one recall
 STATE_BY_RESULT = {
     DecisionResult.DENY: RecallState.DENIED,
     DecisionResult.CHALLENGE: RecallState.CHALLENGED,
@@ -100,6 +103,14 @@ class RecallCommand:
 class RecallOutcome:
     recall: Recall
     decision: Decision
+
+
+class RecallWrite(StrEnum):
+    """What a recall request writes of its recall record, once its answer is known."""
+
+    INSERT = "insert"  # the first request under the key
+    REPLACE = "replace"  # a challenged recall carried forward
+    NONE = "none"  # a repeat: the recall as stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +170,13 @@ class RecallReads:
     def last_sequences(self) -> dict[str, int]:
         found: dict[str, int] = self._once("sequences", self._sequences)
         return found
+
+    def answer_to(self, command: RecallCommand, request_hash: str) -> RecallAnswer | None:
+        """The answer kept on the recall under the key for this requester's request."""
+        existing = self.existing
+        if existing is None:
+            return None
+        return existing.answer_to(command.requester_id, request_hash)
 
     @property
     def requester(self) -> RequesterReads:
@@ -228,11 +246,32 @@ class RecallService:
         return self.database.transact(lambda uow: self.recall_in(uow, command))
 
     def recall_in(
-        self, uow: UnitOfWork, command: RecallCommand, reads: RecallReads | None = None
+        self,
+        uow: UnitOfWork,
+        command: RecallCommand,
+        reads: RecallReads | None = None,
+        *,
+        answer: Callable[[RecallOutcome], RecallAnswer] | None = None,
     ) -> RecallOutcome:
-        """The recall inside the caller's unit of work (the API writes its idempotency record
-        in the same transaction). ``reads``: what :meth:`read_in` sent for this command."""
-        return self._recall(uow, command, reads or self.read_in(uow, command))
+        """The recall inside the caller's unit of work. ``reads``: what :meth:`read_in` sent
+        for this command. ``answer``: the caller's answer to this request, kept on the recall
+        (the request's key is the recall's), so that the same request again is answered the
+        same (see ``Recall.answer_to``) without a key record of the caller's own."""
+        outcome, write = self._recall(uow, command, reads or self.read_in(uow, command))
+        recall = outcome.recall
+        if answer is not None and len(recall.answers) < MAX_ANSWERS:
+            # Past the bound a repeat is answered from the recall as stored.
+            kept = answer(outcome)
+            if recall.answer_to(command.requester_id, kept.request_hash) is None:
+                recall = replace(recall, answers=(*recall.answers, kept))
+                if write is RecallWrite.NONE:
+                    uow.recalls.recalls.replace_many([recall], columns=("answers",))
+        if write is RecallWrite.INSERT:
+            uow.recalls.recalls.insert(recall)
+        elif write is RecallWrite.REPLACE:
+            # Locked with the first reads: the update is checked at commit, not waited for.
+            uow.recalls.recalls.replace_many([recall])
+        return replace(outcome, recall=recall)
 
     def read_in(self, uow: UnitOfWork, command: RecallCommand) -> RecallReads:
         """Send the recall's first reads without waiting for them: a caller that sends its
@@ -248,7 +287,9 @@ class RecallService:
             )
         return RecallReads(uow, command, now_us=self.clock.now_us(), policy=self.policies.active())
 
-    def _recall(self, uow: UnitOfWork, command: RecallCommand, reads: RecallReads) -> RecallOutcome:
+    def _recall(
+        self, uow: UnitOfWork, command: RecallCommand, reads: RecallReads
+    ) -> tuple[RecallOutcome, RecallWrite]:
         existing = reads.existing
         if existing is not None:
             if existing.request_digest != command.digest():
@@ -256,9 +297,8 @@ class RecallService:
                     "this idempotency key was used for another recall", code="recalls.key_reused"
                 )
             if existing.state is not RecallState.CHALLENGED:
-                return RecallOutcome(
-                    existing, self._stored_decision(uow, existing.last_decision_id)
-                )
+                decision = self._stored_decision(uow, existing.last_decision_id)
+                return RecallOutcome(existing, decision), RecallWrite.NONE
         packet = reads.packet
         if packet is None:
             raise RecallError(f"no packet {command.packet_id!r}", code="recalls.unknown_packet")
@@ -316,11 +356,9 @@ class RecallService:
                 uow, packet, replace(command, challenge_ids=offered), recall, decided, reads
             )
         if existing is None:
-            uow.recalls.recalls.insert(recall)
-        else:
-            # Locked above: the update is checked at commit instead of waited for.
-            uow.recalls.recalls.replace_many([recall])
-        return RecallOutcome(recall, decision)
+            return RecallOutcome(recall, decision), RecallWrite.INSERT
+        recall = replace(recall, answers=existing.answers)
+        return RecallOutcome(recall, decision), RecallWrite.REPLACE
 
     def _execute(  # noqa: PLR0917 - the recall's parts, decided and read
         self,
