@@ -1214,16 +1214,16 @@ def phase_targets() -> list[tuple[str, Any, str]]:
 
     return [
         ("recall(), the whole call", RecallService, "recall"),
-        ("_recall(), the work inside the transaction", RecallService, "_recall"),
-        ("lock and read the packet", RecallService, "_packet"),
+        ("recall_in(), the work inside the transaction", RecallService, "recall_in"),
+        ("send the first reads (the packet locked)", RecallService, "read_in"),
         ("gather the facts", recall_service, "gather"),
         ("evaluate the rules", recall_service, "evaluate"),
         ("record the decision", RecallService, "_record"),
         ("  of which to_json (facts, outcomes)", recall_service, "to_json"),
-        ("publish RecallRequested, RecallDecided", RecallService, "_publish"),
+        ("append the recall's and the packet's events", recall_service, "append_batch"),
         ("execute: close the packet, refund", RecallService, "_execute"),
         ("  of which ledger create_transfers", ledger_operations, "create_transfers"),
-        ("  of which mark recalled and publish", PacketService, "_mark_recalled"),
+        ("  of which mark recalled", PacketService, "_mark_recalled"),
     ]
 
 

@@ -48,7 +48,7 @@ from hongbao.packets.user_feed import packet_stream
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.invariants import invariant
-from hongbao.platform.outbox import NewEvent, append
+from hongbao.platform.outbox import EventBatch, NewEvent, append
 from hongbao.platform.scheduler import schedule
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import PacketPolicy
@@ -481,14 +481,13 @@ class PacketService:
         planned: PacketRefundPlan | None,
         now_us: int,
         *,
-        last_sequence: int | None = None,
+        events: EventBatch | None = None,
     ) -> tuple[Packet, RecallMoney, Refund | None]:
         """Stop further claims and give back what nobody claimed, inside the caller's unit of
         work (the recall's). Inside the card window the open hold is voided, so the card is
         charged for claimed shares only and no fee (R-X1); otherwise the remainder is refunded
         along ``planned``, the plan the recall decision showed. ``packet`` is locked.
-        ``last_sequence``: the packet's event stream's last sequence, read by the caller under
-        that lock (a card packet may append a capture first, so it reads its own)."""
+        ``events``: the caller's batch, which takes ``PacketRecalled`` to write with its own."""
         invariant(
             packet.state is PacketState.OPEN, "only an open packet is recalled", packet_id=packet.id
         )
@@ -496,7 +495,8 @@ class PacketService:
             authorization = self._settle_window(uow, packet, now_us)
             if authorization.is_held:
                 uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
-                return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD, None
+                recalled = self._mark_recalled(uow, packet, now_us, events=events)
+                return recalled, RecallMoney.VOIDED_HOLD, None
         invariant(
             planned is not None,
             "a recall after the card window has its refund plan",
@@ -511,8 +511,7 @@ class PacketService:
             policy=self.policies.active(),
             now_us=now_us,
         )
-        read_before = None if packet.is_card_funded else last_sequence
-        recalled = self._mark_recalled(uow, packet, now_us, last_sequence=read_before)
+        recalled = self._mark_recalled(uow, packet, now_us, events=events)
         return recalled, RecallMoney.REFUNDED, refund
 
     def refund_plan(
@@ -550,15 +549,18 @@ class PacketService:
         )
 
     def _mark_recalled(
-        self, uow: UnitOfWork, packet: Packet, now_us: int, *, last_sequence: int | None = None
+        self, uow: UnitOfWork, packet: Packet, now_us: int, *, events: EventBatch | None
     ) -> Packet:
         recalled = replace(packet, state=PacketState.RECALLED)
         # The row is locked, so the update is checked at commit instead of waited for.
         uow.packets.packets.replace_many([recalled], columns=("state",))
         returned: dict[str, object] = {"returned": packet.remainder_minor}
-        self._publish_all(
-            uow, packet, [("PacketRecalled", returned)], now_us, last_sequence=last_sequence
-        )
+        if events is None:
+            self._publish(uow, packet, "PacketRecalled", now_us, **returned)
+        else:
+            stream = packet_stream(packet.id)
+            payload = {"packet_id": packet.id, **returned}
+            events.add([NewEvent(stream, "PacketRecalled", payload)], CONSUMERS)
         return recalled
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
@@ -625,15 +627,11 @@ class PacketService:
         packet: Packet,
         events: list[tuple[str, dict[str, object]]],
         now_us: int,
-        *,
-        last_sequence: int | None = None,
     ) -> None:
-        """One append per change: one sequence lookup for the packet's stream, none when the
-        caller read it already (``last_sequence``)."""
+        """One append per change: one sequence lookup for the packet's stream."""
         stream = packet_stream(packet.id)
         new = [NewEvent(stream, kind, {"packet_id": packet.id, **body}) for kind, body in events]
-        known = None if last_sequence is None else {stream: last_sequence}
-        append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us, last_sequences=known)
+        append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us)
 
 
 # The claim vocabulary lives in ``claims``; callers have always found it here too.

@@ -34,10 +34,9 @@ from hongbao.identity.verification import (
 from hongbao.ledger.model import is_valid_id
 from hongbao.packets.model import Packet
 from hongbao.packets.service import PacketService, RefundReads, needs_refund_plan
-from hongbao.packets.user_feed import packet_stream
 from hongbao.platform.clock import Clock
 from hongbao.platform.invariants import invariant
-from hongbao.platform.outbox import NewEvent, append
+from hongbao.platform.outbox import EventBatch, NewEvent, append_batch
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
@@ -127,9 +126,9 @@ class StoredOutcomes:
 
 class RecallReads:
     """What a recall starts from, sent together: the packet (locked, so claims of it wait),
-    the recall under the key (locked), the two event streams' last sequences (read under
-    those locks) and what the request names. On a pipelined connection they travel with
-    whatever the caller sent before, and arrive after one round trip, when first used."""
+    the recall under the key (locked) and what the request names. On a pipelined connection
+    they travel with whatever the caller sent before, and arrive after one round trip, when
+    first used."""
 
     def __init__(
         self, uow: UnitOfWork, command: RecallCommand, *, now_us: int, policy: Policy
@@ -138,8 +137,6 @@ class RecallReads:
         self.policy = policy
         self._packet = uow.packets.packets.read_many([(command.packet_id,)], lock=True)
         self._existing = uow.recalls.recalls.read_many([(command.idempotency_key,)], lock=True)
-        self.streams = (recall_stream(command.idempotency_key), packet_stream(command.packet_id))
-        self._sequences = uow.outbox.read_last_sequences(self.streams)
         self._requester = send_requester_reads(
             uow,
             command.requester_id,
@@ -165,11 +162,6 @@ class RecallReads:
     def existing(self) -> Recall | None:
         found: dict[tuple[str, ...], Recall] = self._once("existing", self._existing)
         return next(iter(found.values()), None)
-
-    @property
-    def last_sequences(self) -> dict[str, int]:
-        found: dict[str, int] = self._once("sequences", self._sequences)
-        return found
 
     def answer_to(self, command: RecallCommand, request_hash: str) -> RecallAnswer | None:
         """The answer kept on the recall under the key for this requester's request."""
@@ -317,9 +309,9 @@ class RecallService:
             reads=reads,
         )
         decision = decided.decision
-        self._publish(
-            uow, command, packet, decision, first=existing is None, now_us=now_us, reads=reads
-        )
+        # The recall's events and the packet's, written together once the recall has run.
+        events = EventBatch()
+        events.add(_events(command, packet, decision, first=existing is None), consumers=())
         recall = Recall(
             idempotency_key=command.idempotency_key,
             packet_id=packet.id,
@@ -353,8 +345,9 @@ class RecallService:
             recall = replace(recall, challenge_purpose=purpose, challenge_ids=opened)
         if decision.result is DecisionResult.ALLOW:
             recall = self._execute(
-                uow, packet, replace(command, challenge_ids=offered), recall, decided, reads
+                uow, packet, replace(command, challenge_ids=offered), recall, decided, reads, events
             )
+        append_batch(uow.outbox, events, now_us=now_us)
         if existing is None:
             return RecallOutcome(recall, decision), RecallWrite.INSERT
         recall = replace(recall, answers=existing.answers)
@@ -368,6 +361,7 @@ class RecallService:
         recall: Recall,
         decided: Decided,
         reads: RecallReads,
+        events: EventBatch,
     ) -> Recall:
         now_us = decided.facts.now_us
         self._consume_challenges(uow, packet, command, now_us, reads.requester)
@@ -379,11 +373,7 @@ class RecallService:
             packet_id=packet.id,
         )
         _, money, refund = self.packets.close_for_recall(
-            uow,
-            packet,
-            decided.refund,
-            now_us,
-            last_sequence=reads.last_sequences[packet_stream(packet.id)],
+            uow, packet, decided.refund, now_us, events=events
         )
         return replace(
             recall,
@@ -619,21 +609,6 @@ class RecallService:
         record, _ = self.decision(decision_id)
         facts = from_json(RecallFacts, record.facts)
         return evaluate(facts, self.policies.active(), f"replay-of-{decision_id}")
-
-    def _publish(
-        self,
-        uow: UnitOfWork,
-        command: RecallCommand,
-        packet: Packet,
-        decision: Decision,
-        *,
-        first: bool,
-        now_us: int,
-        reads: RecallReads,
-    ) -> None:
-        # The stream's last sequence came with the first reads: no look-up here.
-        events = _events(command, packet, decision, first=first)
-        append(uow.outbox, events, consumers=(), now_us=now_us, last_sequences=reads.last_sequences)
 
     def _stored_decision(self, uow: UnitOfWork, decision_id: str) -> Decision:
         record = uow.recalls.decisions.get(decision_id)
