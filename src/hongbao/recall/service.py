@@ -68,7 +68,6 @@ from hongbao.storage.records import from_json, to_json
 
 MAX_KEY_LENGTH = 64
 MAX_CHALLENGES_PER_KIND = 20
-MAX_ANSWERS = 16  # distinct requests' answers kept on one recall
 STATE_BY_RESULT = {
     DecisionResult.DENY: RecallState.DENIED,
     DecisionResult.CHALLENGE: RecallState.CHALLENGED,
@@ -246,18 +245,17 @@ class RecallService:
         answer: Callable[[RecallOutcome], RecallAnswer] | None = None,
     ) -> RecallOutcome:
         """The recall inside the caller's unit of work. ``reads``: what :meth:`read_in` sent
-        for this command. ``answer``: the caller's answer to this request, kept on the recall
-        (the request's key is the recall's), so that the same request again is answered the
-        same (see ``Recall.answer_to``) without a key record of the caller's own."""
+        for this command. ``answer``: the caller's answer to this request, asked for once and
+        kept on the recall (the request's key is the recall's), so that the same request again
+        is answered the same (see ``Recall.answer_to``) without a key record of the caller's
+        own."""
         outcome, write = self._recall(uow, command, reads or self.read_in(uow, command))
         recall = outcome.recall
-        if answer is not None and len(recall.answers) < MAX_ANSWERS:
-            # Past the bound a repeat is answered from the recall as stored.
-            kept = answer(outcome)
-            if recall.answer_to(command.requester_id, kept.request_hash) is None:
-                recall = replace(recall, answers=(*recall.answers, kept))
-                if write is RecallWrite.NONE:
-                    uow.recalls.recalls.replace_many([recall], columns=("answers",))
+        if answer is not None:
+            answered = recall.with_answer(answer(outcome))
+            if answered is not recall and write is RecallWrite.NONE:
+                uow.recalls.recalls.replace_many([answered], columns=("answers",))
+            recall = answered
         if write is RecallWrite.INSERT:
             uow.recalls.recalls.insert(recall)
         elif write is RecallWrite.REPLACE:

@@ -11,9 +11,6 @@ explained in the request's language with the decision id to quote (R-U1).
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -100,17 +97,16 @@ def recall_packet(
         kept = refused or _kept(reads.answer_to(command, admission.fingerprint))
         if kept is not None:
             return kept
-        views: list[dict[str, Any]] = []
+        answers: list[RecallAnswer] = []
 
         def answer(outcome: RecallOutcome) -> RecallAnswer:
-            views.append(RecallView.of(outcome, lang).model_dump(mode="json"))
-            return RecallAnswer(admission.fingerprint, 200, _json(views[0]))
+            view = RecallView.of(outcome, lang).model_dump(mode="json")
+            answers.append(RecallAnswer(admission.fingerprint, 200, view))
+            return answers[-1]
 
         outcome = recalls.recall_in(uow, command, reads, answer=answer)
         latest[:] = [outcome]
-        return Response(
-            200, views[0] if views else RecallView.of(outcome, lang).model_dump(mode="json")
-        )
+        return Response(answers[-1].status, answers[-1].body)
 
     return answering_in(
         api,
@@ -126,11 +122,7 @@ def recall_packet(
 
 
 def _kept(answer: RecallAnswer | None) -> Response | None:
-    return None if answer is None else Response(answer.status, json.loads(answer.body))
-
-
-def _json(view: dict[str, Any]) -> str:
-    return json.dumps(view, separators=(",", ":"), sort_keys=True)
+    return None if answer is None else Response(answer.status, answer.body)
 
 
 def _observe(latest: list[RecallOutcome]) -> None:
