@@ -29,7 +29,11 @@ balance must be exactly its top-up less its packets not recalled. Any failure ex
 With PostgreSQL, a last single-process pass (``--anatomy``) shows where a recall's time goes:
 plain recalls (wall-clock against this process's CPU time), then the same with the parts of
 ``RecallService`` wrapped in timers, then with psycopg's cursor wrapped to count statements and
-round trips. The wrappers live in this process only; nothing in ``src`` is changed.
+round trips. The wrappers live in this process only; nothing in ``src`` is changed. With
+``--http-anatomy`` a last pass posts recalls to the HTTP route (``POST /v1/packets/{id}/recalls``,
+the ASGI app driven in this process by the test client, on the same database) and counts the
+whole path's statements and round trips with the same wrapper: the token's revocation, the
+caller's checks and the Idempotency-Key included.
 
 The output is Markdown, ready to paste into ``benchmarks/RESULTS.md``. The PostgreSQL database
 named by ``--database-url`` is wiped (``DROP SCHEMA public CASCADE``) before each run, so its
@@ -159,6 +163,7 @@ class Options:
     ceiling: float
     pool_size: int
     anatomy: bool
+    http_anatomy: bool
     analyze: bool
     database_url: str
 
@@ -205,6 +210,12 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         help="PostgreSQL: time the parts of a recall and count its statements, in one process",
     )
     parser.add_argument(
+        "--http-anatomy",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="with --anatomy: also count the statements of recalls posted to the HTTP route",
+    )
+    parser.add_argument(
         "--analyze",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -226,6 +237,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         ceiling=args.ceiling,
         pool_size=args.pool_size,
         anatomy=args.anatomy,
+        http_anatomy=args.http_anatomy,
         analyze=args.analyze,
         database_url=args.database_url,
     )
@@ -1203,16 +1215,16 @@ def phase_targets() -> list[tuple[str, Any, str]]:
 
     return [
         ("recall(), the whole call", RecallService, "recall"),
-        ("_recall(), the work inside the transaction", RecallService, "_recall"),
-        ("lock and read the packet", RecallService, "_packet"),
+        ("recall_in(), the work inside the transaction", RecallService, "recall_in"),
+        ("send the first reads (the packet locked)", RecallService, "read_in"),
         ("gather the facts", recall_service, "gather"),
         ("evaluate the rules", recall_service, "evaluate"),
         ("record the decision", RecallService, "_record"),
         ("  of which to_json (facts, outcomes)", recall_service, "to_json"),
-        ("publish RecallRequested, RecallDecided", RecallService, "_publish"),
+        ("append the recall's and the packet's events", recall_service, "append_batch"),
         ("execute: close the packet, refund", RecallService, "_execute"),
         ("  of which ledger create_transfers", ledger_operations, "create_transfers"),
-        ("  of which mark recalled and publish", PacketService, "_mark_recalled"),
+        ("  of which mark recalled", PacketService, "_mark_recalled"),
     ]
 
 
@@ -1256,6 +1268,90 @@ class Anatomy:
     cpu_ms: float  # mean CPU time of this process per uninstrumented recall
     phases: list[Phase]
     statements: StatementCount
+    http: HttpAnatomy | None = None
+
+
+@dataclass
+class HttpAnatomy:
+    recalls: int
+    cpu_ms: float  # this process's CPU per recall: client, ASGI app, hongbao and psycopg
+    wall_ms: list[float]  # uncounted recalls, sorted
+    statements: StatementCount
+
+
+HTTP_SECRET = b"recall benchmark token secret, 32 bytes or more"
+
+
+def http_sample(
+    client: Any, tokens: dict[str, str], items: Sequence[tuple[int, PlannedPacket]]
+) -> None:
+    for index, item in items:
+        answer = client.post(
+            f"/v1/packets/{item.packet_id}/recalls",
+            headers={
+                "Authorization": f"Bearer {tokens[item.sender]}",
+                "Idempotency-Key": recall_key("http", 0, index),
+            },
+        )
+        if answer.status_code != 200 or answer.json().get("state") != "done":
+            raise SystemExit(f"http anatomy: {item.packet_id}: {answer.status_code} {answer.text}")
+
+
+def http_anatomy(
+    database: Database,
+    clock: BenchClock,
+    policies: PolicyStore,
+    planned: Sequence[tuple[int, PlannedPacket]],
+) -> HttpAnatomy:
+    """Recalls posted to the HTTP route in this process: plain, then with statements counted."""
+    from fastapi.testclient import TestClient  # noqa: PLC0415 - only this pass
+
+    from hongbao.bootstrap import services_for  # noqa: PLC0415
+    from hongbao.entrypoints.http.app import create_app  # noqa: PLC0415
+    from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner  # noqa: PLC0415
+    from hongbao.entrypoints.http.context import ApiContext, ApiSettings  # noqa: PLC0415
+    from hongbao.entrypoints.ops.operations import OperationsSettings  # noqa: PLC0415
+
+    progress("anatomy of a recall over HTTP (one process, the app in process) ...")
+    settings = ApiSettings(
+        operations=OperationsSettings(
+            user_rate_per_second=1_000_000.0,
+            user_burst=1_000_000,
+            device_rate_per_second=1_000_000.0,
+            device_burst=1_000_000,
+            backlog_refresh_seconds=0.0,
+        )
+    )
+    services = services_for(
+        database, clock, policies=policies, provider=SimulatedProvider(SIMULATOR_KEY)
+    )
+    context = ApiContext(services, TokenSigner(HTTP_SECRET), settings)
+    tokens: dict[str, str] = {}
+    for _index, item in planned:
+        if item.sender not in tokens:
+            phone = phone_of(item.sender)
+            tokens[item.sender], _ = context.signer.issue(
+                item.sender,
+                Role.USER,
+                now_us=clock.now_us(),
+                lifetime_seconds=3_600,
+                device=(phone.device_id, phone.sim_id),
+            )
+    sample = (len(planned) - ANATOMY_WARMUP) // 2
+    with TestClient(create_app(context), raise_server_exceptions=True) as client:
+        http_sample(client, tokens, planned[:ANATOMY_WARMUP])  # device labels, caches
+        plain = planned[ANATOMY_WARMUP : ANATOMY_WARMUP + sample]
+        wall_ms = []
+        cpu_began = time.process_time()
+        for item in plain:
+            began = time.perf_counter()
+            http_sample(client, tokens, [item])
+            wall_ms.append((time.perf_counter() - began) * 1_000)
+        cpu_ms = (time.process_time() - cpu_began) / sample * 1_000
+        with counting_statements() as (statements, waited):
+            http_sample(client, tokens, planned[ANATOMY_WARMUP + sample :])
+    counted = len(planned) - ANATOMY_WARMUP - sample
+    return HttpAnatomy(sample, cpu_ms, sorted(wall_ms), StatementCount(counted, statements, waited))
 
 
 def recall_sample(service: RecallService, items: Sequence[tuple[int, PlannedPacket]]) -> None:
@@ -1280,7 +1376,7 @@ def anatomy(options: Options, offset_us: int) -> Anatomy:
         url,
         "an",
         0,
-        ANATOMY_WARMUP + 3 * sample,
+        ANATOMY_WARMUP + 3 * sample + (ANATOMY_WARMUP + 2 * sample if options.http_anatomy else 0),
         options.recalls_per_user,
         1,
         offset_us,
@@ -1308,7 +1404,17 @@ def anatomy(options: Options, offset_us: int) -> Anatomy:
         with timing_phases() as phases:
             recall_sample(service, planned[ANATOMY_WARMUP + sample : ANATOMY_WARMUP + 2 * sample])
         with counting_statements() as (statements, waited):
-            recall_sample(service, planned[ANATOMY_WARMUP + 2 * sample :])
+            recall_sample(
+                service, planned[ANATOMY_WARMUP + 2 * sample : ANATOMY_WARMUP + 3 * sample]
+            )
+        http = None
+        if options.http_anatomy:
+            http = http_anatomy(
+                database,
+                clock,
+                recall_policy(config.recalls_per_user),
+                planned[ANATOMY_WARMUP + 3 * sample :],
+            )
         ledger_ok = (
             Ledger(database, clock).verify().ok and PacketService(database, clock).verify().ok
         )
@@ -1317,7 +1423,7 @@ def anatomy(options: Options, offset_us: int) -> Anatomy:
     finally:
         database.close()
     return Anatomy(
-        sample, sorted(wall_ms), cpu_ms, phases, StatementCount(sample, statements, waited)
+        sample, sorted(wall_ms), cpu_ms, phases, StatementCount(sample, statements, waited), http
     )
 
 
@@ -1501,6 +1607,13 @@ def print_anatomy(result: Anatomy) -> None:
         "read of a result not yet arrived, or the commit)."
     )
     print()
+    print_statements(count)
+    if result.http is not None:
+        print_http_anatomy(result.http)
+
+
+def print_statements(count: StatementCount) -> None:
+    """The statements counted, most frequent first; the commit (not a cursor's) last."""
     print("| per recall | waited for | statement |")
     print("|---:|---:|---|")
     for statement, executions in count.statements.most_common():
@@ -1509,6 +1622,25 @@ def print_anatomy(result: Anatomy) -> None:
         print(f"| {count.per_recall(executions):.2f} | {waits:.2f} | `{shown}` |")
     print("| 1.00 | 1.00 | `COMMIT` |")
     print()
+
+
+def print_http_anatomy(result: HttpAnatomy) -> None:
+    wall = result.wall_ms
+    mean = sum(wall) / len(wall)
+    count = result.statements
+    total = sum(count.statements.values())
+    print("### The whole HTTP path (`POST /v1/packets/{id}/recalls`, the app in process)")
+    print()
+    print(
+        f"{result.recalls} recalls posted through the test client after {ANATOMY_WARMUP} "
+        f"unmeasured ones: mean {mean:.2f} ms, p50 {percentile(wall, 0.5):.2f} ms, p99 "
+        f"{percentile(wall, 0.99):.2f} ms; this process's CPU (client, app, hongbao, psycopg) "
+        f"{result.cpu_ms:.2f} ms a recall. Then {count.recalls} more with psycopg wrapped: "
+        f"{count.per_recall(total):.1f} statements and {count.per_recall(count.round_trips):.1f} "
+        "round trips a recall (token revocation, caller checks and Idempotency-Key included)."
+    )
+    print()
+    print_statements(count)
 
 
 # ------------------------------------------------------------------------------ main

@@ -61,6 +61,10 @@ class InMemoryLedgerRepository:
     def get_accounts(self, ids: Collection[str]) -> dict[str, Account]:
         return {i: self._tables.accounts[i] for i in ids if i in self._tables.accounts}
 
+    def read_accounts(self, ids: Collection[str]) -> Callable[[], dict[str, Account]]:
+        found = self.get_accounts(ids)
+        return lambda: found
+
     def lock_accounts(self, ids: Collection[str]) -> dict[str, Account]:
         return self.get_accounts(sorted(ids))
 

@@ -180,3 +180,21 @@ def test_a_revoked_token_cannot_send_and_moves_no_money(api: Api) -> None:
     assert balance(api, "li-wei") == before
     found = api.context.services.database.read(lambda uow: uow.api.idempotency.get("li-wei", "s-1"))
     assert found is None
+
+
+def test_a_recall_keeps_its_answers_on_its_own_record_not_under_a_second_key(api: Api) -> None:
+    """The request's key is the recall's: each distinct request's answer is kept on the recall
+    record, and the generic key record is not written a second time."""
+    packet = send(api, "send-1")
+    first = recall(api, packet["id"], "recall-1")
+    done = recall_with_sms(api, packet["id"], "recall-1")
+    stored = api.context.services.recalls.status("recall-1").recall
+    assert len(stored.kept_answers()) == 2
+    assert {answer.status for answer in stored.kept_answers()} == {200}
+    keys = api.context.services.database.read(
+        lambda uow: uow.api.idempotency.page(None, limit=1_000)
+    )
+    assert "recall-1" not in {record.idempotency_key for record in keys}
+    assert recall(api, packet["id"], "recall-1") == first
+    repeated = recall(api, packet["id"], "recall-1", {"challenge_ids": first["challenge_ids"]})
+    assert repeated == done

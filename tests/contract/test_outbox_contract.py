@@ -13,11 +13,13 @@ from hongbao.platform.clock import ManualClock, SystemClock
 from hongbao.platform.outbox import (
     Consumer,
     DeliveryState,
+    EventBatch,
     NewEvent,
     OutboxError,
     OutboxEvent,
     Relay,
     append,
+    append_batch,
 )
 from hongbao.platform.retries import retry_delay_seconds
 from hongbao.platform.unit_of_work import Database, UnitOfWork
@@ -76,6 +78,36 @@ def test_events_are_numbered_per_stream_and_delivered_to_every_consumer_in_order
     for consumer in CONSUMERS:
         order = [event_id for name, event_id in seen if name == consumer and "p-1" in event_id]
         assert order == ["packet:p-1#1", "packet:p-1#2"]
+
+
+def test_a_batch_numbers_each_stream_on_from_its_last_event_as_it_writes(
+    database: Database, clock: ManualClock, relay: Relay, seen: list[tuple[str, str]]
+) -> None:
+    publish(database, clock, event("packet:p-1", "PacketSent"))
+    batch = EventBatch()
+    batch.add([event("recall:k-1", "RecallRequested"), event("recall:k-1", "RecallDecided")], ())
+    batch.add([event("packet:p-1", "PacketRecalled", returned=5)], CONSUMERS)
+    database.transact(lambda uow: append_batch(uow.outbox, batch, now_us=clock.now_us()))
+
+    def stored(uow: UnitOfWork) -> list[OutboxEvent]:
+        return [
+            *uow.outbox.events_after("recall:k-1", 0, 10),
+            *uow.outbox.events_after("packet:p-1", 0, 10),
+        ]
+
+    events = database.read(stored)
+    assert [(e.id, e.event_type) for e in events] == [
+        ("recall:k-1#1", "RecallRequested"),
+        ("recall:k-1#2", "RecallDecided"),
+        ("packet:p-1#1", "PacketSent"),
+        ("packet:p-1#2", "PacketRecalled"),
+    ]
+    assert events[3].payload_object() == {"returned": 5}
+    assert events[3].created_at_us == clock.now_us()
+    assert relay.deliver_due().delivered == 4  # the packet's two events, to each consumer
+    assert sorted(event_id for _name, event_id in seen) == sorted(
+        ["packet:p-1#1", "packet:p-1#2"] * len(CONSUMERS)
+    )
 
 
 def test_an_event_is_written_only_if_its_change_commits(

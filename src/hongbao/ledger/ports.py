@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +23,11 @@ class LockedRows:
 class LedgerRepository(Protocol):
     def get_accounts(self, ids: Collection[str]) -> dict[str, Account]:
         """Read accounts without locking them."""
+        ...
+
+    def read_accounts(self, ids: Collection[str]) -> Callable[[], dict[str, Account]]:
+        """``get_accounts`` sent now and read later: with a unit of work's other reads, after
+        one round trip on a pipelined connection."""
         ...
 
     def lock_accounts(self, ids: Collection[str]) -> dict[str, Account]:

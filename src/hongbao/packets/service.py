@@ -24,9 +24,10 @@ from enum import StrEnum
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.funding import FundingKind, FundingSource
+from hongbao.identity.ports import StoredFunding
 from hongbao.identity.send_facts import SendFacts, SendQuestion, read_send_facts
 from hongbao.identity.service import funding_from_stored
-from hongbao.identity.users import UserStatus, UserType
+from hongbao.identity.users import User, UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
 from hongbao.ledger.results import TransferResultCode
@@ -45,11 +46,12 @@ from hongbao.packets.claims import (
 from hongbao.packets.errors import PacketCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
+from hongbao.packets.user_feed import packet_stream
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
-from hongbao.platform.outbox import NewEvent, append
+from hongbao.platform.outbox import EventBatch, NewEvent, append
 from hongbao.platform.scheduler import schedule, schedule_new
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import PacketPolicy
@@ -126,6 +128,33 @@ class Funding:
 
     source: FundingSource
     rate: ExchangeRate | None  # packet currency -> card currency, for a foreign card
+
+
+@dataclass(frozen=True, slots=True)
+class RefundReads:
+    """What planning a packet's refund reads, when its caller read it already."""
+
+    authorization: CardAuthorization | None
+    source: StoredFunding | None
+    sender: User | None
+
+
+def known_packet(packet_id: str, found: Packet | None) -> Packet:
+    """The packet read as ``packet_id``; the one refusal for a packet that does not exist."""
+    if found is None:
+        raise refuse(f"no packet {packet_id!r}", PacketCode.UNKNOWN_PACKET)
+    return found
+
+
+def needs_refund_plan(packet: Packet, now_us: int) -> bool:
+    """Whether a recall at ``now_us`` may refund something: an open packet with a remainder,
+    asked about after it was sent."""
+    # A what-if before the packet existed has nothing to refund.
+    return (
+        packet.remainder_minor > 0
+        and packet.state is PacketState.OPEN
+        and now_us >= packet.created_at_us
+    )
 
 
 @dataclass
@@ -473,12 +502,19 @@ class PacketService:
     # ------------------------------------------------------------------------------ recall
 
     def close_for_recall(
-        self, uow: UnitOfWork, packet: Packet, planned: PacketRefundPlan | None, now_us: int
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        planned: PacketRefundPlan | None,
+        now_us: int,
+        *,
+        events: EventBatch | None = None,
     ) -> tuple[Packet, RecallMoney, Refund | None]:
         """Stop further claims and give back what nobody claimed, inside the caller's unit of
         work (the recall's). Inside the card window the open hold is voided, so the card is
         charged for claimed shares only and no fee (R-X1); otherwise the remainder is refunded
-        along ``planned``, the plan the recall decision showed. ``packet`` is locked."""
+        along ``planned``, the plan the recall decision showed. ``packet`` is locked.
+        ``events``: the caller's batch, which takes ``PacketRecalled`` to write with its own."""
         invariant(
             packet.state is PacketState.OPEN, "only an open packet is recalled", packet_id=packet.id
         )
@@ -486,7 +522,8 @@ class PacketService:
             authorization = self._settle_window(uow, packet, now_us)
             if authorization.is_held:
                 uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
-                return self._mark_recalled(uow, packet, now_us), RecallMoney.VOIDED_HOLD, None
+                recalled = self._mark_recalled(uow, packet, now_us, events=events)
+                return recalled, RecallMoney.VOIDED_HOLD, None
         planned = present(
             planned, "a recall after the card window has its refund plan", packet_id=packet.id
         )
@@ -498,17 +535,28 @@ class PacketService:
             policy=self.policies.active(),
             now_us=now_us,
         )
-        return self._mark_recalled(uow, packet, now_us), RecallMoney.REFUNDED, refund
+        recalled = self._mark_recalled(uow, packet, now_us, events=events)
+        return recalled, RecallMoney.REFUNDED, refund
 
-    def refund_plan(self, uow: UnitOfWork, packet: Packet, now_us: int) -> PacketRefundPlan | None:
+    def refund_plan(
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        now_us: int,
+        *,
+        read: RefundReads | None = None,
+    ) -> PacketRefundPlan | None:
         """What a recall now would refund and how (R-F1..R-F4); None when nothing would be
-        refunded: inside the card window (the hold is voided) or with nothing unclaimed."""
-        if packet.remainder_minor == 0 or packet.state is not PacketState.OPEN:
+        refunded: inside the card window (the hold is voided) or with nothing unclaimed.
+        ``read``: the packet's authorization, funding source and sender, read already."""
+        if not needs_refund_plan(packet, now_us):
             return None
-        if now_us < packet.created_at_us:
-            return None  # a what-if before the packet existed: nothing to refund
         if packet.is_card_funded:
-            authorization = uow.packets.authorizations.get(packet.id)
+            authorization = (
+                read.authorization
+                if read is not None
+                else uow.packets.authorizations.get(packet.id)
+            )
             if authorization is not None and not is_due(authorization.window_ends_at_us, now_us):
                 return None  # inside the card window the hold is voided instead
         # Always asked with smart routing, so the facts say whether the balance could take it;
@@ -520,12 +568,23 @@ class PacketService:
             policy=self.policies.active(),
             rates=self.rates,
             smart_routing=True,
+            source=read.source if read is not None else None,
+            sender=read.sender if read is not None else None,
         )
 
-    def _mark_recalled(self, uow: UnitOfWork, packet: Packet, now_us: int) -> Packet:
+    def _mark_recalled(
+        self, uow: UnitOfWork, packet: Packet, now_us: int, *, events: EventBatch | None
+    ) -> Packet:
         recalled = replace(packet, state=PacketState.RECALLED)
-        uow.packets.packets.replace(recalled)
-        self._publish(uow, packet, "PacketRecalled", now_us, returned=packet.remainder_minor)
+        # The row is locked, so the update is checked at commit instead of waited for.
+        uow.packets.packets.replace_many([recalled], columns=("state",))
+        returned: dict[str, object] = {"returned": packet.remainder_minor}
+        if events is None:
+            self._publish(uow, packet, "PacketRecalled", now_us, **returned)
+        else:
+            stream = packet_stream(packet.id)
+            payload = {"packet_id": packet.id, **returned}
+            events.add([NewEvent(stream, "PacketRecalled", payload)], CONSUMERS)
         return recalled
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
@@ -547,10 +606,7 @@ class PacketService:
         return self.database.read(lambda uow: self.packet_in(uow, packet_id))
 
     def packet_in(self, uow: UnitOfWork, packet_id: str) -> Packet:
-        found = uow.packets.packets.get(packet_id)
-        if found is None:
-            raise refuse(f"no packet {packet_id!r}", PacketCode.UNKNOWN_PACKET)
-        return found
+        return known_packet(packet_id, uow.packets.packets.get(packet_id))
 
     def shares(self, packet_id: str) -> list[Share]:
         packet = self.packet(packet_id)
@@ -599,7 +655,7 @@ class PacketService:
         now_us: int,
     ) -> None:
         """One append per change: one sequence lookup for the packet's stream."""
-        stream = f"packet:{packet.id}"
+        stream = packet_stream(packet.id)
         new = [NewEvent(stream, kind, {"packet_id": packet.id, **body}) for kind, body in events]
         append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us)
 

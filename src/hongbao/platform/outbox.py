@@ -151,6 +151,18 @@ class OutboxRepository(Protocol):
 
     def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None: ...
 
+    def insert_numbered(
+        self,
+        events: Sequence[tuple[NewEvent, Sequence[str]]],
+        *,
+        now_us: int,
+        max_attempts: int,
+    ) -> None:
+        """Insert ``events`` (each with its consumers' deliveries), each stream numbered on
+        from its last event as the store finds it when writing: no look-up first (one
+        statement where the engine allows). Callers hold the lock that orders each stream."""
+        ...
+
     def get_event(self, event_id: str) -> OutboxEvent | None: ...
 
     def events_after(self, stream: str, after: int, limit: int) -> list[OutboxEvent]:
@@ -251,11 +263,55 @@ def append_timed(
     streams = sorted({event.stream for event, _at_us in events})
     if last_sequences is None:
         last_sequences = outbox.last_sequences(streams)
-    invariant(set(streams) <= set(last_sequences), "every stream's last sequence is known")
+    written, deliveries = number_events(
+        [(event, at_us, consumers) for event, at_us in events], last_sequences, max_attempts
+    )
+    outbox.insert_events(written)
+    outbox.insert_deliveries(deliveries)
+    return written
+
+
+@dataclass
+class EventBatch:
+    """Events of one unit of work gathered from its parts, each part with its consumers, to
+    be written together by :func:`append_batch`."""
+
+    items: list[tuple[NewEvent, tuple[str, ...]]] = field(default_factory=list)
+
+    def add(self, events: Sequence[NewEvent], consumers: Sequence[str]) -> None:
+        self.items.extend((event, tuple(consumers)) for event in events)
+
+
+def append_batch(
+    outbox: OutboxRepository,
+    batch: EventBatch,
+    *,
+    now_us: int,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> None:
+    """``append`` for a batch gathered across a unit of work, numbered by the store as it
+    writes (see ``OutboxRepository.insert_numbered``): one write, no sequence look-up."""
+    if len(batch.items) > MAX_EVENTS_PER_APPEND:
+        raise OutboxError("too many events in one append", code=OutboxCode.TOO_MANY_EVENTS)
+    for event, _consumers in batch.items:
+        _check(event)
+    if batch.items:
+        outbox.insert_numbered(batch.items, now_us=now_us, max_attempts=max_attempts)
+
+
+def number_events(
+    events: Sequence[tuple[NewEvent, int, Sequence[str]]],
+    last_sequences: Mapping[str, int],
+    max_attempts: int,
+) -> tuple[list[OutboxEvent], list[Delivery]]:
+    """The rows of ``events`` (each with the time it happened and its consumers), each stream
+    numbered on from its last sequence."""
+    streams = {event.stream for event, _at_us, _consumers in events}
+    invariant(streams <= set(last_sequences), "every stream's last sequence is known")
     next_by_stream = {stream: last_sequences[stream] + 1 for stream in streams}
     written: list[OutboxEvent] = []
     deliveries: list[Delivery] = []
-    for event, at_us in events:
+    for event, at_us, consumers in events:
         sequence = next_by_stream[event.stream]
         next_by_stream[event.stream] = sequence + 1
         stored = OutboxEvent(
@@ -263,7 +319,7 @@ def append_timed(
             stream=event.stream,
             stream_sequence=sequence,
             event_type=event.event_type,
-            payload=json.dumps(dict(event.payload), sort_keys=True, separators=(",", ":")),
+            payload=encode_payload(event),
             created_at_us=at_us,
         )
         deliveries += [
@@ -282,9 +338,11 @@ def append_timed(
             for consumer in consumers
         ]
         written.append(stored)
-    outbox.insert_events(written)
-    outbox.insert_deliveries(deliveries)
-    return written
+    return written, deliveries
+
+
+def encode_payload(event: NewEvent) -> str:
+    return json.dumps(dict(event.payload), sort_keys=True, separators=(",", ":"))
 
 
 def _check(event: NewEvent) -> None:

@@ -2,16 +2,26 @@
 
 The packet row is locked by the caller when the evaluation may act on it; the facts are then
 exactly what the execution will see, so a claim that lands first is in the facts.
+
+The reads are sent in two groups, each read after one round trip on a pipelined connection:
+what the request names (the requester, their device, exemptions, the day's recalls, the
+challenges offered), sent with the packet's lock, then what the packet names (its escrow
+account, card authorization, first claim and funding source).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from hongbao.identity.devices import DeviceFingerprint, is_watch
-from hongbao.identity.verification import ChallengeKind, ChallengeState
-from hongbao.ledger.model import PendingState
+from hongbao.identity.devices import Device, DeviceFingerprint, is_watch
+from hongbao.identity.exemptions import Exemption
+from hongbao.identity.ports import StoredFunding
+from hongbao.identity.users import User
+from hongbao.identity.verification import Challenge, ChallengeKind, ChallengeState
+from hongbao.ledger.model import Account, PendingState
+from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import present
@@ -54,6 +64,100 @@ def usage_key(requester_id: str, day_start_us: int, zone_name: str) -> str:
     return f"{requester_id}@{day.date().isoformat()}"
 
 
+@dataclass(frozen=True, slots=True)
+class RequesterReads:
+    """What the request itself names, read with the packet's lock."""
+
+    user: User | None
+    device: Device | None
+    exemptions: tuple[Exemption, ...]
+    usage: UsageFacts
+    challenges: dict[str, Challenge]  # the offered ones that exist, by id
+
+
+@dataclass(frozen=True, slots=True)
+class PacketReads:
+    """What the packet names, read once the packet is."""
+
+    escrow: Account | None
+    authorization: CardAuthorization | None
+    first_claim_at_us: int | None
+    funding: StoredFunding | None  # read when a refund may be planned
+
+
+def send_requester_reads(
+    uow: UnitOfWork,
+    requester_id: str,
+    fingerprint: DeviceFingerprint,
+    challenge_ids: tuple[str, ...],
+    *,
+    now_us: int,
+    zone_name: str,
+    lock_challenges: bool = False,
+) -> Callable[[], RequesterReads]:
+    """Send the reads of what the request names; the returned function reads their rows. A
+    recall that may act locks the challenges it may consume."""
+    if len(challenge_ids) > MAX_CHALLENGES:
+        raise RecallError(
+            f"at most {MAX_CHALLENGES} challenges", code=RecallCode.TOO_MANY_CHALLENGES
+        )
+    identity = uow.identity
+    users = identity.users.read_many([(requester_id,)])
+    devices = identity.devices.read_many([(fingerprint.device_id, fingerprint.sim_id)])
+    exemptions = identity.exemptions.read_find_in(
+        {"subject_id": [requester_id]}, limit=MAX_EXEMPTIONS_READ
+    )
+    start, following = local_day(now_us, zone_name)
+    key = usage_key(requester_id, start, zone_name)
+    usage = uow.recalls.recalls.read_find_in({"usage_key": [key]}, limit=MAX_RECALLS_A_DAY_READ)
+    challenges = identity.challenges.read_many(
+        [(challenge_id,) for challenge_id in challenge_ids], lock=lock_challenges
+    )
+
+    def read() -> RequesterReads:
+        done = usage()
+        return RequesterReads(
+            user=users().get((requester_id,)),
+            device=devices().get((fingerprint.device_id, fingerprint.sim_id)),
+            exemptions=tuple(exemptions()),
+            usage=UsageFacts(
+                start, following, len(done), sum(r.recalled_minor or 0 for r in done), key
+            ),
+            challenges={challenge.challenge_id: challenge for challenge in challenges().values()},
+        )
+
+    return read
+
+
+def send_packet_reads(
+    uow: UnitOfWork, packet: Packet, *, funding: bool
+) -> Callable[[], PacketReads]:
+    """Send the reads of what ``packet`` names; ``funding``: its funding source too (a refund
+    is to be planned). The returned function reads their rows."""
+    escrow = uow.ledger.read_accounts([packet.escrow_account_id])
+    authorization = (
+        uow.packets.authorizations.read_many([(packet.id,)]) if packet.is_card_funded else dict
+    )
+    # The first claim's time matters only once someone claimed.
+    shares = (
+        uow.packets.shares.read_find_in({"packet_id": [packet.id]}, limit=packet.share_count)
+        if packet.claimed_count > 0
+        else list
+    )
+    source = uow.identity.funding.read_many([(packet.funding_source_id,)]) if funding else dict
+
+    def read() -> PacketReads:
+        claimed_at = [share.claimed_at_us for share in shares() if share.claimed_at_us is not None]
+        return PacketReads(
+            escrow=escrow().get(packet.escrow_account_id),
+            authorization=authorization().get((packet.id,)),
+            first_claim_at_us=min(claimed_at) if claimed_at else None,
+            funding=source().get((packet.funding_source_id,)),
+        )
+
+    return read
+
+
 def gather(
     uow: UnitOfWork,
     packet: Packet,
@@ -66,25 +170,38 @@ def gather(
     risk: RiskAssessor,
     refund: PacketRefundPlan | None = None,
     substitute_accepted: bool = False,
+    requester: RequesterReads | None = None,
+    packet_reads: PacketReads | None = None,
 ) -> RecallFacts:
-    if len(challenge_ids) > MAX_CHALLENGES:
-        raise RecallError(
-            f"at most {MAX_CHALLENGES} challenges", code=RecallCode.TOO_MANY_CHALLENGES
-        )
-    user = uow.identity.users.get(requester_id)
+    """The facts of one evaluation; what was read already (``requester``, ``packet_reads``) is
+    not read again."""
+    if requester is None:
+        requester = send_requester_reads(
+            uow,
+            requester_id,
+            device,
+            challenge_ids,
+            now_us=now_us,
+            zone_name=policy.recall.timezone,
+        )()
+    if packet_reads is None:
+        packet_reads = send_packet_reads(uow, packet, funding=False)()
+    user = requester.user
     if user is None:
         raise RecallError(f"no user {requester_id!r}", code=RecallCode.UNKNOWN_USER)
     facts = RecallFacts(
         now_us=now_us,
-        packet=_packet_facts(uow, packet),
+        packet=_packet_facts(packet, packet_reads),
         requester=RequesterFacts(
             user.id, user.tier, user.user_type, user.status, user.registered_at_us
         ),
-        device=_device_facts(uow, requester_id, device),
-        escrow=_escrow_facts(uow, packet),
-        usage=_usage_facts(uow, requester_id, now_us, policy.recall.timezone),
-        exemptions=_exemptions(uow, requester_id, now_us),
-        passed_challenges=_passed(uow, packet, (requester_id, device), challenge_ids, now_us),
+        device=_device_facts(requester.device, requester_id, device),
+        escrow=_escrow_facts(uow, packet, packet_reads),
+        usage=requester.usage,
+        exemptions=_exemptions(requester.exemptions, now_us),
+        passed_challenges=_passed(
+            uow, packet, (requester_id, device), challenge_ids, requester.challenges, now_us
+        ),
         risk=RiskAssessment(level=0, assessor="not yet assessed"),
         other_recall_in_progress=False,  # a recall executes in one transaction, see service
         refund=None if refund is None else refund_facts(refund),
@@ -132,12 +249,8 @@ def refund_facts(planned: PacketRefundPlan) -> RefundFacts:
     )
 
 
-def _packet_facts(uow: UnitOfWork, packet: Packet) -> PacketFacts:
-    claimed_at: list[int] = []
-    if packet.claimed_count > 0:  # the first claim's time matters only once someone claimed
-        shares = uow.packets.shares.where("packet_id", packet.id, limit=packet.share_count)
-        claimed_at = [share.claimed_at_us for share in shares if share.claimed_at_us is not None]
-    authorization = uow.packets.authorizations.get(packet.id) if packet.is_card_funded else None
+def _packet_facts(packet: Packet, reads: PacketReads) -> PacketFacts:
+    authorization = reads.authorization
     return PacketFacts(
         packet_id=packet.id,
         packet_type=packet.packet_type,
@@ -150,7 +263,7 @@ def _packet_facts(uow: UnitOfWork, packet: Packet) -> PacketFacts:
         claimed_minor=packet.claimed_minor,
         created_at_us=packet.created_at_us,
         expires_at_us=packet.expires_at_us,
-        first_claim_at_us=min(claimed_at) if claimed_at else None,
+        first_claim_at_us=reads.first_claim_at_us,
         sender_device_id=packet.sender_device_id,
         sender_sim_id=packet.sender_sim_id,
         funding_kind=packet.funding_kind,
@@ -159,9 +272,8 @@ def _packet_facts(uow: UnitOfWork, packet: Packet) -> PacketFacts:
 
 
 def _device_facts(
-    uow: UnitOfWork, requester_id: str, fingerprint: DeviceFingerprint
+    device: Device | None, requester_id: str, fingerprint: DeviceFingerprint
 ) -> DeviceFacts:
-    device = uow.identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
     if device is None:
         return DeviceFacts(fingerprint.device_id, fingerprint.sim_id, False, False, "unknown", 0)
     return DeviceFacts(
@@ -174,13 +286,9 @@ def _device_facts(
     )
 
 
-def _escrow_facts(uow: UnitOfWork, packet: Packet) -> EscrowFacts:
-    escrow = present(
-        uow.ledger.get_accounts([packet.escrow_account_id]).get(packet.escrow_account_id),
-        "a packet has its escrow account",
-        packet_id=packet.id,
-    )
-    authorization = uow.packets.authorizations.get(packet.id) if packet.is_card_funded else None
+def _escrow_facts(uow: UnitOfWork, packet: Packet, reads: PacketReads) -> EscrowFacts:
+    escrow = present(reads.escrow, "a packet has its escrow account", packet_id=packet.id)
+    authorization = reads.authorization
     if authorization is None or not authorization.is_held:
         return EscrowFacts(escrow.credit_balance, 0, 0)
     pending = uow.ledger.get_pending([authorization.hold_id]).get(authorization.hold_id)
@@ -188,31 +296,25 @@ def _escrow_facts(uow: UnitOfWork, packet: Packet) -> EscrowFacts:
     return EscrowFacts(escrow.credit_balance, open_minor, authorization.open_minor)
 
 
-def _usage_facts(uow: UnitOfWork, requester_id: str, now_us: int, zone_name: str) -> UsageFacts:
-    start, following = local_day(now_us, zone_name)
-    key = usage_key(requester_id, start, zone_name)
-    done = uow.recalls.recalls.where("usage_key", key, limit=MAX_RECALLS_A_DAY_READ)
-    return UsageFacts(start, following, len(done), sum(r.recalled_minor or 0 for r in done), key)
-
-
-def _exemptions(uow: UnitOfWork, requester_id: str, now_us: int) -> tuple[str, ...]:
-    held = uow.identity.exemptions.where("subject_id", requester_id, limit=MAX_EXEMPTIONS_READ)
+def _exemptions(held: tuple[Exemption, ...], now_us: int) -> tuple[str, ...]:
     return tuple(sorted({e.kind.value for e in held if e.is_valid_at(now_us)}))
 
 
-def _passed(
+def _passed(  # noqa: PLR0917 - the challenges and what they must be bound to
     uow: UnitOfWork,
     packet: Packet,
     holder: tuple[str, DeviceFingerprint],
     challenge_ids: tuple[str, ...],
+    read: dict[str, Challenge],
     now_us: int,
 ) -> tuple[ChallengeKind, ...]:
-    """Kinds of the given challenges that passed for this user, device, packet and amount."""
+    """Kinds of the given challenges that passed for this user, device, packet and amount;
+    ``read``: those read already (the others are read here)."""
     requester_id, device = holder
     purpose = recall_purpose(packet.id, packet.remainder_minor)
     kinds: list[ChallengeKind] = []
     for challenge_id in challenge_ids:
-        challenge = uow.identity.challenges.get(challenge_id)
+        challenge = read.get(challenge_id) or uow.identity.challenges.get(challenge_id)
         if challenge is None:
             raise RecallError(f"no challenge {challenge_id!r}", code=RecallCode.UNKNOWN_CHALLENGE)
         bound = (challenge.user_id, challenge.fingerprint, challenge.purpose) == (

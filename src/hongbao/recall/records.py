@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from hongbao.recall.model import DecisionResult
 
@@ -43,6 +45,19 @@ class RecallRoute(StrEnum):
     REFUND = "refund"  # escrow refunded along a route: see the recall's refund
 
 
+MAX_ANSWERS = 16  # distinct requests' answers kept on one recall
+
+
+@dataclass(frozen=True, slots=True)
+class RecallAnswer:
+    """The answer a request got, kept on its recall: the same request again (its
+    ``request_hash``, chosen by the caller) gets the same answer. ``body`` is a JSON value."""
+
+    request_hash: str
+    status: int
+    body: Any
+
+
 @dataclass(frozen=True, slots=True)
 class Recall:
     idempotency_key: str
@@ -65,6 +80,35 @@ class Recall:
     challenge_purpose: str | None
     challenge_ids: tuple[str, ...]
     refund_id: str | None = None  # the refund that carries the money back, once executed
+    # The idempotency layer of the requests that carried this recall: one answer per distinct
+    # request (a recall repeated with the challenges it asked for is another request), as JSON
+    # text decoded only when asked (the day's recalls are read for their count and amount).
+    answers: str = "[]"
+
+    def kept_answers(self) -> tuple[RecallAnswer, ...]:
+        return tuple(
+            RecallAnswer(item["request_hash"], item["status"], item["body"])
+            for item in json.loads(self.answers)
+        )
+
+    def answer_to(self, requester_id: str, request_hash: str) -> RecallAnswer | None:
+        """The answer kept for this requester's request ``request_hash``, if any."""
+        if requester_id != self.requester_id:
+            return None
+        return next((a for a in self.kept_answers() if a.request_hash == request_hash), None)
+
+    def with_answer(self, answer: RecallAnswer) -> Recall:
+        """This recall keeping ``answer`` too; as it is when that request has its answer
+        already or the recall holds ``MAX_ANSWERS`` (a repeat is then answered from the
+        recall as stored)."""
+        kept = self.kept_answers()
+        if len(kept) >= MAX_ANSWERS or any(a.request_hash == answer.request_hash for a in kept):
+            return self
+        items = [
+            {"request_hash": a.request_hash, "status": a.status, "body": a.body}
+            for a in (*kept, answer)
+        ]
+        return replace(self, answers=json.dumps(items, separators=(",", ":"), sort_keys=True))
 
 
 @dataclass(frozen=True, slots=True)

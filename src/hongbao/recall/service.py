@@ -15,7 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
 
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.verification import (
@@ -30,17 +33,24 @@ from hongbao.identity.verification import (
 )
 from hongbao.ledger.model import is_valid_id
 from hongbao.packets.model import Packet
-from hongbao.packets.service import PacketService
+from hongbao.packets.service import PacketService, RefundReads, needs_refund_plan
 from hongbao.platform.clock import Clock
 from hongbao.platform.invariants import invariant, present
-from hongbao.platform.outbox import NewEvent, append
+from hongbao.platform.outbox import EventBatch, NewEvent, append_batch
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
 from hongbao.recall.errors import RecallCode
 from hongbao.recall.facts import RecallFacts
-from hongbao.recall.gather import RecallError, gather, recall_purpose
+from hongbao.recall.gather import (
+    RecallError,
+    RequesterReads,
+    gather,
+    recall_purpose,
+    send_packet_reads,
+    send_requester_reads,
+)
 from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
 from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.records import (
@@ -48,6 +58,7 @@ from hongbao.recall.records import (
     DecisionRecord,
     Incident,
     Recall,
+    RecallAnswer,
     RecallRoute,
     RecallState,
 )
@@ -93,6 +104,14 @@ class RecallOutcome:
     decision: Decision
 
 
+class RecallWrite(StrEnum):
+    """What a recall request writes of its recall record, once its answer is known."""
+
+    INSERT = "insert"  # the first request under the key
+    REPLACE = "replace"  # a challenged recall carried forward
+    NONE = "none"  # a repeat: the recall as stored
+
+
 @dataclass(frozen=True, slots=True)
 class Decided:
     decision: Decision
@@ -103,6 +122,58 @@ class Decided:
 @dataclass(frozen=True, slots=True)
 class StoredOutcomes:
     items: tuple[RuleOutcome, ...]
+
+
+class RecallReads:
+    """What a recall starts from, sent together: the packet (locked, so claims of it wait),
+    the recall under the key (locked) and what the request names. On a pipelined connection
+    they travel with whatever the caller sent before, and arrive after one round trip, when
+    first used."""
+
+    def __init__(
+        self, uow: UnitOfWork, command: RecallCommand, *, now_us: int, policy: Policy
+    ) -> None:
+        self.now_us = now_us
+        self.policy = policy
+        self._packet = uow.packets.packets.read_many([(command.packet_id,)], lock=True)
+        self._existing = uow.recalls.recalls.read_many([(command.idempotency_key,)], lock=True)
+        self._requester = send_requester_reads(
+            uow,
+            command.requester_id,
+            command.device,
+            command.challenge_ids,
+            now_us=now_us,
+            zone_name=policy.recall.timezone,
+            lock_challenges=True,
+        )
+        self._read: dict[str, Any] = {}
+
+    def _once(self, name: str, read: Callable[[], Any]) -> Any:
+        if name not in self._read:
+            self._read[name] = read()
+        return self._read[name]
+
+    @property
+    def packet(self) -> Packet | None:
+        found: dict[tuple[str, ...], Packet] = self._once("packet", self._packet)
+        return next(iter(found.values()), None)
+
+    @property
+    def existing(self) -> Recall | None:
+        found: dict[tuple[str, ...], Recall] = self._once("existing", self._existing)
+        return next(iter(found.values()), None)
+
+    def answer_to(self, command: RecallCommand, request_hash: str) -> RecallAnswer | None:
+        """The answer kept on the recall under the key for this requester's request."""
+        existing = self.existing
+        if existing is None:
+            return None
+        return existing.answer_to(command.requester_id, request_hash)
+
+    @property
+    def requester(self) -> RequesterReads:
+        found: RequesterReads = self._once("requester", self._requester)
+        return found
 
 
 @dataclass
@@ -166,9 +237,37 @@ class RecallService:
     def recall(self, command: RecallCommand) -> RecallOutcome:
         return self.database.transact(lambda uow: self.recall_in(uow, command))
 
-    def recall_in(self, uow: UnitOfWork, command: RecallCommand) -> RecallOutcome:
-        """The recall inside the caller's unit of work (the API writes its idempotency record
-        in the same transaction)."""
+    def recall_in(
+        self,
+        uow: UnitOfWork,
+        command: RecallCommand,
+        reads: RecallReads | None = None,
+        *,
+        answer: Callable[[RecallOutcome], RecallAnswer] | None = None,
+    ) -> RecallOutcome:
+        """The recall inside the caller's unit of work. ``reads``: what :meth:`read_in` sent
+        for this command. ``answer``: the caller's answer to this request, asked for once and
+        kept on the recall (the request's key is the recall's), so that the same request again
+        is answered the same (see ``Recall.answer_to``) without a key record of the caller's
+        own."""
+        outcome, write = self._recall(uow, command, reads or self.read_in(uow, command))
+        recall = outcome.recall
+        if answer is not None:
+            answered = recall.with_answer(answer(outcome))
+            if answered is not recall and write is RecallWrite.NONE:
+                uow.recalls.recalls.replace_many([answered], columns=("answers",))
+            recall = answered
+        if write is RecallWrite.INSERT:
+            uow.recalls.recalls.insert(recall)
+        elif write is RecallWrite.REPLACE:
+            # Locked with the first reads: the update is checked at commit, not waited for.
+            uow.recalls.recalls.replace_many([recall])
+        return replace(outcome, recall=recall)
+
+    def read_in(self, uow: UnitOfWork, command: RecallCommand) -> RecallReads:
+        """Send the recall's first reads without waiting for them: a caller that sends its
+        own reads first (the API: the token's revocation, its key) gets them all after one
+        round trip, and may check the packet (``RecallReads.packet``) before the recall runs."""
         if (
             not is_valid_id(command.idempotency_key)
             or len(command.idempotency_key) > MAX_KEY_LENGTH
@@ -177,21 +276,24 @@ class RecallService:
                 f"an idempotency key is 1 to {MAX_KEY_LENGTH} letters, digits or ':._-/'",
                 code=RecallCode.KEY_INVALID,
             )
-        return self._recall(uow, command)
+        return RecallReads(uow, command, now_us=self.clock.now_us(), policy=self.policies.active())
 
-    def _recall(self, uow: UnitOfWork, command: RecallCommand) -> RecallOutcome:
-        existing = uow.recalls.recalls.lock(command.idempotency_key)
+    def _recall(
+        self, uow: UnitOfWork, command: RecallCommand, reads: RecallReads
+    ) -> tuple[RecallOutcome, RecallWrite]:
+        existing = reads.existing
         if existing is not None:
             if existing.request_digest != command.digest():
                 raise RecallError(
                     "this idempotency key was used for another recall", code=RecallCode.KEY_REUSED
                 )
             if existing.state is not RecallState.CHALLENGED:
-                return RecallOutcome(
-                    existing, self._stored_decision(uow, existing.last_decision_id)
-                )
-        packet = self._packet(uow, command.packet_id, lock=True)  # claims of it wait here
-        now_us = self.clock.now_us()
+                decision = self._stored_decision(uow, existing.last_decision_id)
+                return RecallOutcome(existing, decision), RecallWrite.NONE
+        packet = reads.packet
+        if packet is None:
+            raise RecallError(f"no packet {command.packet_id!r}", code=RecallCode.UNKNOWN_PACKET)
+        now_us = reads.now_us
         opened_before = existing.challenge_ids if existing else ()
         offered = tuple(dict.fromkeys(command.challenge_ids + opened_before))
         decided = self._decide(
@@ -203,9 +305,12 @@ class RecallService:
             recall_key=command.idempotency_key,
             now_us=now_us,
             accept_balance=command.accept_balance,
+            reads=reads,
         )
         decision = decided.decision
-        self._publish(uow, command, packet, decision, first=existing is None, now_us=now_us)
+        # The recall's events and the packet's, written together once the recall has run.
+        events = EventBatch()
+        events.add(_events(command, packet, decision, first=existing is None), consumers=())
         recall = Recall(
             idempotency_key=command.idempotency_key,
             packet_id=packet.id,
@@ -228,29 +333,37 @@ class RecallService:
         if decision.result is DecisionResult.CHALLENGE:
             purpose = recall_purpose(packet.id, packet.remainder_minor)
             opened = self._open_challenges(
-                uow, command, decision, purpose, opened_before=opened_before, now_us=now_us
+                uow,
+                command,
+                decision,
+                purpose,
+                opened_before=opened_before,
+                now_us=now_us,
+                reads=reads,
             )
             recall = replace(recall, challenge_purpose=purpose, challenge_ids=opened)
         if decision.result is DecisionResult.ALLOW:
             recall = self._execute(
-                uow, packet, replace(command, challenge_ids=offered), recall, decided
+                uow, packet, replace(command, challenge_ids=offered), recall, decided, reads, events
             )
+        append_batch(uow.outbox, events, now_us=now_us)
         if existing is None:
-            uow.recalls.recalls.insert(recall)
-        else:
-            uow.recalls.recalls.replace(recall)
-        return RecallOutcome(recall, decision)
+            return RecallOutcome(recall, decision), RecallWrite.INSERT
+        recall = replace(recall, answers=existing.answers)
+        return RecallOutcome(recall, decision), RecallWrite.REPLACE
 
-    def _execute(
+    def _execute(  # noqa: PLR0917 - the recall's parts, decided and read
         self,
         uow: UnitOfWork,
         packet: Packet,
         command: RecallCommand,
         recall: Recall,
         decided: Decided,
+        reads: RecallReads,
+        events: EventBatch,
     ) -> Recall:
         now_us = decided.facts.now_us
-        self._consume_challenges(uow, packet, command, now_us)
+        self._consume_challenges(uow, packet, command, now_us, reads.requester)
         recalled_minor = packet.remainder_minor
         plan = decided.refund.plan if decided.refund is not None else None
         invariant(
@@ -258,7 +371,9 @@ class RecallService:
             "the balance replaces the original route only when the sender accepted it",
             packet_id=packet.id,
         )
-        _, money, refund = self.packets.close_for_recall(uow, packet, decided.refund, now_us)
+        _, money, refund = self.packets.close_for_recall(
+            uow, packet, decided.refund, now_us, events=events
+        )
         return replace(
             recall,
             executed_at_us=now_us,
@@ -277,10 +392,11 @@ class RecallService:
         *,
         opened_before: tuple[str, ...],
         now_us: int,
+        reads: RecallReads,
     ) -> tuple[str, ...]:
         """Open (or keep) one challenge per verification the decision asks for, bound to this
         user, device, packet and amount. The client answers them and repeats the recall."""
-        device = uow.identity.devices.get(command.device.device_id, command.device.sim_id)
+        device = reads.requester.device
         if self.provider is None or device is None or device.user_id != command.requester_id:
             return ()
         opened: list[str] = []
@@ -324,13 +440,20 @@ class RecallService:
         )
 
     def _consume_challenges(
-        self, uow: UnitOfWork, packet: Packet, command: RecallCommand, now_us: int
+        self,
+        uow: UnitOfWork,
+        packet: Packet,
+        command: RecallCommand,
+        now_us: int,
+        requester: RequesterReads,
     ) -> None:
-        """Spend the challenges this recall used, so none serves a second recall."""
+        """Spend the challenges this recall used, so none serves a second recall; those the
+        request named were read and locked with its first reads."""
         purpose = recall_purpose(packet.id, packet.remainder_minor)
         for challenge_id in command.challenge_ids:
             challenge = present(
-                uow.identity.challenges.lock(challenge_id),
+                requester.challenges.get(challenge_id)
+                or uow.identity.challenges.lock(challenge_id),
                 "a used challenge exists",
                 challenge_id=challenge_id,
             )
@@ -352,9 +475,34 @@ class RecallService:
         recall_key: str | None,
         now_us: int,
         accept_balance: bool,
+        reads: RecallReads | None = None,
     ) -> Decided:
-        policy = self.policies.active()
-        refund = self.packets.refund_plan(uow, packet, now_us)
+        policy = reads.policy if reads is not None else self.policies.active()
+        requester = (
+            reads.requester
+            if reads is not None
+            else send_requester_reads(
+                uow,
+                requester_id,
+                device,
+                challenge_ids,
+                now_us=now_us,
+                zone_name=policy.recall.timezone,
+            )()
+        )
+        # What the packet names, in one round trip: the facts' and the refund plan's.
+        packet_reads = send_packet_reads(uow, packet, funding=needs_refund_plan(packet, now_us))()
+        user = requester.user
+        refund = self.packets.refund_plan(
+            uow,
+            packet,
+            now_us,
+            read=RefundReads(
+                packet_reads.authorization,
+                packet_reads.funding,
+                user if user is not None and user.id == packet.sender_id else None,
+            ),
+        )
         facts = gather(
             uow,
             packet,
@@ -366,6 +514,8 @@ class RecallService:
             risk=self.risk,
             refund=refund,
             substitute_accepted=accept_balance,
+            requester=requester,
+            packet_reads=packet_reads,
         )
         decision = evaluate(facts, policy, new_decision_id())
         self._record(uow, facts, decision, recall_key, shadow=False)
@@ -459,20 +609,6 @@ class RecallService:
         facts = from_json(RecallFacts, record.facts)
         return evaluate(facts, self.policies.active(), f"replay-of-{decision_id}")
 
-    def _publish(
-        self,
-        uow: UnitOfWork,
-        command: RecallCommand,
-        packet: Packet,
-        decision: Decision,
-        *,
-        first: bool,
-        now_us: int,
-    ) -> None:
-        # One append: one sequence lookup for the recall's stream, not one per event.
-        events = _events(command, packet, decision, first=first)
-        append(uow.outbox, events, consumers=(), now_us=now_us)
-
     def _stored_decision(self, uow: UnitOfWork, decision_id: str) -> Decision:
         record = present(
             uow.recalls.decisions.get(decision_id),
@@ -488,12 +624,17 @@ class RecallService:
         return packet
 
 
+def recall_stream(key: str) -> str:
+    """The outbox stream of one recall's events."""
+    return f"recall:{key}"
+
+
 def _events(
     command: RecallCommand, packet: Packet, decision: Decision, *, first: bool
 ) -> list[NewEvent]:
     key = command.idempotency_key
     decided = NewEvent(
-        f"recall:{key}",
+        recall_stream(key),
         "RecallDecided",
         {
             "recall_key": key,
@@ -505,7 +646,7 @@ def _events(
     if not first:
         return [decided]
     requested = NewEvent(
-        f"recall:{key}", "RecallRequested", {"recall_key": key, "packet_id": packet.id}
+        recall_stream(key), "RecallRequested", {"recall_key": key, "packet_id": packet.id}
     )
     return [requested, decided]
 

@@ -24,7 +24,9 @@ from decimal import Decimal
 from hongbao.distribution.unwinding import destination_of
 from hongbao.fx import FxError, RateProvider, usable_rate
 from hongbao.identity.funding import FundingKind, FundingSource
+from hongbao.identity.ports import StoredFunding
 from hongbao.identity.service import funding_from_stored
+from hongbao.identity.users import User
 from hongbao.money import Money
 from hongbao.packets.model import Packet
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
@@ -69,21 +71,32 @@ def plan_packet_refund(
     policy: Policy,
     rates: RateProvider,
     smart_routing: bool,
+    source: StoredFunding | None = None,
+    sender: User | None = None,
 ) -> PacketRefundPlan:
-    """The refund of ``packet``'s unclaimed remainder, planned from the facts as they are now."""
+    """The refund of ``packet``'s unclaimed remainder, planned from the facts as they are now.
+    ``source`` and ``sender``: the packet's funding source and sender when the caller read them
+    already (with its other reads); the others are read here."""
     invariant(packet.remainder_minor > 0, "only a remainder is refunded", packet_id=packet.id)
     stored = present(
-        uow.identity.funding.get(packet.funding_source_id),
+        source or uow.identity.funding.get(packet.funding_source_id),
         "a packet's source exists",
         packet_id=packet.id,
     )
     sender = present(
-        uow.identity.users.get(packet.sender_id), "a packet's sender exists", packet_id=packet.id
+        sender or uow.identity.users.get(packet.sender_id),
+        "a packet's sender exists",
+        packet_id=packet.id,
     )
-    source = funding_from_stored(stored)
-    charged_at_us, fx = _card_facts(uow, packet, source, now_us, policy, rates)
+    invariant(
+        stored.id == packet.funding_source_id and sender.id == packet.sender_id,
+        "the facts read already are the packet's own",
+        packet_id=packet.id,
+    )
+    funding = funding_from_stored(stored)
+    charged_at_us, fx = _card_facts(uow, packet, funding, now_us, policy, rates)
     plan = plan_refund(
-        source,
+        funding,
         sender.status,
         Money.of(packet.remainder_minor, packet.currency),
         charged_at_us=charged_at_us,
@@ -91,7 +104,7 @@ def plan_packet_refund(
         smart_routing=smart_routing,
         fx=fx,
     )
-    return PacketRefundPlan(plan, _destination(uow, packet, source, plan), source)
+    return PacketRefundPlan(plan, _destination(uow, packet, funding, plan), funding)
 
 
 def expiry_plan(

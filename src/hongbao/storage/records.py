@@ -49,13 +49,16 @@ def _decode_scalar(hint: Any, value: Any) -> Any:
     return bool(value) if hint is bool else value
 
 
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
 def _from_mapping(cls: type[Any], mapping: dict[str, Any]) -> Any:
-    hints = typing.get_type_hints(cls)
+    # Type hints are read once per class: reading them cost more than decoding a record.
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
     return cls(
-        **{
-            field.name: _decode_value(hints[field.name], mapping.get(field.name))
-            for field in dataclasses.fields(cls)
-        }
+        **{name: _decode_value(hints[name], mapping.get(name)) for name in _field_names(cls)}
     )
 
 

@@ -7,7 +7,7 @@ places where the engines differ (placeholders, ``IN`` lists, row locks, streamin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -161,6 +161,12 @@ class SqlLedgerRepository:
     def get_accounts(self, ids: Collection[str]) -> dict[str, Account]:
         rows = self._select(ACCOUNT_COLUMNS, "ledger_accounts", "id", ids)
         return {row[0]: account_from_row(row) for row in rows}
+
+    def read_accounts(self, ids: Collection[str]) -> Callable[[], dict[str, Account]]:
+        cursor = self._send_select(ACCOUNT_COLUMNS, "ledger_accounts", "id", ids)
+        if cursor is None:
+            return dict
+        return lambda: {row[0]: account_from_row(row) for row in cursor.fetchall()}
 
     def lock_accounts(self, ids: Collection[str]) -> dict[str, Account]:
         cursor = self._send_lock(ids)

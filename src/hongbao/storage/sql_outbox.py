@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -13,7 +14,10 @@ from hongbao.platform.outbox import (
     Delivery,
     DeliveryState,
     Head,
+    NewEvent,
     OutboxEvent,
+    encode_payload,
+    number_events,
 )
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
 from hongbao.storage.sql_ledger import SqlDialect
@@ -70,6 +74,55 @@ class SqlOutboxRepository:
 
     def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
         self._deliveries.insert_many(deliveries)
+
+    def insert_numbered(
+        self,
+        events: Sequence[tuple[NewEvent, Sequence[str]]],
+        *,
+        now_us: int,
+        max_attempts: int,
+    ) -> None:
+        if not events:
+            return
+        if self._dialect.name != "postgresql":
+            # No data-modifying CTEs: look the sequences up, then insert both tables.
+            streams = sorted({event.stream for event, _consumers in events})
+            timed = [(event, now_us, consumers) for event, consumers in events]
+            written, deliveries = number_events(timed, self.last_sequences(streams), max_attempts)
+            self.insert_events(written)
+            self.insert_deliveries(deliveries)
+            return
+        rows = [
+            {
+                "position": position,
+                "stream": event.stream,
+                "event_type": event.event_type,
+                "payload": encode_payload(event),
+                "consumers": list(consumers),
+            }
+            for position, (event, consumers) in enumerate(events)
+        ]
+        # One statement: each stream's last sequence is read as the rows are written (under
+        # the caller's lock that orders the stream), the events and their deliveries inserted.
+        statement = (
+            "WITH new AS MATERIALIZED ("
+            " SELECT v.*, COALESCE((SELECT e.stream_sequence FROM "
+            f"{EVENTS} AS e WHERE e.stream = v.stream ORDER BY e.stream_sequence DESC LIMIT 1),"
+            " 0) + row_number() OVER (PARTITION BY v.stream ORDER BY v.position)"
+            " AS stream_sequence"
+            " FROM json_to_recordset(%s::json) AS v(position bigint, stream text,"
+            " event_type text, payload text, consumers json)"
+            "), events AS ("
+            f" INSERT INTO {EVENTS} (id, stream, stream_sequence, event_type, payload,"
+            " created_at_us) SELECT stream || '#' || stream_sequence, stream, stream_sequence,"
+            " event_type, payload, %s FROM new"
+            f") INSERT INTO {DELIVERIES} (consumer, event_id, stream, stream_sequence, state,"
+            " attempts, max_attempts, next_attempt_at_us, last_error, delivered_at_us)"
+            " SELECT c.consumer, new.stream || '#' || new.stream_sequence, new.stream,"
+            " new.stream_sequence, 'pending', 0, %s, %s, NULL, NULL"
+            " FROM new CROSS JOIN LATERAL json_array_elements_text(new.consumers) AS c(consumer)"
+        )
+        self._dialect.cursor().execute(statement, [json.dumps(rows), now_us, max_attempts, now_us])
 
     def get_event(self, event_id: str) -> OutboxEvent | None:
         return self._events.get(event_id)
@@ -209,6 +262,19 @@ class InMemoryOutboxRepository:
     def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
             self.insert_delivery(delivery)
+
+    def insert_numbered(
+        self,
+        events: Sequence[tuple[NewEvent, Sequence[str]]],
+        *,
+        now_us: int,
+        max_attempts: int,
+    ) -> None:
+        streams = sorted({event.stream for event, _consumers in events})
+        timed = [(event, now_us, consumers) for event, consumers in events]
+        written, deliveries = number_events(timed, self.last_sequences(streams), max_attempts)
+        self.insert_events(written)
+        self.insert_deliveries(deliveries)
 
     def insert_event(self, event: OutboxEvent) -> None:
         taken = any(

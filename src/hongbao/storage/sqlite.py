@@ -37,6 +37,7 @@ class SqliteDialect:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
+        self._cursors: list[sqlite3.Cursor] = []
 
     def sql(self, statement: str) -> str:
         return statement.replace("%s", "?")
@@ -81,7 +82,17 @@ class SqliteDialect:
         return f"(SELECT {picks} FROM json_each(?)) AS v", [json.dumps([list(r) for r in rows])]
 
     def cursor(self) -> Cursor:
-        return self._connection.cursor()
+        cursor = self._connection.cursor()
+        self._cursors.append(cursor)
+        return cursor
+
+    def close_cursors(self) -> None:
+        """Close the unit's cursors once it ended: a read sent and never read (a request
+        refused before it needed it) would otherwise keep its statement, and with it an old
+        snapshot that no later write transaction on this connection could start from."""
+        for cursor in self._cursors:
+            cursor.close()
+        self._cursors.clear()
 
     def stream(self, statement: str) -> Iterator[Row]:
         cursor = self._connection.execute(statement)
@@ -89,9 +100,8 @@ class SqliteDialect:
             yield from rows
 
 
-def unit_of_work(connection: sqlite3.Connection) -> SqlUnitOfWork:
+def unit_of_work(dialect: SqliteDialect) -> SqlUnitOfWork:
     # SQLite has one writer at a time: there are no rows held by others to skip.
-    dialect = SqliteDialect(connection)
     return SqlUnitOfWork(dialect, SqlLedgerRepository(dialect), skip_locked=False)
 
 
@@ -164,13 +174,16 @@ class SqliteDatabase:
 
         def attempt() -> Result:
             connection.execute(begin)
+            dialect = SqliteDialect(connection)
             try:
-                result = work(unit_of_work(connection))
+                result = work(unit_of_work(dialect))
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+            finally:
+                dialect.close_cursors()
             return result
 
         return with_retry(attempt, _is_transient)

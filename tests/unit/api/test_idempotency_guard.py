@@ -7,8 +7,13 @@ import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from hongbao.entrypoints.http.idempotency import IdempotencyGuard, Response
+import pytest
+
+from hongbao.entrypoints.http.auth.tokens import AuthError
+from hongbao.entrypoints.http.codes import AuthCode
+from hongbao.entrypoints.http.idempotency import Admission, IdempotencyGuard, Response
 from hongbao.platform.clock import ManualClock
+from hongbao.platform.errors import InvalidInput
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.testing import InMemoryDatabase
 from tests.conftest import START_US
@@ -69,3 +74,54 @@ def test_a_repeat_answered_from_the_record_runs_nothing_after_commit() -> None:
     )
     assert first == again
     assert committed == ["first"]
+
+
+def test_an_operation_keeping_its_own_answers_writes_no_key_record_but_a_refusal() -> None:
+    """The answering form: the operation keeps its answers itself; the guard keeps only a
+    refusal, and hands it back through the admission before the operation runs again."""
+    database = InMemoryDatabase()
+    guard = IdempotencyGuard(database, ManualClock(START_US))
+    runs: list[str] = []
+
+    def answered(uow: UnitOfWork, admission: Admission) -> Response:
+        kept = admission.check()
+        if kept is not None:
+            return kept
+        runs.append(admission.fingerprint)
+        return Response(200, {"run": len(runs)})
+
+    def refusing(uow: UnitOfWork, admission: Admission) -> Response:
+        kept = admission.check()
+        if kept is not None:
+            return kept
+        runs.append(admission.fingerprint)
+        raise InvalidInput("not now")
+
+    def refused(error: BaseException) -> Response | None:
+        return Response(422, {"code": getattr(error, "code", "")})
+
+    ok = guard.run_answering_in_transaction("ann", "k-1", "f-1", answered, refused)
+    assert ok == Response(200, {"run": 1})
+    assert database.read(lambda uow: uow.api.idempotency.get("ann", "k-1")) is None
+    first = guard.run_answering_in_transaction("ann", "k-2", "f-2", refusing, refused)
+    again = guard.run_answering_in_transaction("ann", "k-2", "f-2", answered, refused)
+    assert first == again == Response(422, {"code": "input.invalid"})
+    assert runs == ["f-1", "f-2"]
+
+
+def test_a_caller_refused_by_the_admission_leaves_the_key_free() -> None:
+    guard = IdempotencyGuard(InMemoryDatabase(), ManualClock(START_US))
+
+    def admit(_uow: UnitOfWork) -> Callable[[], None]:
+        def check() -> None:
+            raise AuthError("not yours", code=AuthCode.NOT_YOURS)
+
+        return check
+
+    def work(uow: UnitOfWork, admission: Admission) -> Response:
+        return admission.check() or Response(200, {})
+
+    with pytest.raises(AuthError):
+        guard.run_answering_in_transaction("ann", "k-1", "f-1", work, never_refused, admit=admit)
+    answer = guard.run_answering_in_transaction("ann", "k-1", "f-2", work, never_refused)
+    assert answer == Response(200, {})

@@ -25,6 +25,7 @@ from hongbao.entrypoints.http.claims import ClaimDesk
 from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.errors import ApiError, status_for
 from hongbao.entrypoints.http.idempotency import (
+    Admission,
     IdempotencyGuard,
     Response,
     check_key,
@@ -223,6 +224,39 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
     try:
         answer = api.guard.run_in_transaction(
             owner, checked, fingerprint, run, refused, admit=admit, after_commit=after_commit
+        )
+    finally:
+        answered()
+    return _reply(answer, checked)
+
+
+def answering_in(  # noqa: PLR0917 - the request's parts the guard needs
+    api: ApiContext,
+    request: Request,
+    caller: MoneyCaller,
+    key: str | None,
+    body: bytes,
+    lang: Language,
+    work: Callable[[UnitOfWork, Admission], Response],
+    *,
+    continuable: bool = False,
+    after_commit: Callable[[], None] | None = None,
+) -> JSONResponse:
+    """Like :func:`idempotent_in` for an operation that keeps the answers under its key
+    itself (a recall: the request's key is the recall's): ``work`` sends its reads, then
+    checks the caller and the key through the :class:`Admission` (one round trip for all),
+    and keeps its answer on its own record. Refusals are kept under the key as before."""
+    checked = check_key(key)
+    admit, answered = admission_in(api, caller)
+
+    def refused(error: BaseException) -> Response | None:
+        return _refusal(error, lang) if isinstance(error, HongbaoError) else None
+
+    fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
+    owner = _owner(caller.who, fingerprint, continuable)
+    try:
+        answer = api.guard.run_answering_in_transaction(
+            owner, checked, fingerprint, work, refused, admit=admit, after_commit=after_commit
         )
     finally:
         answered()

@@ -87,6 +87,36 @@ def check_key(key: str | None) -> str:
     return key
 
 
+def _nothing() -> None:
+    return None
+
+
+def _admitted(check: Callable[[], None], authorize: Callable[[], None] = _nothing) -> None:
+    """Run the caller's checks; a refusal is the request's answer, never the key's."""
+    try:
+        check()
+        authorize()
+    except HongbaoError as error:
+        raise _NotAdmitted(error) from error
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What an operation that keeps its own answers gets from the guard: the request's
+    fingerprint, and the check of the caller and of the key's record, sent before the
+    operation's reads and read when it calls :meth:`check`."""
+
+    fingerprint: str
+    _caller_checked: Callable[[], None]
+    _stored: Callable[[], Response | None]
+
+    def check(self, authorize: Callable[[], None] = _nothing) -> Response | None:
+        """The caller's checks, then ``authorize`` (may this caller act on what the operation
+        read?), then the key's kept answer: None when the operation is to run."""
+        _admitted(self._caller_checked, authorize)
+        return self._stored()
+
+
 @dataclass(frozen=True, slots=True)
 class KeyedRequest:
     """One request of a batch as the guard sees it: whose key, which key, which request."""
@@ -153,7 +183,7 @@ class IdempotencyGuard:
         work: Callable[[UnitOfWork], Response],
         refused: Callable[[BaseException], Response | None],
         *,
-        admit: Callable[[UnitOfWork], None] | None = None,
+        admit: Callable[[UnitOfWork], Callable[[], None]] | None = None,
         after_commit: Callable[[], None] | None = None,
     ) -> Response:
         """The money path's form (one write pipeline): the key's record and the operation's
@@ -168,17 +198,15 @@ class IdempotencyGuard:
         when the attempt that committed ran ``work`` (for figures that must count once).
 
         ``admit`` checks the caller first, in the same transaction (a revoked token, a packet
-        that is not theirs): what it raises is the request's answer but never the key's, so
-        the key stays free for a caller who may use it."""
+        that is not theirs): it sends its reads and returns the check that reads them; what the
+        check raises is the request's answer but never the key's, so the key stays free for a
+        caller who may use it."""
         ran: list[bool] = []
 
         def attempt(uow: UnitOfWork) -> Response:
             ran.clear()  # a retried attempt starts afresh
             if admit is not None:
-                try:
-                    admit(uow)
-                except HongbaoError as error:
-                    raise _NotAdmitted(error) from error
+                _admitted(admit(uow))
             stored = self._stored(uow, principal, key, fingerprint)
             if stored is not None:
                 return stored
@@ -187,6 +215,56 @@ class IdempotencyGuard:
             ran.append(True)
             return response
 
+        return self._answer(attempt, (principal, key, fingerprint), refused, ran, after_commit)
+
+    def run_answering_in_transaction(
+        self,
+        principal: str,
+        key: str,
+        fingerprint: str,
+        work: Callable[[UnitOfWork, Admission], Response],
+        refused: Callable[[BaseException], Response | None],
+        *,
+        admit: Callable[[UnitOfWork], Callable[[], None]] | None = None,
+        after_commit: Callable[[], None] | None = None,
+    ) -> Response:
+        """The money path's form for an operation that keeps its answers itself (a recall, on
+        its record: the request's key is the recall's), so the key is recorded once.
+
+        ``work`` gets the :class:`Admission`: the caller's checks and the key's record (a
+        refusal kept under it) are sent before ``work`` sends its own reads, and read when
+        ``work`` calls :meth:`Admission.check`, all after one round trip. A concurrent first
+        request collides on the operation's own record; the database retries its whole
+        transaction, which then finds the first answer. Refusals are kept under the key as in
+        :meth:`run_in_transaction`; ``after_commit`` runs once the attempt committed."""
+        ran: list[bool] = []
+
+        def attempt(uow: UnitOfWork) -> Response:
+            ran.clear()  # a retried attempt starts afresh
+            caller_checked = admit(uow) if admit is not None else _nothing
+            found = uow.api.idempotency.read_many([(principal, key)], lock=True)
+
+            def stored() -> Response | None:
+                record = found().get((principal, key))
+                return _first_answer(record, fingerprint, self.clock.now_us())
+
+            response = work(uow, Admission(fingerprint, caller_checked, stored))
+            ran.append(True)
+            return response
+
+        return self._answer(attempt, (principal, key, fingerprint), refused, ran, after_commit)
+
+    def _answer(
+        self,
+        attempt: Callable[[UnitOfWork], Response],
+        keyed: tuple[str, str, str],
+        refused: Callable[[BaseException], Response | None],
+        ran: list[bool],
+        after_commit: Callable[[], None] | None,
+    ) -> Response:
+        """Run ``attempt`` in a transaction until it answers: refusals become the key's answer,
+        a busy key is waited for (bounded), faults are raised."""
+        principal, key, fingerprint = keyed
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             try:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hongbao.entrypoints.http.auth.device_labels import labels_in
+from hongbao.entrypoints.http.auth.device_labels import send_labels_in
 from hongbao.entrypoints.http.auth.tokens import Principal, acting_user, bearer_token, token_revoked
 from hongbao.platform.unit_of_work import UnitOfWork
 
@@ -42,22 +42,30 @@ def admission_in(
     api: ApiContext,
     caller: MoneyCaller,
     authorize: Callable[[UnitOfWork], None] | None = None,
-) -> tuple[Callable[[UnitOfWork], None], Callable[[], None]]:
+) -> tuple[Callable[[UnitOfWork], Callable[[], None]], Callable[[], None]]:
     """What a send or a recall runs first in its transaction (the token's revocation, the
     device's label, then ``authorize``: may this caller act on this?), and what it runs once
-    answered (keep the label learned)."""
+    answered (keep the label learned). ``admit`` sends the reads and returns the check that
+    reads them: a caller may send its own reads in between, to travel in one round trip."""
     learned: list[tuple[str, str]] = []
     who = caller.who
 
-    def admit(uow: UnitOfWork) -> None:
+    def admit(uow: UnitOfWork) -> Callable[[], None]:
         learned.clear()  # a retried attempt reads afresh
-        if uow.api.revoked.get(who.token_id) is not None:
-            raise token_revoked()
+        revoked = uow.api.revoked.read_many([(who.token_id,)])
+        labels = None
         if caller.wants_device_label and who.device_id is not None and who.sim_id is not None:
-            device = (who.device_id, who.sim_id)
-            learned.append(labels_in(uow, [device])[device])
-        if authorize is not None:
-            authorize(uow)
+            labels = send_labels_in(uow, [(who.device_id, who.sim_id)])
+
+        def check() -> None:
+            if revoked():
+                raise token_revoked()
+            if labels is not None:
+                learned.extend(labels().values())
+            if authorize is not None:
+                authorize(uow)
+
+        return check
 
     def answered() -> None:
         if learned:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from hongbao.identity.devices import DeviceFingerprint
@@ -86,9 +86,21 @@ def labels_in(
 ) -> dict[tuple[str, str], tuple[str, str]]:
     """The labels of ``devices`` (id, SIM), read in ``uow`` in one statement: for callers whose
     label this process has not learned yet, read in their request's own transaction."""
-    found = uow.identity.devices.get_many(list(devices))
-    labels = {}
-    for key in devices:
-        device = found.get(key)
-        labels[key] = UNREGISTERED if device is None else (device.model, device.platform.value)
-    return labels
+    return send_labels_in(uow, devices)()
+
+
+def send_labels_in(
+    uow: UnitOfWork, devices: Sequence[tuple[str, str]]
+) -> Callable[[], dict[tuple[str, str], tuple[str, str]]]:
+    """``labels_in`` sent now and read later, with the request's other reads."""
+    found = uow.identity.devices.read_many(list(devices))
+
+    def read() -> dict[tuple[str, str], tuple[str, str]]:
+        devices_found = found()
+        labels = {}
+        for key in devices:
+            device = devices_found.get(key)
+            labels[key] = UNREGISTERED if device is None else (device.model, device.platform.value)
+        return labels
+
+    return read

@@ -4,8 +4,9 @@ The Idempotency-Key of ``POST /v1/packets/{id}/recalls`` is the recall key. A re
 for verifications is answered ``challenged`` with the challenge ids it opened; answer them
 (``POST /v1/challenges/{id}/answers``) and post the recall again under the same key with those
 ids: each distinct body is its own idempotent request, and the recall service carries the one
-recall forward (R-M3, R-M4). Denials are answers (200, ``state: denied``), explained in the
-request's language with the decision id to quote (R-U1).
+recall forward (R-M3, R-M4). The answers are kept on the recall record itself, read with the
+recall's own reads: the key is recorded once. Denials are answers (200, ``state: denied``),
+explained in the request's language with the decision id to quote (R-U1).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from hongbao.entrypoints.http.context import (
     MoneyUser,
     RawBody,
     User,
+    answering_in,
     device_of,
-    idempotent_in,
 )
+from hongbao.entrypoints.http.idempotency import Admission, Response
 from hongbao.entrypoints.http.routes.responses import READ, WRITE
 from hongbao.entrypoints.http.schemas.recall import (
     DecisionView,
@@ -35,10 +37,12 @@ from hongbao.entrypoints.http.schemas.recall import (
 )
 from hongbao.entrypoints.ops.metrics import observe_decision, observe_recall
 from hongbao.packets.model import Packet
+from hongbao.packets.service import known_packet
 from hongbao.platform.invariants import present
 from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.errors import RecallCode
 from hongbao.recall.gather import RecallError
+from hongbao.recall.records import RecallAnswer
 from hongbao.recall.service import RecallCommand, RecallOutcome
 
 router = APIRouter(prefix="/v1", tags=["recalls"])
@@ -73,24 +77,40 @@ def recall_packet(
     (or ``accept_balance``). A key used for another packet is refused (409)."""
     who = caller.who
     wanted = body or RecallBody()
-    # The last attempt's outcome, counted once its attempt committed (a unit the database
-    # retried, or one rolled back for an answer recorded meanwhile, counts once or not at all).
+    # The outcome of the attempt that committed, counted once (a unit the database retried
+    # starts afresh; a repeat answered from the key counts not at all).
     latest: list[RecallOutcome] = []
 
-    def action(uow: UnitOfWork) -> tuple[int, object]:
+    def action(uow: UnitOfWork, admission: Admission) -> Response:
+        latest.clear()
         command = RecallCommand(
-            idempotency_key=present(idempotency_key, "idempotent_in() checked the Idempotency-Key"),
+            idempotency_key=present(idempotency_key, "answering_in() checked the Idempotency-Key"),
             packet_id=packet_id,
             requester_id=who.subject,
             device=device_of(who),
             challenge_ids=tuple(wanted.challenge_ids),
             accept_balance=wanted.accept_balance,
         )
-        outcome = api.services.recalls.recall_in(uow, command)
-        latest[:] = [outcome]
-        return 200, RecallView.of(outcome, lang).model_dump(mode="json")
+        recalls = api.services.recalls
+        reads = recalls.read_in(uow, command)  # travels with the caller's and the key's reads
+        refused = admission.check(
+            lambda: _ensure_sender(known_packet(packet_id, reads.packet), who)
+        )
+        kept = refused or _kept(reads.answer_to(command, admission.fingerprint))
+        if kept is not None:
+            return kept
+        answers: list[RecallAnswer] = []
 
-    return idempotent_in(
+        def answer(outcome: RecallOutcome) -> RecallAnswer:
+            view = RecallView.of(outcome, lang).model_dump(mode="json")
+            answers.append(RecallAnswer(admission.fingerprint, 200, view))
+            return answers[-1]
+
+        outcome = recalls.recall_in(uow, command, reads, answer=answer)
+        latest[:] = [outcome]
+        return Response(answers[-1].status, answers[-1].body)
+
+    return answering_in(
         api,
         request,
         caller,
@@ -99,9 +119,17 @@ def recall_packet(
         lang,
         action,
         continuable=True,
-        authorize=lambda uow: _ensure_sender(api.services.packets.packet_in(uow, packet_id), who),
-        after_commit=lambda: observe_recall(latest[0]),
+        after_commit=lambda: _observe(latest),
     )
+
+
+def _kept(answer: RecallAnswer | None) -> Response | None:
+    return None if answer is None else Response(answer.status, answer.body)
+
+
+def _observe(latest: list[RecallOutcome]) -> None:
+    if latest:
+        observe_recall(latest[0])
 
 
 @router.get("/recalls/{recall_key}", response_model=RecallView, responses=READ)
