@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
 from hongbao.identity.devices import DeviceFingerprint
@@ -123,6 +124,14 @@ class SendPacket:
 
 
 @dataclass(frozen=True, slots=True)
+class Reads:
+    """A send's reads, sent together and read after one round trip."""
+
+    earlier: Callable[[], dict[tuple[Any, ...], Packet]]  # the packet, if its id is taken
+    facts: Callable[[], SendFacts]
+
+
+@dataclass(frozen=True, slots=True)
 class Funding:
     """What a send was checked to be paid with."""
 
@@ -173,26 +182,38 @@ class PacketService:
     def send_in(self, uow: UnitOfWork, command: SendPacket) -> Packet:
         """The send inside the caller's unit of work (the API writes its idempotency record in
         the same transaction)."""
-        return self._send(uow, command, self.policies.active().packets)
+        return self.prepare_send(uow, command)()
 
-    def _send(self, uow: UnitOfWork, command: SendPacket, policy: PacketPolicy) -> Packet:
+    def prepare_send(self, uow: UnitOfWork, command: SendPacket) -> Callable[[], Packet]:
+        """Send the send's reads now and return the step that reads them and sends: a caller
+        may send its own reads in between, so that all of them travel in one round trip."""
         if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
             raise refuse(
                 f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
                 PacketCode.ID_INVALID,
             )
+        policy = self.policies.active().packets
         now_us = self.clock.now_us()
-        # Every read a send makes goes out together: one wait for the database, not six.
         earlier = uow.packets.packets.read_many([(command.packet_id,)])
         facts = read_send_facts(uow.identity, command.question(), now_us)
-        existing = earlier().get((command.packet_id,))
+        return lambda: self._send(uow, command, policy, now_us, Reads(earlier, facts))
+
+    def _send(
+        self,
+        uow: UnitOfWork,
+        command: SendPacket,
+        policy: PacketPolicy,
+        now_us: int,
+        reads: Reads,
+    ) -> Packet:
+        existing = reads.earlier().get((command.packet_id,))
         if existing is not None:
             if existing.request_digest != command.digest():
                 raise refuse(
                     "this packet id was used for another packet", PacketCode.ALREADY_EXISTS
                 )
             return existing
-        funding = self._check_send(facts(), command, policy, now_us)
+        funding = self._check_send(reads.facts(), command, policy, now_us)
         amounts, algorithm, seed = self._split(command, policy)
         packet = Packet(
             id=command.packet_id,
@@ -236,7 +257,9 @@ class PacketService:
             due_at_us=packet.expires_at_us,
             now_us=now_us,
         )
-        self._publish(uow, packet, "PacketSent", now_us, total=packet.total_minor)
+        # The packet is new, so is its stream: its events start at 1 without a look-up.
+        sent: dict[str, object] = {"total": packet.total_minor}
+        self._publish_all(uow, packet, [("PacketSent", sent)], now_us, last_sequence=0)
         return packet
 
     def _check_send(
@@ -653,11 +676,15 @@ class PacketService:
         packet: Packet,
         events: list[tuple[str, dict[str, object]]],
         now_us: int,
+        *,
+        last_sequence: int | None = None,
     ) -> None:
-        """One append per change: one sequence lookup for the packet's stream."""
+        """One append per change: one sequence look-up for the packet's stream, none when the
+        caller knows its last sequence."""
         stream = packet_stream(packet.id)
         new = [NewEvent(stream, kind, {"packet_id": packet.id, **body}) for kind, body in events]
-        append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us)
+        known = None if last_sequence is None else {stream: last_sequence}
+        append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us, last_sequences=known)
 
 
 # The claim vocabulary lives in ``claims``; callers have always found it here too.

@@ -48,9 +48,9 @@ def test_after_commit_runs_once_though_the_unit_ran_twice() -> None:
     runs: list[int] = []
     committed: list[int] = []
 
-    def work(_uow: UnitOfWork) -> Response:
+    def work(_uow: UnitOfWork) -> Callable[[], Response]:
         runs.append(len(runs))
-        return Response(200, {"run": len(runs)})
+        return lambda: Response(200, {"run": len(runs)})
 
     answer = guard.run_in_transaction(
         "ann", "k-1", "f-1", work, never_refused, after_commit=lambda: committed.append(runs[-1])
@@ -63,8 +63,8 @@ def test_a_repeat_answered_from_the_record_runs_nothing_after_commit() -> None:
     guard = IdempotencyGuard(InMemoryDatabase(), ManualClock(START_US))
     committed: list[str] = []
 
-    def work(_uow: UnitOfWork) -> Response:
-        return Response(201, {"id": "p-1"})
+    def work(_uow: UnitOfWork) -> Callable[[], Response]:
+        return lambda: Response(201, {"id": "p-1"})
 
     first = guard.run_in_transaction(
         "ann", "k-1", "f-1", work, never_refused, after_commit=lambda: committed.append("first")
@@ -125,3 +125,51 @@ def test_a_caller_refused_by_the_admission_leaves_the_key_free() -> None:
         guard.run_answering_in_transaction("ann", "k-1", "f-1", work, never_refused, admit=admit)
     answer = guard.run_answering_in_transaction("ann", "k-1", "f-2", work, never_refused)
     assert answer == Response(200, {})
+
+
+def test_a_request_refused_before_its_step_is_answered_after_the_callers_check() -> None:
+    """The money path's form reads first and checks after: what the operation found wrong
+    while sending its reads waits for the caller's check, whose refusal leaves the key free;
+    for an admitted caller it becomes the key's answer."""
+    database = InMemoryDatabase()
+    guard = IdempotencyGuard(database, ManualClock(START_US))
+
+    def malformed(_uow: UnitOfWork) -> Callable[[], Response]:
+        raise InvalidInput("no such amount")
+
+    def revoked(_uow: UnitOfWork) -> Callable[[], None]:
+        def check() -> None:
+            raise AuthError("revoked", code=AuthCode.TOKEN_REVOKED)
+
+        return check
+
+    def refused(error: BaseException) -> Response | None:
+        return Response(422, {"code": getattr(error, "code", "")})
+
+    with pytest.raises(AuthError):
+        guard.run_in_transaction("ann", "k-1", "f-1", malformed, refused, admit=revoked)
+    assert database.read(lambda uow: uow.api.idempotency.get("ann", "k-1")) is None
+    answer = guard.run_in_transaction("ann", "k-1", "f-1", malformed, refused)
+    assert answer == Response(422, {"code": "input.invalid"})
+    kept = database.read(lambda uow: uow.api.idempotency.get("ann", "k-1"))
+    assert kept is not None
+    assert kept.status == 422
+
+
+def test_a_stored_answer_is_returned_before_the_operations_step_runs() -> None:
+    """A repeat under a key that has its answer gets that answer; the operation's step, which
+    would read and write, never runs."""
+    guard = IdempotencyGuard(InMemoryDatabase(), ManualClock(START_US))
+    steps: list[str] = []
+
+    def work(_uow: UnitOfWork) -> Callable[[], Response]:
+        def step() -> Response:
+            steps.append("ran")
+            return Response(201, {"id": "p-1"})
+
+        return step
+
+    first = guard.run_in_transaction("ann", "k-1", "f-1", work, never_refused)
+    again = guard.run_in_transaction("ann", "k-1", "f-1", work, never_refused)
+    assert first == again == Response(201, {"id": "p-1"})
+    assert steps == ["ran"]

@@ -197,7 +197,7 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
     key: str | None,
     body: bytes,
     lang: Language,
-    work: Callable[[UnitOfWork], tuple[int, Any]],
+    work: Callable[[UnitOfWork], Callable[[], tuple[int, Any]]],
     *,
     continuable: bool = False,
     authorize: Callable[[UnitOfWork], None] | None = None,
@@ -207,14 +207,20 @@ def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
     also records the key and its response (one commit, and no moment where money moved but the
     key does not know it). Refusals are rolled back and kept as the key's answer.
 
-    The same transaction first checks the caller: the token's revocation, then ``authorize``
-    (may this caller act on this?); their refusals are answered but not kept under the key."""
+    ``work`` sends the operation's reads and returns the step that answers. The same
+    transaction first checks the caller: the token's revocation, then ``authorize`` (may this
+    caller act on this?); their refusals are answered but not kept under the key."""
     checked = check_key(key)
     admit, answered = admission_in(api, caller, authorize)
 
-    def run(uow: UnitOfWork) -> Response:
-        status, payload = work(uow)
-        return Response(status, payload)
+    def run(uow: UnitOfWork) -> Callable[[], Response]:
+        step = work(uow)
+
+        def answer() -> Response:
+            status, payload = step()
+            return Response(status, payload)
+
+        return answer
 
     def refused(error: BaseException) -> Response | None:
         return _refusal(error, lang) if isinstance(error, HongbaoError) else None

@@ -180,7 +180,7 @@ class IdempotencyGuard:
         principal: str,
         key: str,
         fingerprint: str,
-        work: Callable[[UnitOfWork], Response],
+        work: Callable[[UnitOfWork], Callable[[], Response]],
         refused: Callable[[BaseException], Response | None],
         *,
         admit: Callable[[UnitOfWork], Callable[[], None]] | None = None,
@@ -189,6 +189,11 @@ class IdempotencyGuard:
         """The money path's form (one write pipeline): the key's record and the operation's
         writes commit in one transaction, so there is one commit per request and no window in
         which money moved but the key does not know it.
+
+        ``work`` sends the operation's reads and returns the step that reads them, decides and
+        writes: the caller's checks, the key's record and the operation's reads travel in one
+        round trip. The caller is checked first and the key second; what ``work`` found wrong
+        with the request before its step is answered only after both.
 
         A concurrent first request with the same key runs too, on the same domain ids, and loses
         the race on the key's row: the database retries its whole transaction (its writes
@@ -205,13 +210,16 @@ class IdempotencyGuard:
 
         def attempt(uow: UnitOfWork) -> Response:
             ran.clear()  # a retried attempt starts afresh
-            if admit is not None:
-                _admitted(admit(uow))
-            stored = self._stored(uow, principal, key, fingerprint)
+            caller_checked = admit(uow) if admit is not None else _nothing
+            found = uow.api.idempotency.read_many([(principal, key)], lock=True)
+            finish = _prepared(work, uow)
+            _admitted(caller_checked)
+            record = found().get((principal, key))
+            stored = _first_answer(record, fingerprint, self.clock.now_us())
             if stored is not None:
                 return stored
-            response = work(uow)
-            self._keep(uow, principal, key, fingerprint, response)
+            response = finish()
+            self._keep_first(uow, (principal, key, fingerprint), record, response)
             ran.append(True)
             return response
 
@@ -371,6 +379,28 @@ class IdempotencyGuard:
             )
         )
 
+    def _keep_first(
+        self,
+        uow: UnitOfWork,
+        keyed: tuple[str, str, str],
+        found: IdempotencyRecord | None,
+        response: Response,
+    ) -> None:
+        """Record ``response`` under a key this attempt read (and locked, where it existed):
+        a new key is inserted, and a concurrent request that answered it first makes the
+        insert fail on the key, so the database retries the whole attempt, which then returns
+        that first answer; a dead two-step request's record is taken over."""
+        invariant(
+            found is None or found.state is KeyState.IN_PROGRESS,
+            "only a new key or a dead request's lease is answered",
+        )
+        principal, key, fingerprint = keyed
+        record = _done_record(principal, key, fingerprint, response, self.clock.now_us())
+        if found is None:
+            uow.api.idempotency.insert(record)
+        else:
+            uow.api.idempotency.replace(record)
+
     def _stored(
         self, uow: UnitOfWork, principal: str, key: str, fingerprint: str
     ) -> Response | None:
@@ -431,6 +461,22 @@ class IdempotencyGuard:
         if found is not None and found.state is KeyState.IN_PROGRESS:
             # Expire the lease now rather than delete: record tables never delete rows.
             uow.api.idempotency.replace(replace(found, lease_until_us=self.clock.now_us()))
+
+
+def _prepared(
+    work: Callable[[UnitOfWork], Callable[[], Response]], uow: UnitOfWork
+) -> Callable[[], Response]:
+    """``work``'s step, or one that raises what ``work`` refused before it: a request's own
+    faults are answered after the caller's and the key's checks, as if found by the step."""
+    try:
+        return work(uow)
+    except HongbaoError as error:
+        refusal = error
+
+        def refuse() -> Response:
+            raise refusal
+
+        return refuse
 
 
 def _first_answer(

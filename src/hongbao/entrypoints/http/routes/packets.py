@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -57,7 +58,7 @@ def send_packet(
     Idempotency-Key: a repeat returns the first packet and moves money once."""
     who = caller.who
 
-    def action(uow: UnitOfWork) -> tuple[int, object]:
+    def action(uow: UnitOfWork) -> Callable[[], tuple[int, object]]:
         key = present(idempotency_key, "idempotent_in() checked the Idempotency-Key")
         command = SendPacket(
             packet_id=derived_id("p", who, key),
@@ -70,8 +71,8 @@ def send_packet(
             group_id=body.group_id,
             device=device_of(who),
         )
-        packet = api.services.packets.send_in(uow, command)
-        return 201, PacketView.of(packet).model_dump(mode="json")
+        send = api.services.packets.prepare_send(uow, command)
+        return lambda: (201, PacketView.of(send()).model_dump(mode="json"))
 
     return idempotent_in(api, request, caller, idempotency_key, raw, lang, action)
 
