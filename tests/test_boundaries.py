@@ -79,13 +79,11 @@ ALLOWED: Mapping[str, frozenset[str]] = {
 REMAINING: frozenset[tuple[str, str]] = frozenset(
     {
         ("identity", "distribution"),  # funding lives in identity until it has its package
-        ("identity", "storage"),
         ("packets", "refunds"),
         ("platform", "identity"),
         ("platform", "ledger"),
         ("platform", "storage"),
         ("policy", "packets"),
-        ("recall", "storage"),
         ("refunds", "distribution"),
         ("storage", "entrypoints"),
     }

@@ -11,7 +11,7 @@ from hongbao.identity.funding import FundingKind
 from hongbao.identity.social import Group, GroupMember, Relationship
 from hongbao.identity.users import Enterprise, User
 from hongbao.identity.verification import Challenge, IssuedSecret
-from hongbao.storage.records import RecordTable
+from hongbao.platform.records import RecordTable
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,8 +56,8 @@ from hongbao.ledger import operations as ledger_operations
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.invariants import invariant
+from hongbao.platform.records import RecordTable, from_json, to_json
 from hongbao.platform.unit_of_work import Database, UnitOfWork
-from hongbao.storage.records import RecordTable, from_json, to_json
 
 MAX_LISTED = 1_000
 Record = TypeVar("Record")

@@ -34,6 +34,7 @@ from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
+from hongbao.platform.records import from_json, to_json
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
@@ -53,7 +54,6 @@ from hongbao.recall.records import (
 from hongbao.recall.risk import PassingAssessor, RiskAssessor
 from hongbao.refunds.remainder import PacketRefundPlan
 from hongbao.refunds.routes import RefundPlan
-from hongbao.storage.records import from_json, to_json
 
 MAX_KEY_LENGTH = 64
 MAX_CHALLENGES_PER_KIND = 20

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hongbao.distribution.model import Budget
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.platform.records import RecordTable
+from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
 from hongbao.storage.sql_ledger import SqlDialect
 
 

@@ -11,7 +11,8 @@ from hongbao.identity.ports import DeviceOwner, StoredFunding
 from hongbao.identity.social import Group, GroupMember, Relationship
 from hongbao.identity.users import Enterprise, User
 from hongbao.identity.verification import Challenge, IssuedSecret
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.platform.records import RecordTable
+from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
 from hongbao.storage.sql_ledger import SqlDialect
 
 # attribute: (table, record class, key columns)

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet, Share
 from hongbao.platform.invariants import invariant
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable, codec_for
+from hongbao.platform.records import RecordTable
+from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
 from hongbao.storage.sql_ledger import SqlDialect
 
 NextShares = dict[tuple[str, int], Share]

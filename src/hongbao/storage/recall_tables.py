@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hongbao.platform.records import RecordTable
 from hongbao.recall.records import DecisionRecord, Incident, Recall
 from hongbao.refunds.records import Refund
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
 from hongbao.storage.sql_ledger import SqlDialect
 
 
