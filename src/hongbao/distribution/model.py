@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from hongbao.ledger.model import is_valid_id
 from hongbao.platform.errors import InvalidInput
+from hongbao.platform.ids import is_valid_id
 
 __all__ = [
     "BUDGET_CURRENCY",

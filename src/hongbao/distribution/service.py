@@ -39,10 +39,11 @@ from hongbao.identity.funding import BudgetSource
 from hongbao.identity.service import stored_funding
 from hongbao.identity.users import User, UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
-from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.platform.clock import Clock
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Database, UnitOfWork
 

@@ -27,10 +27,11 @@ from zoneinfo import ZoneInfo
 
 from hongbao.distribution.model import budget_account_id
 from hongbao.identity.users import IdentityError, check_id, check_text
-from hongbao.ledger.model import AccountKind, NewAccount, is_valid_id
+from hongbao.ledger.model import AccountKind, NewAccount
 from hongbao.money import CURRENCIES
 from hongbao.platform.clock import from_datetime, is_due, to_datetime
 from hongbao.platform.errors import InvariantViolation
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 
 __all__ = [

@@ -9,13 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hongbao.ledger.engine import Workspace
-from hongbao.ledger.model import (
-    Account,
-    NewAccount,
-    PendingState,
-    TransferRequest,
-    is_valid_id,
-)
+from hongbao.ledger.model import Account, NewAccount, PendingState, TransferRequest
 from hongbao.ledger.ports import LedgerRepository
 from hongbao.ledger.results import (
     AccountResult,
@@ -24,6 +18,7 @@ from hongbao.ledger.results import (
 )
 from hongbao.money import CURRENCIES
 from hongbao.platform.errors import LimitExceeded
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 from hongbao.platform.limits import MAX_BATCH_SIZE, MAX_REFERENCE_LENGTH
 

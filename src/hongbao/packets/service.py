@@ -27,7 +27,7 @@ from hongbao.identity.funding import FundingKind, FundingSource
 from hongbao.identity.service import funding_from_stored, is_group_member
 from hongbao.identity.users import UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
-from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.packets import authorization as card
@@ -45,6 +45,7 @@ from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.scheduler import schedule

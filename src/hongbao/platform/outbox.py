@@ -30,9 +30,9 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
-from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import InvalidInput
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database, UnitOfWork

@@ -28,10 +28,10 @@ from hongbao.identity.verification import (
     consume_challenge,
     open_challenge,
 )
-from hongbao.ledger.model import is_valid_id
 from hongbao.packets.model import Packet
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.records import from_json, to_json
