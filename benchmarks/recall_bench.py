@@ -78,7 +78,6 @@ from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import PacketService, SendPacket
 from hongbao.platform.clock import SystemClock
 from hongbao.platform.limits import MAX_BATCH_SIZE
-from hongbao.platform.unit_of_work import Database
 from hongbao.policy.document import Policy, default_policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
@@ -98,6 +97,7 @@ from hongbao.recall.rules import RULES
 from hongbao.recall.service import RecallCommand, RecallService
 from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
+from hongbao.storage.unit_of_work import Database
 from hongbao.storage.urls import parse_url
 from ledger_bench import (
     _int_list,

@@ -13,12 +13,12 @@ from hongbao.ledger.service import Ledger
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock, SystemClock
 from hongbao.platform.errors import ConfigurationError
-from hongbao.platform.unit_of_work import Database
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.service import RecallService
 from hongbao.refunds.desk import RefundDesk
 from hongbao.storage.factory import open_database
+from hongbao.storage.unit_of_work import Database
 
 PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
 SIMULATOR_KEY_VARIABLE = "HONGBAO_SIMULATOR_KEY"

@@ -28,6 +28,7 @@ from hongbao.storage.distribution_tables import in_memory_distribution_tables
 from hongbao.storage.identity_tables import in_memory_identity_tables
 from hongbao.storage.packet_tables import in_memory_packet_tables
 from hongbao.storage.recall_tables import in_memory_recall_tables
+from hongbao.storage.refund_tables import in_memory_refunds
 from hongbao.storage.sql_outbox import InMemoryOutboxRepository
 from hongbao.storage.sql_scheduler import InMemoryDueWorkRepository
 
@@ -164,12 +165,13 @@ class _InMemoryUnitOfWork:
         self.outbox = InMemoryOutboxRepository(tables.records)
         self.packets = in_memory_packet_tables(tables.records)
         self.recalls = in_memory_recall_tables(tables.records)
+        self.refunds = in_memory_refunds(tables.records)
         self.distribution = in_memory_distribution_tables(tables.records)
         self.api = in_memory_api_tables(tables.records)
 
 
 class InMemoryDatabase:
-    """A :class:`hongbao.platform.unit_of_work.Database` kept in process memory."""
+    """A :class:`hongbao.storage.unit_of_work.Database` kept in process memory."""
 
     url = "memory://"
     dialect = "memory"

@@ -12,7 +12,7 @@ from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.service import Ledger
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 from tests.conftest import START_US
 
 PEOPLE = ("alice", "bob", "carol", "dave")

@@ -10,7 +10,7 @@ import pytest
 from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.platform.errors import InvariantViolation, LimitExceeded
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 from tests.conftest import START_US
 
 NAMES = ("ann", "ben", "cai", "dan", "eve")

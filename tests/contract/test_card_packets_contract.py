@@ -177,7 +177,7 @@ def test_a_card_packet_expires_back_to_the_card_capturing_a_missed_window(
     assert cards.packet(packet.id).state is PacketState.EXPIRED
     assert account(cards, "card:alice-debit").debits_posted == 30_00
     assert account(cards, packet.escrow_account_id).credit_balance == 0
-    refund = cards.database.read(lambda uow: uow.recalls.refunds.get(f"expiry:{packet.id}"))
+    refund = cards.database.read(lambda uow: uow.refunds.get(f"expiry:{packet.id}"))
     assert refund is not None
     assert (refund.route, refund.state, refund.amount_minor) == (
         RefundRoute.DEBIT_CARD,

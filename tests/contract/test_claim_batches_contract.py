@@ -15,7 +15,7 @@ from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import ClaimAnswer, PacketService, SendPacket
 from hongbao.packets.split import PacketError
 from hongbao.platform.errors import InvariantViolation
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 
 
 def lucky(packet_id: str, shares: int = 3, amount: int = 10_00) -> SendPacket:

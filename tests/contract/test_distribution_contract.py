@@ -7,7 +7,13 @@ from collections.abc import Callable
 
 import pytest
 
-from hongbao.distribution.model import Budget, BudgetState, DistributionError, TransferCode
+from hongbao.distribution.model import (
+    Budget,
+    BudgetState,
+    DistributionError,
+    RefundHop,
+    TransferCode,
+)
 from hongbao.distribution.service import DistributionService
 from hongbao.distribution.unwinding import destination_of, unwind
 from hongbao.identity.funding import BudgetSource, FundingKind
@@ -20,8 +26,7 @@ from hongbao.money import Money
 from hongbao.packets.model import PacketType
 from hongbao.packets.service import ClaimResult, PacketService, SendPacket
 from hongbao.packets.split import PacketError
-from hongbao.platform.unit_of_work import UnitOfWork
-from hongbao.refunds.records import RefundHop
+from hongbao.storage.unit_of_work import UnitOfWork
 from tests.conftest import START_US
 
 ENTERPRISE_FUNDS = 10_000_00

@@ -38,7 +38,7 @@ from hongbao.identity.verification import (
 from hongbao.ledger.model import AccountKind
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 from tests.conftest import START_US
 
 PHONE = DeviceFingerprint("iphone-0001", "sim-0001")

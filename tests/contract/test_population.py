@@ -12,7 +12,7 @@ from hongbao.identity.users import AccountTier, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 
 
 def test_the_population_covers_every_tier_type_platform_source_and_group(

@@ -36,7 +36,6 @@ from hongbao.packets.model import PacketType
 from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND, PacketService, SendPacket
 from hongbao.platform.clock import ManualClock, from_datetime, to_datetime
 from hongbao.platform.scheduler import Scheduler
-from hongbao.platform.unit_of_work import Database
 from hongbao.policy.document import default_policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.model import DecisionResult, NextStepKind
@@ -49,6 +48,7 @@ from hongbao.refunds.records import Refund, RefundState, RefundTrigger
 from hongbao.refunds.routes import RefundRoute
 from hongbao.refunds.settlement import RECHECK_KIND, SETTLE_KIND
 from hongbao.refunds.verification import verify_refunds
+from hongbao.storage.unit_of_work import Database
 from hongbao.testing import FixedRates
 
 BEIJING = ZoneInfo("Asia/Shanghai")

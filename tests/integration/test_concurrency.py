@@ -20,7 +20,7 @@ from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import SystemClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 
 Code = TransferResultCode
 ACCOUNTS = [f"user-{n}" for n in range(10)]

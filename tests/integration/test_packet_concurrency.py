@@ -34,7 +34,7 @@ from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketState, PacketType
 from hongbao.packets.service import ClaimOutcome, ClaimResult, PacketService, SendPacket
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, ManualClock, SystemClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 
 SENDER = "sender"
 GROUP = "hot-group"

@@ -20,9 +20,9 @@ from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import ClaimResult, PacketService, SendPacket
 from hongbao.platform.clock import ManualClock, SystemClock
 from hongbao.platform.errors import HongbaoError
-from hongbao.platform.unit_of_work import Database
 from hongbao.recall.records import RecallState
 from hongbao.recall.service import RecallCommand, RecallOutcome, RecallService
+from hongbao.storage.unit_of_work import Database
 from hongbao.testing import InMemoryDatabase
 from tests.conftest import START_US
 from tests.contract.test_recall_contract import without_tier_verification

@@ -159,3 +159,15 @@ class Budget:
         if self.parent_id is None:
             return enterprise_balance_id(self.enterprise_id)
         return budget_account_id(self.parent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundHop:
+    """One step of a refund's path through the ledger, in the order it happened."""
+
+    transfer_id: str
+    from_account_id: str
+    to_account_id: str
+    amount_minor: int
+    currency: str
+    note: str  # why this hop, e.g. "budget b-2 is closed: up one level"

@@ -35,6 +35,7 @@ from hongbao.distribution.model import (
     TransferCode,
     check_budget_id,
 )
+from hongbao.distribution.ports import Database, UnitOfWork
 from hongbao.identity.funding import BudgetSource
 from hongbao.identity.service import stored_funding
 from hongbao.identity.users import User, UserStatus, UserType
@@ -45,7 +46,6 @@ from hongbao.money import Money
 from hongbao.platform.clock import Clock
 from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 __all__ = ["MAX_CHILDREN_LISTED", "DistributionService"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
@@ -11,7 +11,9 @@ from hongbao.identity.funding import FundingKind
 from hongbao.identity.social import Group, GroupMember, Relationship
 from hongbao.identity.users import Enterprise, User
 from hongbao.identity.verification import Challenge, IssuedSecret
+from hongbao.ledger.ports import LedgerRepository
 from hongbao.platform.records import RecordTable
+from hongbao.platform.unit_of_work import Database as DatabasePort
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +69,16 @@ class IdentityRepository(Protocol):
 
     @property
     def secrets(self) -> RecordTable[IssuedSecret]: ...
+
+
+class UnitOfWork(Protocol):
+    """Identity's tables, and the ledger a funding source opens its account in."""
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def identity(self) -> IdentityRepository: ...
+
+
+Database: TypeAlias = DatabasePort[UnitOfWork]

@@ -35,7 +35,13 @@ from hongbao.identity.funding import (
     MoneyMarketSource,
     ledger_account_for,
 )
-from hongbao.identity.ports import DeviceOwner, IdentityRepository, StoredFunding
+from hongbao.identity.ports import (
+    Database,
+    DeviceOwner,
+    IdentityRepository,
+    StoredFunding,
+    UnitOfWork,
+)
 from hongbao.identity.social import Group, GroupMember, Relationship, is_member_at
 from hongbao.identity.users import Enterprise, IdentityError, User, UserStatus
 from hongbao.identity.verification import (
@@ -57,7 +63,6 @@ from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.invariants import invariant
 from hongbao.platform.records import RecordTable, from_json, to_json
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 MAX_LISTED = 1_000
 Record = TypeVar("Record")

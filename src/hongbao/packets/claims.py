@@ -33,12 +33,12 @@ from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.packets.authorization import TransferCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
+from hongbao.packets.ports import UnitOfWork
 from hongbao.packets.split import PacketError
 from hongbao.packets.user_feed import USER_FEED, packet_stream
 from hongbao.platform.clock import is_due
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
-from hongbao.platform.unit_of_work import UnitOfWork
 
 # Bounds one transaction: its locks, its statements' parameters and its events (a claim
 # writes at most two events; the outbox takes at most 500 in one append).

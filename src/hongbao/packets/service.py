@@ -42,6 +42,7 @@ from hongbao.packets.claims import (
     refuse,
 )
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
+from hongbao.packets.ports import Database, UnitOfWork
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
@@ -49,7 +50,6 @@ from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.scheduler import schedule
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import PacketPolicy
 from hongbao.policy.store import PolicyStore
 from hongbao.refunds.records import Refund, RefundTrigger

@@ -16,7 +16,7 @@ from typing import Final
 from hongbao.ledger.model import PendingState
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet, PacketState, Share
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.packets.ports import UnitOfWork
 
 PAGE_SIZE: Final = 500
 # Closed before every share was claimed: escrow gave the remainder back.

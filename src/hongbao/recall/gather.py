@@ -15,7 +15,6 @@ from hongbao.ledger.model import PendingState
 from hongbao.packets.model import Packet
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
-from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import local_day, zone
 from hongbao.recall.facts import (
@@ -28,6 +27,7 @@ from hongbao.recall.facts import (
     RiskAssessment,
     UsageFacts,
 )
+from hongbao.recall.ports import UnitOfWork
 from hongbao.recall.risk import RiskAssessor
 from hongbao.refunds.remainder import PacketRefundPlan, source_label
 from hongbao.refunds.routes import NoRoute

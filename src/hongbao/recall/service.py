@@ -35,13 +35,13 @@ from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import NewEvent, append
 from hongbao.platform.records import from_json, to_json
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
 from hongbao.recall.facts import RecallFacts
 from hongbao.recall.gather import RecallError, gather, recall_purpose
 from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
+from hongbao.recall.ports import Database, UnitOfWork
 from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.records import (
     DecisionPurpose,

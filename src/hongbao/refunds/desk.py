@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from hongbao.fx import NoRates, RateProvider
 from hongbao.platform.clock import Clock
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.store import PolicyStore
 from hongbao.refunds.network import CardNetwork, SimulatedCardNetwork
+from hongbao.refunds.ports import Database, UnitOfWork
 from hongbao.refunds.records import Refund, RefundState
 from hongbao.refunds.remainder import recheck_held
 from hongbao.refunds.settlement import RefundRefused, credit_to_balance, settle
@@ -56,7 +56,7 @@ class RefundDesk:
     # --------------------------------------------------------------------------- queries
 
     def refund(self, refund_id: str) -> Refund:
-        found = self.database.read(lambda uow: uow.recalls.refunds.get(refund_id))
+        found = self.database.read(lambda uow: uow.refunds.get(refund_id))
         if found is None:
             raise RefundRefused(f"no refund {refund_id!r}", code="refunds.unknown_refund")
         return found
@@ -64,22 +64,12 @@ class RefundDesk:
     def in_state(self, state: RefundState, limit: int = 100) -> list[Refund]:
         """Operators: refunds in one state, oldest first."""
         limit = max(1, min(limit, MAX_LISTED))
-        return self.database.read(
-            lambda uow: uow.recalls.refunds.where(
-                "state", state.value, limit=limit, order_by="created_at_us"
-            )
-        )
+        return self.database.read(lambda uow: uow.refunds.in_state(state, limit=limit))
 
     def of_owner(self, owner_id: str, limit: int = 100) -> list[Refund]:
         """A sender's refunds, oldest first: where each one's money is and when it arrives."""
         limit = max(1, min(limit, MAX_LISTED))
-        return self.database.read(
-            lambda uow: uow.recalls.refunds.where(
-                "owner_id", owner_id, limit=limit, order_by="created_at_us"
-            )
-        )
+        return self.database.read(lambda uow: uow.refunds.of_owner(owner_id, limit=limit))
 
     def of_packet(self, packet_id: str) -> list[Refund]:
-        return self.database.read(
-            lambda uow: uow.recalls.refunds.where("packet_id", packet_id, limit=2)
-        )
+        return self.database.read(lambda uow: uow.refunds.of_packet(packet_id, limit=2))

@@ -29,8 +29,8 @@ from hongbao.money import Money
 from hongbao.packets.model import Packet
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
 from hongbao.platform.invariants import invariant
-from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import Policy
+from hongbao.refunds.ports import UnitOfWork
 from hongbao.refunds.records import Refund, RefundState, RefundTrigger
 from hongbao.refunds.routes import (
     STATEMENT_ISSUED,
@@ -159,7 +159,7 @@ def recheck_held(
     uow: UnitOfWork, refund_id: str, *, now_us: int, policy: Policy, rates: RateProvider
 ) -> Refund | None:
     """Scheduler work: plan a held refund again; carry it out if a route takes it now."""
-    refund = uow.recalls.refunds.lock(refund_id)
+    refund = uow.refunds.lock(refund_id)
     invariant(refund is not None, "a held refund exists", refund_id=refund_id)
     assert refund is not None  # noqa: S101 - narrows the type; invariant() enforces
     if refund.state is not RefundState.HELD:

@@ -12,17 +12,19 @@ from hongbao.storage.sql_ledger import SqlDialect
 
 
 @dataclass(frozen=True)
-class DistributionTables:
+class StoredDistributionTables:
+    """:class:`hongbao.distribution.ports.DistributionTables` on SQL or in memory."""
+
     budgets: RecordTable[Budget]
 
 
-def sql_distribution_tables(dialect: SqlDialect) -> DistributionTables:
-    return DistributionTables(budgets=SqlRecordTable(dialect, "budgets", Budget, ("id",)))
+def sql_distribution_tables(dialect: SqlDialect) -> StoredDistributionTables:
+    return StoredDistributionTables(budgets=SqlRecordTable(dialect, "budgets", Budget, ("id",)))
 
 
 def in_memory_distribution_tables(
     store: dict[str, dict[tuple[Any, ...], Any]],
-) -> DistributionTables:
-    return DistributionTables(
+) -> StoredDistributionTables:
+    return StoredDistributionTables(
         budgets=InMemoryRecordTable(store.setdefault("budgets", {}), Budget, ("id",))
     )

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from hongbao.entrypoints.http.idempotency import IdempotencyGuard, Response
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 from hongbao.testing import InMemoryDatabase
 from tests.conftest import START_US
 

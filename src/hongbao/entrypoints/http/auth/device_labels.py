@@ -17,7 +17,7 @@ from typing import Final
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.service import IdentityService
 from hongbao.platform.errors import HongbaoError
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 
 UNREGISTERED: Final = ("unregistered", "unknown")
 OTHER: Final = ("other", "other")

@@ -33,7 +33,7 @@ from hongbao.identity.service import is_group_member
 from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketType
 from hongbao.packets.service import SendPacket
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/packets", tags=["packets"])
 ERRORS: dict[int | str, dict[str, Any]] = {

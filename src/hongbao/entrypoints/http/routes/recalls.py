@@ -34,9 +34,9 @@ from hongbao.entrypoints.http.schemas.recall import (
 )
 from hongbao.entrypoints.ops.metrics import observe_decision, observe_recall
 from hongbao.packets.model import Packet
-from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.gather import RecallError
 from hongbao.recall.service import RecallCommand, RecallOutcome
+from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["recalls"])
 

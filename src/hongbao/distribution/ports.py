@@ -1,0 +1,33 @@
+"""What the distribution context asks storage for: its budgets, and the unit of work its
+services run in."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeAlias
+
+from hongbao.distribution.model import Budget
+from hongbao.identity.ports import IdentityRepository
+from hongbao.ledger.ports import LedgerRepository
+from hongbao.platform.records import RecordTable
+from hongbao.platform.unit_of_work import Database as DatabasePort
+
+
+class DistributionTables(Protocol):
+    @property
+    def budgets(self) -> RecordTable[Budget]: ...
+
+
+class UnitOfWork(Protocol):
+    """The tables a budget's funding, spending and unwinding touch, in one transaction."""
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def identity(self) -> IdentityRepository: ...
+
+    @property
+    def distribution(self) -> DistributionTables: ...
+
+
+Database: TypeAlias = DatabasePort[UnitOfWork]

@@ -1,0 +1,74 @@
+"""What the packet context asks storage for: its tables, and the unit of work its services run
+in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol, TypeAlias
+
+from hongbao.identity.ports import IdentityRepository
+from hongbao.ledger.ports import LedgerRepository
+from hongbao.platform.outbox import OutboxRepository
+from hongbao.platform.records import RecordTable
+from hongbao.platform.scheduler import DueWorkRepository
+from hongbao.platform.unit_of_work import Database as DatabasePort
+
+if TYPE_CHECKING:
+    # Types only: the modules that hold them name this unit of work in their own signatures.
+    from hongbao.distribution.ports import DistributionTables
+    from hongbao.packets.authorization import CardAuthorization
+    from hongbao.packets.model import Packet, Share
+    from hongbao.refunds.ports import RefundRepository
+
+NextShares: TypeAlias = "dict[tuple[str, int], Share]"
+
+
+class FreeShares(Protocol):
+    def read_next(self, wanted: Mapping[str, int]) -> Callable[[], NextShares]:
+        """Up to ``wanted[packet]`` of each packet's next free shares (from its claimed count
+        on, as stored when the statement runs: sent after the packet's lock, they are the
+        shares its claims will take), sent now, read later."""
+        ...
+
+
+class PacketTables(Protocol):
+    @property
+    def packets(self) -> RecordTable[Packet]: ...
+
+    @property
+    def shares(self) -> RecordTable[Share]: ...
+
+    @property
+    def authorizations(self) -> RecordTable[CardAuthorization]: ...
+
+    @property
+    def free_shares(self) -> FreeShares: ...
+
+
+class UnitOfWork(Protocol):
+    """The tables a send, a claim or a packet's scheduled work touches, in one transaction."""
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def identity(self) -> IdentityRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def scheduler(self) -> DueWorkRepository: ...
+
+    @property
+    def packets(self) -> PacketTables: ...
+
+    # What refunding a packet's remainder (at expiry, on recall) writes in the same unit.
+    @property
+    def refunds(self) -> RefundRepository: ...
+
+    @property
+    def distribution(self) -> DistributionTables: ...
+
+
+Database: TypeAlias = DatabasePort[UnitOfWork]

@@ -1,0 +1,32 @@
+"""What the recall context asks storage for: its decisions, recalls and incidents, and the unit
+of work a recall runs in (the packet's, since a recall moves the packet's money)."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeAlias
+
+from hongbao.packets import ports as packets
+from hongbao.platform.records import RecordTable
+from hongbao.platform.unit_of_work import Database as DatabasePort
+from hongbao.recall.records import DecisionRecord, Incident, Recall
+
+
+class RecallTables(Protocol):
+    @property
+    def decisions(self) -> RecordTable[DecisionRecord]: ...
+
+    @property
+    def recalls(self) -> RecordTable[Recall]: ...
+
+    @property
+    def incidents(self) -> RecordTable[Incident]: ...
+
+
+class UnitOfWork(packets.UnitOfWork, Protocol):
+    """A recall reads and moves the packet and its money, and writes its own records."""
+
+    @property
+    def recalls(self) -> RecallTables: ...
+
+
+Database: TypeAlias = DatabasePort[UnitOfWork]
