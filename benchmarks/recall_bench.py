@@ -87,14 +87,13 @@ from hongbao.recall.facts import (
     PacketFacts,
     RecallFacts,
     RequesterFacts,
-    RiskAction,
-    RiskAssessment,
     UsageFacts,
 )
 from hongbao.recall.model import DecisionResult
 from hongbao.recall.records import Recall, RecallState
 from hongbao.recall.rules import RULES
 from hongbao.recall.service import RecallCommand, RecallService
+from hongbao.risk.model import RiskAction, RiskAssessment
 from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
 from hongbao.storage.unit_of_work import Database

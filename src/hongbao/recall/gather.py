@@ -24,13 +24,12 @@ from hongbao.recall.facts import (
     RecallFacts,
     RefundFacts,
     RequesterFacts,
-    RiskAssessment,
     UsageFacts,
 )
-from hongbao.recall.ports import UnitOfWork
-from hongbao.recall.risk import RiskAssessor
+from hongbao.recall.ports import RiskAssessor, UnitOfWork
 from hongbao.refunds.remainder import PacketRefundPlan, source_label
 from hongbao.refunds.routes import NoRoute
+from hongbao.risk.model import RiskAssessment
 
 MAX_RECALLS_A_DAY_READ = 10_000
 MAX_EXEMPTIONS_READ = 100

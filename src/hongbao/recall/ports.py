@@ -1,5 +1,6 @@
-"""What the recall context asks storage for: its decisions, recalls and incidents, and the unit
-of work a recall runs in (the packet's, since a recall moves the packet's money)."""
+"""What the recall context asks of others: its decisions, recalls and incidents from storage,
+the unit of work a recall runs in (the packet's, since a recall moves the packet's money), and
+a risk assessment of its facts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Protocol, TypeAlias
 from hongbao.packets import ports as packets
 from hongbao.platform.records import RecordTable
 from hongbao.platform.unit_of_work import Database as DatabasePort
+from hongbao.recall.facts import RecallFacts
 from hongbao.recall.records import DecisionRecord, Incident, Recall
+from hongbao.risk import assessors
 
 
 class RecallTables(Protocol):
@@ -30,3 +33,4 @@ class UnitOfWork(packets.UnitOfWork, Protocol):
 
 
 Database: TypeAlias = DatabasePort[UnitOfWork]
+RiskAssessor: TypeAlias = assessors.RiskAssessor[RecallFacts]

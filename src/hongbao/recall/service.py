@@ -41,7 +41,7 @@ from hongbao.recall.engine import evaluate
 from hongbao.recall.facts import RecallFacts
 from hongbao.recall.gather import RecallError, gather, recall_purpose
 from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
-from hongbao.recall.ports import Database, UnitOfWork
+from hongbao.recall.ports import Database, RiskAssessor, UnitOfWork
 from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.records import (
     DecisionPurpose,
@@ -51,9 +51,9 @@ from hongbao.recall.records import (
     RecallRoute,
     RecallState,
 )
-from hongbao.recall.risk import PassingAssessor, RiskAssessor
 from hongbao.refunds.remainder import PacketRefundPlan
 from hongbao.refunds.routes import RefundPlan
+from hongbao.risk.assessors import PassingAssessor
 
 MAX_KEY_LENGTH = 64
 MAX_CHALLENGES_PER_KIND = 20

@@ -27,10 +27,9 @@ from hongbao.recall.facts import (
     PacketFacts,
     RecallFacts,
     RequesterFacts,
-    RiskAction,
-    RiskAssessment,
     UsageFacts,
 )
+from hongbao.risk.model import RiskAction, RiskAssessment
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECOND_US = 1_000_000

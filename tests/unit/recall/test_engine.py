@@ -21,7 +21,7 @@ from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
 from hongbao.policy.document import Policy, default_policy, parse_policy
 from hongbao.recall.engine import MAX_ERROR_TEXT, evaluate
-from hongbao.recall.facts import RecallFacts, RiskAction, RiskAssessment
+from hongbao.recall.facts import RecallFacts
 from hongbao.recall.model import (
     Decision,
     DecisionResult,
@@ -31,8 +31,9 @@ from hongbao.recall.model import (
     Verdict,
 )
 from hongbao.recall.reasons import ReasonCode
-from hongbao.recall.risk import PassingAssessor
 from hongbao.recall.rules import RULES, Rule
+from hongbao.risk.assessors import PassingAssessor
+from hongbao.risk.model import RiskAction, RiskAssessment
 from tests.unit.recall.builders import (
     DAY_US,
     HOUR_US,
