@@ -91,7 +91,6 @@ REMAINING: frozenset[tuple[str, str]] = frozenset(
         ("identity", "distribution"),  # funding lives in identity until it has its package
         ("packets", "distribution"),  # expiry refunds the remainder itself (packets -> refunds)
         ("packets", "refunds"),
-        ("policy", "packets"),
     }
 )
 
