@@ -110,6 +110,11 @@ SHARED_PORTS: Mapping[str, frozenset[str]] = {
 }
 
 
+# Reads that name columns belong in storage, behind a port's named method (``shares_of``).
+COLUMN_QUERIES = frozenset({"where", "find", "find_in", "read_find_in"})
+REMAINING_COLUMN_QUERIES = frozenset({"recall/gather.py"})  # until recall reads its facts
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(SOURCE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -270,3 +275,40 @@ def test_contexts_name_other_contexts_ports_only_where_allowed() -> None:
         and importer not in SHARED_PORTS.get(owner, frozenset())
     )
     assert not offending, "\n".join(offending)
+
+
+def _names_a_column(call: ast.Call) -> bool:
+    """A table read given a column's name: ``where("packet_id", ...)`` or ``find({...})``."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr in COLUMN_QUERIES):
+        return False
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return True
+    return isinstance(first, ast.Dict) and any(
+        isinstance(key, ast.Constant) and isinstance(key.value, str) for key in first.keys
+    )
+
+
+def test_only_storage_queries_tables_by_column_name() -> None:
+    """Contexts and entry points read through named port methods, so a column's name is
+    known to storage alone."""
+    offending = sorted(
+        f"{path.relative_to(SOURCE)}:{node.lineno}"
+        for path in _source_files()
+        if _top(_module_name(path)) != "storage"
+        and str(path.relative_to(SOURCE)) not in REMAINING_COLUMN_QUERIES
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and _names_a_column(node)
+    )
+    assert not offending, "\n".join(offending)
+
+
+def test_the_files_still_querying_by_column_name_still_do() -> None:
+    """A file that stopped naming columns leaves the list, so it cannot start again."""
+    still = {
+        str(path.relative_to(SOURCE))
+        for path in _source_files()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and _names_a_column(node)
+    }
+    assert not REMAINING_COLUMN_QUERIES - still

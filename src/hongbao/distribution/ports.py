@@ -16,6 +16,14 @@ class DistributionTables(Protocol):
     @property
     def budgets(self) -> RecordTable[Budget]: ...
 
+    def children_of(self, budget_id: str, *, limit: int) -> list[Budget]:
+        """A budget's children, oldest first."""
+        ...
+
+    def open_children_of(self, budget_id: str, *, limit: int) -> list[Budget]:
+        """A budget's open children, in id order."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """The tables a budget's funding, spending and unwinding touch, in one transaction."""

@@ -237,9 +237,7 @@ class DistributionService:
                 raise unknown_budget(budget_id)
             if not budget.is_open:
                 return budget
-            open_children = uow.distribution.budgets.find(
-                {"parent_id": budget.id, "state": BudgetState.OPEN}, limit=1
-            )
+            open_children = uow.distribution.open_children_of(budget.id, limit=1)
             if open_children:
                 raise DistributionError(
                     f"budget {budget.id!r} has open children (e.g. {open_children[0].id!r}); "
@@ -297,9 +295,7 @@ def _existing(uow: UnitOfWork, budget_id: str) -> Budget:
 
 
 def _children(uow: UnitOfWork, budget_id: str) -> list[Budget]:
-    return uow.distribution.budgets.where(
-        "parent_id", budget_id, limit=MAX_CHILDREN_LISTED, order_by="created_at_us"
-    )
+    return uow.distribution.children_of(budget_id, limit=MAX_CHILDREN_LISTED)
 
 
 def _require_open(budget: Budget) -> None:

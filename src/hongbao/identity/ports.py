@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
@@ -9,7 +10,7 @@ from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
 from hongbao.identity.funding import FundingKind
 from hongbao.identity.social import Group, GroupMember, Relationship
-from hongbao.identity.users import Enterprise, User
+from hongbao.identity.users import Enterprise, User, UserStatus
 from hongbao.identity.verification import Challenge, IssuedSecret
 from hongbao.ledger.ports import LedgerRepository
 from hongbao.platform.records import RecordTable
@@ -69,6 +70,29 @@ class IdentityRepository(Protocol):
 
     @property
     def secrets(self) -> RecordTable[IssuedSecret]: ...
+
+    # Named reads, so that no caller names a column.
+
+    def users_in_status(self, status: UserStatus, *, limit: int) -> list[User]: ...
+
+    def exemptions_of(self, subject_id: str, *, limit: int) -> list[Exemption]: ...
+
+    def members_of(self, group_id: str, *, limit: int) -> list[GroupMember]: ...
+
+    def memberships_of(self, user_id: str, *, limit: int) -> list[GroupMember]: ...
+
+    def read_memberships_of(
+        self, user_ids: Collection[str], *, limit: int
+    ) -> Callable[[], list[GroupMember]]:
+        """The memberships of ``user_ids``, sent now, read later; more than ``limit`` is
+        refused, never cut short."""
+        ...
+
+    def relationships_from(self, user_id: str, *, limit: int) -> list[Relationship]: ...
+
+    def devices_of(self, user_id: str, *, limit: int) -> list[Device]: ...
+
+    def funding_of(self, user_id: str, *, limit: int) -> list[StoredFunding]: ...
 
 
 class UnitOfWork(Protocol):

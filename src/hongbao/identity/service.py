@@ -154,7 +154,7 @@ class IdentityService:
         def read(identity: IdentityRepository) -> list[User]:
             found: list[User] = []
             for status in UserStatus:
-                found += identity.users.where("status", status, limit=limit)
+                found += identity.users_in_status(status, limit=limit)
             return sorted(found, key=lambda user: user.id)[:limit]
 
         return self._read(read)
@@ -187,9 +187,7 @@ class IdentityService:
         return self._write(work)
 
     def exemptions_of(self, subject: Subject) -> list[Exemption]:
-        return self._read(
-            lambda identity: identity.exemptions.where("subject_id", subject.id, limit=MAX_LISTED)
-        )
+        return self._read(lambda identity: identity.exemptions_of(subject.id, limit=MAX_LISTED))
 
     def applicable_exemption(self, kind: ExemptionKind, subject: Subject) -> Exemption | None:
         """The exemption a decision may use now, with its id and reason, or None."""
@@ -227,9 +225,7 @@ class IdentityService:
         return self._write(work)
 
     def members(self, group_id: str) -> list[GroupMember]:
-        return self._read(
-            lambda identity: identity.members.where("group_id", group_id, limit=MAX_LISTED)
-        )
+        return self._read(lambda identity: identity.members_of(group_id, limit=MAX_LISTED))
 
     def set_relationship(self, relationship: Relationship) -> Relationship:
         def work(identity: IdentityRepository, _: UnitOfWork) -> Relationship:
@@ -245,9 +241,7 @@ class IdentityService:
         return self._write(work)
 
     def relationships_of(self, user_id: str) -> list[Relationship]:
-        return self._read(
-            lambda identity: identity.relationships.where("from_user_id", user_id, limit=MAX_LISTED)
-        )
+        return self._read(lambda identity: identity.relationships_from(user_id, limit=MAX_LISTED))
 
     # ---------------------------------------------------------------------------- devices
 
@@ -280,7 +274,7 @@ class IdentityService:
         return found
 
     def devices_of(self, user_id: str) -> list[Device]:
-        return self._read(lambda identity: identity.devices.where("user_id", user_id, limit=100))
+        return self._read(lambda identity: identity.devices_of(user_id, limit=100))
 
     def capabilities(self, fingerprint: DeviceFingerprint) -> DeviceCapabilities:
         return derive_capabilities(self.device(fingerprint))
@@ -320,7 +314,7 @@ class IdentityService:
         return funding_from_stored(stored)
 
     def funding_sources(self, user_id: str) -> list[FundingSource]:
-        rows = self._read(lambda identity: identity.funding.where("user_id", user_id, limit=100))
+        rows = self._read(lambda identity: identity.funding_of(user_id, limit=100))
         return [funding_from_stored(row) for row in rows]
 
     def funding_source(self, source_id: str) -> FundingSource:
@@ -403,7 +397,7 @@ def is_group_member(
 
     Read through the user's memberships (few), not the group's (possibly thousands).
     """
-    memberships = identity.members.where("user_id", user_id, limit=MAX_LISTED)
+    memberships = identity.memberships_of(user_id, limit=MAX_LISTED)
     return is_member_at(
         [member for member in memberships if member.group_id == group_id], user_id, now_us
     )

@@ -183,11 +183,10 @@ def _read(uow: UnitOfWork, requests: Sequence[ClaimRequest], now_us: int) -> _Fa
     packet_ids = sorted({request.packet_id for request in requests})
     user_ids = sorted({request.user_id for request in requests})
     users = uow.identity.users.read_existing([(user_id,) for user_id in user_ids])
-    memberships = uow.identity.members.read_find_in(
-        {"user_id": user_ids}, limit=MAX_LISTED * len(user_ids)
-    )
-    earlier_shares = uow.packets.shares.read_find_in(
-        {"packet_id": packet_ids, "claimed_by": user_ids},
+    memberships = uow.identity.read_memberships_of(user_ids, limit=MAX_LISTED * len(user_ids))
+    earlier_shares = uow.packets.read_claims(
+        packet_ids,
+        user_ids,
         limit=len(packet_ids) * len(user_ids),  # one claim per user per packet
     )
     known_users = {key[0] for key in users()}

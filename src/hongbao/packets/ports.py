@@ -3,7 +3,7 @@ in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from hongbao.identity.ports import IdentityRepository
@@ -43,6 +43,25 @@ class PacketTables(Protocol):
 
     @property
     def free_shares(self) -> FreeShares: ...
+
+    def shares_of(self, packet_id: str, *, limit: int) -> list[Share]:
+        """A packet's shares in position order."""
+        ...
+
+    def sent_by(self, user_id: str, *, limit: int) -> list[Packet]:
+        """A sender's packets, oldest first."""
+        ...
+
+    def claimed_by(self, user_id: str, *, limit: int) -> list[Share]:
+        """The shares a user claimed, earliest claim first."""
+        ...
+
+    def read_claims(
+        self, packet_ids: Collection[str], user_ids: Collection[str], *, limit: int
+    ) -> Callable[[], list[Share]]:
+        """The shares of ``packet_ids`` claimed by ``user_ids``, sent now, read later; more than
+        ``limit`` is refused, never cut short."""
+        ...
 
 
 class UnitOfWork(Protocol):

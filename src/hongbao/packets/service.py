@@ -530,7 +530,7 @@ class PacketService:
     def shares(self, packet_id: str) -> list[Share]:
         packet = self.packet(packet_id)
         return self.database.read(
-            lambda uow: uow.packets.shares.where("packet_id", packet_id, limit=packet.share_count)
+            lambda uow: uow.packets.shares_of(packet_id, limit=packet.share_count)
         )
 
     def claims_seen_by(self, packet_id: str, viewer_id: str) -> list[Share]:
@@ -547,19 +547,11 @@ class PacketService:
 
     def sent_by(self, user_id: str, limit: int = 100) -> list[Packet]:
         limit = max(1, min(limit, MAX_HISTORY))
-        return self.database.read(
-            lambda uow: uow.packets.packets.where(
-                "sender_id", user_id, limit=limit, order_by="created_at_us"
-            )
-        )
+        return self.database.read(lambda uow: uow.packets.sent_by(user_id, limit=limit))
 
     def received_by(self, user_id: str, limit: int = 100) -> list[Share]:
         limit = max(1, min(limit, MAX_HISTORY))
-        return self.database.read(
-            lambda uow: uow.packets.shares.where(
-                "claimed_by", user_id, limit=limit, order_by="claimed_at_us"
-            )
-        )
+        return self.database.read(lambda uow: uow.packets.claimed_by(user_id, limit=limit))
 
     def _publish(
         self, uow: UnitOfWork, packet: Packet, event_type: str, now_us: int, **payload: object

@@ -53,9 +53,7 @@ def verify_packets(uow: UnitOfWork) -> PacketReport:
     report = PacketReport()
     for page in _packet_pages(uow):
         shares = {
-            packet.id: uow.packets.shares.where(
-                "packet_id", packet.id, limit=packet.share_count + 1
-            )
+            packet.id: uow.packets.shares_of(packet.id, limit=packet.share_count + 1)
             for packet in page
         }
         _check_page(uow, page, shares, report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
 from hongbao.identity.ports import DeviceOwner, StoredFunding
 from hongbao.identity.social import Group, GroupMember, Relationship
-from hongbao.identity.users import Enterprise, User
+from hongbao.identity.users import Enterprise, User, UserStatus
 from hongbao.identity.verification import Challenge, IssuedSecret
 from hongbao.platform.records import RecordTable
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
@@ -44,6 +45,32 @@ class IdentityTables:
     funding: RecordTable[StoredFunding]
     challenges: RecordTable[Challenge]
     secrets: RecordTable[IssuedSecret]
+
+    def users_in_status(self, status: UserStatus, *, limit: int) -> list[User]:
+        return self.users.where("status", status, limit=limit)
+
+    def exemptions_of(self, subject_id: str, *, limit: int) -> list[Exemption]:
+        return self.exemptions.where("subject_id", subject_id, limit=limit)
+
+    def members_of(self, group_id: str, *, limit: int) -> list[GroupMember]:
+        return self.members.where("group_id", group_id, limit=limit)
+
+    def memberships_of(self, user_id: str, *, limit: int) -> list[GroupMember]:
+        return self.members.where("user_id", user_id, limit=limit)
+
+    def read_memberships_of(
+        self, user_ids: Collection[str], *, limit: int
+    ) -> Callable[[], list[GroupMember]]:
+        return self.members.read_find_in({"user_id": user_ids}, limit=limit)
+
+    def relationships_from(self, user_id: str, *, limit: int) -> list[Relationship]:
+        return self.relationships.where("from_user_id", user_id, limit=limit)
+
+    def devices_of(self, user_id: str, *, limit: int) -> list[Device]:
+        return self.devices.where("user_id", user_id, limit=limit)
+
+    def funding_of(self, user_id: str, *, limit: int) -> list[StoredFunding]:
+        return self.funding.where("user_id", user_id, limit=limit)
 
 
 def sql_identity_tables(dialect: SqlDialect) -> IdentityTables:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,22 @@ class StoredPacketTables:
     shares: RecordTable[Share]
     authorizations: RecordTable[CardAuthorization]
     free_shares: FreeShares
+
+    def shares_of(self, packet_id: str, *, limit: int) -> list[Share]:
+        return self.shares.where("packet_id", packet_id, limit=limit)
+
+    def sent_by(self, user_id: str, *, limit: int) -> list[Packet]:
+        return self.packets.where("sender_id", user_id, limit=limit, order_by="created_at_us")
+
+    def claimed_by(self, user_id: str, *, limit: int) -> list[Share]:
+        return self.shares.where("claimed_by", user_id, limit=limit, order_by="claimed_at_us")
+
+    def read_claims(
+        self, packet_ids: Collection[str], user_ids: Collection[str], *, limit: int
+    ) -> Callable[[], list[Share]]:
+        return self.shares.read_find_in(
+            {"packet_id": packet_ids, "claimed_by": user_ids}, limit=limit
+        )
 
 
 class SqlFreeShares:
