@@ -88,7 +88,6 @@ ALLOWED: Mapping[str, frozenset[str]] = {
 # Edges that exist today and are being removed; the list only shrinks.
 REMAINING: frozenset[tuple[str, str]] = frozenset(
     {
-        ("identity", "distribution"),  # funding lives in identity until it has its package
         ("packets", "distribution"),  # expiry refunds the remainder itself (packets -> refunds)
         ("packets", "refunds"),
     }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from hongbao.identity.funding import budget_account_id
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.ids import is_valid_id
 
@@ -60,11 +61,6 @@ class TransferCode:
 class BudgetState(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
-
-
-def budget_account_id(budget_id: str) -> str:
-    """The ledger account that holds a budget's money."""
-    return f"budget:{budget_id}"
 
 
 def budget_source_id(budget_id: str) -> str:

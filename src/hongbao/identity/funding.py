@@ -25,7 +25,6 @@ from enum import StrEnum
 from typing import Final, TypeAlias
 from zoneinfo import ZoneInfo
 
-from hongbao.distribution.model import budget_account_id
 from hongbao.identity.users import IdentityError, check_id, check_text
 from hongbao.ledger.model import AccountKind, NewAccount
 from hongbao.money import CURRENCIES
@@ -538,6 +537,12 @@ class ForeignCardSource:
     @property
     def ledger_account_id(self) -> str:
         return f"card:{self.id}"
+
+
+def budget_account_id(budget_id: str) -> str:
+    """The ledger account that holds a distribution budget's money: the funding source's
+    account, named here so that distribution builds on funding, not the other way round."""
+    return f"budget:{budget_id}"
 
 
 @dataclass(frozen=True, slots=True)
