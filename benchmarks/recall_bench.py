@@ -68,7 +68,6 @@ from psycopg.conninfo import conninfo_to_dict
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
 from hongbao.identity.funding import FundingKind
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import ChallengeKind, SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -94,6 +93,8 @@ from hongbao.recall.records import Recall, RecallState
 from hongbao.recall.rules import RULES
 from hongbao.recall.service import RecallCommand, RecallService
 from hongbao.risk.model import RiskAction, RiskAssessment
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
 from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
 from hongbao.storage.unit_of_work import Database
@@ -691,9 +692,10 @@ def base_setup(url: str, clock: BenchClock, since_us: int) -> None:
     database = open_database(url, pool_size=1)
     try:
         identity = IdentityService(database, clock, SimulatedProvider(SIMULATOR_KEY))
+        social = SocialService(database, clock)
         for user in (OWNER_ID, RECIPIENT_ID):
             identity.register_user(new_user(user, since_us))
-        identity.create_group(Group(GROUP_ID, "Bench", GroupType.FAMILY, OWNER_ID, since_us))
+        social.create_group(Group(GROUP_ID, "Bench", GroupType.FAMILY, OWNER_ID, since_us))
         (opened,) = Ledger(database, clock).create_accounts(
             [NewAccount(BANK_ID, AccountKind.DEBIT_CARD, CURRENCY)]
         )
@@ -711,6 +713,7 @@ def setup_worker(
 ) -> list[PlannedPacket]:
     """Register the worker's senders with a phone each, top them up, send their packets."""
     identity = IdentityService(database, clock, SimulatedProvider(SIMULATOR_KEY))
+    social = SocialService(database, clock)
     senders = [sender_id(config.run, config.worker, index) for index in range(config.senders)]
     for user in senders:
         identity.register_user(new_user(user, config.since_us))
@@ -728,7 +731,7 @@ def setup_worker(
                 config.since_us,
             )
         )
-        identity.add_member(GroupMember(GROUP_ID, user, config.since_us))
+        social.add_member(GroupMember(GROUP_ID, user, config.since_us))
     top_ups = [
         TransferRequest(
             f"top-up:{user}",

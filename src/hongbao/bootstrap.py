@@ -17,6 +17,7 @@ from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.service import RecallService
 from hongbao.refunds.desk import RefundDesk
+from hongbao.social.service import SocialService
 from hongbao.storage.factory import open_database
 from hongbao.storage.unit_of_work import Database
 
@@ -35,6 +36,7 @@ class Services:
     clock: Clock
     ledger: Ledger
     identity: IdentityService
+    social: SocialService
     packets: PacketService
     recalls: RecallService
     refunds: RefundDesk
@@ -101,6 +103,7 @@ def services_for(
         clock=clock,
         ledger=Ledger(database, clock),
         identity=IdentityService(database, clock, provider),
+        social=SocialService(database, clock),
         packets=packets,
         recalls=RecallService(database, clock, packets, policies, provider=provider),
         refunds=RefundDesk(database, clock, policies, rates),

@@ -29,6 +29,7 @@ from hongbao.storage.identity_tables import in_memory_identity_tables
 from hongbao.storage.packet_tables import in_memory_packet_tables
 from hongbao.storage.recall_tables import in_memory_recall_tables
 from hongbao.storage.refund_tables import in_memory_refunds
+from hongbao.storage.social_tables import in_memory_social_tables
 from hongbao.storage.sql_outbox import InMemoryOutboxRepository
 from hongbao.storage.sql_scheduler import InMemoryDueWorkRepository
 
@@ -161,6 +162,7 @@ class _InMemoryUnitOfWork:
     def __init__(self, tables: _Tables) -> None:
         self.ledger = InMemoryLedgerRepository(tables)
         self.identity = in_memory_identity_tables(tables.records)
+        self.social = in_memory_social_tables(tables.records)
         self.scheduler = InMemoryDueWorkRepository(tables.records.setdefault("due_work", {}))
         self.outbox = InMemoryOutboxRepository(tables.records)
         self.packets = in_memory_packet_tables(tables.records)

@@ -16,7 +16,6 @@ from hongbao.identity.funding import (
     mask_card_number,
 )
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType, Relationship
 from hongbao.identity.users import (
     AccountTier,
     IdentityError,
@@ -38,6 +37,8 @@ from hongbao.identity.verification import (
 from hongbao.ledger.model import AccountKind
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import ManualClock
+from hongbao.social.groups import Group, GroupMember, GroupType, Relationship
+from hongbao.social.service import SocialService
 from hongbao.storage.unit_of_work import Database
 from tests.conftest import START_US
 
@@ -92,7 +93,16 @@ def test_registering_a_user_is_idempotent_and_opens_their_balance(
     assert identity.user("alice").display_name == "Alice"
 
 
-def test_unknown_ids_are_refused_with_their_own_codes(identity: IdentityService) -> None:
+@pytest.fixture
+def social(identity: IdentityService, database: Database, clock: ManualClock) -> SocialService:
+    """Groups and relationships, among the users the ``identity`` fixture registered."""
+    del identity
+    return SocialService(database, clock)
+
+
+def test_unknown_ids_are_refused_with_their_own_codes(
+    identity: IdentityService, social: SocialService
+) -> None:
     with pytest.raises(IdentityError) as missing:
         identity.user("nobody")
     assert missing.value.code == "identity.unknown_user"
@@ -100,9 +110,9 @@ def test_unknown_ids_are_refused_with_their_own_codes(identity: IdentityService)
         identity.device(DeviceFingerprint("nothing", "none"))
     assert missing_device.value.code == "identity.unknown_device"
     with pytest.raises(IdentityError) as no_owner:
-        identity.create_group(Group("g-1", "Team", GroupType.WORK, "nobody", START_US))
+        social.create_group(Group("g-1", "Team", GroupType.WORK, "nobody", START_US))
     assert no_owner.value.code == "identity.unknown_user"
-    assert identity.members("g-1") == []
+    assert social.members("g-1") == []
 
 
 def test_a_frozen_account_keeps_its_reason(identity: IdentityService) -> None:
@@ -167,14 +177,14 @@ def test_an_invalid_card_number_is_refused_before_anything_is_written() -> None:
 
 
 def test_groups_have_their_owner_as_first_member_and_relationships_upsert(
-    identity: IdentityService,
+    social: SocialService,
 ) -> None:
-    identity.create_group(Group("g-1", "Class 3", GroupType.EDUCATION, "alice", START_US))
-    identity.add_member(GroupMember("g-1", "bob", START_US + 10))
-    assert [m.user_id for m in identity.members("g-1")] == ["alice", "bob"]
-    identity.set_relationship(Relationship("alice", "bob", 3, 80, 100))
-    identity.set_relationship(Relationship("alice", "bob", 12, 70, 100))
-    (relationship,) = identity.relationships_of("alice")
+    social.create_group(Group("g-1", "Class 3", GroupType.EDUCATION, "alice", START_US))
+    social.add_member(GroupMember("g-1", "bob", START_US + 10))
+    assert [m.user_id for m in social.members("g-1")] == ["alice", "bob"]
+    social.set_relationship(Relationship("alice", "bob", 3, 80, 100))
+    social.set_relationship(Relationship("alice", "bob", 12, 70, 100))
+    (relationship,) = social.relationships_of("alice")
     assert (relationship.chat_frequency_rank, relationship.intimacy) == (12, 70)
 
 

@@ -26,7 +26,6 @@ from hongbao.identity.funding import (
     mask_card_number,
 )
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -48,6 +47,8 @@ from hongbao.refunds.records import Refund, RefundState, RefundTrigger
 from hongbao.refunds.routes import RefundRoute
 from hongbao.refunds.settlement import RECHECK_KIND, SETTLE_KIND
 from hongbao.refunds.verification import verify_refunds
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
 from hongbao.storage.unit_of_work import Database
 from hongbao.testing import FixedRates
 
@@ -137,6 +138,7 @@ class Bank:
 def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
     clock = ManualClock(START)
     identity = IdentityService(database, clock, SimulatedProvider(b"r" * 32))
+    social = SocialService(database, clock)
     registered = START - 30 * 24 * HOUR * 1_000_000
     for name in ("alice", "bob"):
         identity.register_user(
@@ -149,8 +151,8 @@ def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
                 RealNameStatus.VERIFIED,
             )
         )
-    identity.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START))
-    identity.add_member(GroupMember("friends", "bob", START))
+    social.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START))
+    social.add_member(GroupMember("friends", "bob", START))
     identity.register_device(
         Device(
             "alice-phone",

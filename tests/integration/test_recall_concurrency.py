@@ -10,7 +10,6 @@ import pytest
 
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -22,6 +21,8 @@ from hongbao.platform.clock import ManualClock, SystemClock
 from hongbao.platform.errors import HongbaoError
 from hongbao.recall.records import RecallState
 from hongbao.recall.service import RecallCommand, RecallOutcome, RecallService
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
 from hongbao.storage.unit_of_work import Database
 from hongbao.testing import InMemoryDatabase
 from tests.conftest import START_US
@@ -35,6 +36,7 @@ def build(
 ) -> tuple[PacketService, RecallService]:
     since = clock.now_us() - 10 * 24 * 3600 * 1_000_000
     identity = IdentityService(database, clock, SimulatedProvider(b"r" * 32))
+    social = SocialService(database, clock)
     claimers = [f"member-{n:03d}" for n in range(members)]
     for user_id in ["sender", *claimers]:
         identity.register_user(
@@ -60,9 +62,9 @@ def build(
             since,
         )
     )
-    identity.create_group(Group("race", "Race", GroupType.WORK, "sender", since))
+    social.create_group(Group("race", "Race", GroupType.WORK, "sender", since))
     for user_id in claimers:
-        identity.add_member(GroupMember("race", user_id, since))
+        social.add_member(GroupMember("race", user_id, since))
     ledger = Ledger(database, clock)
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     ledger.transfer(TransferRequest("top-up", 1, 5_000_00, "bank", "user:sender:balance", "CNY"))

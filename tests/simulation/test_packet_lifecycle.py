@@ -37,7 +37,6 @@ from hypothesis.stateful import (
 
 from hongbao.identity.funding import MoneyMarketSource, TimeOfDay
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -56,6 +55,8 @@ from hongbao.platform.clock import MICROSECONDS_PER_SECOND, ManualClock
 from hongbao.platform.scheduler import DueWork, DueWorkState, Scheduler
 from hongbao.refunds.desk import RefundDesk
 from hongbao.refunds.settlement import SETTLE_KIND
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
 from hongbao.testing import InMemoryDatabase
 from tests.conftest import START_US
 
@@ -323,6 +324,7 @@ class PacketLifecycle(RuleBasedStateMachine):
         self.clock = ManualClock(START_US)
         self.ledger = Ledger(self.database, self.clock)
         identity = IdentityService(self.database, self.clock, SimulatedProvider(b"m" * 32))
+        social = SocialService(self.database, self.clock)
         self.packets = PacketService(self.database, self.clock)
         # The worker's expiry wiring (as hongbao.entrypoints.worker.build_scheduler registers it).
         self.scheduler = Scheduler(self.database, self.clock)
@@ -331,9 +333,9 @@ class PacketLifecycle(RuleBasedStateMachine):
         self.model = Model()
         self.ids = 0
         self.outcomes = OUTCOMES
-        self._populate(identity)
+        self._populate(identity, social)
 
-    def _populate(self, identity: IdentityService) -> None:
+    def _populate(self, identity: IdentityService, social: SocialService) -> None:
         for user in USERS:
             tier, kind = AccountTier.CLASS_I, UserType.NORMAL
             if user == "ent":
@@ -349,11 +351,11 @@ class PacketLifecycle(RuleBasedStateMachine):
             assert source.ledger_account_id == money_market_account(user)
             self.model.balances[money_market_account(user)] = 0
         for group, owner in GROUP_OWNERS.items():
-            identity.create_group(Group(group, group.title(), GroupType.FAMILY, owner, START_US))
+            social.create_group(Group(group, group.title(), GroupType.FAMILY, owner, START_US))
             for user, (joined, left) in MEMBERSHIPS[group].items():
                 if user != owner:
                     ends = None if left is None else START_US + left
-                    identity.add_member(GroupMember(group, user, START_US + joined, ends))
+                    social.add_member(GroupMember(group, user, START_US + joined, ends))
         self.ledger.create_accounts([NewAccount(BANK, AccountKind.DEBIT_CARD, CNY)])
         for user, amount in OPENING.items():
             self._top_up(balance_account(user), amount)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
 from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
 from hongbao.identity.funding import FundingKind
-from hongbao.identity.social import Group, GroupMember, Relationship
 from hongbao.identity.users import Enterprise, User, UserStatus
 from hongbao.identity.verification import Challenge, IssuedSecret
 from hongbao.ledger.ports import LedgerRepository
@@ -48,15 +46,6 @@ class IdentityRepository(Protocol):
     def exemptions(self) -> RecordTable[Exemption]: ...
 
     @property
-    def groups(self) -> RecordTable[Group]: ...
-
-    @property
-    def members(self) -> RecordTable[GroupMember]: ...
-
-    @property
-    def relationships(self) -> RecordTable[Relationship]: ...
-
-    @property
     def devices(self) -> RecordTable[Device]: ...
 
     @property
@@ -73,22 +62,13 @@ class IdentityRepository(Protocol):
 
     # Named reads, so that no caller names a column.
 
+    def group_exists(self, group_id: str) -> bool:
+        """Whether a group (social's) is registered: an exemption may name one."""
+        ...
+
     def users_in_status(self, status: UserStatus, *, limit: int) -> list[User]: ...
 
     def exemptions_of(self, subject_id: str, *, limit: int) -> list[Exemption]: ...
-
-    def members_of(self, group_id: str, *, limit: int) -> list[GroupMember]: ...
-
-    def memberships_of(self, user_id: str, *, limit: int) -> list[GroupMember]: ...
-
-    def read_memberships_of(
-        self, user_ids: Collection[str], *, limit: int
-    ) -> Callable[[], list[GroupMember]]:
-        """The memberships of ``user_ids``, sent now, read later; more than ``limit`` is
-        refused, never cut short."""
-        ...
-
-    def relationships_from(self, user_id: str, *, limit: int) -> list[Relationship]: ...
 
     def devices_of(self, user_id: str, *, limit: int) -> list[Device]: ...
 

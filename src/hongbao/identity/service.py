@@ -42,7 +42,6 @@ from hongbao.identity.ports import (
     StoredFunding,
     UnitOfWork,
 )
-from hongbao.identity.social import Group, GroupMember, Relationship, is_member_at
 from hongbao.identity.users import Enterprise, IdentityError, User, UserStatus
 from hongbao.identity.verification import (
     AnswerAttempt,
@@ -83,7 +82,7 @@ def unknown(what: str, identifier: object) -> IdentityError:
     )
 
 
-def _put(table: RecordTable[Record], record: Record, key: tuple[Any, ...], what: str) -> Record:
+def put_once(table: RecordTable[Record], record: Record, key: tuple[Any, ...], what: str) -> Record:
     """Insert ``record`` unless its key is taken: the same record is fine, another is refused."""
     existing = table.get(*key)
     if existing is None:
@@ -134,7 +133,7 @@ class IdentityService:
         """Store the user and open their balance (零钱) with its ledger account."""
 
         def work(identity: IdentityRepository, uow: UnitOfWork) -> User:
-            stored = _put(identity.users, user, (user.id,), "user")
+            stored = put_once(identity.users, user, (user.id,), "user")
             self._add_funding(
                 identity, uow, BalanceSource(id=f"{user.id}-balance", user_id=user.id)
             )
@@ -172,8 +171,8 @@ class IdentityService:
 
     def register_enterprise(self, enterprise: Enterprise) -> Enterprise:
         def work(identity: IdentityRepository, _: UnitOfWork) -> Enterprise:
-            _require_user(identity, enterprise.owner_user_id)
-            return _put(identity.enterprises, enterprise, (enterprise.id,), "enterprise")
+            require_user(identity, enterprise.owner_user_id)
+            return put_once(identity.enterprises, enterprise, (enterprise.id,), "enterprise")
 
         return self._write(work)
 
@@ -182,7 +181,7 @@ class IdentityService:
     def add_exemption(self, exemption: Exemption) -> Exemption:
         def work(identity: IdentityRepository, _: UnitOfWork) -> Exemption:
             _require_subject(identity, exemption.subject)
-            return _put(identity.exemptions, exemption, (exemption.id,), "exemption")
+            return put_once(identity.exemptions, exemption, (exemption.id,), "exemption")
 
         return self._write(work)
 
@@ -194,62 +193,13 @@ class IdentityService:
         now_us = self.clock.now_us()
         return applicable_exemption(self.exemptions_of(subject), kind, subject, now_us)
 
-    # ----------------------------------------------------------------------------- groups
-
-    def create_group(self, group: Group) -> Group:
-        """Store the group; its owner is its first member from the moment it was created."""
-
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Group:
-            _require_user(identity, group.owner_user_id)
-            stored = _put(identity.groups, group, (group.id,), "group")
-            owner = GroupMember(group.id, group.owner_user_id, group.created_at_us)
-            _put(identity.members, owner, (group.id, owner.user_id, owner.joined_at_us), "member")
-            return stored
-
-        return self._write(work)
-
-    def group(self, group_id: str) -> Group:
-        found = self._read(lambda identity: identity.groups.get(group_id))
-        if found is None:
-            raise unknown("group", group_id)
-        return found
-
-    def add_member(self, member: GroupMember) -> GroupMember:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> GroupMember:
-            if identity.groups.get(member.group_id) is None:
-                raise unknown("group", member.group_id)
-            _require_user(identity, member.user_id)
-            key = (member.group_id, member.user_id, member.joined_at_us)
-            return _put(identity.members, member, key, "member")
-
-        return self._write(work)
-
-    def members(self, group_id: str) -> list[GroupMember]:
-        return self._read(lambda identity: identity.members_of(group_id, limit=MAX_LISTED))
-
-    def set_relationship(self, relationship: Relationship) -> Relationship:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Relationship:
-            _require_user(identity, relationship.from_user_id)
-            _require_user(identity, relationship.to_user_id)
-            key = (relationship.from_user_id, relationship.to_user_id)
-            if identity.relationships.lock(*key) is None:
-                identity.relationships.insert(relationship)
-            else:
-                identity.relationships.replace(relationship)
-            return relationship
-
-        return self._write(work)
-
-    def relationships_of(self, user_id: str) -> list[Relationship]:
-        return self._read(lambda identity: identity.relationships_from(user_id, limit=MAX_LISTED))
-
     # ---------------------------------------------------------------------------- devices
 
     def register_device(self, device: Device) -> Device:
         """Store a device for its user. A device id belongs to one user at a time."""
 
         def work(identity: IdentityRepository, _: UnitOfWork) -> Device:
-            _require_user(identity, device.user_id)
+            require_user(identity, device.user_id)
             owner = identity.device_owners.get(device.device_id)
             if owner is None:
                 # The primary key settles a race between two users: the loser retries and
@@ -261,7 +211,7 @@ class IdentityService:
                     code="identity.device_taken",
                     device_id=device.device_id,
                 )
-            return _put(identity.devices, device, (device.device_id, device.sim_id), "device")
+            return put_once(identity.devices, device, (device.device_id, device.sim_id), "device")
 
         return self._write(work)
 
@@ -293,7 +243,7 @@ class IdentityService:
             )
 
         def work(identity: IdentityRepository, uow: UnitOfWork) -> FundingSource:
-            _require_user(identity, source.user_id)
+            require_user(identity, source.user_id)
             return self._add_funding(identity, uow, source)
 
         return self._write(work)
@@ -310,7 +260,7 @@ class IdentityService:
                 code="identity.ledger_account_conflict",
                 result=result.code.value,
             )
-        stored = _put(identity.funding, stored_funding(source), (source.id,), "funding source")
+        stored = put_once(identity.funding, stored_funding(source), (source.id,), "funding source")
         return funding_from_stored(stored)
 
     def funding_sources(self, user_id: str) -> list[FundingSource]:
@@ -329,7 +279,7 @@ class IdentityService:
         """Create a challenge for a registered user and device; the provider sends the secret."""
 
         def work(identity: IdentityRepository, _: UnitOfWork) -> Challenge:
-            _require_user(identity, request.user_id)
+            require_user(identity, request.user_id)
             fingerprint = request.fingerprint
             device = identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
             if device is None or device.user_id != request.user_id:
@@ -390,24 +340,11 @@ class IdentityService:
         return self.provider.operator_reveal_code(self.challenge(challenge_id), operator)
 
 
-def is_group_member(
-    identity: IdentityRepository, group_id: str | None, user_id: str, now_us: int
-) -> bool:
-    """Whether ``user_id`` belongs to ``group_id`` at ``now_us``, inside a caller's unit of work.
-
-    Read through the user's memberships (few), not the group's (possibly thousands).
-    """
-    memberships = identity.memberships_of(user_id, limit=MAX_LISTED)
-    return is_member_at(
-        [member for member in memberships if member.group_id == group_id], user_id, now_us
-    )
-
-
 def _fields(record: object) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
-def _require_user(identity: IdentityRepository, user_id: str) -> User:
+def require_user(identity: IdentityRepository, user_id: str) -> User:
     user = identity.users.get(user_id)
     if user is None:
         raise unknown("user", user_id)
@@ -415,10 +352,13 @@ def _require_user(identity: IdentityRepository, user_id: str) -> User:
 
 
 def _require_subject(identity: IdentityRepository, subject: Subject) -> None:
-    tables: dict[SubjectKind, RecordTable[Any]] = {
-        SubjectKind.USER: identity.users,
-        SubjectKind.ENTERPRISE: identity.enterprises,
-        SubjectKind.GROUP: identity.groups,
-    }
-    if tables[subject.kind].get(subject.id) is None:
+    if subject.kind is SubjectKind.GROUP:
+        found = identity.group_exists(subject.id)
+    else:
+        tables: dict[SubjectKind, RecordTable[Any]] = {
+            SubjectKind.USER: identity.users,
+            SubjectKind.ENTERPRISE: identity.enterprises,
+        }
+        found = tables[subject.kind].get(subject.id) is not None
+    if not found:
         raise unknown(subject.kind.value, subject.id)

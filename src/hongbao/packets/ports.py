@@ -12,6 +12,7 @@ from hongbao.platform.outbox import OutboxRepository
 from hongbao.platform.records import RecordTable
 from hongbao.platform.scheduler import DueWorkRepository
 from hongbao.platform.unit_of_work import Database as DatabasePort
+from hongbao.social.ports import SocialTables
 
 if TYPE_CHECKING:
     # Types only: the modules that hold them name this unit of work in their own signatures.
@@ -72,6 +73,9 @@ class UnitOfWork(Protocol):
 
     @property
     def identity(self) -> IdentityRepository: ...
+
+    @property
+    def social(self) -> SocialTables: ...
 
     @property
     def outbox(self) -> OutboxRepository: ...

@@ -24,7 +24,7 @@ from enum import StrEnum
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.funding import FundingKind, FundingSource
-from hongbao.identity.service import funding_from_stored, is_group_member
+from hongbao.identity.service import funding_from_stored
 from hongbao.identity.users import UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -59,6 +59,7 @@ from hongbao.refunds.remainder import (
     plan_packet_refund,
     refund_remainder,
 )
+from hongbao.social.service import is_group_member
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
@@ -244,7 +245,7 @@ class PacketService:
             return
         if command.group_id is None or command.recipient_id is not None:
             raise refuse("a group packet goes to one group", "packets.audience_invalid")
-        if not is_group_member(uow.identity, command.group_id, command.sender_id, now_us):
+        if not is_group_member(uow.social, command.group_id, command.sender_id, now_us):
             raise refuse("only members send packets to a group", "packets.not_a_member")
 
     def _check_limits(self, command: SendPacket, policy: PacketPolicy) -> None:

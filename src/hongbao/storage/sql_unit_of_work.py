@@ -15,6 +15,7 @@ from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.packet_tables import StoredPacketTables, sql_packet_tables
 from hongbao.storage.recall_tables import StoredRecallTables, sql_recall_tables
 from hongbao.storage.refund_tables import RecordRefunds, sql_refunds
+from hongbao.storage.social_tables import StoredSocialTables, sql_social_tables
 from hongbao.storage.sql_ledger import SqlDialect, SqlLedgerRepository
 from hongbao.storage.sql_outbox import SqlOutboxRepository
 from hongbao.storage.sql_scheduler import SqlDueWorkRepository
@@ -31,6 +32,10 @@ class SqlUnitOfWork:
     @functools.cached_property
     def identity(self) -> IdentityTables:
         return sql_identity_tables(self._dialect)
+
+    @functools.cached_property
+    def social(self) -> StoredSocialTables:
+        return sql_social_tables(self._dialect)
 
     @functools.cached_property
     def packets(self) -> StoredPacketTables:

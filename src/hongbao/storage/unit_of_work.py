@@ -18,6 +18,7 @@ from hongbao.platform.scheduler import DueWorkRepository
 from hongbao.platform.unit_of_work import Database as DatabasePort
 from hongbao.recall.ports import RecallTables
 from hongbao.refunds.ports import RefundRepository
+from hongbao.social.ports import SocialTables
 from hongbao.storage.api_tables import ApiTables
 
 
@@ -27,6 +28,9 @@ class UnitOfWork(Protocol):
 
     @property
     def identity(self) -> IdentityRepository: ...
+
+    @property
+    def social(self) -> SocialTables: ...
 
     @property
     def scheduler(self) -> DueWorkRepository: ...

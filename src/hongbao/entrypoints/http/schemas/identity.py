@@ -31,8 +31,8 @@ from hongbao.identity.funding import (
     MaintenanceWindow,
     MoneyMarketSource,
 )
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, AgeBand, User, UserType
+from hongbao.social.groups import Group, GroupMember, GroupType
 
 CardNumber = Annotated[str, Field(pattern=r"^[0-9]{12,19}$", examples=["6222020000000000000"])]
 TimeOfDayText = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]

@@ -25,7 +25,6 @@ from hongbao.identity.funding import (
     mask_card_number,
 )
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType, Relationship
 from hongbao.identity.users import (
     MICROSECONDS_PER_DAY,
     AccountTier,
@@ -37,6 +36,8 @@ from hongbao.identity.users import (
     UserStatus,
     UserType,
 )
+from hongbao.social.groups import Group, GroupMember, GroupType, Relationship
+from hongbao.social.service import SocialService
 
 VERIFIED = RealNameStatus.VERIFIED
 
@@ -171,7 +172,7 @@ def _exemptions(now_us: int) -> list[Exemption]:
     ]  # fmt: skip # a data table: one row per line, so rows read as records
 
 
-def load_population(identity: IdentityService) -> LoadReport:
+def load_population(identity: IdentityService, social: SocialService) -> LoadReport:
     """Register everyone and everything above, once: a second load finds it and does nothing.
 
     The marker is the first user: the population goes in as a whole or, if a step fails, the
@@ -196,9 +197,9 @@ def load_population(identity: IdentityService) -> LoadReport:
         ("enterprises", enterprises, identity.register_enterprise),
         ("devices", _devices(now_us), identity.register_device),
         ("funding sources", _funding(), identity.add_funding_source),
-        ("groups", groups, identity.create_group),
-        ("group members", members, identity.add_member),
-        ("relationships", _relationships(), identity.set_relationship),
+        ("groups", groups, social.create_group),
+        ("group members", members, social.add_member),
+        ("relationships", _relationships(), social.set_relationship),
         ("exemptions", _exemptions(now_us), identity.add_exemption),
     ]
     report = LoadReport(already_loaded=False)
