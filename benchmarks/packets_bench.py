@@ -63,6 +63,7 @@ from psycopg.conninfo import conninfo_to_dict
 import hongbao
 from hongbao.bootstrap import open_services
 from hongbao.entrypoints.worker import PassReport, build_relay, build_scheduler, run_pass
+from hongbao.funding.service import open_balance
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
@@ -296,7 +297,9 @@ class Setup:
 
 
 def identity_service(database: Any, clock: Clock) -> IdentityService:
-    return IdentityService(database, clock, SimulatedProvider(SIMULATOR_KEY))
+    return IdentityService(
+        database, clock, SimulatedProvider(SIMULATOR_KEY), on_register=(open_balance,)
+    )
 
 
 def new_user(user: str, since_us: int) -> User:

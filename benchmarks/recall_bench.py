@@ -65,8 +65,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from hongbao.funding.service import open_balance
+from hongbao.funding.sources import FundingKind
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
-from hongbao.identity.funding import FundingKind
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import ChallengeKind, SimulatedProvider
@@ -691,7 +692,9 @@ def base_setup(url: str, clock: BenchClock, since_us: int) -> None:
     """The bank, the group owner, the group and the recipient of personal packets."""
     database = open_database(url, pool_size=1)
     try:
-        identity = IdentityService(database, clock, SimulatedProvider(SIMULATOR_KEY))
+        identity = IdentityService(
+            database, clock, SimulatedProvider(SIMULATOR_KEY), on_register=(open_balance,)
+        )
         social = SocialService(database, clock)
         for user in (OWNER_ID, RECIPIENT_ID):
             identity.register_user(new_user(user, since_us))
@@ -712,7 +715,9 @@ def setup_worker(
     database: Database, clock: BenchClock, config: WorkerConfig
 ) -> list[PlannedPacket]:
     """Register the worker's senders with a phone each, top them up, send their packets."""
-    identity = IdentityService(database, clock, SimulatedProvider(SIMULATOR_KEY))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(SIMULATOR_KEY), on_register=(open_balance,)
+    )
     social = SocialService(database, clock)
     senders = [sender_id(config.run, config.worker, index) for index in range(config.senders)]
     for user in senders:

@@ -102,7 +102,9 @@ STORAGE_FACING_IMPORTERS = frozenset({"storage", "bootstrap", "testing"})
 # context names them only where it hands its unit of work on to that context's functions.
 SHARED_PORTS: Mapping[str, frozenset[str]] = {
     "ledger": CONTEXTS,  # every context's money moves through the ledger's functions
-    "identity": frozenset({"distribution", "packets", "recall", "refunds", "social"}),
+    "identity": frozenset({"distribution", "funding", "packets", "recall", "refunds", "social"}),
+    # A send, a refund and a budget read the funding source the money comes from or goes to.
+    "funding": frozenset({"distribution", "packets"}),
     "social": frozenset({"packets"}),  # a group packet checks its audience in the same unit
     "packets": frozenset({"recall", "refunds"}),  # a recall and a refund act on a packet
     "distribution": frozenset({"packets", "refunds"}),  # a refund may unwind through budgets

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from hongbao.funding.service import FundingService, open_balance
 from hongbao.fx import NoRates, RateProvider, rate_provider_from_environment
 from hongbao.identity.service import IdentityService
 from hongbao.identity.verification import SimulatedProvider, VerificationProvider
@@ -19,7 +20,7 @@ from hongbao.recall.service import RecallService
 from hongbao.refunds.desk import RefundDesk
 from hongbao.social.service import SocialService
 from hongbao.storage.factory import open_database
-from hongbao.storage.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
 SIMULATOR_KEY_VARIABLE = "HONGBAO_SIMULATOR_KEY"
@@ -35,7 +36,8 @@ class Services:
     database: Database
     clock: Clock
     ledger: Ledger
-    identity: IdentityService
+    identity: IdentityService[UnitOfWork]
+    funding: FundingService
     social: SocialService
     packets: PacketService
     recalls: RecallService
@@ -102,7 +104,8 @@ def services_for(
         database=database,
         clock=clock,
         ledger=Ledger(database, clock),
-        identity=IdentityService(database, clock, provider),
+        identity=IdentityService(database, clock, provider, on_register=(open_balance,)),
+        funding=FundingService(database, clock),
         social=SocialService(database, clock),
         packets=packets,
         recalls=RecallService(database, clock, packets, policies, provider=provider),

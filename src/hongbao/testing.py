@@ -25,6 +25,7 @@ from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Result
 from hongbao.storage.api_tables import in_memory_api_tables
 from hongbao.storage.distribution_tables import in_memory_distribution_tables
+from hongbao.storage.funding_tables import in_memory_funding_tables
 from hongbao.storage.identity_tables import in_memory_identity_tables
 from hongbao.storage.packet_tables import in_memory_packet_tables
 from hongbao.storage.recall_tables import in_memory_recall_tables
@@ -163,6 +164,7 @@ class _InMemoryUnitOfWork:
         self.ledger = InMemoryLedgerRepository(tables)
         self.identity = in_memory_identity_tables(tables.records)
         self.social = in_memory_social_tables(tables.records)
+        self.funding = in_memory_funding_tables(tables.records)
         self.scheduler = InMemoryDueWorkRepository(tables.records.setdefault("due_work", {}))
         self.outbox = InMemoryOutboxRepository(tables.records)
         self.packets = in_memory_packet_tables(tables.records)

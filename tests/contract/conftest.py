@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hongbao.funding.service import open_balance
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
@@ -21,7 +22,9 @@ PEOPLE = ("alice", "bob", "carol", "dave")
 
 @pytest.fixture
 def world(database: Database, clock: ManualClock) -> PacketService:
-    identity = IdentityService(database, clock, SimulatedProvider(b"p" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"p" * 32), on_register=(open_balance,)
+    )
     social = SocialService(database, clock)
     for name in PEOPLE:
         identity.register_user(

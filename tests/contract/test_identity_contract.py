@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
-from hongbao.identity.exemptions import Exemption, ExemptionKind, Subject, SubjectKind
-from hongbao.identity.funding import (
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
@@ -15,6 +14,8 @@ from hongbao.identity.funding import (
     TimeOfDay,
     mask_card_number,
 )
+from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
+from hongbao.identity.exemptions import Exemption, ExemptionKind, Subject, SubjectKind
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import (
     AccountTier,
@@ -60,7 +61,9 @@ def alice(**changes: object) -> User:
 
 @pytest.fixture
 def identity(database: Database, clock: ManualClock) -> IdentityService:
-    service = IdentityService(database, clock, SimulatedProvider(b"k" * 32))
+    service = IdentityService(
+        database, clock, SimulatedProvider(b"k" * 32), on_register=(open_balance,)
+    )
     service.register_user(alice())
     service.register_user(alice(id="bob", display_name="Bob"))
     service.register_device(
@@ -80,17 +83,24 @@ def identity(database: Database, clock: ManualClock) -> IdentityService:
 
 
 def test_registering_a_user_is_idempotent_and_opens_their_balance(
-    identity: IdentityService, database: Database, clock: ManualClock
+    identity: IdentityService, funding: FundingService, database: Database, clock: ManualClock
 ) -> None:
     assert identity.register_user(alice()) == alice()
     assert identity.user("alice") == alice()
-    (balance,) = identity.funding_sources("alice")
+    (balance,) = funding.funding_sources("alice")
     account = Ledger(database, clock).account(balance.ledger_account_id)
     assert account.kind is AccountKind.USER_BALANCE
     with pytest.raises(IdentityError) as taken:
         identity.register_user(alice(display_name="Someone else"))
     assert taken.value.code == "identity.already_exists"
     assert identity.user("alice").display_name == "Alice"
+
+
+@pytest.fixture
+def funding(identity: IdentityService, database: Database, clock: ManualClock) -> FundingService:
+    """Funding sources of the users the ``identity`` fixture registered."""
+    del identity
+    return FundingService(database, clock)
 
 
 @pytest.fixture
@@ -149,7 +159,7 @@ def test_a_device_belongs_to_one_user_and_its_sim_is_part_of_the_fingerprint(
 
 
 def test_every_kind_of_funding_source_round_trips_with_its_ledger_account(
-    identity: IdentityService, database: Database, clock: ManualClock
+    funding: FundingService, database: Database, clock: ManualClock
 ) -> None:
     nightly = MaintenanceWindow(TimeOfDay(23, 30), TimeOfDay(0, 30))
     sources = [
@@ -161,9 +171,9 @@ def test_every_kind_of_funding_source_round_trips_with_its_ledger_account(
         ForeignCardSource("alice-usd", "alice", "USD", mask_card_number("4012888888881881")),
     ]
     for source in sources:
-        assert identity.add_funding_source(source) == source
-        assert identity.funding_source(source.id) == source
-    kinds = {source.kind.value for source in identity.funding_sources("alice")}
+        assert funding.add_funding_source(source) == source
+        assert funding.funding_source(source.id) == source
+    kinds = {source.kind.value for source in funding.funding_sources("alice")}
     assert kinds == {"balance", "money_market", "debit_card", "credit_card", "foreign_card"}
     usd = Ledger(database, clock).account("card:alice-usd")
     assert (usd.kind, usd.currency) == (AccountKind.FOREIGN_CARD, "USD")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from hongbao.entrypoints.population import load_population
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import FundingKind
 from hongbao.identity.devices import CapabilityKind, DeviceFingerprint
 from hongbao.identity.exemptions import ExemptionKind, Subject
-from hongbao.identity.funding import FundingKind
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, UserType
 from hongbao.identity.verification import SimulatedProvider
@@ -19,9 +20,12 @@ from hongbao.storage.unit_of_work import Database
 def test_the_population_covers_every_tier_type_platform_source_and_group(
     database: Database, clock: ManualClock
 ) -> None:
-    identity = IdentityService(database, clock, SimulatedProvider(b"d" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"d" * 32), on_register=(open_balance,)
+    )
+    funding = FundingService(database, clock)
     social = SocialService(database, clock)
-    first = load_population(identity, social)
+    first = load_population(identity, funding, social)
     assert not first.already_loaded
     users = identity.users()
     assert {user.tier for user in users} == set(AccountTier)
@@ -34,7 +38,7 @@ def test_the_population_covers_every_tier_type_platform_source_and_group(
         if identity.capabilities(DeviceFingerprint(device.device_id, device.sim_id)).has(kind)
     }
     assert capabilities == set(CapabilityKind)  # watch cap, HarmonyOS 3, old iOS, EMUI
-    kinds = {source.kind for user in users for source in identity.funding_sources(user.id)}
+    kinds = {source.kind for user in users for source in funding.funding_sources(user.id)}
     # Budget sources come with distribution budgets (hongbao.distribution), not with people.
     assert kinds == set(FundingKind) - {FundingKind.BUDGET}
     groups = {"xinghe-team", "class-3-parents", "weekend-gamers", "li-family", "hiking-club"}
@@ -47,11 +51,14 @@ def test_the_population_covers_every_tier_type_platform_source_and_group(
 def test_loading_the_population_twice_creates_nothing_new(
     database: Database, clock: ManualClock
 ) -> None:
-    identity = IdentityService(database, clock, SimulatedProvider(b"d" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"d" * 32), on_register=(open_balance,)
+    )
+    funding = FundingService(database, clock)
     social = SocialService(database, clock)
-    load_population(identity, social)
+    load_population(identity, funding, social)
     clock.advance(seconds=3600)
-    second = load_population(identity, social)
+    second = load_population(identity, funding, social)
     assert second.already_loaded
     assert second.created == {}
     assert len(social.members("li-family")) == 3  # owner and two members, not doubled

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
-from hongbao.identity.funding import (
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
@@ -25,6 +25,7 @@ from hongbao.identity.funding import (
     TimeOfDay,
     mask_card_number,
 )
+from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import SimulatedProvider
@@ -137,7 +138,10 @@ class Bank:
 
 def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
     clock = ManualClock(START)
-    identity = IdentityService(database, clock, SimulatedProvider(b"r" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"r" * 32), on_register=(open_balance,)
+    )
+    funding = FundingService(database, clock)
     social = SocialService(database, clock)
     registered = START - 30 * 24 * HOUR * 1_000_000
     for name in ("alice", "bob"):
@@ -181,7 +185,7 @@ def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
         MoneyMarketSource("alice-mm", "alice", (TimeOfDay(15, 0),)),
         ForeignCardSource("alice-usd", "alice", "USD", card),
     ):
-        identity.add_funding_source(source)
+        funding.add_funding_source(source)
     ledger = Ledger(database, clock)
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     for target in ("user:alice:balance", "user:alice:money_market"):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from hongbao.funding.service import open_balance
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.ledger.service import Ledger
@@ -204,7 +205,9 @@ def test_two_users_racing_for_one_device_id_leave_it_with_exactly_one(
     from hongbao.identity.verification import SimulatedProvider  # noqa: PLC0415
 
     clock = SystemClock()
-    identity = IdentityService(postgres_database, clock, SimulatedProvider(b"r" * 32))
+    identity = IdentityService(
+        postgres_database, clock, SimulatedProvider(b"r" * 32), on_register=(open_balance,)
+    )
     users = [f"racer-{n}" for n in range(8)]
     for user_id in users:
         identity.register_user(
@@ -370,7 +373,9 @@ def test_a_hot_packet_on_postgresql_pays_exactly_its_shares_to_1000_concurrent_c
     from hongbao.social.groups import Group, GroupMember, GroupType  # noqa: PLC0415
 
     clock = SystemClock()
-    identity = IdentityService(postgres_database, clock, SimulatedProvider(b"h" * 32))
+    identity = IdentityService(
+        postgres_database, clock, SimulatedProvider(b"h" * 32), on_register=(open_balance,)
+    )
     social = SocialService(postgres_database, clock)
     claimers = [f"member-{n:04d}" for n in range(1000)]
     since = clock.now_us() - 1_000_000

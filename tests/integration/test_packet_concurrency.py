@@ -24,6 +24,7 @@ import pytest
 
 from hongbao.bootstrap import open_services
 from hongbao.entrypoints.worker import build_scheduler
+from hongbao.funding.service import open_balance
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
@@ -57,7 +58,9 @@ def build_world(database: Database, clock: Clock, members: list[str], funds: int
     """The sender owns GROUP, every member joined it an hour before ``clock``'s now; the
     sender's balance holds ``funds``. Registration runs on a few threads: it is only setup."""
     since = clock.now_us() - HOUR_US
-    identity = IdentityService(database, clock, SimulatedProvider(b"c" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"c" * 32), on_register=(open_balance,)
+    )
     social = SocialService(database, clock)
 
     def person(user_id: str) -> User:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from hongbao.funding.service import open_balance
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
@@ -35,7 +36,9 @@ def build(
     database: Database, clock: SystemClock | ManualClock, members: int
 ) -> tuple[PacketService, RecallService]:
     since = clock.now_us() - 10 * 24 * 3600 * 1_000_000
-    identity = IdentityService(database, clock, SimulatedProvider(b"r" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"r" * 32), on_register=(open_balance,)
+    )
     social = SocialService(database, clock)
     claimers = [f"member-{n:03d}" for n in range(members)]
     for user_id in ["sender", *claimers]:

@@ -35,7 +35,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from hongbao.identity.funding import MoneyMarketSource, TimeOfDay
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import MoneyMarketSource, TimeOfDay
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import SimulatedProvider
@@ -323,7 +324,10 @@ class PacketLifecycle(RuleBasedStateMachine):
         self.database = InMemoryDatabase()
         self.clock = ManualClock(START_US)
         self.ledger = Ledger(self.database, self.clock)
-        identity = IdentityService(self.database, self.clock, SimulatedProvider(b"m" * 32))
+        identity = IdentityService(
+            self.database, self.clock, SimulatedProvider(b"m" * 32), on_register=(open_balance,)
+        )
+        funding = FundingService(self.database, self.clock)
         social = SocialService(self.database, self.clock)
         self.packets = PacketService(self.database, self.clock)
         # The worker's expiry wiring (as hongbao.entrypoints.worker.build_scheduler registers it).
@@ -333,9 +337,11 @@ class PacketLifecycle(RuleBasedStateMachine):
         self.model = Model()
         self.ids = 0
         self.outcomes = OUTCOMES
-        self._populate(identity, social)
+        self._populate(identity, funding, social)
 
-    def _populate(self, identity: IdentityService, social: SocialService) -> None:
+    def _populate(
+        self, identity: IdentityService, funding: FundingService, social: SocialService
+    ) -> None:
         for user in USERS:
             tier, kind = AccountTier.CLASS_I, UserType.NORMAL
             if user == "ent":
@@ -347,7 +353,7 @@ class PacketLifecycle(RuleBasedStateMachine):
         identity.set_status("frozen", UserStatus.FROZEN, "risk review")
         for user in MONEY_MARKET:
             source = MoneyMarketSource(f"{user}-mm", user, (TimeOfDay(15, 0),))
-            identity.add_funding_source(source)
+            funding.add_funding_source(source)
             assert source.ledger_account_id == money_market_account(user)
             self.model.balances[money_market_account(user)] = 0
         for group, owner in GROUP_OWNERS.items():

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from hongbao.identity.funding import budget_account_id
+from hongbao.funding.sources import budget_account_id
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.ids import is_valid_id
 

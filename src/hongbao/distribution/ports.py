@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol, TypeAlias
 
 from hongbao.distribution.model import Budget
+from hongbao.funding.ports import FundingTables
 from hongbao.identity.ports import IdentityRepository
 from hongbao.ledger.ports import LedgerRepository
 from hongbao.platform.records import RecordTable
@@ -33,6 +34,9 @@ class UnitOfWork(Protocol):
 
     @property
     def identity(self) -> IdentityRepository: ...
+
+    @property
+    def funding(self) -> FundingTables: ...
 
     @property
     def distribution(self) -> DistributionTables: ...

@@ -6,7 +6,7 @@ moves money once and returns the first result. The same id with other arguments 
 with ``distribution.budget_exists`` (``distribution.transfer_key_reused`` for a top-up).
 
 Opening or allocating a budget opens its ledger account, moves its money there and registers a
-:class:`~hongbao.identity.funding.BudgetSource` for its holder (``budget:{id}``), so the holder
+:class:`~hongbao.funding.sources.BudgetSource` for its holder (``budget:{id}``), so the holder
 sends red packets from it like from any other source. The root's holder is the enterprise.
 
 **Closing** returns what a budget holds to its parent, or to the enterprise's balance for the
@@ -36,8 +36,8 @@ from hongbao.distribution.model import (
     check_budget_id,
 )
 from hongbao.distribution.ports import Database, UnitOfWork
-from hongbao.identity.funding import BudgetSource
-from hongbao.identity.service import stored_funding
+from hongbao.funding.service import stored_funding
+from hongbao.funding.sources import BudgetSource
 from hongbao.identity.users import User, UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -377,7 +377,7 @@ def _open(uow: UnitOfWork, budget: Budget, amount_minor: int, code: int, now_us:
     )
     uow.distribution.budgets.insert(budget)
     source = BudgetSource(budget.source_id, budget.holder_id, budget.id)
-    uow.identity.funding.insert(stored_funding(source))
+    uow.funding.sources.insert(stored_funding(source))
 
 
 def _move(uow: UnitOfWork, request: TransferRequest, now_us: int) -> None:

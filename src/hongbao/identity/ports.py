@@ -7,24 +7,10 @@ from typing import Protocol, TypeAlias
 
 from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
-from hongbao.identity.funding import FundingKind
 from hongbao.identity.users import Enterprise, User, UserStatus
 from hongbao.identity.verification import Challenge, IssuedSecret
-from hongbao.ledger.ports import LedgerRepository
 from hongbao.platform.records import RecordTable
 from hongbao.platform.unit_of_work import Database as DatabasePort
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFunding:
-    """A funding source as stored: the columns every kind shares, its own fields as JSON."""
-
-    id: str
-    user_id: str
-    kind: FundingKind
-    ledger_account_id: str
-    currency: str
-    details: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +38,6 @@ class IdentityRepository(Protocol):
     def device_owners(self) -> RecordTable[DeviceOwner]: ...
 
     @property
-    def funding(self) -> RecordTable[StoredFunding]: ...
-
-    @property
     def challenges(self) -> RecordTable[Challenge]: ...
 
     @property
@@ -72,14 +55,9 @@ class IdentityRepository(Protocol):
 
     def devices_of(self, user_id: str, *, limit: int) -> list[Device]: ...
 
-    def funding_of(self, user_id: str, *, limit: int) -> list[StoredFunding]: ...
-
 
 class UnitOfWork(Protocol):
-    """Identity's tables, and the ledger a funding source opens its account in."""
-
-    @property
-    def ledger(self) -> LedgerRepository: ...
+    """Identity's tables."""
 
     @property
     def identity(self) -> IdentityRepository: ...

@@ -7,9 +7,9 @@ is an :class:`IdentityError` with a stable code, raised before anything is writt
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hongbao.identity.devices import (
     Device,
@@ -24,22 +24,9 @@ from hongbao.identity.exemptions import (
     SubjectKind,
     applicable_exemption,
 )
-from hongbao.identity.funding import (
-    BalanceSource,
-    BudgetSource,
-    CreditCardSource,
-    DebitCardSource,
-    ForeignCardSource,
-    FundingKind,
-    FundingSource,
-    MoneyMarketSource,
-    ledger_account_for,
-)
 from hongbao.identity.ports import (
-    Database,
     DeviceOwner,
     IdentityRepository,
-    StoredFunding,
     UnitOfWork,
 )
 from hongbao.identity.users import Enterprise, IdentityError, User, UserStatus
@@ -57,23 +44,14 @@ from hongbao.identity.verification import (
     consume_challenge,
     open_challenge,
 )
-from hongbao.ledger import operations as ledger_operations
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ConfigurationError
-from hongbao.platform.invariants import invariant
-from hongbao.platform.records import RecordTable, from_json, to_json
+from hongbao.platform.records import RecordTable
+from hongbao.platform.unit_of_work import Database as DatabasePort
 
 MAX_LISTED = 1_000
 Record = TypeVar("Record")
-
-FUNDING_CLASSES: dict[FundingKind, type[Any]] = {
-    FundingKind.BALANCE: BalanceSource,
-    FundingKind.MONEY_MARKET: MoneyMarketSource,
-    FundingKind.DEBIT_CARD: DebitCardSource,
-    FundingKind.CREDIT_CARD: CreditCardSource,
-    FundingKind.FOREIGN_CARD: ForeignCardSource,
-    FundingKind.BUDGET: BudgetSource,
-}
+UnitOfWorkT = TypeVar("UnitOfWorkT", bound=UnitOfWork)
 
 
 def unknown(what: str, identifier: object) -> IdentityError:
@@ -97,31 +75,19 @@ def put_once(table: RecordTable[Record], record: Record, key: tuple[Any, ...], w
     return existing
 
 
-def stored_funding(source: FundingSource) -> StoredFunding:
-    reference = ledger_account_for(source)
-    return StoredFunding(
-        id=source.id,
-        user_id=source.user_id,
-        kind=source.kind,
-        ledger_account_id=reference.account_id,
-        currency=reference.currency,
-        details=to_json(source),
-    )
-
-
-def funding_from_stored(stored: StoredFunding) -> FundingSource:
-    source: FundingSource = from_json(FUNDING_CLASSES[stored.kind], stored.details)
-    invariant(source.id == stored.id, "stored details belong to their row", id=stored.id)
-    return source
+# What else a registration does in its transaction, given the user and the time: the funding
+# context opens the user's balance (hongbao.bootstrap wires it). Identity names no context.
+RegistrationStep = Callable[[UnitOfWorkT, User, int], None]
 
 
 @dataclass
-class IdentityService:
-    database: Database
+class IdentityService(Generic[UnitOfWorkT]):
+    database: DatabasePort[UnitOfWorkT]
     clock: Clock
     provider: VerificationProvider
+    on_register: Sequence[RegistrationStep[UnitOfWorkT]] = ()
 
-    def _write(self, work: Callable[[IdentityRepository, UnitOfWork], Record]) -> Record:
+    def _write(self, work: Callable[[IdentityRepository, UnitOfWorkT], Record]) -> Record:
         return self.database.transact(lambda uow: work(uow.identity, uow))
 
     def _read(self, work: Callable[[IdentityRepository], Record]) -> Record:
@@ -130,13 +96,14 @@ class IdentityService:
     # ------------------------------------------------------------------------------ users
 
     def register_user(self, user: User) -> User:
-        """Store the user and open their balance (零钱) with its ledger account."""
+        """Store the user, and run the registration steps (the balance, 零钱, with its ledger
+        account) in the same transaction."""
 
-        def work(identity: IdentityRepository, uow: UnitOfWork) -> User:
+        def work(identity: IdentityRepository, uow: UnitOfWorkT) -> User:
             stored = put_once(identity.users, user, (user.id,), "user")
-            self._add_funding(
-                identity, uow, BalanceSource(id=f"{user.id}-balance", user_id=user.id)
-            )
+            now_us = self.clock.now_us()
+            for step in self.on_register:
+                step(uow, user, now_us)
             return stored
 
         return self._write(work)
@@ -159,7 +126,7 @@ class IdentityService:
         return self._read(read)
 
     def set_status(self, user_id: str, status: UserStatus, reason: str | None) -> User:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> User:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> User:
             user = identity.users.lock(user_id)
             if user is None:
                 raise unknown("user", user_id)
@@ -170,7 +137,7 @@ class IdentityService:
         return self._write(work)
 
     def register_enterprise(self, enterprise: Enterprise) -> Enterprise:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Enterprise:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> Enterprise:
             require_user(identity, enterprise.owner_user_id)
             return put_once(identity.enterprises, enterprise, (enterprise.id,), "enterprise")
 
@@ -179,7 +146,7 @@ class IdentityService:
     # ------------------------------------------------------------------------- exemptions
 
     def add_exemption(self, exemption: Exemption) -> Exemption:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Exemption:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> Exemption:
             _require_subject(identity, exemption.subject)
             return put_once(identity.exemptions, exemption, (exemption.id,), "exemption")
 
@@ -198,7 +165,7 @@ class IdentityService:
     def register_device(self, device: Device) -> Device:
         """Store a device for its user. A device id belongs to one user at a time."""
 
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Device:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> Device:
             require_user(identity, device.user_id)
             owner = identity.device_owners.get(device.device_id)
             if owner is None:
@@ -229,56 +196,12 @@ class IdentityService:
     def capabilities(self, fingerprint: DeviceFingerprint) -> DeviceCapabilities:
         return derive_capabilities(self.device(fingerprint))
 
-    # ----------------------------------------------------------------------------- money
-
-    def add_funding_source(self, source: FundingSource) -> FundingSource:
-        """Store a money source and open the ledger account it maps to, in one transaction."""
-        if isinstance(source, BudgetSource):
-            # Anyone naming a budget here could spend it; hongbao.distribution registers a
-            # budget's source for its holder when it opens the budget.
-            raise IdentityError(
-                "budget sources are registered by opening or allocating the budget",
-                code="identity.budget_source_not_direct",
-                source_id=source.id,
-            )
-
-        def work(identity: IdentityRepository, uow: UnitOfWork) -> FundingSource:
-            require_user(identity, source.user_id)
-            return self._add_funding(identity, uow, source)
-
-        return self._write(work)
-
-    def _add_funding(
-        self, identity: IdentityRepository, uow: UnitOfWork, source: FundingSource
-    ) -> FundingSource:
-        # The ledger account first: the stored source refers to it.
-        account = ledger_account_for(source).to_new_account()
-        (result,) = ledger_operations.create_accounts(uow.ledger, [account], self.clock.now_us())
-        if not result.succeeded:
-            raise IdentityError(
-                f"the ledger account {account.id!r} for {source.id!r} exists with other details",
-                code="identity.ledger_account_conflict",
-                result=result.code.value,
-            )
-        stored = put_once(identity.funding, stored_funding(source), (source.id,), "funding source")
-        return funding_from_stored(stored)
-
-    def funding_sources(self, user_id: str) -> list[FundingSource]:
-        rows = self._read(lambda identity: identity.funding_of(user_id, limit=100))
-        return [funding_from_stored(row) for row in rows]
-
-    def funding_source(self, source_id: str) -> FundingSource:
-        row = self._read(lambda identity: identity.funding.get(source_id))
-        if row is None:
-            raise unknown("funding_source", source_id)
-        return funding_from_stored(row)
-
     # ------------------------------------------------------------------------- challenges
 
     def open_challenge(self, request: ChallengeRequest) -> Challenge:
         """Create a challenge for a registered user and device; the provider sends the secret."""
 
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Challenge:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> Challenge:
             require_user(identity, request.user_id)
             fingerprint = request.fingerprint
             device = identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
@@ -304,7 +227,7 @@ class IdentityService:
         return found
 
     def answer_challenge(self, challenge_id: str, attempt: AnswerAttempt) -> AnswerOutcome:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> AnswerOutcome:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> AnswerOutcome:
             challenge = identity.challenges.lock(challenge_id)
             secret = identity.secrets.get(challenge_id)
             if challenge is None or secret is None:
@@ -319,7 +242,7 @@ class IdentityService:
         return self._write(work)
 
     def consume_challenge(self, challenge_id: str, request: ConsumeRequest) -> ConsumeOutcome:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> ConsumeOutcome:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> ConsumeOutcome:
             challenge = identity.challenges.lock(challenge_id)
             if challenge is None:
                 raise unknown("challenge", challenge_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
+from hongbao.funding.ports import FundingTables
 from hongbao.identity.ports import IdentityRepository
 from hongbao.ledger.ports import LedgerRepository
 from hongbao.platform.outbox import OutboxRepository
@@ -73,6 +74,9 @@ class UnitOfWork(Protocol):
 
     @property
     def identity(self) -> IdentityRepository: ...
+
+    @property
+    def funding(self) -> FundingTables: ...
 
     @property
     def social(self) -> SocialTables: ...

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from hongbao.funding.service import funding_from_stored
+from hongbao.funding.sources import FundingKind, FundingSource
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
 from hongbao.identity.devices import DeviceFingerprint
-from hongbao.identity.funding import FundingKind, FundingSource
-from hongbao.identity.service import funding_from_stored
 from hongbao.identity.users import UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -215,7 +215,7 @@ class PacketService:
                 "only enterprise accounts send enterprise packets", "packets.not_enterprise"
             )
         self._check_limits(command, policy)
-        stored = uow.identity.funding.get(command.funding_source_id)
+        stored = uow.funding.sources.get(command.funding_source_id)
         if stored is None or stored.user_id != command.sender_id:
             raise refuse("unknown funding source for this sender", "packets.unknown_funding_source")
         source = funding_from_stored(stored)

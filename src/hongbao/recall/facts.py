@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hongbao.identity.funding import FundingKind
+from hongbao.funding.sources import FundingKind
 from hongbao.identity.users import AccountTier, UserStatus, UserType
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType

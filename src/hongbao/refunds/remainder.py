@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from hongbao.distribution.unwinding import destination_of
+from hongbao.funding.service import funding_from_stored
+from hongbao.funding.sources import FundingKind, FundingSource
 from hongbao.fx import FxError, RateProvider, usable_rate
-from hongbao.identity.funding import FundingKind, FundingSource
-from hongbao.identity.service import funding_from_stored
 from hongbao.money import Money
 from hongbao.packets.model import Packet
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
@@ -72,7 +72,7 @@ def plan_packet_refund(
 ) -> PacketRefundPlan:
     """The refund of ``packet``'s unclaimed remainder, planned from the facts as they are now."""
     invariant(packet.remainder_minor > 0, "only a remainder is refunded", packet_id=packet.id)
-    stored = uow.identity.funding.get(packet.funding_source_id)
+    stored = uow.funding.sources.get(packet.funding_source_id)
     sender = uow.identity.users.get(packet.sender_id)
     invariant(
         stored is not None and sender is not None,

@@ -7,7 +7,7 @@ from typing import Any
 
 from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
-from hongbao.identity.ports import DeviceOwner, StoredFunding
+from hongbao.identity.ports import DeviceOwner
 from hongbao.identity.users import Enterprise, User, UserStatus
 from hongbao.identity.verification import Challenge, IssuedSecret
 from hongbao.platform.records import RecordTable
@@ -26,7 +26,6 @@ TABLES: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {
     "exemptions": ("identity_exemptions", Exemption, ("id",)),
     "devices": ("identity_devices", Device, ("device_id", "sim_id")),
     "device_owners": ("identity_device_owners", DeviceOwner, ("device_id",)),
-    "funding": ("identity_funding_sources", StoredFunding, ("id",)),
     "challenges": ("identity_challenges", Challenge, ("challenge_id",)),
     "secrets": ("identity_challenge_secrets", IssuedSecret, ("challenge_id",)),
 }
@@ -39,7 +38,6 @@ class IdentityTables:
     exemptions: RecordTable[Exemption]
     devices: RecordTable[Device]
     device_owners: RecordTable[DeviceOwner]
-    funding: RecordTable[StoredFunding]
     challenges: RecordTable[Challenge]
     secrets: RecordTable[IssuedSecret]
     social: StoredSocialTables  # read for the groups an exemption names
@@ -55,9 +53,6 @@ class IdentityTables:
 
     def devices_of(self, user_id: str, *, limit: int) -> list[Device]:
         return self.devices.where("user_id", user_id, limit=limit)
-
-    def funding_of(self, user_id: str, *, limit: int) -> list[StoredFunding]:
-        return self.funding.where("user_id", user_id, limit=limit)
 
 
 def sql_identity_tables(dialect: SqlDialect) -> IdentityTables:

@@ -11,6 +11,7 @@ import functools
 
 from hongbao.storage.api_tables import ApiTables, sql_api_tables
 from hongbao.storage.distribution_tables import StoredDistributionTables, sql_distribution_tables
+from hongbao.storage.funding_tables import StoredFundingTables, sql_funding_tables
 from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.packet_tables import StoredPacketTables, sql_packet_tables
 from hongbao.storage.recall_tables import StoredRecallTables, sql_recall_tables
@@ -32,6 +33,10 @@ class SqlUnitOfWork:
     @functools.cached_property
     def identity(self) -> IdentityTables:
         return sql_identity_tables(self._dialect)
+
+    @functools.cached_property
+    def funding(self) -> StoredFundingTables:
+        return sql_funding_tables(self._dialect)
 
     @functools.cached_property
     def social(self) -> StoredSocialTables:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol, TypeAlias
 
 from hongbao.distribution.ports import DistributionTables
+from hongbao.funding.ports import FundingTables
 from hongbao.identity.ports import IdentityRepository
 from hongbao.ledger.ports import LedgerRepository
 from hongbao.packets.ports import PacketTables
@@ -28,6 +29,9 @@ class UnitOfWork(Protocol):
 
     @property
     def identity(self) -> IdentityRepository: ...
+
+    @property
+    def funding(self) -> FundingTables: ...
 
     @property
     def social(self) -> SocialTables: ...

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from hongbao.identity.funding import FundingKind
+from hongbao.funding.sources import FundingKind
 from hongbao.identity.users import AccountTier, UserStatus
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType

@@ -53,7 +53,7 @@ def run_packet_tour(console: Console) -> bool:
 
 
 def _tour(services: Services, clock: ManualClock, console: Console) -> bool:
-    load_population(services.identity, services.social)
+    load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount("demo-bank", AccountKind.DEBIT_CARD, "CNY")])
     services.ledger.transfer(
         TransferRequest("demo-top-up", 1, 200_00, "demo-bank", f"user:{SENDER}:balance", "CNY")

@@ -17,6 +17,13 @@ from rich.table import Table
 from hongbao.bootstrap import Services, open_services
 from hongbao.entrypoints.cli.render import local_time
 from hongbao.entrypoints.population import load_population
+from hongbao.funding.sources import (
+    CreditCardSource,
+    DebitCardSource,
+    ForeignCardSource,
+    FundingSource,
+    mask_card_number,
+)
 from hongbao.identity.devices import (
     Device,
     DeviceFingerprint,
@@ -26,13 +33,6 @@ from hongbao.identity.devices import (
     derive_capabilities,
 )
 from hongbao.identity.exemptions import Exemption, ExemptionKind, Subject, SubjectKind
-from hongbao.identity.funding import (
-    CreditCardSource,
-    DebitCardSource,
-    ForeignCardSource,
-    FundingSource,
-    mask_card_number,
-)
 from hongbao.identity.users import (
     MICROSECONDS_PER_DAY,
     AccountTier,
@@ -125,7 +125,7 @@ def users_show(user_id: str, database_url: DatabaseUrlOption = None) -> None:
         return (
             s.identity.user(user_id),
             s.identity.devices_of(user_id),
-            list(s.identity.funding_sources(user_id)),
+            list(s.funding.funding_sources(user_id)),
             s.social.relationships_of(user_id),
             s.identity.exemptions_of(Subject.user(user_id)),
         )
@@ -391,7 +391,7 @@ def funding_add_card(
             source = ForeignCardSource(source_id, user_id, currency, masked)
         else:
             raise typer.BadParameter("kind is debit, credit or foreign")
-        s.identity.add_funding_source(source)
+        s.funding.add_funding_source(source)
         return masked
 
     console.print(f"added {source_id}: {run(database_url, add)}")
@@ -455,7 +455,7 @@ def challenges_reveal(
 @population_app.command("load")
 def population_load(database_url: DatabaseUrlOption = None) -> None:
     """Load the demo population (every tier, platform, funding source and group type) once."""
-    report = run(database_url, lambda s: load_population(s.identity, s.social))
+    report = run(database_url, lambda s: load_population(s.identity, s.funding, s.social))
     if report.already_loaded:
         console.print("the demo population is already loaded")
         return

@@ -179,7 +179,7 @@ def demo(database_url: DatabaseUrlOption = None) -> None:
     try:
         services = open_services(database_url)
         try:
-            report = load_population(services.identity, services.social)
+            report = load_population(services.identity, services.funding, services.social)
             if report.already_loaded:
                 console.print("demo population: already loaded")
             else:

@@ -88,7 +88,7 @@ def app_from_environment() -> FastAPI:
 def prepare_demo(api: ApiContext) -> list[DemoToken]:
     """Load the demo population and fund its people once; tokens for a few of them."""
     services = api.services
-    load_population(services.identity, services.social)
+    load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount(DEMO_BANK, AccountKind.DEBIT_CARD, "CNY")])
     for user, _, _ in DEMO_PEOPLE:
         services.ledger.transfer(

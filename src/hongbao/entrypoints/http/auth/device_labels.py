@@ -25,7 +25,11 @@ OTHER: Final = ("other", "other")
 
 class DeviceLabels:
     def __init__(
-        self, identity: IdentityService, *, max_devices: int = 10_000, max_labels: int = 200
+        self,
+        identity: IdentityService[UnitOfWork],
+        *,
+        max_devices: int = 10_000,
+        max_labels: int = 200,
     ) -> None:
         self._identity = identity
         self._max_devices = max_devices

@@ -11,15 +11,7 @@ from pydantic import Field, StrictBool
 
 from hongbao.entrypoints.http.auth.tokens import Principal, Role
 from hongbao.entrypoints.http.schemas import Amount, Body, Id, Text, iso_time
-from hongbao.identity.devices import (
-    Device,
-    DeviceCapability,
-    FormFactor,
-    Platform,
-    VendorSkin,
-    derive_capabilities,
-)
-from hongbao.identity.funding import (
+from hongbao.funding.sources import (
     MAX_CONFIRMATION_TIMES,
     MAX_MAINTENANCE_WINDOWS,
     MAX_STATEMENT_DAY,
@@ -30,6 +22,14 @@ from hongbao.identity.funding import (
     FundingSource,
     MaintenanceWindow,
     MoneyMarketSource,
+)
+from hongbao.identity.devices import (
+    Device,
+    DeviceCapability,
+    FormFactor,
+    Platform,
+    VendorSkin,
+    derive_capabilities,
 )
 from hongbao.identity.users import AccountTier, AgeBand, User, UserType
 from hongbao.social.groups import Group, GroupMember, GroupType
