@@ -202,7 +202,7 @@ def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
     scheduler.register(EXPIRE_KIND, packets.expire_handler)
     scheduler.register(CAPTURE_KIND, packets.capture_handler)
     scheduler.register(SETTLE_KIND, desk.settle_handler)
-    scheduler.register(RECHECK_KIND, desk.recheck_handler)
+    scheduler.register(RECHECK_KIND, packets.recheck_handler)
     return Bank(
         clock,
         database,

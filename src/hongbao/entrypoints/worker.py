@@ -60,7 +60,7 @@ def build_scheduler(services: Services) -> Scheduler[UnitOfWork]:
     scheduler.register(EXPIRE_KIND, services.packets.expire_handler)
     scheduler.register(CAPTURE_KIND, services.packets.capture_handler)
     scheduler.register(SETTLE_KIND, services.refunds.settle_handler)
-    scheduler.register(RECHECK_KIND, services.refunds.recheck_handler)
+    scheduler.register(RECHECK_KIND, services.packets.recheck_handler)
     return scheduler
 
 

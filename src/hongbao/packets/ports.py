@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
+from hongbao.distribution.ports import DistributionTables
 from hongbao.funding.ports import FundingTables
 from hongbao.identity.ports import IdentityRepository
 from hongbao.ledger.ports import LedgerRepository
@@ -13,14 +14,13 @@ from hongbao.platform.outbox import OutboxRepository
 from hongbao.platform.records import RecordTable
 from hongbao.platform.scheduler import DueWorkRepository
 from hongbao.platform.unit_of_work import Database as DatabasePort
+from hongbao.refunds.ports import RefundRepository
 from hongbao.social.ports import SocialTables
 
 if TYPE_CHECKING:
     # Types only: the modules that hold them name this unit of work in their own signatures.
-    from hongbao.distribution.ports import DistributionTables
     from hongbao.packets.authorization import CardAuthorization
     from hongbao.packets.model import Packet, Share
-    from hongbao.refunds.ports import RefundRepository
 
 NextShares: TypeAlias = "dict[tuple[str, int], Share]"
 
@@ -45,6 +45,10 @@ class PacketTables(Protocol):
 
     @property
     def free_shares(self) -> FreeShares: ...
+
+    def remainder_of(self, packet_id: str) -> int | None:
+        """What the packet left unclaimed, in minor units; None when there is no such packet."""
+        ...
 
     def shares_of(self, packet_id: str, *, limit: int) -> list[Share]:
         """A packet's shares in position order."""

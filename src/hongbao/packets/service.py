@@ -43,6 +43,13 @@ from hongbao.packets.claims import (
 )
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.ports import Database, UnitOfWork
+from hongbao.packets.remainder import (
+    PacketRefundPlan,
+    expiry_plan,
+    plan_packet_refund,
+    recheck_held,
+    refund_remainder,
+)
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
@@ -53,12 +60,6 @@ from hongbao.platform.scheduler import schedule
 from hongbao.policy.document import PacketPolicy
 from hongbao.policy.store import PolicyStore
 from hongbao.refunds.records import Refund, RefundTrigger
-from hongbao.refunds.remainder import (
-    PacketRefundPlan,
-    expiry_plan,
-    plan_packet_refund,
-    refund_remainder,
-)
 from hongbao.social.service import is_group_member
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
@@ -444,6 +445,17 @@ class PacketService:
             )
         uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
         self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
+
+    def recheck_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
+        """Scheduler handler: a held refund of a remainder is planned again, and carried out if
+        a route takes it now."""
+        recheck_held(
+            uow,
+            str(payload["refund_id"]),
+            now_us=now_us,
+            policy=self.policies.active(),
+            rates=self.rates,
+        )
 
     # ------------------------------------------------------------------------------ recall
 

@@ -13,6 +13,7 @@ from hongbao.identity.devices import DeviceFingerprint, is_watch
 from hongbao.identity.verification import ChallengeKind, ChallengeState
 from hongbao.ledger.model import PendingState
 from hongbao.packets.model import Packet
+from hongbao.packets.remainder import PacketRefundPlan, source_label
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant
 from hongbao.policy.document import Policy
@@ -27,7 +28,6 @@ from hongbao.recall.facts import (
     UsageFacts,
 )
 from hongbao.recall.ports import RiskAssessor, UnitOfWork
-from hongbao.refunds.remainder import PacketRefundPlan, source_label
 from hongbao.refunds.routes import NoRoute
 from hongbao.risk.model import RiskAssessment
 

@@ -29,6 +29,7 @@ from hongbao.identity.verification import (
     open_challenge,
 )
 from hongbao.packets.model import Packet
+from hongbao.packets.remainder import PacketRefundPlan
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock
 from hongbao.platform.ids import is_valid_id
@@ -51,7 +52,6 @@ from hongbao.recall.records import (
     RecallRoute,
     RecallState,
 )
-from hongbao.refunds.remainder import PacketRefundPlan
 from hongbao.refunds.routes import RefundPlan
 from hongbao.risk.assessors import PassingAssessor
 

@@ -1,6 +1,6 @@
 """The refund desk: the scheduler's refund work, the operator's actions and the tracking view.
 
-Settlement and rechecks run as scheduler handlers (at least once, each in its own transaction);
+Settlement runs as a scheduler handler (at least once, each in its own transaction);
 an operator credits a failed payout to the sender's balance; anyone may ask where their own
 refunds stand (R-F6), including money frozen until a money-market confirmation (R-F3).
 """
@@ -15,7 +15,6 @@ from hongbao.policy.store import PolicyStore
 from hongbao.refunds.network import CardNetwork, SimulatedCardNetwork
 from hongbao.refunds.ports import Database, UnitOfWork
 from hongbao.refunds.records import Refund, RefundState
-from hongbao.refunds.remainder import recheck_held
 from hongbao.refunds.settlement import RefundRefused, credit_to_balance, settle
 
 MAX_LISTED = 1_000
@@ -34,16 +33,6 @@ class RefundDesk:
     def settle_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
         """A refund is due: pay it out (cards through the network) and let it arrive."""
         settle(uow, str(payload["refund_id"]), now_us, self.network, self.policies.active().refunds)
-
-    def recheck_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
-        """A held refund's next check: plan it again, carry it out if a route takes it."""
-        recheck_held(
-            uow,
-            str(payload["refund_id"]),
-            now_us=now_us,
-            policy=self.policies.active(),
-            rates=self.rates,
-        )
 
     # -------------------------------------------------------------------------- operator
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Protocol, TypeAlias
 
 from hongbao.distribution import ports as distribution
-from hongbao.packets.ports import PacketTables
 from hongbao.platform.scheduler import DueWorkRepository
 from hongbao.platform.unit_of_work import Database as DatabasePort
 from hongbao.refunds.records import Refund, RefundState
@@ -42,12 +41,21 @@ class RefundRepository(Protocol):
         ...
 
 
+class RefundedPackets(Protocol):
+    """What refunds read of the packets they refund: checking a refund, its packet's
+    remainder."""
+
+    def remainder_of(self, packet_id: str) -> int | None:
+        """What the packet left unclaimed, in minor units; None when there is no such packet."""
+        ...
+
+
 class UnitOfWork(distribution.UnitOfWork, Protocol):
     """The tables refunds are planned, settled and checked with, in one transaction: a refund
-    reads its packet and may unwind through the budgets that funded it."""
+    may unwind through the budgets that funded it."""
 
     @property
-    def packets(self) -> PacketTables: ...
+    def packets(self) -> RefundedPackets: ...
 
     @property
     def scheduler(self) -> DueWorkRepository: ...

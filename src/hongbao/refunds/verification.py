@@ -90,9 +90,8 @@ def _check_refund(uow: UnitOfWork, refund: Refund, report: RefundReport) -> None
             refund.id,
             f"{refund.amount_minor} != {refund.net_minor} + {refund.fee_minor}",
         )
-    packet = uow.packets.packets.get(refund.packet_id)
-    if packet is None or packet.remainder_minor != refund.amount_minor:
-        left = None if packet is None else packet.remainder_minor
+    left = uow.packets.remainder_of(refund.packet_id)
+    if left is None or left != refund.amount_minor:
         report.add(
             "refund.remainder", refund.id, f"refunds {refund.amount_minor}, the packet left {left}"
         )

@@ -24,6 +24,10 @@ class StoredPacketTables:
     authorizations: RecordTable[CardAuthorization]
     free_shares: FreeShares
 
+    def remainder_of(self, packet_id: str) -> int | None:
+        packet = self.packets.get(packet_id)
+        return None if packet is None else packet.remainder_minor
+
     def shares_of(self, packet_id: str, *, limit: int) -> list[Share]:
         return self.shares.where("packet_id", packet_id, limit=limit)
 

@@ -1,5 +1,6 @@
 """Refunding what nobody claimed of a packet: the plan from the packet's own facts, and carrying
-it out (R-F1..R-F6). Expiry and recall both come here, inside their unit of work.
+it out (R-F1..R-F6). Expiry and recall both come here, inside their unit of work. The packet
+context owns it: it reads the packet and its card hold, and asks refunds to plan and move.
 
 :func:`plan_packet_refund` reads the facts the planner needs (the original funding source, the
 sender's status, when the card was charged, the two exchange rates of a foreign card) and
@@ -27,10 +28,10 @@ from hongbao.funding.sources import FundingKind, FundingSource
 from hongbao.fx import FxError, RateProvider, usable_rate
 from hongbao.money import Money
 from hongbao.packets.model import Packet
+from hongbao.packets.ports import UnitOfWork
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
 from hongbao.platform.invariants import invariant
 from hongbao.policy.document import Policy
-from hongbao.refunds.ports import UnitOfWork
 from hongbao.refunds.records import Refund, RefundState, RefundTrigger
 from hongbao.refunds.routes import (
     STATEMENT_ISSUED,
