@@ -1,6 +1,6 @@
 """``hongbao users|devices|groups|funding|challenges|population``: identity from the command line.
 
-Thin entry points: parse, call :class:`hongbao.identity.service.IdentityService`, render.
+Thin entry points: parse, call the identity, funding or social service, render.
 """
 
 from __future__ import annotations
