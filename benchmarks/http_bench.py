@@ -77,7 +77,6 @@ from hongbao.bootstrap import POLICY_VARIABLE, open_services
 from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner
 from hongbao.entrypoints.ops.operations import OperationsSettings
 from hongbao.identity.devices import Device, FormFactor, Platform, VendorSkin
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.money import Money
 from hongbao.packets.model import PacketType
@@ -86,6 +85,7 @@ from hongbao.platform.clock import SystemClock
 from hongbao.platform.limits import MAX_BATCH_SIZE, MAX_SPLIT_PARTS
 from hongbao.policy.document import DEFAULT_POLICY, Policy, parse_policy
 from hongbao.recall.calendar import blackout_reopens_at
+from hongbao.social.groups import Group, GroupMember, GroupType
 from ledger_bench import (
     PGBENCH_DATABASE,
     PGBENCH_SCALE,
@@ -425,13 +425,14 @@ def base_setup(url: str, since_us: int) -> None:
     services = open_services(url)
     try:
         identity = services.identity
+        social = services.social
         for user in (OWNER_ID, RECIPIENT_ID):
             identity.register_user(new_user(user, since_us))
         for group, kind in (
             (CLAIM_GROUP, GroupType.ENTERTAINMENT),
             (RECALL_GROUP, GroupType.FAMILY),
         ):
-            identity.create_group(Group(group, group, kind, OWNER_ID, since_us))
+            social.create_group(Group(group, group, kind, OWNER_ID, since_us))
         (opened,) = services.ledger.create_accounts(
             [NewAccount(BANK_ID, AccountKind.DEBIT_CARD, CURRENCY)]
         )
@@ -445,6 +446,7 @@ def register_people(url: str, people: Sequence[tuple[str, str]], since_us: int) 
     services = open_services(url)
     try:
         identity = services.identity
+        social = services.social
         for user, group in people:
             identity.register_user(new_user(user, since_us))
             phone = phone_of(user)
@@ -461,7 +463,7 @@ def register_people(url: str, people: Sequence[tuple[str, str]], since_us: int) 
                     since_us,
                 )
             )
-            identity.add_member(GroupMember(group, user, since_us))
+            social.add_member(GroupMember(group, user, since_us))
     finally:
         services.close()
     return len(people)

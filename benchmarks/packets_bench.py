@@ -63,8 +63,8 @@ from psycopg.conninfo import conninfo_to_dict
 import hongbao
 from hongbao.bootstrap import open_services
 from hongbao.entrypoints.worker import PassReport, build_relay, build_scheduler, run_pass
+from hongbao.funding.service import open_balance
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -74,6 +74,8 @@ from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import ClaimResult, PacketService, SendPacket
 from hongbao.platform.clock import Clock, ManualClock, SystemClock
 from hongbao.platform.errors import InvalidInput, StorageError
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
 from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
 from hongbao.storage.urls import parse_url
@@ -295,7 +297,9 @@ class Setup:
 
 
 def identity_service(database: Any, clock: Clock) -> IdentityService:
-    return IdentityService(database, clock, SimulatedProvider(SIMULATOR_KEY))
+    return IdentityService(
+        database, clock, SimulatedProvider(SIMULATOR_KEY), on_register=(open_balance,)
+    )
 
 
 def new_user(user: str, since_us: int) -> User:
@@ -307,10 +311,11 @@ def register_users(url: str, users: Sequence[str], since_us: int, group: bool) -
     database = open_database(url, pool_size=1)
     try:
         identity = identity_service(database, SystemClock())
+        social = SocialService(database, SystemClock())
         for user in users:
             identity.register_user(new_user(user, since_us))
             if group:
-                identity.add_member(GroupMember(GROUP_ID, user, since_us))
+                social.add_member(GroupMember(GROUP_ID, user, since_us))
     finally:
         database.close()
     return len(users)
@@ -362,11 +367,12 @@ def base_setup(url: str, senders: int, since_us: int, group: bool) -> None:
     try:
         clock = SystemClock()
         identity = identity_service(database, clock)
+        social = SocialService(database, clock)
         identity.register_user(new_user(OWNER_ID, since_us))
         identity.register_user(new_user(RECIPIENT_ID, since_us))
         if group:
             group_record = Group(GROUP_ID, "Bench", GroupType.ENTERTAINMENT, OWNER_ID, since_us)
-            identity.create_group(group_record)
+            social.create_group(group_record)
         ledger = Ledger(database, clock)
         (opened,) = ledger.create_accounts([NewAccount(BANK_ID, AccountKind.DEBIT_CARD, CURRENCY)])
         _require(opened.succeeded, "open the bank account")

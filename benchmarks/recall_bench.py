@@ -69,10 +69,10 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from hongbao.funding.service import open_balance
+from hongbao.funding.sources import FundingKind
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
-from hongbao.identity.funding import FundingKind
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import ChallengeKind, SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -82,7 +82,6 @@ from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import PacketService, SendPacket
 from hongbao.platform.clock import SystemClock
 from hongbao.platform.limits import MAX_BATCH_SIZE
-from hongbao.platform.unit_of_work import Database
 from hongbao.policy.document import Policy, default_policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
@@ -92,16 +91,18 @@ from hongbao.recall.facts import (
     PacketFacts,
     RecallFacts,
     RequesterFacts,
-    RiskAction,
-    RiskAssessment,
     UsageFacts,
 )
 from hongbao.recall.model import DecisionResult
 from hongbao.recall.records import Recall, RecallState
 from hongbao.recall.rules import RULES
 from hongbao.recall.service import RecallCommand, RecallService
+from hongbao.risk.model import RiskAction, RiskAssessment
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
 from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
+from hongbao.storage.unit_of_work import Database
 from hongbao.storage.urls import parse_url
 from ledger_bench import (
     _int_list,
@@ -704,10 +705,13 @@ def base_setup(url: str, clock: BenchClock, since_us: int) -> None:
     """The bank, the group owner, the group and the recipient of personal packets."""
     database = open_database(url, pool_size=1)
     try:
-        identity = IdentityService(database, clock, SimulatedProvider(SIMULATOR_KEY))
+        identity = IdentityService(
+            database, clock, SimulatedProvider(SIMULATOR_KEY), on_register=(open_balance,)
+        )
+        social = SocialService(database, clock)
         for user in (OWNER_ID, RECIPIENT_ID):
             identity.register_user(new_user(user, since_us))
-        identity.create_group(Group(GROUP_ID, "Bench", GroupType.FAMILY, OWNER_ID, since_us))
+        social.create_group(Group(GROUP_ID, "Bench", GroupType.FAMILY, OWNER_ID, since_us))
         (opened,) = Ledger(database, clock).create_accounts(
             [NewAccount(BANK_ID, AccountKind.DEBIT_CARD, CURRENCY)]
         )
@@ -724,7 +728,10 @@ def setup_worker(
     database: Database, clock: BenchClock, config: WorkerConfig
 ) -> list[PlannedPacket]:
     """Register the worker's senders with a phone each, top them up, send their packets."""
-    identity = IdentityService(database, clock, SimulatedProvider(SIMULATOR_KEY))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(SIMULATOR_KEY), on_register=(open_balance,)
+    )
+    social = SocialService(database, clock)
     senders = [sender_id(config.run, config.worker, index) for index in range(config.senders)]
     for user in senders:
         identity.register_user(new_user(user, config.since_us))
@@ -742,7 +749,7 @@ def setup_worker(
                 config.since_us,
             )
         )
-        identity.add_member(GroupMember(GROUP_ID, user, config.since_us))
+        social.add_member(GroupMember(GROUP_ID, user, config.since_us))
     top_ups = [
         TransferRequest(
             f"top-up:{user}",

@@ -19,8 +19,8 @@ from urllib.parse import quote
 import pytest
 
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
 from hongbao.storage import migrate
+from hongbao.storage.unit_of_work import Database
 from hongbao.storage.urls import parse_url
 from hongbao.testing import InMemoryDatabase
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from hongbao.funding.service import FundingService, open_balance
 from hongbao.fx import NoRates, RateProvider, rate_provider_from_environment
 from hongbao.identity.service import IdentityService
 from hongbao.identity.verification import SimulatedProvider, VerificationProvider
@@ -13,12 +14,13 @@ from hongbao.ledger.service import Ledger
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock, SystemClock
 from hongbao.platform.errors import ConfigurationError, PlatformCode
-from hongbao.platform.unit_of_work import Database
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.service import RecallService
 from hongbao.refunds.desk import RefundDesk
+from hongbao.social.service import SocialService
 from hongbao.storage.factory import open_database
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
 SIMULATOR_KEY_VARIABLE = "HONGBAO_SIMULATOR_KEY"
@@ -34,7 +36,9 @@ class Services:
     database: Database
     clock: Clock
     ledger: Ledger
-    identity: IdentityService
+    identity: IdentityService[UnitOfWork]
+    funding: FundingService
+    social: SocialService
     packets: PacketService
     recalls: RecallService
     refunds: RefundDesk
@@ -100,7 +104,9 @@ def services_for(
         database=database,
         clock=clock,
         ledger=Ledger(database, clock),
-        identity=IdentityService(database, clock, provider),
+        identity=IdentityService(database, clock, provider, on_register=(open_balance,)),
+        funding=FundingService(database, clock),
+        social=SocialService(database, clock),
         packets=packets,
         recalls=RecallService(database, clock, packets, policies, provider=provider),
         refunds=RefundDesk(database, clock, policies, rates),

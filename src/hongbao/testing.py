@@ -25,9 +25,12 @@ from hongbao.platform.invariants import invariant
 from hongbao.platform.unit_of_work import Result
 from hongbao.storage.api_tables import in_memory_api_tables
 from hongbao.storage.distribution_tables import in_memory_distribution_tables
+from hongbao.storage.funding_tables import in_memory_funding_tables
 from hongbao.storage.identity_tables import in_memory_identity_tables
 from hongbao.storage.packet_tables import in_memory_packet_tables
 from hongbao.storage.recall_tables import in_memory_recall_tables
+from hongbao.storage.refund_tables import in_memory_refunds
+from hongbao.storage.social_tables import in_memory_social_tables
 from hongbao.storage.sql_outbox import InMemoryOutboxRepository
 from hongbao.storage.sql_scheduler import InMemoryDueWorkRepository
 
@@ -164,16 +167,19 @@ class _InMemoryUnitOfWork:
     def __init__(self, tables: _Tables) -> None:
         self.ledger = InMemoryLedgerRepository(tables)
         self.identity = in_memory_identity_tables(tables.records)
+        self.social = in_memory_social_tables(tables.records)
+        self.funding = in_memory_funding_tables(tables.records)
         self.scheduler = InMemoryDueWorkRepository(tables.records.setdefault("due_work", {}))
         self.outbox = InMemoryOutboxRepository(tables.records)
         self.packets = in_memory_packet_tables(tables.records)
         self.recalls = in_memory_recall_tables(tables.records)
+        self.refunds = in_memory_refunds(tables.records)
         self.distribution = in_memory_distribution_tables(tables.records)
         self.api = in_memory_api_tables(tables.records)
 
 
 class InMemoryDatabase:
-    """A :class:`hongbao.platform.unit_of_work.Database` kept in process memory."""
+    """A :class:`hongbao.storage.unit_of_work.Database` kept in process memory."""
 
     url = "memory://"
     dialect = "memory"

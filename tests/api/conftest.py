@@ -16,7 +16,7 @@ from hongbao.entrypoints.http.server import prepare_demo
 from hongbao.entrypoints.ops.degrade import DegradeThresholds
 from hongbao.entrypoints.ops.operations import OperationsSettings
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 
 SECRET = b"test secret for hongbao api tokens, 32+ bytes"
 # Rate limits, degrade mode and the background backlog sampler depend on how fast this machine

@@ -16,7 +16,7 @@ from hongbao.entrypoints.http.auth.tokens import TokenSigner
 from hongbao.entrypoints.http.context import ApiContext
 from hongbao.entrypoints.http.server import prepare_demo
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 from tests.api.conftest import SECRET, STEADY, Api
 from tests.api.flows import GROUP_PACKET as SEND
 

@@ -27,8 +27,8 @@ from hongbao.ledger.model import TransferRequest
 from hongbao.ledger.service import verify_ledger
 from hongbao.packets.verification import verify_packets
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
 from hongbao.refunds.verification import verify_refunds
+from hongbao.storage.unit_of_work import Database
 from tests.api.conftest import SECRET, Api
 from tests.api.flows import GROUP_PACKET, balance, ok, recall_with_sms, send, wang_fang
 

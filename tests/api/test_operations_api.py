@@ -34,7 +34,7 @@ from hongbao.identity.devices import DeviceFingerprint
 from hongbao.packets.service import ClaimResult
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.errors import StorageCode, StorageError
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 from tests.api.conftest import SECRET, Api
 
 SEND = {

@@ -22,7 +22,7 @@ from hongbao.entrypoints.http.context import ApiContext, ApiSettings
 from hongbao.entrypoints.http.server import prepare_demo
 from hongbao.entrypoints.http.stream import StreamSettings
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 
 SECRET = b"test secret for hongbao client tests, 32+ bytes"
 START_SECONDS = 10.0

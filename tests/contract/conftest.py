@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from hongbao.funding.service import open_balance
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.service import Ledger
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
+from hongbao.storage.unit_of_work import Database
 from tests.conftest import START_US
 
 PEOPLE = ("alice", "bob", "carol", "dave")
@@ -20,7 +22,10 @@ PEOPLE = ("alice", "bob", "carol", "dave")
 
 @pytest.fixture
 def world(database: Database, clock: ManualClock) -> PacketService:
-    identity = IdentityService(database, clock, SimulatedProvider(b"p" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"p" * 32), on_register=(open_balance,)
+    )
+    social = SocialService(database, clock)
     for name in PEOPLE:
         identity.register_user(
             User(
@@ -32,9 +37,9 @@ def world(database: Database, clock: ManualClock) -> PacketService:
                 RealNameStatus.VERIFIED,
             )
         )
-    identity.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START_US))
+    social.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START_US))
     for name in ("bob", "carol"):
-        identity.add_member(GroupMember("friends", name, START_US))
+        social.add_member(GroupMember("friends", name, START_US))
     ledger = Ledger(database, clock)
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     ledger.transfer(TransferRequest("top-up", 1, 1_000_00, "bank", "user:alice:balance", "CNY"))

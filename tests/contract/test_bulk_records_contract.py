@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.platform.errors import InvariantViolation, LimitExceeded
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 from tests.conftest import START_US
 
 NAMES = ("ann", "ben", "cai", "dan", "eve")
@@ -32,9 +32,9 @@ def frozen(user: User, **changes: str) -> User:
 def people(database: Database) -> Database:
     def fill(uow: UnitOfWork) -> None:
         uow.identity.users.insert_many([person(name) for name in NAMES])
-        uow.identity.groups.insert(Group("g-1", "One", GroupType.FAMILY, "ann", START_US))
-        uow.identity.groups.insert(Group("g-2", "Two", GroupType.FAMILY, "ann", START_US))
-        uow.identity.members.insert_many(
+        uow.social.groups.insert(Group("g-1", "One", GroupType.FAMILY, "ann", START_US))
+        uow.social.groups.insert(Group("g-2", "Two", GroupType.FAMILY, "ann", START_US))
+        uow.social.members.insert_many(
             [GroupMember(group, name, START_US) for group in ("g-1", "g-2") for name in NAMES]
         )
 
@@ -57,14 +57,14 @@ def test_read_many_by_key_gives_the_stored_ones_and_skips_the_unknown(people: Da
 
 def test_read_many_by_a_key_of_two_columns(people: Database) -> None:
     keys = [("g-2", "ben", START_US), ("g-1", "cai", START_US), ("g-1", "zed", START_US)]
-    found = people.read(lambda uow: uow.identity.members.get_many(keys))
+    found = people.read(lambda uow: uow.social.members.get_many(keys))
     assert sorted(found) == [("g-1", "cai", START_US), ("g-2", "ben", START_US)]
     assert found[("g-2", "ben", START_US)] == GroupMember("g-2", "ben", START_US)
 
 
 def test_find_in_takes_every_combination_in_key_order(people: Database) -> None:
     found = people.read(
-        lambda uow: uow.identity.members.find_in(
+        lambda uow: uow.social.members.find_in(
             {"user_id": ["dan", "ann"], "group_id": ["g-2"]}, limit=10
         )
     )
@@ -75,13 +75,13 @@ def test_find_in_refuses_more_rows_than_its_limit_instead_of_cutting_them(
     people: Database,
 ) -> None:
     with pytest.raises(LimitExceeded):
-        people.read(lambda uow: uow.identity.members.find_in({"user_id": ["ann"]}, limit=1))
+        people.read(lambda uow: uow.social.members.find_in({"user_id": ["ann"]}, limit=1))
 
 
 def test_reads_sent_together_are_read_after_one_another(people: Database) -> None:
     def both(uow: UnitOfWork) -> tuple[object, object]:
         users = uow.identity.users.read_existing([("ben",), ("nobody",)])
-        members = uow.identity.members.read_find_in({"user_id": ["ben"]}, limit=10)
+        members = uow.social.members.read_find_in({"user_id": ["ben"]}, limit=10)
         return users(), [m.group_id for m in members()]
 
     assert people.read(both) == ({("ben",)}, ["g-1", "g-2"])

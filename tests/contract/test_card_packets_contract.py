@@ -7,15 +7,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from hongbao.fx import FxError
-from hongbao.identity.funding import (
+from hongbao.funding.service import FundingService
+from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
     mask_card_number,
 )
-from hongbao.identity.service import IdentityService
-from hongbao.identity.verification import SimulatedProvider
+from hongbao.fx import FxError
 from hongbao.ledger.model import Account
 from hongbao.ledger.service import Ledger
 from hongbao.money import Money, convert
@@ -48,11 +47,11 @@ def rates(clock: ManualClock) -> FixedRates:
 @pytest.fixture
 def cards(world: PacketService, rates: FixedRates) -> PacketService:
     """Alice holds a debit card, a credit card and a US-dollar card."""
-    identity = IdentityService(world.database, world.clock, SimulatedProvider(b"p" * 32))
+    funding = FundingService(world.database, world.clock)
     masked = mask_card_number(CARD_NUMBER)
-    identity.add_funding_source(DebitCardSource("alice-debit", "alice", "ICBC", masked))
-    identity.add_funding_source(CreditCardSource("alice-credit", "alice", "CMB", masked, 5))
-    identity.add_funding_source(ForeignCardSource("alice-usd", "alice", "USD", masked))
+    funding.add_funding_source(DebitCardSource("alice-debit", "alice", "ICBC", masked))
+    funding.add_funding_source(CreditCardSource("alice-credit", "alice", "CMB", masked, 5))
+    funding.add_funding_source(ForeignCardSource("alice-usd", "alice", "USD", masked))
     return PacketService(world.database, world.clock, rates=rates)
 
 
@@ -177,7 +176,7 @@ def test_a_card_packet_expires_back_to_the_card_capturing_a_missed_window(
     assert cards.packet(packet.id).state is PacketState.EXPIRED
     assert account(cards, "card:alice-debit").debits_posted == 30_00
     assert account(cards, packet.escrow_account_id).credit_balance == 0
-    refund = cards.database.read(lambda uow: uow.recalls.refunds.get(f"expiry:{packet.id}"))
+    refund = cards.database.read(lambda uow: uow.refunds.get(f"expiry:{packet.id}"))
     assert refund is not None
     assert (refund.route, refund.state, refund.amount_minor) == (
         RefundRoute.DEBIT_CARD,

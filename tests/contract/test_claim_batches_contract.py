@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hongbao.identity.funding import DebitCardSource, mask_card_number
-from hongbao.identity.service import IdentityService
-from hongbao.identity.verification import SimulatedProvider
+from hongbao.funding.service import FundingService
+from hongbao.funding.sources import DebitCardSource, mask_card_number
 from hongbao.ledger.service import Ledger
 from hongbao.money import Money
 from hongbao.packets.claims import MAX_CLAIMS_PER_BATCH, ClaimOutcome, ClaimRequest
@@ -15,7 +14,7 @@ from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import ClaimAnswer, PacketService, SendPacket
 from hongbao.packets.split import PacketError
 from hongbao.platform.errors import InvariantViolation
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 
 
 def lucky(packet_id: str, shares: int = 3, amount: int = 10_00) -> SendPacket:
@@ -152,8 +151,8 @@ def test_a_batch_is_bounded(world: PacketService) -> None:
 def test_card_funded_claims_in_a_batch_are_funded_from_the_hold_one_by_one(
     world: PacketService,
 ) -> None:
-    identity = IdentityService(world.database, world.clock, SimulatedProvider(b"p" * 32))
-    identity.add_funding_source(
+    funding = FundingService(world.database, world.clock)
+    funding.add_funding_source(
         DebitCardSource("alice-debit", "alice", "ICBC", mask_card_number("4111111111111111"))
     )
     card_packet = SendPacket(

@@ -7,10 +7,17 @@ from collections.abc import Callable
 
 import pytest
 
-from hongbao.distribution.model import Budget, BudgetState, DistributionError, TransferCode
+from hongbao.distribution.model import (
+    Budget,
+    BudgetState,
+    DistributionError,
+    RefundHop,
+    TransferCode,
+)
 from hongbao.distribution.service import DistributionService
 from hongbao.distribution.unwinding import destination_of, unwind
-from hongbao.identity.funding import BudgetSource, FundingKind
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import BudgetSource, FundingKind
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, IdentityError, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
@@ -20,8 +27,7 @@ from hongbao.money import Money
 from hongbao.packets.model import PacketType
 from hongbao.packets.service import ClaimResult, PacketService, SendPacket
 from hongbao.packets.split import PacketError
-from hongbao.platform.unit_of_work import UnitOfWork
-from hongbao.refunds.records import RefundHop
+from hongbao.storage.unit_of_work import UnitOfWork
 from tests.conftest import START_US
 
 ENTERPRISE_FUNDS = 10_000_00
@@ -34,7 +40,9 @@ def cny(minor: int) -> Money:
 @pytest.fixture
 def budgets(world: PacketService) -> DistributionService:
     """The packet world plus an enterprise, acme, with 10,000.00 in its balance."""
-    identity = IdentityService(world.database, world.clock, SimulatedProvider(b"p" * 32))
+    identity = IdentityService(
+        world.database, world.clock, SimulatedProvider(b"p" * 32), on_register=(open_balance,)
+    )
     identity.register_user(
         User(
             "acme",
@@ -237,13 +245,13 @@ def test_each_holder_gets_a_budget_source_that_nobody_can_register_directly(
     budgets: DistributionService,
 ) -> None:
     three_levels(budgets)
-    identity = IdentityService(budgets.database, budgets.clock, SimulatedProvider(b"p" * 32))
-    source = identity.funding_source("budget:b-1")
+    funding = FundingService(budgets.database, budgets.clock)
+    source = funding.funding_source("budget:b-1")
     assert source == BudgetSource("budget:b-1", "alice", "b-1")
     assert (source.kind, source.ledger_account_id) == (FundingKind.BUDGET, "budget:b-1")
-    assert identity.funding_source("budget:b-0").user_id == "acme"
+    assert funding.funding_source("budget:b-0").user_id == "acme"
     with pytest.raises(IdentityError) as refused:
-        identity.add_funding_source(BudgetSource("mine", "dave", "b-1"))
+        funding.add_funding_source(BudgetSource("mine", "dave", "b-1"))
     assert refused.value.code == "identity.budget_source_not_direct"
     account = Ledger(budgets.database, budgets.clock).account("budget:b-1")
     assert (account.kind, account.flags.debits_must_not_exceed_credits) == (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hongbao.distribution.service import DistributionService
+from hongbao.funding.service import open_balance
 from hongbao.identity.service import IdentityService
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
@@ -31,7 +32,9 @@ def cny(minor: int) -> Money:
 @pytest.fixture
 def budgets(world: PacketService) -> DistributionService:
     """acme (enterprise) -> b-1 held by alice (300.00) -> b-2 held by bob (100.00)."""
-    identity = IdentityService(world.database, world.clock, SimulatedProvider(b"p" * 32))
+    identity = IdentityService(
+        world.database, world.clock, SimulatedProvider(b"p" * 32), on_register=(open_balance,)
+    )
     identity.register_user(
         User(
             "acme",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
-from hongbao.identity.exemptions import Exemption, ExemptionKind, Subject, SubjectKind
-from hongbao.identity.funding import (
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
@@ -15,8 +14,9 @@ from hongbao.identity.funding import (
     TimeOfDay,
     mask_card_number,
 )
+from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
+from hongbao.identity.exemptions import Exemption, ExemptionKind, Subject, SubjectKind
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType, Relationship
 from hongbao.identity.users import (
     AccountTier,
     IdentityError,
@@ -38,7 +38,9 @@ from hongbao.identity.verification import (
 from hongbao.ledger.model import AccountKind
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import ManualClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.social.groups import Group, GroupMember, GroupType, Relationship
+from hongbao.social.service import SocialService
+from hongbao.storage.unit_of_work import Database
 from tests.conftest import START_US
 
 PHONE = DeviceFingerprint("iphone-0001", "sim-0001")
@@ -59,7 +61,9 @@ def alice(**changes: object) -> User:
 
 @pytest.fixture
 def identity(database: Database, clock: ManualClock) -> IdentityService:
-    service = IdentityService(database, clock, SimulatedProvider(b"k" * 32))
+    service = IdentityService(
+        database, clock, SimulatedProvider(b"k" * 32), on_register=(open_balance,)
+    )
     service.register_user(alice())
     service.register_user(alice(id="bob", display_name="Bob"))
     service.register_device(
@@ -79,11 +83,11 @@ def identity(database: Database, clock: ManualClock) -> IdentityService:
 
 
 def test_registering_a_user_is_idempotent_and_opens_their_balance(
-    identity: IdentityService, database: Database, clock: ManualClock
+    identity: IdentityService, funding: FundingService, database: Database, clock: ManualClock
 ) -> None:
     assert identity.register_user(alice()) == alice()
     assert identity.user("alice") == alice()
-    (balance,) = identity.funding_sources("alice")
+    (balance,) = funding.funding_sources("alice")
     account = Ledger(database, clock).account(balance.ledger_account_id)
     assert account.kind is AccountKind.USER_BALANCE
     with pytest.raises(IdentityError) as taken:
@@ -92,7 +96,23 @@ def test_registering_a_user_is_idempotent_and_opens_their_balance(
     assert identity.user("alice").display_name == "Alice"
 
 
-def test_unknown_ids_are_refused_with_their_own_codes(identity: IdentityService) -> None:
+@pytest.fixture
+def funding(identity: IdentityService, database: Database, clock: ManualClock) -> FundingService:
+    """Funding sources of the users the ``identity`` fixture registered."""
+    del identity
+    return FundingService(database, clock)
+
+
+@pytest.fixture
+def social(identity: IdentityService, database: Database, clock: ManualClock) -> SocialService:
+    """Groups and relationships, among the users the ``identity`` fixture registered."""
+    del identity
+    return SocialService(database, clock)
+
+
+def test_unknown_ids_are_refused_with_their_own_codes(
+    identity: IdentityService, social: SocialService
+) -> None:
     with pytest.raises(IdentityError) as missing:
         identity.user("nobody")
     assert missing.value.code == "identity.unknown_user"
@@ -100,9 +120,9 @@ def test_unknown_ids_are_refused_with_their_own_codes(identity: IdentityService)
         identity.device(DeviceFingerprint("nothing", "none"))
     assert missing_device.value.code == "identity.unknown_device"
     with pytest.raises(IdentityError) as no_owner:
-        identity.create_group(Group("g-1", "Team", GroupType.WORK, "nobody", START_US))
+        social.create_group(Group("g-1", "Team", GroupType.WORK, "nobody", START_US))
     assert no_owner.value.code == "identity.unknown_user"
-    assert identity.members("g-1") == []
+    assert social.members("g-1") == []
 
 
 def test_a_frozen_account_keeps_its_reason(identity: IdentityService) -> None:
@@ -139,7 +159,7 @@ def test_a_device_belongs_to_one_user_and_its_sim_is_part_of_the_fingerprint(
 
 
 def test_every_kind_of_funding_source_round_trips_with_its_ledger_account(
-    identity: IdentityService, database: Database, clock: ManualClock
+    funding: FundingService, database: Database, clock: ManualClock
 ) -> None:
     nightly = MaintenanceWindow(TimeOfDay(23, 30), TimeOfDay(0, 30))
     sources = [
@@ -151,9 +171,9 @@ def test_every_kind_of_funding_source_round_trips_with_its_ledger_account(
         ForeignCardSource("alice-usd", "alice", "USD", mask_card_number("4012888888881881")),
     ]
     for source in sources:
-        assert identity.add_funding_source(source) == source
-        assert identity.funding_source(source.id) == source
-    kinds = {source.kind.value for source in identity.funding_sources("alice")}
+        assert funding.add_funding_source(source) == source
+        assert funding.funding_source(source.id) == source
+    kinds = {source.kind.value for source in funding.funding_sources("alice")}
     assert kinds == {"balance", "money_market", "debit_card", "credit_card", "foreign_card"}
     usd = Ledger(database, clock).account("card:alice-usd")
     assert (usd.kind, usd.currency) == (AccountKind.FOREIGN_CARD, "USD")
@@ -167,14 +187,14 @@ def test_an_invalid_card_number_is_refused_before_anything_is_written() -> None:
 
 
 def test_groups_have_their_owner_as_first_member_and_relationships_upsert(
-    identity: IdentityService,
+    social: SocialService,
 ) -> None:
-    identity.create_group(Group("g-1", "Class 3", GroupType.EDUCATION, "alice", START_US))
-    identity.add_member(GroupMember("g-1", "bob", START_US + 10))
-    assert [m.user_id for m in identity.members("g-1")] == ["alice", "bob"]
-    identity.set_relationship(Relationship("alice", "bob", 3, 80, 100))
-    identity.set_relationship(Relationship("alice", "bob", 12, 70, 100))
-    (relationship,) = identity.relationships_of("alice")
+    social.create_group(Group("g-1", "Class 3", GroupType.EDUCATION, "alice", START_US))
+    social.add_member(GroupMember("g-1", "bob", START_US + 10))
+    assert [m.user_id for m in social.members("g-1")] == ["alice", "bob"]
+    social.set_relationship(Relationship("alice", "bob", 3, 80, 100))
+    social.set_relationship(Relationship("alice", "bob", 12, 70, 100))
+    (relationship,) = social.relationships_of("alice")
     assert (relationship.chat_frequency_rank, relationship.intimacy) == (12, 70)
 
 

@@ -21,7 +21,7 @@ from hongbao.ledger.service import Ledger, UnknownAccount
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.errors import InvalidInput, InvariantViolation, LimitExceeded
 from hongbao.platform.limits import MAX_BATCH_SIZE, MAX_TRANSFER_AMOUNT
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 Code = TransferResultCode
 CNY = "CNY"

@@ -22,7 +22,7 @@ from hongbao.platform.outbox import (
     append_batch,
 )
 from hongbao.platform.retries import retry_delay_seconds
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 CONSUMERS = ("feed", "score")
 

@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import DebitCardSource, mask_card_number
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
-from hongbao.identity.funding import DebitCardSource, mask_card_number
 from hongbao.identity.service import IdentityService
 from hongbao.identity.verification import (
     AnswerAttempt,
@@ -51,7 +52,10 @@ def without_tier_verification(**class_i: object) -> PolicyStore:
 
 @pytest.fixture
 def identity(world: PacketService) -> IdentityService:
-    service = IdentityService(world.database, world.clock, SimulatedProvider(PROVIDER_KEY))
+    service = IdentityService(
+        world.database, world.clock, SimulatedProvider(PROVIDER_KEY), on_register=(open_balance,)
+    )
+    funding = FundingService(world.database, world.clock)
     for fingerprint in (PHONE, OTHER_PHONE):
         service.register_device(
             Device(
@@ -66,7 +70,7 @@ def identity(world: PacketService) -> IdentityService:
                 START_US,
             )
         )
-    service.add_funding_source(
+    funding.add_funding_source(
         DebitCardSource("alice-debit", "alice", "ICBC", mask_card_number("4111111111111111"))
     )
     return service

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
-from hongbao.identity.funding import (
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
@@ -25,8 +25,8 @@ from hongbao.identity.funding import (
     TimeOfDay,
     mask_card_number,
 )
+from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -36,7 +36,6 @@ from hongbao.packets.model import PacketType
 from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND, PacketService, SendPacket
 from hongbao.platform.clock import ManualClock, from_datetime, to_datetime
 from hongbao.platform.scheduler import Scheduler
-from hongbao.platform.unit_of_work import Database
 from hongbao.policy.document import default_policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.model import DecisionResult, NextStepKind
@@ -49,6 +48,9 @@ from hongbao.refunds.records import Refund, RefundState, RefundTrigger
 from hongbao.refunds.routes import RefundRoute
 from hongbao.refunds.settlement import RECHECK_KIND, SETTLE_KIND
 from hongbao.refunds.verification import verify_refunds
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
+from hongbao.storage.unit_of_work import Database
 from hongbao.testing import FixedRates
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -136,7 +138,11 @@ class Bank:
 
 def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
     clock = ManualClock(START)
-    identity = IdentityService(database, clock, SimulatedProvider(b"r" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"r" * 32), on_register=(open_balance,)
+    )
+    funding = FundingService(database, clock)
+    social = SocialService(database, clock)
     registered = START - 30 * 24 * HOUR * 1_000_000
     for name in ("alice", "bob"):
         identity.register_user(
@@ -149,8 +155,8 @@ def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
                 RealNameStatus.VERIFIED,
             )
         )
-    identity.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START))
-    identity.add_member(GroupMember("friends", "bob", START))
+    social.create_group(Group("friends", "Friends", GroupType.FAMILY, "alice", START))
+    social.add_member(GroupMember("friends", "bob", START))
     identity.register_device(
         Device(
             "alice-phone",
@@ -179,7 +185,7 @@ def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
         MoneyMarketSource("alice-mm", "alice", (TimeOfDay(15, 0),)),
         ForeignCardSource("alice-usd", "alice", "USD", card),
     ):
-        identity.add_funding_source(source)
+        funding.add_funding_source(source)
     ledger = Ledger(database, clock)
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     for target in ("user:alice:balance", "user:alice:money_market"):
@@ -196,7 +202,7 @@ def open_bank(database: Database, *, smart_routing: bool = False) -> Bank:
     scheduler.register(EXPIRE_KIND, packets.expire_handler)
     scheduler.register(CAPTURE_KIND, packets.capture_handler)
     scheduler.register(SETTLE_KIND, desk.settle_handler)
-    scheduler.register(RECHECK_KIND, desk.recheck_handler)
+    scheduler.register(RECHECK_KIND, packets.recheck_handler)
     return Bank(
         clock,
         database,

@@ -17,7 +17,7 @@ from hongbao.platform.scheduler import (
     SchedulingError,
     schedule,
 )
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 
 @pytest.fixture

@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 
+from hongbao.funding.service import open_balance
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import SystemClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.social.service import SocialService
+from hongbao.storage.unit_of_work import Database
 
 Code = TransferResultCode
 ACCOUNTS = [f"user-{n}" for n in range(10)]
@@ -203,7 +205,9 @@ def test_two_users_racing_for_one_device_id_leave_it_with_exactly_one(
     from hongbao.identity.verification import SimulatedProvider  # noqa: PLC0415
 
     clock = SystemClock()
-    identity = IdentityService(postgres_database, clock, SimulatedProvider(b"r" * 32))
+    identity = IdentityService(
+        postgres_database, clock, SimulatedProvider(b"r" * 32), on_register=(open_balance,)
+    )
     users = [f"racer-{n}" for n in range(8)]
     for user_id in users:
         identity.register_user(
@@ -361,15 +365,18 @@ def test_a_hot_packet_on_postgresql_pays_exactly_its_shares_to_1000_concurrent_c
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
     from hongbao.identity.service import IdentityService  # noqa: PLC0415
-    from hongbao.identity.social import Group, GroupMember, GroupType  # noqa: PLC0415
     from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType  # noqa: PLC0415
     from hongbao.identity.verification import SimulatedProvider  # noqa: PLC0415
     from hongbao.money import Money  # noqa: PLC0415
     from hongbao.packets.model import PacketState, PacketType  # noqa: PLC0415
     from hongbao.packets.service import ClaimResult, PacketService, SendPacket  # noqa: PLC0415
+    from hongbao.social.groups import Group, GroupMember, GroupType  # noqa: PLC0415
 
     clock = SystemClock()
-    identity = IdentityService(postgres_database, clock, SimulatedProvider(b"h" * 32))
+    identity = IdentityService(
+        postgres_database, clock, SimulatedProvider(b"h" * 32), on_register=(open_balance,)
+    )
+    social = SocialService(postgres_database, clock)
     claimers = [f"member-{n:04d}" for n in range(1000)]
     since = clock.now_us() - 1_000_000
     for user_id in ["sender", *claimers]:
@@ -383,9 +390,9 @@ def test_a_hot_packet_on_postgresql_pays_exactly_its_shares_to_1000_concurrent_c
                 RealNameStatus.VERIFIED,
             )
         )
-    identity.create_group(Group("hot-group", "Hot", GroupType.ENTERTAINMENT, "sender", since))
+    social.create_group(Group("hot-group", "Hot", GroupType.ENTERTAINMENT, "sender", since))
     for user_id in claimers:
-        identity.add_member(GroupMember("hot-group", user_id, since))
+        social.add_member(GroupMember("hot-group", user_id, since))
     ledger = Ledger(postgres_database, clock)
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     ledger.transfer(TransferRequest("top-up", 1, 200_00, "bank", "user:sender:balance", "CNY"))

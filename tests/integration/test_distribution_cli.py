@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from hongbao.bootstrap import open_services
 from hongbao.entrypoints.cli.main import app
-from hongbao.identity.population import load_population
+from hongbao.entrypoints.population import load_population
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 
 runner = CliRunner()
@@ -23,7 +23,7 @@ def run_cli(url: str, *arguments: str) -> tuple[int, str]:
 def funded_enterprise(url: str) -> None:
     """The demo population, with 1,000.00 in the enterprise xinghe-tech's balance."""
     services = open_services(url)
-    load_population(services.identity)
+    load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     services.ledger.transfer(
         TransferRequest("top-up", 1, 1_000_00, "bank", "user:xinghe-tech:balance", "CNY")

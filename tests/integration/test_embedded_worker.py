@@ -7,8 +7,8 @@ import time
 import pytest
 
 from hongbao.bootstrap import open_services
+from hongbao.entrypoints.population import load_population
 from hongbao.entrypoints.worker import EmbeddedWorker
-from hongbao.identity.population import load_population
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.money import Money
 from hongbao.packets.authorization import AuthorizationState
@@ -29,7 +29,7 @@ def wait_for(condition: object, seconds: float = 10.0) -> None:
 def test_a_background_embedded_worker_captures_and_expires_card_packets(sqlite_url: str) -> None:
     clock = ManualClock(START_US)
     services = open_services(sqlite_url, clock=clock)
-    load_population(services.identity)
+    load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     packet = services.packets.send(
         SendPacket(
@@ -83,7 +83,7 @@ def test_a_failing_pass_stops_the_embedded_worker_and_its_error_reaches_stop(
 def test_draining_runs_everything_due_then_stops(sqlite_url: str) -> None:
     clock = ManualClock(START_US)
     services = open_services(sqlite_url, clock=clock)
-    load_population(services.identity)
+    load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     services.ledger.transfer(
         TransferRequest("top-up", 1, 100_00, "bank", "user:li-wei:balance", "CNY")

@@ -24,8 +24,8 @@ import pytest
 
 from hongbao.bootstrap import open_services
 from hongbao.entrypoints.worker import build_scheduler
+from hongbao.funding.service import open_balance
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -34,7 +34,9 @@ from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketState, PacketType
 from hongbao.packets.service import ClaimOutcome, ClaimResult, PacketService, SendPacket
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, ManualClock, SystemClock
-from hongbao.platform.unit_of_work import Database
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
+from hongbao.storage.unit_of_work import Database
 
 SENDER = "sender"
 GROUP = "hot-group"
@@ -56,7 +58,10 @@ def build_world(database: Database, clock: Clock, members: list[str], funds: int
     """The sender owns GROUP, every member joined it an hour before ``clock``'s now; the
     sender's balance holds ``funds``. Registration runs on a few threads: it is only setup."""
     since = clock.now_us() - HOUR_US
-    identity = IdentityService(database, clock, SimulatedProvider(b"c" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"c" * 32), on_register=(open_balance,)
+    )
+    social = SocialService(database, clock)
 
     def person(user_id: str) -> User:
         return User(
@@ -64,11 +69,11 @@ def build_world(database: Database, clock: Clock, members: list[str], funds: int
         )
 
     identity.register_user(person(SENDER))
-    identity.create_group(Group(GROUP, "Hot", GroupType.ENTERTAINMENT, SENDER, since))
+    social.create_group(Group(GROUP, "Hot", GroupType.ENTERTAINMENT, SENDER, since))
 
     def join(user_id: str) -> None:
         identity.register_user(person(user_id))
-        identity.add_member(GroupMember(GROUP, user_id, since))
+        social.add_member(GroupMember(GROUP, user_id, since))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(join, members))

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from hongbao.funding.service import open_balance
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -20,9 +20,11 @@ from hongbao.packets.model import PacketState, PacketType
 from hongbao.packets.service import ClaimResult, PacketService, SendPacket
 from hongbao.platform.clock import ManualClock, SystemClock
 from hongbao.platform.errors import HongbaoError
-from hongbao.platform.unit_of_work import Database
 from hongbao.recall.records import RecallState
 from hongbao.recall.service import RecallCommand, RecallOutcome, RecallService
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
+from hongbao.storage.unit_of_work import Database
 from hongbao.testing import InMemoryDatabase
 from tests.conftest import START_US
 from tests.contract.test_recall_contract import without_tier_verification
@@ -34,7 +36,10 @@ def build(
     database: Database, clock: SystemClock | ManualClock, members: int
 ) -> tuple[PacketService, RecallService]:
     since = clock.now_us() - 10 * 24 * 3600 * 1_000_000
-    identity = IdentityService(database, clock, SimulatedProvider(b"r" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"r" * 32), on_register=(open_balance,)
+    )
+    social = SocialService(database, clock)
     claimers = [f"member-{n:03d}" for n in range(members)]
     for user_id in ["sender", *claimers]:
         identity.register_user(
@@ -60,9 +65,9 @@ def build(
             since,
         )
     )
-    identity.create_group(Group("race", "Race", GroupType.WORK, "sender", since))
+    social.create_group(Group("race", "Race", GroupType.WORK, "sender", since))
     for user_id in claimers:
-        identity.add_member(GroupMember("race", user_id, since))
+        social.add_member(GroupMember("race", user_id, since))
     ledger = Ledger(database, clock)
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     ledger.transfer(TransferRequest("top-up", 1, 5_000_00, "bank", "user:sender:balance", "CNY"))

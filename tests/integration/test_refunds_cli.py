@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from hongbao.bootstrap import open_services
 from hongbao.entrypoints.cli.main import app
-from hongbao.identity.population import load_population
+from hongbao.entrypoints.population import load_population
 from hongbao.identity.users import UserStatus
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.money import Money
@@ -29,7 +29,7 @@ def test_a_debit_card_refund_is_shown_in_clearing_with_its_arrival_and_listed(
     sqlite_url: str,
 ) -> None:
     services = open_services(sqlite_url)
-    load_population(services.identity)
+    load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     services.ledger.transfer(
         TransferRequest("top-up", 1, 100_00, "bank", "user:li-wei:balance", "CNY")
@@ -47,7 +47,7 @@ def test_a_debit_card_refund_is_shown_in_clearing_with_its_arrival_and_listed(
     )
     now = services.clock.now_us()
     plan = plan_refund(
-        services.identity.funding_source("li-wei-icbc"),
+        services.funding.funding_source("li-wei-icbc"),
         UserStatus.NORMAL,
         Money.of(30_00, "CNY"),
         charged_at_us=now,

@@ -53,8 +53,8 @@ from hongbao.platform.limits import (
     MAX_REFERENCE_LENGTH,
     MAX_TRANSFER_AMOUNT,
 )
-from hongbao.platform.unit_of_work import Database
 from hongbao.storage.factory import open_database
+from hongbao.storage.unit_of_work import Database
 from hongbao.testing import InMemoryDatabase
 
 Code = TransferResultCode

@@ -35,9 +35,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from hongbao.identity.funding import MoneyMarketSource, TimeOfDay
+from hongbao.funding.service import FundingService, open_balance
+from hongbao.funding.sources import MoneyMarketSource, TimeOfDay
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserStatus, UserType
 from hongbao.identity.verification import SimulatedProvider
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -56,6 +56,8 @@ from hongbao.platform.clock import MICROSECONDS_PER_SECOND, ManualClock
 from hongbao.platform.scheduler import DueWork, DueWorkState, Scheduler
 from hongbao.refunds.desk import RefundDesk
 from hongbao.refunds.settlement import SETTLE_KIND
+from hongbao.social.groups import Group, GroupMember, GroupType
+from hongbao.social.service import SocialService
 from hongbao.testing import InMemoryDatabase
 from tests.conftest import START_US
 
@@ -322,7 +324,11 @@ class PacketLifecycle(RuleBasedStateMachine):
         self.database = InMemoryDatabase()
         self.clock = ManualClock(START_US)
         self.ledger = Ledger(self.database, self.clock)
-        identity = IdentityService(self.database, self.clock, SimulatedProvider(b"m" * 32))
+        identity = IdentityService(
+            self.database, self.clock, SimulatedProvider(b"m" * 32), on_register=(open_balance,)
+        )
+        funding = FundingService(self.database, self.clock)
+        social = SocialService(self.database, self.clock)
         self.packets = PacketService(self.database, self.clock)
         # The worker's expiry wiring (as hongbao.entrypoints.worker.build_scheduler registers it).
         self.scheduler = Scheduler(self.database, self.clock)
@@ -331,9 +337,11 @@ class PacketLifecycle(RuleBasedStateMachine):
         self.model = Model()
         self.ids = 0
         self.outcomes = OUTCOMES
-        self._populate(identity)
+        self._populate(identity, funding, social)
 
-    def _populate(self, identity: IdentityService) -> None:
+    def _populate(
+        self, identity: IdentityService, funding: FundingService, social: SocialService
+    ) -> None:
         for user in USERS:
             tier, kind = AccountTier.CLASS_I, UserType.NORMAL
             if user == "ent":
@@ -345,15 +353,15 @@ class PacketLifecycle(RuleBasedStateMachine):
         identity.set_status("frozen", UserStatus.FROZEN, "risk review")
         for user in MONEY_MARKET:
             source = MoneyMarketSource(f"{user}-mm", user, (TimeOfDay(15, 0),))
-            identity.add_funding_source(source)
+            funding.add_funding_source(source)
             assert source.ledger_account_id == money_market_account(user)
             self.model.balances[money_market_account(user)] = 0
         for group, owner in GROUP_OWNERS.items():
-            identity.create_group(Group(group, group.title(), GroupType.FAMILY, owner, START_US))
+            social.create_group(Group(group, group.title(), GroupType.FAMILY, owner, START_US))
             for user, (joined, left) in MEMBERSHIPS[group].items():
                 if user != owner:
                     ends = None if left is None else START_US + left
-                    identity.add_member(GroupMember(group, user, START_US + joined, ends))
+                    social.add_member(GroupMember(group, user, START_US + joined, ends))
         self.ledger.create_accounts([NewAccount(BANK, AccountKind.DEBIT_CARD, CNY)])
         for user, amount in OPENING.items():
             self._top_up(balance_account(user), amount)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hongbao.funding.service import open_balance
 from hongbao.policy.document import DEFAULT_POLICY, PolicyError
 from hongbao.policy.store import PolicyStore
 
@@ -86,7 +87,9 @@ def test_packet_limits_follow_a_changed_policy_file_on_the_next_send(tmp_path: P
     path = tmp_path / "policy.toml"
     write(path, shipped(), tick=1)
     database, clock = InMemoryDatabase(), ManualClock(1_796_000_000_000_000)
-    identity = IdentityService(database, clock, SimulatedProvider(b"s" * 32))
+    identity = IdentityService(
+        database, clock, SimulatedProvider(b"s" * 32), on_register=(open_balance,)
+    )
     for name in ("alice", "bob"):
         identity.register_user(
             User(

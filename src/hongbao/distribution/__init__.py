@@ -4,7 +4,7 @@ from them, and refunds cleared back level by level (逐层逆向清算).
 ``model`` holds the records, ``errors`` the error codes, ``service`` the budget operations
 (each its own transaction), ``unwinding`` the refund path through the tree inside a caller's
 transaction.
-Only ``model`` is imported here: ``hongbao.identity.funding`` needs it, and the service needs
+Only ``model`` is imported here: ``hongbao.funding.sources`` needs it, and the service needs
 identity, so importing the service here would make a cycle.
 """
 

@@ -17,8 +17,9 @@ from enum import StrEnum
 from typing import Final
 
 from hongbao.distribution.errors import DistributionCode
-from hongbao.ledger.model import is_valid_id
+from hongbao.funding.sources import budget_account_id
 from hongbao.platform.errors import InvalidInput
+from hongbao.platform.ids import is_valid_id
 
 __all__ = [
     "BUDGET_CURRENCY",
@@ -61,11 +62,6 @@ class TransferCode:
 class BudgetState(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
-
-
-def budget_account_id(budget_id: str) -> str:
-    """The ledger account that holds a budget's money."""
-    return f"budget:{budget_id}"
 
 
 def budget_source_id(budget_id: str) -> str:
@@ -160,3 +156,15 @@ class Budget:
         if self.parent_id is None:
             return enterprise_balance_id(self.enterprise_id)
         return budget_account_id(self.parent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundHop:
+    """One step of a refund's path through the ledger, in the order it happened."""
+
+    transfer_id: str
+    from_account_id: str
+    to_account_id: str
+    amount_minor: int
+    currency: str
+    note: str  # why this hop, e.g. "budget b-2 is closed: up one level"

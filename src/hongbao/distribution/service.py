@@ -6,7 +6,7 @@ moves money once and returns the first result. The same id with other arguments 
 with ``distribution.budget_exists`` (``distribution.transfer_key_reused`` for a top-up).
 
 Opening or allocating a budget opens its ledger account, moves its money there and registers a
-:class:`~hongbao.identity.funding.BudgetSource` for its holder (``budget:{id}``), so the holder
+:class:`~hongbao.funding.sources.BudgetSource` for its holder (``budget:{id}``), so the holder
 sends red packets from it like from any other source. The root's holder is the enterprise.
 
 **Closing** returns what a budget holds to its parent, or to the enterprise's balance for the
@@ -36,16 +36,17 @@ from hongbao.distribution.model import (
     TransferCode,
     check_budget_id,
 )
-from hongbao.identity.funding import BudgetSource
-from hongbao.identity.service import stored_funding
+from hongbao.distribution.ports import Database, UnitOfWork
+from hongbao.funding.service import stored_funding
+from hongbao.funding.sources import BudgetSource
 from hongbao.identity.users import User, UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
-from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.platform.clock import Clock
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 __all__ = ["MAX_CHILDREN_LISTED", "DistributionService"]
 
@@ -237,9 +238,7 @@ class DistributionService:
                 raise unknown_budget(budget_id)
             if not budget.is_open:
                 return budget
-            open_children = uow.distribution.budgets.find(
-                {"parent_id": budget.id, "state": BudgetState.OPEN}, limit=1
-            )
+            open_children = uow.distribution.open_children_of(budget.id, limit=1)
             if open_children:
                 raise DistributionError(
                     f"budget {budget.id!r} has open children (e.g. {open_children[0].id!r}); "
@@ -297,9 +296,7 @@ def _existing(uow: UnitOfWork, budget_id: str) -> Budget:
 
 
 def _children(uow: UnitOfWork, budget_id: str) -> list[Budget]:
-    return uow.distribution.budgets.where(
-        "parent_id", budget_id, limit=MAX_CHILDREN_LISTED, order_by="created_at_us"
-    )
+    return uow.distribution.children_of(budget_id, limit=MAX_CHILDREN_LISTED)
 
 
 def _require_open(budget: Budget) -> None:
@@ -383,7 +380,7 @@ def _open(uow: UnitOfWork, budget: Budget, amount_minor: int, code: int, now_us:
     )
     uow.distribution.budgets.insert(budget)
     source = BudgetSource(budget.source_id, budget.holder_id, budget.id)
-    uow.identity.funding.insert(stored_funding(source))
+    uow.funding.sources.insert(stored_funding(source))
 
 
 def _move(uow: UnitOfWork, request: TransferRequest, now_us: int) -> None:

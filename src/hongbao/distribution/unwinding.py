@@ -27,15 +27,16 @@ from hongbao.distribution.model import (
     MAX_LEVELS,
     Budget,
     DistributionError,
+    RefundHop,
     TransferCode,
     enterprise_balance_id,
 )
+from hongbao.distribution.ports import UnitOfWork
 from hongbao.ledger import operations as ledger_operations
-from hongbao.ledger.model import TransferRequest, is_valid_id, require_integer
+from hongbao.ledger.model import TransferRequest, require_integer
 from hongbao.ledger.results import TransferResultCode
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
-from hongbao.platform.unit_of_work import UnitOfWork
-from hongbao.refunds.records import RefundHop
 
 __all__ = ["Leg", "destination", "destination_of", "hop_transfer_id", "legs", "unwind"]
 

@@ -19,6 +19,7 @@ from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import Relay, RelayReport
 from hongbao.platform.scheduler import Scheduler
 from hongbao.refunds.settlement import RECHECK_KIND, SETTLE_KIND
+from hongbao.storage.unit_of_work import UnitOfWork
 
 DEFAULT_POLL_SECONDS = 1.0
 MAX_DRAIN_PASSES = 1_000
@@ -53,17 +54,17 @@ class PassReport:
         )
 
 
-def build_scheduler(services: Services) -> Scheduler:
+def build_scheduler(services: Services) -> Scheduler[UnitOfWork]:
     """The scheduler with every handler this build knows (later issues register theirs here)."""
     scheduler = Scheduler(services.database, services.clock)
     scheduler.register(EXPIRE_KIND, services.packets.expire_handler)
     scheduler.register(CAPTURE_KIND, services.packets.capture_handler)
     scheduler.register(SETTLE_KIND, services.refunds.settle_handler)
-    scheduler.register(RECHECK_KIND, services.refunds.recheck_handler)
+    scheduler.register(RECHECK_KIND, services.packets.recheck_handler)
     return scheduler
 
 
-def build_relay(services: Services) -> Relay:
+def build_relay(services: Services) -> Relay[UnitOfWork]:
     """The outbox relay with every consumer this build knows (later issues register theirs)."""
     relay = Relay(services.database, services.clock)
     relay.register(USER_FEED, copy_to_feeds)
@@ -71,7 +72,11 @@ def build_relay(services: Services) -> Relay:
 
 
 def run_pass(
-    services: Services, scheduler: Scheduler, relay: Relay, *, deliver: bool = True
+    services: Services,
+    scheduler: Scheduler[UnitOfWork],
+    relay: Relay[UnitOfWork],
+    *,
+    deliver: bool = True,
 ) -> PassReport:
     """``deliver=False`` defers the outbox (degrade mode): its consumers are all off the money
     path (R-S7), while due work (captures, expiries, refund settlement) and holds still run."""

@@ -1,1 +1,1 @@
-"""Identity: users, enterprises, exemptions, groups and relationships, devices and funding."""
+"""Identity: users and enterprises, their devices, step-up verification, and exemptions."""

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
-from hongbao.identity.funding import FundingKind
-from hongbao.identity.social import Group, GroupMember, Relationship
-from hongbao.identity.users import Enterprise, User
+from hongbao.identity.users import Enterprise, User, UserStatus
 from hongbao.identity.verification import Challenge, IssuedSecret
-from hongbao.storage.records import RecordTable
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFunding:
-    """A funding source as stored: the columns every kind shares, its own fields as JSON."""
-
-    id: str
-    user_id: str
-    kind: FundingKind
-    ledger_account_id: str
-    currency: str
-    details: str
+from hongbao.platform.records import RecordTable
+from hongbao.platform.unit_of_work import Database as DatabasePort
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,25 +32,35 @@ class IdentityRepository(Protocol):
     def exemptions(self) -> RecordTable[Exemption]: ...
 
     @property
-    def groups(self) -> RecordTable[Group]: ...
-
-    @property
-    def members(self) -> RecordTable[GroupMember]: ...
-
-    @property
-    def relationships(self) -> RecordTable[Relationship]: ...
-
-    @property
     def devices(self) -> RecordTable[Device]: ...
 
     @property
     def device_owners(self) -> RecordTable[DeviceOwner]: ...
 
     @property
-    def funding(self) -> RecordTable[StoredFunding]: ...
-
-    @property
     def challenges(self) -> RecordTable[Challenge]: ...
 
     @property
     def secrets(self) -> RecordTable[IssuedSecret]: ...
+
+    # Named reads, so that no caller names a column.
+
+    def group_exists(self, group_id: str) -> bool:
+        """Whether a group (social's) is registered: an exemption may name one."""
+        ...
+
+    def users_in_status(self, status: UserStatus, *, limit: int) -> list[User]: ...
+
+    def exemptions_of(self, subject_id: str, *, limit: int) -> list[Exemption]: ...
+
+    def devices_of(self, user_id: str, *, limit: int) -> list[Device]: ...
+
+
+class UnitOfWork(Protocol):
+    """Identity's tables."""
+
+    @property
+    def identity(self) -> IdentityRepository: ...
+
+
+Database: TypeAlias = DatabasePort[UnitOfWork]

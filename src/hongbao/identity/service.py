@@ -7,9 +7,9 @@ is an :class:`IdentityError` with a stable code, raised before anything is writt
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hongbao.identity.devices import (
     Device,
@@ -25,19 +25,11 @@ from hongbao.identity.exemptions import (
     SubjectKind,
     applicable_exemption,
 )
-from hongbao.identity.funding import (
-    BalanceSource,
-    BudgetSource,
-    CreditCardSource,
-    DebitCardSource,
-    ForeignCardSource,
-    FundingKind,
-    FundingSource,
-    MoneyMarketSource,
-    ledger_account_for,
+from hongbao.identity.ports import (
+    DeviceOwner,
+    IdentityRepository,
+    UnitOfWork,
 )
-from hongbao.identity.ports import DeviceOwner, IdentityRepository, StoredFunding
-from hongbao.identity.social import Group, GroupMember, Relationship, is_member_at
 from hongbao.identity.users import Enterprise, IdentityError, User, UserStatus
 from hongbao.identity.verification import (
     AnswerAttempt,
@@ -54,31 +46,21 @@ from hongbao.identity.verification import (
     consume_challenge,
     open_challenge,
 )
-from hongbao.ledger import operations as ledger_operations
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ConfigurationError
-from hongbao.platform.invariants import invariant
-from hongbao.platform.unit_of_work import Database, UnitOfWork
-from hongbao.storage.records import RecordTable, from_json, to_json
+from hongbao.platform.records import RecordTable
+from hongbao.platform.unit_of_work import Database as DatabasePort
 
 MAX_LISTED = 1_000
 Record = TypeVar("Record")
-
-FUNDING_CLASSES: dict[FundingKind, type[Any]] = {
-    FundingKind.BALANCE: BalanceSource,
-    FundingKind.MONEY_MARKET: MoneyMarketSource,
-    FundingKind.DEBIT_CARD: DebitCardSource,
-    FundingKind.CREDIT_CARD: CreditCardSource,
-    FundingKind.FOREIGN_CARD: ForeignCardSource,
-    FundingKind.BUDGET: BudgetSource,
-}
+UnitOfWorkT = TypeVar("UnitOfWorkT", bound=UnitOfWork)
 
 
 def unknown(code: IdentityCode, what: str, identifier: object) -> IdentityError:
     return IdentityError(f"no {what} {identifier!r}", code=code, id=identifier)
 
 
-def _put(table: RecordTable[Record], record: Record, key: tuple[Any, ...], what: str) -> Record:
+def put_once(table: RecordTable[Record], record: Record, key: tuple[Any, ...], what: str) -> Record:
     """Insert ``record`` unless its key is taken: the same record is fine, another is refused."""
     existing = table.get(*key)
     if existing is None:
@@ -93,31 +75,19 @@ def _put(table: RecordTable[Record], record: Record, key: tuple[Any, ...], what:
     return existing
 
 
-def stored_funding(source: FundingSource) -> StoredFunding:
-    reference = ledger_account_for(source)
-    return StoredFunding(
-        id=source.id,
-        user_id=source.user_id,
-        kind=source.kind,
-        ledger_account_id=reference.account_id,
-        currency=reference.currency,
-        details=to_json(source),
-    )
-
-
-def funding_from_stored(stored: StoredFunding) -> FundingSource:
-    source: FundingSource = from_json(FUNDING_CLASSES[stored.kind], stored.details)
-    invariant(source.id == stored.id, "stored details belong to their row", id=stored.id)
-    return source
+# What else a registration does in its transaction, given the user and the time: the funding
+# context opens the user's balance (hongbao.bootstrap wires it). Identity names no context.
+RegistrationStep = Callable[[UnitOfWorkT, User, int], None]
 
 
 @dataclass
-class IdentityService:
-    database: Database
+class IdentityService(Generic[UnitOfWorkT]):
+    database: DatabasePort[UnitOfWorkT]
     clock: Clock
     provider: VerificationProvider
+    on_register: Sequence[RegistrationStep[UnitOfWorkT]] = ()
 
-    def _write(self, work: Callable[[IdentityRepository, UnitOfWork], Record]) -> Record:
+    def _write(self, work: Callable[[IdentityRepository, UnitOfWorkT], Record]) -> Record:
         return self.database.transact(lambda uow: work(uow.identity, uow))
 
     def _read(self, work: Callable[[IdentityRepository], Record]) -> Record:
@@ -126,13 +96,14 @@ class IdentityService:
     # ------------------------------------------------------------------------------ users
 
     def register_user(self, user: User) -> User:
-        """Store the user and open their balance (零钱) with its ledger account."""
+        """Store the user, and run the registration steps (the balance, 零钱, with its ledger
+        account) in the same transaction."""
 
-        def work(identity: IdentityRepository, uow: UnitOfWork) -> User:
-            stored = _put(identity.users, user, (user.id,), "user")
-            self._add_funding(
-                identity, uow, BalanceSource(id=f"{user.id}-balance", user_id=user.id)
-            )
+        def work(identity: IdentityRepository, uow: UnitOfWorkT) -> User:
+            stored = put_once(identity.users, user, (user.id,), "user")
+            now_us = self.clock.now_us()
+            for step in self.on_register:
+                step(uow, user, now_us)
             return stored
 
         return self._write(work)
@@ -149,13 +120,13 @@ class IdentityService:
         def read(identity: IdentityRepository) -> list[User]:
             found: list[User] = []
             for status in UserStatus:
-                found += identity.users.where("status", status, limit=limit)
+                found += identity.users_in_status(status, limit=limit)
             return sorted(found, key=lambda user: user.id)[:limit]
 
         return self._read(read)
 
     def set_status(self, user_id: str, status: UserStatus, reason: str | None) -> User:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> User:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> User:
             user = identity.users.lock(user_id)
             if user is None:
                 raise unknown(IdentityCode.UNKNOWN_USER, "user", user_id)
@@ -166,91 +137,36 @@ class IdentityService:
         return self._write(work)
 
     def register_enterprise(self, enterprise: Enterprise) -> Enterprise:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Enterprise:
-            _require_user(identity, enterprise.owner_user_id)
-            return _put(identity.enterprises, enterprise, (enterprise.id,), "enterprise")
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> Enterprise:
+            require_user(identity, enterprise.owner_user_id)
+            return put_once(identity.enterprises, enterprise, (enterprise.id,), "enterprise")
 
         return self._write(work)
 
     # ------------------------------------------------------------------------- exemptions
 
     def add_exemption(self, exemption: Exemption) -> Exemption:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Exemption:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> Exemption:
             _require_subject(identity, exemption.subject)
-            return _put(identity.exemptions, exemption, (exemption.id,), "exemption")
+            return put_once(identity.exemptions, exemption, (exemption.id,), "exemption")
 
         return self._write(work)
 
     def exemptions_of(self, subject: Subject) -> list[Exemption]:
-        return self._read(
-            lambda identity: identity.exemptions.where("subject_id", subject.id, limit=MAX_LISTED)
-        )
+        return self._read(lambda identity: identity.exemptions_of(subject.id, limit=MAX_LISTED))
 
     def applicable_exemption(self, kind: ExemptionKind, subject: Subject) -> Exemption | None:
         """The exemption a decision may use now, with its id and reason, or None."""
         now_us = self.clock.now_us()
         return applicable_exemption(self.exemptions_of(subject), kind, subject, now_us)
 
-    # ----------------------------------------------------------------------------- groups
-
-    def create_group(self, group: Group) -> Group:
-        """Store the group; its owner is its first member from the moment it was created."""
-
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Group:
-            _require_user(identity, group.owner_user_id)
-            stored = _put(identity.groups, group, (group.id,), "group")
-            owner = GroupMember(group.id, group.owner_user_id, group.created_at_us)
-            _put(identity.members, owner, (group.id, owner.user_id, owner.joined_at_us), "member")
-            return stored
-
-        return self._write(work)
-
-    def group(self, group_id: str) -> Group:
-        found = self._read(lambda identity: identity.groups.get(group_id))
-        if found is None:
-            raise unknown(IdentityCode.UNKNOWN_GROUP, "group", group_id)
-        return found
-
-    def add_member(self, member: GroupMember) -> GroupMember:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> GroupMember:
-            if identity.groups.get(member.group_id) is None:
-                raise unknown(IdentityCode.UNKNOWN_GROUP, "group", member.group_id)
-            _require_user(identity, member.user_id)
-            key = (member.group_id, member.user_id, member.joined_at_us)
-            return _put(identity.members, member, key, "member")
-
-        return self._write(work)
-
-    def members(self, group_id: str) -> list[GroupMember]:
-        return self._read(
-            lambda identity: identity.members.where("group_id", group_id, limit=MAX_LISTED)
-        )
-
-    def set_relationship(self, relationship: Relationship) -> Relationship:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Relationship:
-            _require_user(identity, relationship.from_user_id)
-            _require_user(identity, relationship.to_user_id)
-            key = (relationship.from_user_id, relationship.to_user_id)
-            if identity.relationships.lock(*key) is None:
-                identity.relationships.insert(relationship)
-            else:
-                identity.relationships.replace(relationship)
-            return relationship
-
-        return self._write(work)
-
-    def relationships_of(self, user_id: str) -> list[Relationship]:
-        return self._read(
-            lambda identity: identity.relationships.where("from_user_id", user_id, limit=MAX_LISTED)
-        )
-
     # ---------------------------------------------------------------------------- devices
 
     def register_device(self, device: Device) -> Device:
         """Store a device for its user. A device id belongs to one user at a time."""
 
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Device:
-            _require_user(identity, device.user_id)
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> Device:
+            require_user(identity, device.user_id)
             owner = identity.device_owners.get(device.device_id)
             if owner is None:
                 # The primary key settles a race between two users: the loser retries and
@@ -262,7 +178,7 @@ class IdentityService:
                     code=IdentityCode.DEVICE_TAKEN,
                     device_id=device.device_id,
                 )
-            return _put(identity.devices, device, (device.device_id, device.sim_id), "device")
+            return put_once(identity.devices, device, (device.device_id, device.sim_id), "device")
 
         return self._write(work)
 
@@ -279,62 +195,18 @@ class IdentityService:
         return found
 
     def devices_of(self, user_id: str) -> list[Device]:
-        return self._read(lambda identity: identity.devices.where("user_id", user_id, limit=100))
+        return self._read(lambda identity: identity.devices_of(user_id, limit=100))
 
     def capabilities(self, fingerprint: DeviceFingerprint) -> DeviceCapabilities:
         return derive_capabilities(self.device(fingerprint))
-
-    # ----------------------------------------------------------------------------- money
-
-    def add_funding_source(self, source: FundingSource) -> FundingSource:
-        """Store a money source and open the ledger account it maps to, in one transaction."""
-        if isinstance(source, BudgetSource):
-            # Anyone naming a budget here could spend it; hongbao.distribution registers a
-            # budget's source for its holder when it opens the budget.
-            raise IdentityError(
-                "budget sources are registered by opening or allocating the budget",
-                code=IdentityCode.BUDGET_SOURCE_NOT_DIRECT,
-                source_id=source.id,
-            )
-
-        def work(identity: IdentityRepository, uow: UnitOfWork) -> FundingSource:
-            _require_user(identity, source.user_id)
-            return self._add_funding(identity, uow, source)
-
-        return self._write(work)
-
-    def _add_funding(
-        self, identity: IdentityRepository, uow: UnitOfWork, source: FundingSource
-    ) -> FundingSource:
-        # The ledger account first: the stored source refers to it.
-        account = ledger_account_for(source).to_new_account()
-        (result,) = ledger_operations.create_accounts(uow.ledger, [account], self.clock.now_us())
-        if not result.succeeded:
-            raise IdentityError(
-                f"the ledger account {account.id!r} for {source.id!r} exists with other details",
-                code=IdentityCode.LEDGER_ACCOUNT_CONFLICT,
-                result=result.code.value,
-            )
-        stored = _put(identity.funding, stored_funding(source), (source.id,), "funding source")
-        return funding_from_stored(stored)
-
-    def funding_sources(self, user_id: str) -> list[FundingSource]:
-        rows = self._read(lambda identity: identity.funding.where("user_id", user_id, limit=100))
-        return [funding_from_stored(row) for row in rows]
-
-    def funding_source(self, source_id: str) -> FundingSource:
-        row = self._read(lambda identity: identity.funding.get(source_id))
-        if row is None:
-            raise unknown(IdentityCode.UNKNOWN_FUNDING_SOURCE, "funding_source", source_id)
-        return funding_from_stored(row)
 
     # ------------------------------------------------------------------------- challenges
 
     def open_challenge(self, request: ChallengeRequest) -> Challenge:
         """Create a challenge for a registered user and device; the provider sends the secret."""
 
-        def work(identity: IdentityRepository, _: UnitOfWork) -> Challenge:
-            _require_user(identity, request.user_id)
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> Challenge:
+            require_user(identity, request.user_id)
             fingerprint = request.fingerprint
             device = identity.devices.get(fingerprint.device_id, fingerprint.sim_id)
             if device is None or device.user_id != request.user_id:
@@ -363,7 +235,7 @@ class IdentityService:
         return found
 
     def answer_challenge(self, challenge_id: str, attempt: AnswerAttempt) -> AnswerOutcome:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> AnswerOutcome:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> AnswerOutcome:
             challenge = identity.challenges.lock(challenge_id)
             secret = identity.secrets.get(challenge_id)
             if challenge is None or secret is None:
@@ -378,7 +250,7 @@ class IdentityService:
         return self._write(work)
 
     def consume_challenge(self, challenge_id: str, request: ConsumeRequest) -> ConsumeOutcome:
-        def work(identity: IdentityRepository, _: UnitOfWork) -> ConsumeOutcome:
+        def work(identity: IdentityRepository, _: UnitOfWorkT) -> ConsumeOutcome:
             challenge = identity.challenges.lock(challenge_id)
             if challenge is None:
                 raise unknown(IdentityCode.UNKNOWN_CHALLENGE, "challenge", challenge_id)
@@ -399,24 +271,11 @@ class IdentityService:
         return self.provider.operator_reveal_code(self.challenge(challenge_id), operator)
 
 
-def is_group_member(
-    identity: IdentityRepository, group_id: str | None, user_id: str, now_us: int
-) -> bool:
-    """Whether ``user_id`` belongs to ``group_id`` at ``now_us``, inside a caller's unit of work.
-
-    Read through the user's memberships (few), not the group's (possibly thousands).
-    """
-    memberships = identity.members.where("user_id", user_id, limit=MAX_LISTED)
-    return is_member_at(
-        [member for member in memberships if member.group_id == group_id], user_id, now_us
-    )
-
-
 def _fields(record: object) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
-def _require_user(identity: IdentityRepository, user_id: str) -> User:
+def require_user(identity: IdentityRepository, user_id: str) -> User:
     user = identity.users.get(user_id)
     if user is None:
         raise unknown(IdentityCode.UNKNOWN_USER, "user", user_id)
@@ -424,11 +283,15 @@ def _require_user(identity: IdentityRepository, user_id: str) -> User:
 
 
 def _require_subject(identity: IdentityRepository, subject: Subject) -> None:
-    tables: dict[SubjectKind, tuple[RecordTable[Any], IdentityCode]] = {
-        SubjectKind.USER: (identity.users, IdentityCode.UNKNOWN_USER),
-        SubjectKind.ENTERPRISE: (identity.enterprises, IdentityCode.UNKNOWN_ENTERPRISE),
-        SubjectKind.GROUP: (identity.groups, IdentityCode.UNKNOWN_GROUP),
-    }
-    table, unknown_code = tables[subject.kind]
-    if table.get(subject.id) is None:
+    if subject.kind is SubjectKind.GROUP:
+        found = identity.group_exists(subject.id)
+        unknown_code = IdentityCode.UNKNOWN_GROUP
+    else:
+        tables: dict[SubjectKind, tuple[RecordTable[Any], IdentityCode]] = {
+            SubjectKind.USER: (identity.users, IdentityCode.UNKNOWN_USER),
+            SubjectKind.ENTERPRISE: (identity.enterprises, IdentityCode.UNKNOWN_ENTERPRISE),
+        }
+        table, unknown_code = tables[subject.kind]
+        found = table.get(subject.id) is not None
+    if not found:
         raise unknown(unknown_code, subject.kind.value, subject.id)

@@ -15,9 +15,9 @@ from enum import StrEnum
 from typing import Final, TypeVar
 
 from hongbao.identity.errors import IdentityCode
-from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import InvalidInput
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.limits import MAX_ID_LENGTH
 
 __all__ = [

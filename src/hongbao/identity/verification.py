@@ -36,7 +36,6 @@ from enum import StrEnum
 from typing import Protocol
 
 from hongbao.identity.devices import DeviceFingerprint
-from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import (
     ConfigurationError,
@@ -46,6 +45,7 @@ from hongbao.platform.errors import (
     LimitExceeded,
     Outcome,
 )
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 
 # Limits (put a limit on everything). A code that lives longer than 30 minutes is a standing

@@ -23,10 +23,10 @@ from hongbao.ledger.model import (
     Transfer,
     TransferKind,
     TransferRequest,
-    is_valid_id,
 )
 from hongbao.ledger.results import TransferResult, TransferResultCode
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import (
     MAX_ACCOUNT_TOTAL,

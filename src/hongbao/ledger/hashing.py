@@ -12,7 +12,7 @@ import hashlib
 
 from hongbao.ledger.model import Posting, Transfer, TransferRequest
 
-# A unit separator cannot appear in ids (see model.ID_PATTERN), so fields cannot run together.
+# A unit separator cannot appear in ids (platform.ids.ID_PATTERN), so fields cannot run together.
 SEPARATOR = "\x1f"
 
 

@@ -10,20 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hongbao.platform.errors import InvalidInput, PlatformCode
-from hongbao.platform.limits import MAX_ID_LENGTH
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._\-/]*$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 GENESIS_HASH = "0" * 64
-
-
-def is_valid_id(identifier: object) -> bool:
-    """Ids are short printable strings so they can be read in logs and chosen by clients."""
-    return (
-        isinstance(identifier, str)
-        and 0 < len(identifier) <= MAX_ID_LENGTH
-        and ID_PATTERN.match(identifier) is not None
-    )
 
 
 def require_integer(value: object, field: str) -> int:

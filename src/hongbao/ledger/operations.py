@@ -15,7 +15,6 @@ from hongbao.ledger.model import (
     NewAccount,
     PendingState,
     TransferRequest,
-    is_valid_id,
 )
 from hongbao.ledger.ports import LedgerRepository
 from hongbao.ledger.results import (
@@ -25,6 +24,7 @@ from hongbao.ledger.results import (
 )
 from hongbao.money import CURRENCIES
 from hongbao.platform.errors import LimitExceeded
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 from hongbao.platform.limits import MAX_BATCH_SIZE, MAX_REFERENCE_LENGTH
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from hongbao.ledger.engine import Changes
 from hongbao.ledger.model import Account, PendingRecord, Posting, Rejection, Transfer
+from hongbao.platform.unit_of_work import Database as DatabasePort
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,13 @@ class LedgerRepository(Protocol):
     def iter_postings(self) -> Iterator[Posting]:
         """Every posting ordered by account id, then sequence."""
         ...
+
+
+class UnitOfWork(Protocol):
+    """The ledger's tables, in one transaction."""
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+
+Database: TypeAlias = DatabasePort[UnitOfWork]

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from hongbao.ledger import operations
 from hongbao.ledger.errors import LedgerCode
 from hongbao.ledger.model import Account, NewAccount, Posting, TransferRequest
+from hongbao.ledger.ports import Database, UnitOfWork
 from hongbao.ledger.results import AccountResult, TransferResult
 from hongbao.ledger.verification import VerificationReport, verify
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.limits import MAX_EXPIRY_SWEEP
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 
 MAX_HISTORY = 1_000
 

@@ -34,9 +34,9 @@ from hongbao.ledger.model import AccountKind, NewAccount, TransferKind, Transfer
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money, convert
 from hongbao.packets.model import Share
+from hongbao.packets.ports import UnitOfWork
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
 from hongbao.platform.invariants import invariant
-from hongbao.platform.unit_of_work import UnitOfWork
 
 
 class TransferCode:

@@ -26,7 +26,6 @@ from enum import StrEnum
 from typing import Final
 
 from hongbao.identity.service import MAX_LISTED
-from hongbao.identity.social import GroupMember, is_member_at
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import TransferRequest
 from hongbao.ledger.results import TransferResultCode
@@ -34,12 +33,13 @@ from hongbao.money import Money
 from hongbao.packets.authorization import TransferCode
 from hongbao.packets.errors import PacketCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
+from hongbao.packets.ports import UnitOfWork
 from hongbao.packets.split import PacketError
 from hongbao.packets.user_feed import USER_FEED, packet_stream
 from hongbao.platform.clock import is_due
 from hongbao.platform.invariants import instance, invariant, present
 from hongbao.platform.outbox import NewEvent, append
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.social.groups import GroupMember, is_member_at
 
 # Bounds one transaction: its locks, its statements' parameters and its events (a claim
 # writes at most two events; the outbox takes at most 500 in one append).
@@ -182,11 +182,10 @@ def _read(uow: UnitOfWork, requests: Sequence[ClaimRequest], now_us: int) -> _Fa
     packet_ids = sorted({request.packet_id for request in requests})
     user_ids = sorted({request.user_id for request in requests})
     users = uow.identity.users.read_existing([(user_id,) for user_id in user_ids])
-    memberships = uow.identity.members.read_find_in(
-        {"user_id": user_ids}, limit=MAX_LISTED * len(user_ids)
-    )
-    earlier_shares = uow.packets.shares.read_find_in(
-        {"packet_id": packet_ids, "claimed_by": user_ids},
+    memberships = uow.social.read_memberships_of(user_ids, limit=MAX_LISTED * len(user_ids))
+    earlier_shares = uow.packets.read_claims(
+        packet_ids,
+        user_ids,
         limit=len(packet_ids) * len(user_ids),  # one claim per user per packet
     )
     known_users = {key[0] for key in users()}

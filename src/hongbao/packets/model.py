@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from hongbao.identity.funding import FundingKind
+from hongbao.funding.sources import FundingKind
 
 CARD_FUNDING = frozenset(
     {FundingKind.DEBIT_CARD, FundingKind.CREDIT_CARD, FundingKind.FOREIGN_CARD}

@@ -22,15 +22,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from hongbao.funding.ports import StoredFunding
+from hongbao.funding.service import funding_from_stored, read_stored_source
+from hongbao.funding.sources import FundingKind, FundingSource
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
 from hongbao.identity.devices import DeviceFingerprint
-from hongbao.identity.funding import FundingKind, FundingSource
-from hongbao.identity.ports import StoredFunding
-from hongbao.identity.send_facts import SendFacts, SendQuestion, read_send_facts
-from hongbao.identity.service import funding_from_stored
+from hongbao.identity.send_facts import SenderFacts, SenderQuestion, read_sender_facts
 from hongbao.identity.users import User, UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
-from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest, is_valid_id
+from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.packets import authorization as card
@@ -46,24 +46,27 @@ from hongbao.packets.claims import (
 )
 from hongbao.packets.errors import PacketCode
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
+from hongbao.packets.ports import Database, UnitOfWork
+from hongbao.packets.remainder import (
+    PacketRefundPlan,
+    expiry_plan,
+    plan_packet_refund,
+    recheck_held,
+    refund_remainder,
+)
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.user_feed import packet_stream
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
 from hongbao.platform.outbox import EventBatch, NewEvent, append
 from hongbao.platform.scheduler import schedule, schedule_new
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.policy.document import PacketPolicy
 from hongbao.policy.store import PolicyStore
 from hongbao.refunds.records import Refund, RefundTrigger
-from hongbao.refunds.remainder import (
-    PacketRefundPlan,
-    expiry_plan,
-    plan_packet_refund,
-    refund_remainder,
-)
+from hongbao.social.service import read_membership
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
@@ -112,15 +115,13 @@ class SendPacket:
         )
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def question(self) -> SendQuestion:
-        """What the send asks the identity context about its sender."""
-        return SendQuestion(
-            sender_id=self.sender_id,
-            recipient_id=self.recipient_id,
-            group_id=self.group_id,
-            device=self.device,
-            funding_source_id=self.funding_source_id,
-        )
+    def about_sender(self) -> SenderQuestion:
+        """What the send asks the identity context about the people it names."""
+        return SenderQuestion(self.sender_id, self.recipient_id, self.device)
+
+
+def _not_asked() -> bool:
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,9 @@ class Reads:
     """A send's reads, sent together and read after one round trip."""
 
     earlier: Callable[[], dict[tuple[Any, ...], Packet]]  # the packet, if its id is taken
-    facts: Callable[[], SendFacts]
+    sender: Callable[[], SenderFacts]  # identity's: the sender, the recipient, the device
+    in_group: Callable[[], bool]  # social's: the sender is a member of the group sent to
+    source: Callable[[], StoredFunding | None]  # funding's: the source named
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +198,17 @@ class PacketService:
         policy = self.policies.active().packets
         now_us = self.clock.now_us()
         earlier = uow.packets.packets.read_many([(command.packet_id,)])
-        facts = read_send_facts(uow.identity, command.question(), now_us)
-        return lambda: self._send(uow, command, policy, now_us, Reads(earlier, facts))
+        reads = Reads(
+            earlier,
+            read_sender_facts(uow.identity, command.about_sender()),
+            (
+                read_membership(uow.social, command.group_id, command.sender_id, now_us)
+                if command.group_id is not None
+                else _not_asked
+            ),
+            read_stored_source(uow.funding, command.funding_source_id),
+        )
+        return lambda: self._send(uow, command, policy, now_us, reads)
 
     def _send(
         self,
@@ -213,7 +225,7 @@ class PacketService:
                     "this packet id was used for another packet", PacketCode.ALREADY_EXISTS
                 )
             return existing
-        funding = self._check_send(reads.facts(), command, policy, now_us)
+        funding = self._check_send(reads, command, policy, now_us)
         amounts, algorithm, seed = self._split(command, policy)
         packet = Packet(
             id=command.packet_id,
@@ -263,15 +275,16 @@ class PacketService:
         return packet
 
     def _check_send(
-        self, facts: SendFacts, command: SendPacket, policy: PacketPolicy, now_us: int
+        self, reads: Reads, command: SendPacket, policy: PacketPolicy, now_us: int
     ) -> Funding:
         """Every refusal before anything is written; returns what pays for the packet."""
+        facts = reads.sender()
         sender = facts.sender
         if sender is None:
             raise refuse(f"no user {command.sender_id!r}", PacketCode.UNKNOWN_SENDER)
         if sender.status is not UserStatus.NORMAL:
             raise refuse("the sender's account is restricted", PacketCode.SENDER_RESTRICTED)
-        self._check_audience(facts, command)
+        self._check_audience(facts, reads, command)
         if command.device is not None:
             device = facts.device
             if device is None or device.user_id != command.sender_id:
@@ -284,7 +297,7 @@ class PacketService:
                 "only enterprise accounts send enterprise packets", PacketCode.NOT_ENTERPRISE
             )
         self._check_limits(command, policy)
-        stored = facts.funding
+        stored = reads.source()
         if stored is None or stored.user_id != command.sender_id:
             raise refuse(
                 "unknown funding source for this sender", PacketCode.UNKNOWN_FUNDING_SOURCE
@@ -305,7 +318,7 @@ class PacketService:
             )
         return Funding(source, None)
 
-    def _check_audience(self, facts: SendFacts, command: SendPacket) -> None:
+    def _check_audience(self, facts: SenderFacts, reads: Reads, command: SendPacket) -> None:
         if command.packet_type is PacketType.PERSONAL:
             if command.recipient_id is None or command.group_id is not None:
                 raise refuse("a personal packet has one recipient", PacketCode.AUDIENCE_INVALID)
@@ -316,7 +329,7 @@ class PacketService:
             return
         if command.group_id is None or command.recipient_id is not None:
             raise refuse("a group packet goes to one group", PacketCode.AUDIENCE_INVALID)
-        if not facts.sender_in_group:
+        if not reads.in_group():
             raise refuse("only members send packets to a group", PacketCode.NOT_A_MEMBER)
 
     def _check_limits(self, command: SendPacket, policy: PacketPolicy) -> None:
@@ -522,6 +535,17 @@ class PacketService:
         uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
         self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
 
+    def recheck_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
+        """Scheduler handler: a held refund of a remainder is planned again, and carried out if
+        a route takes it now."""
+        recheck_held(
+            uow,
+            str(payload["refund_id"]),
+            now_us=now_us,
+            policy=self.policies.active(),
+            rates=self.rates,
+        )
+
     # ------------------------------------------------------------------------------ recall
 
     def close_for_recall(
@@ -634,7 +658,7 @@ class PacketService:
     def shares(self, packet_id: str) -> list[Share]:
         packet = self.packet(packet_id)
         return self.database.read(
-            lambda uow: uow.packets.shares.where("packet_id", packet_id, limit=packet.share_count)
+            lambda uow: uow.packets.shares_of(packet_id, limit=packet.share_count)
         )
 
     def claims_seen_by(self, packet_id: str, viewer_id: str) -> list[Share]:
@@ -651,19 +675,11 @@ class PacketService:
 
     def sent_by(self, user_id: str, limit: int = 100) -> list[Packet]:
         limit = max(1, min(limit, MAX_HISTORY))
-        return self.database.read(
-            lambda uow: uow.packets.packets.where(
-                "sender_id", user_id, limit=limit, order_by="created_at_us"
-            )
-        )
+        return self.database.read(lambda uow: uow.packets.sent_by(user_id, limit=limit))
 
     def received_by(self, user_id: str, limit: int = 100) -> list[Share]:
         limit = max(1, min(limit, MAX_HISTORY))
-        return self.database.read(
-            lambda uow: uow.packets.shares.where(
-                "claimed_by", user_id, limit=limit, order_by="claimed_at_us"
-            )
-        )
+        return self.database.read(lambda uow: uow.packets.claimed_by(user_id, limit=limit))
 
     def _publish(
         self, uow: UnitOfWork, packet: Packet, event_type: str, now_us: int, **payload: object

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from typing import Final
 
 from hongbao.packets.model import Packet, PacketType
+from hongbao.packets.ports import UnitOfWork
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import MAX_EVENTS_PER_APPEND, NewEvent, OutboxEvent, append_timed
-from hongbao.platform.unit_of_work import UnitOfWork
 
 USER_FEED: Final = "user-feed"
 # What a packet's audience (group members, a personal packet's recipient) may see. Any other

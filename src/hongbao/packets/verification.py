@@ -16,7 +16,7 @@ from typing import Final
 from hongbao.ledger.model import PendingState
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet, PacketState, Share
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.packets.ports import UnitOfWork
 
 PAGE_SIZE: Final = 500
 # Closed before every share was claimed: escrow gave the remainder back.
@@ -53,9 +53,7 @@ def verify_packets(uow: UnitOfWork) -> PacketReport:
     report = PacketReport()
     for page in _packet_pages(uow):
         shares = {
-            packet.id: uow.packets.shares.where(
-                "packet_id", packet.id, limit=packet.share_count + 1
-            )
+            packet.id: uow.packets.shares_of(packet.id, limit=packet.share_count + 1)
             for packet in page
         }
         _check_page(uow, page, shares, report)

@@ -28,14 +28,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.platform.unit_of_work import Database
 
 logger = logging.getLogger(__name__)
 
@@ -203,16 +203,26 @@ class OutboxRepository(Protocol):
         ...
 
 
-Consumer = Callable[[UnitOfWork, OutboxEvent], None]
+class OutboxUnitOfWork(Protocol):
+    """What the relay needs of a unit of work; the units of work consumers run in have it."""
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+
+U = TypeVar("U", bound=OutboxUnitOfWork)
+U_contra = TypeVar("U_contra", contravariant=True)
+
+Consumer = Callable[[U, OutboxEvent], None]
 
 
 @runtime_checkable
-class BatchConsumer(Protocol):
+class BatchConsumer(Protocol[U_contra]):
     """A consumer that also takes several events in one call, to share work among them."""
 
-    def __call__(self, uow: UnitOfWork, event: OutboxEvent) -> None: ...
+    def __call__(self, uow: U_contra, event: OutboxEvent) -> None: ...
 
-    def deliver_batch(self, uow: UnitOfWork, events: Sequence[OutboxEvent]) -> None:
+    def deliver_batch(self, uow: U_contra, events: Sequence[OutboxEvent]) -> None:
         """``events`` hold each stream's events in stream order; streams may interleave."""
         ...
 
@@ -384,14 +394,14 @@ class _BatchFailed(Exception):
 
 
 @dataclass
-class Relay:
+class Relay(Generic[U]):
     """Delivers outbox events to the consumers registered here."""
 
-    database: Database
+    database: Database[U]
     clock: Clock
-    consumers: dict[str, Consumer] = field(default_factory=dict)
+    consumers: dict[str, Consumer[U]] = field(default_factory=dict)
 
-    def register(self, name: str, consumer: Consumer) -> None:
+    def register(self, name: str, consumer: Consumer[U]) -> None:
         invariant(name not in self.consumers, "one consumer per name", consumer=name)
         self.consumers[name] = consumer
 
@@ -426,7 +436,7 @@ class Relay:
                 break
         return report
 
-    def _deliver_batch(self, uow: UnitOfWork, size: int) -> int:
+    def _deliver_batch(self, uow: U, size: int) -> int:
         """Claim up to ``size`` deliverable deliveries, run their consumers, mark them."""
         now_us = self.clock.now_us()
         claimed = claim_batch(uow.outbox, now_us, size)
@@ -440,7 +450,7 @@ class Relay:
             uow.outbox.mark_delivered(name, [d.event_id for d in deliveries], now_us)
         return len(claimed)
 
-    def _run_consumer(self, name: str, uow: UnitOfWork, events: Sequence[OutboxEvent]) -> None:
+    def _run_consumer(self, name: str, uow: U, events: Sequence[OutboxEvent]) -> None:
         consumer = self._consumer(name)
         if isinstance(consumer, BatchConsumer):
             consumer.deliver_batch(uow, events)
@@ -458,7 +468,7 @@ class Relay:
         return True
 
     def _deliver_one(self) -> tuple[Delivery, str | None] | None:
-        def attempt(uow: UnitOfWork) -> Delivery | None:
+        def attempt(uow: U) -> Delivery | None:
             now_us = self.clock.now_us()
             heads = uow.outbox.claim_heads(now_us, 1)
             if not heads:
@@ -479,14 +489,14 @@ class Relay:
             return self._record_failure(failed.item, failed.message), failed.message
         return None if done is None else (done, None)
 
-    def _consumer(self, name: str) -> Consumer:
+    def _consumer(self, name: str) -> Consumer[U]:
         consumer = self.consumers.get(name)
         if consumer is None:
             raise LookupError(f"no consumer registered as {name!r}")
         return consumer
 
     def _record_failure(self, delivery: Delivery, message: str) -> Delivery:
-        def record(uow: UnitOfWork) -> Delivery:
+        def record(uow: U) -> Delivery:
             now_us = self.clock.now_us()
             current = present(
                 uow.outbox.lock_delivery(delivery.consumer, delivery.event_id),
@@ -518,7 +528,7 @@ class Relay:
     def replay(self, consumer: str, event_id: str) -> Delivery:
         """Operator action: a dead delivery becomes pending again, due now, attempts reset."""
 
-        def revive(uow: UnitOfWork) -> Delivery:
+        def revive(uow: U) -> Delivery:
             current = uow.outbox.lock_delivery(consumer, event_id)
             if current is None or current.state is not DeliveryState.DEAD:
                 raise OutboxError(

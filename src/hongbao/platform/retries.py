@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.platform.unit_of_work import Database
 
 Item = TypeVar("Item")
+UnitOfWorkT = TypeVar("UnitOfWorkT")
 
 MAX_ERROR_LENGTH = 2_000
 FIRST_RETRY_SECONDS = 1
@@ -57,7 +58,7 @@ def run_handler(item: Item, handler: Callable[[], None]) -> None:
 
 
 def run_claimed(
-    database: Database, attempt: Callable[[UnitOfWork], Item | None]
+    database: Database[UnitOfWorkT], attempt: Callable[[UnitOfWorkT], Item | None]
 ) -> tuple[Item | None, HandlerFailed[Item] | None]:
     """Run ``attempt`` (claim a row, run its handler, mark it done) in one transaction.
 

@@ -18,14 +18,14 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import Clock, is_due
 from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.platform.unit_of_work import Database
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,16 @@ class DueWorkRepository(Protocol):
     def list_state(self, state: DueWorkState, limit: int) -> list[DueWork]: ...
 
 
-Handler = Callable[[UnitOfWork, dict[str, Any], int], None]
+class SchedulerUnitOfWork(Protocol):
+    """What the scheduler needs of a unit of work; the units of work handlers run in have it."""
+
+    @property
+    def scheduler(self) -> DueWorkRepository: ...
+
+
+U = TypeVar("U", bound=SchedulerUnitOfWork)
+
+Handler = Callable[[U, dict[str, Any], int], None]
 
 
 def schedule(
@@ -248,14 +257,14 @@ class UnknownKind(Exception):
 
 
 @dataclass
-class Scheduler:
+class Scheduler(Generic[U]):
     """Runs due work with the handlers registered for its kinds."""
 
-    database: Database
+    database: Database[U]
     clock: Clock
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: dict[str, Handler[U]] = field(default_factory=dict)
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler[U]) -> None:
         invariant(kind not in self.handlers, "one handler per kind", kind=kind)
         self.handlers[kind] = handler
 
@@ -293,7 +302,7 @@ class Scheduler:
     def _run_batch(self, size: int) -> int | None:
         """How many rows one transaction completed, or None when a handler failed."""
 
-        def attempt(uow: UnitOfWork) -> int:
+        def attempt(uow: U) -> int:
             now_us = self.clock.now_us()
             claimed = uow.scheduler.claim_due(now_us, size)
             for work in claimed:
@@ -305,7 +314,7 @@ class Scheduler:
         except HandlerFailed:
             return None
 
-    def _complete(self, uow: UnitOfWork, work: DueWork, now_us: int) -> DueWork:
+    def _complete(self, uow: U, work: DueWork, now_us: int) -> DueWork:
         """Run a claimed row's handler and mark it done, in the claiming transaction."""
         invariant(is_due(work.due_at_us, now_us), "claimed work is due", work_id=work.id)
         run_handler(work, lambda: self._handler(work)(uow, work.payload_object(), now_us))
@@ -327,7 +336,7 @@ class Scheduler:
             report.failed += 1
 
     def _run_one(self) -> tuple[DueWork, str | None] | None:
-        def attempt(uow: UnitOfWork) -> DueWork | None:
+        def attempt(uow: U) -> DueWork | None:
             now_us = self.clock.now_us()
             claimed = uow.scheduler.claim_due(now_us, 1)
             if not claimed:
@@ -340,14 +349,14 @@ class Scheduler:
             return self._record_failure(failed.item, failed.message), failed.message
         return None if done is None else (done, None)
 
-    def _handler(self, work: DueWork) -> Handler:
+    def _handler(self, work: DueWork) -> Handler[U]:
         handler = self.handlers.get(work.kind)
         if handler is None:
             raise UnknownKind(f"no handler registered for {work.kind!r}")
         return handler
 
     def _record_failure(self, work: DueWork, message: str) -> DueWork:
-        def record(uow: UnitOfWork) -> DueWork:
+        def record(uow: U) -> DueWork:
             now_us = self.clock.now_us()
             current = present(
                 uow.scheduler.get(work.id), "failed work still exists", work_id=work.id
@@ -372,7 +381,7 @@ class Scheduler:
     def replay(self, work_id: str) -> DueWork:
         """Operator action: put a dead row back to pending, due now, with fresh attempts."""
 
-        def revive(uow: UnitOfWork) -> DueWork:
+        def revive(uow: U) -> DueWork:
             current = uow.scheduler.get(work_id)
             if current is None:
                 raise SchedulingError(f"no work {work_id!r}", code=SchedulerCode.UNKNOWN_WORK)

@@ -25,7 +25,6 @@ from pydantic import (
 )
 
 from hongbao.money import Money, MoneyError
-from hongbao.packets.model import PacketType
 from hongbao.platform.errors import ConfigurationError
 from hongbao.platform.invariants import instance
 from hongbao.platform.limits import MAX_PENDING_TIMEOUT_SECONDS, MAX_SPLIT_PARTS
@@ -91,8 +90,9 @@ class PacketPolicy(_Section):
             raise ValueError("card_hold_backstop_hours must outlast card_authorization_minutes")
         return self
 
-    def limits(self, packet_type: PacketType) -> TypeLimits:
-        limits: TypeLimits = getattr(self.types, packet_type.value)
+    def limits(self, packet_type: str) -> TypeLimits:
+        """``packet_type``: a packet type's name (the policy file knows no packet model)."""
+        limits: TypeLimits = getattr(self.types, str(packet_type))
         return limits
 
 
@@ -181,8 +181,8 @@ class RecallPolicy(_Section):
             raise ValueError(f"unknown time zone {name!r}") from error
         return name
 
-    def type_rule(self, packet_type: PacketType) -> RecallTypeRule:
-        rule: RecallTypeRule = getattr(self.types, packet_type.value)
+    def type_rule(self, packet_type: str) -> RecallTypeRule:
+        rule: RecallTypeRule = getattr(self.types, str(packet_type))
         return rule
 
     def tier_rule(self, tier: str) -> TierRule:

@@ -7,27 +7,12 @@ Facts hold plain values (text, integers, enums), never live objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from hongbao.identity.funding import FundingKind
+from hongbao.funding.sources import FundingKind
 from hongbao.identity.users import AccountTier, UserStatus, UserType
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
-
-
-class RiskAction(StrEnum):
-    CHALLENGE = "challenge"
-    HOLD = "hold"
-    LOCK = "lock"
-    BLOCK = "block"
-
-
-@dataclass(frozen=True, slots=True)
-class RiskAssessment:
-    level: int  # 0 (pass) .. 4 (block), R-K1
-    actions: tuple[RiskAction, ...] = ()
-    assessor: str = "default"
-    reasons: tuple[str, ...] = ()
+from hongbao.risk.model import RiskAssessment
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,17 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from hongbao.funding.ports import StoredFunding
 from hongbao.identity.devices import Device, DeviceFingerprint, is_watch
 from hongbao.identity.exemptions import Exemption
-from hongbao.identity.ports import StoredFunding
 from hongbao.identity.users import User
 from hongbao.identity.verification import Challenge, ChallengeKind, ChallengeState
 from hongbao.ledger.model import Account, PendingState
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet
+from hongbao.packets.remainder import PacketRefundPlan, source_label
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import present
-from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import local_day, zone
 from hongbao.recall.errors import RecallCode
@@ -36,12 +36,11 @@ from hongbao.recall.facts import (
     RecallFacts,
     RefundFacts,
     RequesterFacts,
-    RiskAssessment,
     UsageFacts,
 )
-from hongbao.recall.risk import RiskAssessor
-from hongbao.refunds.remainder import PacketRefundPlan, source_label
+from hongbao.recall.ports import RiskAssessor, UnitOfWork
 from hongbao.refunds.routes import NoRoute
+from hongbao.risk.model import RiskAssessment
 
 MAX_RECALLS_A_DAY_READ = 10_000
 MAX_EXEMPTIONS_READ = 100
@@ -144,7 +143,7 @@ def send_packet_reads(
         if packet.claimed_count > 0
         else list
     )
-    source = uow.identity.funding.read_many([(packet.funding_source_id,)]) if funding else dict
+    source = uow.funding.sources.read_many([(packet.funding_source_id,)]) if funding else dict
 
     def read() -> PacketReads:
         claimed_at = [share.claimed_at_us for share in shares() if share.claimed_at_us is not None]

@@ -21,9 +21,10 @@ from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.invariants import present
 from hongbao.policy.document import Policy
 from hongbao.recall.calendar import daily_blackout
-from hongbao.recall.facts import RecallFacts, RiskAction
+from hongbao.recall.facts import RecallFacts
 from hongbao.recall.model import FactValue, NextStep, NextStepKind, RuleOutcome, Verdict
 from hongbao.recall.reasons import ReasonCode
+from hongbao.risk.model import RiskAction
 
 MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
 MICROSECONDS_PER_DAY = 24 * 60 * MICROSECONDS_PER_MINUTE

@@ -31,13 +31,14 @@ from hongbao.identity.verification import (
     consume_challenge,
     open_challenge,
 )
-from hongbao.ledger.model import is_valid_id
 from hongbao.packets.model import Packet
+from hongbao.packets.remainder import PacketRefundPlan
 from hongbao.packets.service import PacketService, RefundReads, needs_refund_plan
 from hongbao.platform.clock import Clock
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.outbox import EventBatch, NewEvent, append_batch
-from hongbao.platform.unit_of_work import Database, UnitOfWork
+from hongbao.platform.records import from_json, to_json
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
@@ -52,6 +53,7 @@ from hongbao.recall.gather import (
     send_requester_reads,
 )
 from hongbao.recall.model import Decision, DecisionResult, RuleOutcome
+from hongbao.recall.ports import Database, RiskAssessor, UnitOfWork
 from hongbao.recall.reasons import ReasonCode
 from hongbao.recall.records import (
     DecisionPurpose,
@@ -62,10 +64,8 @@ from hongbao.recall.records import (
     RecallRoute,
     RecallState,
 )
-from hongbao.recall.risk import PassingAssessor, RiskAssessor
-from hongbao.refunds.remainder import PacketRefundPlan
 from hongbao.refunds.routes import RefundPlan
-from hongbao.storage.records import from_json, to_json
+from hongbao.risk.assessors import PassingAssessor
 
 MAX_KEY_LENGTH = 64
 MAX_CHALLENGES_PER_KIND = 20

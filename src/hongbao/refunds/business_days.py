@@ -49,7 +49,7 @@ from typing import Final
 
 import chinese_calendar
 
-from hongbao.identity.funding import LOCAL_TIME_ZONE
+from hongbao.funding.sources import LOCAL_TIME_ZONE
 from hongbao.platform.clock import from_datetime, to_datetime
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant

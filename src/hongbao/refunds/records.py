@@ -7,6 +7,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from hongbao.distribution.model import RefundHop
 from hongbao.refunds.routes import RefundRoute
 
 
@@ -46,18 +47,6 @@ WHERE_THE_MONEY_IS: Final = MappingProxyType(
 class RefundTrigger(StrEnum):
     RECALL = "recall"
     EXPIRY = "expiry"
-
-
-@dataclass(frozen=True, slots=True)
-class RefundHop:
-    """One step of a refund's path through the ledger, in the order it happened."""
-
-    transfer_id: str
-    from_account_id: str
-    to_account_id: str
-    amount_minor: int
-    currency: str
-    note: str  # why this hop, e.g. "budget b-2 is closed: up one level"
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,8 +63,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Final
 
-from hongbao.fx import ExchangeRate
-from hongbao.identity.funding import (
+from hongbao.funding.sources import (
     DOMESTIC_CURRENCY,
     BalanceSource,
     BudgetSource,
@@ -74,6 +73,7 @@ from hongbao.identity.funding import (
     FundingSource,
     MoneyMarketSource,
 )
+from hongbao.fx import ExchangeRate
 from hongbao.identity.users import UserStatus
 from hongbao.money import Money, convert
 from hongbao.platform.errors import InvalidInput

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hongbao.distribution.model import RefundHop
 from hongbao.distribution.unwinding import unwind
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -29,11 +30,11 @@ from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.scheduler import schedule
-from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import RefundPolicy
 from hongbao.refunds.errors import RefundCode
 from hongbao.refunds.network import CardNetwork, PayoutResult
-from hongbao.refunds.records import Refund, RefundHop, RefundState, RefundTrigger
+from hongbao.refunds.ports import UnitOfWork
+from hongbao.refunds.records import Refund, RefundState, RefundTrigger
 from hongbao.refunds.routes import NoRoute, RefundPlan, RefundRoute
 
 SETTLE_KIND = "refund.settle"
@@ -97,7 +98,7 @@ def start_refund(
         refund_id, packet_id, owner_id, destination_account_id, plan, now_us, trigger
     )
     refund = _carry_out(uow, refund, plan, from_account_id, now_us)
-    uow.recalls.refunds.insert(refund)
+    uow.refunds.insert(refund)
     return refund
 
 
@@ -151,7 +152,7 @@ def hold_refund(
         last_error=refusal.reason_code,
         hops=(hop,),
     )
-    uow.recalls.refunds.insert(refund)
+    uow.refunds.insert(refund)
     _schedule_recheck(uow, refund, now_us)
     return refund
 
@@ -177,7 +178,7 @@ def resume_held(
     )
     fresh = replace(fresh, created_at_us=refund.created_at_us, hops=refund.hops)
     resumed = _carry_out(uow, fresh, plan, clearing_account(refund.currency), now_us)
-    uow.recalls.refunds.replace(resumed)
+    uow.refunds.replace(resumed)
     return resumed
 
 
@@ -193,7 +194,7 @@ def keep_holding(
         next_attempt_at_us=recheck_at_us,
         last_error=refusal.reason_code,
     )
-    uow.recalls.refunds.replace(waiting)
+    uow.refunds.replace(waiting)
     _schedule_recheck(uow, waiting, now_us)
     return waiting
 
@@ -430,7 +431,7 @@ def _arrive(uow: UnitOfWork, refund: Refund, now_us: int) -> Refund:
         next_attempt_at_us=None,
         hops=refund.hops + tuple(hop for hop, _ in hops),
     )
-    uow.recalls.refunds.replace(arrived)
+    uow.refunds.replace(arrived)
     return arrived
 
 
@@ -454,7 +455,7 @@ def _declined(  # noqa: PLR0917 - the decline, and what decides its retry
             reason="the card network refused the payout; waiting for an operator "
             "to credit the balance",
         )
-        uow.recalls.refunds.replace(failed)
+        uow.refunds.replace(failed)
         return failed
     delay_us = policy.payout_retry_delay_minutes(failures) * MICROSECONDS_PER_MINUTE
     next_at = now_us + delay_us
@@ -467,7 +468,7 @@ def _declined(  # noqa: PLR0917 - the decline, and what decides its retry
         last_error=error,
         reason=why,
     )
-    uow.recalls.refunds.replace(retrying)
+    uow.refunds.replace(retrying)
     schedule(
         uow.scheduler,
         work_id=f"settle:{refund.id}:{failures}",
@@ -535,7 +536,7 @@ def credit_to_balance(uow: UnitOfWork, refund_id: str, operator_id: str, now_us:
         f"{operator_id} credited the balance",
         hops=refund.hops + tuple(hop for hop, _ in hops),
     )
-    uow.recalls.refunds.replace(credited)
+    uow.refunds.replace(credited)
     return credited
 
 
@@ -543,7 +544,7 @@ def credit_to_balance(uow: UnitOfWork, refund_id: str, operator_id: str, now_us:
 
 
 def _lock(uow: UnitOfWork, refund_id: str) -> Refund:
-    refund = uow.recalls.refunds.lock(refund_id)
+    refund = uow.refunds.lock(refund_id)
     if refund is None:
         raise RefundRefused(f"no refund {refund_id!r}", code=RefundCode.UNKNOWN_REFUND)
     return refund

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from hongbao.money import CURRENCIES
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.refunds.ports import UnitOfWork
 from hongbao.refunds.records import Refund
 from hongbao.refunds.settlement import clearing_account
 
@@ -70,10 +70,10 @@ def verify_refunds(uow: UnitOfWork) -> RefundReport:
 
 
 def _pages(uow: UnitOfWork) -> Iterator[list[Refund]]:
-    after: tuple[str] | None = None
-    while page := uow.recalls.refunds.page(after, limit=PAGE_SIZE):
+    after: str | None = None
+    while page := uow.refunds.page(after, limit=PAGE_SIZE):
         yield page
-        after = (page[-1].id,)
+        after = page[-1].id
 
 
 def _in_clearing(refund: Refund) -> tuple[str, int]:
@@ -90,9 +90,8 @@ def _check_refund(uow: UnitOfWork, refund: Refund, report: RefundReport) -> None
             refund.id,
             f"{refund.amount_minor} != {refund.net_minor} + {refund.fee_minor}",
         )
-    packet = uow.packets.packets.get(refund.packet_id)
-    if packet is None or packet.remainder_minor != refund.amount_minor:
-        left = None if packet is None else packet.remainder_minor
+    left = uow.packets.remainder_of(refund.packet_id)
+    if left is None or left != refund.amount_minor:
         report.add(
             "refund.remainder", refund.id, f"refunds {refund.amount_minor}, the packet left {left}"
         )

@@ -1,1 +1,1 @@
-"""Storage adapters (SQLite, PostgreSQL) behind the ports in ``hongbao.platform.unit_of_work``."""
+"""Storage adapters (SQLite, PostgreSQL) implementing the ports each context declares."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hongbao.entrypoints.http.records import IdempotencyRecord, RevokedToken
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.identity.tokens import RevokedToken
+from hongbao.platform.idempotency import IdempotencyRecord
+from hongbao.platform.records import RecordTable
+from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
 from hongbao.storage.sql_ledger import SqlDialect
 
 

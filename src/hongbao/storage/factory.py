@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hongbao.platform.unit_of_work import Database
+from hongbao.storage.unit_of_work import Database
 from hongbao.storage.urls import configured_url, parse_url
 
 

@@ -7,11 +7,16 @@ from typing import Any
 
 from hongbao.identity.devices import Device
 from hongbao.identity.exemptions import Exemption
-from hongbao.identity.ports import DeviceOwner, StoredFunding
-from hongbao.identity.social import Group, GroupMember, Relationship
-from hongbao.identity.users import Enterprise, User
+from hongbao.identity.ports import DeviceOwner
+from hongbao.identity.users import Enterprise, User, UserStatus
 from hongbao.identity.verification import Challenge, IssuedSecret
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.platform.records import RecordTable
+from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
+from hongbao.storage.social_tables import (
+    StoredSocialTables,
+    in_memory_social_tables,
+    sql_social_tables,
+)
 from hongbao.storage.sql_ledger import SqlDialect
 
 # attribute: (table, record class, key columns)
@@ -19,12 +24,8 @@ TABLES: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {
     "users": ("identity_users", User, ("id",)),
     "enterprises": ("identity_enterprises", Enterprise, ("id",)),
     "exemptions": ("identity_exemptions", Exemption, ("id",)),
-    "groups": ("identity_groups", Group, ("id",)),
-    "members": ("identity_group_members", GroupMember, ("group_id", "user_id", "joined_at_us")),
-    "relationships": ("identity_relationships", Relationship, ("from_user_id", "to_user_id")),
     "devices": ("identity_devices", Device, ("device_id", "sim_id")),
     "device_owners": ("identity_device_owners", DeviceOwner, ("device_id",)),
-    "funding": ("identity_funding_sources", StoredFunding, ("id",)),
     "challenges": ("identity_challenges", Challenge, ("challenge_id",)),
     "secrets": ("identity_challenge_secrets", IssuedSecret, ("challenge_id",)),
 }
@@ -35,30 +36,41 @@ class IdentityTables:
     users: RecordTable[User]
     enterprises: RecordTable[Enterprise]
     exemptions: RecordTable[Exemption]
-    groups: RecordTable[Group]
-    members: RecordTable[GroupMember]
-    relationships: RecordTable[Relationship]
     devices: RecordTable[Device]
     device_owners: RecordTable[DeviceOwner]
-    funding: RecordTable[StoredFunding]
     challenges: RecordTable[Challenge]
     secrets: RecordTable[IssuedSecret]
+    social: StoredSocialTables  # read for the groups an exemption names
+
+    def group_exists(self, group_id: str) -> bool:
+        return bool(self.social.groups.existing([(group_id,)]))
+
+    def users_in_status(self, status: UserStatus, *, limit: int) -> list[User]:
+        return self.users.where("status", status, limit=limit)
+
+    def exemptions_of(self, subject_id: str, *, limit: int) -> list[Exemption]:
+        return self.exemptions.where("subject_id", subject_id, limit=limit)
+
+    def devices_of(self, user_id: str, *, limit: int) -> list[Device]:
+        return self.devices.where("user_id", user_id, limit=limit)
 
 
 def sql_identity_tables(dialect: SqlDialect) -> IdentityTables:
     return IdentityTables(
+        social=sql_social_tables(dialect),
         **{
             name: SqlRecordTable(dialect, table, cls, key)
             for name, (table, cls, key) in TABLES.items()
-        }
+        },
     )
 
 
 def in_memory_identity_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> IdentityTables:
     """Tables over ``store`` (one dict per table), which the caller copies per transaction."""
     return IdentityTables(
+        social=in_memory_social_tables(store),
         **{
             name: InMemoryRecordTable(store.setdefault(name, {}), cls, key)
             for name, (_table, cls, key) in TABLES.items()
-        }
+        },
     )

@@ -2,33 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet, Share
+from hongbao.packets.ports import FreeShares, NextShares
 from hongbao.platform.invariants import invariant
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable, codec_for
+from hongbao.platform.records import RecordTable
+from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
 from hongbao.storage.sql_ledger import SqlDialect
-
-NextShares = dict[tuple[str, int], Share]
-
-
-class FreeShares(Protocol):
-    def read_next(self, wanted: Mapping[str, int]) -> Callable[[], NextShares]:
-        """Up to ``wanted[packet]`` of each packet's next free shares (from its claimed count
-        on, as stored when the statement runs: sent after the packet's lock, they are the
-        shares its claims will take), sent now, read later."""
-        ...
 
 
 @dataclass(frozen=True)
-class PacketTables:
+class StoredPacketTables:
+    """:class:`hongbao.packets.ports.PacketTables` on SQL or in memory."""
+
     packets: RecordTable[Packet]
     shares: RecordTable[Share]
     authorizations: RecordTable[CardAuthorization]
     free_shares: FreeShares
+
+    def remainder_of(self, packet_id: str) -> int | None:
+        packet = self.packets.get(packet_id)
+        return None if packet is None else packet.remainder_minor
+
+    def shares_of(self, packet_id: str, *, limit: int) -> list[Share]:
+        return self.shares.where("packet_id", packet_id, limit=limit)
+
+    def sent_by(self, user_id: str, *, limit: int) -> list[Packet]:
+        return self.packets.where("sender_id", user_id, limit=limit, order_by="created_at_us")
+
+    def claimed_by(self, user_id: str, *, limit: int) -> list[Share]:
+        return self.shares.where("claimed_by", user_id, limit=limit, order_by="claimed_at_us")
+
+    def read_claims(
+        self, packet_ids: Collection[str], user_ids: Collection[str], *, limit: int
+    ) -> Callable[[], list[Share]]:
+        return self.shares.read_find_in(
+            {"packet_id": packet_ids, "claimed_by": user_ids}, limit=limit
+        )
 
 
 class SqlFreeShares:
@@ -79,8 +93,8 @@ class InMemoryFreeShares:
         return lambda: found
 
 
-def sql_packet_tables(dialect: SqlDialect) -> PacketTables:
-    return PacketTables(
+def sql_packet_tables(dialect: SqlDialect) -> StoredPacketTables:
+    return StoredPacketTables(
         free_shares=SqlFreeShares(dialect),
         packets=SqlRecordTable(dialect, "packets", Packet, ("id",)),
         shares=SqlRecordTable(dialect, "packet_shares", Share, ("packet_id", "position")),
@@ -90,12 +104,12 @@ def sql_packet_tables(dialect: SqlDialect) -> PacketTables:
     )
 
 
-def in_memory_packet_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> PacketTables:
+def in_memory_packet_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> StoredPacketTables:
     packets = InMemoryRecordTable(store.setdefault("packets", {}), Packet, ("id",))
     shares = InMemoryRecordTable(
         store.setdefault("packet_shares", {}), Share, ("packet_id", "position")
     )
-    return PacketTables(
+    return StoredPacketTables(
         packets=packets,
         shares=shares,
         free_shares=InMemoryFreeShares(packets, shares),

@@ -1,35 +1,35 @@
-"""The recall and refund tables, on SQL and in memory."""
+"""The recall context's tables, on SQL and in memory."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from hongbao.platform.records import RecordTable
 from hongbao.recall.records import DecisionRecord, Incident, Recall
-from hongbao.refunds.records import Refund
-from hongbao.storage.records import InMemoryRecordTable, RecordTable, SqlRecordTable
+from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
 from hongbao.storage.sql_ledger import SqlDialect
 
 
 @dataclass(frozen=True)
-class RecallTables:
+class StoredRecallTables:
+    """:class:`hongbao.recall.ports.RecallTables` on SQL or in memory."""
+
     decisions: RecordTable[DecisionRecord]
     recalls: RecordTable[Recall]
     incidents: RecordTable[Incident]
-    refunds: RecordTable[Refund]
 
 
-def sql_recall_tables(dialect: SqlDialect) -> RecallTables:
-    return RecallTables(
+def sql_recall_tables(dialect: SqlDialect) -> StoredRecallTables:
+    return StoredRecallTables(
         decisions=SqlRecordTable(dialect, "recall_decisions", DecisionRecord, ("decision_id",)),
         recalls=SqlRecordTable(dialect, "recalls", Recall, ("idempotency_key",)),
         incidents=SqlRecordTable(dialect, "reconciliation_incidents", Incident, ("id",)),
-        refunds=SqlRecordTable(dialect, "refunds", Refund, ("id",)),
     )
 
 
-def in_memory_recall_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> RecallTables:
-    return RecallTables(
+def in_memory_recall_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> StoredRecallTables:
+    return StoredRecallTables(
         decisions=InMemoryRecordTable(
             store.setdefault("recall_decisions", {}), DecisionRecord, ("decision_id",)
         ),
@@ -37,5 +37,4 @@ def in_memory_recall_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> Rec
         incidents=InMemoryRecordTable(
             store.setdefault("reconciliation_incidents", {}), Incident, ("id",)
         ),
-        refunds=InMemoryRecordTable(store.setdefault("refunds", {}), Refund, ("id",)),
     )

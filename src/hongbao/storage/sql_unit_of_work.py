@@ -10,10 +10,13 @@ from __future__ import annotations
 import functools
 
 from hongbao.storage.api_tables import ApiTables, sql_api_tables
-from hongbao.storage.distribution_tables import DistributionTables, sql_distribution_tables
+from hongbao.storage.distribution_tables import StoredDistributionTables, sql_distribution_tables
+from hongbao.storage.funding_tables import StoredFundingTables, sql_funding_tables
 from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
-from hongbao.storage.packet_tables import PacketTables, sql_packet_tables
-from hongbao.storage.recall_tables import RecallTables, sql_recall_tables
+from hongbao.storage.packet_tables import StoredPacketTables, sql_packet_tables
+from hongbao.storage.recall_tables import StoredRecallTables, sql_recall_tables
+from hongbao.storage.refund_tables import RecordRefunds, sql_refunds
+from hongbao.storage.social_tables import StoredSocialTables, sql_social_tables
 from hongbao.storage.sql_ledger import SqlDialect, SqlLedgerRepository
 from hongbao.storage.sql_outbox import SqlOutboxRepository
 from hongbao.storage.sql_scheduler import SqlDueWorkRepository
@@ -32,15 +35,27 @@ class SqlUnitOfWork:
         return sql_identity_tables(self._dialect)
 
     @functools.cached_property
-    def packets(self) -> PacketTables:
+    def funding(self) -> StoredFundingTables:
+        return sql_funding_tables(self._dialect)
+
+    @functools.cached_property
+    def social(self) -> StoredSocialTables:
+        return sql_social_tables(self._dialect)
+
+    @functools.cached_property
+    def packets(self) -> StoredPacketTables:
         return sql_packet_tables(self._dialect)
 
     @functools.cached_property
-    def recalls(self) -> RecallTables:
+    def recalls(self) -> StoredRecallTables:
         return sql_recall_tables(self._dialect)
 
     @functools.cached_property
-    def distribution(self) -> DistributionTables:
+    def refunds(self) -> RecordRefunds:
+        return sql_refunds(self._dialect)
+
+    @functools.cached_property
+    def distribution(self) -> StoredDistributionTables:
         return sql_distribution_tables(self._dialect)
 
     @functools.cached_property

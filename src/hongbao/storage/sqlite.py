@@ -20,11 +20,12 @@ from hongbao.platform.errors import (
     PlatformCode,
     StorageCode,
 )
-from hongbao.platform.unit_of_work import Result, UnitOfWork
+from hongbao.platform.unit_of_work import Result
 from hongbao.storage import migrate
 from hongbao.storage.retry import with_retry
 from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
 from hongbao.storage.sql_unit_of_work import SqlUnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 from hongbao.storage.urls import DatabaseUrl
 
 BUSY_TIMEOUT_MILLISECONDS = 10_000

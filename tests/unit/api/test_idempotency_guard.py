@@ -14,7 +14,7 @@ from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.idempotency import Admission, IdempotencyGuard, Response
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.errors import InvalidInput
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 from hongbao.testing import InMemoryDatabase
 from tests.conftest import START_US
 

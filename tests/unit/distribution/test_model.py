@@ -16,7 +16,7 @@ from hongbao.distribution.model import (
     budget_account_id,
     budget_source_id,
 )
-from hongbao.identity.funding import BudgetSource, FundingKind, ledger_account_for
+from hongbao.funding.sources import BudgetSource, FundingKind, ledger_account_for
 from hongbao.ledger.model import AccountKind, NewAccount
 from hongbao.platform.errors import InvalidInput
 

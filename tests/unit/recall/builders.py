@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from hongbao.identity.funding import FundingKind
+from hongbao.funding.sources import FundingKind
 from hongbao.identity.users import AccountTier, UserStatus, UserType
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
@@ -27,10 +27,9 @@ from hongbao.recall.facts import (
     PacketFacts,
     RecallFacts,
     RequesterFacts,
-    RiskAction,
-    RiskAssessment,
     UsageFacts,
 )
+from hongbao.risk.model import RiskAction, RiskAssessment
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECOND_US = 1_000_000

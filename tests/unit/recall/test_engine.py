@@ -27,7 +27,7 @@ from hongbao.recall.engine import (
     compiled,
     evaluate,
 )
-from hongbao.recall.facts import RecallFacts, RiskAction, RiskAssessment
+from hongbao.recall.facts import RecallFacts
 from hongbao.recall.model import (
     Decision,
     DecisionResult,
@@ -37,8 +37,9 @@ from hongbao.recall.model import (
     Verdict,
 )
 from hongbao.recall.reasons import ReasonCode
-from hongbao.recall.risk import PassingAssessor
 from hongbao.recall.rules import RULES, Check, Rule
+from hongbao.risk.assessors import PassingAssessor
+from hongbao.risk.model import RiskAction, RiskAssessment
 from tests.unit.recall.builders import (
     DAY_US,
     HOUR_US,
@@ -600,8 +601,8 @@ def test_a_risk_level_alone_carries_its_action(
 def test_the_direct_outcomes_encoding_equals_the_generic_one_and_reads_back() -> None:
     """Decision records are written by a hand-built encoder; it must say exactly what the
     generic record encoder says, and read back to the same outcomes."""
+    from hongbao.platform.records import from_json, to_json  # noqa: PLC0415
     from hongbao.recall.service import StoredOutcomes, outcomes_json  # noqa: PLC0415
-    from hongbao.storage.records import from_json, to_json  # noqa: PLC0415
 
     for facts in (allowed(), with_risk(allowed(), level=4), registered_ago(allowed(), DAY_US)):
         outcomes = evaluate(facts, default_policy(), "d-json").outcomes

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from hongbao.identity.funding import FundingKind
+from hongbao.funding.sources import FundingKind
 from hongbao.identity.users import AccountTier, UserStatus
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
@@ -19,9 +19,10 @@ from hongbao.platform.clock import is_due
 from hongbao.policy.document import default_policy
 from hongbao.recall import rules
 from hongbao.recall.engine import evaluate
-from hongbao.recall.facts import RecallFacts, RiskAction
+from hongbao.recall.facts import RecallFacts
 from hongbao.recall.model import DecisionResult, NextStep, NextStepKind, RuleOutcome, Verdict
 from hongbao.recall.reasons import ReasonCode
+from hongbao.risk.model import RiskAction
 from tests.unit.recall.builders import (
     DAY_US,
     HOUR_US,

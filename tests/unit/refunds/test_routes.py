@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hongbao.fx import ExchangeRate
-from hongbao.identity.funding import (
+from hongbao.funding.sources import (
     BalanceSource,
     BudgetSource,
     CreditCardSource,
@@ -28,6 +27,7 @@ from hongbao.identity.funding import (
     TimeOfDay,
     mask_card_number,
 )
+from hongbao.fx import ExchangeRate
 from hongbao.identity.users import UserStatus
 from hongbao.money import Money
 from hongbao.platform.clock import from_datetime, to_datetime

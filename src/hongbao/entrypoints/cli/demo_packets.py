@@ -14,8 +14,8 @@ from rich.table import Table
 
 from hongbao.bootstrap import Services, open_services
 from hongbao.entrypoints.cli.render import local_time, money_text
+from hongbao.entrypoints.population import load_population
 from hongbao.entrypoints.worker import EmbeddedWorker
-from hongbao.identity.population import load_population
 from hongbao.identity.verification import AnswerAttempt, OperatorContext
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.money import Money
@@ -53,7 +53,7 @@ def run_packet_tour(console: Console) -> bool:
 
 
 def _tour(services: Services, clock: ManualClock, console: Console) -> bool:
-    load_population(services.identity)
+    load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount("demo-bank", AccountKind.DEBIT_CARD, "CNY")])
     services.ledger.transfer(
         TransferRequest("demo-top-up", 1, 200_00, "demo-bank", f"user:{SENDER}:balance", "CNY")

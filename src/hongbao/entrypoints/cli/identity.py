@@ -1,6 +1,6 @@
 """``hongbao users|devices|groups|funding|challenges|population``: identity from the command line.
 
-Thin entry points: parse, call :class:`hongbao.identity.service.IdentityService`, render.
+Thin entry points: parse, call the identity, funding or social service, render.
 """
 
 from __future__ import annotations
@@ -16,6 +16,14 @@ from rich.table import Table
 
 from hongbao.bootstrap import Services, open_services
 from hongbao.entrypoints.cli.render import local_time
+from hongbao.entrypoints.population import load_population
+from hongbao.funding.sources import (
+    CreditCardSource,
+    DebitCardSource,
+    ForeignCardSource,
+    FundingSource,
+    mask_card_number,
+)
 from hongbao.identity.devices import (
     Device,
     DeviceFingerprint,
@@ -25,15 +33,6 @@ from hongbao.identity.devices import (
     derive_capabilities,
 )
 from hongbao.identity.exemptions import Exemption, ExemptionKind, Subject, SubjectKind
-from hongbao.identity.funding import (
-    CreditCardSource,
-    DebitCardSource,
-    ForeignCardSource,
-    FundingSource,
-    mask_card_number,
-)
-from hongbao.identity.population import load_population
-from hongbao.identity.social import Group, GroupMember, GroupType, Relationship
 from hongbao.identity.users import (
     MICROSECONDS_PER_DAY,
     AccountTier,
@@ -52,6 +51,7 @@ from hongbao.identity.verification import (
     OperatorContext,
 )
 from hongbao.platform.errors import HongbaoError
+from hongbao.social.groups import Group, GroupMember, GroupType, Relationship
 
 console = Console()
 error_console = Console(stderr=True)
@@ -125,8 +125,8 @@ def users_show(user_id: str, database_url: DatabaseUrlOption = None) -> None:
         return (
             s.identity.user(user_id),
             s.identity.devices_of(user_id),
-            list(s.identity.funding_sources(user_id)),
-            s.identity.relationships_of(user_id),
+            list(s.funding.funding_sources(user_id)),
+            s.social.relationships_of(user_id),
             s.identity.exemptions_of(Subject.user(user_id)),
         )
 
@@ -271,7 +271,7 @@ def devices_show(device_id: str, sim_id: str, database_url: DatabaseUrlOption = 
 def groups_show(group_id: str, database_url: DatabaseUrlOption = None) -> None:
     """A group and its members with their join times."""
     group, members = run(
-        database_url, lambda s: (s.identity.group(group_id), s.identity.members(group_id))
+        database_url, lambda s: (s.social.group(group_id), s.social.members(group_id))
     )
     table = Table(title=f"{group.name} ({group.group_type.value}, owner {group.owner_user_id})")
     table.add_column("member")
@@ -295,9 +295,7 @@ def groups_add(
     """Create a group; its owner becomes its first member."""
     group = run(
         database_url,
-        lambda s: s.identity.create_group(
-            Group(group_id, name, group_type, owner, s.clock.now_us())
-        ),
+        lambda s: s.social.create_group(Group(group_id, name, group_type, owner, s.clock.now_us())),
     )
     console.print(f"created {group.id} ({group.group_type.value})")
 
@@ -307,7 +305,7 @@ def groups_add_member(group_id: str, user_id: str, database_url: DatabaseUrlOpti
     """Add a user to a group from now on."""
     run(
         database_url,
-        lambda s: s.identity.add_member(GroupMember(group_id, user_id, s.clock.now_us())),
+        lambda s: s.social.add_member(GroupMember(group_id, user_id, s.clock.now_us())),
     )
     console.print(f"{user_id} joined {group_id}")
 
@@ -323,7 +321,7 @@ def users_relate(
 ) -> None:
     """Set how one user relates to another (chat-frequency rank, intimacy, weight)."""
     relationship = Relationship(from_user, to_user, chat_rank, intimacy, weight)
-    run(database_url, lambda s: s.identity.set_relationship(relationship))
+    run(database_url, lambda s: s.social.set_relationship(relationship))
     console.print(f"{from_user} -> {to_user}: rank {chat_rank}, intimacy {intimacy}")
 
 
@@ -393,7 +391,7 @@ def funding_add_card(
             source = ForeignCardSource(source_id, user_id, currency, masked)
         else:
             raise typer.BadParameter("kind is debit, credit or foreign")
-        s.identity.add_funding_source(source)
+        s.funding.add_funding_source(source)
         return masked
 
     console.print(f"added {source_id}: {run(database_url, add)}")
@@ -457,7 +455,7 @@ def challenges_reveal(
 @population_app.command("load")
 def population_load(database_url: DatabaseUrlOption = None) -> None:
     """Load the demo population (every tier, platform, funding source and group type) once."""
-    report = run(database_url, lambda s: load_population(s.identity))
+    report = run(database_url, lambda s: load_population(s.identity, s.funding, s.social))
     if report.already_loaded:
         console.print("the demo population is already loaded")
         return

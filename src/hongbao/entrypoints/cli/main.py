@@ -174,12 +174,12 @@ def demo(database_url: DatabaseUrlOption = None) -> None:
     from hongbao.bootstrap import open_services  # noqa: PLC0415
     from hongbao.entrypoints.cli.demo_ledger import run_demo  # noqa: PLC0415
     from hongbao.entrypoints.cli.demo_packets import run_packet_tour  # noqa: PLC0415
-    from hongbao.identity.population import load_population  # noqa: PLC0415
+    from hongbao.entrypoints.population import load_population  # noqa: PLC0415
 
     try:
         services = open_services(database_url)
         try:
-            report = load_population(services.identity)
+            report = load_population(services.identity, services.funding, services.social)
             if report.already_loaded:
                 console.print("demo population: already loaded")
             else:

@@ -51,8 +51,8 @@ from hongbao.packets.service import PacketService
 from hongbao.platform.errors import HongbaoError, InvalidInput, PlatformCode
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH, GroupCommitter
 from hongbao.platform.invariants import invariant
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.recall.explanations import Language, parse_language
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 if TYPE_CHECKING:
     from hongbao.entrypoints.http.context import ApiContext

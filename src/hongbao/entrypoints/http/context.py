@@ -37,8 +37,8 @@ from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.errors import HongbaoError
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
 from hongbao.platform.invariants import present
-from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.explanations import Language, parse_language
+from hongbao.storage.unit_of_work import UnitOfWork
 
 
 @dataclass

@@ -21,13 +21,13 @@ from typing import Any, Final
 
 from hongbao.entrypoints.http.codes import IdempotencyCode
 from hongbao.entrypoints.http.errors import ApiError, error_body, status_for
-from hongbao.entrypoints.http.records import IdempotencyRecord, KeyState
-from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.errors import HongbaoError
+from hongbao.platform.idempotency import IdempotencyRecord, KeyState
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.recall.explanations import Language
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 MAX_KEY_LENGTH: Final = 64
 LEASE_SECONDS: Final = 30

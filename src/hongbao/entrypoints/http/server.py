@@ -22,7 +22,7 @@ from hongbao.entrypoints.http.auth.tokens import MIN_SECRET_BYTES, Principal, Ro
 from hongbao.entrypoints.http.context import ApiContext, ApiSettings
 from hongbao.entrypoints.ops.observability import configure_logging
 from hongbao.entrypoints.ops.operations import OperationsSettings
-from hongbao.identity.population import load_population
+from hongbao.entrypoints.population import load_population
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.platform.errors import ConfigurationError, PlatformCode
 from hongbao.storage.urls import configured_url, parse_url
@@ -89,7 +89,7 @@ def app_from_environment() -> FastAPI:
 def prepare_demo(api: ApiContext) -> list[DemoToken]:
     """Load the demo population and fund its people once; tokens for a few of them."""
     services = api.services
-    load_population(services.identity)
+    load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount(DEMO_BANK, AccountKind.DEBIT_CARD, "CNY")])
     for user, _, _ in DEMO_PEOPLE:
         services.ledger.transfer(

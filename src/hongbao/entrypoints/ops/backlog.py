@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock
 from hongbao.platform.outbox import DeliveryState
 from hongbao.platform.scheduler import DueWorkState
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.refunds.records import ARRIVED, RefundState
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,7 @@ def read_backlog(
     work = uow.scheduler.list_state(DueWorkState.PENDING, cap)
     overdue_before = now_us - int(overdue_after_seconds * MICROSECONDS_PER_SECOND)
     refunds = {
-        state.value: len(uow.recalls.refunds.find({"state": state}, limit=cap))
-        for state in OPEN_REFUND_STATES
+        state.value: len(uow.refunds.in_state(state, limit=cap)) for state in OPEN_REFUND_STATES
     }
     return Backlog(
         outbox_pending=len(deliveries),

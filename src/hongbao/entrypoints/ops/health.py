@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hongbao.platform.unit_of_work import Database, UnitOfWork
 from hongbao.storage import migrate
+from hongbao.storage.unit_of_work import Database, UnitOfWork
 from hongbao.storage.urls import parse_url
 
 PROBE_KEY = "readyz-probe"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from hongbao.entrypoints.http.auth.device_labels import send_labels_in
 from hongbao.entrypoints.http.auth.tokens import Principal, acting_user, bearer_token, token_revoked
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from hongbao.entrypoints.http.context import ApiContext

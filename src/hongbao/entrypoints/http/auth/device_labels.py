@@ -18,7 +18,7 @@ from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.errors import IdentityCode
 from hongbao.identity.service import IdentityService
 from hongbao.platform.errors import HongbaoError, Outcome
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.storage.unit_of_work import UnitOfWork
 
 UNREGISTERED: Final = ("unregistered", "unknown")
 OTHER: Final = ("other", "other")
@@ -26,7 +26,11 @@ OTHER: Final = ("other", "other")
 
 class DeviceLabels:
     def __init__(
-        self, identity: IdentityService, *, max_devices: int = 10_000, max_labels: int = 200
+        self,
+        identity: IdentityService[UnitOfWork],
+        *,
+        max_devices: int = 10_000,
+        max_labels: int = 200,
     ) -> None:
         self._identity = identity
         self._max_devices = max_devices

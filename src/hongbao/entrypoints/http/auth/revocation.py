@@ -5,7 +5,7 @@ from __future__ import annotations
 from hongbao.bootstrap import Services
 from hongbao.entrypoints.http.auth.tokens import AuthError, TokenSigner
 from hongbao.entrypoints.http.codes import AuthCode
-from hongbao.entrypoints.http.records import RevokedToken
+from hongbao.identity.tokens import RevokedToken
 
 
 def revoke(services: Services, signer: TokenSigner, token: str, revoked_by: str) -> RevokedToken:

@@ -26,9 +26,9 @@ from enum import StrEnum
 from typing import Final
 
 from hongbao.entrypoints.http.codes import AuthCode
-from hongbao.ledger.model import is_valid_id
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import HongbaoError
+from hongbao.platform.ids import is_valid_id
 
 PREFIX: Final = "hb1"
 MAX_TOKEN_LENGTH: Final = 2_048

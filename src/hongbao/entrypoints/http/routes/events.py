@@ -31,8 +31,8 @@ from hongbao.entrypoints.http.stream import (
 )
 from hongbao.packets.user_feed import packet_stream, user_stream, visible_to
 from hongbao.platform.outbox import OutboxEvent
-from hongbao.platform.unit_of_work import Database
 from hongbao.recall.explanations import Language
+from hongbao.storage.unit_of_work import Database
 
 router = APIRouter(tags=["events"])
 RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -19,8 +19,8 @@ from hongbao.entrypoints.http.context import (
 )
 from hongbao.entrypoints.http.routes.responses import READ, WRITE
 from hongbao.entrypoints.http.schemas.identity import GroupView, NewGroupBody, NewMemberBody
-from hongbao.identity.social import Group, GroupMember, is_member_at
 from hongbao.platform.invariants import present
+from hongbao.social.groups import Group, GroupMember, is_member_at
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
 
@@ -47,8 +47,8 @@ def create_group(
             who.subject,
             api.services.clock.now_us(),
         )
-        stored = api.services.identity.create_group(group)
-        members = api.services.identity.members(stored.id)
+        stored = api.services.social.create_group(group)
+        members = api.services.social.members(stored.id)
         return 201, GroupView.of(stored, members).model_dump(mode="json")
 
     return idempotent(api, request, who, idempotency_key, raw, lang, action)
@@ -57,8 +57,8 @@ def create_group(
 @router.get("/{group_id}", response_model=GroupView, responses=READ)
 def show_group(group_id: str, api: Context, who: Caller) -> GroupView:
     """A group and its memberships: for its current members and operators."""
-    group = api.services.identity.group(group_id)
-    members = api.services.identity.members(group_id)
+    group = api.services.social.group(group_id)
+    members = api.services.social.members(group_id)
     now_us = api.services.clock.now_us()
     if not who.is_operator and not is_member_at(members, who.subject, now_us):
         raise AuthError("only the group's members see it", code=AuthCode.NOT_YOURS)
@@ -78,14 +78,14 @@ def add_member(
 ) -> JSONResponse:
     """The group's owner (or an operator) adds a user from now on; someone who is already a
     member stays as they are. Answers the group."""
-    group = api.services.identity.group(group_id)
+    group = api.services.social.group(group_id)
     if not who.is_operator and who.subject != group.owner_user_id:
         raise AuthError("only the group's owner adds members", code=AuthCode.NOT_YOURS)
 
     def action() -> tuple[int, object]:
-        identity, now_us = api.services.identity, api.services.clock.now_us()
-        if not is_member_at(identity.members(group_id), body.user_id, now_us):
-            identity.add_member(GroupMember(group_id, body.user_id, now_us))
-        return 200, GroupView.of(group, identity.members(group_id)).model_dump(mode="json")
+        social, now_us = api.services.social, api.services.clock.now_us()
+        if not is_member_at(social.members(group_id), body.user_id, now_us):
+            social.add_member(GroupMember(group_id, body.user_id, now_us))
+        return 200, GroupView.of(group, social.members(group_id)).model_dump(mode="json")
 
     return idempotent(api, request, who, idempotency_key, raw, lang, action)

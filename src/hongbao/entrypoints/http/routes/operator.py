@@ -41,6 +41,7 @@ from hongbao.packets.verification import verify_packets
 from hongbao.refunds.desk import MAX_LISTED
 from hongbao.refunds.records import RefundState
 from hongbao.refunds.verification import verify_refunds
+from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LISTED, description="at most this many")]
@@ -159,7 +160,7 @@ def revoke_token(
     return idempotent(api, request, who, idempotency_key, raw, lang, action)
 
 
-def _device(identity: IdentityService, body: TokenBody) -> tuple[str, str]:
+def _device(identity: IdentityService[UnitOfWork], body: TokenBody) -> tuple[str, str]:
     """A user token's device: registered, and the user's own."""
     if body.device_id is None or body.sim_id is None:
         raise ApiError("a user token names device_id and sim_id", code=AuthCode.DEVICE_BINDING)

@@ -31,12 +31,12 @@ from hongbao.entrypoints.http.schemas import (
     SendPacketBody,
     ShareView,
 )
-from hongbao.identity.service import is_group_member
 from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketType
 from hongbao.packets.service import SendPacket
 from hongbao.platform.invariants import present
-from hongbao.platform.unit_of_work import UnitOfWork
+from hongbao.social.service import is_group_member
+from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/packets", tags=["packets"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -140,7 +140,7 @@ def _ensure_audience(api: Context, who: Principal, packet: Packet) -> None:
     else:
         now_us = api.services.clock.now_us()
         member = api.services.database.read(
-            lambda uow: is_group_member(uow.identity, packet.group_id, who.subject, now_us)
+            lambda uow: is_group_member(uow.social, packet.group_id, who.subject, now_us)
         )
         if member:
             return

@@ -39,11 +39,11 @@ from hongbao.entrypoints.ops.metrics import observe_decision, observe_recall
 from hongbao.packets.model import Packet
 from hongbao.packets.service import known_packet
 from hongbao.platform.invariants import present
-from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.recall.errors import RecallCode
 from hongbao.recall.gather import RecallError
 from hongbao.recall.records import RecallAnswer
 from hongbao.recall.service import RecallCommand, RecallOutcome
+from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["recalls"])
 

@@ -37,8 +37,7 @@ from hongbao.entrypoints.http.schemas.identity import (
     NewUserBody,
     UserView,
 )
-from hongbao.identity.devices import Device
-from hongbao.identity.funding import (
+from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
@@ -48,6 +47,7 @@ from hongbao.identity.funding import (
     TimeOfDay,
     mask_card_number,
 )
+from hongbao.identity.devices import Device
 from hongbao.identity.service import MAX_LISTED
 from hongbao.identity.users import AccountTier, RealNameStatus
 from hongbao.identity.users import User as UserRecord
@@ -160,7 +160,7 @@ def list_funding_sources(user_id: str, api: Context, who: Caller) -> list[Fundin
     """Where a user's money can come from: cards appear masked."""
     ensure_self(who, user_id)
     api.services.identity.user(user_id)
-    sources = api.services.identity.funding_sources(user_id)
+    sources = api.services.funding.funding_sources(user_id)
     return [FundingSourceView.of(source) for source in sources]
 
 
@@ -187,7 +187,7 @@ def add_funding_source(
     def action() -> tuple[int, object]:
         key = present(idempotency_key, "idempotent() checked the Idempotency-Key")
         source = _source(body, derived_id("fs", who, key), user_id)
-        stored = api.services.identity.add_funding_source(source)
+        stored = api.services.funding.add_funding_source(source)
         return 201, FundingSourceView.of(stored).model_dump(mode="json")
 
     return idempotent(api, request, who, idempotency_key, raw, lang, action)

@@ -11,15 +11,7 @@ from pydantic import Field, StrictBool
 
 from hongbao.entrypoints.http.auth.tokens import Principal, Role
 from hongbao.entrypoints.http.schemas import Amount, Body, Id, Text, iso_time
-from hongbao.identity.devices import (
-    Device,
-    DeviceCapability,
-    FormFactor,
-    Platform,
-    VendorSkin,
-    derive_capabilities,
-)
-from hongbao.identity.funding import (
+from hongbao.funding.sources import (
     MAX_CONFIRMATION_TIMES,
     MAX_MAINTENANCE_WINDOWS,
     MAX_STATEMENT_DAY,
@@ -31,8 +23,16 @@ from hongbao.identity.funding import (
     MaintenanceWindow,
     MoneyMarketSource,
 )
-from hongbao.identity.social import Group, GroupMember, GroupType
+from hongbao.identity.devices import (
+    Device,
+    DeviceCapability,
+    FormFactor,
+    Platform,
+    VendorSkin,
+    derive_capabilities,
+)
 from hongbao.identity.users import AccountTier, AgeBand, User, UserType
+from hongbao.social.groups import Group, GroupMember, GroupType
 
 CardNumber = Annotated[str, Field(pattern=r"^[0-9]{12,19}$", examples=["6222020000000000000"])]
 TimeOfDayText = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from hongbao.distribution.model import RefundHop
 from hongbao.entrypoints.http.schemas import Amount, Body, iso_time
-from hongbao.refunds.records import WHERE_THE_MONEY_IS, Refund, RefundHop, RefundState
+from hongbao.refunds.records import WHERE_THE_MONEY_IS, Refund, RefundState
 
 WHERE = WHERE_THE_MONEY_IS
 

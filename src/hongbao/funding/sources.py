@@ -25,13 +25,13 @@ from enum import StrEnum
 from typing import Final, TypeAlias
 from zoneinfo import ZoneInfo
 
-from hongbao.distribution.model import budget_account_id
 from hongbao.identity.errors import IdentityCode
 from hongbao.identity.users import IdentityError, check_id, check_text
-from hongbao.ledger.model import AccountKind, NewAccount, is_valid_id
+from hongbao.ledger.model import AccountKind, NewAccount
 from hongbao.money import CURRENCIES
 from hongbao.platform.clock import from_datetime, is_due, to_datetime
 from hongbao.platform.errors import InvariantViolation
+from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant
 
 __all__ = [
@@ -538,6 +538,12 @@ class ForeignCardSource:
     @property
     def ledger_account_id(self) -> str:
         return f"card:{self.id}"
+
+
+def budget_account_id(budget_id: str) -> str:
+    """The ledger account that holds a distribution budget's money: the funding source's
+    account, named here so that distribution builds on funding, not the other way round."""
+    return f"budget:{budget_id}"
 
 
 @dataclass(frozen=True, slots=True)

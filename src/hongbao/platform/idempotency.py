@@ -1,4 +1,8 @@
-"""What the HTTP layer stores: idempotency keys with their first response, revoked tokens."""
+"""Idempotency records: a caller's key with its first response, so a repeat gets the same one.
+
+Written in the transaction of the change it answers, so the key and the change commit
+together; platform holds it because every entry point's writes may carry a key.
+"""
 
 from __future__ import annotations
 
@@ -21,11 +25,3 @@ class IdempotencyRecord:
     body: str | None  # the first response's JSON
     created_at_us: int
     lease_until_us: int  # an unfinished first request gives the key up after this
-
-
-@dataclass(frozen=True, slots=True)
-class RevokedToken:
-    token_id: str
-    subject: str
-    revoked_at_us: int
-    revoked_by: str

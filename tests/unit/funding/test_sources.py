@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hongbao.identity.funding import (
+from hongbao.funding.sources import (
     BalanceSource,
     CreditCardSource,
     DebitCardSource,

@@ -1,5 +1,6 @@
 """Refunding what nobody claimed of a packet: the plan from the packet's own facts, and carrying
-it out (R-F1..R-F6). Expiry and recall both come here, inside their unit of work.
+it out (R-F1..R-F6). Expiry and recall both come here, inside their unit of work. The packet
+context owns it: it reads the packet and its card hold, and asks refunds to plan and move.
 
 :func:`plan_packet_refund` reads the facts the planner needs (the original funding source, the
 sender's status, when the card was charged, the two exchange rates of a foreign card) and
@@ -22,16 +23,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from hongbao.distribution.unwinding import destination_of
+from hongbao.funding.ports import StoredFunding
+from hongbao.funding.service import funding_from_stored
+from hongbao.funding.sources import FundingKind, FundingSource
 from hongbao.fx import FxError, RateProvider, usable_rate
-from hongbao.identity.funding import FundingKind, FundingSource
-from hongbao.identity.ports import StoredFunding
-from hongbao.identity.service import funding_from_stored
 from hongbao.identity.users import User
 from hongbao.money import Money
 from hongbao.packets.model import Packet
+from hongbao.packets.ports import UnitOfWork
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
 from hongbao.platform.invariants import invariant, present
-from hongbao.platform.unit_of_work import UnitOfWork
 from hongbao.policy.document import Policy
 from hongbao.refunds.records import Refund, RefundState, RefundTrigger
 from hongbao.refunds.routes import (
@@ -79,7 +80,7 @@ def plan_packet_refund(
     already (with its other reads); the others are read here."""
     invariant(packet.remainder_minor > 0, "only a remainder is refunded", packet_id=packet.id)
     stored = present(
-        source or uow.identity.funding.get(packet.funding_source_id),
+        source or uow.funding.sources.get(packet.funding_source_id),
         "a packet's source exists",
         packet_id=packet.id,
     )
@@ -171,9 +172,7 @@ def recheck_held(
     uow: UnitOfWork, refund_id: str, *, now_us: int, policy: Policy, rates: RateProvider
 ) -> Refund | None:
     """Scheduler work: plan a held refund again; carry it out if a route takes it now."""
-    refund = present(
-        uow.recalls.refunds.lock(refund_id), "a held refund exists", refund_id=refund_id
-    )
+    refund = present(uow.refunds.lock(refund_id), "a held refund exists", refund_id=refund_id)
     if refund.state is not RefundState.HELD:
         return refund  # a repeated job: it has already moved on
     packet = present(

@@ -12,10 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hongbao.identity.devices import Device, FormFactor, Platform, VendorSkin
-from hongbao.identity.errors import IdentityCode
-from hongbao.identity.exemptions import Exemption, ExemptionKind, SubjectKind
-from hongbao.identity.funding import (
+from hongbao.funding.service import FundingService
+from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
     ForeignCardSource,
@@ -25,8 +23,10 @@ from hongbao.identity.funding import (
     TimeOfDay,
     mask_card_number,
 )
+from hongbao.identity.devices import Device, FormFactor, Platform, VendorSkin
+from hongbao.identity.errors import IdentityCode
+from hongbao.identity.exemptions import Exemption, ExemptionKind, SubjectKind
 from hongbao.identity.service import IdentityService
-from hongbao.identity.social import Group, GroupMember, GroupType, Relationship
 from hongbao.identity.users import (
     MICROSECONDS_PER_DAY,
     AccountTier,
@@ -38,6 +38,9 @@ from hongbao.identity.users import (
     UserStatus,
     UserType,
 )
+from hongbao.social.groups import Group, GroupMember, GroupType, Relationship
+from hongbao.social.service import SocialService
+from hongbao.storage.unit_of_work import UnitOfWork
 
 VERIFIED = RealNameStatus.VERIFIED
 
@@ -172,7 +175,9 @@ def _exemptions(now_us: int) -> list[Exemption]:
     ]  # fmt: skip # a data table: one row per line, so rows read as records
 
 
-def load_population(identity: IdentityService) -> LoadReport:
+def load_population(
+    identity: IdentityService[UnitOfWork], funding: FundingService, social: SocialService
+) -> LoadReport:
     """Register everyone and everything above, once: a second load finds it and does nothing.
 
     The marker is the first user: the population goes in as a whole or, if a step fails, the
@@ -196,10 +201,10 @@ def load_population(identity: IdentityService) -> LoadReport:
         ("users", list(reversed(users)), identity.register_user),
         ("enterprises", enterprises, identity.register_enterprise),
         ("devices", _devices(now_us), identity.register_device),
-        ("funding sources", _funding(), identity.add_funding_source),
-        ("groups", groups, identity.create_group),
-        ("group members", members, identity.add_member),
-        ("relationships", _relationships(), identity.set_relationship),
+        ("funding sources", _funding(), funding.add_funding_source),
+        ("groups", groups, social.create_group),
+        ("group members", members, social.add_member),
+        ("relationships", _relationships(), social.set_relationship),
         ("exemptions", _exemptions(now_us), identity.add_exemption),
     ]
     report = LoadReport(already_loaded=False)

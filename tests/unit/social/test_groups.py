@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from hongbao.identity.social import (
+from hongbao.identity.users import IdentityError
+from hongbao.social.groups import (
     DEFAULT_TOP_CHAT_THRESHOLD,
     MAX_RELATIONSHIP_WEIGHT,
     MORE_TOLERANT_GROUP_TYPES,
@@ -19,7 +20,6 @@ from hongbao.identity.social import (
     is_top_chat_partner,
     members_at,
 )
-from hongbao.identity.users import IdentityError
 
 JOINED_US = 1_796_000_000_000_000
 LEFT_US = JOINED_US + 1_000_000

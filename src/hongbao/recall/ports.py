@@ -1,0 +1,36 @@
+"""What the recall context asks of others: its decisions, recalls and incidents from storage,
+the unit of work a recall runs in (the packet's, since a recall moves the packet's money), and
+a risk assessment of its facts."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeAlias
+
+from hongbao.packets import ports as packets
+from hongbao.platform.records import RecordTable
+from hongbao.platform.unit_of_work import Database as DatabasePort
+from hongbao.recall.facts import RecallFacts
+from hongbao.recall.records import DecisionRecord, Incident, Recall
+from hongbao.risk import assessors
+
+
+class RecallTables(Protocol):
+    @property
+    def decisions(self) -> RecordTable[DecisionRecord]: ...
+
+    @property
+    def recalls(self) -> RecordTable[Recall]: ...
+
+    @property
+    def incidents(self) -> RecordTable[Incident]: ...
+
+
+class UnitOfWork(packets.UnitOfWork, Protocol):
+    """A recall reads and moves the packet and its money, and writes its own records."""
+
+    @property
+    def recalls(self) -> RecallTables: ...
+
+
+Database: TypeAlias = DatabasePort[UnitOfWork]
+RiskAssessor: TypeAlias = assessors.RiskAssessor[RecallFacts]

@@ -1,0 +1,94 @@
+"""The social context as a service: groups, their members and relationships between users."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hongbao.identity.errors import IdentityCode
+from hongbao.identity.service import MAX_LISTED, put_once, require_user, unknown
+from hongbao.platform.clock import Clock
+from hongbao.social.groups import Group, GroupMember, Relationship, is_member_at
+from hongbao.social.ports import Database, SocialTables, UnitOfWork
+
+
+@dataclass
+class SocialService:
+    database: Database
+    clock: Clock
+
+    def create_group(self, group: Group) -> Group:
+        """Store the group; its owner is its first member from the moment it was created."""
+
+        def work(uow: UnitOfWork) -> Group:
+            require_user(uow.identity, group.owner_user_id)
+            stored = put_once(uow.social.groups, group, (group.id,), "group")
+            owner = GroupMember(group.id, group.owner_user_id, group.created_at_us)
+            put_once(
+                uow.social.members, owner, (group.id, owner.user_id, owner.joined_at_us), "member"
+            )
+            return stored
+
+        return self.database.transact(work)
+
+    def group(self, group_id: str) -> Group:
+        found = self.database.read(lambda uow: uow.social.groups.get(group_id))
+        if found is None:
+            raise unknown(IdentityCode.UNKNOWN_GROUP, "group", group_id)
+        return found
+
+    def add_member(self, member: GroupMember) -> GroupMember:
+        def work(uow: UnitOfWork) -> GroupMember:
+            if uow.social.groups.get(member.group_id) is None:
+                raise unknown(IdentityCode.UNKNOWN_GROUP, "group", member.group_id)
+            require_user(uow.identity, member.user_id)
+            key = (member.group_id, member.user_id, member.joined_at_us)
+            return put_once(uow.social.members, member, key, "member")
+
+        return self.database.transact(work)
+
+    def members(self, group_id: str) -> list[GroupMember]:
+        return self.database.read(lambda uow: uow.social.members_of(group_id, limit=MAX_LISTED))
+
+    def set_relationship(self, relationship: Relationship) -> Relationship:
+        def work(uow: UnitOfWork) -> Relationship:
+            require_user(uow.identity, relationship.from_user_id)
+            require_user(uow.identity, relationship.to_user_id)
+            key = (relationship.from_user_id, relationship.to_user_id)
+            if uow.social.relationships.lock(*key) is None:
+                uow.social.relationships.insert(relationship)
+            else:
+                uow.social.relationships.replace(relationship)
+            return relationship
+
+        return self.database.transact(work)
+
+    def relationships_of(self, user_id: str) -> list[Relationship]:
+        return self.database.read(
+            lambda uow: uow.social.relationships_from(user_id, limit=MAX_LISTED)
+        )
+
+
+def read_membership(
+    social: SocialTables, group_id: str, user_id: str, now_us: int
+) -> Callable[[], bool]:
+    """Whether ``user_id`` belongs to ``group_id`` at ``now_us``: the read sent now, answered
+    by the returned function (so it travels with a caller's other reads)."""
+    memberships = social.read_memberships_of([user_id], limit=MAX_LISTED)
+
+    def answer() -> bool:
+        stays = [member for member in memberships() if member.group_id == group_id]
+        return is_member_at(stays, user_id, now_us)
+
+    return answer
+
+
+def is_group_member(social: SocialTables, group_id: str | None, user_id: str, now_us: int) -> bool:
+    """Whether ``user_id`` belongs to ``group_id`` at ``now_us``, inside a caller's unit of work.
+
+    Read through the user's memberships (few), not the group's (possibly thousands).
+    """
+    memberships = social.memberships_of(user_id, limit=MAX_LISTED)
+    return is_member_at(
+        [member for member in memberships if member.group_id == group_id], user_id, now_us
+    )
