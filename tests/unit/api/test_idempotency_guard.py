@@ -1,5 +1,5 @@
-"""The idempotency guard's money-path form: what runs after the commit runs once, for the
-attempt that committed, however often the database retried the unit."""
+"""The idempotency guard's money-path form: the order of its checks, what it keeps under the
+key, and what runs once after the commit, however often the database retried the unit."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from hongbao.entrypoints.http.auth.tokens import AuthError
 from hongbao.entrypoints.http.codes import AuthCode
-from hongbao.entrypoints.http.idempotency import Admission, IdempotencyGuard, Response
+from hongbao.entrypoints.http.idempotency import IdempotencyGuard, Prepared, Response
 from hongbao.platform.clock import ManualClock
 from hongbao.platform.errors import InvalidInput
 from hongbao.storage.unit_of_work import UnitOfWork
@@ -44,72 +44,88 @@ def never_refused(_error: BaseException) -> Response | None:
 
 
 def test_after_commit_runs_once_though_the_unit_ran_twice() -> None:
+    """The operation's ``committed`` runs for the attempt that committed, once."""
     guard = IdempotencyGuard(RetryingDatabase(), ManualClock(START_US))
     runs: list[int] = []
     committed: list[int] = []
 
-    def work(_uow: UnitOfWork) -> Callable[[], Response]:
+    def prepare(_uow: UnitOfWork) -> Prepared:
         runs.append(len(runs))
-        return lambda: Response(200, {"run": len(runs)})
+        run = len(runs)
+        answer = Response(200, {"run": run})
+        return Prepared(lambda: answer, committed=lambda: committed.append(run))
 
-    answer = guard.run_in_transaction(
-        "ann", "k-1", "f-1", work, never_refused, after_commit=lambda: committed.append(runs[-1])
-    )
-    assert (len(runs), committed) == (2, [1])
+    answer = guard.run_in_transaction("ann", "k-1", "f-1", prepare, never_refused)
+    assert (len(runs), committed) == (2, [2])
     assert answer == Response(200, {"run": 2})
 
 
 def test_a_repeat_answered_from_the_record_runs_nothing_after_commit() -> None:
+    """A repeat under the key gets the first answer; the operation neither steps nor counts."""
     guard = IdempotencyGuard(InMemoryDatabase(), ManualClock(START_US))
     committed: list[str] = []
 
-    def work(_uow: UnitOfWork) -> Callable[[], Response]:
-        return lambda: Response(201, {"id": "p-1"})
+    def prepare(name: str) -> Callable[[UnitOfWork], Prepared]:
+        return lambda _uow: Prepared(
+            lambda: Response(201, {"id": "p-1"}), committed=lambda: committed.append(name)
+        )
 
-    first = guard.run_in_transaction(
-        "ann", "k-1", "f-1", work, never_refused, after_commit=lambda: committed.append("first")
-    )
-    again = guard.run_in_transaction(
-        "ann", "k-1", "f-1", work, never_refused, after_commit=lambda: committed.append("again")
-    )
+    first = guard.run_in_transaction("ann", "k-1", "f-1", prepare("first"), never_refused)
+    again = guard.run_in_transaction("ann", "k-1", "f-1", prepare("again"), never_refused)
     assert first == again
     assert committed == ["first"]
 
 
 def test_an_operation_keeping_its_own_answers_writes_no_key_record_but_a_refusal() -> None:
-    """The answering form: the operation keeps its answers itself; the guard keeps only a
-    refusal, and hands it back through the admission before the operation runs again."""
+    """An operation that keeps its answers itself (a recall) gets no key record; a refusal,
+    which has no operation record to live on, is kept under the key and handed back before
+    the operation steps again."""
     database = InMemoryDatabase()
     guard = IdempotencyGuard(database, ManualClock(START_US))
     runs: list[str] = []
 
-    def answered(uow: UnitOfWork, admission: Admission) -> Response:
-        kept = admission.check()
-        if kept is not None:
-            return kept
-        runs.append(admission.fingerprint)
-        return Response(200, {"run": len(runs)})
+    def answered(fingerprint: str) -> Callable[[UnitOfWork], Prepared]:
+        def step() -> Response:
+            runs.append(fingerprint)
+            return Response(200, {"run": len(runs)})
 
-    def refusing(uow: UnitOfWork, admission: Admission) -> Response:
-        kept = admission.check()
-        if kept is not None:
-            return kept
-        runs.append(admission.fingerprint)
-        raise InvalidInput("not now")
+        return lambda _uow: Prepared(step, keeps_its_answers=True)
+
+    def refusing(fingerprint: str) -> Callable[[UnitOfWork], Prepared]:
+        def step() -> Response:
+            runs.append(fingerprint)
+            raise InvalidInput("not now")
+
+        return lambda _uow: Prepared(step, keeps_its_answers=True)
 
     def refused(error: BaseException) -> Response | None:
         return Response(422, {"code": getattr(error, "code", "")})
 
-    ok = guard.run_answering_in_transaction("ann", "k-1", "f-1", answered, refused)
+    ok = guard.run_in_transaction("ann", "k-1", "f-1", answered("f-1"), refused)
     assert ok == Response(200, {"run": 1})
     assert database.read(lambda uow: uow.api.idempotency.get("ann", "k-1")) is None
-    first = guard.run_answering_in_transaction("ann", "k-2", "f-2", refusing, refused)
-    again = guard.run_answering_in_transaction("ann", "k-2", "f-2", answered, refused)
+    first = guard.run_in_transaction("ann", "k-2", "f-2", refusing("f-2"), refused)
+    again = guard.run_in_transaction("ann", "k-2", "f-2", answered("f-2"), refused)
     assert first == again == Response(422, {"code": "input.invalid"})
     assert runs == ["f-1", "f-2"]
 
 
+def test_an_operations_own_kept_answer_is_returned_without_a_step() -> None:
+    """The operation's ``kept`` answers a repeat it recorded itself; its step does not run."""
+    guard = IdempotencyGuard(InMemoryDatabase(), ManualClock(START_US))
+
+    def step() -> Response:
+        raise AssertionError("a kept answer runs no step")
+
+    def prepare(_uow: UnitOfWork) -> Prepared:
+        return Prepared(step, kept=lambda: Response(200, {"kept": True}), keeps_its_answers=True)
+
+    answer = guard.run_in_transaction("ann", "k-1", "f-1", prepare, never_refused)
+    assert answer == Response(200, {"kept": True})
+
+
 def test_a_caller_refused_by_the_admission_leaves_the_key_free() -> None:
+    """The caller's refusal is the request's answer only: the key stays free."""
     guard = IdempotencyGuard(InMemoryDatabase(), ManualClock(START_US))
 
     def admit(_uow: UnitOfWork) -> Callable[[], None]:
@@ -118,23 +134,40 @@ def test_a_caller_refused_by_the_admission_leaves_the_key_free() -> None:
 
         return check
 
-    def work(uow: UnitOfWork, admission: Admission) -> Response:
-        return admission.check() or Response(200, {})
+    def prepare(_uow: UnitOfWork) -> Prepared:
+        return Prepared(lambda: Response(200, {}))
 
     with pytest.raises(AuthError):
-        guard.run_answering_in_transaction("ann", "k-1", "f-1", work, never_refused, admit=admit)
-    answer = guard.run_answering_in_transaction("ann", "k-1", "f-2", work, never_refused)
+        guard.run_in_transaction("ann", "k-1", "f-1", prepare, never_refused, admit=admit)
+    answer = guard.run_in_transaction("ann", "k-1", "f-2", prepare, never_refused)
     assert answer == Response(200, {})
 
 
-def test_a_request_refused_before_its_step_is_answered_after_the_callers_check() -> None:
-    """The money path's form reads first and checks after: what the operation found wrong
-    while sending its reads waits for the caller's check, whose refusal leaves the key free;
-    for an admitted caller it becomes the key's answer."""
+def test_an_operation_refusing_to_authorize_leaves_the_key_free() -> None:
+    """``authorize`` (may this caller act on what was read?) refuses like the caller's own
+    checks: answered, never kept under the key, and before any kept answer."""
     database = InMemoryDatabase()
     guard = IdempotencyGuard(database, ManualClock(START_US))
 
-    def malformed(_uow: UnitOfWork) -> Callable[[], Response]:
+    def not_theirs() -> None:
+        raise AuthError("not yours", code=AuthCode.NOT_YOURS)
+
+    def prepare(_uow: UnitOfWork) -> Prepared:
+        return Prepared(lambda: Response(200, {}), authorize=not_theirs)
+
+    with pytest.raises(AuthError):
+        guard.run_in_transaction("ann", "k-1", "f-1", prepare, never_refused)
+    assert database.read(lambda uow: uow.api.idempotency.get("ann", "k-1")) is None
+
+
+def test_a_request_refused_before_its_step_is_answered_after_the_callers_check() -> None:
+    """The money path reads first and checks after: what the operation found wrong while
+    sending its reads waits for the caller's check, whose refusal leaves the key free; for an
+    admitted caller it becomes the key's answer."""
+    database = InMemoryDatabase()
+    guard = IdempotencyGuard(database, ManualClock(START_US))
+
+    def malformed(_uow: UnitOfWork) -> Prepared:
         raise InvalidInput("no such amount")
 
     def revoked(_uow: UnitOfWork) -> Callable[[], None]:
@@ -162,14 +195,14 @@ def test_a_stored_answer_is_returned_before_the_operations_step_runs() -> None:
     guard = IdempotencyGuard(InMemoryDatabase(), ManualClock(START_US))
     steps: list[str] = []
 
-    def work(_uow: UnitOfWork) -> Callable[[], Response]:
+    def prepare(_uow: UnitOfWork) -> Prepared:
         def step() -> Response:
             steps.append("ran")
             return Response(201, {"id": "p-1"})
 
-        return step
+        return Prepared(step)
 
-    first = guard.run_in_transaction("ann", "k-1", "f-1", work, never_refused)
-    again = guard.run_in_transaction("ann", "k-1", "f-1", work, never_refused)
+    first = guard.run_in_transaction("ann", "k-1", "f-1", prepare, never_refused)
+    again = guard.run_in_transaction("ann", "k-1", "f-1", prepare, never_refused)
     assert first == again == Response(201, {"id": "p-1"})
     assert steps == ["ran"]

@@ -25,8 +25,8 @@ from hongbao.entrypoints.http.claims import ClaimDesk
 from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.errors import ApiError, status_for
 from hongbao.entrypoints.http.idempotency import (
-    Admission,
     IdempotencyGuard,
+    Prepared,
     Response,
     check_key,
     error_response,
@@ -190,68 +190,25 @@ def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
 __all__ = ["ApiError"]
 
 
-def idempotent_in(  # noqa: PLR0917 - the request's parts the guard needs
+def on_money_path(  # noqa: PLR0917 - the request's parts the guard needs
     api: ApiContext,
     request: Request,
     caller: MoneyCaller,
     key: str | None,
     body: bytes,
     lang: Language,
-    work: Callable[[UnitOfWork], Callable[[], tuple[int, Any]]],
+    prepare: Callable[[UnitOfWork, str], Prepared],
     *,
     continuable: bool = False,
-    authorize: Callable[[UnitOfWork], None] | None = None,
-    after_commit: Callable[[], None] | None = None,
 ) -> JSONResponse:
-    """Like :func:`idempotent` for the money path: ``work`` runs inside the transaction that
-    also records the key and its response (one commit, and no moment where money moved but the
-    key does not know it). Refusals are rolled back and kept as the key's answer.
+    """A send or a recall: ``prepare`` (given the request's fingerprint) sends the operation's
+    reads and returns what the guard asks of it; the caller's checks, the key, the operation
+    and its answer run in one transaction with one commit (see
+    :meth:`IdempotencyGuard.run_in_transaction`). Refusals are rolled back and kept as the
+    key's answer; the caller's own refusals are answered but never kept.
 
-    ``work`` sends the operation's reads and returns the step that answers. The same
-    transaction first checks the caller: the token's revocation, then ``authorize`` (may this
-    caller act on this?); their refusals are answered but not kept under the key."""
-    checked = check_key(key)
-    admit, answered = admission_in(api, caller, authorize)
-
-    def run(uow: UnitOfWork) -> Callable[[], Response]:
-        step = work(uow)
-
-        def answer() -> Response:
-            status, payload = step()
-            return Response(status, payload)
-
-        return answer
-
-    def refused(error: BaseException) -> Response | None:
-        return _refusal(error, lang) if isinstance(error, HongbaoError) else None
-
-    fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
-    owner = _owner(caller.who, fingerprint, continuable)
-    try:
-        answer = api.guard.run_in_transaction(
-            owner, checked, fingerprint, run, refused, admit=admit, after_commit=after_commit
-        )
-    finally:
-        answered()
-    return _reply(answer, checked)
-
-
-def answering_in(  # noqa: PLR0917 - the request's parts the guard needs
-    api: ApiContext,
-    request: Request,
-    caller: MoneyCaller,
-    key: str | None,
-    body: bytes,
-    lang: Language,
-    work: Callable[[UnitOfWork, Admission], Response],
-    *,
-    continuable: bool = False,
-    after_commit: Callable[[], None] | None = None,
-) -> JSONResponse:
-    """Like :func:`idempotent_in` for an operation that keeps the answers under its key
-    itself (a recall: the request's key is the recall's): ``work`` sends its reads, then
-    checks the caller and the key through the :class:`Admission` (one round trip for all),
-    and keeps its answer on its own record. Refusals are kept under the key as before."""
+    ``continuable``: the operation is carried forward under the key with changing bodies (a
+    recall repeated with the challenges it asked for), so each distinct body is kept apart."""
     checked = check_key(key)
     admit, answered = admission_in(api, caller)
 
@@ -261,8 +218,13 @@ def answering_in(  # noqa: PLR0917 - the request's parts the guard needs
     fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
     owner = _owner(caller.who, fingerprint, continuable)
     try:
-        answer = api.guard.run_answering_in_transaction(
-            owner, checked, fingerprint, work, refused, admit=admit, after_commit=after_commit
+        answer = api.guard.run_in_transaction(
+            owner,
+            checked,
+            fingerprint,
+            lambda uow: prepare(uow, fingerprint),
+            refused,
+            admit=admit,
         )
     finally:
         answered()

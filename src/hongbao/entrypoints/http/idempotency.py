@@ -100,21 +100,27 @@ def _admitted(check: Callable[[], None], authorize: Callable[[], None] = _nothin
         raise _NotAdmitted(error) from error
 
 
+def _no_answer() -> Response | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
-class Admission:
-    """What an operation that keeps its own answers gets from the guard: the request's
-    fingerprint, and the check of the caller and of the key's record, sent before the
-    operation's reads and read when it calls :meth:`check`."""
+class Prepared:
+    """An operation on the money path whose reads are on their way, sent together with the
+    caller's and the key's, and what the guard asks of it once one round trip answered them.
 
-    fingerprint: str
-    _caller_checked: Callable[[], None]
-    _stored: Callable[[], Response | None]
+    ``step`` reads the answers, decides, writes and returns the response. ``authorize``: may
+    this caller act on what the operation read (a recall's packet is the caller's)? ``kept``:
+    the operation's own first answer under the key, for one that records its answers itself
+    (``keeps_its_answers``: a recall's answers live on its record, the request's key being the
+    recall's), so the key is recorded once. ``committed`` runs after the commit of the attempt
+    that ran ``step``, once (for figures that must count once)."""
 
-    def check(self, authorize: Callable[[], None] = _nothing) -> Response | None:
-        """The caller's checks, then ``authorize`` (may this caller act on what the operation
-        read?), then the key's kept answer: None when the operation is to run."""
-        _admitted(self._caller_checked, authorize)
-        return self._stored()
+    step: Callable[[], Response]
+    authorize: Callable[[], None] = _nothing
+    kept: Callable[[], Response | None] = _no_answer
+    keeps_its_answers: bool = False
+    committed: Callable[[], None] = _nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,94 +186,58 @@ class IdempotencyGuard:
         principal: str,
         key: str,
         fingerprint: str,
-        work: Callable[[UnitOfWork], Callable[[], Response]],
+        prepare: Callable[[UnitOfWork], Prepared],
         refused: Callable[[BaseException], Response | None],
         *,
         admit: Callable[[UnitOfWork], Callable[[], None]] | None = None,
-        after_commit: Callable[[], None] | None = None,
     ) -> Response:
-        """The money path's form (one write pipeline): the key's record and the operation's
-        writes commit in one transaction, so there is one commit per request and no window in
-        which money moved but the key does not know it.
+        """The money path's one form: the key's record and the operation's writes commit in
+        one transaction, so there is one commit per request and no window in which money moved
+        but the key does not know it.
 
-        ``work`` sends the operation's reads and returns the step that reads them, decides and
-        writes: the caller's checks, the key's record and the operation's reads travel in one
-        round trip. The caller is checked first and the key second; what ``work`` found wrong
-        with the request before its step is answered only after both.
+        ``admit`` sends the caller's reads (a revoked token) and returns the check that reads
+        them; the key's record is sent next; ``prepare`` sends the operation's reads. One round
+        trip answers them all, then come, in this order: the caller's checks and the
+        operation's ``authorize`` (their refusals are the request's answer, never the key's, so
+        the key stays free for a caller who may use it), the key's first answer (or the
+        operation's own), and only then the operation's step. What ``prepare`` found wrong with
+        the request is answered after those checks too, as if found by the step.
 
-        A concurrent first request with the same key runs too, on the same domain ids, and loses
-        the race on the key's row: the database retries its whole transaction (its writes
-        rolled back), which then finds and returns the first response. A refusal (``refused``
-        turns the error into an answer, or returns None for a fault) rolls the operation back
-        and is kept as the key's answer in a transaction of its own. ``after_commit`` runs once
-        when the attempt that committed ran ``work`` (for figures that must count once).
-
-        ``admit`` checks the caller first, in the same transaction (a revoked token, a packet
-        that is not theirs): it sends its reads and returns the check that reads them; what the
-        check raises is the request's answer but never the key's, so the key stays free for a
-        caller who may use it."""
-        ran: list[bool] = []
+        A concurrent first request with the same key runs too, on the same domain ids, and
+        loses the race on the key's row (or the operation's own record): the database retries
+        its whole transaction, which then finds and returns the first response. A refusal
+        (``refused`` turns the error into an answer, or returns None for a fault) rolls the
+        operation back and is kept as the key's answer in a transaction of its own."""
+        ran: list[Prepared] = []
 
         def attempt(uow: UnitOfWork) -> Response:
             ran.clear()  # a retried attempt starts afresh
             caller_checked = admit(uow) if admit is not None else _nothing
             found = uow.api.idempotency.read_many([(principal, key)], lock=True)
-            finish = _prepared(work, uow)
-            _admitted(caller_checked)
+            prepared = _prepared(prepare, uow)
+            _admitted(caller_checked, prepared.authorize)
             record = found().get((principal, key))
-            stored = _first_answer(record, fingerprint, self.clock.now_us())
+            stored = _first_answer(record, fingerprint, self.clock.now_us()) or prepared.kept()
             if stored is not None:
                 return stored
-            response = finish()
-            self._keep_first(uow, (principal, key, fingerprint), record, response)
-            ran.append(True)
+            response = prepared.step()
+            if not prepared.keeps_its_answers:
+                self._keep_first(uow, (principal, key, fingerprint), record, response)
+            ran.append(prepared)
             return response
 
-        return self._answer(attempt, (principal, key, fingerprint), refused, ran, after_commit)
+        def committed() -> None:
+            for prepared in ran:
+                prepared.committed()
 
-    def run_answering_in_transaction(
-        self,
-        principal: str,
-        key: str,
-        fingerprint: str,
-        work: Callable[[UnitOfWork, Admission], Response],
-        refused: Callable[[BaseException], Response | None],
-        *,
-        admit: Callable[[UnitOfWork], Callable[[], None]] | None = None,
-        after_commit: Callable[[], None] | None = None,
-    ) -> Response:
-        """The money path's form for an operation that keeps its answers itself (a recall, on
-        its record: the request's key is the recall's), so the key is recorded once.
-
-        ``work`` gets the :class:`Admission`: the caller's checks and the key's record (a
-        refusal kept under it) are sent before ``work`` sends its own reads, and read when
-        ``work`` calls :meth:`Admission.check`, all after one round trip. A concurrent first
-        request collides on the operation's own record; the database retries its whole
-        transaction, which then finds the first answer. Refusals are kept under the key as in
-        :meth:`run_in_transaction`; ``after_commit`` runs once the attempt committed."""
-        ran: list[bool] = []
-
-        def attempt(uow: UnitOfWork) -> Response:
-            ran.clear()  # a retried attempt starts afresh
-            caller_checked = admit(uow) if admit is not None else _nothing
-            found = uow.api.idempotency.read_many([(principal, key)], lock=True)
-
-            def stored() -> Response | None:
-                record = found().get((principal, key))
-                return _first_answer(record, fingerprint, self.clock.now_us())
-
-            response = work(uow, Admission(fingerprint, caller_checked, stored))
-            ran.append(True)
-            return response
-
-        return self._answer(attempt, (principal, key, fingerprint), refused, ran, after_commit)
+        return self._answer(attempt, (principal, key, fingerprint), refused, ran, committed)
 
     def _answer(
         self,
         attempt: Callable[[UnitOfWork], Response],
         keyed: tuple[str, str, str],
         refused: Callable[[BaseException], Response | None],
-        ran: list[bool],
+        ran: Sequence[object],
         after_commit: Callable[[], None] | None,
     ) -> Response:
         """Run ``attempt`` in a transaction until it answers: refusals become the key's answer,
@@ -463,20 +433,18 @@ class IdempotencyGuard:
             uow.api.idempotency.replace(replace(found, lease_until_us=self.clock.now_us()))
 
 
-def _prepared(
-    work: Callable[[UnitOfWork], Callable[[], Response]], uow: UnitOfWork
-) -> Callable[[], Response]:
-    """``work``'s step, or one that raises what ``work`` refused before it: a request's own
-    faults are answered after the caller's and the key's checks, as if found by the step."""
+def _prepared(prepare: Callable[[UnitOfWork], Prepared], uow: UnitOfWork) -> Prepared:
+    """``prepare``'s operation, or one whose step raises what ``prepare`` refused: a request's
+    own faults are answered after the caller's and the key's checks, as if found by the step."""
     try:
-        return work(uow)
+        return prepare(uow)
     except HongbaoError as error:
         refusal = error
 
         def refuse() -> Response:
             raise refusal
 
-        return refuse
+        return Prepared(refuse)
 
 
 def _first_answer(

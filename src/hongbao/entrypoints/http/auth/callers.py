@@ -39,14 +39,12 @@ def money_caller(api: ApiContext, authorization: str | None) -> MoneyCaller:
 
 
 def admission_in(
-    api: ApiContext,
-    caller: MoneyCaller,
-    authorize: Callable[[UnitOfWork], None] | None = None,
+    api: ApiContext, caller: MoneyCaller
 ) -> tuple[Callable[[UnitOfWork], Callable[[], None]], Callable[[], None]]:
     """What a send or a recall runs first in its transaction (the token's revocation, the
-    device's label, then ``authorize``: may this caller act on this?), and what it runs once
-    answered (keep the label learned). ``admit`` sends the reads and returns the check that
-    reads them: a caller may send its own reads in between, to travel in one round trip."""
+    device's label), and what it runs once answered (keep the label learned). ``admit`` sends
+    the reads and returns the check that reads them: the operation sends its own reads in
+    between, so that all travel in one round trip."""
     learned: list[tuple[str, str]] = []
     who = caller.who
 
@@ -62,8 +60,6 @@ def admission_in(
                 raise token_revoked()
             if labels is not None:
                 learned.extend(labels().values())
-            if authorize is not None:
-                authorize(uow)
 
         return check
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,9 +19,15 @@ from hongbao.entrypoints.http.context import (
     RawBody,
     derived_id,
     device_of,
-    idempotent_in,
+    on_money_path,
 )
-from hongbao.entrypoints.http.idempotency import KeyedRequest, check_key, request_hash
+from hongbao.entrypoints.http.idempotency import (
+    KeyedRequest,
+    Prepared,
+    Response,
+    check_key,
+    request_hash,
+)
 from hongbao.entrypoints.http.schemas import (
     Amount,
     ClaimView,
@@ -58,8 +63,8 @@ def send_packet(
     Idempotency-Key: a repeat returns the first packet and moves money once."""
     who = caller.who
 
-    def action(uow: UnitOfWork) -> Callable[[], tuple[int, object]]:
-        key = present(idempotency_key, "idempotent_in() checked the Idempotency-Key")
+    def prepare(uow: UnitOfWork, _fingerprint: str) -> Prepared:
+        key = present(idempotency_key, "on_money_path() checked the Idempotency-Key")
         command = SendPacket(
             packet_id=derived_id("p", who, key),
             packet_type=body.type,
@@ -72,9 +77,9 @@ def send_packet(
             device=device_of(who),
         )
         send = api.services.packets.prepare_send(uow, command)
-        return lambda: (201, PacketView.of(send()).model_dump(mode="json"))
+        return Prepared(lambda: Response(201, PacketView.of(send()).model_dump(mode="json")))
 
-    return idempotent_in(api, request, caller, idempotency_key, raw, lang, action)
+    return on_money_path(api, request, caller, idempotency_key, raw, lang, prepare)
 
 
 @router.post("/{packet_id}/claims", response_model=ClaimView, responses=ERRORS)

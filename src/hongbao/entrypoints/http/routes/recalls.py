@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
 from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
+    ApiContext,
     Caller,
     Context,
     IdempotencyKey,
@@ -24,10 +25,10 @@ from hongbao.entrypoints.http.context import (
     MoneyUser,
     RawBody,
     User,
-    answering_in,
     device_of,
+    on_money_path,
 )
-from hongbao.entrypoints.http.idempotency import Admission, Response
+from hongbao.entrypoints.http.idempotency import Prepared, Response
 from hongbao.entrypoints.http.routes.responses import READ, WRITE
 from hongbao.entrypoints.http.schemas.recall import (
     DecisionView,
@@ -40,6 +41,7 @@ from hongbao.packets.model import Packet
 from hongbao.packets.service import known_packet
 from hongbao.platform.invariants import present
 from hongbao.recall.errors import RecallCode
+from hongbao.recall.explanations import Language
 from hongbao.recall.gather import RecallError
 from hongbao.recall.records import RecallAnswer
 from hongbao.recall.service import RecallCommand, RecallOutcome
@@ -55,7 +57,7 @@ def recall_eligibility(packet_id: str, api: Context, who: User, lang: Lang) -> E
     """The recall button for the sender on the token's device: enabled, challenge (which
     checks) or disabled (the cause, what to do next), with the refund plan. Recorded as a
     decision; nothing moves."""
-    _ensure_sender(api.services.packets.packet(packet_id), who)
+    _ensure_sender(api.services.packets.packet(packet_id), who.subject)
     decision = api.services.recalls.eligibility(packet_id, who.subject, device_of(who))
     observe_decision(decision)
     return EligibilityView.of(packet_id, decision, lang)
@@ -77,59 +79,78 @@ def recall_packet(
     (or ``accept_balance``). A key used for another packet is refused (409)."""
     who = caller.who
     wanted = body or RecallBody()
-    # The outcome of the attempt that committed, counted once (a unit the database retried
-    # starts afresh; a repeat answered from the key counts not at all).
-    latest: list[RecallOutcome] = []
 
-    def action(uow: UnitOfWork, admission: Admission) -> Response:
-        latest.clear()
+    def prepare(uow: UnitOfWork, fingerprint: str) -> Prepared:
         command = RecallCommand(
-            idempotency_key=present(idempotency_key, "answering_in() checked the Idempotency-Key"),
+            idempotency_key=present(idempotency_key, "on_money_path() checked the key"),
             packet_id=packet_id,
             requester_id=who.subject,
             device=device_of(who),
             challenge_ids=tuple(wanted.challenge_ids),
             accept_balance=wanted.accept_balance,
         )
-        recalls = api.services.recalls
-        reads = recalls.read_in(uow, command)  # travels with the caller's and the key's reads
-        refused = admission.check(
-            lambda: _ensure_sender(known_packet(packet_id, reads.packet), who)
+        attempt = _RecallAttempt(api, uow, command, fingerprint, lang)
+        return Prepared(
+            attempt.step,
+            authorize=attempt.authorize,
+            kept=attempt.kept,
+            keeps_its_answers=True,
+            committed=attempt.committed,
         )
-        kept = refused or _kept(reads.answer_to(command, admission.fingerprint))
-        if kept is not None:
-            return kept
+
+    return on_money_path(
+        api, request, caller, idempotency_key, raw, lang, prepare, continuable=True
+    )
+
+
+class _RecallAttempt:
+    """One attempt at a recall inside the request's transaction: its reads are sent on
+    creation, with the caller's and the key's; the recall record keeps the answer."""
+
+    def __init__(
+        self,
+        api: ApiContext,
+        uow: UnitOfWork,
+        command: RecallCommand,
+        fingerprint: str,
+        lang: Language,
+    ) -> None:
+        self._recalls = api.services.recalls
+        self._uow = uow
+        self._command = command
+        self._fingerprint = fingerprint
+        self._lang = lang
+        self._reads = self._recalls.read_in(uow, command)
+        self._outcome: RecallOutcome | None = None
+
+    def authorize(self) -> None:
+        """Only the packet's sender recalls it; the packet was read (and locked) once."""
+        packet = known_packet(self._command.packet_id, self._reads.packet)
+        _ensure_sender(packet, self._command.requester_id)
+
+    def kept(self) -> Response | None:
+        return _kept(self._reads.answer_to(self._command, self._fingerprint))
+
+    def step(self) -> Response:
         answers: list[RecallAnswer] = []
 
         def answer(outcome: RecallOutcome) -> RecallAnswer:
-            view = RecallView.of(outcome, lang).model_dump(mode="json")
-            answers.append(RecallAnswer(admission.fingerprint, 200, view))
+            view = RecallView.of(outcome, self._lang).model_dump(mode="json")
+            answers.append(RecallAnswer(self._fingerprint, 200, view))
             return answers[-1]
 
-        outcome = recalls.recall_in(uow, command, reads, answer=answer)
-        latest[:] = [outcome]
+        command, reads = self._command, self._reads
+        self._outcome = self._recalls.recall_in(self._uow, command, reads, answer=answer)
         return Response(answers[-1].status, answers[-1].body)
 
-    return answering_in(
-        api,
-        request,
-        caller,
-        idempotency_key,
-        raw,
-        lang,
-        action,
-        continuable=True,
-        after_commit=lambda: _observe(latest),
-    )
+    def committed(self) -> None:
+        """Counted once, after the commit of the attempt that recalled."""
+        if self._outcome is not None:
+            observe_recall(self._outcome)
 
 
 def _kept(answer: RecallAnswer | None) -> Response | None:
     return None if answer is None else Response(answer.status, answer.body)
-
-
-def _observe(latest: list[RecallOutcome]) -> None:
-    if latest:
-        observe_recall(latest[0])
 
 
 @router.get("/recalls/{recall_key}", response_model=RecallView, responses=READ)
@@ -152,9 +173,9 @@ def show_decision(decision_id: str, api: Context, who: Caller, lang: Lang) -> De
     return DecisionView.of(record, decision, lang)
 
 
-def _ensure_sender(packet: Packet, who: Principal) -> None:
+def _ensure_sender(packet: Packet, user_id: str) -> None:
     """R-A5: only the sender asks about or recalls a packet."""
-    if packet.sender_id != who.subject:
+    if packet.sender_id != user_id:
         raise AuthError("only the sender may recall this packet", code=AuthCode.NOT_YOURS)
 
 
