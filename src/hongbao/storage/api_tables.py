@@ -9,7 +9,7 @@ from hongbao.identity.tokens import RevokedToken
 from hongbao.platform.idempotency import IdempotencyRecord
 from hongbao.platform.records import RecordTable
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from hongbao.funding.ports import StoredFunding
 from hongbao.platform.records import RecordTable
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 TABLE = "identity_funding_sources"  # the name it was born with, in identity
 

@@ -17,7 +17,7 @@ from hongbao.storage.social_tables import (
     in_memory_social_tables,
     sql_social_tables,
 )
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 # attribute: (table, record class, key columns)
 TABLES: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {

@@ -12,7 +12,7 @@ from hongbao.packets.ports import FreeShares, NextShares
 from hongbao.platform.invariants import invariant
 from hongbao.platform.records import RecordTable
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from hongbao.platform.records import RecordTable
 from hongbao.recall.records import DecisionRecord, Incident, Recall
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 
 @dataclass(frozen=True)

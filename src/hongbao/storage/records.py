@@ -22,7 +22,7 @@ from hongbao.platform.errors import LimitExceeded, StorageCode, StorageError
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
 from hongbao.platform.records import decode_value, encode_json
-from hongbao.storage.sql_ledger import Cursor, Row, SqlDialect
+from hongbao.storage.sql_dialect import Cursor, Row, SqlDialect
 
 Record = TypeVar("Record")
 

@@ -7,7 +7,7 @@ from typing import Any
 from hongbao.platform.records import RecordTable
 from hongbao.refunds.records import Refund, RefundState
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 
 class RecordRefunds:

@@ -9,7 +9,7 @@ from typing import Any
 from hongbao.platform.records import RecordTable
 from hongbao.social.groups import Group, GroupMember, Relationship
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 # attribute: (table, record class, key columns); the tables keep the names they were born with.
 TABLES: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from hongbao.ledger.engine import Changes
 from hongbao.ledger.model import (
@@ -27,8 +26,7 @@ from hongbao.ledger.model import (
 )
 from hongbao.ledger.ports import LockedRows
 from hongbao.platform.invariants import invariant
-
-Row = tuple[Any, ...]
+from hongbao.storage.sql_dialect import Cursor, Row, SqlDialect
 
 ACCOUNT_COLUMNS = (
     "id, kind, currency, debits_must_not_exceed_credits, credits_must_not_exceed_debits, "
@@ -71,71 +69,6 @@ LOOKUP_JOINS = (
 
 def _insert(table: str, columns: str) -> str:
     return f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(columns.count(',') + 1)})"
-
-
-class Cursor(Protocol):
-    @property
-    def rowcount(self) -> int: ...
-
-    def execute(self, statement: Any, parameters: Any = ..., /) -> Any: ...
-
-    def executemany(self, statement: Any, parameters: Any, /) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-
-class SqlDialect(Protocol):
-    name: str
-
-    def sql(self, statement: str) -> str:
-        """Translate ``%s`` placeholders to the driver's own."""
-        ...
-
-    def in_list(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
-        """A condition "column is one of values" and its parameters."""
-        ...
-
-    lock_clause: str
-
-    def id_table(self, values: Sequence[str]) -> tuple[str, list[Any]]:
-        """A table expression named ``ids`` with one column ``id`` holding ``values``."""
-        ...
-
-    def keyed_select(
-        self,
-        table: str,
-        columns: Sequence[str],
-        key: Sequence[str],
-        key_types: Sequence[str],
-        keys: Sequence[Sequence[Any]],
-        *,
-        lock: bool,
-    ) -> tuple[str, list[Any]]:
-        """``SELECT columns FROM table`` for the rows of ``keys`` (sorted), one index look-up
-        per key, locked in key order with ``lock``; the statement and its parameters."""
-        ...
-
-    def checked_write(
-        self, statement: str, parameters: Sequence[Any], *, expected_rows: int, message: str
-    ) -> None:
-        """Run ``statement`` (a write ending ``RETURNING 1``) and fail the unit of work with
-        an invariant violation unless it wrote ``expected_rows`` rows. PostgreSQL checks it
-        inside the database (``hongbao_assert``), so no round trip waits for the count."""
-        ...
-
-    def rows_table(
-        self, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> tuple[str, list[Any]]:
-        """A table expression named ``v`` with ``columns`` (of SQL ``types``: text, bigint,
-        boolean) holding ``rows``, and its parameters: a whole batch in a fixed number of
-        parameters, so the statement stays prepared whatever the batch size."""
-        ...
-
-    def cursor(self) -> Cursor: ...
-
-    def stream(self, statement: str) -> Iterator[Row]:
-        """Rows of a large query without holding them all in memory."""
-        ...
 
 
 @dataclass

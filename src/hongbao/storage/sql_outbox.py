@@ -20,7 +20,7 @@ from hongbao.platform.outbox import (
     number_events,
 )
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 EVENTS = "platform_outbox_events"
 DELIVERIES = "platform_outbox_deliveries"

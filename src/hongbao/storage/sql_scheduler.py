@@ -7,7 +7,7 @@ from typing import Any
 from hongbao.platform.clock import is_due
 from hongbao.platform.scheduler import DueWork, DueWorkState
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
-from hongbao.storage.sql_ledger import SqlDialect
+from hongbao.storage.sql_dialect import SqlDialect
 
 TABLE = "platform_due_work"
 

@@ -17,7 +17,8 @@ from hongbao.storage.packet_tables import StoredPacketTables, sql_packet_tables
 from hongbao.storage.recall_tables import StoredRecallTables, sql_recall_tables
 from hongbao.storage.refund_tables import RecordRefunds, sql_refunds
 from hongbao.storage.social_tables import StoredSocialTables, sql_social_tables
-from hongbao.storage.sql_ledger import SqlDialect, SqlLedgerRepository
+from hongbao.storage.sql_dialect import SqlDialect
+from hongbao.storage.sql_ledger import SqlLedgerRepository
 from hongbao.storage.sql_outbox import SqlOutboxRepository
 from hongbao.storage.sql_scheduler import SqlDueWorkRepository
 

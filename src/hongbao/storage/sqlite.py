@@ -23,7 +23,8 @@ from hongbao.platform.errors import (
 from hongbao.platform.unit_of_work import Result
 from hongbao.storage import migrate
 from hongbao.storage.retry import with_retry
-from hongbao.storage.sql_ledger import Cursor, Row, SqlLedgerRepository
+from hongbao.storage.sql_dialect import Cursor, Row
+from hongbao.storage.sql_ledger import SqlLedgerRepository
 from hongbao.storage.sql_unit_of_work import SqlUnitOfWork
 from hongbao.storage.unit_of_work import UnitOfWork
 from hongbao.storage.urls import DatabaseUrl

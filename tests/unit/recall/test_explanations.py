@@ -10,6 +10,7 @@ import pytest
 
 from hongbao.identity.verification import ChallengeKind
 from hongbao.platform.clock import from_datetime, to_datetime
+from hongbao.platform.i18n import Language, parse_language
 from hongbao.recall.explanations import (
     CAUSE_NAMES,
     CAUSES,
@@ -18,11 +19,9 @@ from hongbao.recall.explanations import (
     ButtonState,
     Cause,
     Explanation,
-    Language,
     cause_name,
     explain,
     next_step_text,
-    parse_language,
     reason_text,
 )
 from hongbao.recall.model import (

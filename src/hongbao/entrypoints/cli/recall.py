@@ -15,9 +15,10 @@ from hongbao.entrypoints.cli.render import local_time, money_text
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.clock import from_datetime
 from hongbao.platform.errors import InvalidInput
+from hongbao.platform.i18n import Language, parse_language
 from hongbao.recall.calendar import zone
 from hongbao.recall.errors import RecallCode
-from hongbao.recall.explanations import Language, explain, parse_language, reason_text
+from hongbao.recall.explanations import explain, reason_text
 from hongbao.recall.model import Decision, FactValue
 from hongbao.recall.service import RecallCommand, RecallOutcome
 

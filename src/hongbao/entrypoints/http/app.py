@@ -27,7 +27,7 @@ from hongbao.entrypoints.http.routes import events, operations, packets
 from hongbao.entrypoints.http.routes.v1 import ROUTERS
 from hongbao.entrypoints.ops.middleware import OperationsMiddleware
 from hongbao.platform.errors import HongbaoError, PlatformCode
-from hongbao.recall.explanations import parse_language
+from hongbao.platform.i18n import parse_language
 
 logger = logging.getLogger(__name__)
 

@@ -50,8 +50,8 @@ from hongbao.packets.claims import (
 from hongbao.packets.service import PacketService
 from hongbao.platform.errors import HongbaoError, InvalidInput, PlatformCode
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH, GroupCommitter
+from hongbao.platform.i18n import Language, parse_language
 from hongbao.platform.invariants import invariant
-from hongbao.recall.explanations import Language, parse_language
 from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 if TYPE_CHECKING:

@@ -36,8 +36,8 @@ from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.errors import HongbaoError
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
+from hongbao.platform.i18n import Language, parse_language
 from hongbao.platform.invariants import present
-from hongbao.recall.explanations import Language, parse_language
 from hongbao.storage.unit_of_work import UnitOfWork
 
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from hongbao.entrypoints.http.codes import ApiCode
 from hongbao.platform.errors import ErrorCode, HongbaoError, Outcome
-from hongbao.recall.explanations import Language
+from hongbao.platform.i18n import Language
 
 HTTP_STATUS: Final[Mapping[Outcome, int]] = MappingProxyType(
     {

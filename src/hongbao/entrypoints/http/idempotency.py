@@ -23,10 +23,10 @@ from hongbao.entrypoints.http.codes import IdempotencyCode
 from hongbao.entrypoints.http.errors import ApiError, error_body, status_for
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.errors import HongbaoError
+from hongbao.platform.i18n import Language
 from hongbao.platform.idempotency import IdempotencyRecord, KeyState
 from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
-from hongbao.recall.explanations import Language
 from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 MAX_KEY_LENGTH: Final = 64

@@ -40,8 +40,8 @@ from starlette.responses import JSONResponse
 from hongbao.entrypoints.http.codes import ApiCode
 from hongbao.entrypoints.http.errors import ApiError, error_body, status_of
 from hongbao.platform.errors import PlatformCode
+from hongbao.platform.i18n import Language
 from hongbao.platform.outbox import MAX_EVENTS_PER_READ, OutboxEvent
-from hongbao.recall.explanations import Language
 
 MAX_CURSOR_DIGITS: Final = 18
 KEEPALIVE: Final = b": keep-alive\n\n"

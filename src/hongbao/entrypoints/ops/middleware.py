@@ -44,7 +44,7 @@ from hongbao.entrypoints.ops.observability import (
 )
 from hongbao.entrypoints.ops.operations import Operations
 from hongbao.platform.errors import ErrorCode, PlatformCode
-from hongbao.recall.explanations import parse_language
+from hongbao.platform.i18n import parse_language
 
 logger = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ Beijing time (Asia/Shanghai).
 
 The modules: ``words`` (messages and their pieces), ``causes``, a module of reasons per family
 (``packet_reasons``, ``account_reasons``, ``device_reasons``, ``risk_reasons``, ``refund_texts``),
-``reasons`` (the catalogue), ``steps`` (next steps), ``explain`` and ``language``.
+``reasons`` (the catalogue), ``steps`` (next steps) and ``explain``. The language of an
+answer is ``hongbao.platform.i18n``'s.
 """
 
 from __future__ import annotations
 
 from hongbao.recall.explanations.causes import CAUSE_NAMES, CAUSES, Cause, cause_name
 from hongbao.recall.explanations.explain import ButtonState, Explanation, explain
-from hongbao.recall.explanations.language import parse_language
 from hongbao.recall.explanations.reasons import REASON_TEXTS, reason_text
 from hongbao.recall.explanations.refund_texts import refund_text
 from hongbao.recall.explanations.steps import (
@@ -29,7 +29,7 @@ from hongbao.recall.explanations.steps import (
     VerificationTexts,
     next_step_text,
 )
-from hongbao.recall.explanations.words import Language, Texts
+from hongbao.recall.explanations.words import Texts
 
 __all__ = [
     "CAUSES",
@@ -39,13 +39,11 @@ __all__ = [
     "ButtonState",
     "Cause",
     "Explanation",
-    "Language",
     "Texts",
     "VerificationTexts",
     "cause_name",
     "explain",
     "next_step_text",
-    "parse_language",
     "reason_text",
     "refund_text",
 ]

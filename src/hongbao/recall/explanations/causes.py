@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from hongbao.recall.explanations.words import Language, Texts
+from hongbao.platform.i18n import Language
+from hongbao.recall.explanations.words import Texts
 from hongbao.recall.reasons import ReasonCode
 
 

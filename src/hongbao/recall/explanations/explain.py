@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hongbao.identity.verification import ChallengeKind
+from hongbao.platform.i18n import Language
 from hongbao.recall.explanations.causes import CAUSE_NAMES, CAUSE_WITHOUT_REASON, CAUSES, Cause
 from hongbao.recall.explanations.reasons import reason_text
 from hongbao.recall.explanations.refund_texts import refund_text
 from hongbao.recall.explanations.steps import next_step_text
-from hongbao.recall.explanations.words import Language, Texts
+from hongbao.recall.explanations.words import Texts
 from hongbao.recall.model import (
     Decision,
     DecisionResult,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from hongbao.platform.i18n import Language
 from hongbao.recall.explanations import (
     account_reasons,
     device_reasons,
@@ -14,7 +15,7 @@ from hongbao.recall.explanations import (
     refund_texts,
     risk_reasons,
 )
-from hongbao.recall.explanations.words import Language, Texts
+from hongbao.recall.explanations.words import Texts
 from hongbao.recall.model import RuleOutcome, Verdict
 from hongbao.recall.reasons import ReasonCode
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from hongbao.recall.explanations.words import Language, Texts, beijing_us, money, yuan
+from hongbao.platform.i18n import Language
+from hongbao.recall.explanations.words import Texts, beijing_us, money, yuan
 from hongbao.recall.model import Decision, RuleOutcome, Verdict
 from hongbao.recall.rule_facts import RefundRouteFacts
 

@@ -9,7 +9,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from hongbao.identity.verification import ChallengeKind
-from hongbao.recall.explanations.words import Language, Texts, beijing_us
+from hongbao.platform.i18n import Language
+from hongbao.recall.explanations.words import Texts, beijing_us
 from hongbao.recall.model import NextStep, NextStepKind, RuleOutcome
 
 

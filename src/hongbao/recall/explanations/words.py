@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from hongbao.money import Money
 from hongbao.platform.clock import to_datetime
 from hongbao.platform.errors import HongbaoError
+from hongbao.platform.i18n import Language
 from hongbao.recall.calendar import zone
 
-Language = Literal["zh", "en"]
-DEFAULT_LANGUAGE: Language = "zh"
 BEIJING = "Asia/Shanghai"
 
 

@@ -30,8 +30,8 @@ from hongbao.entrypoints.http.stream import (
     streams_of,
 )
 from hongbao.packets.user_feed import packet_stream, user_stream, visible_to
+from hongbao.platform.i18n import Language
 from hongbao.platform.outbox import OutboxEvent
-from hongbao.recall.explanations import Language
 from hongbao.storage.unit_of_work import Database
 
 router = APIRouter(tags=["events"])

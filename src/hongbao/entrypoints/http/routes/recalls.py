@@ -39,9 +39,9 @@ from hongbao.entrypoints.http.schemas.recall import (
 from hongbao.entrypoints.ops.metrics import observe_decision, observe_recall
 from hongbao.packets.model import Packet
 from hongbao.packets.service import known_packet
+from hongbao.platform.i18n import Language
 from hongbao.platform.invariants import present
 from hongbao.recall.errors import RecallCode
-from hongbao.recall.explanations import Language
 from hongbao.recall.gather import RecallError
 from hongbao.recall.records import RecallAnswer
 from hongbao.recall.service import RecallCommand, RecallOutcome

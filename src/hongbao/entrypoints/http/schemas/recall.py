@@ -20,7 +20,8 @@ from hongbao.identity.verification import (
     Challenge,
     ChallengeKind,
 )
-from hongbao.recall.explanations import Language, cause_name, explain, reason_text
+from hongbao.platform.i18n import Language
+from hongbao.recall.explanations import cause_name, explain, reason_text
 from hongbao.recall.gather import MAX_CHALLENGES
 from hongbao.recall.model import Decision, FactValue, RuleOutcome
 from hongbao.recall.records import DecisionRecord

@@ -1,10 +1,15 @@
-"""The language of an answer, from an Accept-Language header or a bare code: zh or en."""
+"""The language of an answer (zh or en), from an Accept-Language header or a bare code.
+
+Every answer people read is in one of the two: the HTTP layer, the command line and the
+explanations all ask here."""
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from hongbao.recall.explanations.words import DEFAULT_LANGUAGE, Language
+Language = Literal["zh", "en"]
+DEFAULT_LANGUAGE: Language = "zh"
 
 # Bounds the work spent on one Accept-Language header; real ones are far shorter.
 MAX_LANGUAGE_HEADER_CHARS = 1024
