@@ -32,13 +32,14 @@ from hongbao.ledger.results import TransferResultCode
 from hongbao.money import Money
 from hongbao.packets.authorization import TransferCode
 from hongbao.packets.errors import PacketCode
+from hongbao.packets.events import PacketClaimed, PacketEvent, PacketExhausted, packet_stream
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.ports import UnitOfWork
 from hongbao.packets.split import PacketError
-from hongbao.packets.user_feed import USER_FEED, packet_stream
+from hongbao.packets.user_feed import USER_FEED
 from hongbao.platform.clock import is_due
 from hongbao.platform.invariants import instance, invariant, present
-from hongbao.platform.outbox import NewEvent, append
+from hongbao.platform.outbox import append, new_events
 from hongbao.social.groups import GroupMember, is_member_at
 
 # Bounds one transaction: its locks, its statements' parameters and its events (a claim
@@ -127,7 +128,7 @@ class _Writes:
     transfers: list[TransferRequest] = field(default_factory=list)
     shares: list[Share] = field(default_factory=list)
     packets: list[Packet] = field(default_factory=list)
-    events: list[NewEvent] = field(default_factory=list)
+    events: list[PacketEvent] = field(default_factory=list)
 
 
 def claim_batch(
@@ -297,13 +298,11 @@ def _payment(packet: Packet, share: Share, user_id: str) -> TransferRequest:
     )
 
 
-def _claim_events(packet: Packet, user_id: str, share: Share) -> list[NewEvent]:
-    stream = packet_stream(packet.id)
-    claimed = {"packet_id": packet.id, "user": user_id, "amount": share.amount_minor}
-    events = [NewEvent(stream, "PacketClaimed", claimed)]
+def _claim_events(packet: Packet, user_id: str, share: Share) -> list[PacketEvent]:
+    claimed = PacketClaimed(packet.id, user_id, share.amount_minor)
     if packet.state is PacketState.EXHAUSTED:
-        events.append(NewEvent(stream, "PacketExhausted", {"packet_id": packet.id}))
-    return events
+        return [claimed, PacketExhausted(packet.id)]
+    return [claimed]
 
 
 def _take(writes: _Writes, packet: Packet, share: Share) -> None:
@@ -332,7 +331,7 @@ def _write(
     if writes.events:
         append(
             uow.outbox,
-            writes.events,
+            new_events(writes.events),
             consumers=CONSUMERS,
             now_us=now_us,
             last_sequences=last_sequences,

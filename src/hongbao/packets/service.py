@@ -45,6 +45,14 @@ from hongbao.packets.claims import (
     refuse,
 )
 from hongbao.packets.errors import PacketCode
+from hongbao.packets.events import (
+    AuthorizationCaptured,
+    PacketEvent,
+    PacketExpired,
+    PacketRecalled,
+    PacketSent,
+    packet_stream,
+)
 from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.ports import Database, UnitOfWork
 from hongbao.packets.remainder import (
@@ -55,13 +63,12 @@ from hongbao.packets.remainder import (
     refund_remainder,
 )
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
-from hongbao.packets.user_feed import packet_stream
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
 from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
-from hongbao.platform.outbox import EventBatch, NewEvent, append
+from hongbao.platform.outbox import EventBatch, append, new_event, new_events
 from hongbao.platform.scheduler import schedule, schedule_new
 from hongbao.policy.document import PacketPolicy
 from hongbao.policy.store import PolicyStore
@@ -270,8 +277,9 @@ class PacketService:
             now_us=now_us,
         )
         # The packet is new, so is its stream: its events start at 1 without a look-up.
-        sent: dict[str, object] = {"total": packet.total_minor}
-        self._publish_all(uow, packet, [("PacketSent", sent)], now_us, last_sequence=0)
+        self._publish(
+            uow, packet, [PacketSent(packet.id, packet.total_minor)], now_us, last_sequence=0
+        )
         return packet
 
     def _check_send(
@@ -504,14 +512,10 @@ class PacketService:
     def _publish_capture(
         self, uow: UnitOfWork, packet: Packet, authorization: CardAuthorization, now_us: int
     ) -> None:
-        self._publish(
-            uow,
-            packet,
-            "AuthorizationCaptured",
-            now_us,
-            charged=authorization.charged_minor,
-            currency=authorization.charge_currency,
+        captured = AuthorizationCaptured(
+            packet.id, authorization.charged_minor, authorization.charge_currency
         )
+        self._publish(uow, packet, [captured], now_us)
 
     def authorization(self, packet_id: str) -> CardAuthorization | None:
         return self.database.read(lambda uow: uow.packets.authorizations.get(packet_id))
@@ -533,7 +537,7 @@ class PacketService:
                 uow, packet, planned, trigger=RefundTrigger.EXPIRY, policy=policy, now_us=now_us
             )
         uow.packets.packets.replace(replace(packet, state=PacketState.EXPIRED))
-        self._publish(uow, packet, "PacketExpired", now_us, refunded=packet.remainder_minor)
+        self._publish(uow, packet, [PacketExpired(packet.id, packet.remainder_minor)], now_us)
 
     def recheck_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
         """Scheduler handler: a held refund of a remainder is planned again, and carried out if
@@ -625,13 +629,11 @@ class PacketService:
         recalled = replace(packet, state=PacketState.RECALLED)
         # The row is locked, so the update is checked at commit instead of waited for.
         uow.packets.packets.replace_many([recalled], columns=("state",))
-        returned: dict[str, object] = {"returned": packet.remainder_minor}
+        recalled_event = PacketRecalled(packet.id, packet.remainder_minor)
         if events is None:
-            self._publish(uow, packet, "PacketRecalled", now_us, **returned)
+            self._publish(uow, packet, [recalled_event], now_us)
         else:
-            stream = packet_stream(packet.id)
-            payload = {"packet_id": packet.id, **returned}
-            events.add([NewEvent(stream, "PacketRecalled", payload)], CONSUMERS)
+            events.add([new_event(recalled_event)], CONSUMERS)
         return recalled
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
@@ -682,25 +684,25 @@ class PacketService:
         return self.database.read(lambda uow: uow.packets.claimed_by(user_id, limit=limit))
 
     def _publish(
-        self, uow: UnitOfWork, packet: Packet, event_type: str, now_us: int, **payload: object
-    ) -> None:
-        self._publish_all(uow, packet, [(event_type, payload)], now_us)
-
-    def _publish_all(
         self,
         uow: UnitOfWork,
         packet: Packet,
-        events: list[tuple[str, dict[str, object]]],
+        events: Sequence[PacketEvent],
         now_us: int,
         *,
         last_sequence: int | None = None,
     ) -> None:
         """One append per change: one sequence look-up for the packet's stream, none when the
         caller knows its last sequence."""
-        stream = packet_stream(packet.id)
-        new = [NewEvent(stream, kind, {"packet_id": packet.id, **body}) for kind, body in events]
-        known = None if last_sequence is None else {stream: last_sequence}
-        append(uow.outbox, new, consumers=CONSUMERS, now_us=now_us, last_sequences=known)
+        invariant(
+            all(event.packet_id == packet.id for event in events),
+            "a packet's change publishes that packet's events",
+            packet_id=packet.id,
+        )
+        known = None if last_sequence is None else {packet_stream(packet.id): last_sequence}
+        append(
+            uow.outbox, new_events(events), consumers=CONSUMERS, now_us=now_us, last_sequences=known
+        )
 
 
 # The claim vocabulary lives in ``claims``; callers have always found it here too.

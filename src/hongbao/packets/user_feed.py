@@ -16,29 +16,75 @@ follow the packet's own stream, which its audience may read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
+from hongbao.packets.events import (
+    PacketClaimed,
+    PacketExhausted,
+    PacketExpired,
+    PacketRecalled,
+    PacketSent,
+    packet_stream,
+    user_stream,
+)
 from hongbao.packets.model import Packet, PacketType
 from hongbao.packets.ports import UnitOfWork
 from hongbao.platform.invariants import invariant
-from hongbao.platform.outbox import MAX_EVENTS_PER_APPEND, NewEvent, OutboxEvent, append_timed
+from hongbao.platform.outbox import (
+    MAX_EVENTS_PER_APPEND,
+    NewEvent,
+    OutboxEvent,
+    append_timed,
+    new_event,
+)
 
 USER_FEED: Final = "user-feed"
 # What a packet's audience (group members, a personal packet's recipient) may see. Any other
 # event, e.g. AuthorizationCaptured (what the sender's card was charged), and any event type
 # added later until it is listed here, is the sender's own (R-A5).
 AUDIENCE_EVENTS: Final = frozenset(
-    {"PacketSent", "PacketClaimed", "PacketExhausted", "PacketExpired", "PacketRecalled"}
+    kind.event_type
+    for kind in (PacketSent, PacketClaimed, PacketExhausted, PacketExpired, PacketRecalled)
 )
+# The streams' names live with the events now; callers have always found them here too.
+__all__ = [
+    "AUDIENCE_EVENTS",
+    "USER_FEED",
+    "FeedCopy",
+    "UserFeed",
+    "copy_to_feeds",
+    "packet_stream",
+    "readers",
+    "user_stream",
+    "visible_to",
+]
 
 
-def user_stream(user_id: str) -> str:
-    return f"user:{user_id}"
+@dataclass(frozen=True, slots=True)
+class FeedCopy:
+    """A packet event copied to one reader's stream. It is the same event, not a new one: it
+    keeps its type name and payload, and adds its place in the packet's stream and the
+    currency of its amounts."""
 
+    user_id: str
+    event_type: str
+    original: Mapping[str, object]  # the packet event's payload, as stored
+    currency: str
+    packet_sequence: int
 
-def packet_stream(packet_id: str) -> str:
-    return f"packet:{packet_id}"
+    @property
+    def stream(self) -> str:
+        return user_stream(self.user_id)
+
+    def payload(self) -> dict[str, object]:
+        # The original's own ``currency`` (a card charge's) wins over the packet's.
+        return {
+            "currency": self.currency,
+            **self.original,
+            "packet_sequence": self.packet_sequence,
+        }
 
 
 def visible_to(packet: Packet, event_type: str, viewer: str | None) -> bool:
@@ -52,7 +98,7 @@ def readers(packet: Packet, event_type: str, payload: dict[str, object]) -> list
     found = {packet.sender_id}
     if packet.packet_type is PacketType.PERSONAL and packet.recipient_id is not None:
         found.add(packet.recipient_id)
-    claimer = payload.get("user") if event_type == "PacketClaimed" else None
+    claimer = payload.get("user") if event_type == PacketClaimed.event_type else None
     if isinstance(claimer, str):
         found.add(claimer)
     return sorted(user for user in found if visible_to(packet, event_type, user))
@@ -104,9 +150,14 @@ def _copies(
     packet: Packet, event: OutboxEvent, payload: dict[str, object], users: Sequence[str]
 ) -> list[tuple[NewEvent, int]]:
     """``event``'s copy for each user's stream, with the time it happened."""
-    copy = {"currency": packet.currency, **payload, "packet_sequence": event.stream_sequence}
     return [
-        (NewEvent(user_stream(user), event.event_type, copy), event.created_at_us) for user in users
+        (
+            new_event(
+                FeedCopy(user, event.event_type, payload, packet.currency, event.stream_sequence)
+            ),
+            event.created_at_us,
+        )
+        for user in users
     ]
 
 

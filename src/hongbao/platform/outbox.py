@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
@@ -59,9 +59,41 @@ class DeliveryState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
+    """An event's wire form, as it is written: contexts build their typed events (``Event``)
+    and turn them into this with :func:`new_event`."""
+
     stream: str  # e.g. "packet:p-123": the unit of ordering
     event_type: str  # past tense: PacketSent, PacketClaimed…
     payload: Mapping[str, Any]
+
+
+class Event(Protocol):
+    """A context's event: a frozen dataclass named in the past tense, declared in the
+    context's ``events`` module. Its type name and payload are what stored events and SSE
+    clients read, so neither may change once written."""
+
+    @property
+    def stream(self) -> str:
+        """The stream it is ordered in, computed from its fields (e.g. ``packet:{id}``)."""
+        ...
+
+    @property
+    def event_type(self) -> str:
+        """Its type name: a class constant, e.g. ``PacketClaimed``."""
+        ...
+
+    def payload(self) -> dict[str, object]:
+        """Its fields as the JSON object stored with it."""
+        ...
+
+
+def new_event(event: Event) -> NewEvent:
+    """``event`` in its wire form, ready to append."""
+    return NewEvent(event.stream, event.event_type, event.payload())
+
+
+def new_events(events: Iterable[Event]) -> list[NewEvent]:
+    return [new_event(event) for event in events]
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,12 +37,13 @@ from hongbao.packets.service import PacketService, RefundReads, needs_refund_pla
 from hongbao.platform.clock import Clock
 from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
-from hongbao.platform.outbox import EventBatch, NewEvent, append_batch
+from hongbao.platform.outbox import EventBatch, append_batch, new_events
 from hongbao.platform.records import from_json, to_json
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.engine import evaluate
 from hongbao.recall.errors import RecallCode
+from hongbao.recall.events import RecallDecided, RecallRequested
 from hongbao.recall.facts import RecallFacts
 from hongbao.recall.gather import (
     RecallError,
@@ -310,7 +311,9 @@ class RecallService:
         decision = decided.decision
         # The recall's events and the packet's, written together once the recall has run.
         events = EventBatch()
-        events.add(_events(command, packet, decision, first=existing is None), consumers=())
+        events.add(
+            new_events(_events(command, packet, decision, first=existing is None)), consumers=()
+        )
         recall = Recall(
             idempotency_key=command.idempotency_key,
             packet_id=packet.id,
@@ -624,31 +627,12 @@ class RecallService:
         return packet
 
 
-def recall_stream(key: str) -> str:
-    """The outbox stream of one recall's events."""
-    return f"recall:{key}"
-
-
 def _events(
     command: RecallCommand, packet: Packet, decision: Decision, *, first: bool
-) -> list[NewEvent]:
+) -> list[RecallRequested | RecallDecided]:
     key = command.idempotency_key
-    decided = NewEvent(
-        recall_stream(key),
-        "RecallDecided",
-        {
-            "recall_key": key,
-            "decision_id": decision.decision_id,
-            "result": decision.result.value,
-            "reasons": [reason.value for reason in decision.reasons],
-        },
-    )
-    if not first:
-        return [decided]
-    requested = NewEvent(
-        recall_stream(key), "RecallRequested", {"recall_key": key, "packet_id": packet.id}
-    )
-    return [requested, decided]
+    decided = RecallDecided(key, decision.decision_id, decision.result, decision.reasons)
+    return [RecallRequested(key, packet.id), decided] if first else [decided]
 
 
 def outcomes_json(outcomes: tuple[RuleOutcome, ...]) -> str:
