@@ -118,7 +118,7 @@ SHARED_PORTS: Mapping[str, frozenset[str]] = {
 
 # Reads that name columns belong in storage, behind a port's named method (``shares_of``).
 COLUMN_QUERIES = frozenset({"where", "find", "find_in", "read_find_in"})
-REMAINING_COLUMN_QUERIES = frozenset({"recall/gather.py"})  # until recall reads its facts
+REMAINING_COLUMN_QUERIES: frozenset[str] = frozenset()  # none left: keep it so
 
 
 def _module_name(path: Path) -> str:

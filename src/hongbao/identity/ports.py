@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
@@ -52,6 +53,10 @@ class IdentityRepository(Protocol):
     def users_in_status(self, status: UserStatus, *, limit: int) -> list[User]: ...
 
     def exemptions_of(self, subject_id: str, *, limit: int) -> list[Exemption]: ...
+
+    def read_exemptions_of(self, subject_id: str, *, limit: int) -> Callable[[], list[Exemption]]:
+        """``exemptions_of`` sent now, read later (with a caller's other reads)."""
+        ...
 
     def devices_of(self, user_id: str, *, limit: int) -> list[Device]: ...
 

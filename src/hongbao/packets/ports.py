@@ -54,6 +54,10 @@ class PacketTables(Protocol):
         """A packet's shares in position order."""
         ...
 
+    def read_shares_of(self, packet_id: str, *, limit: int) -> Callable[[], list[Share]]:
+        """A packet's shares (in no order), sent now, read later."""
+        ...
+
     def sent_by(self, user_id: str, *, limit: int) -> list[Packet]:
         """A sender's packets, oldest first."""
         ...

@@ -27,7 +27,7 @@ from hongbao.funding.service import funding_from_stored, read_stored_source
 from hongbao.funding.sources import FundingKind, FundingSource
 from hongbao.fx import ExchangeRate, NoRates, RateProvider, usable_rate
 from hongbao.identity.devices import DeviceFingerprint
-from hongbao.identity.send_facts import SenderFacts, SenderQuestion, read_sender_facts
+from hongbao.identity.reads import SenderFacts, SenderQuestion, read_sender_facts
 from hongbao.identity.users import User, UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest

@@ -16,13 +16,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from hongbao.funding.ports import StoredFunding
+from hongbao.funding.service import read_stored_source
 from hongbao.identity.devices import Device, DeviceFingerprint, is_watch
 from hongbao.identity.exemptions import Exemption
+from hongbao.identity.reads import read_requester
 from hongbao.identity.users import User
 from hongbao.identity.verification import Challenge, ChallengeKind, ChallengeState
 from hongbao.ledger.model import Account, PendingState
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.model import Packet
+from hongbao.packets.reads import read_packet_details
 from hongbao.packets.remainder import PacketRefundPlan, source_label
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import present
@@ -100,29 +103,29 @@ def send_requester_reads(
         raise RecallError(
             f"at most {MAX_CHALLENGES} challenges", code=RecallCode.TOO_MANY_CHALLENGES
         )
-    identity = uow.identity
-    users = identity.users.read_many([(requester_id,)])
-    devices = identity.devices.read_many([(fingerprint.device_id, fingerprint.sim_id)])
-    exemptions = identity.exemptions.read_find_in(
-        {"subject_id": [requester_id]}, limit=MAX_EXEMPTIONS_READ
+    requester = read_requester(
+        uow.identity,
+        requester_id,
+        fingerprint,
+        challenge_ids,
+        lock_challenges=lock_challenges,
+        max_exemptions=MAX_EXEMPTIONS_READ,
     )
     start, following = local_day(now_us, zone_name)
     key = usage_key(requester_id, start, zone_name)
-    usage = uow.recalls.recalls.read_find_in({"usage_key": [key]}, limit=MAX_RECALLS_A_DAY_READ)
-    challenges = identity.challenges.read_many(
-        [(challenge_id,) for challenge_id in challenge_ids], lock=lock_challenges
-    )
+    usage = uow.recalls.read_recalls_counted_on(key, limit=MAX_RECALLS_A_DAY_READ)
 
     def read() -> RequesterReads:
+        found = requester()
         done = usage()
         return RequesterReads(
-            user=users().get((requester_id,)),
-            device=devices().get((fingerprint.device_id, fingerprint.sim_id)),
-            exemptions=tuple(exemptions()),
+            user=found.user,
+            device=found.device,
+            exemptions=found.exemptions,
             usage=UsageFacts(
                 start, following, len(done), sum(r.recalled_minor or 0 for r in done), key
             ),
-            challenges={challenge.challenge_id: challenge for challenge in challenges().values()},
+            challenges=found.challenges,
         )
 
     return read
@@ -134,27 +137,23 @@ def send_packet_reads(
     """Send the reads of what ``packet`` names; ``funding``: its funding source too (a refund
     is to be planned). The returned function reads their rows."""
     escrow = uow.ledger.read_accounts([packet.escrow_account_id])
-    authorization = (
-        uow.packets.authorizations.read_many([(packet.id,)]) if packet.is_card_funded else dict
-    )
-    # The first claim's time matters only once someone claimed.
-    shares = (
-        uow.packets.shares.read_find_in({"packet_id": [packet.id]}, limit=packet.share_count)
-        if packet.claimed_count > 0
-        else list
-    )
-    source = uow.funding.sources.read_many([(packet.funding_source_id,)]) if funding else dict
+    details = read_packet_details(uow.packets, packet)
+    source = read_stored_source(uow.funding, packet.funding_source_id) if funding else _none
 
     def read() -> PacketReads:
-        claimed_at = [share.claimed_at_us for share in shares() if share.claimed_at_us is not None]
+        known = details()
         return PacketReads(
             escrow=escrow().get(packet.escrow_account_id),
-            authorization=authorization().get((packet.id,)),
-            first_claim_at_us=min(claimed_at) if claimed_at else None,
-            funding=source().get((packet.funding_source_id,)),
+            authorization=known.authorization,
+            first_claim_at_us=known.first_claim_at_us,
+            funding=source(),
         )
 
     return read
+
+
+def _none() -> None:
+    return None
 
 
 def gather(

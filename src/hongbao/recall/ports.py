@@ -4,6 +4,7 @@ a risk assessment of its facts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
 from hongbao.packets import ports as packets
@@ -23,6 +24,11 @@ class RecallTables(Protocol):
 
     @property
     def incidents(self) -> RecordTable[Incident]: ...
+
+    def read_recalls_counted_on(self, usage_key: str, *, limit: int) -> Callable[[], list[Recall]]:
+        """The recalls counted against one requester's day (``usage_key``), sent now, read
+        later; more than ``limit`` is refused, never cut short."""
+        ...
 
 
 class UnitOfWork(packets.UnitOfWork, Protocol):

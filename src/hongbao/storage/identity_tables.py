@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,9 @@ class IdentityTables:
 
     def exemptions_of(self, subject_id: str, *, limit: int) -> list[Exemption]:
         return self.exemptions.where("subject_id", subject_id, limit=limit)
+
+    def read_exemptions_of(self, subject_id: str, *, limit: int) -> Callable[[], list[Exemption]]:
+        return self.exemptions.read_find_in({"subject_id": [subject_id]}, limit=limit)
 
     def devices_of(self, user_id: str, *, limit: int) -> list[Device]:
         return self.devices.where("user_id", user_id, limit=limit)

@@ -31,6 +31,9 @@ class StoredPacketTables:
     def shares_of(self, packet_id: str, *, limit: int) -> list[Share]:
         return self.shares.where("packet_id", packet_id, limit=limit)
 
+    def read_shares_of(self, packet_id: str, *, limit: int) -> Callable[[], list[Share]]:
+        return self.shares.read_find_in({"packet_id": [packet_id]}, limit=limit)
+
     def sent_by(self, user_id: str, *, limit: int) -> list[Packet]:
         return self.packets.where("sender_id", user_id, limit=limit, order_by="created_at_us")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ class StoredRecallTables:
     decisions: RecordTable[DecisionRecord]
     recalls: RecordTable[Recall]
     incidents: RecordTable[Incident]
+
+    def read_recalls_counted_on(self, usage_key: str, *, limit: int) -> Callable[[], list[Recall]]:
+        return self.recalls.read_find_in({"usage_key": [usage_key]}, limit=limit)
 
 
 def sql_recall_tables(dialect: SqlDialect) -> StoredRecallTables:
