@@ -20,6 +20,7 @@ from hongbao.funding.service import read_stored_source
 from hongbao.identity.devices import Device, DeviceFingerprint, is_watch
 from hongbao.identity.exemptions import Exemption
 from hongbao.identity.reads import read_requester
+from hongbao.identity.step_up import find_challenge
 from hongbao.identity.users import User
 from hongbao.identity.verification import Challenge, ChallengeKind, ChallengeState
 from hongbao.ledger.model import Account, PendingState
@@ -312,7 +313,7 @@ def _passed(  # noqa: PLR0917 - the challenges and what they must be bound to
     purpose = recall_purpose(packet.id, packet.remainder_minor)
     kinds: list[ChallengeKind] = []
     for challenge_id in challenge_ids:
-        challenge = read.get(challenge_id) or uow.identity.challenges.get(challenge_id)
+        challenge = read.get(challenge_id) or find_challenge(uow.identity, challenge_id)
         if challenge is None:
             raise RecallError(f"no challenge {challenge_id!r}", code=RecallCode.UNKNOWN_CHALLENGE)
         bound = (challenge.user_id, challenge.fingerprint, challenge.purpose) == (

@@ -21,15 +21,18 @@ from enum import StrEnum
 from typing import Any
 
 from hongbao.identity.devices import DeviceFingerprint
+from hongbao.identity.step_up import (
+    find_challenge,
+    lock_challenge,
+    open_new_challenge,
+    spend_challenge,
+)
 from hongbao.identity.verification import (
     ChallengeKind,
     ChallengeRequest,
     ChallengeState,
     ConsumeRequest,
-    ConsumeResult,
     VerificationProvider,
-    consume_challenge,
-    open_challenge,
 )
 from hongbao.packets.model import Packet
 from hongbao.packets.remainder import PacketRefundPlan
@@ -409,7 +412,7 @@ class RecallService:
             reusable = [
                 found.challenge_id
                 for challenge_id in opened_before
-                if (found := uow.identity.challenges.get(challenge_id)) is not None
+                if (found := find_challenge(uow.identity, challenge_id)) is not None
                 and (found.kind, found.purpose) == (kind, purpose)
                 and found.state_at(now_us) in (ChallengeState.PENDING, ChallengeState.PASSED)
             ]
@@ -429,13 +432,10 @@ class RecallService:
         provider = present(self.provider, "challenges are opened with a provider")
         for attempt in range(MAX_CHALLENGES_PER_KIND):
             challenge_id = f"{command.idempotency_key}.{kind.value}.{attempt}"
-            if uow.identity.challenges.get(challenge_id) is None:
-                request = ChallengeRequest(
-                    challenge_id, kind, command.requester_id, command.device, purpose
-                )
-                challenge, secret = open_challenge(request, now_us, provider)
-                uow.identity.challenges.insert(challenge)
-                uow.identity.secrets.insert(secret)
+            request = ChallengeRequest(
+                challenge_id, kind, command.requester_id, command.device, purpose
+            )
+            if open_new_challenge(uow.identity, request, now_us, provider):
                 return challenge_id
         raise RecallError(
             f"this recall opened {MAX_CHALLENGES_PER_KIND} {kind.value} checks; use a new key",
@@ -456,14 +456,12 @@ class RecallService:
         for challenge_id in command.challenge_ids:
             challenge = present(
                 requester.challenges.get(challenge_id)
-                or uow.identity.challenges.lock(challenge_id),
+                or lock_challenge(uow.identity, challenge_id),
                 "a used challenge exists",
                 challenge_id=challenge_id,
             )
             request = ConsumeRequest(command.requester_id, command.device, purpose, challenge.kind)
-            consumed, outcome = consume_challenge(challenge, request, now_us)
-            if outcome.result is ConsumeResult.CONSUMED:
-                uow.identity.challenges.replace(consumed)
+            spend_challenge(uow.identity, challenge, request, now_us)
 
     # -------------------------------------------------------------------------- deciding
 
