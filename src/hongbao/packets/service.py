@@ -82,6 +82,7 @@ MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
 MAX_HISTORY = 1_000
 # Room for the ledger ids derived from it ("escrow:", "claim:<id>:<user>", …) within 128.
 MAX_PACKET_ID_LENGTH = 64
+LUCKY_SEED_BYTES = 32
 
 
 class RecallMoney(StrEnum):
@@ -183,6 +184,9 @@ class PacketService:
     # Read once per send: a policy file changed mid-send never mixes two versions' numbers.
     policies: PolicyStore = field(default_factory=PolicyStore.fixed)
     rates: RateProvider = field(default_factory=NoRates)
+    # Where a lucky split's seed comes from: unpredictable in service (whoever knows a seed
+    # knows every share), a fixed sequence in tests that replay a run.
+    lucky_seeds: Callable[[], str] = field(default=lambda: secrets.token_hex(LUCKY_SEED_BYTES))
 
     # ------------------------------------------------------------------------------- send
 
@@ -367,7 +371,7 @@ class PacketService:
     def _split(self, command: SendPacket, policy: PacketPolicy) -> tuple[list[int], str, str]:
         most = policy.limits(command.packet_type).max_shares
         if command.packet_type is PacketType.GROUP_LUCKY:
-            seed = secrets.token_hex(32)
+            seed = self.lucky_seeds()
             lucky = split_lucky(command.amount, command.shares, seed, max_shares=most)
             return [share.minor for share in lucky.shares], LUCKY_ALGORITHM, seed
         shares = split_fixed(command.amount, command.shares, max_shares=most)
