@@ -133,7 +133,7 @@ def _not_asked() -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Reads:
+class SendReads:
     """A send's reads, sent together and read after one round trip."""
 
     earlier: Callable[[], dict[tuple[Any, ...], Packet]]  # the packet, if its id is taken
@@ -209,7 +209,7 @@ class PacketService:
         policy = self.policies.active().packets
         now_us = self.clock.now_us()
         earlier = uow.packets.packets.read_many([(command.packet_id,)])
-        reads = Reads(
+        reads = SendReads(
             earlier,
             read_sender_facts(uow.identity, command.about_sender()),
             (
@@ -227,7 +227,7 @@ class PacketService:
         command: SendPacket,
         policy: PacketPolicy,
         now_us: int,
-        reads: Reads,
+        reads: SendReads,
     ) -> Packet:
         existing = reads.earlier().get((command.packet_id,))
         if existing is not None:
@@ -287,7 +287,7 @@ class PacketService:
         return packet
 
     def _check_send(
-        self, reads: Reads, command: SendPacket, policy: PacketPolicy, now_us: int
+        self, reads: SendReads, command: SendPacket, policy: PacketPolicy, now_us: int
     ) -> Funding:
         """Every refusal before anything is written; returns what pays for the packet."""
         facts = reads.sender()
@@ -330,7 +330,7 @@ class PacketService:
             )
         return Funding(source, None)
 
-    def _check_audience(self, facts: SenderFacts, reads: Reads, command: SendPacket) -> None:
+    def _check_audience(self, facts: SenderFacts, reads: SendReads, command: SendPacket) -> None:
         if command.packet_type is PacketType.PERSONAL:
             if command.recipient_id is None or command.group_id is not None:
                 raise refuse("a personal packet has one recipient", PacketCode.AUDIENCE_INVALID)
