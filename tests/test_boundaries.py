@@ -309,3 +309,40 @@ def test_the_files_still_querying_by_column_name_still_do() -> None:
         if isinstance(node, ast.Call) and _names_a_column(node)
     }
     assert not REMAINING_COLUMN_QUERIES - still
+
+
+# The tables of the contexts that others ask through read functions (identity.reads,
+# identity.step_up, funding's and social's services): the unit of work's attribute, then the
+# table's.
+GUARDED_TABLES: Mapping[str, frozenset[str]] = {
+    "identity": frozenset(
+        {"users", "enterprises", "exemptions", "devices", "device_owners", "challenges", "secrets"}
+    ),
+    "funding": frozenset({"sources"}),
+    "social": frozenset({"groups", "members", "relationships"}),
+}
+TABLE_READERS = frozenset({"storage", "bootstrap", "testing", "entrypoints"})
+
+
+def _touches_table(node: ast.Attribute) -> str | None:
+    """``<something>.identity.users`` and the like: the owner and table it names, or None."""
+    owner = node.value
+    if not isinstance(owner, ast.Attribute) or owner.attr not in GUARDED_TABLES:
+        return None
+    return f"{owner.attr}.{node.attr}" if node.attr in GUARDED_TABLES[owner.attr] else None
+
+
+def test_other_contexts_reach_identity_funding_and_social_through_their_functions() -> None:
+    """A send, a claim, a recall or a refund asks identity, funding and social through their
+    read functions and services (``identity.reads``, ``identity.step_up``, funding's and
+    social's services), never through their tables."""
+    offending = sorted(
+        f"{path.relative_to(SOURCE)}:{node.lineno} {table}"
+        for path in _source_files()
+        if (importer := _top(_module_name(path))) is not None and importer not in TABLE_READERS
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute)
+        and (table := _touches_table(node)) is not None
+        and table.partition(".")[0] != importer
+    )
+    assert not offending, "\n".join(offending)

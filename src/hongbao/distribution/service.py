@@ -37,8 +37,9 @@ from hongbao.distribution.model import (
     check_budget_id,
 )
 from hongbao.distribution.ports import Database, UnitOfWork
-from hongbao.funding.service import stored_funding
+from hongbao.funding.service import register_budget_source
 from hongbao.funding.sources import BudgetSource
+from hongbao.identity.reads import find_user
 from hongbao.identity.users import User, UserStatus, UserType
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
@@ -317,7 +318,7 @@ def _open_budget(uow: UnitOfWork, budget_id: str) -> Budget:
 
 
 def _usable_user(uow: UnitOfWork, user_id: str) -> User:
-    user = uow.identity.users.get(user_id)
+    user = find_user(uow.identity, user_id)
     if user is None:
         raise DistributionError(
             f"no user {user_id!r}", code=DistributionCode.UNKNOWN_USER, user_id=user_id
@@ -380,7 +381,7 @@ def _open(uow: UnitOfWork, budget: Budget, amount_minor: int, code: int, now_us:
     )
     uow.distribution.budgets.insert(budget)
     source = BudgetSource(budget.source_id, budget.holder_id, budget.id)
-    uow.funding.sources.insert(stored_funding(source))
+    register_budget_source(uow.funding, source)
 
 
 def _move(uow: UnitOfWork, request: TransferRequest, now_us: int) -> None:

@@ -66,6 +66,17 @@ def read_stored_source(
     return lambda: found().get((source_id,))
 
 
+def find_stored_source(funding: FundingTables, source_id: str) -> StoredFunding | None:
+    """The funding source ``source_id`` as stored, or None."""
+    return funding.sources.get(source_id)
+
+
+def register_budget_source(funding: FundingTables, source: BudgetSource) -> None:
+    """Store a budget's funding source for its holder, inside the caller's unit of work; the
+    budget's ledger account is the distribution context's, opened with the budget."""
+    funding.sources.insert(stored_funding(source))
+
+
 def open_funding(uow: UnitOfWork, source: FundingSource, now_us: int) -> FundingSource:
     """Open the ledger account ``source`` maps to and store it, inside the caller's unit of
     work; the same source again is fine, another under its id is refused."""

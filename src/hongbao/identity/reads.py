@@ -8,7 +8,7 @@ packets and recall contexts ask through these functions and never read identity'
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from hongbao.identity.devices import Device, DeviceFingerprint
@@ -107,3 +107,23 @@ def read_requester(
         )
 
     return answer
+
+
+def find_user(identity: IdentityRepository, user_id: str) -> User | None:
+    """A registered user, or None."""
+    return identity.users.get(user_id)
+
+
+def read_registered(
+    identity: IdentityRepository, user_ids: Collection[str]
+) -> Callable[[], set[str]]:
+    """Which of ``user_ids`` are registered: sent now, answered by the returned function."""
+    found = identity.users.read_existing([(user_id,) for user_id in sorted(set(user_ids))])
+    return lambda: {key[0] for key in found()}
+
+
+def lock_users(identity: IdentityRepository, user_ids: Collection[str]) -> None:
+    """Lock the users' rows in id order, in one statement: work that writes per user (a user's
+    own event stream) takes turns per user, and two batches never wait for each other in a
+    circle."""
+    identity.users.get_many([(user_id,) for user_id in sorted(set(user_ids))], lock=True)

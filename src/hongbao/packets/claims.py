@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
 
+from hongbao.identity.reads import read_registered
 from hongbao.identity.service import MAX_LISTED
 from hongbao.ledger import operations as ledger_operations
 from hongbao.ledger.model import TransferRequest
@@ -182,14 +183,14 @@ def _read(uow: UnitOfWork, requests: Sequence[ClaimRequest], now_us: int) -> _Fa
     sequences."""
     packet_ids = sorted({request.packet_id for request in requests})
     user_ids = sorted({request.user_id for request in requests})
-    users = uow.identity.users.read_existing([(user_id,) for user_id in user_ids])
+    users = read_registered(uow.identity, user_ids)
     memberships = uow.social.read_memberships_of(user_ids, limit=MAX_LISTED * len(user_ids))
     earlier_shares = uow.packets.read_claims(
         packet_ids,
         user_ids,
         limit=len(packet_ids) * len(user_ids),  # one claim per user per packet
     )
-    known_users = {key[0] for key in users()}
+    known_users = users()
     members = memberships()
     earlier = {
         (share.packet_id, share.claimed_by): share

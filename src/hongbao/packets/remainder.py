@@ -24,9 +24,10 @@ from decimal import Decimal
 
 from hongbao.distribution.unwinding import destination_of
 from hongbao.funding.ports import StoredFunding
-from hongbao.funding.service import funding_from_stored
+from hongbao.funding.service import find_stored_source, funding_from_stored
 from hongbao.funding.sources import FundingKind, FundingSource
 from hongbao.fx import FxError, RateProvider, usable_rate
+from hongbao.identity.reads import find_user
 from hongbao.identity.users import User
 from hongbao.money import Money
 from hongbao.packets.model import Packet
@@ -80,12 +81,12 @@ def plan_packet_refund(
     already (with its other reads); the others are read here."""
     invariant(packet.remainder_minor > 0, "only a remainder is refunded", packet_id=packet.id)
     stored = present(
-        source or uow.funding.sources.get(packet.funding_source_id),
+        source or find_stored_source(uow.funding, packet.funding_source_id),
         "a packet's source exists",
         packet_id=packet.id,
     )
     sender = present(
-        sender or uow.identity.users.get(packet.sender_id),
+        sender or find_user(uow.identity, packet.sender_id),
         "a packet's sender exists",
         packet_id=packet.id,
     )

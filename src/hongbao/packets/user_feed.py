@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from hongbao.identity.reads import lock_users
 from hongbao.packets.events import (
     PacketClaimed,
     PacketExhausted,
@@ -126,7 +127,7 @@ class UserFeed:
         # different packets never pick the same sequence (READ COMMITTED sees the other's rows).
         # The whole batch's readers are locked in one statement, in id order: two relays never
         # wait for each other in a circle.
-        uow.identity.users.get_many([(user,) for user in users], lock=True)
+        lock_users(uow.identity, users)
         for start in range(0, len(copies), MAX_EVENTS_PER_APPEND):
             append_timed(uow.outbox, copies[start : start + MAX_EVENTS_PER_APPEND], consumers=())
 
