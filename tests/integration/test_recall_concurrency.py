@@ -189,3 +189,42 @@ def test_a_client_on_a_lossy_link_retrying_and_polling_executes_every_recall_exa
     assert ledger.account("user:sender:balance").credit_balance == 5_000_00
     assert ledger.verify().ok
     assert packets.verify().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_recalls_racing_for_the_last_recall_of_the_day_on_postgresql_get_one(
+    postgres_database: Database,
+) -> None:
+    """A class I sender with four of the day's five recalls used recalls four other packets at
+    once: the day's count is read under the requester's turn, so exactly one more executes and
+    the others are told the day's count is reached."""
+    packets, recalls = build(postgres_database, SystemClock(), members=1)
+    for number in range(8):
+        packets.send(
+            SendPacket(
+                f"day-{number}",
+                PacketType.GROUP_NORMAL,
+                "sender",
+                Money.of(1_00, "CNY"),
+                1,
+                "sender-balance",
+                group_id="race",
+                device=PHONE,
+            )
+        )
+    for number in range(4):
+        earlier = recalls.recall(RecallCommand(f"early-{number}", f"day-{number}", "sender", PHONE))
+        assert earlier.recall.state is RecallState.DONE
+    barrier = threading.Barrier(4)
+
+    def recall(number: int) -> RecallOutcome:
+        barrier.wait(timeout=30)
+        return recalls.recall(RecallCommand(f"late-{number}", f"day-{number}", "sender", PHONE))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(recall, range(4, 8)))
+    done = [outcome for outcome in outcomes if outcome.recall.state is RecallState.DONE]
+    assert len(done) == 1
+    assert Ledger(postgres_database, SystemClock()).verify().ok
+    assert packets.verify().ok

@@ -96,10 +96,11 @@ def send_requester_reads(
     *,
     now_us: int,
     zone_name: str,
-    lock_challenges: bool = False,
+    acting: bool = False,
 ) -> Callable[[], RequesterReads]:
     """Send the reads of what the request names; the returned function reads their rows. A
-    recall that may act locks the challenges it may consume."""
+    recall that may act (``acting``) locks the challenges it may consume and counts the day's
+    recalls in the requester's turn."""
     if len(challenge_ids) > MAX_CHALLENGES:
         raise RecallError(
             f"at most {MAX_CHALLENGES} challenges", code=RecallCode.TOO_MANY_CHALLENGES
@@ -109,11 +110,14 @@ def send_requester_reads(
         requester_id,
         fingerprint,
         challenge_ids,
-        lock_challenges=lock_challenges,
+        lock_challenges=acting,
         max_exemptions=MAX_EXEMPTIONS_READ,
     )
     start, following = local_day(now_us, zone_name)
     key = usage_key(requester_id, start, zone_name)
+    if acting:
+        # Two recalls at once would otherwise both see the last one of the day free.
+        uow.recalls.take_turn(requester_id)
     usage = uow.recalls.read_recalls_counted_on(key, limit=MAX_RECALLS_A_DAY_READ)
 
     def read() -> RequesterReads:

@@ -25,6 +25,12 @@ class RecallTables(Protocol):
     @property
     def incidents(self) -> RecordTable[Incident]: ...
 
+    def take_turn(self, requester_id: str) -> None:
+        """Wait until the requester's other recalls in flight have committed or rolled back,
+        and keep them waiting until this unit of work ends: the day's count read after it
+        counts them. Sent now, never read: the reads sent after it run after it."""
+        ...
+
     def read_recalls_counted_on(self, usage_key: str, *, limit: int) -> Callable[[], list[Recall]]:
         """The recalls counted against one requester's day (``usage_key``), sent now, read
         later; more than ``limit`` is refused, never cut short."""

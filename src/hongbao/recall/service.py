@@ -148,7 +148,7 @@ class RecallReads:
             command.challenge_ids,
             now_us=now_us,
             zone_name=policy.recall.timezone,
-            lock_challenges=True,
+            acting=True,
         )
         self._read: dict[str, Any] = {}
 

@@ -19,6 +19,18 @@ class StoredRecallTables:
     decisions: RecordTable[DecisionRecord]
     recalls: RecordTable[Recall]
     incidents: RecordTable[Incident]
+    # Where writers run one at a time (SQLite's BEGIN IMMEDIATE, the in-memory store's lock)
+    # a requester's turn is already theirs; PostgreSQL takes a transaction-scoped advisory
+    # lock named after the requester.
+    dialect: SqlDialect | None = None
+
+    def take_turn(self, requester_id: str) -> None:
+        if self.dialect is None or self.dialect.name != "postgresql":
+            return
+        self.dialect.cursor().execute(
+            self.dialect.sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"),
+            [f"recall-requester:{requester_id}"],
+        )
 
     def read_recalls_counted_on(self, usage_key: str, *, limit: int) -> Callable[[], list[Recall]]:
         return self.recalls.read_find_in({"usage_key": [usage_key]}, limit=limit)
@@ -29,6 +41,7 @@ def sql_recall_tables(dialect: SqlDialect) -> StoredRecallTables:
         decisions=SqlRecordTable(dialect, "recall_decisions", DecisionRecord, ("decision_id",)),
         recalls=SqlRecordTable(dialect, "recalls", Recall, ("idempotency_key",)),
         incidents=SqlRecordTable(dialect, "reconciliation_incidents", Incident, ("id",)),
+        dialect=dialect,
     )
 
 
