@@ -87,14 +87,10 @@ from hongbao.policy.document import DEFAULT_POLICY, Policy, parse_policy
 from hongbao.recall.calendar import blackout_reopens_at
 from hongbao.social.groups import Group, GroupMember, GroupType
 from ledger_bench import (
-    PGBENCH_DATABASE,
-    PGBENCH_SCALE,
-    PGBENCH_THREADS,
-    TPS_PATTERN,
     analyze_postgres,
     ensure_database,
-    pgbench_arguments,
     reset_postgres,
+    run_pgbench,
     server_settings,
 )
 from packets_bench import _chunks, _require, in_processes, new_user, progress, source_state
@@ -1091,24 +1087,9 @@ class TpcbReference:
 
 
 def run_tpcb(url: str, seconds: float) -> tuple[str, float]:
-    """Initialise and run pgbench's TPC-B-like script with 16 clients; its command and tps."""
-    ensure_database(url, PGBENCH_DATABASE)
-    server = pgbench_arguments(url)
-    initialise = ["pgbench", "-i", "-s", str(PGBENCH_SCALE), "-q", *server, PGBENCH_DATABASE]
-    subprocess.run(initialise, check=True, capture_output=True, text=True)
-    command = [
-        "pgbench",
-        *("-c", str(PGBENCH_REFERENCE_CLIENTS), "-j", str(PGBENCH_THREADS)),
-        *("-T", str(max(1, round(seconds)))),
-        *server,
-        PGBENCH_DATABASE,
-    ]
+    """pgbench's TPC-B-like script with 16 clients; its command and tps."""
     progress(f"pgbench: TPC-B {seconds:g} s")
-    completed = subprocess.run(command, check=True, capture_output=True, text=True)
-    match = TPS_PATTERN.search(completed.stdout)
-    if match is None:
-        raise SystemExit(f"could not read tps from pgbench output:\n{completed.stdout}")
-    return shlex.join(command), float(match.group(1))
+    return run_pgbench(url, seconds, clients=PGBENCH_REFERENCE_CLIENTS)
 
 
 # ------------------------------------------------------------------------------ report

@@ -450,7 +450,7 @@ def pgbench_arguments(url: str) -> list[str]:
     return arguments
 
 
-def run_pgbench(url: str, seconds: float) -> tuple[str, float]:
+def run_pgbench(url: str, seconds: float, *, clients: int = PGBENCH_CLIENTS) -> tuple[str, float]:
     """Initialise and run TPC-B-like pgbench; return the command and its tps."""
     ensure_database(url, PGBENCH_DATABASE)
     server = pgbench_arguments(url)
@@ -458,7 +458,7 @@ def run_pgbench(url: str, seconds: float) -> tuple[str, float]:
     subprocess.run(initialise, check=True, capture_output=True, text=True)
     command = [
         "pgbench",
-        *("-c", str(PGBENCH_CLIENTS), "-j", str(PGBENCH_THREADS)),
+        *("-c", str(clients), "-j", str(PGBENCH_THREADS)),
         *("-T", str(max(1, round(seconds)))),
         *server,
         PGBENCH_DATABASE,

@@ -88,7 +88,4 @@ def is_group_member(social: SocialTables, group_id: str | None, user_id: str, no
 
     Read through the user's memberships (few), not the group's (possibly thousands).
     """
-    memberships = social.memberships_of(user_id, limit=MAX_LISTED)
-    return is_member_at(
-        [member for member in memberships if member.group_id == group_id], user_id, now_us
-    )
+    return group_id is not None and read_membership(social, group_id, user_id, now_us)()

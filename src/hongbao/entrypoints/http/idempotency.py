@@ -230,23 +230,23 @@ class IdempotencyGuard:
             for prepared in ran:
                 prepared.committed()
 
-        return self._answer(attempt, (principal, key, fingerprint), refused, ran, committed)
+        return self._answer(attempt, (principal, key, fingerprint), refused, committed)
 
     def _answer(
         self,
         attempt: Callable[[UnitOfWork], Response],
         keyed: tuple[str, str, str],
         refused: Callable[[BaseException], Response | None],
-        ran: Sequence[object],
-        after_commit: Callable[[], None] | None,
+        committed: Callable[[], None],
     ) -> Response:
         """Run ``attempt`` in a transaction until it answers: refusals become the key's answer,
-        a busy key is waited for (bounded), faults are raised."""
+        a busy key is waited for (bounded), faults are raised; ``committed`` runs after the
+        commit."""
         principal, key, fingerprint = keyed
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             try:
-                committed = self.database.transact(attempt)
+                response = self.database.transact(attempt)
             except _NotAdmitted as refusal:
                 raise refusal.error from None
             except ApiError as error:
@@ -268,9 +268,8 @@ class IdempotencyGuard:
                     raise
                 return self._keep_refusal(principal, key, fingerprint, answer)
             else:
-                if ran and after_commit is not None:
-                    after_commit()
-                return committed
+                committed()
+                return response
 
     def answer_many_in(
         self,
