@@ -116,3 +116,20 @@ def test_a_failed_card_refund_is_credited_to_the_balance_by_an_operator(api: Api
     mine = ok(api.client.get("/v1/users/li-wei/refunds", headers=api.headers("li-wei")))
     assert [(r["id"], r["state"]) for r in mine] == [(done["refund_id"], "credited")]
     assert ok(api.client.get("/v1/operator/ledger/verify", headers=api.headers("ops-demo")))["ok"]
+
+
+def test_revoking_a_malformed_token_is_refused_with_its_own_code_not_a_401(api: Api) -> None:
+    for token, reason in (
+        ("hb1.not-a-token", "auth.invalid_token"),
+        ("x" * 40, "auth.invalid_token"),
+    ):
+        refused = api.client.post(
+            "/v1/operator/tokens/revoke",
+            json={"token": token},
+            headers=api.headers("ops-demo", f"r-{len(token)}"),
+        )
+        error = refused.json()["error"]
+        assert (refused.status_code, error["code"]) == (422, "auth.revoked_token_invalid")
+        assert error["details"] == {"reason": reason}
+    # The operator's own login still works: nothing told them to sign in again.
+    assert api.client.get("/v1/users", headers=api.headers("ops-demo")).status_code == 200

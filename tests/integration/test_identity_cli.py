@@ -133,3 +133,14 @@ def test_groups_relationships_exemptions_and_enterprises_register_and_show(loade
         loaded, "users", "exempt", "vip-x", "--kind", "vip", "--subject", "nobody", "--reason", "x"
     )
     assert (code, "identity.unknown_user" in output) == (2, True)
+
+
+def test_a_token_lifetime_over_thirty_days_is_refused_like_over_the_api(loaded: str) -> None:
+    month = str(30 * 24 * 3600)
+    code, output = run_cli(loaded, "tokens", "issue", "ops-demo", "--operator", "--lifetime", month)
+    assert (code, output.startswith("hb1.")) == (0, True), output
+    code, output = run_cli(
+        loaded, "tokens", "issue", "ops-demo", "--operator", "--lifetime", str(int(month) + 1)
+    )
+    assert code == 2
+    assert "--lifetime" in output

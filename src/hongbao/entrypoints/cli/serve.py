@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
+from hongbao.entrypoints.http.auth.tokens import MAX_LIFETIME_SECONDS
 from hongbao.storage.urls import configured_url, parse_url
 
 tokens_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
@@ -79,7 +80,15 @@ def tokens_issue(
     device: Annotated[str | None, typer.Option("--device", help="the user's device id")] = None,
     sim: Annotated[str | None, typer.Option("--sim", help="its SIM id")] = None,
     operator: Annotated[bool, typer.Option("--operator", help="an operator token")] = False,
-    lifetime: Annotated[int, typer.Option("--lifetime", min=1, help="seconds")] = 24 * 3600,
+    lifetime: Annotated[
+        int,
+        typer.Option(
+            "--lifetime",
+            min=1,
+            max=MAX_LIFETIME_SECONDS,
+            help=f"seconds, at most {MAX_LIFETIME_SECONDS} (30 days, as over the API)",
+        ),
+    ] = 24 * 3600,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Operators: issue a bearer token for a user on one of their devices, or an operator."""

@@ -73,6 +73,14 @@ class AuthCode(ErrorCode):
         "登录凭证与设备的绑定有误。",
         "The token's device binding is invalid.",
     )
+    # The token named in a revocation, not the caller's own: the caller's login is fine, so
+    # this is a refusal (422), never a 401 that a client would answer by signing in again.
+    REVOKED_TOKEN_INVALID = (
+        "auth.revoked_token_invalid",
+        Outcome.REFUSED,
+        "要注销的登录凭证无效或已过期，无法注销。",
+        "The token to revoke is malformed, not ours or expired.",
+    )
     REVOKER_MISSING = (
         "auth.revoker_missing",
         Outcome.REFUSED,

@@ -11,7 +11,14 @@ from hongbao.identity.tokens import RevokedToken
 def revoke(services: Services, signer: TokenSigner, token: str, revoked_by: str) -> RevokedToken:
     """Revoke ``token`` (it must be one of ours and unexpired); revoking twice is harmless."""
     now_us = services.clock.now_us()
-    principal = signer.verify(token, now_us=now_us)
+    try:
+        principal = signer.verify(token, now_us=now_us)
+    except AuthError as error:
+        raise AuthError(
+            f"cannot revoke this token: {error.message}",
+            code=AuthCode.REVOKED_TOKEN_INVALID,
+            reason=error.code.value,
+        ) from error
     if not revoked_by:
         raise AuthError("say who revokes the token", code=AuthCode.REVOKER_MISSING)
 
