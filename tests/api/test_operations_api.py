@@ -412,11 +412,11 @@ def test_forced_degrade_mode_defers_streams_and_listings_but_not_the_money_path(
     assert claim.json()["result"] == "claimed"
     assert worker.run_pass().events_delivered == 0  # outbox deferred
     readiness = api.client.get("/readyz")
-    assert readiness.status_code == 503
+    assert readiness.status_code == 200  # reported, but the process still serves money
     assert readiness.json()["degraded"]["reasons"] == ["forced: peak drill"]
     assert api.metric("hongbao_degraded") == 1
     api.operations.degrade.release()
-    assert api.client.get("/readyz").status_code == 200
+    assert not api.client.get("/readyz").json()["degraded"]["active"]
     assert worker.run_pass().events_delivered > 0
     assert (
         api.client.get("/v1/me/events?lifetime=0", headers=api.headers("li-wei")).status_code != 503
@@ -435,7 +435,7 @@ def test_a_slow_money_path_degrades_the_process_until_it_is_fast_again(make: Mak
     for _ in range(30):
         degrade.record(0.01)
     assert not degrade.evaluate().active
-    assert api.client.get("/readyz").status_code == 200
+    assert not api.client.get("/readyz").json()["degraded"]["active"]
 
 
 def test_outbox_lag_degrades_the_process_and_a_drained_outbox_ends_it(make: Make) -> None:
@@ -456,6 +456,38 @@ def test_outbox_lag_degrades_the_process_and_a_drained_outbox_ends_it(make: Make
     api.operations.sampler.refresh()
     assert not api.operations.degrade.state().active
     assert api.metric("hongbao_outbox_lag_seconds") == 0
+
+
+def test_a_stopped_worker_is_reported_by_readyz_but_the_process_stays_ready(make: Make) -> None:
+    """With no worker for a while every process sees the same outbox lag: a 503 from each
+    would take the whole service out while sends still succeed."""
+    api = make()
+    send(api)  # its events wait for the user-feed consumer, and no worker runs
+    assert api.client.get("/readyz").json()["backlog"]["worker_keeping_up"]
+    api.clock.advance(seconds=45)
+    api.monotonic.now += 1  # the backlog sample taken above is now stale
+    readiness = api.client.get("/readyz")
+    assert readiness.status_code == 200, readiness.text
+    body = readiness.json()
+    assert body["ready"]
+    assert body["backlog"]["outbox_lag_seconds"] == 45
+    assert not body["backlog"]["worker_keeping_up"]
+    assert body["degraded"]["active"]
+    assert body["degraded"]["reasons"] == ["outbox lag 45.0 s >= 30.0 s"]
+    assert api.metric("hongbao_outbox_lag_seconds") == 45
+    assert send(api, "k-2")["state"] == "open"  # the money path goes on
+    assert api.client.get("/readyz").status_code == 200
+
+
+def test_a_database_that_is_down_makes_readyz_skip_the_backlog(make: Make) -> None:
+    api = make()
+    api.operations.readiness.database = FailingDatabase()  # type: ignore[assignment]
+    body = api.client.get("/readyz").json()
+    assert body["backlog"] == {
+        "sampled": False,
+        "error": "no sample yet",
+        "worker_keeping_up": None,
+    }
 
 
 def test_the_blocking_routes_run_on_as_many_threads_as_the_settings_say(make: Make) -> None:
