@@ -141,6 +141,6 @@ def test_claims_answered_through_the_lane_are_counted_in_the_metrics(api: Api) -
 def test_a_claim_body_over_the_limit_is_refused_before_anything_is_done(api: Api) -> None:
     sent = api.client.post("/v1/packets", json=SEND, headers=api.headers("li-wei", "send-1"))
     path = f"/v1/packets/{sent.json()['id']}/claims"
-    big = api.client.post(path, content=b"x" * 20_000, headers=api.headers("liu-yang", "c-1"))
-    assert (big.status_code, big.json()["error"]["code"]) == (422, "input.too_large")
+    big = api.client.post(path, content=b"x" * 70_000, headers=api.headers("liu-yang", "c-1"))
+    assert (big.status_code, big.json()["error"]["code"]) == (413, "input.too_large")
     assert api.context.services.packets.packet(sent.json()["id"]).claimed_count == 0

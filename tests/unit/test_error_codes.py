@@ -79,6 +79,7 @@ def test_every_context_declares_its_own_catalogue() -> None:
         "AuthCode",
         "IdempotencyCode",
         "ApiCode",
+        "EdgeCode",
     } <= names
 
 
@@ -150,6 +151,7 @@ def test_every_error_class_defaults_to_a_catalogue_member() -> None:
         (AuthCode.NOT_YOURS, 403),
         (AuthCode.OPERATOR_ONLY, 403),
         (ApiCode.RATE_LIMITED, 429),
+        (PlatformCode.INPUT_TOO_LARGE, 413),
         (PlatformCode.OVERLOADED, 503),
         (ApiCode.DEGRADED, 503),
         (StorageCode.UNAVAILABLE, 503),
@@ -223,6 +225,7 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
         ),
         **dict.fromkeys(["auth.forbidden", "auth.not_yours", "auth.operator_only"], 403),
         "api.rate_limited": 429,
+        "input.too_large": 413,
         **dict.fromkeys(
             [
                 "api.degraded",

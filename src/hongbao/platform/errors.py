@@ -24,6 +24,7 @@ class Outcome(Enum):
     UNAUTHORIZED = auto()  # no credentials, or credentials that prove nothing
     FORBIDDEN = auto()  # known caller, not allowed to do this
     TOO_MANY = auto()  # the caller asks too often
+    TOO_LARGE = auto()  # the request is bigger than accepted: nothing of it was read further
     UNAVAILABLE = auto()  # shed load or a database that could not finish: retry shortly
     FAULT = auto()  # a fault of ours (a broken invariant, a bad configuration)
 
@@ -72,7 +73,7 @@ class PlatformCode(ErrorCode):
     )
     INPUT_TOO_LARGE = (
         "input.too_large",
-        Outcome.REFUSED,
+        Outcome.TOO_LARGE,
         "请求内容过大。",
         "The request body is too large.",
     )

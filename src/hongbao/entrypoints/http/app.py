@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hongbao.entrypoints.http.claims import ClaimLane
 from hongbao.entrypoints.http.codes import ApiCode
 from hongbao.entrypoints.http.context import ApiContext
+from hongbao.entrypoints.http.edge import Edge, EdgeLimits
 from hongbao.entrypoints.http.errors import error_body, refusal_of, status_of
 from hongbao.entrypoints.http.routes import events, operations, packets
 from hongbao.entrypoints.http.routes.v1 import ROUTERS
@@ -47,8 +48,9 @@ token printed by <code>hongbao serve</code>)</li>
 
 class HongbaoApp(FastAPI):
     """The framework's app behind a front of our own: the operations middleware (request id,
-    admission, metrics, the log line) and the claim lane. Claims, the hottest request by far,
-    reach the claim desk without the framework's layers (its telemetry, body limit and error
+    admission, metrics, the log line), the edge (every path, query, header and body checked
+    before anything reads it; see ``edge.py``) and the claim lane. Claims, the hottest request
+    by far, reach the claim desk without the framework's layers (its telemetry and error
     middleware, its router); everything else goes on through the framework as usual."""
 
     front: ASGIApp | None = None
@@ -88,7 +90,11 @@ def create_app(api: ApiContext) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(operations.router)
-    app.front = OperationsMiddleware(ClaimLane(app.framework, api=api), api.operations)
+    edge = Edge(
+        ClaimLane(app.framework, api=api),
+        EdgeLimits(max_body_bytes=api.operations.settings.max_body_bytes),
+    )
+    app.front = OperationsMiddleware(edge, api.operations)
     _add_error_handlers(app)
 
     @app.get("/", include_in_schema=False)

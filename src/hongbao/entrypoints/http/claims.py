@@ -59,8 +59,6 @@ if TYPE_CHECKING:
 
 CLAIM_PATH: Final = re.compile(r"/v1/packets/([^/]+)/claims")
 CLAIM_ROUTE: Final = "/v1/packets/{packet_id}/claims"
-# A claim needs no body; whatever is sent is part of the request's fingerprint, within reason.
-MAX_BODY_BYTES: Final = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +223,9 @@ class ClaimLane:
                 language_header = value.decode("latin-1")
         language = parse_language(language_header)
         try:
-            body = await _read_body(receive)
+            # A claim needs no body; whatever is sent is part of the request's fingerprint,
+            # within the limit of every route (which the edge in front has checked already).
+            body = await _read_body(receive, self.api.operations.settings.max_body_bytes)
             if body is None:
                 return  # the client went away before its request was whole: nothing to do
             caller = money_caller(self.api, authorization)
@@ -255,7 +255,7 @@ class ClaimLane:
         await response(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def _read_body(receive: Receive, max_body_bytes: int) -> bytes | None:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -264,9 +264,9 @@ async def _read_body(receive: Receive) -> bytes | None:
             return None
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > max_body_bytes:
             raise InvalidInput(
-                f"a claim's body is at most {MAX_BODY_BYTES} bytes",
+                f"a request body is at most {max_body_bytes} bytes",
                 code=PlatformCode.INPUT_TOO_LARGE,
             )
         chunks.append(chunk)

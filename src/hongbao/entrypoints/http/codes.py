@@ -156,3 +156,27 @@ class ApiCode(ErrorCode):
         "Last-Event-ID 必须是最后收到的事件编号。",
         "Last-Event-ID is the id of the last event received.",
     )
+
+
+class EdgeCode(ErrorCode):
+    """Codes of the edge: values refused before anything else reads them (path, query string,
+    headers, body), so no database ever sees them."""
+
+    CONTROL_CHARACTER = (
+        "input.control_character",
+        Outcome.REFUSED,
+        "请求中含有不允许的控制字符。",
+        "The request carries a control character.",
+    )
+    NOT_UTF8 = (
+        "input.invalid_encoding",
+        Outcome.REFUSED,
+        "请求中含有无效的 UTF-8 文本。",
+        "The request carries text that is not valid UTF-8.",
+    )
+    TOO_LONG = (
+        "input.too_long",
+        Outcome.REFUSED,
+        "请求中的某个值过长。",
+        "A value in the request is too long.",
+    )

@@ -7,8 +7,9 @@
 (``Accept-Language``: zh-CN by default, en), ``details`` holds the facts, and ``decision_id``
 names the recorded recall decision when there is one. The HTTP status follows from the code's
 :class:`~hongbao.platform.errors.Outcome`, here and nowhere else: unknown things are 404,
-conflicts 409, credentials 401/403, too many requests 429, shed load 503, a broken invariant
-or an unexpected fault 500 (with a reference, never a stack trace), every other refusal 422.
+conflicts 409, credentials 401/403, too many requests 429, a body over the limit 413, shed load
+503, a broken invariant or an unexpected fault 500 (with a reference, never a stack trace), every
+other refusal 422.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ HTTP_STATUS: Final[Mapping[Outcome, int]] = MappingProxyType(
         Outcome.UNAUTHORIZED: 401,
         Outcome.FORBIDDEN: 403,
         Outcome.TOO_MANY: 429,
+        Outcome.TOO_LARGE: 413,
         Outcome.UNAVAILABLE: 503,
         Outcome.FAULT: 500,
     }

@@ -29,6 +29,8 @@ from hongbao.entrypoints.ops.ratelimit import BucketLimit, RateLimited, RateLimi
 from hongbao.platform.errors import ConfigurationError, PlatformCode
 
 MAX_REQUEST_THREADS: Final = 64
+MIN_BODY_BYTES: Final = 1_024
+MAX_BODY_BYTES: Final = 16 * 1_024 * 1_024
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +60,20 @@ class OperationsSettings:
     # waits for the database: a few threads keep a core busy, and dozens only fight over the
     # lock and the connection pool (figures in benchmarks/RESULTS.md).
     request_threads: int = 4
+    # The largest request body of any route, claims included: every body of the API is a
+    # few hundred bytes of JSON, so anything near this is a mistake or an attack.
+    max_body_bytes: int = 65_536
 
     def __post_init__(self) -> None:
         if not 1 <= self.request_threads <= MAX_REQUEST_THREADS:
             raise ConfigurationError(
                 f"request threads are 1 to {MAX_REQUEST_THREADS}, not {self.request_threads}",
+                code=PlatformCode.CONFIG_OPERATIONS,
+            )
+        if not MIN_BODY_BYTES <= self.max_body_bytes <= MAX_BODY_BYTES:
+            raise ConfigurationError(
+                f"the body limit is {MIN_BODY_BYTES} to {MAX_BODY_BYTES} bytes, "
+                f"not {self.max_body_bytes}",
                 code=PlatformCode.CONFIG_OPERATIONS,
             )
 
@@ -89,6 +100,7 @@ ENVIRONMENT: Final[dict[str, tuple[str, type]]] = {
     "HONGBAO_MAX_WAIT_SECONDS": ("max_wait_seconds", float),
     "HONGBAO_DEGRADE_FORCED": ("degrade_forced", str),
     "HONGBAO_REQUEST_THREADS": ("request_threads", int),
+    "HONGBAO_MAX_BODY_BYTES": ("max_body_bytes", int),
 }
 _ADMISSION_FIELDS: Final = frozenset(f.name for f in fields(AdmissionLimits))
 

@@ -14,8 +14,11 @@ from hongbao.platform.clock import to_datetime
 
 AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9:._/-]+$")]
+# Text without control characters (C0, DEL, C1): the edge refuses them in every body already
+# (``entrypoints/http/edge.py``); the schemas say so, for clients and the OpenAPI document.
+NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]+$"
 # One line of printable text, as names and purposes are checked by the domain.
-Text = Annotated[str, Field(min_length=1, max_length=128)]
+Text = Annotated[str, Field(min_length=1, max_length=128, pattern=NO_CONTROL)]
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 

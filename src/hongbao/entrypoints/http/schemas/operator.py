@@ -12,7 +12,7 @@ from hongbao.entrypoints.http.auth.tokens import (
     Principal,
     Role,
 )
-from hongbao.entrypoints.http.schemas import Body, Id, iso_time
+from hongbao.entrypoints.http.schemas import NO_CONTROL, Body, Id, iso_time
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
 from hongbao.refunds.verification import RefundReport
@@ -156,7 +156,7 @@ class TokenView(Body):
 
 
 class RevokeBody(Body):
-    token: Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH)]
+    token: Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH, pattern=NO_CONTROL)]
 
 
 class RevokedView(Body):

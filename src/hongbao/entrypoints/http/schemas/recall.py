@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool
 
-from hongbao.entrypoints.http.schemas import Amount, Body, Id, Text, iso_time
+from hongbao.entrypoints.http.schemas import NO_CONTROL, Amount, Body, Id, Text, iso_time
 from hongbao.identity.verification import (
     MAX_ANSWER_LENGTH,
     MAX_CORPORATE_ACCOUNT_DIGITS,
@@ -238,7 +238,7 @@ class ChallengeView(Body):
 
 class AnswerBody(Body):
     purpose: Text
-    answer: Annotated[str, Field(min_length=1, max_length=MAX_ANSWER_LENGTH)]
+    answer: Annotated[str, Field(min_length=1, max_length=MAX_ANSWER_LENGTH, pattern=NO_CONTROL)]
 
 
 class AnswerView(Body):
