@@ -17,6 +17,7 @@ from hongbao.entrypoints.http.app import create_app
 from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner
 from hongbao.entrypoints.http.context import ApiContext, ApiSettings
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, ManualClock
+from hongbao.recall.records import Incident
 from hongbao.testing import InMemoryDatabase
 from tests.api.conftest import SECRET, Api
 from tests.api.flows import bearer, ok, recall_with_sms, send, wang_fang
@@ -114,14 +115,17 @@ TABLE = (
     Row(
         "POST", "/v1/operator/tokens/revoke", OPERATOR_ONLY, lambda world: {"token": world["spare"]}
     ),
+    Row("GET", "/v1/operator/incidents", OPERATOR_ONLY),
+    Row("GET", "/v1/operator/incidents/{incident_id}", OPERATOR_ONLY),
+    Row("POST", "/v1/operator/incidents/{incident_id}/resolve", OPERATOR_ONLY, {"note": "matrix"}),
 )
 # Served and tested by their owners: the streams (SSE), docs, metrics and health.
 NOT_IN_TABLE = ("/events",)
 
 
 def build_world(api: Api) -> World:
-    """li-wei's things: a packet, a recalled packet with its refund and decision, a check
-    and a group; and a spare token to revoke."""
+    """li-wei's things: a packet (with a reconciliation incident), a recalled packet with its
+    refund and decision, a check and a group; and a spare token to revoke."""
     recalled = send(api, "world-send-r")
     done = recall_with_sms(api, recalled["id"], "world-recall")
     challenge = api.client.post(
@@ -134,9 +138,15 @@ def build_world(api: Api) -> World:
         json={"name": "李伟的群", "type": "family"},
         headers=api.headers("li-wei", "world-group"),
     )
+    packet_id = send(api, "world-send")["id"]
+    incident = Incident(
+        f"escrow:{packet_id}", packet_id, "d-world", "open", "drill", api.clock.now_us(), None
+    )
+    api.context.services.database.transact(lambda uow: uow.recalls.incidents.insert(incident))
     return {
         "user_id": "li-wei",
-        "packet_id": send(api, "world-send")["id"],
+        "packet_id": packet_id,
+        "incident_id": incident.id,
         "recall_key": "world-recall",
         "decision_id": done["decision_id"],
         "refund_id": done["refund_id"],

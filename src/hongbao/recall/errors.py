@@ -32,6 +32,24 @@ class RecallCode(ErrorCode):
         "这次撤回的验证次数太多，请重新发起撤回。",
         "This recall opened too many checks; use a new key.",
     )
+    UNKNOWN_INCIDENT = (
+        "recalls.unknown_incident",
+        Outcome.NOT_FOUND,
+        "找不到这个对账异常。",
+        "No such reconciliation incident.",
+    )
+    INCIDENT_CLOSED = (
+        "recalls.incident_closed",
+        Outcome.CONFLICT,
+        "这个对账异常已经处理完毕。",
+        "The incident was resolved already.",
+    )
+    RESOLUTION_INVALID = (
+        "recalls.resolution_invalid",
+        Outcome.REFUSED,
+        "请写明由谁处理、如何处理了这个对账异常。",
+        "Say who resolves the incident and how.",
+    )
     UNKNOWN_RECALL = (
         "recalls.unknown_recall",
         Outcome.NOT_FOUND,

@@ -118,7 +118,10 @@ class Incident:
     id: str
     packet_id: str
     decision_id: str
-    state: str  # open | closed
+    state: str  # open | closed (resolved by an operator)
     detail: str
     opened_at_us: int
     closed_at_us: int | None
+    # Who resolved it and how (R-X2's audit): set once, with closed_at_us, when it closes.
+    resolved_by: str | None = None
+    resolution: str | None = None

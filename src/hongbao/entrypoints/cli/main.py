@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hongbao.entrypoints.cli import budgets as cli_distribution
 from hongbao.entrypoints.cli import identity as cli_identity
+from hongbao.entrypoints.cli import incidents as cli_incidents
 from hongbao.entrypoints.cli import packets as cli_packets
 from hongbao.entrypoints.cli import recall as cli_recall
 from hongbao.entrypoints.cli import refunds as cli_refunds
@@ -332,6 +333,7 @@ app.add_typer(cli_packets.packets_app, name="packets")
 app.add_typer(cli_recall.recall_app, name="recall")
 app.add_typer(cli_recall.decisions_app, name="decisions")
 app.add_typer(cli_refunds.refunds_app, name="refunds")
+app.add_typer(cli_incidents.incidents_app, name="incidents")
 app.add_typer(cli_serve.tokens_app, name="tokens")
 app.command("serve")(cli_serve.serve)
 app.add_typer(cli_distribution.budgets_app, name="budgets")
