@@ -56,7 +56,7 @@ class PassReport:
 
 def build_scheduler(services: Services) -> Scheduler[UnitOfWork]:
     """The scheduler with every handler this build knows (later issues register theirs here)."""
-    scheduler = Scheduler(services.database, services.clock)
+    scheduler = Scheduler(services.database, services.clock, pipeline=services.pipeline)
     scheduler.register(EXPIRE_KIND, services.packets.expire_handler)
     scheduler.register(CAPTURE_KIND, services.packets.capture_handler)
     scheduler.register(SETTLE_KIND, services.refunds.settle_handler)

@@ -28,14 +28,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hongbao.entrypoints.http.auth.callers import money_caller
 from hongbao.entrypoints.http.auth.device_labels import labels_in
 from hongbao.entrypoints.http.auth.tokens import Principal, token_revoked
-from hongbao.entrypoints.http.errors import ApiError, refusal_of
+from hongbao.entrypoints.http.errors import refusal_of
 from hongbao.entrypoints.http.idempotency import (
-    IdempotencyGuard,
-    KeyedAnswer,
-    KeyedRequest,
-    Response,
     check_key,
     error_response,
+    keyed_reply,
     request_hash,
 )
 from hongbao.entrypoints.http.schemas import Amount, ClaimView
@@ -52,6 +49,7 @@ from hongbao.platform.errors import HongbaoError, InvalidInput, PlatformCode
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH, GroupCommitter
 from hongbao.platform.i18n import Language, parse_language
 from hongbao.platform.invariants import invariant
+from hongbao.platform.pipeline import Answer, Keyed, KeyedAnswer, KeyRefused, Pipeline
 from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 if TYPE_CHECKING:
@@ -68,7 +66,7 @@ class ClaimCall:
     """One claim request, checked and fingerprinted, waiting for its batch."""
 
     who: Principal
-    keyed: KeyedRequest
+    keyed: Keyed
     packet_id: str
     language: Language
     # The caller's device model is not known to this process yet: the batch reads it.
@@ -79,7 +77,7 @@ class ClaimCall:
 class ClaimReply:
     """What to answer, and the claim's result for the metrics (None: no claim was made)."""
 
-    response: Response
+    response: Answer
     result: ClaimResult | None
     device_label: tuple[str, str] | None = None
 
@@ -103,7 +101,7 @@ class ClaimDesk:
         self,
         database: Database,
         packets: PacketService,
-        guard: IdempotencyGuard,
+        pipeline: Pipeline[UnitOfWork],
         *,
         max_batch: int = DEFAULT_MAX_BATCH,
         on_batch: Callable[[int, float], None] | None = None,
@@ -113,7 +111,7 @@ class ClaimDesk:
         self._learned_device = learned_device
         self._database = database
         self._packets = packets
-        self._guard = guard
+        self._pipeline = pipeline
         self._committer: GroupCommitter[ClaimCall, ClaimReply] = GroupCommitter(
             self._run, name="claims", max_batch=max_batch, on_batch=on_batch
         )
@@ -145,7 +143,7 @@ class ClaimDesk:
             replies[index] = ClaimReply(error_response(token_revoked(), call.language), None)
         results: dict[int, ClaimResult] = {}  # this attempt's (a retried unit starts afresh)
 
-        def claim(fresh: list[int]) -> list[Response]:
+        def claim(fresh: list[int]) -> list[Answer]:
             chosen = [calls[live[position]] for position in fresh]
             answers = self._packets.claim_many_in(
                 uow, [ClaimRequest(call.packet_id, call.who.subject) for call in chosen]
@@ -157,7 +155,7 @@ class ClaimDesk:
                     results[live[position]] = answer.result
             return responses
 
-        keyed = self._guard.answer_many_in(uow, [calls[index].keyed for index in live], claim)
+        keyed = self._pipeline.execute_many_in(uow, [calls[index].keyed for index in live], claim)
         labels = _device_labels(uow, calls)
         for index, answer in zip(live, keyed, strict=True):
             response = _keyed_response(answer, calls[index])
@@ -182,14 +180,14 @@ def _device_labels(uow: UnitOfWork, calls: Sequence[ClaimCall]) -> dict[int, tup
     return {index: labels[key] for index, key in wanted.items()}
 
 
-def _claim_response(call: ClaimCall, answer: ClaimAnswer) -> Response:
+def _claim_response(call: ClaimCall, answer: ClaimAnswer) -> Answer:
     if isinstance(answer, ClaimOutcome):
-        return Response(200, claim_body(call.packet_id, call.who.subject, answer))
+        return Answer(200, claim_body(call.packet_id, call.who.subject, answer))
     return error_response(answer, call.language)  # a refusal: kept as the key's answer
 
 
-def _keyed_response(answer: KeyedAnswer, call: ClaimCall) -> Response:
-    return error_response(answer, call.language) if isinstance(answer, ApiError) else answer
+def _keyed_response(answer: KeyedAnswer, call: ClaimCall) -> Answer:
+    return error_response(answer, call.language) if isinstance(answer, KeyRefused) else answer
 
 
 class _LaneRoute:
@@ -234,7 +232,7 @@ class ClaimLane:
             fingerprint = request_hash("POST", scope["path"], body, self.api.fingerprint_key)
             call = ClaimCall(
                 who,
-                KeyedRequest(who.subject, checked, fingerprint),
+                Keyed(who.subject, checked, fingerprint),
                 packet_id,
                 language,
                 caller.wants_device_label,
@@ -248,11 +246,7 @@ class ClaimLane:
                 scope, receive, send
             )
             return
-        answer = reply.response
-        response = JSONResponse(
-            answer.body, status_code=answer.status, headers={"Idempotency-Key": checked}
-        )
-        await response(scope, receive, send)
+        await keyed_reply(reply.response, checked)(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> bytes | None:
