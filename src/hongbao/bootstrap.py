@@ -20,6 +20,7 @@ from hongbao.platform.records import RecordTable
 from hongbao.platform.unit_of_work import JoiningDatabase
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
+from hongbao.recall.review import ReviewDesk
 from hongbao.recall.service import RecallService
 from hongbao.refunds.desk import RefundDesk
 from hongbao.social.service import SocialService
@@ -46,6 +47,7 @@ class Services:
     packets: PacketService
     recalls: RecallService
     refunds: RefundDesk
+    reviews: ReviewDesk
     policies: PolicyStore
     pipeline: Pipeline[UnitOfWork]
 
@@ -118,6 +120,7 @@ def services_for(
         packets=packets,
         recalls=RecallService(database, clock, packets, policies, provider=provider),
         refunds=RefundDesk(database, clock, policies, rates),
+        reviews=ReviewDesk(database, clock, packets),
         policies=policies,
         pipeline=Pipeline(database, clock, keys_of=_idempotency_keys),
     )

@@ -14,6 +14,7 @@ from hongbao.entrypoints.cli import identity as cli_identity
 from hongbao.entrypoints.cli import packets as cli_packets
 from hongbao.entrypoints.cli import recall as cli_recall
 from hongbao.entrypoints.cli import refunds as cli_refunds
+from hongbao.entrypoints.cli import risk as cli_risk
 from hongbao.entrypoints.cli import serve as cli_serve
 from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, fresh_key, write
 from hongbao.ledger.verification import VerificationReport
@@ -333,6 +334,7 @@ app.add_typer(cli_packets.packets_app, name="packets")
 app.add_typer(cli_recall.recall_app, name="recall")
 app.add_typer(cli_recall.decisions_app, name="decisions")
 app.add_typer(cli_refunds.refunds_app, name="refunds")
+app.add_typer(cli_risk.risk_app, name="risk")
 app.add_typer(cli_serve.tokens_app, name="tokens")
 app.command("serve")(cli_serve.serve)
 app.add_typer(cli_distribution.budgets_app, name="budgets")

@@ -44,6 +44,7 @@ from hongbao.packets.claims import (
     ClaimRequest,
     ClaimResult,
 )
+from hongbao.packets.errors import PacketCode
 from hongbao.packets.service import PacketService
 from hongbao.platform.errors import HongbaoError, InvalidInput, PlatformCode
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH, GroupCommitter
@@ -134,13 +135,18 @@ class ClaimDesk:
         # Revocation is read here, in the claims' own transaction: no extra round trip, and
         # a token revoked before the commit cannot claim in it.
         revoked = uow.api.revoked.get_many([(call.who.token_id,) for call in calls])
+        locked = _locked_devices(uow, calls)
         replies: list[ClaimReply | None] = [None] * len(calls)
         live: list[int] = []
         for index, call in enumerate(calls):
-            if (call.who.token_id,) not in revoked:
+            if (call.who.token_id,) in revoked:
+                refusal: HongbaoError = token_revoked()
+            elif (call.who.device_id, call.who.sim_id) in locked:
+                refusal = device_locked()
+            else:
                 live.append(index)
                 continue
-            replies[index] = ClaimReply(error_response(token_revoked(), call.language), None)
+            replies[index] = ClaimReply(error_response(refusal, call.language), None)
         results: dict[int, ClaimResult] = {}  # this attempt's (a retried unit starts afresh)
 
         def claim(fresh: list[int]) -> list[Answer]:
@@ -162,6 +168,26 @@ class ClaimDesk:
             replies[index] = ClaimReply(response, results.get(index), labels.get(index))
         invariant(all(reply is not None for reply in replies), "every claim call is answered")
         return [reply for reply in replies if reply is not None]
+
+
+def _locked_devices(uow: UnitOfWork, calls: Sequence[ClaimCall]) -> set[tuple[str, str]]:
+    """The callers' devices that risk control has locked (R-K1 level 3), in one read."""
+    devices = {
+        (call.who.device_id, call.who.sim_id)
+        for call in calls
+        if call.who.device_id is not None and call.who.sim_id is not None
+    }
+    if not devices:
+        return set()
+    found = uow.risk.locks.get_many(sorted(devices))
+    return {key for key, lock in found.items() if lock.is_locked}
+
+
+def device_locked() -> HongbaoError:
+    return InvalidInput(
+        "this device is locked by risk control until it is unlocked",
+        code=PacketCode.DEVICE_LOCKED,
+    )
 
 
 def _device_labels(uow: UnitOfWork, calls: Sequence[ClaimCall]) -> dict[int, tuple[str, str]]:

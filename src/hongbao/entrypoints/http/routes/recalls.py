@@ -11,7 +11,9 @@ explained in the request's language with the decision id to quote (R-U1).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
@@ -45,6 +47,7 @@ from hongbao.recall.errors import RecallCode
 from hongbao.recall.gather import RecallError
 from hongbao.recall.records import RecallAnswer
 from hongbao.recall.service import RecallCommand, RecallOutcome
+from hongbao.risk.geo import parse_place
 from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["recalls"])
@@ -73,12 +76,21 @@ def recall_packet(
     raw: RawBody,
     body: RecallBody | None = None,
     idempotency_key: IdempotencyKey = None,
+    geo: Annotated[
+        str | None,
+        Header(
+            alias="Hongbao-Geo",
+            description="Where the request comes from: 'latitude,longitude' in decimal "
+            "degrees (risk control's travel rule); absent means unknown.",
+        ),
+    ] = None,
 ) -> Response:
     """The sender recalls the packet from the device that sent it (R-A1). The Idempotency-Key
     is the recall key: repeat freely; after a challenge, repeat with the passed challenge ids
     (or ``accept_balance``). A key used for another packet is refused (409)."""
     who = caller.who
     wanted = body or RecallBody()
+    place = parse_place(geo)
 
     def prepare(uow: UnitOfWork, fingerprint: str) -> Prepared:
         command = RecallCommand(
@@ -88,6 +100,7 @@ def recall_packet(
             device=device_of(who),
             challenge_ids=tuple(wanted.challenge_ids),
             accept_balance=wanted.accept_balance,
+            place=place,
         )
         attempt = _RecallAttempt(api, uow, command, fingerprint, lang)
         return Prepared(
