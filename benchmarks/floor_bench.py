@@ -53,7 +53,8 @@ import http_bench as hb
 from hongbao.bootstrap import POLICY_VARIABLE, open_services
 from hongbao.entrypoints.http.auth.tokens import Principal, Role
 from hongbao.entrypoints.http.claims import ClaimCall, ClaimDesk
-from hongbao.entrypoints.http.idempotency import IdempotencyGuard, KeyedRequest, request_hash
+from hongbao.entrypoints.http.idempotency import request_hash
+from hongbao.platform.pipeline import Keyed
 from hongbao.recall.records import RecallState
 from hongbao.recall.service import RecallCommand
 
@@ -207,15 +208,14 @@ def claim_calls(plan: hb.Plan, count: int) -> list[ClaimCall]:
         key = f"floor-{run}-{index}"
         path = f"/v1/packets/{packet}/claims"
         fingerprint = request_hash("POST", path, b"", FINGERPRINT_KEY)
-        calls.append(ClaimCall(who, KeyedRequest(user, key, fingerprint), packet, "en"))
+        calls.append(ClaimCall(who, Keyed(user, key, fingerprint), packet, "en"))
     return calls
 
 
 def claim_floor(options: Options, plan: hb.Plan) -> Floor:
     services = open_services(options.database_url)
     try:
-        guard = IdempotencyGuard(services.database, services.clock)
-        desk = ClaimDesk(services.database, services.packets, guard)
+        desk = ClaimDesk(services.database, services.packets, services.pipeline)
         calls = claim_calls(plan, options.claims + options.batch)
         batches = [calls[i : i + options.batch] for i in range(0, len(calls), options.batch)]
         _check_claims(desk._run(batches[0]))

@@ -47,7 +47,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "identity": frozenset({"money", "platform"}),
     "funding": frozenset({"identity", "ledger", "money", "platform"}),
     "social": frozenset({"identity", "platform"}),
-    "risk": frozenset(),
+    "risk": frozenset({"platform", "policy"}),
     "policy": frozenset({"money", "platform"}),
     "packets": frozenset(
         {
@@ -60,6 +60,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
             "platform",
             "policy",
             "refunds",
+            "risk",
             "social",
         }
     ),
@@ -113,6 +114,9 @@ SHARED_PORTS: Mapping[str, frozenset[str]] = {
     "packets": frozenset({"recall"}),  # a recall acts on the packet in the packet's unit
     "distribution": frozenset({"packets", "refunds"}),  # a refund may unwind through budgets
     "refunds": frozenset({"packets"}),  # expiry and recall refund the remainder in one unit
+    # A send and a claim check the device's lock, a recall reads and updates the requester's
+    # risk profile, in the same unit (R-K1, R-K2).
+    "risk": frozenset({"packets", "recall"}),
 }
 
 

@@ -14,8 +14,13 @@ from hongbao.ledger.service import Ledger
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock, SystemClock
 from hongbao.platform.errors import ConfigurationError, PlatformCode
+from hongbao.platform.idempotency import IdempotencyRecord
+from hongbao.platform.pipeline import Pipeline
+from hongbao.platform.records import RecordTable
+from hongbao.platform.unit_of_work import JoiningDatabase
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
+from hongbao.recall.review import ReviewDesk
 from hongbao.recall.service import RecallService
 from hongbao.refunds.desk import RefundDesk
 from hongbao.social.service import SocialService
@@ -42,7 +47,9 @@ class Services:
     packets: PacketService
     recalls: RecallService
     refunds: RefundDesk
+    reviews: ReviewDesk
     policies: PolicyStore
+    pipeline: Pipeline[UnitOfWork]
 
     @property
     def policy(self) -> Policy:
@@ -95,7 +102,10 @@ def services_for(
     rates: RateProvider | None = None,
     provider: VerificationProvider | None = None,
 ) -> Services:
-    """Every service over one database and clock (tests and embedded tools pass their own)."""
+    """Every service over one database and clock (tests and embedded tools pass their own).
+    The services share one :class:`JoiningDatabase`, so an operation run by the pipeline writes
+    in the pipeline's transaction."""
+    database = JoiningDatabase(database)
     policies = policies or PolicyStore.fixed()
     rates = rates or NoRates()
     provider = provider or SimulatedProvider(DEMO_SIMULATOR_KEY.encode())
@@ -110,8 +120,14 @@ def services_for(
         packets=packets,
         recalls=RecallService(database, clock, packets, policies, provider=provider),
         refunds=RefundDesk(database, clock, policies, rates),
+        reviews=ReviewDesk(database, clock, packets),
         policies=policies,
+        pipeline=Pipeline(database, clock, keys_of=_idempotency_keys),
     )
+
+
+def _idempotency_keys(unit_of_work: UnitOfWork) -> RecordTable[IdempotencyRecord]:
+    return unit_of_work.api.idempotency
 
 
 def open_ledger(database_url: str | None = None, *, clock: Clock | None = None) -> Ledger:

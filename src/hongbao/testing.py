@@ -30,6 +30,7 @@ from hongbao.storage.identity_tables import in_memory_identity_tables
 from hongbao.storage.packet_tables import in_memory_packet_tables
 from hongbao.storage.recall_tables import in_memory_recall_tables
 from hongbao.storage.refund_tables import in_memory_refunds
+from hongbao.storage.risk_tables import in_memory_risk_tables
 from hongbao.storage.social_tables import in_memory_social_tables
 from hongbao.storage.sql_outbox import InMemoryOutboxRepository
 from hongbao.storage.sql_scheduler import InMemoryDueWorkRepository
@@ -168,6 +169,7 @@ class _InMemoryUnitOfWork:
         self.ledger = InMemoryLedgerRepository(tables)
         self.identity = in_memory_identity_tables(tables.records)
         self.social = in_memory_social_tables(tables.records)
+        self.risk = in_memory_risk_tables(tables.records)
         self.funding = in_memory_funding_tables(tables.records)
         self.scheduler = InMemoryDueWorkRepository(tables.records.setdefault("due_work", {}))
         self.outbox = InMemoryOutboxRepository(tables.records)

@@ -18,6 +18,7 @@ from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner
 from hongbao.entrypoints.http.context import ApiContext, ApiSettings
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, ManualClock
 from hongbao.recall.records import Incident
+from hongbao.risk.cases import CaseKind, CaseState, RiskCase
 from hongbao.testing import InMemoryDatabase
 from tests.api.conftest import SECRET, Api
 from tests.api.flows import bearer, ok, recall_with_sms, send, wang_fang
@@ -50,6 +51,7 @@ class Row:
 
 READ_OWN = (200, 403, 200, 401, 401)  # the owner and operators read it
 OPERATOR_ONLY = (403, 403, 200, 401, 401)
+DECIDED = (403, 403, 409, 401, 401)  # operators only, and the thing is in no state for it
 OPERATOR_CREATES = (403, 403, 201, 401, 401)
 USER_CREATES = (201, 201, 403, 401, 401)  # any user, for themselves; operators act as none
 OWNER_ACTS = (200, 403, 403, 401, 401)  # the owner, on their device; not operators
@@ -118,6 +120,12 @@ TABLE = (
     Row("GET", "/v1/operator/incidents", OPERATOR_ONLY),
     Row("GET", "/v1/operator/incidents/{incident_id}", OPERATOR_ONLY),
     Row("POST", "/v1/operator/incidents/{incident_id}/resolve", OPERATOR_ONLY, {"note": "matrix"}),
+    Row("GET", "/v1/operator/risk/cases", OPERATOR_ONLY),
+    Row("GET", "/v1/operator/risk/cases/{case_id}", OPERATOR_ONLY),
+    Row("POST", "/v1/operator/risk/cases/{case_id}/unlock", OPERATOR_ONLY, {"note": "matrix"}),
+    # The operator is let in; a lock case has no held refund to release or confirm.
+    Row("POST", "/v1/operator/risk/cases/{case_id}/release", DECIDED, {"note": "matrix"}),
+    Row("POST", "/v1/operator/risk/cases/{case_id}/confirm", DECIDED, {"note": "matrix"}),
 )
 # Served and tested by their owners: the streams (SSE), docs, metrics and health.
 NOT_IN_TABLE = ("/events",)
@@ -143,10 +151,24 @@ def build_world(api: Api) -> World:
         f"escrow:{packet_id}", packet_id, "d-world", "open", "drill", api.clock.now_us(), None
     )
     api.context.services.database.transact(lambda uow: uow.recalls.incidents.insert(incident))
+    case = RiskCase(
+        "lock:d-world",
+        CaseKind.LOCK,
+        "li-wei",
+        CaseState.OPEN,
+        3,
+        "[]",
+        "d-world",
+        api.clock.now_us(),
+        device_id="li-wei-old-phone",
+        sim_id="sim-li-wei-0",
+    )
+    api.context.services.database.transact(lambda uow: uow.risk.cases.insert(case))
     return {
         "user_id": "li-wei",
         "packet_id": packet_id,
         "incident_id": incident.id,
+        "case_id": case.id,
         "recall_key": "world-recall",
         "decision_id": done["decision_id"],
         "refund_id": done["refund_id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,6 +11,9 @@ from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.ledger.operations import create_accounts, create_transfers
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import ManualClock
+from hongbao.platform.idempotency import IdempotencyRecord
+from hongbao.platform.pipeline import Pipeline
+from hongbao.platform.records import RecordTable
 from hongbao.platform.retries import retry_delay_seconds
 from hongbao.platform.scheduler import (
     DueWorkState,
@@ -20,8 +24,13 @@ from hongbao.platform.scheduler import (
 from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 
-@pytest.fixture
-def scheduler(database: Database, clock: ManualClock) -> Scheduler:
+def keys(uow: UnitOfWork) -> RecordTable[IdempotencyRecord]:
+    return uow.api.idempotency
+
+
+@pytest.fixture(params=["by its row", "through the pipeline"])
+def scheduler(database: Database, clock: ManualClock, request: pytest.FixtureRequest) -> Scheduler:
+    """The scheduler alone, and as the worker runs it: each job through the write pipeline."""
     ledger = Ledger(database, clock)
     ledger.create_accounts(
         [
@@ -29,7 +38,8 @@ def scheduler(database: Database, clock: ManualClock) -> Scheduler:
             NewAccount("alice", AccountKind.USER_BALANCE, "CNY"),
         ]
     )
-    scheduler = Scheduler(database, clock)
+    pipeline = Pipeline(database, clock, keys) if request.param == "through the pipeline" else None
+    scheduler = Scheduler(database, clock, pipeline=pipeline)
 
     def pay(uow: UnitOfWork, payload: dict[str, Any], now_us: int) -> None:
         request = TransferRequest(payload["transfer"], 1, payload["amount"], "card", "alice", "CNY")
@@ -146,3 +156,45 @@ def test_one_failing_item_in_a_batch_fails_alone_and_the_rest_complete(
     assert state(scheduler, "pay-10-boom").attempts == 1
     assert Ledger(database, clock).account("alice").credit_balance == 30
     assert Ledger(database, clock).accounts(["half-done"]) == {}
+
+
+def test_a_job_whose_effects_were_kept_under_its_key_does_not_run_again(
+    database: Database, clock: ManualClock
+) -> None:
+    """Through the pipeline a job's key is its id: were its row ever pending again, the job
+    is marked done without applying its effects a second time."""
+    ledger = Ledger(database, clock)
+    ledger.create_accounts(
+        [
+            NewAccount("card", AccountKind.DEBIT_CARD, "CNY"),
+            NewAccount("alice", AccountKind.USER_BALANCE, "CNY"),
+        ]
+    )
+    scheduler = Scheduler(database, clock, pipeline=Pipeline(database, clock, keys))
+    runs: list[str] = []
+
+    def pay(uow: UnitOfWork, payload: dict[str, Any], now_us: int) -> None:
+        runs.append(payload["transfer"])
+        request = TransferRequest(payload["transfer"], 1, payload["amount"], "card", "alice", "CNY")
+        (result,) = create_transfers(uow.ledger, [request], now_us)
+        assert result.succeeded
+
+    scheduler.register("pay", pay)
+    add(scheduler, "w-1", "pay", 0, transfer="t-1", amount=100)
+    assert scheduler.run_due().done == 1
+    kept = database.read(lambda uow: uow.api.idempotency.get("worker", "w-1"))
+    assert kept is not None
+    assert kept.status == 200
+    done = database.read(lambda uow: uow.scheduler.get("w-1"))
+    assert done is not None
+    database.transact(
+        lambda uow: uow.scheduler.replace(
+            replace(done, state=DueWorkState.PENDING, completed_at_us=None)
+        )
+    )
+    assert scheduler.run_due().done == 1
+    assert runs == ["t-1"]
+    again = database.read(lambda uow: uow.scheduler.get("w-1"))
+    assert again is not None
+    assert again.state is DueWorkState.DONE
+    assert ledger.account("alice").credits_posted == 100

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import hongbao
-from hongbao.entrypoints.http.codes import ApiCode, AuthCode, IdempotencyCode
+from hongbao.entrypoints.http.codes import ApiCode, AuthCode
 from hongbao.entrypoints.http.errors import error_body, refusal_of, status_for, status_of
 from hongbao.identity.errors import IdentityCode
 from hongbao.packets.errors import PacketCode
@@ -26,6 +26,7 @@ from hongbao.platform.errors import (
     StorageCode,
     StorageError,
 )
+from hongbao.platform.idempotency import IdempotencyCode
 from hongbao.policy.errors import PolicyCode
 from hongbao.recall.errors import RecallCode
 from hongbao.refunds.errors import RefundCode

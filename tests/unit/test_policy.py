@@ -124,6 +124,15 @@ held_recheck_minutes = 60
 payout_max_attempts = 8
 payout_backoff_base_minutes = 5
 payout_backoff_cap_minutes = 360
+
+[risk]
+attempts_for_face = 5
+attempt_window_minutes = 60
+hold_cumulative_amount = "10000.00"
+cumulative_window_days = 30
+hold_hours = 24
+travel_km = 300
+travel_window_minutes = 10
 """
 
 

@@ -18,7 +18,7 @@ from hongbao.packets.user_feed import USER_FEED, copy_to_feeds
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import Relay, RelayReport
 from hongbao.platform.scheduler import Scheduler
-from hongbao.refunds.settlement import RECHECK_KIND, SETTLE_KIND
+from hongbao.refunds.settlement import RECHECK_KIND, RISK_RELEASE_KIND, SETTLE_KIND
 from hongbao.storage.unit_of_work import UnitOfWork
 
 DEFAULT_POLL_SECONDS = 1.0
@@ -56,11 +56,12 @@ class PassReport:
 
 def build_scheduler(services: Services) -> Scheduler[UnitOfWork]:
     """The scheduler with every handler this build knows (later issues register theirs here)."""
-    scheduler = Scheduler(services.database, services.clock)
+    scheduler = Scheduler(services.database, services.clock, pipeline=services.pipeline)
     scheduler.register(EXPIRE_KIND, services.packets.expire_handler)
     scheduler.register(CAPTURE_KIND, services.packets.capture_handler)
     scheduler.register(SETTLE_KIND, services.refunds.settle_handler)
     scheduler.register(RECHECK_KIND, services.packets.recheck_handler)
+    scheduler.register(RISK_RELEASE_KIND, services.packets.risk_release_handler)
     return scheduler
 
 

@@ -126,15 +126,7 @@ class IdentityService(Generic[UnitOfWorkT]):
         return self._read(read)
 
     def set_status(self, user_id: str, status: UserStatus, reason: str | None) -> User:
-        def work(identity: IdentityRepository, _: UnitOfWorkT) -> User:
-            user = identity.users.lock(user_id)
-            if user is None:
-                raise unknown(IdentityCode.UNKNOWN_USER, "user", user_id)
-            updated = User(**{**_fields(user), "status": status, "status_reason": reason})
-            identity.users.replace(updated)
-            return updated
-
-        return self._write(work)
+        return self._write(lambda identity, _: set_status_in(identity, user_id, status, reason))
 
     def register_enterprise(self, enterprise: Enterprise) -> Enterprise:
         def work(identity: IdentityRepository, _: UnitOfWorkT) -> Enterprise:
@@ -273,6 +265,19 @@ class IdentityService(Generic[UnitOfWorkT]):
 
 def _fields(record: object) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+def set_status_in(
+    identity: IdentityRepository, user_id: str, status: UserStatus, reason: str | None
+) -> User:
+    """Mark a user normal, abnormal or frozen, in the caller's unit of work (risk control
+    freezes an account it blocks in the review's own transaction)."""
+    user = identity.users.lock(user_id)
+    if user is None:
+        raise unknown(IdentityCode.UNKNOWN_USER, "user", user_id)
+    updated = User(**{**_fields(user), "status": status, "status_reason": reason})
+    identity.users.replace(updated)
+    return updated
 
 
 def require_user(identity: IdentityRepository, user_id: str) -> User:

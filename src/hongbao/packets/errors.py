@@ -53,6 +53,13 @@ class PacketCode(ErrorCode):
         "这台设备不是发红包用户的设备。",
         "The device is not one of the sender's.",
     )
+    DEVICE_LOCKED = (
+        "packets.device_locked",
+        Outcome.FORBIDDEN,
+        "这台设备已被风控锁定，暂时不能发、抢或撤回红包，请联系客服解锁。",
+        "This device is locked by risk control: it cannot send, claim or recall until it is "
+        "unlocked (contact support).",
+    )
     UNKNOWN_FUNDING_SOURCE = (
         "packets.unknown_funding_source",
         Outcome.NOT_FOUND,

@@ -15,6 +15,7 @@ from hongbao.platform.records import RecordTable
 from hongbao.platform.scheduler import DueWorkRepository
 from hongbao.platform.unit_of_work import Database as DatabasePort
 from hongbao.refunds.ports import RefundRepository
+from hongbao.risk.ports import RiskTables
 from hongbao.social.ports import SocialTables
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ class UnitOfWork(Protocol):
 
     @property
     def packets(self) -> PacketTables: ...
+
+    @property
+    def risk(self) -> RiskTables: ...
 
     # What refunding a packet's remainder (at expiry, on recall) writes in the same unit.
     @property

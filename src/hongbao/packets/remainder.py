@@ -46,8 +46,10 @@ from hongbao.refunds.routes import (
 )
 from hongbao.refunds.settlement import (
     balance_account,
+    hold_for_review,
     hold_refund,
     keep_holding,
+    release_from_review,
     resume_held,
     start_refund,
 )
@@ -134,11 +136,27 @@ def refund_remainder(
     trigger: RefundTrigger,
     policy: Policy,
     now_us: int,
+    risk_hold_until_us: int | None = None,
 ) -> Refund:
     """Carry the plan out from the packet's escrow, or hold the money when there is no route
-    (an expiry only: a recall without a route is denied before it gets here)."""
+    (an expiry only: a recall without a route is denied before it gets here). With
+    ``risk_hold_until_us`` risk control holds it for review until then (delayed arrival)."""
     refund_id = f"{trigger.value}:{packet.id}"
     plan = planned.plan
+    if risk_hold_until_us is not None and isinstance(plan, RefundPlan):
+        return hold_for_review(
+            uow,
+            refund_id=refund_id,
+            packet_id=packet.id,
+            owner_id=packet.sender_id,
+            from_account_id=packet.escrow_account_id,
+            destination_account_id=planned.destination_account_id,
+            amount=Money.of(packet.remainder_minor, packet.currency),
+            route=plan.route,
+            release_at_us=risk_hold_until_us,
+            now_us=now_us,
+            trigger=trigger,
+        )
     if isinstance(plan, RefundPlan):
         return start_refund(
             uow,
@@ -185,6 +203,22 @@ def recheck_held(
         return resume_held(uow, refund, planned.plan, planned.destination_account_id, now_us)
     return keep_holding(
         uow, refund, planned.plan, _recheck_at(planned.plan, policy, now_us), now_us
+    )
+
+
+def release_risk_hold(
+    uow: UnitOfWork, refund_id: str, *, now_us: int, policy: Policy, rates: RateProvider
+) -> Refund:
+    """A risk-held refund moves on now: out of the risk hold, planned and carried out (or held
+    in clearing when no route takes it now). A refund no longer risk-held is left as it is."""
+    refund = present(uow.refunds.lock(refund_id), "a risk-held refund exists", refund_id=refund_id)
+    if refund.state is not RefundState.RISK_HELD:
+        return refund
+    release_from_review(uow, refund, now_us)
+    return present(
+        recheck_held(uow, refund_id, now_us=now_us, policy=policy, rates=rates),
+        "a released refund exists",
+        refund_id=refund_id,
     )
 
 

@@ -61,6 +61,7 @@ from hongbao.packets.remainder import (
     plan_packet_refund,
     recheck_held,
     refund_remainder,
+    release_risk_hold,
 )
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
@@ -73,6 +74,7 @@ from hongbao.platform.scheduler import schedule, schedule_new
 from hongbao.policy.document import PacketPolicy
 from hongbao.policy.store import PolicyStore
 from hongbao.refunds.records import Refund, RefundTrigger
+from hongbao.risk.cases import RELEASE_TIME, CaseState, DeviceLock
 from hongbao.social.service import read_membership
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
@@ -128,6 +130,10 @@ class SendPacket:
         return SenderQuestion(self.sender_id, self.recipient_id, self.device)
 
 
+def _no_lock() -> DeviceLock | None:
+    return None
+
+
 def _not_asked() -> bool:
     return False
 
@@ -140,6 +146,7 @@ class SendReads:
     sender: Callable[[], SenderFacts]  # identity's: the sender, the recipient, the device
     in_group: Callable[[], bool]  # social's: the sender is a member of the group sent to
     source: Callable[[], StoredFunding | None]  # funding's: the source named
+    device_lock: Callable[[], DeviceLock | None]  # risk's: the sending device's lock, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +225,11 @@ class PacketService:
                 else _not_asked
             ),
             read_stored_source(uow.funding, command.funding_source_id),
+            (
+                uow.risk.read_lock(command.device.device_id, command.device.sim_id)
+                if command.device is not None
+                else _no_lock
+            ),
         )
         return lambda: self._send(uow, command, policy, now_us, reads)
 
@@ -301,6 +313,12 @@ class PacketService:
             device = facts.device
             if device is None or device.user_id != command.sender_id:
                 raise refuse("this device is not one of the sender's", PacketCode.UNKNOWN_DEVICE)
+            lock = reads.device_lock()
+            if lock is not None and lock.is_locked:
+                raise refuse(
+                    "this device is locked by risk control until it is unlocked",
+                    PacketCode.DEVICE_LOCKED,
+                )
         if (
             command.packet_type is PacketType.ENTERPRISE
             and sender.user_type is not UserType.ENTERPRISE
@@ -554,6 +572,33 @@ class PacketService:
             rates=self.rates,
         )
 
+    def risk_release_handler(
+        self, uow: UnitOfWork, payload: dict[str, object], now_us: int
+    ) -> None:
+        """Scheduler handler: a risk-held refund whose release time came moves on, unless a
+        reviewer decided otherwise (its case confirmed: the money stays held)."""
+        refund_id = str(payload["refund_id"])
+        case = uow.risk.cases.lock(f"hold:{refund_id}")
+        if case is not None and case.state is not CaseState.OPEN:
+            return
+        self.release_risk_hold(uow, refund_id, now_us)
+        if case is not None:
+            uow.risk.cases.replace(
+                replace(
+                    case,
+                    state=CaseState.RELEASED,
+                    decided_by=RELEASE_TIME,
+                    decided_at_us=now_us,
+                    note="released at its release time without a review",
+                )
+            )
+
+    def release_risk_hold(self, uow: UnitOfWork, refund_id: str, now_us: int) -> Refund:
+        """Move a risk-held refund on now, in the caller's unit of work."""
+        return release_risk_hold(
+            uow, refund_id, now_us=now_us, policy=self.policies.active(), rates=self.rates
+        )
+
     # ------------------------------------------------------------------------------ recall
 
     def close_for_recall(
@@ -564,12 +609,14 @@ class PacketService:
         now_us: int,
         *,
         events: EventBatch | None = None,
+        risk_hold_until_us: int | None = None,
     ) -> tuple[Packet, RecallMoney, Refund | None]:
         """Stop further claims and give back what nobody claimed, inside the caller's unit of
         work (the recall's). Inside the card window the open hold is voided, so the card is
         charged for claimed shares only and no fee (R-X1); otherwise the remainder is refunded
         along ``planned``, the plan the recall decision showed. ``packet`` is locked.
-        ``events``: the caller's batch, which takes ``PacketRecalled`` to write with its own."""
+        ``events``: the caller's batch, which takes ``PacketRecalled`` to write with its own.
+        ``risk_hold_until_us``: risk control holds the refund for review until then."""
         invariant(
             packet.state is PacketState.OPEN, "only an open packet is recalled", packet_id=packet.id
         )
@@ -589,6 +636,7 @@ class PacketService:
             trigger=RefundTrigger.RECALL,
             policy=self.policies.active(),
             now_us=now_us,
+            risk_hold_until_us=risk_hold_until_us,
         )
         recalled = self._mark_recalled(uow, packet, now_us, events=events)
         return recalled, RecallMoney.REFUNDED, refund

@@ -13,17 +13,19 @@ Handlers must be idempotent (at-least-once), and short: they hold their row's lo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from hongbao.platform.clock import Clock, is_due
 from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
 from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
+from hongbao.platform.pipeline import Answer, Keyed, KeyRefused, Pipeline
 from hongbao.platform.retries import HandlerFailed, next_try, run_claimed, run_handler
 from hongbao.platform.unit_of_work import Database
 
@@ -258,11 +260,17 @@ class UnknownKind(Exception):
 
 @dataclass
 class Scheduler(Generic[U]):
-    """Runs due work with the handlers registered for its kinds."""
+    """Runs due work with the handlers registered for its kinds.
+
+    With a ``pipeline`` (the worker's), each job writes through the one write pipeline like
+    any request: its key is its id, and its handler runs only under a key that has no answer
+    yet, in the claiming transaction, so a job's effects are applied once even if its row
+    were ever pending again. Without one, the row alone records that the job ran."""
 
     database: Database[U]
     clock: Clock
     handlers: dict[str, Handler[U]] = field(default_factory=dict)
+    pipeline: Pipeline[U] | None = None
 
     def register(self, kind: str, handler: Handler[U]) -> None:
         invariant(kind not in self.handlers, "one handler per kind", kind=kind)
@@ -305,8 +313,7 @@ class Scheduler(Generic[U]):
         def attempt(uow: U) -> int:
             now_us = self.clock.now_us()
             claimed = uow.scheduler.claim_due(now_us, size)
-            for work in claimed:
-                self._complete(uow, work, now_us)
+            self._complete_all(uow, claimed, now_us)
             return len(claimed)
 
         try:
@@ -314,13 +321,35 @@ class Scheduler(Generic[U]):
         except HandlerFailed:
             return None
 
+    def _complete_all(self, uow: U, claimed: list[DueWork], now_us: int) -> None:
+        """Run the claimed rows' handlers and mark them done: through the pipeline, keyed by
+        the rows' ids, when the scheduler has one."""
+        if self.pipeline is None or not claimed:
+            for work in claimed:
+                self._complete(uow, work, now_us)
+            return
+        requests = [Keyed(WORKER_PRINCIPAL, work.id, _fingerprint(work)) for work in claimed]
+        ran: set[int] = set()
+
+        def run(fresh: list[int]) -> list[Answer]:
+            ran.update(fresh)
+            return [_answer(self._complete(uow, claimed[index], now_us)) for index in fresh]
+
+        answers = self.pipeline.execute_many_in(uow, requests, run)
+        for index, answer in enumerate(answers):
+            invariant(
+                not isinstance(answer, KeyRefused),
+                "a job's id names one job",
+                work_id=claimed[index].id,
+            )
+            if index not in ran:  # its effects were kept under its key before: not again
+                uow.scheduler.replace(_done(claimed[index], now_us))
+
     def _complete(self, uow: U, work: DueWork, now_us: int) -> DueWork:
         """Run a claimed row's handler and mark it done, in the claiming transaction."""
         invariant(is_due(work.due_at_us, now_us), "claimed work is due", work_id=work.id)
         run_handler(work, lambda: self._handler(work)(uow, work.payload_object(), now_us))
-        done = replace(
-            work, state=DueWorkState.DONE, attempts=work.attempts + 1, completed_at_us=now_us
-        )
+        done = _done(work, now_us)
         uow.scheduler.replace(done)
         return done
 
@@ -341,8 +370,8 @@ class Scheduler(Generic[U]):
             claimed = uow.scheduler.claim_due(now_us, 1)
             if not claimed:
                 return None
-            (work,) = claimed
-            return self._complete(uow, work, now_us)
+            self._complete_all(uow, claimed, now_us)
+            return present(uow.scheduler.get(claimed[0].id), "completed work exists")
 
         done, failed = run_claimed(self.database, attempt)
         if failed is not None:
@@ -401,3 +430,23 @@ class Scheduler(Generic[U]):
 
 class _RollBack(Exception):
     pass
+
+
+WORKER_PRINCIPAL: Final = "worker"
+
+
+def _fingerprint(work: DueWork) -> str:
+    """What a job asks: its kind and payload."""
+    return hashlib.sha256(f"{work.kind}\x00{work.payload}".encode()).hexdigest()
+
+
+def _done(work: DueWork, now_us: int) -> DueWork:
+    return replace(
+        work, state=DueWorkState.DONE, attempts=work.attempts + 1, completed_at_us=now_us
+    )
+
+
+def _answer(done: DueWork) -> Answer:
+    return Answer(
+        200, {"work": done.id, "kind": done.kind, "completed_at_us": done.completed_at_us}
+    )

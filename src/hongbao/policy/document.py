@@ -208,12 +208,29 @@ class RefundPolicy(_Section):
         return min(self.payout_backoff_base_minutes << doublings, self.payout_backoff_cap_minutes)
 
 
+class RiskPolicy(_Section):
+    """Risk control's thresholds, windows and delays (R-K1, R-K2)."""
+
+    # >= attempts_for_face recall requests in attempt_window_minutes: face verification.
+    attempts_for_face: Annotated[int, Field(ge=2, le=15)]
+    attempt_window_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    # >= hold_cumulative_amount recalled in cumulative_window_days (this recall included):
+    # the refund is held for hold_hours (delayed arrival) unless a reviewer releases it.
+    hold_cumulative_amount_minor: Annotated[int, Field(ge=1)]
+    cumulative_window_days: Annotated[int, Field(ge=1, le=31)]
+    hold_hours: Annotated[int, Field(ge=1, le=24 * 14)]
+    # Two requests >= travel_km apart within travel_window_minutes: the device is locked.
+    travel_km: Annotated[int, Field(ge=1, le=20_000)]
+    travel_window_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+
+
 class Policy(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: str
     packets: PacketPolicy
     recall: RecallPolicy
     refunds: RefundPolicy
+    risk: RiskPolicy
 
 
 AMOUNT_KEYS: Final = frozenset(
@@ -226,6 +243,7 @@ AMOUNT_KEYS: Final = frozenset(
         "new_account_large_above",
         "daily_amount",
         "watch_cap",
+        "hold_cumulative_amount",
     }
 )
 

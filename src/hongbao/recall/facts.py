@@ -6,13 +6,13 @@ Facts hold plain values (text, integers, enums), never live objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hongbao.funding.sources import FundingKind
 from hongbao.identity.users import AccountTier, UserStatus, UserType
 from hongbao.identity.verification import ChallengeKind
 from hongbao.packets.model import PacketState, PacketType
-from hongbao.risk.model import RiskAssessment
+from hongbao.risk.model import RiskAssessment, RiskHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +120,4 @@ class RecallFacts:
     other_recall_in_progress: bool
     refund: RefundFacts | None = None  # None: nothing to refund (the card hold is voided)
     substitute_accepted: bool = False  # the sender accepted the balance instead (R-F2)
+    risk_history: RiskHistory = field(default_factory=RiskHistory)  # measured for R-K2

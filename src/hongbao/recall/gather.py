@@ -44,7 +44,10 @@ from hongbao.recall.facts import (
 )
 from hongbao.recall.ports import RiskAssessor, UnitOfWork
 from hongbao.refunds.routes import NoRoute
+from hongbao.risk.cases import DeviceLock
+from hongbao.risk.geo import Place
 from hongbao.risk.model import RiskAssessment
+from hongbao.risk.profile import RiskProfile, history_of
 
 MAX_RECALLS_A_DAY_READ = 10_000
 MAX_EXEMPTIONS_READ = 100
@@ -76,6 +79,8 @@ class RequesterReads:
     exemptions: tuple[Exemption, ...]
     usage: UsageFacts
     challenges: dict[str, Challenge]  # the offered ones that exist, by id
+    risk_profile: RiskProfile | None = None  # None: no recall request seen yet
+    device_lock: DeviceLock | None = None  # the device's lock, if it ever had one
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,8 @@ def send_requester_reads(
         # Two recalls at once would otherwise both see the last one of the day free.
         uow.recalls.take_turn(requester_id)
     usage = uow.recalls.read_recalls_counted_on(key, limit=MAX_RECALLS_A_DAY_READ)
+    profile = uow.risk.read_profile(requester_id)
+    lock = uow.risk.read_lock(fingerprint.device_id, fingerprint.sim_id)
 
     def read() -> RequesterReads:
         found = requester()
@@ -131,6 +138,8 @@ def send_requester_reads(
                 start, following, len(done), sum(r.recalled_minor or 0 for r in done), key
             ),
             challenges=found.challenges,
+            risk_profile=profile(),
+            device_lock=lock(),
         )
 
     return read
@@ -175,9 +184,12 @@ def gather(
     substitute_accepted: bool = False,
     requester: RequesterReads | None = None,
     packet_reads: PacketReads | None = None,
+    place: Place | None = None,
+    new_attempt: bool = True,
 ) -> RecallFacts:
     """The facts of one evaluation; what was read already (``requester``, ``packet_reads``) is
-    not read again."""
+    not read again. ``place``: where the request comes from (None: unknown); ``new_attempt``:
+    this request counts as a recall attempt (not a challenged recall carried forward)."""
     if requester is None:
         requester = send_requester_reads(
             uow,
@@ -209,6 +221,16 @@ def gather(
         other_recall_in_progress=False,  # a recall executes in one transaction, see service
         refund=None if refund is None else refund_facts(refund),
         substitute_accepted=substitute_accepted,
+        risk_history=history_of(
+            requester.risk_profile or RiskProfile(requester_id),
+            now_us,
+            place,
+            packet.remainder_minor,
+            policy.risk,
+            device_locked=requester.device_lock is not None and requester.device_lock.is_locked,
+            vip=user.is_vip,
+            new_attempt=new_attempt,
+        ),
     )
     return replace(facts, risk=risk.assess(facts))
 

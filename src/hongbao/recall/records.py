@@ -108,7 +108,9 @@ class Recall:
             {"request_hash": a.request_hash, "status": a.status, "body": a.body}
             for a in (*kept, answer)
         ]
-        return replace(self, answers=json.dumps(items, separators=(",", ":"), sort_keys=True))
+        # Key order and Chinese kept as written: a repeat is answered with the same bytes.
+        answers = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+        return replace(self, answers=answers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -508,10 +508,11 @@ _LEVEL_ACTIONS = {
     3: RiskAction.LOCK,
     4: RiskAction.BLOCK,
 }
+# A hold (level 2) does not refuse: the recall runs and its refund waits in the risk-hold
+# account (delayed arrival); the recall's execution holds it.
 _RISK_FAILURES = {
     RiskAction.BLOCK: ReasonCode.RISK_BLOCK,
     RiskAction.LOCK: ReasonCode.RISK_LOCK,
-    RiskAction.HOLD: ReasonCode.RISK_HOLD,
 }
 
 

@@ -68,8 +68,10 @@ from hongbao.recall.records import (
     RecallRoute,
     RecallState,
 )
+from hongbao.recall.risk_actions import RiskOutcome, act_on_risk, held_until
+from hongbao.recall.risk_check import PolicyRiskAssessor
 from hongbao.refunds.routes import RefundPlan
-from hongbao.risk.assessors import PassingAssessor
+from hongbao.risk.geo import Place
 
 MAX_KEY_LENGTH = 64
 MAX_CHALLENGES_PER_KIND = 20
@@ -90,6 +92,9 @@ class RecallCommand:
     challenge_ids: tuple[str, ...] = ()
     # Smart routing offered the balance instead of the original method and the sender agrees.
     accept_balance: bool = False
+    # Where the request comes from (R-K2's travel rule); None: unknown. Not part of the
+    # digest: a retry from another place is the same recall.
+    place: Place | None = None
 
     def digest(self) -> str:
         parts = (
@@ -186,9 +191,12 @@ class RecallService:
     clock: Clock
     packets: PacketService
     policies: PolicyStore = field(default_factory=PolicyStore.fixed)
-    risk: RiskAssessor = field(default_factory=PassingAssessor)
+    risk: RiskAssessor | None = None  # None: the risk rules of the active policy
     # Opens the verifications a challenge asks for; without one the client opens them.
     provider: VerificationProvider | None = None
+
+    def __post_init__(self) -> None:
+        self.assessor: RiskAssessor = self.risk or PolicyRiskAssessor(self.policies)
 
     # ----------------------------------------------------------------------- the button
 
@@ -229,7 +237,7 @@ class RecallService:
                 (),
                 now_us=at_us,
                 policy=policy,
-                risk=self.risk,
+                risk=self.assessor,
                 refund=refund,
             )
             return evaluate(facts, policy, f"what-if-{new_decision_id()}")
@@ -310,6 +318,8 @@ class RecallService:
             now_us=now_us,
             accept_balance=command.accept_balance,
             reads=reads,
+            place=command.place,
+            new_attempt=existing is None,
         )
         decision = decided.decision
         # The recall's events and the packet's, written together once the recall has run.
@@ -352,6 +362,19 @@ class RecallService:
             recall = self._execute(
                 uow, packet, replace(command, challenge_ids=offered), recall, decided, reads, events
             )
+        act_on_risk(
+            uow,
+            RiskOutcome(
+                decided.facts,
+                decision,
+                recall,
+                reads.requester,
+                (command.device.device_id, command.device.sim_id),
+                command.place,
+            ),
+            hold_hours=reads.policy.risk.hold_hours,
+            new_attempt=existing is None,
+        )
         append_batch(uow.outbox, events, now_us=now_us)
         if existing is None:
             return RecallOutcome(recall, decision), RecallWrite.INSERT
@@ -377,8 +400,9 @@ class RecallService:
             "the balance replaces the original route only when the sender accepted it",
             packet_id=packet.id,
         )
+        hold = held_until(decided.facts.risk, now_us, reads.policy.risk.hold_hours)
         _, money, refund = self.packets.close_for_recall(
-            uow, packet, decided.refund, now_us, events=events
+            uow, packet, decided.refund, now_us, events=events, risk_hold_until_us=hold
         )
         return replace(
             recall,
@@ -477,6 +501,8 @@ class RecallService:
         now_us: int,
         accept_balance: bool,
         reads: RecallReads | None = None,
+        place: Place | None = None,
+        new_attempt: bool = True,
     ) -> Decided:
         policy = reads.policy if reads is not None else self.policies.active()
         requester = (
@@ -512,11 +538,13 @@ class RecallService:
             challenge_ids,
             now_us=now_us,
             policy=policy,
-            risk=self.risk,
+            risk=self.assessor,
             refund=refund,
             substitute_accepted=accept_balance,
             requester=requester,
             packet_reads=packet_reads,
+            place=place,
+            new_attempt=new_attempt,
         )
         decision = evaluate(facts, policy, new_decision_id())
         self._record(uow, facts, decision, recall_key, shadow=False)

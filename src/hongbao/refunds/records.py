@@ -24,6 +24,7 @@ class RefundState(StrEnum):
     SETTLED = "settled"  # arrived where it was going (a card, the balance, a budget)
     RELEASED = "released"  # arrived in the money-market account once the freeze ended
     CREDITED = "credited"  # an operator paid a failed refund into the sender's balance
+    RISK_HELD = "risk_held"  # risk control holds it in the risk-hold account for review
 
 
 ARRIVED = frozenset({RefundState.SETTLED, RefundState.RELEASED, RefundState.CREDITED})
@@ -39,6 +40,7 @@ WHERE_THE_MONEY_IS: Final = MappingProxyType(
         RefundState.SETTLED: "arrived",
         RefundState.RELEASED: "arrived (released from the freeze)",
         RefundState.CREDITED: "arrived in the balance (credited by an operator)",
+        RefundState.RISK_HELD: "held for a risk review, released at its release time",
     }
 )
 """Each state in words, for the tracking view (CLI and API)."""

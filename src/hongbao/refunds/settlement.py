@@ -39,6 +39,7 @@ from hongbao.refunds.routes import NoRoute, RefundPlan, RefundRoute
 
 SETTLE_KIND = "refund.settle"
 RECHECK_KIND = "refund.recheck"
+RISK_RELEASE_KIND = "refund.risk_release"
 MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
 CARD_ROUTES = frozenset({RefundRoute.DEBIT_CARD, RefundRoute.CREDIT_CARD, RefundRoute.FOREIGN_CARD})
 MAX_ERROR_LENGTH = 500
@@ -55,6 +56,8 @@ class TransferCode:
     REFUND_FX_OUT = 116  # the card's currency out of the FX position, at the send-time rate
     REFUND_FX_DIFFERENCE = 117  # the rate difference, to or from the FX position
     REFUND_OPERATOR_CREDIT = 118  # a failed payout credited to the balance by an operator
+    REFUND_TO_RISK_HOLD = 119  # risk control holds the refund for review (delayed arrival)
+    REFUND_RISK_RELEASE = 120  # released from the risk hold into refund clearing
 
 
 class RefundRefused(InvalidInput):
@@ -75,6 +78,10 @@ def fx_account(currency: str) -> str:
 
 def balance_account(user_id: str) -> str:
     return f"user:{user_id}:balance"
+
+
+def risk_hold_account(currency: str) -> str:
+    return f"risk:hold:{currency}"
 
 
 # ------------------------------------------------------------------------------ starting
@@ -155,6 +162,100 @@ def hold_refund(
     uow.refunds.insert(refund)
     _schedule_recheck(uow, refund, now_us)
     return refund
+
+
+def hold_for_review(
+    uow: UnitOfWork,
+    *,
+    refund_id: str,
+    packet_id: str,
+    owner_id: str,
+    from_account_id: str,
+    destination_account_id: str,
+    amount: Money,
+    route: RefundRoute,
+    release_at_us: int,
+    now_us: int,
+    trigger: RefundTrigger,
+) -> Refund:
+    """Risk control holds the refund (R-K1 level 2, the delayed arrival): its money leaves the
+    packet's escrow for the risk-hold account and waits there for a reviewer or for
+    ``release_at_us``; released, it is planned again like any held refund."""
+    currency = amount.currency.code
+    _open_accounts(uow, currency, now_us)
+    hop = _hop(
+        f"refund:{refund_id}:risk-hold",
+        from_account_id,
+        risk_hold_account(currency),
+        amount.minor,
+        currency,
+        "held for a risk review (delayed arrival)",
+    )
+    _move(uow, [_request(hop, TransferCode.REFUND_TO_RISK_HOLD, packet_id)], now_us)
+    refund = Refund(
+        id=refund_id,
+        packet_id=packet_id,
+        owner_id=owner_id,
+        route=route,
+        currency=currency,
+        amount_minor=amount.minor,
+        fee_minor=0,
+        net_minor=amount.minor,
+        destination_account_id=destination_account_id,
+        state=RefundState.RISK_HELD,
+        created_at_us=now_us,
+        arrives_at_us=release_at_us,
+        frozen_until_us=None,
+        settled_at_us=None,
+        calendar=None,
+        substituted=False,
+        reason="held for a risk review: released by a reviewer or at its release time",
+        trigger=trigger,
+        next_attempt_at_us=release_at_us,
+        last_error="risk.hold",
+        hops=(hop,),
+    )
+    uow.refunds.insert(refund)
+    schedule(
+        uow.scheduler,
+        work_id=f"risk-release:{refund_id}",
+        kind=RISK_RELEASE_KIND,
+        payload={"refund_id": refund_id},
+        due_at_us=release_at_us,
+        now_us=now_us,
+    )
+    return refund
+
+
+def release_from_review(uow: UnitOfWork, refund: Refund, now_us: int) -> Refund:
+    """A risk-held refund moves on: its money goes to refund clearing and it becomes a held
+    refund, planned again now (the caller plans it, or the recheck job scheduled here)."""
+    invariant(
+        refund.state is RefundState.RISK_HELD,
+        "only a risk-held refund is released",
+        refund_id=refund.id,
+    )
+    hop = _hop(
+        f"refund:{refund.id}:risk-release",
+        risk_hold_account(refund.currency),
+        clearing_account(refund.currency),
+        refund.amount_minor,
+        refund.currency,
+        "released from the risk review into refund clearing",
+    )
+    _move(uow, [_request(hop, TransferCode.REFUND_RISK_RELEASE, refund.packet_id)], now_us)
+    released = replace(
+        refund,
+        state=RefundState.HELD,
+        arrives_at_us=now_us,
+        next_attempt_at_us=now_us,
+        reason="released from the risk review; planned again",
+        last_error=None,
+        hops=(*refund.hops, hop),
+    )
+    uow.refunds.replace(released)
+    _schedule_recheck(uow, released, now_us)
+    return released
 
 
 def resume_held(
@@ -373,7 +474,11 @@ def settle(
     """The refund's time has come: a card payout is asked of the network, then clearing pays
     the destination (and the fee to fee revenue). Settling twice is harmless."""
     refund = _lock(uow, refund_id)
-    if refund.has_arrived or refund.state in (RefundState.FAILED, RefundState.HELD):
+    if refund.has_arrived or refund.state in (
+        RefundState.FAILED,
+        RefundState.HELD,
+        RefundState.RISK_HELD,
+    ):
         return refund  # a late or repeated job: nothing left for it to do
     invariant(is_due(_due_at(refund), now_us), "a refund settles when due", refund_id=refund_id)
     if refund.route in CARD_ROUTES:
@@ -569,6 +674,7 @@ def _open_accounts(uow: UnitOfWork, currency: str, now_us: int) -> None:
         NewAccount(clearing_account(currency), AccountKind.REFUND_CLEARING, currency),
         NewAccount(fee_account(currency), AccountKind.FEE_REVENUE, currency),
         NewAccount(fx_account(currency), AccountKind.FX_POSITION, currency),
+        NewAccount(risk_hold_account(currency), AccountKind.RISK_HOLD, currency),
     ]
     results = ledger_operations.create_accounts(uow.ledger, accounts, now_us)
     invariant(all(result.succeeded for result in results), "refund accounts exist")

@@ -18,8 +18,8 @@ from typing import Final
 
 from hongbao.money import CURRENCIES
 from hongbao.refunds.ports import UnitOfWork
-from hongbao.refunds.records import Refund
-from hongbao.refunds.settlement import clearing_account
+from hongbao.refunds.records import Refund, RefundState
+from hongbao.refunds.settlement import clearing_account, risk_hold_account
 
 PAGE_SIZE: Final = 500
 MAX_LISTED_PROBLEMS: Final = 100
@@ -52,13 +52,17 @@ class RefundReport:
 def verify_refunds(uow: UnitOfWork) -> RefundReport:
     report = RefundReport()
     expected_clearing: Counter[str] = Counter()
+    expected_risk_hold: Counter[str] = Counter()
     refunds_per_packet: Counter[str] = Counter()
     for page in _pages(uow):
         for refund in page:
             report.refunds += 1
             refunds_per_packet[refund.packet_id] += 1
             _check_refund(uow, refund, report)
-            if not refund.has_arrived:
+            if refund.state is RefundState.RISK_HELD:
+                report.in_flight += 1
+                expected_risk_hold[refund.currency] += refund.amount_minor
+            elif not refund.has_arrived:
                 report.in_flight += 1
                 currency, amount = _in_clearing(refund)
                 expected_clearing[currency] += amount
@@ -66,6 +70,7 @@ def verify_refunds(uow: UnitOfWork) -> RefundReport:
         if count > 1:
             report.add("refund.one_per_packet", packet_id, f"{count} refunds of one packet")
     _check_clearing(uow, expected_clearing, report)
+    _check_risk_hold(uow, expected_risk_hold, report)
     return report
 
 
@@ -110,6 +115,21 @@ def _check_refund(uow: UnitOfWork, refund: Refund, report: RefundReport) -> None
             != recorded
         ):
             report.add("refund.hop", refund.id, f"{hop.transfer_id}: {transfer}")
+
+
+def _check_risk_hold(uow: UnitOfWork, expected: Counter[str], report: RefundReport) -> None:
+    """Every currency's risk-hold account holds exactly its risk-held refunds."""
+    ids = {risk_hold_account(currency): currency for currency in CURRENCIES}
+    accounts = uow.ledger.get_accounts(list(ids))
+    for account_id, currency in ids.items():
+        account = accounts.get(account_id)
+        held = 0 if account is None else account.credit_balance
+        if held != expected[currency]:
+            report.add(
+                "refund.risk_hold",
+                account_id,
+                f"the risk hold holds {held}, risk-held refunds {expected[currency]}",
+            )
 
 
 def _check_clearing(uow: UnitOfWork, expected: Counter[str], report: RefundReport) -> None:

@@ -16,6 +16,7 @@ from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
 from hongbao.storage.packet_tables import StoredPacketTables, sql_packet_tables
 from hongbao.storage.recall_tables import StoredRecallTables, sql_recall_tables
 from hongbao.storage.refund_tables import RecordRefunds, sql_refunds
+from hongbao.storage.risk_tables import StoredRiskTables, sql_risk_tables
 from hongbao.storage.social_tables import StoredSocialTables, sql_social_tables
 from hongbao.storage.sql_dialect import SqlDialect
 from hongbao.storage.sql_ledger import SqlLedgerRepository
@@ -42,6 +43,10 @@ class SqlUnitOfWork:
     @functools.cached_property
     def social(self) -> StoredSocialTables:
         return sql_social_tables(self._dialect)
+
+    @functools.cached_property
+    def risk(self) -> StoredRiskTables:
+        return sql_risk_tables(self._dialect)
 
     @functools.cached_property
     def packets(self) -> StoredPacketTables:

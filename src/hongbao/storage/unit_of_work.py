@@ -19,6 +19,7 @@ from hongbao.platform.scheduler import DueWorkRepository
 from hongbao.platform.unit_of_work import Database as DatabasePort
 from hongbao.recall.ports import RecallTables
 from hongbao.refunds.ports import RefundRepository
+from hongbao.risk.ports import RiskTables
 from hongbao.social.ports import SocialTables
 from hongbao.storage.api_tables import ApiTables
 
@@ -35,6 +36,9 @@ class UnitOfWork(Protocol):
 
     @property
     def social(self) -> SocialTables: ...
+
+    @property
+    def risk(self) -> RiskTables: ...
 
     @property
     def scheduler(self) -> DueWorkRepository: ...

@@ -583,7 +583,7 @@ def test_contradictory_facts_deny_as_a_rule_error_instead_of_passing() -> None:
     [
         (0, DecisionResult.ALLOW, None),
         (1, DecisionResult.CHALLENGE, ReasonCode.RISK_CHALLENGE),
-        (2, DecisionResult.DENY, ReasonCode.RISK_HOLD),
+        (2, DecisionResult.ALLOW, None),  # runs; its refund is held for review
         (3, DecisionResult.DENY, ReasonCode.RISK_LOCK),
         (4, DecisionResult.DENY, ReasonCode.RISK_BLOCK),
     ],
@@ -591,7 +591,8 @@ def test_contradictory_facts_deny_as_a_rule_error_instead_of_passing() -> None:
 def test_a_risk_level_alone_carries_its_action(
     level: int, result: DecisionResult, reason: ReasonCode | None
 ) -> None:
-    """R-K1: each of the five levels has its action, even when the assessor lists none."""
+    """R-K1: each of the five levels has its action, even when the assessor lists none; a
+    hold (level 2) lets the recall run and holds its refund when it executes."""
     decision = evaluate(with_risk(allowed(), level=level), default_policy(), "d-risk")
     assert decision.result is result
     if reason is not None:

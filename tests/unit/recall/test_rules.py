@@ -978,16 +978,16 @@ def test_a_closed_packet_with_its_remainder_refunded_is_not_an_escrow_mismatch(
             None,
             id="step-up with the face passed",
         ),
-        pytest.param((RiskAction.HOLD,), (), FAIL, ReasonCode.RISK_HOLD, SUPPORT, id="hold"),
+        pytest.param((RiskAction.HOLD,), (), PASS, None, None, id="hold runs, its refund held"),
         pytest.param((RiskAction.LOCK,), (), FAIL, ReasonCode.RISK_LOCK, SUPPORT, id="lock"),
         pytest.param((RiskAction.BLOCK,), (), FAIL, ReasonCode.RISK_BLOCK, SUPPORT, id="block"),
         pytest.param(
             (RiskAction.HOLD, RiskAction.CHALLENGE),
-            (ChallengeKind.FACE,),
-            FAIL,
-            ReasonCode.RISK_HOLD,
-            SUPPORT,
-            id="hold wins over a passed challenge",
+            (),
+            CHALLENGE,
+            ReasonCode.RISK_CHALLENGE,
+            verify(ChallengeKind.FACE),
+            id="a hold still asks for the face first",
         ),
         pytest.param(
             (RiskAction.CHALLENGE, RiskAction.HOLD, RiskAction.BLOCK),
@@ -1014,7 +1014,8 @@ def test_risk_actions_step_up_to_face_or_deny_with_their_own_codes(
     reason: ReasonCode | None,
     next_step: NextStep | None,
 ) -> None:
-    """R-K1: challenge asks for the face; hold, lock and block fail, each with its reason."""
+    """R-K1: challenge asks for the face; a hold lets the recall run (its refund is held when
+    it executes); lock and block fail, each with its reason."""
     facts = with_challenges(with_risk(allowed(), *actions), ChallengeKind.SMS_CODE, *passed)
     outcomes = rules.risk_assessment(POLICY)(facts)
     check(outcomes, "risk_assessment", "R-K1", verdict, reason, next_step)

@@ -12,8 +12,9 @@ from rich.tree import Tree
 from hongbao.bootstrap import Services
 from hongbao.distribution.model import Budget
 from hongbao.distribution.service import DistributionService
-from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.render import local_time
+from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
 from hongbao.money import Money
 
 budgets_app = typer.Typer(
@@ -39,9 +40,10 @@ def budgets_open(
     budget_id: str,
     enterprise: Annotated[str, typer.Option("--enterprise", help="an enterprise user id")],
     amount: AmountOption,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Fund a root budget from an enterprise's balance (the id is the idempotency key)."""
+    """Fund a root budget from an enterprise's balance (the id is the default key)."""
 
     def work(s: Services) -> tuple[Budget, Money]:
         # Parsed inside run(): a malformed amount is reported with its code, like any refusal.
@@ -49,7 +51,12 @@ def budgets_open(
         budget = service.open_root(budget_id, enterprise, Money.parse(amount, "CNY"))
         return budget, service.balance(budget.id)
 
-    console.print("opened " + _summary(*run(database_url, work)))
+    command = CliCommand(
+        "budgets.open",
+        key or natural_key("budgets.open", budget_id),
+        {"budget": budget_id, "enterprise": enterprise, "amount": amount},
+    )
+    write(database_url, command, work, lambda opened: console.print("opened " + _summary(*opened)))
 
 
 @budgets_app.command("allocate")
@@ -58,9 +65,10 @@ def budgets_allocate(
     parent: Annotated[str, typer.Option("--parent", help="the budget the money comes from")],
     holder: Annotated[str, typer.Option("--holder", help="the distributor's user id")],
     amount: AmountOption,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Allocate a child budget to a distributor (the id is the idempotency key); the holder
+    """Allocate a child budget to a distributor (the id is the default key); the holder
     can then send packets with ``--source budget:BUDGET_ID``."""
 
     def work(s: Services) -> tuple[Budget, Money]:
@@ -68,10 +76,18 @@ def budgets_allocate(
         budget = service.allocate(budget_id, parent, holder, Money.parse(amount, "CNY"))
         return budget, service.balance(budget.id)
 
-    budget, balance = run(database_url, work)
-    console.print(
-        f"allocated {_summary(budget, balance)}; send from it with --source {budget.source_id}"
+    def show(allocated: tuple[Budget, Money]) -> None:
+        budget, balance = allocated
+        console.print(
+            f"allocated {_summary(budget, balance)}; send from it with --source {budget.source_id}"
+        )
+
+    command = CliCommand(
+        "budgets.allocate",
+        key or natural_key("budgets.allocate", budget_id),
+        {"budget": budget_id, "parent": parent, "holder": holder, "amount": amount},
     )
+    write(database_url, command, work, show)
 
 
 @budgets_app.command("top-up")
@@ -82,22 +98,32 @@ def budgets_top_up(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Move more money into an open budget from its parent (the enterprise for the root)."""
-    balance = run(
+    write(
         database_url,
+        CliCommand("budgets.top-up", key, {"budget": budget_id, "amount": amount}),
         lambda s: _service(s).top_up(key, budget_id, Money.parse(amount, "CNY")),
+        lambda balance: console.print(f"{budget_id} now holds {balance.format()} CNY"),
     )
-    console.print(f"{budget_id} now holds {balance.format()} CNY")
 
 
 @budgets_app.command("close")
-def budgets_close(budget_id: str, database_url: DatabaseUrlOption = None) -> None:
-    """Close a budget without open children; what it holds goes back one level up."""
-    budget = run(database_url, lambda s: _service(s).close(budget_id))
-    back_to = budget.parent_id or f"the balance of {budget.enterprise_id}"
-    console.print(
-        f"closed {budget.id} at {local_time(budget.closed_at_us)}; "
-        f"its remainder went back to {back_to}"
+def budgets_close(
+    budget_id: str, key: KeyOption = None, database_url: DatabaseUrlOption = None
+) -> None:
+    """Close a budget without open children; what it holds goes back one level up (the
+    budget id is the default key)."""
+
+    def show(budget: Budget) -> None:
+        back_to = budget.parent_id or f"the balance of {budget.enterprise_id}"
+        console.print(
+            f"closed {budget.id} at {local_time(budget.closed_at_us)}; "
+            f"its remainder went back to {back_to}"
+        )
+
+    command = CliCommand(
+        "budgets.close", key or natural_key("budgets.close", budget_id), {"budget": budget_id}
     )
+    write(database_url, command, lambda s: _service(s).close(budget_id), show)
 
 
 @budgets_app.command("show")

@@ -5,18 +5,17 @@ Thin entry points: parse, call the identity, funding or social service, render.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hongbao.bootstrap import Services, open_services
+from hongbao.bootstrap import Services
 from hongbao.entrypoints.cli.render import local_time
-from hongbao.entrypoints.population import load_population
+from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, fresh_key, natural_key, write
+from hongbao.entrypoints.population import LoadReport, load_population
 from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
@@ -46,21 +45,12 @@ from hongbao.identity.users import (
 )
 from hongbao.identity.verification import (
     AnswerAttempt,
+    AnswerOutcome,
     ChallengeKind,
     ChallengeRequest,
     OperatorContext,
 )
-from hongbao.platform.errors import HongbaoError
 from hongbao.social.groups import Group, GroupMember, GroupType, Relationship
-
-console = Console()
-error_console = Console(stderr=True)
-Result = TypeVar("Result")
-
-DatabaseUrlOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Default: $HONGBAO_DATABASE_URL, else embedded SQLite."),
-]
 
 users_app = typer.Typer(help="Users: tiers, types, status.", no_args_is_help=True)
 devices_app = typer.Typer(help="Devices and their derived capabilities.", no_args_is_help=True)
@@ -68,26 +58,6 @@ groups_app = typer.Typer(help="Groups and their members.", no_args_is_help=True)
 funding_app = typer.Typer(help="Funding sources (money a user can pay with).", no_args_is_help=True)
 challenges_app = typer.Typer(help="Step-up verification challenges.", no_args_is_help=True)
 population_app = typer.Typer(help="The demo population.", no_args_is_help=True)
-
-
-@contextmanager
-def services(database_url: str | None) -> Iterator[Services]:
-    """Open the services; a hongbao error becomes its code and message, and exit status 2."""
-    opened: Services | None = None
-    try:
-        opened = open_services(database_url)
-        yield opened
-    except HongbaoError as error:
-        error_console.print(f"[bold red]error[/] {escape(f'[{error.code}] {error.message}')}")
-        raise typer.Exit(2) from error
-    finally:
-        if opened is not None:
-            opened.close()
-
-
-def run(database_url: str | None, action: Callable[[Services], Result]) -> Result:
-    with services(database_url) as opened:
-        return action(opened)
 
 
 # ------------------------------------------------------------------------------------- users
@@ -175,9 +145,11 @@ def users_add(
     user_type: Annotated[UserType, typer.Option("--type")] = UserType.NORMAL,
     age_band: Annotated[AgeBand | None, typer.Option("--age-band")] = None,
     vip: Annotated[bool, typer.Option("--vip")] = False,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Register a user (idempotent) with their balance account."""
+    """Register a user (idempotent: the user id is the default key) with their balance
+    account."""
 
     def register(s: Services) -> User:
         real_name = (
@@ -188,8 +160,18 @@ def users_add(
         user = User(user_id, name, tier, user_type, s.clock.now_us(), real_name, age_band, vip)
         return s.identity.register_user(user)
 
-    user = run(database_url, register)
-    console.print(f"registered {user.id} ({user.tier.value})")
+    arguments = {"user": user_id, "name": name, "tier": tier, "type": user_type}
+    command = CliCommand(
+        "users.add",
+        key or natural_key("users.add", user_id),
+        {**arguments, "age_band": age_band, "vip": vip},
+    )
+    write(
+        database_url,
+        command,
+        register,
+        lambda user: console.print(f"registered {user.id} ({user.tier.value})"),
+    )
 
 
 @users_app.command("set-status")
@@ -197,11 +179,21 @@ def users_set_status(
     user_id: str,
     status: UserStatus,
     reason: Annotated[str | None, typer.Option("--reason")] = None,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Mark a user normal, abnormal or frozen (a reason is required unless normal)."""
-    user = run(database_url, lambda s: s.identity.set_status(user_id, status, reason))
-    console.print(f"{user.id} is {user.status.value}")
+    command = CliCommand(
+        "users.set-status",
+        key or fresh_key("users.set-status"),
+        {"user": user_id, "status": status, "reason": reason},
+    )
+    write(
+        database_url,
+        command,
+        lambda s: s.identity.set_status(user_id, status, reason),
+        lambda user: console.print(f"{user.id} is {user.status.value}"),
+    )
 
 
 # ----------------------------------------------------------------------------------- devices
@@ -236,9 +228,10 @@ def devices_add(
     model: Annotated[str, typer.Option("--model")],
     form_factor: Annotated[FormFactor, typer.Option("--form-factor")] = FormFactor.PHONE,
     skin: Annotated[VendorSkin, typer.Option("--skin")] = VendorSkin.NONE,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Register a device (device id + SIM) to a user."""
+    """Register a device (device id + SIM) to a user (the device is the default key)."""
 
     def register(s: Services) -> Device:
         device = Device(
@@ -254,7 +247,12 @@ def devices_add(
         )
         return s.identity.register_device(device)
 
-    _print_devices([run(database_url, register)])
+    arguments = {"user": user_id, "device": device_id, "sim": sim_id, "platform": platform}
+    arguments |= {"os": os_version, "model": model, "form": form_factor, "skin": skin}
+    command = CliCommand(
+        "devices.add", key or natural_key("devices.add", device_id, sim_id), arguments
+    )
+    write(database_url, command, register, lambda device: _print_devices([device]))
 
 
 @devices_app.command("show")
@@ -290,24 +288,39 @@ def groups_add(
     name: Annotated[str, typer.Option("--name")],
     group_type: Annotated[GroupType, typer.Option("--type")],
     owner: Annotated[str, typer.Option("--owner")],
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Create a group; its owner becomes its first member."""
-    group = run(
-        database_url,
-        lambda s: s.social.create_group(Group(group_id, name, group_type, owner, s.clock.now_us())),
+    """Create a group; its owner becomes its first member (the group id is the default key)."""
+    command = CliCommand(
+        "groups.add",
+        key or natural_key("groups.add", group_id),
+        {"group": group_id, "name": name, "type": group_type, "owner": owner},
     )
-    console.print(f"created {group.id} ({group.group_type.value})")
+    write(
+        database_url,
+        command,
+        lambda s: s.social.create_group(Group(group_id, name, group_type, owner, s.clock.now_us())),
+        lambda group: console.print(f"created {group.id} ({group.group_type.value})"),
+    )
 
 
 @groups_app.command("add-member")
-def groups_add_member(group_id: str, user_id: str, database_url: DatabaseUrlOption = None) -> None:
+def groups_add_member(
+    group_id: str, user_id: str, key: KeyOption = None, database_url: DatabaseUrlOption = None
+) -> None:
     """Add a user to a group from now on."""
-    run(
-        database_url,
-        lambda s: s.social.add_member(GroupMember(group_id, user_id, s.clock.now_us())),
+    command = CliCommand(
+        "groups.add-member",
+        key or fresh_key("groups.add-member"),
+        {"group": group_id, "user": user_id},
     )
-    console.print(f"{user_id} joined {group_id}")
+    write(
+        database_url,
+        command,
+        lambda s: s.social.add_member(GroupMember(group_id, user_id, s.clock.now_us())),
+        lambda _member: console.print(f"{user_id} joined {group_id}"),
+    )
 
 
 @users_app.command("relate")
@@ -317,12 +330,24 @@ def users_relate(
     chat_rank: Annotated[int | None, typer.Option("--chat-rank")] = None,
     intimacy: Annotated[int, typer.Option("--intimacy")] = 50,
     weight: Annotated[int, typer.Option("--weight")] = 100,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Set how one user relates to another (chat-frequency rank, intimacy, weight)."""
     relationship = Relationship(from_user, to_user, chat_rank, intimacy, weight)
-    run(database_url, lambda s: s.social.set_relationship(relationship))
-    console.print(f"{from_user} -> {to_user}: rank {chat_rank}, intimacy {intimacy}")
+    command = CliCommand(
+        "users.relate",
+        key or fresh_key("users.relate"),
+        {"from": from_user, "to": to_user, "rank": chat_rank, "intimacy": intimacy},
+    )
+    write(
+        database_url,
+        command,
+        lambda s: s.social.set_relationship(relationship),
+        lambda _relationship: console.print(
+            f"{from_user} -> {to_user}: rank {chat_rank}, intimacy {intimacy}"
+        ),
+    )
 
 
 @users_app.command("exempt")
@@ -333,9 +358,11 @@ def users_exempt(
     reason: Annotated[str, typer.Option("--reason")],
     subject_kind: Annotated[SubjectKind, typer.Option("--subject-kind")] = SubjectKind.USER,
     days: Annotated[int | None, typer.Option("--days", help="valid for; omit: open-ended")] = None,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Put a user, an enterprise or a group on an exemption list, from now on."""
+    """Put a user, an enterprise or a group on an exemption list, from now on (the
+    exemption id is the default key)."""
 
     def add(s: Services) -> Exemption:
         start = s.clock.now_us()
@@ -343,8 +370,16 @@ def users_exempt(
         exemption = Exemption(exemption_id, kind, subject_kind, subject_id, reason, start, until)
         return s.identity.add_exemption(exemption)
 
-    exemption = run(database_url, add)
-    console.print(f"{exemption.id}: {exemption.kind.value} for {exemption.subject_id}")
+    arguments: dict[str, object] = {"exemption": exemption_id, "kind": kind, "subject": subject_id}
+    arguments |= {"reason": reason, "subject_kind": subject_kind, "days": days}
+    write(
+        database_url,
+        CliCommand("users.exempt", key or natural_key("users.exempt", exemption_id), arguments),
+        add,
+        lambda exemption: console.print(
+            f"{exemption.id}: {exemption.kind.value} for {exemption.subject_id}"
+        ),
+    )
 
 
 @users_app.command("enterprise")
@@ -355,13 +390,26 @@ def users_enterprise(
     corporate_account: Annotated[
         str | None, typer.Option("--corporate-account", help="full number; only its mask is kept")
     ] = None,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Register an enterprise; with a corporate account on file it counts as certified."""
+    """Register an enterprise; with a corporate account on file it counts as certified (the
+    enterprise id is the default key)."""
     masked = None if corporate_account is None else mask_corporate_account(corporate_account)
     enterprise = Enterprise(enterprise_id, name, owner, masked is not None, masked)
-    run(database_url, lambda s: s.identity.register_enterprise(enterprise))
-    console.print(f"registered {enterprise_id} (certified: {enterprise.is_certified})")
+    command = CliCommand(
+        "users.enterprise",
+        key or natural_key("users.enterprise", enterprise_id),
+        {"enterprise": enterprise_id, "name": name, "owner": owner, "account": masked},
+    )
+    write(
+        database_url,
+        command,
+        lambda s: s.identity.register_enterprise(enterprise),
+        lambda registered: console.print(
+            f"registered {registered.id} (certified: {registered.is_certified})"
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------------- funding
@@ -376,9 +424,11 @@ def funding_add_card(
     bank: Annotated[str, typer.Option("--bank", help="bank or issuer")] = "",
     statement_day: Annotated[int, typer.Option("--statement-day")] = 1,
     currency: Annotated[str, typer.Option("--currency")] = "USD",
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Add a card; only its masked number is kept. The number is prompted for if not given."""
+    """Add a card; only its masked number is kept. The number is prompted for if not given
+    (the source id is the default key)."""
 
     def add(s: Services) -> str:
         masked = mask_card_number(number)
@@ -394,7 +444,18 @@ def funding_add_card(
         s.funding.add_funding_source(source)
         return masked
 
-    console.print(f"added {source_id}: {run(database_url, add)}")
+    # The card's number stays out of the fingerprint, which is stored: its mask stands in.
+    arguments: dict[str, object] = {"user": user_id, "source": source_id, "kind": kind}
+    arguments |= {"bank": bank, "number": mask_card_number(number), "day": statement_day}
+    arguments["currency"] = currency
+    write(
+        database_url,
+        CliCommand(
+            "funding.add-card", key or natural_key("funding.add-card", source_id), arguments
+        ),
+        add,
+        lambda masked: console.print(f"added {source_id}: {masked}"),
+    )
 
 
 # -------------------------------------------------------------------------------- challenges
@@ -408,15 +469,25 @@ def challenges_open(
     sim_id: str,
     purpose: str,
     kind: Annotated[ChallengeKind, typer.Option("--kind")] = ChallengeKind.SMS_CODE,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Open a step-up challenge for a user's device and a purpose."""
+    """Open a step-up challenge for a user's device and a purpose (the challenge id is the
+    default key)."""
     request = ChallengeRequest(
         challenge_id, kind, user_id, DeviceFingerprint(device_id, sim_id), purpose
     )
-    challenge = run(database_url, lambda s: s.identity.open_challenge(request))
-    console.print(
-        f"{challenge.challenge_id}: {challenge.kind.value}, {challenge.max_attempts} attempts"
+    arguments = {"challenge": challenge_id, "user": user_id, "device": device_id}
+    arguments |= {"sim": sim_id, "purpose": purpose, "kind": kind}
+    write(
+        database_url,
+        CliCommand(
+            "challenges.open", key or natural_key("challenges.open", challenge_id), arguments
+        ),
+        lambda s: s.identity.open_challenge(request),
+        lambda challenge: console.print(
+            f"{challenge.challenge_id}: {challenge.kind.value}, {challenge.max_attempts} attempts"
+        ),
     )
 
 
@@ -428,13 +499,26 @@ def challenges_answer(
     sim_id: str,
     purpose: str,
     answer: Annotated[str, typer.Option("--answer", prompt=True, hide_input=True)],
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Answer a challenge (the code is prompted for and never echoed)."""
+    """Answer a challenge (the code is prompted for and never echoed). Each run is an
+    attempt, unless repeated with the first one's ``--key``."""
     attempt = AnswerAttempt(user_id, DeviceFingerprint(device_id, sim_id), purpose, answer)
-    outcome = run(database_url, lambda s: s.identity.answer_challenge(challenge_id, attempt))
-    remaining = "" if outcome.attempts_remaining is None else f", {outcome.attempts_remaining} left"
-    console.print(f"{outcome.result.value}{remaining}")
+
+    def show(outcome: AnswerOutcome) -> None:
+        left = outcome.attempts_remaining
+        console.print(f"{outcome.result.value}{'' if left is None else f', {left} left'}")
+
+    # The answer stays out of the fingerprint, which is stored: a code is easily guessed.
+    arguments = {"challenge": challenge_id, "user": user_id, "device": device_id}
+    arguments |= {"sim": sim_id, "purpose": purpose}
+    write(
+        database_url,
+        CliCommand("challenges.answer", key or fresh_key("challenges.answer"), arguments),
+        lambda s: s.identity.answer_challenge(challenge_id, attempt),
+        show,
+    )
 
 
 @challenges_app.command("reveal")
@@ -453,14 +537,22 @@ def challenges_reveal(
 
 
 @population_app.command("load")
-def population_load(database_url: DatabaseUrlOption = None) -> None:
+def population_load(key: KeyOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Load the demo population (every tier, platform, funding source and group type) once."""
-    report = run(database_url, lambda s: load_population(s.identity, s.funding, s.social))
-    if report.already_loaded:
-        console.print("the demo population is already loaded")
-        return
-    console.print(
-        "loaded: " + ", ".join(f"{count} {what}" for what, count in report.created.items())
+
+    def show(report: LoadReport) -> None:
+        if report.already_loaded:
+            console.print("the demo population is already loaded")
+            return
+        console.print(
+            "loaded: " + ", ".join(f"{count} {what}" for what, count in report.created.items())
+        )
+
+    write(
+        database_url,
+        CliCommand("population.load", key or fresh_key("population.load"), {}),
+        lambda s: load_population(s.identity, s.funding, s.social),
+        show,
     )
 
 

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.render import local_time
+from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
 from hongbao.recall.incidents import (
     MAX_LISTED,
     IncidentState,
@@ -65,16 +66,23 @@ def incidents_resolve(
     incident_id: str,
     by: Annotated[str, typer.Option("--by", help="the operator resolving it (recorded)")],
     note: Annotated[str, typer.Option("--note", help="how it was resolved (recorded)")],
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Operators: close an open incident with a note; who and when are recorded."""
-    closed = run(
+    """Operators: close an open incident with a note; who and when are recorded (the
+    incident id is the default key)."""
+    write(
         database_url,
+        CliCommand(
+            "incidents.resolve",
+            key or natural_key("incidents.resolve", incident_id),
+            {"incident": incident_id, "by": by, "note": note},
+        ),
         lambda s: resolve_incident(
             s.database, incident_id, resolved_by=by, resolution=note, now_us=s.clock.now_us()
         ),
+        _print,
     )
-    _print(closed)
 
 
 def _print(item: Incident) -> None:

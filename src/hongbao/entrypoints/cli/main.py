@@ -15,7 +15,9 @@ from hongbao.entrypoints.cli import incidents as cli_incidents
 from hongbao.entrypoints.cli import packets as cli_packets
 from hongbao.entrypoints.cli import recall as cli_recall
 from hongbao.entrypoints.cli import refunds as cli_refunds
+from hongbao.entrypoints.cli import risk as cli_risk
 from hongbao.entrypoints.cli import serve as cli_serve
+from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, fresh_key, write
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
 from hongbao.platform.errors import HongbaoError
@@ -264,20 +266,18 @@ def scheduler_list(
 
 
 @scheduler_app.command("replay")
-def scheduler_replay(work_id: str, database_url: DatabaseUrlOption = None) -> None:
+def scheduler_replay(
+    work_id: str, key: KeyOption = None, database_url: DatabaseUrlOption = None
+) -> None:
     """Put a dead row back to pending, due now (operator action after fixing the cause)."""
-    from hongbao.bootstrap import open_services  # noqa: PLC0415
     from hongbao.entrypoints.worker import build_scheduler  # noqa: PLC0415
 
-    try:
-        services = open_services(database_url)
-        try:
-            revived = build_scheduler(services).replay(work_id)
-        finally:
-            services.close()
-    except HongbaoError as error:
-        raise _fail(error) from error
-    console.print(f"{revived.id} is pending again")
+    write(
+        database_url,
+        CliCommand("scheduler.replay", key or fresh_key("scheduler.replay"), {"work": work_id}),
+        lambda services: build_scheduler(services).replay(work_id),
+        lambda revived: console.print(f"{revived.id} is pending again"),
+    )
 
 
 outbox_app = typer.Typer(help="Outbox deliveries: dead letters and replay.", no_args_is_help=True)
@@ -312,20 +312,22 @@ def outbox_dead(
 
 
 @outbox_app.command("replay")
-def outbox_replay(consumer: str, event_id: str, database_url: DatabaseUrlOption = None) -> None:
+def outbox_replay(
+    consumer: str, event_id: str, key: KeyOption = None, database_url: DatabaseUrlOption = None
+) -> None:
     """Make a dead delivery pending again (after fixing its consumer)."""
-    from hongbao.bootstrap import open_services  # noqa: PLC0415
     from hongbao.entrypoints.worker import build_relay  # noqa: PLC0415
 
-    try:
-        services = open_services(database_url)
-        try:
-            build_relay(services).replay(consumer, event_id)
-        finally:
-            services.close()
-    except HongbaoError as error:
-        raise _fail(error) from error
-    console.print(f"{event_id} to {consumer} is pending again")
+    write(
+        database_url,
+        CliCommand(
+            "outbox.replay",
+            key or fresh_key("outbox.replay"),
+            {"consumer": consumer, "event": event_id},
+        ),
+        lambda services: build_relay(services).replay(consumer, event_id),
+        lambda _replayed: console.print(f"{event_id} to {consumer} is pending again"),
+    )
 
 
 cli_identity.register(app)
@@ -334,6 +336,7 @@ app.add_typer(cli_recall.recall_app, name="recall")
 app.add_typer(cli_recall.decisions_app, name="decisions")
 app.add_typer(cli_refunds.refunds_app, name="refunds")
 app.add_typer(cli_incidents.incidents_app, name="incidents")
+app.add_typer(cli_risk.risk_app, name="risk")
 app.add_typer(cli_serve.tokens_app, name="tokens")
 app.command("serve")(cli_serve.serve)
 app.add_typer(cli_distribution.budgets_app, name="budgets")

@@ -8,23 +8,30 @@ import typer
 from rich.table import Table
 
 from hongbao.bootstrap import Services
-from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.recall import fingerprint
 from hongbao.entrypoints.cli.render import local_time, money_text
+from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
 from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.money import Money
 from hongbao.packets.authorization import CardAuthorization
+from hongbao.packets.claims import ClaimOutcome
 from hongbao.packets.model import Packet, PacketType, Share
 from hongbao.packets.service import PacketService, SendPacket
 
 packets_app = typer.Typer(help="Red packets: send, claim, inspect.", no_args_is_help=True)
 
 
-def _service(services: Services) -> PacketService:
-    """The packet service, after the embedded worker has caught up with whatever fell due
-    (captures, expiries) while no process was running, so answers never lag behind the clock."""
+def _catch_up(services: Services) -> None:
+    """On the embedded database, the worker catches up with whatever fell due (captures,
+    expiries) while no process was running, so answers never lag behind the clock."""
     if services.database.dialect == "sqlite":
         EmbeddedWorker(services).drain()
+
+
+def _service(services: Services) -> PacketService:
+    """The packet service, after the embedded worker has caught up."""
+    _catch_up(services)
     return services.packets
 
 
@@ -41,9 +48,10 @@ def packets_send(
     device: Annotated[
         str | None, typer.Option("--device", help="the sending device (a recall must use it)")
     ] = None,
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Send a packet (the packet id is the idempotency key: sending again is harmless)."""
+    """Send a packet (the packet id is the default key: sending again is harmless)."""
 
     def send(s: Services) -> Packet:
         # Parsed inside run(): a malformed amount is reported with its code, like any refusal.
@@ -59,21 +67,44 @@ def packets_send(
             group_id=group,
             device=sending,
         )
-        return _service(s).send(command)
+        return s.packets.send(command)
 
-    packet = run(database_url, send)
-    console.print(
-        f"sent {packet.id}: {money_text(packet.total_minor, packet.currency)} in "
-        f"{packet.share_count} share(s), open until {local_time(packet.expires_at_us)}"
-    )
+    def show(packet: Packet) -> None:
+        console.print(
+            f"sent {packet.id}: {money_text(packet.total_minor, packet.currency)} in "
+            f"{packet.share_count} share(s), open until {local_time(packet.expires_at_us)}"
+        )
+
+    arguments: dict[str, object] = {"packet": packet_id, "from": sender, "amount": amount}
+    arguments |= {"type": packet_type, "shares": shares, "source": source, "to": to}
+    arguments |= {"group": group, "device": device}
+    command = CliCommand("packets.send", key or natural_key("packets.send", packet_id), arguments)
+    write(database_url, command, send, show, before=_catch_up)
 
 
 @packets_app.command("claim")
-def packets_claim(packet_id: str, user: str, database_url: DatabaseUrlOption = None) -> None:
-    """Claim a share for a user (a retry returns the same share)."""
-    outcome = run(database_url, lambda s: _service(s).claim(packet_id, user))
-    amount = f" {outcome.amount.format()} {outcome.amount.currency}" if outcome.amount else ""
-    console.print(f"{outcome.result.value}{amount}")
+def packets_claim(
+    packet_id: str, user: str, key: KeyOption = None, database_url: DatabaseUrlOption = None
+) -> None:
+    """Claim a share for a user (the packet and the user are the default key: a retry
+    returns the same share)."""
+
+    def show(outcome: ClaimOutcome) -> None:
+        amount = f" {outcome.amount.format()} {outcome.amount.currency}" if outcome.amount else ""
+        console.print(f"{outcome.result.value}{amount}")
+
+    command = CliCommand(
+        "packets.claim",
+        key or natural_key("packets.claim", packet_id, user),
+        {"packet": packet_id, "user": user},
+    )
+    write(
+        database_url,
+        command,
+        lambda s: s.packets.claim(packet_id, user),
+        show,
+        before=_catch_up,
+    )
 
 
 @packets_app.command("show")

@@ -10,8 +10,9 @@ import typer
 from rich.table import Table
 
 from hongbao.bootstrap import Services
-from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.render import local_time, money_text
+from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.writes import CliCommand, write
 from hongbao.identity.devices import DeviceFingerprint
 from hongbao.platform.clock import from_datetime
 from hongbao.platform.errors import InvalidInput
@@ -97,8 +98,16 @@ def recall_request(
         )
         return s.recalls.recall(command)
 
-    outcome = run(database_url, request)
-    _print_outcome(outcome, parse_language(lang))
+    arguments: dict[str, object] = {"packet": packet_id, "user": user, "device": device}
+    arguments["sim"] = sim
+    arguments |= {"challenges": sorted(challenge or ()), "accept_balance": accept_balance}
+    command = CliCommand("recall.request", key, arguments, continuable=True)
+    write(
+        database_url,
+        command,
+        request,
+        lambda outcome: _print_outcome(outcome, parse_language(lang)),
+    )
 
 
 @recall_app.command("status")

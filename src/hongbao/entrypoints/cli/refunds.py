@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.render import local_time, money_text
+from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
 from hongbao.refunds.desk import MAX_LISTED
 from hongbao.refunds.records import WHERE_THE_MONEY_IS, Refund, RefundState
 
@@ -76,15 +77,25 @@ def refunds_list(
 def refunds_credit(
     refund_id: str,
     operator: Annotated[str, typer.Option("--operator", help="who credits (recorded)")],
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Operators: credit a failed refund's whole amount to the sender's balance."""
-    refund = run(database_url, lambda s: s.refunds.credit_to_balance(refund_id, operator))
-    console.print(
-        f"refund {refund.id}: {WHERE[refund.state]}, "
-        f"{money_text(refund.amount_minor, refund.currency)} {refund.currency} "
-        f"to {refund.destination_account_id}"
+    """Operators: credit a failed refund's whole amount to the sender's balance (the refund
+    id is the default key)."""
+
+    def show(refund: Refund) -> None:
+        console.print(
+            f"refund {refund.id}: {WHERE[refund.state]}, "
+            f"{money_text(refund.amount_minor, refund.currency)} {refund.currency} "
+            f"to {refund.destination_account_id}"
+        )
+
+    command = CliCommand(
+        "refunds.credit",
+        key or natural_key("refunds.credit", refund_id),
+        {"refund": refund_id, "operator": operator},
     )
+    write(database_url, command, lambda s: s.refunds.credit_to_balance(refund_id, operator), show)
 
 
 def _next_moment(refund: Refund) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Annotated
 
 import typer
 
-from hongbao.entrypoints.cli.identity import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
 from hongbao.entrypoints.http.auth.tokens import MAX_LIFETIME_SECONDS
 from hongbao.storage.urls import configured_url, parse_url
 
@@ -126,13 +128,21 @@ def tokens_issue(
 def tokens_revoke(
     token: str,
     by: Annotated[str, typer.Option("--by", help="the operator revoking it")],
+    key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Operators: revoke a token (by the token itself); it is refused from then on."""
+    """Operators: revoke a token (by the token itself); it is refused from then on. Twice is
+    harmless (the token is the default key)."""
     from hongbao.entrypoints.http.auth.revocation import revoke  # noqa: PLC0415
     from hongbao.entrypoints.http.auth.tokens import TokenSigner  # noqa: PLC0415
     from hongbao.entrypoints.http.server import token_secret  # noqa: PLC0415
 
     signer = TokenSigner(token_secret(database_url))
-    revoked = run(database_url, lambda s: revoke(s, signer, token, by))
-    console.print(f"revoked token {revoked.token_id} of {revoked.subject}")
+    # Only a digest of the token names the key: the key is stored, the token is a secret.
+    digest = hashlib.sha256(token.encode()).hexdigest()[:32]
+    write(
+        database_url,
+        CliCommand("tokens.revoke", key or natural_key("tokens.revoke", digest), {"by": by}),
+        lambda s: revoke(s, signer, token, by),
+        lambda revoked: console.print(f"revoked token {revoked.token_id} of {revoked.subject}"),
+    )

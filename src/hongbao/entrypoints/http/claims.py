@@ -28,14 +28,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hongbao.entrypoints.http.auth.callers import money_caller
 from hongbao.entrypoints.http.auth.device_labels import labels_in
 from hongbao.entrypoints.http.auth.tokens import Principal, token_revoked
-from hongbao.entrypoints.http.errors import ApiError, refusal_of
+from hongbao.entrypoints.http.errors import refusal_of
 from hongbao.entrypoints.http.idempotency import (
-    IdempotencyGuard,
-    KeyedAnswer,
-    KeyedRequest,
-    Response,
     check_key,
     error_response,
+    keyed_reply,
     request_hash,
 )
 from hongbao.entrypoints.http.schemas import Amount, ClaimView
@@ -47,11 +44,13 @@ from hongbao.packets.claims import (
     ClaimRequest,
     ClaimResult,
 )
+from hongbao.packets.errors import PacketCode
 from hongbao.packets.service import PacketService
 from hongbao.platform.errors import HongbaoError, InvalidInput, PlatformCode
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH, GroupCommitter
 from hongbao.platform.i18n import Language, parse_language
 from hongbao.platform.invariants import invariant
+from hongbao.platform.pipeline import Answer, Keyed, KeyedAnswer, KeyRefused, Pipeline
 from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ class ClaimCall:
     """One claim request, checked and fingerprinted, waiting for its batch."""
 
     who: Principal
-    keyed: KeyedRequest
+    keyed: Keyed
     packet_id: str
     language: Language
     # The caller's device model is not known to this process yet: the batch reads it.
@@ -77,7 +76,7 @@ class ClaimCall:
 class ClaimReply:
     """What to answer, and the claim's result for the metrics (None: no claim was made)."""
 
-    response: Response
+    response: Answer
     result: ClaimResult | None
     device_label: tuple[str, str] | None = None
 
@@ -101,7 +100,7 @@ class ClaimDesk:
         self,
         database: Database,
         packets: PacketService,
-        guard: IdempotencyGuard,
+        pipeline: Pipeline[UnitOfWork],
         *,
         max_batch: int = DEFAULT_MAX_BATCH,
         on_batch: Callable[[int, float], None] | None = None,
@@ -111,7 +110,7 @@ class ClaimDesk:
         self._learned_device = learned_device
         self._database = database
         self._packets = packets
-        self._guard = guard
+        self._pipeline = pipeline
         self._committer: GroupCommitter[ClaimCall, ClaimReply] = GroupCommitter(
             self._run, name="claims", max_batch=max_batch, on_batch=on_batch
         )
@@ -134,16 +133,21 @@ class ClaimDesk:
         # Revocation is read here, in the claims' own transaction: no extra round trip, and
         # a token revoked before the commit cannot claim in it.
         revoked = uow.api.revoked.get_many([(call.who.token_id,) for call in calls])
+        locked = _locked_devices(uow, calls)
         replies: list[ClaimReply | None] = [None] * len(calls)
         live: list[int] = []
         for index, call in enumerate(calls):
-            if (call.who.token_id,) not in revoked:
+            if (call.who.token_id,) in revoked:
+                refusal: HongbaoError = token_revoked()
+            elif (call.who.device_id, call.who.sim_id) in locked:
+                refusal = device_locked()
+            else:
                 live.append(index)
                 continue
-            replies[index] = ClaimReply(error_response(token_revoked(), call.language), None)
+            replies[index] = ClaimReply(error_response(refusal, call.language), None)
         results: dict[int, ClaimResult] = {}  # this attempt's (a retried unit starts afresh)
 
-        def claim(fresh: list[int]) -> list[Response]:
+        def claim(fresh: list[int]) -> list[Answer]:
             chosen = [calls[live[position]] for position in fresh]
             answers = self._packets.claim_many_in(
                 uow, [ClaimRequest(call.packet_id, call.who.subject) for call in chosen]
@@ -155,13 +159,33 @@ class ClaimDesk:
                     results[live[position]] = answer.result
             return responses
 
-        keyed = self._guard.answer_many_in(uow, [calls[index].keyed for index in live], claim)
+        keyed = self._pipeline.execute_many_in(uow, [calls[index].keyed for index in live], claim)
         labels = _device_labels(uow, calls)
         for index, answer in zip(live, keyed, strict=True):
             response = _keyed_response(answer, calls[index])
             replies[index] = ClaimReply(response, results.get(index), labels.get(index))
         invariant(all(reply is not None for reply in replies), "every claim call is answered")
         return [reply for reply in replies if reply is not None]
+
+
+def _locked_devices(uow: UnitOfWork, calls: Sequence[ClaimCall]) -> set[tuple[str, str]]:
+    """The callers' devices that risk control has locked (R-K1 level 3), in one read."""
+    devices = {
+        (call.who.device_id, call.who.sim_id)
+        for call in calls
+        if call.who.device_id is not None and call.who.sim_id is not None
+    }
+    if not devices:
+        return set()
+    found = uow.risk.locks.get_many(sorted(devices))
+    return {key for key, lock in found.items() if lock.is_locked}
+
+
+def device_locked() -> HongbaoError:
+    return InvalidInput(
+        "this device is locked by risk control until it is unlocked",
+        code=PacketCode.DEVICE_LOCKED,
+    )
 
 
 def _device_labels(uow: UnitOfWork, calls: Sequence[ClaimCall]) -> dict[int, tuple[str, str]]:
@@ -180,14 +204,14 @@ def _device_labels(uow: UnitOfWork, calls: Sequence[ClaimCall]) -> dict[int, tup
     return {index: labels[key] for index, key in wanted.items()}
 
 
-def _claim_response(call: ClaimCall, answer: ClaimAnswer) -> Response:
+def _claim_response(call: ClaimCall, answer: ClaimAnswer) -> Answer:
     if isinstance(answer, ClaimOutcome):
-        return Response(200, claim_body(call.packet_id, call.who.subject, answer))
+        return Answer(200, claim_body(call.packet_id, call.who.subject, answer))
     return error_response(answer, call.language)  # a refusal: kept as the key's answer
 
 
-def _keyed_response(answer: KeyedAnswer, call: ClaimCall) -> Response:
-    return error_response(answer, call.language) if isinstance(answer, ApiError) else answer
+def _keyed_response(answer: KeyedAnswer, call: ClaimCall) -> Answer:
+    return error_response(answer, call.language) if isinstance(answer, KeyRefused) else answer
 
 
 class _LaneRoute:
@@ -234,7 +258,7 @@ class ClaimLane:
             fingerprint = request_hash("POST", scope["path"], body, self.api.fingerprint_key)
             call = ClaimCall(
                 who,
-                KeyedRequest(who.subject, checked, fingerprint),
+                Keyed(who.subject, checked, fingerprint),
                 packet_id,
                 language,
                 caller.wants_device_label,
@@ -248,11 +272,7 @@ class ClaimLane:
                 scope, receive, send
             )
             return
-        answer = reply.response
-        response = JSONResponse(
-            answer.body, status_code=answer.status, headers={"Idempotency-Key": checked}
-        )
-        await response(scope, receive, send)
+        await keyed_reply(reply.response, checked)(scope, receive, send)
 
 
 async def _read_body(receive: Receive, max_body_bytes: int) -> bytes | None:

@@ -89,35 +89,6 @@ class AuthCode(ErrorCode):
     )
 
 
-class IdempotencyCode(ErrorCode):
-    """Codes of the Idempotency-Key header."""
-
-    KEY_MISSING = (
-        "idempotency.key_missing",
-        Outcome.REFUSED,
-        "请求缺少 Idempotency-Key 请求头。",
-        "The request needs an Idempotency-Key header.",
-    )
-    KEY_INVALID = (
-        "idempotency.key_invalid",
-        Outcome.REFUSED,
-        "Idempotency-Key 请求头的格式有误。",
-        "The Idempotency-Key header is malformed.",
-    )
-    KEY_REUSED = (
-        "idempotency.key_reused",
-        Outcome.REFUSED,
-        "这个 Idempotency-Key 已用于另一个不同的请求。",
-        "This Idempotency-Key was used for a different request.",
-    )
-    IN_PROGRESS = (
-        "idempotency.in_progress",
-        Outcome.CONFLICT,
-        "相同的请求正在处理中，请稍后重试。",
-        "The same request is still being processed; retry shortly.",
-    )
-
-
 class ApiCode(ErrorCode):
     """Codes of the API as a whole: its routes, its load and its own faults."""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
+from starlette.responses import Response
 
 from hongbao.bootstrap import Services
 from hongbao.entrypoints.http.auth.callers import MoneyCaller, admission_in, money_caller
@@ -23,21 +23,19 @@ from hongbao.entrypoints.http.auth.tokens import (
 )
 from hongbao.entrypoints.http.claims import ClaimDesk
 from hongbao.entrypoints.http.codes import AuthCode
-from hongbao.entrypoints.http.errors import ApiError, status_for
+from hongbao.entrypoints.http.errors import ApiError
 from hongbao.entrypoints.http.idempotency import (
-    IdempotencyGuard,
-    Prepared,
-    Response,
     check_key,
-    error_response,
+    keyed_reply,
+    refusal_answer,
     request_hash,
 )
 from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
 from hongbao.identity.devices import DeviceFingerprint
-from hongbao.platform.errors import HongbaoError
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
 from hongbao.platform.i18n import Language, parse_language
 from hongbao.platform.invariants import present
+from hongbao.platform.pipeline import Answer, Keyed, Prepared
 from hongbao.storage.unit_of_work import UnitOfWork
 
 
@@ -59,13 +57,13 @@ class ApiContext:
     settings: ApiSettings = field(default_factory=ApiSettings)
 
     def __post_init__(self) -> None:
-        self.guard = IdempotencyGuard(self.services.database, self.services.clock)
+        self.pipeline = self.services.pipeline
         self.fingerprint_key = self.signer.derive("idempotency-fingerprint")
         self.operations = Operations(self.services, self.settings.operations)
         self.claims = ClaimDesk(
             self.services.database,
             self.services.packets,
-            self.guard,
+            self.pipeline,
             max_batch=self.settings.claim_batch,
             on_batch=self.operations.metrics.observe_claim_batch,
             learned_device=self.operations.learned_device,
@@ -153,7 +151,7 @@ def derived_id(prefix: str, who: Principal, key: str) -> str:
     return f"{prefix}-{digest}"
 
 
-def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
+def idempotent(  # noqa: PLR0917 - the request's parts the pipeline needs
     api: ApiContext,
     request: Request,
     who: Principal,
@@ -163,34 +161,32 @@ def idempotent(  # noqa: PLR0917 - the request's parts the guard needs
     action: Callable[[], tuple[int, Any]],
     *,
     continuable: bool = False,
-) -> JSONResponse:
-    """Run a state-changing ``action`` once per (caller, key); repeats get the first answer.
-    Refusals are answers too (kept and repeated); faults are not (the key is released).
+) -> Response:
+    """Run a state-changing ``action`` once per (caller, key) through the one pipeline: the
+    services it calls write in the pipeline's transaction, with the key's record; repeats get
+    the first answer. Refusals are answers too (kept and repeated); faults are not.
 
     ``continuable``: the service carries one operation forward under the key with changing
-    bodies (a recall repeated with the challenges it asked for), so each distinct body is kept
-    apart and the service itself refuses a key reused for another operation."""
+    bodies, so each distinct body is kept apart and the service itself refuses a key reused
+    for another operation."""
     checked = check_key(key)
-
-    def run() -> Response:
-        try:
-            status, payload = action()
-        except HongbaoError as error:
-            answer = _refusal(error, lang)
-            if answer is None:
-                raise
-            return answer
-        return Response(status, payload)
-
     fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
-    answer = api.guard.run(_owner(who, fingerprint, continuable), checked, fingerprint, run)
-    return _reply(answer, checked)
+    keyed = Keyed(_owner(who, fingerprint, continuable), checked, fingerprint)
+
+    def step() -> Answer:
+        status, payload = action()
+        return Answer(status, payload)
+
+    answer = api.pipeline.execute(
+        keyed, lambda _uow: Prepared(step), lambda error: refusal_answer(error, lang)
+    )
+    return keyed_reply(answer, checked)
 
 
 __all__ = ["ApiError"]
 
 
-def on_money_path(  # noqa: PLR0917 - the request's parts the guard needs
+def on_money_path(  # noqa: PLR0917 - the request's parts the pipeline needs
     api: ApiContext,
     request: Request,
     caller: MoneyCaller,
@@ -200,46 +196,31 @@ def on_money_path(  # noqa: PLR0917 - the request's parts the guard needs
     prepare: Callable[[UnitOfWork, str], Prepared],
     *,
     continuable: bool = False,
-) -> JSONResponse:
+) -> Response:
     """A send or a recall: ``prepare`` (given the request's fingerprint) sends the operation's
-    reads and returns what the guard asks of it; the caller's checks, the key, the operation
-    and its answer run in one transaction with one commit (see
-    :meth:`IdempotencyGuard.run_in_transaction`). Refusals are rolled back and kept as the
-    key's answer; the caller's own refusals are answered but never kept.
+    reads and returns what the pipeline asks of it; the caller's checks, the key, the operation
+    and its answer run in one transaction with one commit (see :meth:`Pipeline.execute`).
+    Refusals are rolled back and kept as the key's answer; the caller's own refusals are
+    answered but never kept.
 
     ``continuable``: the operation is carried forward under the key with changing bodies (a
     recall repeated with the challenges it asked for), so each distinct body is kept apart."""
     checked = check_key(key)
     admit, answered = admission_in(api, caller)
-
-    def refused(error: BaseException) -> Response | None:
-        return _refusal(error, lang) if isinstance(error, HongbaoError) else None
-
     fingerprint = request_hash(request.method, request.url.path, body, api.fingerprint_key)
-    owner = _owner(caller.who, fingerprint, continuable)
+    keyed = Keyed(_owner(caller.who, fingerprint, continuable), checked, fingerprint)
     try:
-        answer = api.guard.run_in_transaction(
-            owner,
-            checked,
-            fingerprint,
+        answer = api.pipeline.execute(
+            keyed,
             lambda uow: prepare(uow, fingerprint),
-            refused,
+            lambda error: refusal_answer(error, lang),
             admit=admit,
         )
     finally:
         answered()
-    return _reply(answer, checked)
-
-
-def _refusal(error: HongbaoError, lang: Language) -> Response | None:
-    """A refusal as the key's answer; None for a fault (5xx), which is never kept."""
-    return None if status_for(error) >= 500 else error_response(error, lang)
+    return keyed_reply(answer, checked)
 
 
 def _owner(who: Principal, fingerprint: str, continuable: bool) -> str:
     """Whose key it is: the caller's, or per body for an operation carried forward under it."""
     return derived_id("body", who, fingerprint) if continuable else who.subject
-
-
-def _reply(answer: Response, key: str) -> JSONResponse:
-    return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotency-Key": key})

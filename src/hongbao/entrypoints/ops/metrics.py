@@ -151,6 +151,18 @@ class Metrics:
             ("route",),
             registry=registry,
         )
+        self.risk_levels = Counter(
+            "hongbao_risk_decisions",
+            "Recall decisions by risk level (R-K1)",
+            ("level",),
+            registry=registry,
+        )
+        self.reviews = Counter(
+            "hongbao_risk_reviews",
+            "Review queue decisions by outcome (R-K5)",
+            ("outcome",),
+            registry=registry,
+        )
         self.claims = Counter("hongbao_claims", "Claims by result", ("result",), registry=registry)
         self.claim_batch_size = Histogram(
             "hongbao_claim_batch_size",
@@ -249,6 +261,9 @@ class Metrics:
             self.reasons.labels(result, reason.value).inc()
         if decision.result is DecisionResult.DENY:
             self.denials.labels(cause_of(decision).value).inc()
+        level = risk_level_of(decision)
+        if level is not None:
+            self.risk_levels.labels(str(level)).inc()
 
     # --------------------------------------------------------------------------- scraping
 
@@ -347,6 +362,22 @@ def observe_recall(outcome: RecallOutcome) -> None:
         return
     if outcome.decision.result is DecisionResult.ALLOW and recall.route is not None:
         record.metrics.executed.labels(recall.route.value).inc()
+
+
+def risk_level_of(decision: Decision) -> int | None:
+    """The risk level the decision's risk rule read, if the rule ran."""
+    for outcome in decision.outcomes:
+        if outcome.rule == "risk_assessment":
+            level = dict(outcome.facts).get("level")
+            return level if isinstance(level, int) else None
+    return None
+
+
+def observe_review(outcome: str) -> None:
+    """Count a review queue decision the current request made (release, confirm, unlock)."""
+    record = current_request()
+    if record is not None and record.metrics is not None:
+        record.metrics.reviews.labels(outcome).inc()
 
 
 def observe_claim(result: ClaimResult) -> None:

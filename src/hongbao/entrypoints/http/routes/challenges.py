@@ -6,7 +6,7 @@ code at /v1/operator/challenges/{id}/code."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
 from hongbao.entrypoints.http.codes import AuthCode
@@ -43,7 +43,7 @@ def open_challenge(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Open a check for the caller on the token's device; its id comes from the
     Idempotency-Key. The provider delivers the secret (an SMS code to the phone)."""
 
@@ -83,7 +83,7 @@ def answer_challenge(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """The owner answers from the device the check was opened for, naming its purpose. Wrong
     answers, a lock and expiry are results (200); a repeat under one key is one attempt."""
     _own_challenge(api.services.identity.challenge(challenge_id), who)

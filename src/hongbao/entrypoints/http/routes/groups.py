@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from hongbao.entrypoints.http.auth.tokens import AuthError
 from hongbao.entrypoints.http.codes import AuthCode
@@ -34,7 +34,7 @@ def create_group(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Create a group owned by the caller, who is its first member. Its id comes from the
     Idempotency-Key."""
 
@@ -75,7 +75,7 @@ def add_member(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """The group's owner (or an operator) adds a user from now on; someone who is already a
     member stays as they are. Answers the group."""
     group = api.services.social.group(group_id)

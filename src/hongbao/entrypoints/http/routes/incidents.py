@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from hongbao.entrypoints.http.context import (
     Context,
@@ -63,7 +63,7 @@ def resolve(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Resolve an open incident with a note; the operator and the time are recorded. A
     resolved incident is a conflict (409)."""
 

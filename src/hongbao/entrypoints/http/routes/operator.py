@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from hongbao.entrypoints.http.auth.revocation import revoke
 from hongbao.entrypoints.http.auth.tokens import Role
@@ -67,7 +67,7 @@ def credit_refund(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Credit a failed refund's whole amount to the sender's balance; the operator is
     recorded. Only a failed refund can be credited (409 otherwise)."""
 
@@ -116,7 +116,7 @@ def issue_token(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Issue a bearer token: for a user on one of their registered devices, or for an
     operator (no device)."""
 
@@ -144,7 +144,7 @@ def revoke_token(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Revoke a token (one of ours, unexpired): it is refused from then on. Twice is fine."""
 
     def action() -> tuple[int, object]:

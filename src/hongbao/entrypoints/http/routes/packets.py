@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
 from hongbao.entrypoints.http.claims import ClaimCall
@@ -21,13 +21,7 @@ from hongbao.entrypoints.http.context import (
     device_of,
     on_money_path,
 )
-from hongbao.entrypoints.http.idempotency import (
-    KeyedRequest,
-    Prepared,
-    Response,
-    check_key,
-    request_hash,
-)
+from hongbao.entrypoints.http.idempotency import check_key, keyed_reply, request_hash
 from hongbao.entrypoints.http.schemas import (
     Amount,
     ClaimView,
@@ -40,6 +34,7 @@ from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketType
 from hongbao.packets.service import SendPacket
 from hongbao.platform.invariants import present
+from hongbao.platform.pipeline import Answer, Keyed, Prepared
 from hongbao.social.service import is_group_member
 from hongbao.storage.unit_of_work import UnitOfWork
 
@@ -58,7 +53,7 @@ def send_packet(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Send a red packet from the caller's device. The packet id is derived from the
     Idempotency-Key: a repeat returns the first packet and moves money once."""
     who = caller.who
@@ -77,7 +72,7 @@ def send_packet(
             device=device_of(who),
         )
         send = api.services.packets.prepare_send(uow, command)
-        return Prepared(lambda: Response(201, PacketView.of(send()).model_dump(mode="json")))
+        return Prepared(lambda: Answer(201, PacketView.of(send()).model_dump(mode="json")))
 
     return on_money_path(api, request, caller, idempotency_key, raw, lang, prepare)
 
@@ -91,7 +86,7 @@ async def claim_packet(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Claim a share for the caller. Expected outcomes (already claimed, empty, expired, not a
     member…) are results with status 200, not errors. Claims are committed in groups: under
     load, many callers' claims share one transaction (each still answered on its own)."""
@@ -99,10 +94,9 @@ async def claim_packet(
     fingerprint = request_hash(request.method, request.url.path, raw, api.fingerprint_key)
     who = caller.who
     call = ClaimCall(
-        who, KeyedRequest(who.subject, key, fingerprint), packet_id, lang, caller.wants_device_label
+        who, Keyed(who.subject, key, fingerprint), packet_id, lang, caller.wants_device_label
     )
-    answer = (await api.claims.answer(call)).response
-    return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotency-Key": key})
+    return keyed_reply((await api.claims.answer(call)).response, key)
 
 
 @router.get("/{packet_id}", response_model=PacketView, responses=ERRORS)

@@ -11,8 +11,10 @@ explained in the request's language with the decision id to quote (R-U1).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
 
 from hongbao.entrypoints.http.auth.tokens import AuthError, Principal
 from hongbao.entrypoints.http.codes import AuthCode
@@ -28,7 +30,6 @@ from hongbao.entrypoints.http.context import (
     device_of,
     on_money_path,
 )
-from hongbao.entrypoints.http.idempotency import Prepared, Response
 from hongbao.entrypoints.http.routes.responses import READ, WRITE
 from hongbao.entrypoints.http.schemas.recall import (
     DecisionView,
@@ -41,10 +42,12 @@ from hongbao.packets.model import Packet
 from hongbao.packets.service import known_packet
 from hongbao.platform.i18n import Language
 from hongbao.platform.invariants import present
+from hongbao.platform.pipeline import Answer, Prepared
 from hongbao.recall.errors import RecallCode
 from hongbao.recall.gather import RecallError
 from hongbao.recall.records import RecallAnswer
 from hongbao.recall.service import RecallCommand, RecallOutcome
+from hongbao.risk.geo import parse_place
 from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["recalls"])
@@ -73,12 +76,21 @@ def recall_packet(
     raw: RawBody,
     body: RecallBody | None = None,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+    geo: Annotated[
+        str | None,
+        Header(
+            alias="Hongbao-Geo",
+            description="Where the request comes from: 'latitude,longitude' in decimal "
+            "degrees (risk control's travel rule); absent means unknown.",
+        ),
+    ] = None,
+) -> Response:
     """The sender recalls the packet from the device that sent it (R-A1). The Idempotency-Key
     is the recall key: repeat freely; after a challenge, repeat with the passed challenge ids
     (or ``accept_balance``). A key used for another packet is refused (409)."""
     who = caller.who
     wanted = body or RecallBody()
+    place = parse_place(geo)
 
     def prepare(uow: UnitOfWork, fingerprint: str) -> Prepared:
         command = RecallCommand(
@@ -88,6 +100,7 @@ def recall_packet(
             device=device_of(who),
             challenge_ids=tuple(wanted.challenge_ids),
             accept_balance=wanted.accept_balance,
+            place=place,
         )
         attempt = _RecallAttempt(api, uow, command, fingerprint, lang)
         return Prepared(
@@ -128,10 +141,10 @@ class _RecallAttempt:
         packet = known_packet(self._command.packet_id, self._reads.packet)
         _ensure_sender(packet, self._command.requester_id)
 
-    def kept(self) -> Response | None:
+    def kept(self) -> Answer | None:
         return _kept(self._reads.answer_to(self._command, self._fingerprint))
 
-    def step(self) -> Response:
+    def step(self) -> Answer:
         answers: list[RecallAnswer] = []
 
         def answer(outcome: RecallOutcome) -> RecallAnswer:
@@ -141,7 +154,7 @@ class _RecallAttempt:
 
         command, reads = self._command, self._reads
         self._outcome = self._recalls.recall_in(self._uow, command, reads, answer=answer)
-        return Response(answers[-1].status, answers[-1].body)
+        return Answer(answers[-1].status, answers[-1].body)
 
     def committed(self) -> None:
         """Counted once, after the commit of the attempt that recalled."""
@@ -149,8 +162,8 @@ class _RecallAttempt:
             observe_recall(self._outcome)
 
 
-def _kept(answer: RecallAnswer | None) -> Response | None:
-    return None if answer is None else Response(answer.status, answer.body)
+def _kept(answer: RecallAnswer | None) -> Answer | None:
+    return None if answer is None else Answer(answer.status, answer.body)
 
 
 @router.get("/recalls/{recall_key}", response_model=RecallView, responses=READ)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from hongbao.entrypoints.http.context import (
     Caller,
@@ -80,7 +80,7 @@ def register_user(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Operators: register a user, registered now, with their balance (零钱). Every tier above
     unverified (未实名) is granted after real-name verification."""
 
@@ -131,7 +131,7 @@ def register_device(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Operators: register a device (device id + SIM, R-A1) to a user. A device id belongs
     to one user."""
 
@@ -179,7 +179,7 @@ def add_funding_source(
     lang: Lang,
     raw: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """The user adds a card or a money-market account (零钱通) of their own. Its id comes
     from the Idempotency-Key; only the card's mask is kept."""
     ensure_self(who, user_id)

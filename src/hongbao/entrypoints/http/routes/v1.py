@@ -9,6 +9,7 @@ from hongbao.entrypoints.http.routes import (
     operator,
     recalls,
     refunds,
+    risk,
     users,
 )
 
@@ -20,4 +21,5 @@ ROUTERS = (
     refunds.router,
     operator.router,
     incidents.router,
+    risk.router,
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0015_incident_resolutions
 Revises: 0014_recall_answers
-Create Date: 2027-01-10
+Create Date: 2026-12-05
 
 Operators resolve an incident (R-X2) with a note; the incident keeps the operator and the note
 beside ``closed_at_us`` as its audit record. Listing by state reads an index.

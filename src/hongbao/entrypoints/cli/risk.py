@@ -1,0 +1,138 @@
+"""``hongbao risk queue|show|release|confirm|unlock``: the review queue of risk control."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hongbao.entrypoints.cli.render import local_time
+from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
+from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
+from hongbao.recall.review import MAX_QUEUE
+from hongbao.risk.cases import CaseState, RiskCase
+
+risk_app = typer.Typer(help="Risk control: the review queue (R-K5).", no_args_is_help=True)
+
+OperatorOption = Annotated[str, typer.Option("--operator", help="who decides (recorded)")]
+NoteOption = Annotated[str, typer.Option("--note", help="why (recorded)")]
+
+
+@risk_app.command("queue")
+def risk_queue(
+    state: CaseState = CaseState.OPEN,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_QUEUE)] = 50,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Held refunds and locked devices in one state, oldest first."""
+    cases = run(database_url, lambda s: s.reviews.queue(state, limit))
+    table = Table(title=f"{len(cases)} {state.value} case(s)")
+    for column in ("id", "kind", "user", "level", "opened", "release at", "evidence"):
+        table.add_column(column, overflow="fold")
+    for case in cases:
+        table.add_row(
+            case.id,
+            case.kind.value,
+            case.user_id,
+            str(case.level),
+            local_time(case.opened_at_us),
+            local_time(case.release_at_us),
+            _evidence(case),
+        )
+    console.print(table)
+
+
+@risk_app.command("show")
+def risk_show(case_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """One case with its evidence and decision."""
+    _print_case(run(database_url, lambda s: s.reviews.case(case_id)))
+
+
+@risk_app.command("release")
+def risk_release(
+    case_id: str,
+    operator: OperatorOption,
+    note: NoteOption,
+    key: KeyOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Release a held refund: its money moves on now."""
+    write(
+        database_url,
+        CliCommand(
+            "risk.release",
+            key or natural_key("risk.release", case_id),
+            {"case": case_id, "operator": operator, "note": note},
+        ),
+        lambda s: s.reviews.release(case_id, operator, note),
+        _print_case,
+    )
+
+
+@risk_app.command("confirm")
+def risk_confirm(
+    case_id: str,
+    operator: OperatorOption,
+    note: NoteOption,
+    escalate: Annotated[
+        bool, typer.Option("--escalate", help="also freeze the account (level 4)")
+    ] = False,
+    key: KeyOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Confirm a hold as suspicious: the money stays held."""
+    write(
+        database_url,
+        CliCommand(
+            "risk.confirm",
+            key or natural_key("risk.confirm", case_id),
+            {"case": case_id, "operator": operator, "note": note, "escalate": escalate},
+        ),
+        lambda s: s.reviews.confirm(case_id, operator, note, escalate=escalate),
+        _print_case,
+    )
+
+
+@risk_app.command("unlock")
+def risk_unlock(
+    case_id: str,
+    operator: OperatorOption,
+    note: NoteOption,
+    key: KeyOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Unlock a device: it may send, claim and recall again."""
+    write(
+        database_url,
+        CliCommand(
+            "risk.unlock",
+            key or natural_key("risk.unlock", case_id),
+            {"case": case_id, "operator": operator, "note": note},
+        ),
+        lambda s: s.reviews.unlock(case_id, operator, note),
+        _print_case,
+    )
+
+
+def _evidence(case: RiskCase) -> str:
+    return "; ".join(
+        f"{s['name']} {s['value']} >= {s['threshold']} in {s['window']}"
+        + (f" (exempt: {s['exempted_by']})" if s["exempted_by"] else "")
+        for s in json.loads(case.evidence)
+    )
+
+
+def _print_case(case: RiskCase) -> None:
+    console.print(f"[bold]{case.id}[/] {case.kind.value}, {case.state.value}, level {case.level}")
+    console.print(f"  user {case.user_id}; opened {local_time(case.opened_at_us)}")
+    if case.refund_id is not None:
+        console.print(f"  refund {case.refund_id}, released at {local_time(case.release_at_us)}")
+    if case.device_id is not None:
+        console.print(f"  device {case.device_id} / {case.sim_id}")
+    console.print(f"  evidence: {_evidence(case) or '-'}")
+    if case.decided_by is not None:
+        console.print(
+            f"  decided by {case.decided_by} at {local_time(case.decided_at_us)}: {case.note}"
+        )

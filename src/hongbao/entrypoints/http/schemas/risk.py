@@ -1,0 +1,65 @@
+"""Bodies of the review queue's endpoints (R-K5)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from hongbao.entrypoints.http.schemas import Body, iso_time
+from hongbao.recall.review import MAX_NOTE_LENGTH
+from hongbao.risk.cases import CaseKind, CaseState, RiskCase
+
+
+class SignalView(Body):
+    name: str
+    value: int
+    threshold: int
+    window: str
+    exempted_by: str | None
+
+
+class CaseView(Body):
+    id: str
+    kind: CaseKind
+    state: CaseState
+    user_id: str
+    level: int
+    evidence: list[SignalView]
+    decision_id: str | None
+    refund_id: str | None
+    device_id: str | None
+    sim_id: str | None
+    opened_at: str
+    release_at: str | None
+    decided_by: str | None
+    decided_at: str | None
+    note: str | None
+
+    @classmethod
+    def of(cls, case: RiskCase) -> CaseView:
+        evidence: list[dict[str, Any]] = json.loads(case.evidence)
+        return cls(
+            id=case.id,
+            kind=case.kind,
+            state=case.state,
+            user_id=case.user_id,
+            level=case.level,
+            evidence=[SignalView(**signal) for signal in evidence],
+            decision_id=case.decision_id,
+            refund_id=case.refund_id,
+            device_id=case.device_id,
+            sim_id=case.sim_id,
+            opened_at=iso_time(case.opened_at_us),
+            release_at=None if case.release_at_us is None else iso_time(case.release_at_us),
+            decided_by=case.decided_by,
+            decided_at=None if case.decided_at_us is None else iso_time(case.decided_at_us),
+            note=case.note,
+        )
+
+
+class DecisionBody(Body):
+    note: Annotated[str, Field(min_length=1, max_length=MAX_NOTE_LENGTH)]
+    # Confirm only: also freeze the account for money-moving operations (level 4).
+    escalate: bool = False

@@ -1,0 +1,146 @@
+# ruff: noqa: RUF001 - Chinese sentences use Chinese (full-width) punctuation, on purpose
+"""The review queue of risk control (R-K5): held refunds and locked devices wait here with
+their evidence for an operator, whose every decision is kept on the case (who, when, why).
+
+- release: a held refund moves on at once (out of the risk-hold account, planned and carried
+  out as any held refund); a hold nobody decides on is released at its release time;
+- confirm: the case is suspicious; the money stays held (a later release still moves it), and
+  with ``escalate`` the account is frozen for money-moving operations (level 4);
+- unlock: a locked device may send, claim and recall again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Final
+
+from hongbao.identity.service import set_status_in
+from hongbao.identity.users import UserStatus
+from hongbao.packets.service import PacketService
+from hongbao.platform.clock import Clock
+from hongbao.platform.errors import ErrorCode, HongbaoError, Outcome
+from hongbao.recall.ports import Database, UnitOfWork
+from hongbao.risk.cases import CaseKind, CaseState, LockState, RiskCase
+
+MAX_NOTE_LENGTH: Final = 500
+MAX_QUEUE: Final = 500
+
+
+class ReviewCode(ErrorCode):
+    UNKNOWN_CASE = (
+        "risk.unknown_case",
+        Outcome.NOT_FOUND,
+        "没有这个风控审核记录。",
+        "There is no such risk review case.",
+    )
+    CASE_DECIDED = (
+        "risk.case_decided",
+        Outcome.CONFLICT,
+        "这个风控审核记录已处理，不能再这样处理。",
+        "This case has been decided and cannot take that decision now.",
+    )
+    NOTE_INVALID = (
+        "risk.note_invalid",
+        Outcome.REFUSED,
+        "处理说明为必填项，且不超过 500 个字符。",
+        "A decision needs a note of 1 to 500 characters.",
+    )
+
+
+class ReviewError(HongbaoError):
+    code = ReviewCode.UNKNOWN_CASE
+
+
+@dataclass
+class ReviewDesk:
+    database: Database
+    clock: Clock
+    packets: PacketService
+
+    def queue(self, state: CaseState = CaseState.OPEN, limit: int = 100) -> list[RiskCase]:
+        bounded = max(1, min(limit, MAX_QUEUE))
+        return self.database.read(lambda uow: uow.risk.cases_in(state.value, limit=bounded))
+
+    def case(self, case_id: str) -> RiskCase:
+        return self.database.read(lambda uow: _case(uow, case_id))
+
+    def release(self, case_id: str, operator: str, note: str) -> RiskCase:
+        """Move a held refund on now (from an open or a confirmed case)."""
+
+        def work(uow: UnitOfWork, case: RiskCase, now_us: int) -> CaseState:
+            _expect(case, CaseKind.HOLD, {CaseState.OPEN, CaseState.CONFIRMED})
+            refund_id = case.refund_id or ""
+            self.packets.release_risk_hold(uow, refund_id, now_us)
+            return CaseState.RELEASED
+
+        return self._decide(case_id, operator, note, work)
+
+    def confirm(self, case_id: str, operator: str, note: str, *, escalate: bool) -> RiskCase:
+        """Mark a hold suspicious: its money stays held; ``escalate`` freezes the account."""
+
+        def work(uow: UnitOfWork, case: RiskCase, _now_us: int) -> CaseState:
+            _expect(case, CaseKind.HOLD, {CaseState.OPEN})
+            if not escalate:
+                return CaseState.CONFIRMED
+            reason = f"risk review {case.id}: {note}"[:MAX_NOTE_LENGTH]
+            set_status_in(uow.identity, case.user_id, UserStatus.FROZEN, reason)
+            return CaseState.BLOCKED
+
+        return self._decide(case_id, operator, note, work)
+
+    def unlock(self, case_id: str, operator: str, note: str) -> RiskCase:
+        """Let a locked device act again."""
+
+        def work(uow: UnitOfWork, case: RiskCase, now_us: int) -> CaseState:
+            _expect(case, CaseKind.LOCK, {CaseState.OPEN})
+            lock = uow.risk.locks.lock(case.device_id, case.sim_id)
+            if lock is not None and lock.is_locked:
+                uow.risk.locks.replace(
+                    replace(
+                        lock,
+                        state=LockState.UNLOCKED,
+                        unlocked_at_us=now_us,
+                        unlocked_by=operator,
+                    )
+                )
+            return CaseState.UNLOCKED
+
+        return self._decide(case_id, operator, note, work)
+
+    def _decide(
+        self,
+        case_id: str,
+        operator: str,
+        note: str,
+        work: Callable[[UnitOfWork, RiskCase, int], CaseState],
+    ) -> RiskCase:
+        if not note.strip() or len(note) > MAX_NOTE_LENGTH:
+            raise ReviewError("a decision needs a note", code=ReviewCode.NOTE_INVALID)
+
+        def decide(uow: UnitOfWork) -> RiskCase:
+            now_us = self.clock.now_us()
+            case = _case(uow, case_id, lock=True)
+            state = work(uow, case, now_us)
+            decided = replace(
+                case, state=state, decided_by=operator, decided_at_us=now_us, note=note
+            )
+            uow.risk.cases.replace(decided)
+            return decided
+
+        return self.database.transact(decide)
+
+
+def _case(uow: UnitOfWork, case_id: str, *, lock: bool = False) -> RiskCase:
+    case = uow.risk.cases.lock(case_id) if lock else uow.risk.cases.get(case_id)
+    if case is None:
+        raise ReviewError(f"no risk case {case_id!r}", code=ReviewCode.UNKNOWN_CASE)
+    return case
+
+
+def _expect(case: RiskCase, kind: CaseKind, states: set[CaseState]) -> None:
+    if case.kind is not kind or case.state not in states:
+        raise ReviewError(
+            f"case {case.id} is a {case.kind.value} case, {case.state.value}",
+            code=ReviewCode.CASE_DECIDED,
+        )
