@@ -5,6 +5,8 @@ for sends, claims and recalls until an operator unlocks it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hongbao.funding.service import open_balance
@@ -15,7 +17,7 @@ from hongbao.identity.verification import ChallengeKind, SimulatedProvider
 from hongbao.ledger.service import Ledger
 from hongbao.money import Money
 from hongbao.packets.errors import PacketCode
-from hongbao.packets.model import PacketType
+from hongbao.packets.model import PacketPurpose, PacketType
 from hongbao.packets.service import PacketService, SendPacket
 from hongbao.platform.errors import HongbaoError
 from hongbao.platform.scheduler import Scheduler
@@ -30,6 +32,8 @@ from hongbao.refunds.settlement import RECHECK_KIND, RISK_RELEASE_KIND, risk_hol
 from hongbao.refunds.verification import verify_refunds
 from hongbao.risk.cases import CaseKind, CaseState
 from hongbao.risk.geo import parse_place
+from hongbao.social.groups import Group, GroupType
+from hongbao.social.service import SocialService
 from tests.conftest import START_US
 
 PHONE = DeviceFingerprint("alice-phone", "alice-sim")
@@ -217,4 +221,47 @@ def test_the_travel_whitelist_and_an_unknown_place_never_lock(
     world.clock.advance(seconds=MINUTE)
     moved = recall(recalls, "k-3", send(world, "p-3"), "39.9042,116.4074")
     assert moved.recall.state is RecallState.DONE
+    assert ReviewDesk(world.database, world.clock, world).queue() == []
+
+
+def test_a_tuition_payment_to_an_education_group_is_never_held_and_only_goes_there(
+    world: PacketService, identity: IdentityService
+) -> None:
+    """R-K4: the education green channel lifts the cumulative rule for tuition; a tuition
+    payment to any other group, or to a person, is refused at send."""
+    del identity
+    SocialService(world.database, world.clock).create_group(
+        Group("class-1", "三年二班", GroupType.EDUCATION, "alice", START_US)
+    )
+    recalls = recalls_with(world, policy(hold_cumulative_amount_minor=10_00))
+    tuition = SendPacket(
+        "p-tuition",
+        PacketType.GROUP_NORMAL,
+        "alice",
+        Money.of(30_00, "CNY"),
+        3,
+        "alice-balance",
+        group_id="class-1",
+        device=PHONE,
+        purpose=PacketPurpose.TUITION,
+    )
+    for wrong in (
+        replace(tuition, packet_id="p-family", group_id="friends"),
+        replace(
+            tuition,
+            packet_id="p-person",
+            packet_type=PacketType.PERSONAL,
+            shares=1,
+            group_id=None,
+            recipient_id="bob",
+        ),
+    ):
+        with pytest.raises(HongbaoError) as refused:
+            world.send(wrong)
+        assert refused.value.code is PacketCode.TUITION_NOT_EDUCATION
+    before = balance(world)
+    assert world.send(tuition).purpose is PacketPurpose.TUITION
+    done = recall(recalls, "k-1", "p-tuition")
+    assert done.recall.state is RecallState.DONE
+    assert balance(world) == before  # back at once, although over the hold threshold
     assert ReviewDesk(world.database, world.clock, world).queue() == []

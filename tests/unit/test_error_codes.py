@@ -200,6 +200,7 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
                 "recalls.unknown_recall",
                 "recalls.unknown_user",
                 "refunds.unknown_refund",
+                "risk.unknown_case",
                 "scheduler.unknown_work",
             ],
             404,
@@ -214,6 +215,7 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
                 "recalls.incident_closed",
                 "recalls.key_reused",
                 "refunds.not_failed",
+                "risk.case_decided",
             ],
             409,
         ),
@@ -226,7 +228,10 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
             ],
             401,
         ),
-        **dict.fromkeys(["auth.forbidden", "auth.not_yours", "auth.operator_only"], 403),
+        **dict.fromkeys(
+            ["auth.forbidden", "auth.not_yours", "auth.operator_only", "packets.device_locked"],
+            403,
+        ),
         "api.rate_limited": 429,
         "input.too_large": 413,
         **dict.fromkeys(

@@ -53,6 +53,12 @@ class PacketCode(ErrorCode):
         "这台设备不是发红包用户的设备。",
         "The device is not one of the sender's.",
     )
+    TUITION_NOT_EDUCATION = (
+        "packets.tuition_not_education",
+        Outcome.REFUSED,
+        "教育缴费只能以群红包发到教育类群。",
+        "A tuition payment is a group packet to an education group.",
+    )
     DEVICE_LOCKED = (
         "packets.device_locked",
         Outcome.FORBIDDEN,

@@ -19,6 +19,14 @@ class PacketType(StrEnum):
     ENTERPRISE = "enterprise"
 
 
+class PacketPurpose(StrEnum):
+    """What a packet is for. A tuition payment (教育缴费) to an education group travels the
+    education green channel (R-K4): risk control does not delay its recall's refund."""
+
+    GIFT = "gift"
+    TUITION = "tuition"
+
+
 class PacketState(StrEnum):
     OPEN = "open"
     EXHAUSTED = "exhausted"
@@ -52,6 +60,7 @@ class Packet:
     sender_sim_id: str | None
     # Knowing the seed means knowing every lucky share in advance: never shown, never logged.
     split_seed: str = field(repr=False)
+    purpose: PacketPurpose = PacketPurpose.GIFT
 
     @property
     def remainder_minor(self) -> int:

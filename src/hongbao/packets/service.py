@@ -53,7 +53,7 @@ from hongbao.packets.events import (
     PacketSent,
     packet_stream,
 )
-from hongbao.packets.model import Packet, PacketState, PacketType, Share
+from hongbao.packets.model import Packet, PacketPurpose, PacketState, PacketType, Share
 from hongbao.packets.ports import Database, UnitOfWork
 from hongbao.packets.remainder import (
     PacketRefundPlan,
@@ -75,7 +75,8 @@ from hongbao.policy.document import PacketPolicy
 from hongbao.policy.store import PolicyStore
 from hongbao.refunds.records import Refund, RefundTrigger
 from hongbao.risk.cases import RELEASE_TIME, CaseState, DeviceLock
-from hongbao.social.service import read_membership
+from hongbao.social.groups import Group, GroupType
+from hongbao.social.service import read_group, read_membership
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
@@ -105,9 +106,13 @@ class SendPacket:
     recipient_id: str | None = None
     group_id: str | None = None
     device: DeviceFingerprint | None = None  # the sending device; a recall needs it (R-A1)
+    purpose: PacketPurpose = PacketPurpose.GIFT
 
     def digest(self) -> str:
         device = (self.device.device_id, self.device.sim_id) if self.device else None
+        # A gift's digest is what it was before packets had a purpose, so retries of sends
+        # made then still match.
+        purpose = () if self.purpose is PacketPurpose.GIFT else (self.purpose.value,)
         text = "|".join(
             str(value)
             for value in (
@@ -121,6 +126,7 @@ class SendPacket:
                 self.recipient_id,
                 self.group_id,
                 device,
+                *purpose,
             )
         )
         return hashlib.sha256(text.encode()).hexdigest()
@@ -131,6 +137,10 @@ class SendPacket:
 
 
 def _no_lock() -> DeviceLock | None:
+    return None
+
+
+def _no_group() -> Group | None:
     return None
 
 
@@ -147,6 +157,7 @@ class SendReads:
     in_group: Callable[[], bool]  # social's: the sender is a member of the group sent to
     source: Callable[[], StoredFunding | None]  # funding's: the source named
     device_lock: Callable[[], DeviceLock | None]  # risk's: the sending device's lock, if any
+    group: Callable[[], Group | None]  # social's: the group a tuition payment goes to
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +241,11 @@ class PacketService:
                 if command.device is not None
                 else _no_lock
             ),
+            (
+                read_group(uow.social, command.group_id)
+                if command.purpose is PacketPurpose.TUITION and command.group_id is not None
+                else _no_group
+            ),
         )
         return lambda: self._send(uow, command, policy, now_us, reads)
 
@@ -273,6 +289,7 @@ class PacketService:
             sender_device_id=command.device.device_id if command.device else None,
             sender_sim_id=command.device.sim_id if command.device else None,
             split_seed=seed,
+            purpose=command.purpose,
         )
         self._open_escrow(uow, packet, now_us)
         # Money first: the ledger locks the paying account before the packet row's foreign key
@@ -350,6 +367,11 @@ class PacketService:
 
     def _check_audience(self, facts: SenderFacts, reads: SendReads, command: SendPacket) -> None:
         if command.packet_type is PacketType.PERSONAL:
+            if command.purpose is PacketPurpose.TUITION:
+                raise refuse(
+                    "a tuition payment goes to an education group",
+                    PacketCode.TUITION_NOT_EDUCATION,
+                )
             if command.recipient_id is None or command.group_id is not None:
                 raise refuse("a personal packet has one recipient", PacketCode.AUDIENCE_INVALID)
             if command.recipient_id == command.sender_id:
@@ -361,6 +383,13 @@ class PacketService:
             raise refuse("a group packet goes to one group", PacketCode.AUDIENCE_INVALID)
         if not reads.in_group():
             raise refuse("only members send packets to a group", PacketCode.NOT_A_MEMBER)
+        if command.purpose is PacketPurpose.TUITION:
+            group = reads.group()
+            if group is None or group.group_type is not GroupType.EDUCATION:
+                raise refuse(
+                    "a tuition payment goes to an education group",
+                    PacketCode.TUITION_NOT_EDUCATION,
+                )
 
     def _check_limits(self, command: SendPacket, policy: PacketPolicy) -> None:
         packet_type, amount = command.packet_type, command.amount

@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from hongbao.funding.ports import StoredFunding
 from hongbao.funding.service import read_stored_source
 from hongbao.identity.devices import Device, DeviceFingerprint, is_watch
-from hongbao.identity.exemptions import Exemption
+from hongbao.identity.exemptions import Exemption, ExemptionKind
 from hongbao.identity.reads import read_requester
 from hongbao.identity.step_up import find_challenge
 from hongbao.identity.users import User
 from hongbao.identity.verification import Challenge, ChallengeKind, ChallengeState
 from hongbao.ledger.model import Account, PendingState
 from hongbao.packets.authorization import CardAuthorization
-from hongbao.packets.model import Packet
+from hongbao.packets.model import Packet, PacketPurpose
 from hongbao.packets.reads import read_packet_details
 from hongbao.packets.remainder import PacketRefundPlan, source_label
 from hongbao.platform.errors import InvalidInput
@@ -213,7 +213,7 @@ def gather(
         device=_device_facts(requester.device, requester_id, device),
         escrow=_escrow_facts(uow, packet, packet_reads),
         usage=requester.usage,
-        exemptions=_exemptions(requester.exemptions, now_us),
+        exemptions=_exemptions(requester.exemptions, now_us, packet),
         passed_challenges=_passed(
             uow, packet, (requester_id, device), challenge_ids, requester.challenges, now_us
         ),
@@ -321,8 +321,13 @@ def _escrow_facts(uow: UnitOfWork, packet: Packet, reads: PacketReads) -> Escrow
     return EscrowFacts(escrow.credit_balance, open_minor, authorization.open_minor)
 
 
-def _exemptions(held: tuple[Exemption, ...], now_us: int) -> tuple[str, ...]:
-    return tuple(sorted({e.kind.value for e in held if e.is_valid_at(now_us)}))
+def _exemptions(held: tuple[Exemption, ...], now_us: int, packet: Packet) -> tuple[str, ...]:
+    """The exemption kinds that hold now: the requester's, and the education green channel
+    for a tuition payment (R-K4; only an education group takes one, checked at send)."""
+    kinds = {e.kind.value for e in held if e.is_valid_at(now_us)}
+    if packet.purpose is PacketPurpose.TUITION:
+        kinds.add(ExemptionKind.EDUCATION_GREEN_CHANNEL.value)
+    return tuple(sorted(kinds))
 
 
 def _passed(  # noqa: PLR0917 - the challenges and what they must be bound to

@@ -83,6 +83,12 @@ def read_membership(
     return answer
 
 
+def read_group(social: SocialTables, group_id: str) -> Callable[[], Group | None]:
+    """The group named, the read sent now and answered by the returned function."""
+    found = social.groups.read_many([(group_id,)])
+    return lambda: found().get((group_id,))
+
+
 def is_group_member(social: SocialTables, group_id: str | None, user_id: str, now_us: int) -> bool:
     """Whether ``user_id`` belongs to ``group_id`` at ``now_us``, inside a caller's unit of work.
 

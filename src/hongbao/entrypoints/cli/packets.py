@@ -16,7 +16,7 @@ from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.money import Money
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.claims import ClaimOutcome
-from hongbao.packets.model import Packet, PacketType, Share
+from hongbao.packets.model import Packet, PacketPurpose, PacketType, Share
 from hongbao.packets.service import PacketService, SendPacket
 
 packets_app = typer.Typer(help="Red packets: send, claim, inspect.", no_args_is_help=True)
@@ -48,6 +48,10 @@ def packets_send(
     device: Annotated[
         str | None, typer.Option("--device", help="the sending device (a recall must use it)")
     ] = None,
+    purpose: Annotated[
+        PacketPurpose,
+        typer.Option("--purpose", help="tuition: a tuition payment to an education group"),
+    ] = PacketPurpose.GIFT,
     key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -66,6 +70,7 @@ def packets_send(
             recipient_id=to,
             group_id=group,
             device=sending,
+            purpose=purpose,
         )
         return s.packets.send(command)
 
@@ -77,7 +82,7 @@ def packets_send(
 
     arguments: dict[str, object] = {"packet": packet_id, "from": sender, "amount": amount}
     arguments |= {"type": packet_type, "shares": shares, "source": source, "to": to}
-    arguments |= {"group": group, "device": device}
+    arguments |= {"group": group, "device": device, "purpose": purpose}
     command = CliCommand("packets.send", key or natural_key("packets.send", packet_id), arguments)
     write(database_url, command, send, show, before=_catch_up)
 

@@ -70,6 +70,7 @@ def send_packet(
             recipient_id=body.recipient_id,
             group_id=body.group_id,
             device=device_of(who),
+            purpose=body.purpose,
         )
         send = api.services.packets.prepare_send(uow, command)
         return Prepared(lambda: Answer(201, PacketView.of(send()).model_dump(mode="json")))

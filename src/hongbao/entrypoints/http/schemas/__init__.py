@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from hongbao.money import Money
-from hongbao.packets.model import Packet, PacketType
+from hongbao.packets.model import Packet, PacketPurpose, PacketType
 from hongbao.platform.clock import to_datetime
 
 AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
@@ -55,6 +55,9 @@ class SendPacketBody(Body):
     funding_source_id: Id
     recipient_id: Id | None = None
     group_id: Id | None = None
+    # "tuition": a tuition payment (教育缴费) to an education group, whose recall's refund risk
+    # control never delays (the education green channel, R-K4).
+    purpose: PacketPurpose = PacketPurpose.GIFT
 
 
 class PacketView(Body):
@@ -70,6 +73,7 @@ class PacketView(Body):
     funding_kind: str
     recipient_id: str | None
     group_id: str | None
+    purpose: PacketPurpose
     created_at_us: int
     expires_at_us: int
 
@@ -89,6 +93,7 @@ class PacketView(Body):
             funding_kind=packet.funding_kind.value,
             recipient_id=packet.recipient_id,
             group_id=packet.group_id,
+            purpose=packet.purpose,
             created_at_us=packet.created_at_us,
             expires_at_us=packet.expires_at_us,
         )
