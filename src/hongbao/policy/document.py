@@ -227,7 +227,8 @@ class RiskPolicy(_Section):
     flag_hours: Annotated[int, Field(ge=1, le=24 * 90)]
     # A recall more than behaviour_deviations spreads above the user's amount baseline, or
     # off their timing baseline, once behaviour_min_samples recalls are known; the spread is
-    # at least behaviour_min_spread_percent of the mean (a user who always recalls the same).
+    # amount spread is at least behaviour_min_spread_percent of its mean (a user who always
+    # recalls the same amount); timing is compared in doublings of the delay.
     behaviour_min_samples: Annotated[int, Field(ge=2, le=1_000)]
     behaviour_deviations: Annotated[int, Field(ge=1, le=100)]
     behaviour_min_spread_percent: Annotated[int, Field(ge=0, le=1_000)]

@@ -2,10 +2,11 @@
 kept for each user: one recall seen at a time, a new state and the flags it raises out.
 
 - behaviour: exponentially weighted baselines of the user's recalled amounts and of the time
-  from sending to recalling (mean and mean absolute deviation, in fixed point: integers
-  scaled by ``FIXED_POINT``); a recall above the amount baseline, or off the timing baseline
-  either way, by more than ``behaviour_deviations`` spreads raises the behaviour flag once
-  ``behaviour_min_samples`` recalls are known (a new user has no baseline to be off);
+  from sending to recalling, on a log scale (doublings: a minute and two minutes are as far
+  apart as an hour and two), each a mean and a mean absolute deviation in fixed point
+  (integers scaled by ``FIXED_POINT``); a recall above the amount baseline, or off the timing
+  baseline either way, by more than ``behaviour_deviations`` spreads raises the behaviour flag
+  once ``behaviour_min_samples`` recalls are known (a new user has no baseline to be off);
 - cash-out: credit-card-funded packets recalled to the balance (money drawn on credit comes
   back as cash), ``cash_out_count`` of them in the flow window;
 - structuring: recalls just under ``structuring_amount`` (within ``structuring_band_percent``
@@ -30,7 +31,8 @@ FIXED_POINT: Final = 1_000  # baselines are kept in thousandths of their unit
 SMOOTHING_SHIFT: Final = 3  # each new value weighs 1/8 in the baselines
 MAX_TIMES_KEPT: Final = 16
 MICROSECONDS_PER_HOUR: Final = 3_600 * MICROSECONDS_PER_SECOND
-MIN_DELAY_SPREAD_SECONDS: Final = 60  # a baseline of identical timings still allows a minute
+# A timing baseline of identical delays still allows half a doubling either way.
+MIN_DELAY_SPREAD_FP: Final = FIXED_POINT // 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class BehaviourState:
     samples: int = 0
     amount_mean_fp: int = 0  # minor units x FIXED_POINT
     amount_spread_fp: int = 0
-    delay_mean_fp: int = 0  # seconds from sending to recalling x FIXED_POINT
+    delay_mean_fp: int = 0  # log2 of the seconds from sending to recalling x FIXED_POINT
     delay_spread_fp: int = 0
     cash_outs: str = "[]"  # JSON: times (µs) of card-funded recalls to the balance
     near_limit: str = "[]"  # JSON: times (µs) of recalls just under structuring_amount
@@ -147,21 +149,17 @@ def _outlier(
     amount_spread = max(
         state.amount_spread_fp, state.amount_mean_fp * policy.behaviour_min_spread_percent // 100
     )
-    delay_fp = seen.delay_us // MICROSECONDS_PER_SECOND * FIXED_POINT
-    delay_spread = max(
-        state.delay_spread_fp,
-        state.delay_mean_fp * policy.behaviour_min_spread_percent // 100,
-        MIN_DELAY_SPREAD_SECONDS * FIXED_POINT,
-    )
+    delay_fp = log2_fp(seen.delay_us)
+    delay_spread = max(state.delay_spread_fp, MIN_DELAY_SPREAD_FP)
     off: dict[str, object] = {}
     if amount_fp > state.amount_mean_fp + k * amount_spread:
         off["amount_minor"] = seen.amount_minor
         off["amount_mean_minor"] = state.amount_mean_fp // FIXED_POINT
         off["amount_spread_minor"] = amount_spread // FIXED_POINT
     if abs(delay_fp - state.delay_mean_fp) > k * delay_spread:
-        off["delay_seconds"] = delay_fp // FIXED_POINT
-        off["delay_mean_seconds"] = state.delay_mean_fp // FIXED_POINT
-        off["delay_spread_seconds"] = delay_spread // FIXED_POINT
+        off["delay_seconds"] = seen.delay_us // MICROSECONDS_PER_SECOND
+        off["delay_mean_log2_fp"] = state.delay_mean_fp
+        off["delay_spread_log2_fp"] = delay_spread
     if not off:
         return None
     return {**off, "deviations": k, "samples": state.samples}
@@ -169,7 +167,7 @@ def _outlier(
 
 def _with_baselines(state: BehaviourState, seen: RecallSeen) -> BehaviourState:
     amount_fp = seen.amount_minor * FIXED_POINT
-    delay_fp = seen.delay_us // MICROSECONDS_PER_SECOND * FIXED_POINT
+    delay_fp = log2_fp(seen.delay_us)
     if state.samples == 0:
         return replace(state, samples=1, amount_mean_fp=amount_fp, delay_mean_fp=delay_fp)
     amount_mean, amount_spread = _smoothed(state.amount_mean_fp, state.amount_spread_fp, amount_fp)
@@ -191,6 +189,14 @@ def _smoothed(mean: int, spread: int, value: int) -> tuple[int, int]:
         mean + ((value - mean) >> SMOOTHING_SHIFT),
         spread + ((deviation - spread) >> SMOOTHING_SHIFT),
     )
+
+
+def log2_fp(delay_us: int) -> int:
+    """log2 of the delay in whole seconds (at least 1), x FIXED_POINT: the integer part from
+    the bit length, the fraction interpolated linearly between the powers of two."""
+    seconds = max(1, delay_us // MICROSECONDS_PER_SECOND)
+    power = seconds.bit_length() - 1
+    return power * FIXED_POINT + ((seconds - (1 << power)) * FIXED_POINT >> power)
 
 
 def _just_under(amount_minor: int, policy: RiskPolicy) -> bool:
