@@ -108,6 +108,7 @@ TABLE = (
     Row("POST", "/v1/operator/refunds/{refund_id}/credit", (403, 403, 409, 401, 401)),
     Row("GET", "/v1/operator/challenges/{challenge_id}/code", OPERATOR_ONLY),
     Row("GET", "/v1/operator/ledger/verify", OPERATOR_ONLY),
+    Row("GET", "/v1/operator/risk/stats", OPERATOR_ONLY),
     Row(
         "POST",
         "/v1/operator/tokens",

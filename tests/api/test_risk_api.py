@@ -4,6 +4,7 @@ an operator's unlock lets the device send again."""
 
 from __future__ import annotations
 
+from hongbao.entrypoints.worker import EmbeddedWorker
 from tests.api.conftest import Api
 from tests.api.flows import ok, recall, send
 
@@ -66,3 +67,36 @@ def test_a_malformed_location_is_refused_and_an_absent_one_is_unknown(api: Api) 
     )
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "risk.geo_invalid")
     assert recall(api, packet["id"], "recall-2")["state"] == "challenged"
+
+
+def test_the_review_metrics_count_the_decisions_and_are_for_operators_only(api: Api) -> None:
+    """The lock above, decided by a reviewer: one of two decisions reached level >= 2, and the
+    one reviewed case was not confirmed (precision 0 of 1)."""
+    first = send(api, "send-1")
+    api.client.post(
+        f"/v1/packets/{first['id']}/recalls",
+        headers=api.headers("li-wei", "recall-1", **{"Hongbao-Geo": SHANGHAI}),
+    )
+    second = send(api, "send-2")
+    api.client.post(
+        f"/v1/packets/{second['id']}/recalls",
+        headers=api.headers("li-wei", "recall-2", **{"Hongbao-Geo": BEIJING}),
+    )
+    (case,) = ok(api.client.get("/v1/operator/risk/cases", headers=api.headers("ops-demo")))
+    api.client.post(
+        f"/v1/operator/risk/cases/{case['id']}/unlock",
+        json={"note": "called back"},
+        headers=api.headers("ops-demo", "unlock-1"),
+    )
+    EmbeddedWorker(api.context.services).drain()
+    assert (
+        api.client.get("/v1/operator/risk/stats", headers=api.headers("li-wei")).status_code == 403
+    )
+    stats = ok(api.client.get("/v1/operator/risk/stats?days=7", headers=api.headers("ops-demo")))
+    assert (stats["decisions"], stats["decisions_at_level_2_or_more"]) == (2, 1)
+    assert stats["trigger_rate_bp"] == 5_000
+    assert (stats["cases"]["reviewed"], stats["cases"]["unlocked"], stats["precision_bp"]) == (
+        1,
+        1,
+        0,
+    )

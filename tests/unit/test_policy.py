@@ -133,6 +133,24 @@ cumulative_window_days = 30
 hold_hours = 24
 travel_km = 300
 travel_window_minutes = 10
+flag_hours = 168
+behaviour_min_samples = 8
+behaviour_deviations = 6
+behaviour_min_spread_percent = 50
+behaviour_level = 1
+ring_min_members = 5
+ring_pair_cycles = 2
+ring_level = 2
+flow_window_hours = 24
+cash_out_count = 2
+cash_out_level = 2
+structuring_amount = "5000.00"
+structuring_band_percent = 10
+structuring_count = 3
+structuring_level = 2
+cycle_minutes = 30
+cycle_count = 3
+cycle_level = 2
 """
 
 

@@ -18,6 +18,7 @@ from hongbao.packets.user_feed import USER_FEED, copy_to_feeds
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import Relay, RelayReport
 from hongbao.platform.scheduler import Scheduler
+from hongbao.recall.risk_analysis import RISK_ANALYSIS, RiskAnalysis
 from hongbao.refunds.settlement import RECHECK_KIND, RISK_RELEASE_KIND, SETTLE_KIND
 from hongbao.storage.unit_of_work import UnitOfWork
 
@@ -71,6 +72,7 @@ def build_relay(services: Services) -> Relay[UnitOfWork]:
     """The outbox relay with every consumer this build knows (later issues register theirs)."""
     relay = Relay(services.database, services.clock)
     relay.register(USER_FEED, copy_to_feeds)
+    relay.register(RISK_ANALYSIS, RiskAnalysis(services.policies))
     return relay
 
 

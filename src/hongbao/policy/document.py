@@ -209,7 +209,7 @@ class RefundPolicy(_Section):
 
 
 class RiskPolicy(_Section):
-    """Risk control's thresholds, windows and delays (R-K1, R-K2)."""
+    """Risk control's thresholds, windows and delays (R-K1, R-K2, R-K3)."""
 
     # >= attempts_for_face recall requests in attempt_window_minutes: face verification.
     attempts_for_face: Annotated[int, Field(ge=2, le=15)]
@@ -222,6 +222,35 @@ class RiskPolicy(_Section):
     # Two requests >= travel_km apart within travel_window_minutes: the device is locked.
     travel_km: Annotated[int, Field(ge=1, le=20_000)]
     travel_window_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    # The behaviour analysis (R-K3), off the money path: a flag it raises weighs on the user's
+    # recalls for flag_hours at its detector's level (1 step-up, 2 hold, 3 lock).
+    flag_hours: Annotated[int, Field(ge=1, le=24 * 90)]
+    # A recall more than behaviour_deviations spreads above the user's amount baseline, or
+    # off their timing baseline, once behaviour_min_samples recalls are known; the spread is
+    # amount spread is at least behaviour_min_spread_percent of its mean (a user who always
+    # recalls the same amount); timing is compared in doublings of the delay.
+    behaviour_min_samples: Annotated[int, Field(ge=2, le=1_000)]
+    behaviour_deviations: Annotated[int, Field(ge=1, le=100)]
+    behaviour_min_spread_percent: Annotated[int, Field(ge=0, le=1_000)]
+    behaviour_level: Annotated[int, Field(ge=1, le=3)]
+    # Accounts linked by a device, a SIM, a funding card, or ring_pair_cycles rapid cycles
+    # between them, in a group of >= ring_min_members accounts.
+    ring_min_members: Annotated[int, Field(ge=2, le=1_000)]
+    ring_pair_cycles: Annotated[int, Field(ge=1, le=100)]
+    ring_level: Annotated[int, Field(ge=1, le=3)]
+    # Fund flows, each counted in flow_window_hours: credit-card-funded packets recalled to
+    # the balance; recalls within structuring_band_percent under structuring_amount; packets
+    # claimed by a linked account and recalled within cycle_minutes of sending.
+    flow_window_hours: Annotated[int, Field(ge=1, le=24 * 31)]
+    cash_out_count: Annotated[int, Field(ge=1, le=16)]
+    cash_out_level: Annotated[int, Field(ge=1, le=3)]
+    structuring_amount_minor: Annotated[int, Field(ge=1)]
+    structuring_band_percent: Annotated[int, Field(ge=1, le=50)]
+    structuring_count: Annotated[int, Field(ge=2, le=16)]
+    structuring_level: Annotated[int, Field(ge=1, le=3)]
+    cycle_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    cycle_count: Annotated[int, Field(ge=1, le=16)]
+    cycle_level: Annotated[int, Field(ge=1, le=3)]
 
 
 class Policy(_Section):
@@ -244,6 +273,7 @@ AMOUNT_KEYS: Final = frozenset(
         "daily_amount",
         "watch_cap",
         "hold_cumulative_amount",
+        "structuring_amount",
     }
 )
 

@@ -45,6 +45,7 @@ from hongbao.recall.facts import (
 from hongbao.recall.ports import RiskAssessor, UnitOfWork
 from hongbao.refunds.routes import NoRoute
 from hongbao.risk.cases import DeviceLock
+from hongbao.risk.flags import RiskFlag, active_flags
 from hongbao.risk.geo import Place
 from hongbao.risk.model import RiskAssessment
 from hongbao.risk.profile import RiskProfile, history_of
@@ -81,6 +82,7 @@ class RequesterReads:
     challenges: dict[str, Challenge]  # the offered ones that exist, by id
     risk_profile: RiskProfile | None = None  # None: no recall request seen yet
     device_lock: DeviceLock | None = None  # the device's lock, if it ever had one
+    risk_flags: tuple[RiskFlag, ...] = ()  # the analysis's flags on the requester (R-K3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ def send_requester_reads(
     usage = uow.recalls.read_recalls_counted_on(key, limit=MAX_RECALLS_A_DAY_READ)
     profile = uow.risk.read_profile(requester_id)
     lock = uow.risk.read_lock(fingerprint.device_id, fingerprint.sim_id)
+    flags = uow.risk.read_flags(requester_id)
 
     def read() -> RequesterReads:
         found = requester()
@@ -140,6 +143,7 @@ def send_requester_reads(
             challenges=found.challenges,
             risk_profile=profile(),
             device_lock=lock(),
+            risk_flags=tuple(flags()),
         )
 
     return read
@@ -221,15 +225,18 @@ def gather(
         other_recall_in_progress=False,  # a recall executes in one transaction, see service
         refund=None if refund is None else refund_facts(refund),
         substitute_accepted=substitute_accepted,
-        risk_history=history_of(
-            requester.risk_profile or RiskProfile(requester_id),
-            now_us,
-            place,
-            packet.remainder_minor,
-            policy.risk,
-            device_locked=requester.device_lock is not None and requester.device_lock.is_locked,
-            vip=user.is_vip,
-            new_attempt=new_attempt,
+        risk_history=replace(
+            history_of(
+                requester.risk_profile or RiskProfile(requester_id),
+                now_us,
+                place,
+                packet.remainder_minor,
+                policy.risk,
+                device_locked=requester.device_lock is not None and requester.device_lock.is_locked,
+                vip=user.is_vip,
+                new_attempt=new_attempt,
+            ),
+            flags=active_flags(requester.risk_flags, now_us),
         ),
     )
     return replace(facts, risk=risk.assess(facts))

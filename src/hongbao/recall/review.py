@@ -22,9 +22,12 @@ from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ErrorCode, HongbaoError, Outcome
 from hongbao.recall.ports import Database, UnitOfWork
 from hongbao.risk.cases import CaseKind, CaseState, LockState, RiskCase
+from hongbao.risk.profile import MICROSECONDS_PER_DAY
+from hongbao.risk.stats import MAX_STATS_DAYS, ReviewStats, review_stats
 
 MAX_NOTE_LENGTH: Final = 500
 MAX_QUEUE: Final = 500
+DEFAULT_STATS_DAYS: Final = 30
 
 
 class ReviewCode(ErrorCode):
@@ -61,6 +64,20 @@ class ReviewDesk:
     def queue(self, state: CaseState = CaseState.OPEN, limit: int = 100) -> list[RiskCase]:
         bounded = max(1, min(limit, MAX_QUEUE))
         return self.database.read(lambda uow: uow.risk.cases_in(state.value, limit=bounded))
+
+    def stats(self, days: int = DEFAULT_STATS_DAYS) -> ReviewStats:
+        """The trigger rate and the precision of level >= 2 over the last ``days`` whole UTC
+        days, today included (R-K6): decisions as the analysis tallied them, cases opened."""
+        bounded = max(1, min(days, MAX_STATS_DAYS))
+        today = self.clock.now_us() // MICROSECONDS_PER_DAY
+        first = today - bounded + 1
+
+        def read(uow: UnitOfWork) -> ReviewStats:
+            tallies = uow.risk.daily.get_many([(day,) for day in range(first, today + 1)])
+            cases = uow.risk.case_tally(first * MICROSECONDS_PER_DAY)
+            return review_stats(bounded, tallies.values(), cases)
+
+        return self.database.read(read)
 
     def case(self, case_id: str) -> RiskCase:
         return self.database.read(lambda uow: _case(uow, case_id))

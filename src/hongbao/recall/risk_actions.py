@@ -62,6 +62,7 @@ def evidence_of(risk: RiskAssessment) -> str:
                 "threshold": s.threshold,
                 "window": s.window,
                 "exempted_by": s.exempted_by,
+                **({"evidence": json.loads(s.evidence)} if s.evidence is not None else {}),
             }
             for s in risk.signals
             if s.fired or s.exempted_by is not None

@@ -40,7 +40,7 @@ from hongbao.packets.service import PacketService, RefundReads, needs_refund_pla
 from hongbao.platform.clock import Clock
 from hongbao.platform.ids import is_valid_id
 from hongbao.platform.invariants import invariant, present
-from hongbao.platform.outbox import EventBatch, append_batch, new_events
+from hongbao.platform.outbox import EventBatch, append_batch, new_event
 from hongbao.platform.records import from_json, to_json
 from hongbao.policy.document import Policy
 from hongbao.policy.store import PolicyStore
@@ -69,6 +69,7 @@ from hongbao.recall.records import (
     RecallState,
 )
 from hongbao.recall.risk_actions import RiskOutcome, act_on_risk, held_until
+from hongbao.recall.risk_analysis import DECIDED_CONSUMERS
 from hongbao.recall.risk_check import PolicyRiskAssessor
 from hongbao.refunds.routes import RefundPlan
 from hongbao.risk.geo import Place
@@ -324,9 +325,9 @@ class RecallService:
         decision = decided.decision
         # The recall's events and the packet's, written together once the recall has run.
         events = EventBatch()
-        events.add(
-            new_events(_events(command, packet, decision, first=existing is None)), consumers=()
-        )
+        for event in _events(command, packet, decision, first=existing is None):
+            analysed = isinstance(event, RecallDecided)
+            events.add([new_event(event)], consumers=DECIDED_CONSUMERS if analysed else ())
         recall = Recall(
             idempotency_key=command.idempotency_key,
             packet_id=packet.id,

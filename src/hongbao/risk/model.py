@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hongbao.risk.flags import FlagSeen
+
 
 class RiskAction(StrEnum):
     CHALLENGE = "challenge"  # level 1: step-up (face verification)
@@ -25,6 +27,7 @@ class Signal:
     window: str
     fired: bool
     exempted_by: str | None = None
+    evidence: str | None = None  # a flag's signal: what its detector measured (JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class RiskHistory:
     moved_km: int | None = None  # from the last known place within the travel window
     device_locked: bool = False
     vip: bool = False
+    flags: tuple[FlagSeen, ...] = ()  # the behaviour analysis's active flags (R-K3)
 
 
 @dataclass(frozen=True, slots=True)

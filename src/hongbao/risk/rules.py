@@ -7,7 +7,11 @@ it holds in, a level, its actions and the signals that decided them out.
   holds the refund for ``hold_hours`` (level 2, delayed arrival); certified enterprises and
   the education green channel are exempt;
 - travel: a request >= ``travel_km`` from the one before it within the travel window locks
-  the device (level 3); the travel whitelist is exempt; a device already locked stays at 3.
+  the device (level 3); the travel whitelist is exempt; a device already locked stays at 3;
+- flags: each flag the behaviour analysis raised (R-K3) and that is still in force is a
+  signal named after its detector, carrying its level and evidence; the highest one sets the
+  level (1 step-up, 2 hold, 3 lock). The behaviour baseline's flag is lifted by the education
+  green channel, like the cumulative rule (tuition is large and rare by nature, R-K4).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Collection
 from typing import Final
 
 from hongbao.policy.document import RiskPolicy
+from hongbao.risk.flags import Detector, FlagSeen
 from hongbao.risk.model import RiskAction, RiskAssessment, RiskHistory, Signal
 
 ASSESSOR: Final = "risk-rules"
@@ -30,6 +35,10 @@ LEVEL_OF: Final = {
     RiskAction.LOCK: 3,
     RiskAction.BLOCK: 4,
 }
+ACTION_AT: Final = {level: action for action, level in LEVEL_OF.items()}
+FLAG_WINDOW: Final = "until the flag expires"
+# The exemptions that lift a detector's flag; a detector not listed is lifted by none.
+FLAG_EXEMPTIONS: Final = {Detector.BEHAVIOUR.value: (EDUCATION_GREEN_CHANNEL,)}
 
 
 def assess(
@@ -62,6 +71,7 @@ def assess(
         ),
         _signal("device_locked", int(history.device_locked), 1, "until unlocked", None),
     )
+    flagged = tuple(_flag_signal(flag, exemptions) for flag in history.flags)
     actions = tuple(
         action
         for signal, action in zip(
@@ -70,18 +80,18 @@ def assess(
             strict=True,
         )
         if signal.fired
-    )
-    unique = tuple(dict.fromkeys(actions))
+    ) + tuple(ACTION_AT[signal.value] for signal in flagged if signal.fired)
+    unique = tuple(sorted(dict.fromkeys(actions), key=LEVEL_OF.__getitem__))
     level = max((LEVEL_OF[action] for action in unique), default=0)
     reasons = tuple(
         f"{s.name} {s.value} >= {s.threshold} in {s.window}" for s in signals if s.fired
-    )
+    ) + tuple(f"{s.name} flag at level {s.value}: {s.evidence}" for s in flagged if s.fired)
     return RiskAssessment(
         level=level,
         actions=unique,
         assessor=ASSESSOR,
         reasons=reasons or ("no rule fired",),
-        signals=signals,
+        signals=signals + flagged,
         policy_version=policy_version,
     )
 
@@ -95,6 +105,20 @@ def _signal(name: str, value: int, threshold: int, window: str, exempted_by: str
         window,
         fired=reached and exempted_by is None,
         exempted_by=exempted_by if reached else None,
+    )
+
+
+def _flag_signal(flag: FlagSeen, exemptions: Collection[str]) -> Signal:
+    """A flag as a signal named after its detector: its level against level 1."""
+    lifted = _exempt(exemptions, *FLAG_EXEMPTIONS.get(flag.detector, ()))
+    return Signal(
+        flag.detector,
+        flag.level,
+        1,
+        FLAG_WINDOW,
+        fired=lifted is None,
+        exempted_by=lifted,
+        evidence=flag.evidence,
     )
 
 

@@ -11,8 +11,9 @@ from rich.table import Table
 from hongbao.entrypoints.cli.render import local_time
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
-from hongbao.recall.review import MAX_QUEUE
+from hongbao.recall.review import DEFAULT_STATS_DAYS, MAX_QUEUE
 from hongbao.risk.cases import CaseState, RiskCase
+from hongbao.risk.stats import MAX_STATS_DAYS
 
 risk_app = typer.Typer(help="Risk control: the review queue (R-K5).", no_args_is_help=True)
 
@@ -42,6 +43,38 @@ def risk_queue(
             _evidence(case),
         )
     console.print(table)
+
+
+@risk_app.command("stats")
+def risk_stats(
+    days: Annotated[int, typer.Option("--days", min=1, max=MAX_STATS_DAYS)] = DEFAULT_STATS_DAYS,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Detection quality (R-K6): the trigger rate and the precision of level >= 2. Read-only."""
+    stats = run(database_url, lambda s: s.reviews.stats(days))
+    if as_json:
+        console.print_json(json.dumps(stats.as_json()))
+        return
+    table = Table(title=f"risk decisions and reviews, last {stats.days} day(s)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("decisions", str(stats.decisions))
+    for level, count in enumerate(stats.decisions_at_level):
+        table.add_row(f"  at level {level}", str(count))
+    table.add_row("trigger rate (level >= 2)", _percent(stats.trigger_rate_bp))
+    table.add_row("cases reviewed", str(stats.cases.reviewed))
+    table.add_row("  confirmed", str(stats.cases.confirmed))
+    table.add_row("cases open", str(stats.cases.open))
+    table.add_row("released at release time", str(stats.cases.released_at_release_time))
+    table.add_row("precision of level >= 2", _percent(stats.precision_bp))
+    console.print(table)
+
+
+def _percent(basis_points: int | None) -> str:
+    if basis_points is None:
+        return "-"
+    return f"{basis_points // 100}.{basis_points % 100:02d} %"
 
 
 @risk_app.command("show")

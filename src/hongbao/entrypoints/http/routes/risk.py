@@ -19,11 +19,12 @@ from hongbao.entrypoints.http.context import (
     idempotent,
 )
 from hongbao.entrypoints.http.routes.responses import READ, WRITE
-from hongbao.entrypoints.http.schemas.risk import CaseView, DecisionBody
+from hongbao.entrypoints.http.schemas.risk import CaseView, DecisionBody, StatsView
 from hongbao.entrypoints.ops.metrics import observe_review
 from hongbao.platform.i18n import Language
-from hongbao.recall.review import MAX_QUEUE
+from hongbao.recall.review import DEFAULT_STATS_DAYS, MAX_QUEUE
 from hongbao.risk.cases import CaseState, RiskCase
+from hongbao.risk.stats import MAX_STATS_DAYS
 
 router = APIRouter(prefix="/v1/operator/risk", tags=["risk"])
 Limit = Annotated[int, Query(ge=1, le=MAX_QUEUE, description="at most this many")]
@@ -35,6 +36,17 @@ def review_queue(
 ) -> list[CaseView]:
     """Held refunds and locked devices in one state, oldest first (``open``: the queue)."""
     return [CaseView.of(case) for case in api.services.reviews.queue(state, limit)]
+
+
+@router.get("/stats", response_model=StatsView, responses=READ)
+def review_stats(
+    api: Context,
+    _: Operator,
+    days: Annotated[int, Query(ge=1, le=MAX_STATS_DAYS)] = DEFAULT_STATS_DAYS,
+) -> StatsView:
+    """The trigger rate (decisions at level >= 2 per decision) and the precision of level >= 2
+    (reviewed cases confirmed per reviewed case) over the last ``days`` (R-K6)."""
+    return StatsView.model_validate(api.services.reviews.stats(days).as_json())
 
 
 @router.get("/cases/{case_id}", response_model=CaseView, responses=READ)

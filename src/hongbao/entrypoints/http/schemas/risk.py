@@ -18,6 +18,8 @@ class SignalView(Body):
     threshold: int
     window: str
     exempted_by: str | None
+    # A flag's signal: what its detector measured (R-K3).
+    evidence: dict[str, Any] | None = None
 
 
 class CaseView(Body):
@@ -63,3 +65,25 @@ class DecisionBody(Body):
     note: Annotated[str, Field(min_length=1, max_length=MAX_NOTE_LENGTH)]
     # Confirm only: also freeze the account for money-moving operations (level 4).
     escalate: bool = False
+
+
+class CaseCounts(Body):
+    open: int
+    reviewed: int
+    confirmed: int
+    released_by_reviewer: int
+    released_at_release_time: int
+    unlocked: int
+
+
+class StatsView(Body):
+    """Detection quality over the last ``days`` (R-K6); rates in basis points, null when
+    nothing was there to divide by."""
+
+    days: int
+    decisions: int
+    decisions_at_level: list[int]
+    decisions_at_level_2_or_more: int
+    trigger_rate_bp: int | None
+    cases: CaseCounts
+    precision_bp: int | None
