@@ -70,24 +70,40 @@ def test_a_key_reused_for_another_command_is_refused_and_changes_nothing(
     assert balance_of(sqlite_url, SENDER) == 100_00 - 5_00
 
 
-def test_a_refusal_is_kept_under_its_key_and_repeated(sqlite_url: str) -> None:
-    """Refused for want of money; after a top-up the same key still answers the refusal, as a
-    retry must never turn a refused request into a different one. A new key sends."""
+def test_a_refusal_is_kept_under_a_key_the_operator_gave(sqlite_url: str) -> None:
+    """Refused for want of money under --key: after a top-up the same key still answers the
+    refusal, as a retry must never turn a refused request into a different one."""
     funded(sqlite_url, SENDER, 1_00)
-    refused = send(sqlite_url, "p-cli-big", "50.00")
+    refused = send(sqlite_url, "p-cli-big", "50.00", "--key", "k-big")
     assert refused[0] == 2
     assert "insufficient" in refused[1]
-    services = open_services(sqlite_url)
-    try:
-        services.ledger.transfer(
-            TransferRequest("more", 1, 100_00, "bank", f"user:{SENDER}:balance", "CNY")
-        )
-    finally:
-        services.close()
-    assert send(sqlite_url, "p-cli-big", "50.00") == refused
+    top_up(sqlite_url, 100_00)
+    assert send(sqlite_url, "p-cli-big", "50.00", "--key", "k-big") == refused
     code, output = send(sqlite_url, "p-cli-big", "50.00", "--key", "k-after-top-up")
     assert code == 0, output
     assert balance_of(sqlite_url, SENDER) == 101_00 - 50_00
+
+
+def test_under_its_default_key_a_refused_command_may_be_put_right(sqlite_url: str) -> None:
+    """The id is the default key, and a refusal moved nothing: the same id, corrected (or once
+    the money is there), runs."""
+    funded(sqlite_url, SENDER, 1_00)
+    refused = send(sqlite_url, "p-cli-later", "50.00")
+    assert refused[0] == 2
+    top_up(sqlite_url, 100_00)
+    code, output = send(sqlite_url, "p-cli-later", "50.00")
+    assert code == 0, output
+    assert balance_of(sqlite_url, SENDER) == 101_00 - 50_00
+
+
+def top_up(url: str, amount_minor: int) -> None:
+    services = open_services(url)
+    try:
+        services.ledger.transfer(
+            TransferRequest("more", 1, amount_minor, "bank", f"user:{SENDER}:balance", "CNY")
+        )
+    finally:
+        services.close()
 
 
 def test_commands_without_an_id_of_their_own_act_anew_each_run(sqlite_url: str) -> None:

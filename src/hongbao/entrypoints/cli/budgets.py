@@ -14,7 +14,14 @@ from hongbao.distribution.model import Budget
 from hongbao.distribution.service import DistributionService
 from hongbao.entrypoints.cli.render import local_time
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
-from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
+from hongbao.entrypoints.cli.writes import (
+    CliCommand,
+    KeyOption,
+    fresh_key,
+    keyed,
+    natural_key,
+    write,
+)
 from hongbao.money import Money
 
 budgets_app = typer.Typer(
@@ -51,9 +58,10 @@ def budgets_open(
         budget = service.open_root(budget_id, enterprise, Money.parse(amount, "CNY"))
         return budget, service.balance(budget.id)
 
-    command = CliCommand(
+    command = keyed(
         "budgets.open",
-        key or natural_key("budgets.open", budget_id),
+        key,
+        natural_key("budgets.open", budget_id),
         {"budget": budget_id, "enterprise": enterprise, "amount": amount},
     )
     write(database_url, command, work, lambda opened: console.print("opened " + _summary(*opened)))
@@ -82,9 +90,10 @@ def budgets_allocate(
             f"allocated {_summary(budget, balance)}; send from it with --source {budget.source_id}"
         )
 
-    command = CliCommand(
+    command = keyed(
         "budgets.allocate",
-        key or natural_key("budgets.allocate", budget_id),
+        key,
+        natural_key("budgets.allocate", budget_id),
         {"budget": budget_id, "parent": parent, "holder": holder, "amount": amount},
     )
     write(database_url, command, work, show)
@@ -110,8 +119,8 @@ def budgets_top_up(
 def budgets_close(
     budget_id: str, key: KeyOption = None, database_url: DatabaseUrlOption = None
 ) -> None:
-    """Close a budget without open children; what it holds goes back one level up (the
-    budget id is the default key)."""
+    """Close a budget without open children; what it holds goes back one level up. Closing
+    it again is refused by the budget itself (it is closed)."""
 
     def show(budget: Budget) -> None:
         back_to = budget.parent_id or f"the balance of {budget.enterprise_id}"
@@ -120,9 +129,7 @@ def budgets_close(
             f"its remainder went back to {back_to}"
         )
 
-    command = CliCommand(
-        "budgets.close", key or natural_key("budgets.close", budget_id), {"budget": budget_id}
-    )
+    command = keyed("budgets.close", key, fresh_key("budgets.close"), {"budget": budget_id})
     write(database_url, command, lambda s: _service(s).close(budget_id), show)
 
 

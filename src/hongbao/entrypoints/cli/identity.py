@@ -14,7 +14,13 @@ from rich.table import Table
 from hongbao.bootstrap import Services
 from hongbao.entrypoints.cli.render import local_time
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
-from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, fresh_key, natural_key, write
+from hongbao.entrypoints.cli.writes import (
+    KeyOption,
+    fresh_key,
+    keyed,
+    natural_key,
+    write,
+)
 from hongbao.entrypoints.population import LoadReport, load_population
 from hongbao.funding.sources import (
     CreditCardSource,
@@ -50,6 +56,7 @@ from hongbao.identity.verification import (
     ChallengeRequest,
     OperatorContext,
 )
+from hongbao.platform.errors import HongbaoError
 from hongbao.social.groups import Group, GroupMember, GroupType, Relationship
 
 users_app = typer.Typer(help="Users: tiers, types, status.", no_args_is_help=True)
@@ -161,9 +168,10 @@ def users_add(
         return s.identity.register_user(user)
 
     arguments = {"user": user_id, "name": name, "tier": tier, "type": user_type}
-    command = CliCommand(
+    command = keyed(
         "users.add",
-        key or natural_key("users.add", user_id),
+        key,
+        natural_key("users.add", user_id),
         {**arguments, "age_band": age_band, "vip": vip},
     )
     write(
@@ -183,9 +191,10 @@ def users_set_status(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Mark a user normal, abnormal or frozen (a reason is required unless normal)."""
-    command = CliCommand(
+    command = keyed(
         "users.set-status",
-        key or fresh_key("users.set-status"),
+        key,
+        fresh_key("users.set-status"),
         {"user": user_id, "status": status, "reason": reason},
     )
     write(
@@ -249,9 +258,7 @@ def devices_add(
 
     arguments = {"user": user_id, "device": device_id, "sim": sim_id, "platform": platform}
     arguments |= {"os": os_version, "model": model, "form": form_factor, "skin": skin}
-    command = CliCommand(
-        "devices.add", key or natural_key("devices.add", device_id, sim_id), arguments
-    )
+    command = keyed("devices.add", key, natural_key("devices.add", device_id, sim_id), arguments)
     write(database_url, command, register, lambda device: _print_devices([device]))
 
 
@@ -292,9 +299,10 @@ def groups_add(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create a group; its owner becomes its first member (the group id is the default key)."""
-    command = CliCommand(
+    command = keyed(
         "groups.add",
-        key or natural_key("groups.add", group_id),
+        key,
+        natural_key("groups.add", group_id),
         {"group": group_id, "name": name, "type": group_type, "owner": owner},
     )
     write(
@@ -310,9 +318,10 @@ def groups_add_member(
     group_id: str, user_id: str, key: KeyOption = None, database_url: DatabaseUrlOption = None
 ) -> None:
     """Add a user to a group from now on."""
-    command = CliCommand(
+    command = keyed(
         "groups.add-member",
-        key or fresh_key("groups.add-member"),
+        key,
+        fresh_key("groups.add-member"),
         {"group": group_id, "user": user_id},
     )
     write(
@@ -335,9 +344,10 @@ def users_relate(
 ) -> None:
     """Set how one user relates to another (chat-frequency rank, intimacy, weight)."""
     relationship = Relationship(from_user, to_user, chat_rank, intimacy, weight)
-    command = CliCommand(
+    command = keyed(
         "users.relate",
-        key or fresh_key("users.relate"),
+        key,
+        fresh_key("users.relate"),
         {"from": from_user, "to": to_user, "rank": chat_rank, "intimacy": intimacy},
     )
     write(
@@ -374,7 +384,7 @@ def users_exempt(
     arguments |= {"reason": reason, "subject_kind": subject_kind, "days": days}
     write(
         database_url,
-        CliCommand("users.exempt", key or natural_key("users.exempt", exemption_id), arguments),
+        keyed("users.exempt", key, natural_key("users.exempt", exemption_id), arguments),
         add,
         lambda exemption: console.print(
             f"{exemption.id}: {exemption.kind.value} for {exemption.subject_id}"
@@ -397,9 +407,10 @@ def users_enterprise(
     enterprise id is the default key)."""
     masked = None if corporate_account is None else mask_corporate_account(corporate_account)
     enterprise = Enterprise(enterprise_id, name, owner, masked is not None, masked)
-    command = CliCommand(
+    command = keyed(
         "users.enterprise",
-        key or natural_key("users.enterprise", enterprise_id),
+        key,
+        natural_key("users.enterprise", enterprise_id),
         {"enterprise": enterprise_id, "name": name, "owner": owner, "account": masked},
     )
     write(
@@ -446,13 +457,11 @@ def funding_add_card(
 
     # The card's number stays out of the fingerprint, which is stored: its mask stands in.
     arguments: dict[str, object] = {"user": user_id, "source": source_id, "kind": kind}
-    arguments |= {"bank": bank, "number": mask_card_number(number), "day": statement_day}
+    arguments |= {"bank": bank, "number": _mask_or_none(number), "day": statement_day}
     arguments["currency"] = currency
     write(
         database_url,
-        CliCommand(
-            "funding.add-card", key or natural_key("funding.add-card", source_id), arguments
-        ),
+        keyed("funding.add-card", key, natural_key("funding.add-card", source_id), arguments),
         add,
         lambda masked: console.print(f"added {source_id}: {masked}"),
     )
@@ -481,9 +490,7 @@ def challenges_open(
     arguments |= {"sim": sim_id, "purpose": purpose, "kind": kind}
     write(
         database_url,
-        CliCommand(
-            "challenges.open", key or natural_key("challenges.open", challenge_id), arguments
-        ),
+        keyed("challenges.open", key, natural_key("challenges.open", challenge_id), arguments),
         lambda s: s.identity.open_challenge(request),
         lambda challenge: console.print(
             f"{challenge.challenge_id}: {challenge.kind.value}, {challenge.max_attempts} attempts"
@@ -515,7 +522,7 @@ def challenges_answer(
     arguments |= {"sim": sim_id, "purpose": purpose}
     write(
         database_url,
-        CliCommand("challenges.answer", key or fresh_key("challenges.answer"), arguments),
+        keyed("challenges.answer", key, fresh_key("challenges.answer"), arguments),
         lambda s: s.identity.answer_challenge(challenge_id, attempt),
         show,
     )
@@ -550,7 +557,7 @@ def population_load(key: KeyOption = None, database_url: DatabaseUrlOption = Non
 
     write(
         database_url,
-        CliCommand("population.load", key or fresh_key("population.load"), {}),
+        keyed("population.load", key, fresh_key("population.load"), {}),
         lambda s: load_population(s.identity, s.funding, s.social),
         show,
     )
@@ -563,3 +570,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(funding_app, name="funding")
     app.add_typer(challenges_app, name="challenges")
     app.add_typer(population_app, name="population")
+
+
+def _mask_or_none(number: str) -> str | None:
+    """The card's mask for the command's fingerprint; None for a number no mask is made of
+    (the command itself then refuses it, with its code)."""
+    try:
+        return mask_card_number(number)
+    except HongbaoError:
+        return None

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from hongbao.entrypoints.cli.render import local_time
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
-from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
+from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
 from hongbao.recall.incidents import (
     MAX_LISTED,
     IncidentState,
@@ -69,13 +69,13 @@ def incidents_resolve(
     key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Operators: close an open incident with a note; who and when are recorded (the
-    incident id is the default key)."""
+    """Operators: close an open incident with a note; who and when are recorded."""
     write(
         database_url,
-        CliCommand(
+        keyed(
             "incidents.resolve",
-            key or natural_key("incidents.resolve", incident_id),
+            key,
+            fresh_key("incidents.resolve"),
             {"incident": incident_id, "by": by, "note": note},
         ),
         lambda s: resolve_incident(

@@ -17,7 +17,7 @@ from hongbao.entrypoints.cli import recall as cli_recall
 from hongbao.entrypoints.cli import refunds as cli_refunds
 from hongbao.entrypoints.cli import risk as cli_risk
 from hongbao.entrypoints.cli import serve as cli_serve
-from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, fresh_key, write
+from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
 from hongbao.platform.errors import HongbaoError
@@ -274,7 +274,7 @@ def scheduler_replay(
 
     write(
         database_url,
-        CliCommand("scheduler.replay", key or fresh_key("scheduler.replay"), {"work": work_id}),
+        keyed("scheduler.replay", key, fresh_key("scheduler.replay"), {"work": work_id}),
         lambda services: build_scheduler(services).replay(work_id),
         lambda revived: console.print(f"{revived.id} is pending again"),
     )
@@ -320,9 +320,10 @@ def outbox_replay(
 
     write(
         database_url,
-        CliCommand(
+        keyed(
             "outbox.replay",
-            key or fresh_key("outbox.replay"),
+            key,
+            fresh_key("outbox.replay"),
             {"consumer": consumer, "event": event_id},
         ),
         lambda services: build_relay(services).replay(consumer, event_id),

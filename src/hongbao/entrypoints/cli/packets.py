@@ -11,7 +11,7 @@ from hongbao.bootstrap import Services
 from hongbao.entrypoints.cli.recall import fingerprint
 from hongbao.entrypoints.cli.render import local_time, money_text
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
-from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
+from hongbao.entrypoints.cli.writes import KeyOption, keyed, natural_key, write
 from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.money import Money
 from hongbao.packets.authorization import CardAuthorization
@@ -83,7 +83,7 @@ def packets_send(
     arguments: dict[str, object] = {"packet": packet_id, "from": sender, "amount": amount}
     arguments |= {"type": packet_type, "shares": shares, "source": source, "to": to}
     arguments |= {"group": group, "device": device, "purpose": purpose}
-    command = CliCommand("packets.send", key or natural_key("packets.send", packet_id), arguments)
+    command = keyed("packets.send", key, natural_key("packets.send", packet_id), arguments)
     write(database_url, command, send, show, before=_catch_up)
 
 
@@ -98,9 +98,10 @@ def packets_claim(
         amount = f" {outcome.amount.format()} {outcome.amount.currency}" if outcome.amount else ""
         console.print(f"{outcome.result.value}{amount}")
 
-    command = CliCommand(
+    command = keyed(
         "packets.claim",
-        key or natural_key("packets.claim", packet_id, user),
+        key,
+        natural_key("packets.claim", packet_id, user),
         {"packet": packet_id, "user": user},
     )
     write(

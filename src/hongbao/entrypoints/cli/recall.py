@@ -101,7 +101,7 @@ def recall_request(
     arguments: dict[str, object] = {"packet": packet_id, "user": user, "device": device}
     arguments["sim"] = sim
     arguments |= {"challenges": sorted(challenge or ()), "accept_balance": accept_balance}
-    command = CliCommand("recall.request", key, arguments, continuable=True)
+    command = CliCommand("recall.request", key, arguments, continuable=True, keeps_its_answers=True)
     write(
         database_url,
         command,

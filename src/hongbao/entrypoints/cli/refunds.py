@@ -10,7 +10,7 @@ from rich.table import Table
 
 from hongbao.entrypoints.cli.render import local_time, money_text
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
-from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
+from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
 from hongbao.refunds.desk import MAX_LISTED
 from hongbao.refunds.records import WHERE_THE_MONEY_IS, Refund, RefundState
 
@@ -80,8 +80,8 @@ def refunds_credit(
     key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Operators: credit a failed refund's whole amount to the sender's balance (the refund
-    id is the default key)."""
+    """Operators: credit a failed refund's whole amount to the sender's balance; a credited
+    refund is not failed any more, so a second credit is refused and moves nothing."""
 
     def show(refund: Refund) -> None:
         console.print(
@@ -90,9 +90,10 @@ def refunds_credit(
             f"to {refund.destination_account_id}"
         )
 
-    command = CliCommand(
+    command = keyed(
         "refunds.credit",
-        key or natural_key("refunds.credit", refund_id),
+        key,
+        fresh_key("refunds.credit"),
         {"refund": refund_id, "operator": operator},
     )
     write(database_url, command, lambda s: s.refunds.credit_to_balance(refund_id, operator), show)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from hongbao.entrypoints.cli.render import local_time
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
-from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
+from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
 from hongbao.recall.review import DEFAULT_STATS_DAYS, MAX_QUEUE
 from hongbao.risk.cases import CaseState, RiskCase
 from hongbao.risk.stats import MAX_STATS_DAYS
@@ -94,9 +94,10 @@ def risk_release(
     """Release a held refund: its money moves on now."""
     write(
         database_url,
-        CliCommand(
+        keyed(
             "risk.release",
-            key or natural_key("risk.release", case_id),
+            key,
+            fresh_key("risk.release"),
             {"case": case_id, "operator": operator, "note": note},
         ),
         lambda s: s.reviews.release(case_id, operator, note),
@@ -118,9 +119,10 @@ def risk_confirm(
     """Confirm a hold as suspicious: the money stays held."""
     write(
         database_url,
-        CliCommand(
+        keyed(
             "risk.confirm",
-            key or natural_key("risk.confirm", case_id),
+            key,
+            fresh_key("risk.confirm"),
             {"case": case_id, "operator": operator, "note": note, "escalate": escalate},
         ),
         lambda s: s.reviews.confirm(case_id, operator, note, escalate=escalate),
@@ -139,9 +141,10 @@ def risk_unlock(
     """Unlock a device: it may send, claim and recall again."""
     write(
         database_url,
-        CliCommand(
+        keyed(
             "risk.unlock",
-            key or natural_key("risk.unlock", case_id),
+            key,
+            fresh_key("risk.unlock"),
             {"case": case_id, "operator": operator, "note": note},
         ),
         lambda s: s.reviews.unlock(case_id, operator, note),

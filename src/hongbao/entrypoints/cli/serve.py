@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
-from hongbao.entrypoints.cli.writes import CliCommand, KeyOption, natural_key, write
+from hongbao.entrypoints.cli.writes import KeyOption, keyed, natural_key, write
 from hongbao.entrypoints.http.auth.tokens import MAX_LIFETIME_SECONDS
 from hongbao.storage.urls import configured_url, parse_url
 
@@ -142,7 +142,7 @@ def tokens_revoke(
     digest = hashlib.sha256(token.encode()).hexdigest()[:32]
     write(
         database_url,
-        CliCommand("tokens.revoke", key or natural_key("tokens.revoke", digest), {"by": by}),
+        keyed("tokens.revoke", key, natural_key("tokens.revoke", digest), {"by": by}),
         lambda s: revoke(s, signer, token, by),
         lambda revoked: console.print(f"revoked token {revoked.token_id} of {revoked.subject}"),
     )

@@ -3,7 +3,9 @@
 A command names its key (``--key``; by default the id of what it creates, so running it again
 is harmless, or a fresh key where each run is meant to act anew). The pipeline runs the
 command, in one transaction with the key's record, and keeps what it printed as its answer: a
-repeat under the key prints the first run's output (or its refusal) again and changes nothing.
+repeat under the key prints the first run's output again and changes nothing. A refusal is
+kept under a key the operator gave, like the API's; under a default key it is not, so the
+same id can be tried again once what was wrong is put right (a refusal moved nothing).
 Keys of the command line are the console's own (principal ``cli``), apart from the API's.
 """
 
@@ -48,6 +50,11 @@ class CliCommand:
     # The service carries one operation forward under the key with changing arguments (a
     # recall repeated with the challenges it asked for): each distinct request is kept apart.
     continuable: bool = False
+    # The operator gave the key (--key): a refusal is its answer too, repeated as given.
+    keeps_refusals: bool = True
+    # The service keeps its own answers under the key (a recall's record does): the pipeline
+    # keeps none, and a challenged recall repeated as it was is carried forward.
+    keeps_its_answers: bool = False
 
     def keyed(self) -> Keyed:
         fingerprint = self.fingerprint()
@@ -64,6 +71,13 @@ class CliCommand:
 def natural_key(name: str, *ids: str) -> str:
     """The default key of a command that creates something with an id of its own."""
     return ":".join((name, *ids))
+
+
+def keyed(name: str, given: str | None, default: str, arguments: Mapping[str, Any]) -> CliCommand:
+    """``name``'s command under the key the operator ``given``, else under ``default``."""
+    if given is not None:
+        return CliCommand(name, given, arguments)
+    return CliCommand(name, default, arguments, keeps_refusals=False)
 
 
 def fresh_key(name: str) -> str:
@@ -92,7 +106,12 @@ def write(
                 show(result)
             return Answer(OK, {"output": printed.get()})
 
-        answer = opened.pipeline.execute(command.keyed(), lambda _uow: Prepared(step), _refused)
+        refused = _refused if command.keeps_refusals else _never_kept
+        answer = opened.pipeline.execute(
+            command.keyed(),
+            lambda _uow: Prepared(step, keeps_its_answers=command.keeps_its_answers),
+            refused,
+        )
     _print(answer)
 
 
@@ -100,6 +119,11 @@ def _refused(error: HongbaoError) -> Answer | None:
     """A refusal as the key's answer (its code and message); None for a fault."""
     refusal = refusal_of(error, "en")
     return None if refusal is None else Answer(refusal.status, refusal.body)
+
+
+def _never_kept(_error: HongbaoError) -> Answer | None:
+    """Under a default key nothing is kept for a refusal: it is raised and shown as it is."""
+    return None
 
 
 def _print(answer: Answer) -> None:
