@@ -123,7 +123,7 @@ class Serve:
 
 
 @pytest.fixture
-def serves(postgres_url: str) -> Iterator[list[Serve]]:
+def serves() -> Iterator[list[Serve]]:
     started: list[Serve] = []
     yield started
     for serve in started:
@@ -145,11 +145,23 @@ def test_killing_serve_with_sigkill_stops_its_api_processes_and_a_restart_binds_
     while any(is_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in workers if is_running(pid)], "API processes outlived serve"
-    second = Serve(postgres_url, port)
+    second = Serve(postgres_url, port, workers=1)  # one API process, in serve's own
     serves.append(second)
     second.wait_healthy()
     second.process.send_signal(signal.SIGTERM)
     assert second.process.wait(30) == 0
+
+
+def test_the_embedded_serve_stops_on_sigterm_with_exit_status_0(
+    sqlite_url: str, serves: list[Serve]
+) -> None:
+    """One process with the worker on a thread: SIGTERM stops the API gracefully, then the
+    worker and the database are closed and the process exits 0 (not killed by the signal)."""
+    serve = Serve(sqlite_url, free_port(), workers=1)
+    serves.append(serve)
+    serve.wait_healthy()
+    serve.process.send_signal(signal.SIGTERM)
+    assert serve.process.wait(30) == 0
 
 
 def _fund_and_token(url: str) -> str:

@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+from types import FrameType
 
 SUPERVISOR_VARIABLE = "HONGBAO_SUPERVISOR_PID"
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -33,8 +34,12 @@ def announce_supervisor() -> None:
 
 
 def supervisor_pid() -> int | None:
+    """The supervisor this process was started by; None when there is none, or when this
+    process is the supervisor itself (one API process is served in the supervisor's own)."""
     value = os.environ.get(SUPERVISOR_VARIABLE, "")
-    return int(value) if value.isdigit() else None
+    if not value.isdigit() or int(value) == os.getpid():
+        return None
+    return int(value)
 
 
 def die_with_parent(parent_pid: int, *, stop_signal: int = signal.SIGTERM) -> None:
@@ -61,3 +66,15 @@ def _watch_parent(parent_pid: int, stop_signal: int) -> None:
         if os.getppid() != parent_pid:
             os.kill(os.getpid(), stop_signal)
             return
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends this process as ``SystemExit(0)``, so its ``finally`` blocks run. uvicorn
+    stops gracefully on SIGTERM and then raises the signal again for the handler it found, which
+    by default would end the process at once, before the embedded worker and the database
+    are closed."""
+
+    def leave(_signal: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)

@@ -45,10 +45,14 @@ def serve(
     from hongbao.entrypoints.http.server import build_context, prepare_demo  # noqa: PLC0415
     from hongbao.entrypoints.ops.metrics import clear_multiprocess_directory  # noqa: PLC0415
     from hongbao.entrypoints.ops.observability import configure_logging  # noqa: PLC0415
-    from hongbao.entrypoints.supervision import announce_supervisor  # noqa: PLC0415
+    from hongbao.entrypoints.supervision import (  # noqa: PLC0415
+        announce_supervisor,
+        exit_cleanly_on_sigterm,
+    )
     from hongbao.entrypoints.worker import EmbeddedWorker  # noqa: PLC0415
     from hongbao.platform.clock import SystemClock  # noqa: PLC0415
 
+    exit_cleanly_on_sigterm()
     url = configured_url(database_url)
     embedded = parse_url(url).dialect == "sqlite"
     if embedded and workers != 1:
@@ -59,7 +63,8 @@ def serve(
         console.print(f"hongbao API on {address} (docs {address}/docs), {workers} process(es)")
         clear_multiprocess_directory()
         configure_logging(SystemClock())  # this supervisor's lines; each worker sets up its own
-        announce_supervisor()  # its API processes stop if it dies, even by SIGKILL
+        if workers > 1:
+            announce_supervisor()  # its API processes stop if it dies, even by SIGKILL
         uvicorn.run(
             "hongbao.entrypoints.http.server:app_from_environment",
             factory=True,
