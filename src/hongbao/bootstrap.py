@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from hongbao.identity.service import IdentityService
 from hongbao.identity.verification import SimulatedProvider, VerificationProvider
 from hongbao.ledger.service import Ledger
 from hongbao.packets.service import PacketService
-from hongbao.platform.clock import Clock, SystemClock
+from hongbao.platform.clock import Clock, DatabaseClock, SystemClock
 from hongbao.platform.errors import ConfigurationError, PlatformCode
 from hongbao.platform.idempotency import IdempotencyRecord
 from hongbao.platform.pipeline import Pipeline
@@ -24,7 +25,7 @@ from hongbao.recall.review import ReviewDesk
 from hongbao.recall.service import RecallService
 from hongbao.refunds.desk import RefundDesk
 from hongbao.social.service import SocialService
-from hongbao.storage.factory import open_database
+from hongbao.storage.factory import open_clock, open_database
 from hongbao.storage.unit_of_work import Database, UnitOfWork
 
 PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
@@ -50,12 +51,16 @@ class Services:
     reviews: ReviewDesk
     policies: PolicyStore
     pipeline: Pipeline[UnitOfWork]
+    # What else these services opened for themselves (the database clock's reader).
+    closers: tuple[Callable[[], None], ...] = ()
 
     @property
     def policy(self) -> Policy:
         return self.policies.active()
 
     def close(self) -> None:
+        for close in self.closers:
+            close()
         self.database.close()
 
 
@@ -85,13 +90,28 @@ def policy_store() -> PolicyStore:
 
 
 def open_services(database_url: str | None = None, *, clock: Clock | None = None) -> Services:
-    return services_for(
-        open_database(database_url),
-        clock or SystemClock(),
+    """The services of one process. Without ``clock``, deadlines are judged by the clock the
+    deployment shares: on PostgreSQL the database server's (every API process, worker and
+    command agrees with it and with each other), on the embedded SQLite database this
+    process's own."""
+    database = open_database(database_url)
+    opened = None
+    if clock is None:
+        try:
+            clock = opened = open_clock(database_url)
+        except BaseException:
+            database.close()
+            raise
+    services = services_for(
+        database,
+        clock,
         policies=policy_store(),
         rates=rate_provider_from_environment(),
         provider=verification_provider(),
     )
+    if isinstance(opened, DatabaseClock):
+        services.closers = (opened.close,)
+    return services
 
 
 def services_for(

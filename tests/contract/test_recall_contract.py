@@ -212,6 +212,68 @@ def test_after_the_card_window_a_recall_is_a_refund_back_to_the_card(
     assert all_invariants_hold(world)
 
 
+def lagging_recalls(world: PacketService, lag_seconds: int) -> RecallService:
+    """The recall service of another process on the same database, whose clock is
+    ``lag_seconds`` behind the clock that stamped the sends."""
+    behind = ManualClock(world.clock.now_us() - lag_seconds * 1_000_000)
+    packets = PacketService(world.database, behind, world.policies, world.rates)
+    return RecallService(world.database, behind, packets, without_tier_verification())
+
+
+def test_a_recall_decided_before_the_send_time_by_a_lagging_clock_refunds_and_never_faults(
+    world: PacketService, recalls: RecallService
+) -> None:
+    """A process whose clock is 2 s behind the sender's used to find no refund plan (the
+    packet was not sent yet by its clock), allow the recall, then fail carrying it out with
+    ``a recall after the card window has its refund plan`` and roll back."""
+    del recalls
+    send(world)
+    before = balance(world, "alice")
+    outcome = recall(lagging_recalls(world, 2), "k-1")
+    assert outcome.decision.result is DecisionResult.ALLOW
+    assert outcome.recall.route is RecallRoute.REFUND
+    assert balance(world, "alice") == before + 30_00
+    assert all_invariants_hold(world)
+
+
+@pytest.mark.parametrize(
+    ("offset_us", "route"),
+    [
+        (-1, RecallRoute.VOID_HOLD),
+        (0, RecallRoute.REFUND),
+        (1, RecallRoute.REFUND),
+    ],
+)
+def test_at_the_card_window_boundary_the_plan_and_the_execution_agree(
+    world: PacketService, recalls: RecallService, offset_us: int, route: RecallRoute
+) -> None:
+    """The window closes at its end's first microsecond: one microsecond before it the hold is
+    voided, from it on the charge is refunded; the decision's plan and what is carried out
+    follow the one moment the recall read."""
+    del recalls
+    send(world, source="alice-debit")
+    hold = world.authorization("p-1")
+    assert hold is not None
+    clock_at = ManualClock(hold.window_ends_at_us + offset_us)
+    packets = PacketService(world.database, clock_at, world.policies, world.rates)
+    at_boundary = RecallService(world.database, clock_at, packets, without_tier_verification())
+    outcome = recall(at_boundary, "k-1")
+    assert outcome.decision.result is DecisionResult.ALLOW
+    assert outcome.recall.route is route
+    assert (outcome.recall.refund_id is not None) is (route is RecallRoute.REFUND)
+    assert all_invariants_hold(world)
+
+
+def test_a_card_recall_by_a_clock_behind_the_send_voids_the_hold(
+    world: PacketService, recalls: RecallService
+) -> None:
+    del recalls
+    send(world, source="alice-debit")
+    outcome = recall(lagging_recalls(world, 2), "k-1")
+    assert outcome.recall.route is RecallRoute.VOID_HOLD
+    assert all_invariants_hold(world)
+
+
 def test_a_class_i_recall_asks_for_an_sms_code_and_executes_once_it_is_given(
     world: PacketService, identity: IdentityService
 ) -> None:

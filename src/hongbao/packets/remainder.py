@@ -249,7 +249,9 @@ def _card_facts(  # noqa: PLR0917 - the packet, its source and what pricing it n
     """When the packet was charged (a card: when its hold was captured), and a foreign card's
     two rates: the one it was charged at and the usable one now."""
     if not packet.is_card_funded:
-        return packet.created_at_us, None
+        # Asked by a clock a little behind the one that stamped the send: the charge is never
+        # later than the moment in question (as for a card's capture below).
+        return min(packet.created_at_us, now_us), None
     authorization = present(
         uow.packets.authorizations.get(packet.id),
         "a card packet has its authorization",

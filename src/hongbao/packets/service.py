@@ -184,15 +184,17 @@ def known_packet(packet_id: str, found: Packet | None) -> Packet:
     return found
 
 
-def needs_refund_plan(packet: Packet, now_us: int) -> bool:
-    """Whether a recall at ``now_us`` may refund something: an open packet with a remainder,
-    asked about after it was sent."""
-    # A what-if before the packet existed has nothing to refund.
-    return (
-        packet.remainder_minor > 0
-        and packet.state is PacketState.OPEN
-        and now_us >= packet.created_at_us
-    )
+def needs_refund_plan(packet: Packet) -> bool:
+    """Whether a recall may refund something: an open packet with a remainder. Not a question
+    of time: a recall decided a little before the packet's send time (by a clock that lags the
+    one that stamped the send) is carried out like any other, so it needs its plan too."""
+    return packet.remainder_minor > 0 and packet.state is PacketState.OPEN
+
+
+def voids_hold(authorization: CardAuthorization, now_us: int) -> bool:
+    """Whether a recall at ``now_us`` voids the card hold (free) rather than refunding the
+    charge: the one test of the card window that a recall's plan and its execution share."""
+    return authorization.is_held and not is_due(authorization.window_ends_at_us, now_us)
 
 
 @dataclass
@@ -651,7 +653,7 @@ class PacketService:
         )
         if packet.is_card_funded:
             authorization = self._settle_window(uow, packet, now_us)
-            if authorization.is_held:
+            if voids_hold(authorization, now_us):
                 uow.packets.authorizations.replace(card.release(uow, authorization, now_us))
                 recalled = self._mark_recalled(uow, packet, now_us, events=events)
                 return recalled, RecallMoney.VOIDED_HOLD, None
@@ -681,7 +683,7 @@ class PacketService:
         """What a recall now would refund and how (R-F1..R-F4); None when nothing would be
         refunded: inside the card window (the hold is voided) or with nothing unclaimed.
         ``read``: the packet's authorization, funding source and sender, read already."""
-        if not needs_refund_plan(packet, now_us):
+        if not needs_refund_plan(packet):
             return None
         if packet.is_card_funded:
             authorization = (
@@ -689,7 +691,7 @@ class PacketService:
                 if read is not None
                 else uow.packets.authorizations.get(packet.id)
             )
-            if authorization is not None and not is_due(authorization.window_ends_at_us, now_us):
+            if authorization is not None and voids_hold(authorization, now_us):
                 return None  # inside the card window the hold is voided instead
         # Always asked with smart routing, so the facts say whether the balance could take it;
         # the recall rule decides, under the policy of the moment, whether it may.

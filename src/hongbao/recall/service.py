@@ -229,7 +229,9 @@ class RecallService:
         def read(uow: UnitOfWork) -> Decision:
             packet = self._packet(uow, packet_id, lock=False)
             policy = self.policies.active()
-            refund = self.packets.refund_plan(uow, packet, at_us)
+            # A what-if before the packet existed has nothing to refund.
+            sent = at_us >= packet.created_at_us
+            refund = self.packets.refund_plan(uow, packet, at_us) if sent else None
             facts = gather(
                 uow,
                 packet,
@@ -519,7 +521,7 @@ class RecallService:
             )()
         )
         # What the packet names, in one round trip: the facts' and the refund plan's.
-        packet_reads = send_packet_reads(uow, packet, funding=needs_refund_plan(packet, now_us))()
+        packet_reads = send_packet_reads(uow, packet, funding=needs_refund_plan(packet))()
         user = requester.user
         refund = self.packets.refund_plan(
             uow,

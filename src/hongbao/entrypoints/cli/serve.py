@@ -20,6 +20,16 @@ PortOption = Annotated[int, typer.Option("--port", min=1, max=65_535)]
 WorkersOption = Annotated[
     int, typer.Option("--workers", min=1, max=64, help="API processes (PostgreSQL only)")
 ]
+ShutdownOption = Annotated[
+    int,
+    typer.Option(
+        "--shutdown-seconds",
+        min=1,
+        max=3_600,
+        envvar="HONGBAO_SHUTDOWN_SECONDS",
+        help="on SIGTERM, how long requests in flight (and open event streams) may finish",
+    ),
+]
 
 
 def serve(
@@ -27,6 +37,7 @@ def serve(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
     workers: WorkersOption = 1,
+    shutdown_seconds: ShutdownOption = 20,
 ) -> None:
     """Serve the HTTP API, its docs (/docs) and a landing page (/). On the embedded SQLite
     database it also loads the demo population, runs the worker in-process and prints tokens
@@ -37,9 +48,14 @@ def serve(
     from hongbao.entrypoints.http.server import build_context, prepare_demo  # noqa: PLC0415
     from hongbao.entrypoints.ops.metrics import clear_multiprocess_directory  # noqa: PLC0415
     from hongbao.entrypoints.ops.observability import configure_logging  # noqa: PLC0415
+    from hongbao.entrypoints.supervision import (  # noqa: PLC0415
+        announce_supervisor,
+        exit_cleanly_on_sigterm,
+    )
     from hongbao.entrypoints.worker import EmbeddedWorker  # noqa: PLC0415
     from hongbao.platform.clock import SystemClock  # noqa: PLC0415
 
+    exit_cleanly_on_sigterm()
     url = configured_url(database_url)
     embedded = parse_url(url).dialect == "sqlite"
     if embedded and workers != 1:
@@ -50,6 +66,8 @@ def serve(
         console.print(f"hongbao API on {address} (docs {address}/docs), {workers} process(es)")
         clear_multiprocess_directory()
         configure_logging(SystemClock())  # this supervisor's lines; each worker sets up its own
+        if workers > 1:
+            announce_supervisor()  # its API processes stop if it dies, even by SIGKILL
         uvicorn.run(
             "hongbao.entrypoints.http.server:app_from_environment",
             factory=True,
@@ -58,6 +76,7 @@ def serve(
             workers=workers,
             log_level="warning",
             log_config=None,  # JSON lines through the root logger, not uvicorn's format
+            timeout_graceful_shutdown=shutdown_seconds,
         )
         return
     api = build_context(url)
@@ -70,7 +89,14 @@ def serve(
         typer.echo(f"  {demo.who}: {demo.token}")  # unwrapped: a token is copied whole
     try:
         configure_logging(api.services.clock)
-        uvicorn.run(create_app(api), host=host, port=port, log_level="warning", log_config=None)
+        uvicorn.run(
+            create_app(api),
+            host=host,
+            port=port,
+            log_level="warning",
+            log_config=None,
+            timeout_graceful_shutdown=shutdown_seconds,
+        )
     finally:
         worker.stop()
         api.services.close()

@@ -23,6 +23,7 @@ from hongbao.entrypoints.http.context import ApiContext, ApiSettings
 from hongbao.entrypoints.ops.observability import configure_logging
 from hongbao.entrypoints.ops.operations import OperationsSettings
 from hongbao.entrypoints.population import load_population
+from hongbao.entrypoints.supervision import die_with_parent, supervisor_pid
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.platform.errors import ConfigurationError, PlatformCode
 from hongbao.storage.urls import configured_url, parse_url
@@ -80,7 +81,11 @@ def build_context(database_url: str | None = None, services: Services | None = N
 
 def app_from_environment() -> FastAPI:
     """uvicorn's factory for ``--workers N``: every process builds its own context and logs
-    JSON lines (``hongbao.entrypoints.ops.observability``)."""
+    JSON lines (``hongbao.entrypoints.ops.observability``), and stops when the supervisor that
+    started it dies (``hongbao.entrypoints.supervision``)."""
+    parent = supervisor_pid()
+    if parent is not None:
+        die_with_parent(parent)
     context = build_context(os.environ.get("HONGBAO_DATABASE_URL"))
     configure_logging(context.services.clock)
     return create_app(context)
