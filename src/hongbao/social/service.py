@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hongbao.identity.errors import IdentityCode
 from hongbao.identity.service import MAX_LISTED, put_once, require_user, unknown
 from hongbao.platform.clock import Clock
+from hongbao.policy.store import PolicyStore
 from hongbao.social.groups import Group, GroupMember, Relationship, is_member_at
 from hongbao.social.ports import Database, SocialTables, UnitOfWork
 
@@ -16,6 +17,7 @@ from hongbao.social.ports import Database, SocialTables, UnitOfWork
 class SocialService:
     database: Database
     clock: Clock
+    policies: PolicyStore = field(default_factory=PolicyStore.fixed)
 
     def create_group(self, group: Group) -> Group:
         """Store the group; its owner is its first member from the moment it was created."""
