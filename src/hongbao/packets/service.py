@@ -62,6 +62,7 @@ from hongbao.packets.remainder import (
     recheck_held,
     refund_remainder,
 )
+from hongbao.packets.social_feed import RECALL_CONSUMERS
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
@@ -70,10 +71,11 @@ from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
 from hongbao.platform.outbox import EventBatch, append, new_event, new_events
 from hongbao.platform.scheduler import schedule, schedule_new
-from hongbao.policy.document import PacketPolicy
+from hongbao.policy.document import PacketPolicy, Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.refunds.records import Refund, RefundTrigger
 from hongbao.social.service import read_membership
+from hongbao.social.standing import SendStanding, check_send, read_send_standing
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
@@ -140,6 +142,7 @@ class SendReads:
     sender: Callable[[], SenderFacts]  # identity's: the sender, the recipient, the device
     in_group: Callable[[], bool]  # social's: the sender is a member of the group sent to
     source: Callable[[], StoredFunding | None]  # funding's: the source named
+    standing: Callable[[], SendStanding]  # social's: a ban in the group, the pair's weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +209,7 @@ class PacketService:
                 f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
                 PacketCode.ID_INVALID,
             )
-        policy = self.policies.active().packets
+        policy = self.policies.active()
         now_us = self.clock.now_us()
         earlier = uow.packets.packets.read_many([(command.packet_id,)])
         reads = SendReads(
@@ -218,6 +221,9 @@ class PacketService:
                 else _not_asked
             ),
             read_stored_source(uow.funding, command.funding_source_id),
+            read_send_standing(
+                uow.social, command.sender_id, command.group_id, command.recipient_id
+            ),
         )
         return lambda: self._send(uow, command, policy, now_us, reads)
 
@@ -225,10 +231,11 @@ class PacketService:
         self,
         uow: UnitOfWork,
         command: SendPacket,
-        policy: PacketPolicy,
+        whole: Policy,
         now_us: int,
         reads: SendReads,
     ) -> Packet:
+        policy = whole.packets
         existing = reads.earlier().get((command.packet_id,))
         if existing is not None:
             if existing.request_digest != command.digest():
@@ -237,6 +244,15 @@ class PacketService:
                 )
             return existing
         funding = self._check_send(reads, command, policy, now_us)
+        # After the send's own refusals: a malformed send is refused as such, whatever the
+        # sender's standing.
+        check_send(
+            reads.standing(),
+            command.amount,
+            policy.limits(PacketType.PERSONAL).max_total_minor,
+            now_us,
+            whole.social,
+        )
         amounts, algorithm, seed = self._split(command, policy)
         packet = Packet(
             id=command.packet_id,
@@ -635,9 +651,9 @@ class PacketService:
         uow.packets.packets.replace_many([recalled], columns=("state",))
         recalled_event = PacketRecalled(packet.id, packet.remainder_minor)
         if events is None:
-            self._publish(uow, packet, [recalled_event], now_us)
+            self._publish(uow, packet, [recalled_event], now_us, consumers=RECALL_CONSUMERS)
         else:
-            events.add([new_event(recalled_event)], CONSUMERS)
+            events.add([new_event(recalled_event)], RECALL_CONSUMERS)
         return recalled
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
@@ -695,6 +711,7 @@ class PacketService:
         now_us: int,
         *,
         last_sequence: int | None = None,
+        consumers: Sequence[str] = CONSUMERS,
     ) -> None:
         """One append per change: one sequence look-up for the packet's stream, none when the
         caller knows its last sequence."""
@@ -705,7 +722,7 @@ class PacketService:
         )
         known = None if last_sequence is None else {packet_stream(packet.id): last_sequence}
         append(
-            uow.outbox, new_events(events), consumers=CONSUMERS, now_us=now_us, last_sequences=known
+            uow.outbox, new_events(events), consumers=consumers, now_us=now_us, last_sequences=known
         )
 
 
