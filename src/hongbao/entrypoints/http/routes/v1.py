@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from hongbao.entrypoints.http.routes import challenges, groups, operator, recalls, refunds, users
+from hongbao.entrypoints.http.routes import (
+    challenges,
+    groups,
+    operator,
+    recalls,
+    refunds,
+    social,
+    users,
+)
 
 ROUTERS = (
     users.router,
@@ -11,4 +19,5 @@ ROUTERS = (
     challenges.router,
     refunds.router,
     operator.router,
+    social.router,
 )
