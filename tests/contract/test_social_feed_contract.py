@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from hongbao.bootstrap import Services, services_for
+from hongbao.entrypoints.ops.backlog import read_backlog
 from hongbao.entrypoints.worker import build_relay, build_scheduler, run_pass
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
@@ -231,3 +232,20 @@ def test_a_redelivered_event_changes_nothing(services: Services) -> None:
     pair = services.database.read(lambda uow: uow.social.pair_weights.get("alice", "bob"))
     assert pair is not None
     assert len(pair.penalties) == 1
+
+
+def test_the_social_consumers_lag_is_measured_until_it_catches_up(
+    services: Services, clock: ManualClock
+) -> None:
+    recall(services, send(services, 10_00, to="bob"))
+    clock.advance(seconds=45)
+
+    def lags() -> dict[str, float]:
+        backlog = services.database.read(
+            lambda uow: read_backlog(uow, clock.now_us(), cap=100, overdue_after_seconds=60)
+        )
+        return backlog.consumer_lag_seconds
+
+    assert lags()[SOCIAL_FEED] == 45
+    deliver(services)
+    assert SOCIAL_FEED not in lags()
