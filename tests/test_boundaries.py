@@ -46,7 +46,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "ledger": frozenset({"money", "platform"}),
     "identity": frozenset({"money", "platform"}),
     "funding": frozenset({"identity", "ledger", "money", "platform"}),
-    "social": frozenset({"identity", "platform"}),
+    # The social consequences of recalls run on the policy's numbers, in money for the pair cap.
+    "social": frozenset({"identity", "money", "platform", "policy"}),
     "risk": frozenset({"platform", "policy"}),
     "policy": frozenset({"money", "platform"}),
     "packets": frozenset(

@@ -136,7 +136,7 @@ def services_for(
         ledger=Ledger(database, clock),
         identity=IdentityService(database, clock, provider, on_register=(open_balance,)),
         funding=FundingService(database, clock),
-        social=SocialService(database, clock),
+        social=SocialService(database, clock, policies),
         packets=packets,
         recalls=RecallService(database, clock, packets, policies, provider=provider),
         refunds=RefundDesk(database, clock, policies, rates),

@@ -104,6 +104,9 @@ TABLE = (
     Row("GET", "/v1/refunds/{refund_id}", READ_OWN),
     Row("GET", "/v1/decisions/{decision_id}", READ_OWN),
     Row("GET", "/v1/operator/refunds", OPERATOR_ONLY),
+    Row("GET", "/v1/me/social", (200, 200, 403, 401, 401)),  # a user's own; operators have none
+    Row("GET", "/v1/users/{user_id}/social", READ_OWN),
+    Row("GET", "/v1/operator/groups/{group_id}/social", OPERATOR_ONLY),
     # The operator is let in; the refund arrived already, so there is nothing to credit.
     Row("POST", "/v1/operator/refunds/{refund_id}/credit", (403, 403, 409, 401, 401)),
     Row("GET", "/v1/operator/challenges/{challenge_id}/code", OPERATOR_ONLY),

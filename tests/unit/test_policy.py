@@ -151,6 +151,50 @@ structuring_level = 2
 cycle_minutes = 30
 cycle_count = 3
 cycle_level = 2
+
+[social.score]
+maximum = 1000
+starting = 800
+daily_excess_points = 10
+monthly_safe_recalls = 3
+monthly_excess_points = 20
+
+[social.user_types.normal]
+safe_recalls_per_day = 2
+coefficient_percent = 100
+penalty_days = 7
+
+[social.user_types.business]
+safe_recalls_per_day = 1
+coefficient_percent = 150
+penalty_days = 15
+
+[social.user_types.enterprise]
+safe_recalls_per_day = 5
+coefficient_percent = 80
+penalty_days = 3
+
+[social.groups]
+ban_threshold = 3
+window_hours = 24
+ban_hours = 24
+
+[social.groups.tolerance_percent]
+work = 130
+education = 130
+entertainment = 100
+family = 100
+other = 100
+
+[social.pairs]
+drop_permille = 250
+floor_permille = 100
+
+[social.intimacy]
+top_chat_partners = 10
+drop_min = 8
+drop_max = 12
+full_drop_at = "200.00"
 """
 
 

@@ -73,6 +73,7 @@ class Explanation(Model):
     retry_at_us: StrictInt | None
     refund: str | None  # the refund plan in one sentence
     accept_balance: bool
+    social_cost: str | None = None  # what the recall would cost socially (eligibility only)
 
 
 class Eligibility(Model):

@@ -14,6 +14,7 @@ from types import FrameType
 
 from hongbao.bootstrap import Services
 from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND
+from hongbao.packets.social_feed import SOCIAL_FEED, SocialFeed
 from hongbao.packets.user_feed import USER_FEED, copy_to_feeds
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import Relay, RelayReport
@@ -73,6 +74,7 @@ def build_relay(services: Services) -> Relay[UnitOfWork]:
     relay = Relay(services.database, services.clock)
     relay.register(USER_FEED, copy_to_feeds)
     relay.register(RISK_ANALYSIS, RiskAnalysis(services.policies))
+    relay.register(SOCIAL_FEED, SocialFeed(services.policies, services.clock))
     return relay
 
 

@@ -63,6 +63,7 @@ from hongbao.packets.remainder import (
     refund_remainder,
     release_risk_hold,
 )
+from hongbao.packets.social_feed import RECALL_CONSUMERS
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
 from hongbao.packets.verification import PacketReport, verify_packets
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock, is_due
@@ -71,12 +72,13 @@ from hongbao.platform.invariants import invariant, present
 from hongbao.platform.limits import MAX_BATCH_SIZE
 from hongbao.platform.outbox import EventBatch, append, new_event, new_events
 from hongbao.platform.scheduler import schedule, schedule_new
-from hongbao.policy.document import PacketPolicy
+from hongbao.policy.document import PacketPolicy, Policy
 from hongbao.policy.store import PolicyStore
 from hongbao.refunds.records import Refund, RefundTrigger
 from hongbao.risk.cases import RELEASE_TIME, CaseState, DeviceLock
 from hongbao.social.groups import Group, GroupType
 from hongbao.social.service import read_group, read_membership
+from hongbao.social.standing import SendStanding, check_send, read_send_standing
 
 FIXED_ALGORITHM = "fixed/money-split/v1"
 EXPIRE_KIND = "packet.expire"
@@ -158,6 +160,7 @@ class SendReads:
     source: Callable[[], StoredFunding | None]  # funding's: the source named
     device_lock: Callable[[], DeviceLock | None]  # risk's: the sending device's lock, if any
     group: Callable[[], Group | None]  # social's: the group a tuition payment goes to
+    standing: Callable[[], SendStanding]  # social's: a ban in the group, the pair's weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +229,7 @@ class PacketService:
                 f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
                 PacketCode.ID_INVALID,
             )
-        policy = self.policies.active().packets
+        policy = self.policies.active()
         now_us = self.clock.now_us()
         earlier = uow.packets.packets.read_many([(command.packet_id,)])
         reads = SendReads(
@@ -248,6 +251,9 @@ class PacketService:
                 if command.purpose is PacketPurpose.TUITION and command.group_id is not None
                 else _no_group
             ),
+            read_send_standing(
+                uow.social, command.sender_id, command.group_id, command.recipient_id
+            ),
         )
         return lambda: self._send(uow, command, policy, now_us, reads)
 
@@ -255,10 +261,11 @@ class PacketService:
         self,
         uow: UnitOfWork,
         command: SendPacket,
-        policy: PacketPolicy,
+        whole: Policy,
         now_us: int,
         reads: SendReads,
     ) -> Packet:
+        policy = whole.packets
         existing = reads.earlier().get((command.packet_id,))
         if existing is not None:
             if existing.request_digest != command.digest():
@@ -267,6 +274,15 @@ class PacketService:
                 )
             return existing
         funding = self._check_send(reads, command, policy, now_us)
+        # After the send's own refusals: a malformed send is refused as such, whatever the
+        # sender's standing.
+        check_send(
+            reads.standing(),
+            command.amount,
+            policy.limits(PacketType.PERSONAL).max_total_minor,
+            now_us,
+            whole.social,
+        )
         amounts, algorithm, seed = self._split(command, policy)
         packet = Packet(
             id=command.packet_id,
@@ -714,9 +730,9 @@ class PacketService:
         uow.packets.packets.replace_many([recalled], columns=("state",))
         recalled_event = PacketRecalled(packet.id, packet.remainder_minor)
         if events is None:
-            self._publish(uow, packet, [recalled_event], now_us)
+            self._publish(uow, packet, [recalled_event], now_us, consumers=RECALL_CONSUMERS)
         else:
-            events.add([new_event(recalled_event)], CONSUMERS)
+            events.add([new_event(recalled_event)], RECALL_CONSUMERS)
         return recalled
 
     def _lock_scheduled(self, uow: UnitOfWork, payload: dict[str, object]) -> Packet:
@@ -774,6 +790,7 @@ class PacketService:
         now_us: int,
         *,
         last_sequence: int | None = None,
+        consumers: Sequence[str] = CONSUMERS,
     ) -> None:
         """One append per change: one sequence look-up for the packet's stream, none when the
         caller knows its last sequence."""
@@ -784,7 +801,7 @@ class PacketService:
         )
         known = None if last_sequence is None else {packet_stream(packet.id): last_sequence}
         append(
-            uow.outbox, new_events(events), consumers=CONSUMERS, now_us=now_us, last_sequences=known
+            uow.outbox, new_events(events), consumers=consumers, now_us=now_us, last_sequences=known
         )
 
 

@@ -253,6 +253,102 @@ class RiskPolicy(_Section):
     cycle_level: Annotated[int, Field(ge=1, le=3)]
 
 
+class UserTypeRule(_Section):
+    """R-S4 for one user type: recalls a day that cost nothing, how hard the score is hit
+    (a percentage: 150 is the source's coefficient 1.5) and how long a penalty lasts."""
+
+    safe_recalls_per_day: Annotated[int, Field(ge=0, le=10_000)]
+    coefficient_percent: Annotated[int, Field(ge=0, le=1_000)]
+    penalty_days: Annotated[int, Field(ge=1, le=366)]
+
+
+class SocialUserTypes(_Section):
+    normal: UserTypeRule
+    business: UserTypeRule
+    enterprise: UserTypeRule
+
+
+class SocialScorePolicy(_Section):
+    """R-S1: the social payment score (社交支付分), from 0 to ``maximum``."""
+
+    maximum: Annotated[int, Field(ge=1, le=1_000_000)]
+    starting: Annotated[int, Field(ge=0, le=1_000_000)]
+    daily_excess_points: Annotated[int, Field(ge=0, le=1_000_000)]
+    monthly_safe_recalls: Annotated[int, Field(ge=0, le=10_000)]
+    monthly_excess_points: Annotated[int, Field(ge=0, le=1_000_000)]
+
+    @model_validator(mode="after")
+    def _start_within_scale(self) -> SocialScorePolicy:
+        if self.starting > self.maximum:
+            raise ValueError("the starting score is above the maximum")
+        return self
+
+
+class GroupTolerance(_Section):
+    """R-S6: each group type's threshold as a percentage of the base threshold."""
+
+    work: Annotated[int, Field(ge=1, le=1_000)]
+    education: Annotated[int, Field(ge=1, le=1_000)]
+    entertainment: Annotated[int, Field(ge=1, le=1_000)]
+    family: Annotated[int, Field(ge=1, le=1_000)]
+    other: Annotated[int, Field(ge=1, le=1_000)]
+
+
+class SocialGroupPolicy(_Section):
+    """R-S2: this many recalls by one sender in one group within the window ban their group
+    packets there for ``ban_hours``."""
+
+    ban_threshold: Annotated[int, Field(ge=1, le=1_000)]
+    window_hours: Annotated[int, Field(ge=1, le=24 * 31)]
+    ban_hours: Annotated[int, Field(ge=1, le=24 * 31)]
+    tolerance_percent: GroupTolerance
+
+    def threshold(self, group_type: str) -> int:
+        """The threshold for ``group_type`` (a group type's name): the base times its
+        percentage, rounded up, so that a tolerance above 100 % always tolerates more."""
+        percent: int = getattr(self.tolerance_percent, group_type)
+        return -(-self.ban_threshold * percent // 100)
+
+
+class SocialPairPolicy(_Section):
+    """R-S3: a recall between two people lowers the sender's weight towards the recipient
+    (per mille of full trust) for the sender's penalty period."""
+
+    drop_permille: Annotated[int, Field(ge=0, le=1_000)]
+    floor_permille: Annotated[int, Field(ge=0, le=1_000)]
+
+
+class SocialIntimacyPolicy(_Section):
+    """R-S5: a recall within the top chat partners lowers intimacy by ``drop_min`` to
+    ``drop_max`` points, more for more money recalled (``full_drop_at`` and above: the most)."""
+
+    top_chat_partners: Annotated[int, Field(ge=1, le=1_000)]
+    drop_min: Annotated[int, Field(ge=0, le=100)]
+    drop_max: Annotated[int, Field(ge=0, le=100)]
+    full_drop_at_minor: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SocialIntimacyPolicy:
+        if self.drop_min > self.drop_max:
+            raise ValueError("intimacy drop_min is above drop_max")
+        return self
+
+
+class SocialPolicy(_Section):
+    """The social consequences of recalls (R-S1..R-S6)."""
+
+    score: SocialScorePolicy
+    user_types: SocialUserTypes
+    groups: SocialGroupPolicy
+    pairs: SocialPairPolicy
+    intimacy: SocialIntimacyPolicy
+
+    def user_type(self, user_type: str) -> UserTypeRule:
+        """``user_type``: a user type's name (the policy file knows no identity model)."""
+        rule: UserTypeRule = getattr(self.user_types, str(user_type))
+        return rule
+
+
 class Policy(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: str
@@ -260,6 +356,7 @@ class Policy(_Section):
     recall: RecallPolicy
     refunds: RefundPolicy
     risk: RiskPolicy
+    social: SocialPolicy
 
 
 AMOUNT_KEYS: Final = frozenset(
@@ -274,6 +371,7 @@ AMOUNT_KEYS: Final = frozenset(
         "watch_cap",
         "hold_cumulative_amount",
         "structuring_amount",
+        "full_drop_at",
     }
 )
 

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hongbao.identity.errors import IdentityCode
 from hongbao.identity.service import MAX_LISTED, put_once, require_user, unknown
 from hongbao.platform.clock import Clock
+from hongbao.policy.store import PolicyStore
+from hongbao.social.consequences import RecalledPacket
+from hongbao.social.effects import preview_recall
 from hongbao.social.groups import Group, GroupMember, Relationship, is_member_at
 from hongbao.social.ports import Database, SocialTables, UnitOfWork
+from hongbao.social.views import GroupSocial, SocialStanding, group_social, standing_of
+from hongbao.social.words import RecallCost
 
 
 @dataclass
 class SocialService:
     database: Database
     clock: Clock
+    policies: PolicyStore = field(default_factory=PolicyStore.fixed)
 
     def create_group(self, group: Group) -> Group:
         """Store the group; its owner is its first member from the moment it was created."""
@@ -67,6 +73,37 @@ class SocialService:
         return self.database.read(
             lambda uow: uow.social.relationships_from(user_id, limit=MAX_LISTED)
         )
+
+    # ---------------------------------------------------- what recalls cost (R-S1..R-S6)
+
+    def standing(self, user_id: str) -> SocialStanding:
+        """``user_id``'s score, active penalties, bans and lowered pair weights now, with the
+        newest changes and their causes."""
+        policy, now_us = self.policies.active(), self.clock.now_us()
+
+        def read(uow: UnitOfWork) -> SocialStanding:
+            require_user(uow.identity, user_id)
+            return standing_of(uow, user_id, policy, now_us)
+
+        return self.database.read(read)
+
+    def group_standing(self, group_id: str) -> GroupSocial:
+        """The senders who recalled in ``group_id``, with their windows and bans (operators)."""
+        policy = self.policies.active()
+
+        def read(uow: UnitOfWork) -> GroupSocial:
+            group = uow.social.groups.get(group_id)
+            if group is None:
+                raise unknown(IdentityCode.UNKNOWN_GROUP, "group", group_id)
+            return group_social(uow, group, policy)
+
+        return self.database.read(read)
+
+    def recall_cost(self, recalled: RecalledPacket) -> RecallCost:
+        """What recalling now would cost socially: the warning before a recall."""
+        policy = self.policies.active()
+        full_minor = policy.packets.limits("personal").max_total_minor
+        return self.database.read(lambda uow: preview_recall(uow, recalled, policy, full_minor))
 
 
 def read_membership(

@@ -17,6 +17,7 @@ from hongbao.entrypoints.cli import recall as cli_recall
 from hongbao.entrypoints.cli import refunds as cli_refunds
 from hongbao.entrypoints.cli import risk as cli_risk
 from hongbao.entrypoints.cli import serve as cli_serve
+from hongbao.entrypoints.cli import social as cli_social
 from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
@@ -342,6 +343,7 @@ app.add_typer(cli_serve.tokens_app, name="tokens")
 app.command("serve")(cli_serve.serve)
 app.add_typer(cli_distribution.budgets_app, name="budgets")
 app.command("explain")(cli_recall.explain_command)
+app.add_typer(cli_social.social_app, name="social")
 
 
 def main() -> None:

@@ -14,14 +14,16 @@ from hongbao.entrypoints.cli.render import local_time, money_text
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.writes import CliCommand, write
 from hongbao.identity.devices import DeviceFingerprint
+from hongbao.packets.social_feed import recalled_packet
 from hongbao.platform.clock import from_datetime
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.i18n import Language, parse_language
 from hongbao.recall.calendar import zone
 from hongbao.recall.errors import RecallCode
 from hongbao.recall.explanations import explain, reason_text
-from hongbao.recall.model import Decision, FactValue
+from hongbao.recall.model import Decision, DecisionResult, FactValue
 from hongbao.recall.service import RecallCommand, RecallOutcome
+from hongbao.social.words import RecallCost
 
 recall_app = typer.Typer(help="Recall (撤回) a red packet.", no_args_is_help=True)
 decisions_app = typer.Typer(help="Recorded recall decisions.", no_args_is_help=True)
@@ -65,12 +67,22 @@ def recall_eligibility(
     lang: LanguageOption = "zh",
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """The recall button: enabled, challenge (which verifications) or disabled, and why."""
-    decision = run(
-        database_url,
-        lambda s: s.recalls.eligibility(packet_id, user, fingerprint(s, user, device, sim)),
-    )
-    _print_explanation(decision, parse_language(lang))
+    """The recall button: enabled, challenge (which verifications) or disabled, and why; and
+    what the recall would cost socially (never part of the decision)."""
+
+    def ask(s: Services) -> tuple[Decision, RecallCost]:
+        decision = s.recalls.eligibility(packet_id, user, fingerprint(s, user, device, sim))
+        packet = s.packets.packet(packet_id)
+        preview = recalled_packet(
+            packet, f"preview:{packet.id}", packet.remainder_minor, s.clock.now_us()
+        )
+        return decision, s.social.recall_cost(preview)
+
+    decision, cost = run(database_url, ask)
+    language = parse_language(lang)
+    _print_explanation(decision, language)
+    if decision.result is not DecisionResult.DENY:
+        console.print(f"  ! {cost.in_language(language)}")
 
 
 @recall_app.command("request")

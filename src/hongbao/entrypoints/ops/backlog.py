@@ -7,7 +7,9 @@ that many" (exported as ``hongbao_backlog_count_cap``). Refunds that arrived (se
 credited) only ever grow and are not counted here.
 
 - outbox lag: how long the most overdue *due* pending delivery has waited past its due time (0
-  when nothing is due). A delivery waiting for its retry backoff is not lag.
+  when nothing is due). A delivery waiting for its retry backoff is not lag. The same per
+  consumer (the social consumer's lag is how far recalls' consequences trail the recalls,
+  R-S7), from the same listing.
 - due work due / overdue: pending scheduled work whose time has come / came more than
   ``overdue_after_seconds`` ago (the worker should have run it by then).
 
@@ -42,6 +44,7 @@ OPEN_REFUND_STATES = tuple(
 class Backlog:
     outbox_pending: int
     outbox_lag_seconds: float
+    consumer_lag_seconds: dict[str, float]
     due_work_due: int
     due_work_overdue: int
     refunds: dict[str, int]
@@ -61,6 +64,11 @@ def read_backlog(
     deliveries = uow.outbox.deliveries_in_state(DeliveryState.PENDING, cap)
     due_deliveries = [d.next_attempt_at_us for d in deliveries if d.next_attempt_at_us <= now_us]
     lag_us = now_us - min(due_deliveries) if due_deliveries else 0
+    oldest: dict[str, int] = {}
+    for delivery in deliveries:
+        if delivery.next_attempt_at_us <= now_us:
+            due = oldest.get(delivery.consumer, delivery.next_attempt_at_us)
+            oldest[delivery.consumer] = min(due, delivery.next_attempt_at_us)
     work = uow.scheduler.list_state(DueWorkState.PENDING, cap)
     overdue_before = now_us - int(overdue_after_seconds * MICROSECONDS_PER_SECOND)
     refunds = {
@@ -69,6 +77,9 @@ def read_backlog(
     return Backlog(
         outbox_pending=len(deliveries),
         outbox_lag_seconds=lag_us / MICROSECONDS_PER_SECOND,
+        consumer_lag_seconds={
+            consumer: (now_us - due) / MICROSECONDS_PER_SECOND for consumer, due in oldest.items()
+        },
         due_work_due=sum(1 for item in work if item.due_at_us <= now_us),
         due_work_overdue=sum(1 for item in work if item.due_at_us <= overdue_before),
         refunds=refunds,

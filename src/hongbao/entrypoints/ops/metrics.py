@@ -23,7 +23,9 @@ Counting in the process that answered (rather than reading ``recall_decisions`` 
 time) costs nothing per scrape, whatever the table's size, and counts each answer once: the
 idempotency guard does not run the action again for a repeated request.
 
-At scrape time, from the database (:mod:`hongbao.entrypoints.ops.backlog`): outbox lag, due
+At scrape time, from the database (:mod:`hongbao.entrypoints.ops.backlog`): outbox lag (also
+per consumer, ``hongbao_outbox_consumer_lag_seconds{consumer}``: ``social`` is how far recalls'
+social consequences trail them), due
 work due and overdue, open refunds by state. Per process: degrade mode, money-path p99,
 requests in flight and waiting, rate-limit keys tracked.
 
@@ -47,6 +49,7 @@ from prometheus_client.registry import Collector
 from hongbao.entrypoints.ops.backlog import OPEN_REFUND_STATES, BacklogSampler
 from hongbao.entrypoints.ops.observability import current_request
 from hongbao.packets.service import ClaimResult
+from hongbao.packets.social_feed import RECALL_CONSUMERS
 from hongbao.recall.explanations import CAUSES, Cause
 from hongbao.recall.model import Decision, DecisionResult
 from hongbao.recall.records import RecallState
@@ -70,6 +73,8 @@ LATENCY_BUCKETS: Final = (
     10.0,
 )
 BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+# Consumers listed even when they have nothing due (a lag of 0), so their series always exist.
+CONSUMERS_SHOWN: Final = RECALL_CONSUMERS
 UNMATCHED: Final = "unmatched"
 REFUSED: Final = "refused"
 # Bounds the children cached per metric; labels are bounded anyway (routes, statuses, devices).
@@ -328,6 +333,14 @@ class BacklogCollector(Collector):
         )
         for name, documentation, value in figures:
             yield GaugeMetricFamily(name, documentation, value)
+        lags = GaugeMetricFamily(
+            "hongbao_outbox_consumer_lag_seconds",
+            "Wait of each consumer's most overdue due delivery",
+            labels=("consumer",),
+        )
+        for consumer in sorted({*CONSUMERS_SHOWN, *backlog.consumer_lag_seconds}):
+            lags.add_metric((consumer,), backlog.consumer_lag_seconds.get(consumer, 0.0))
+        yield lags
         refunds = GaugeMetricFamily(
             "hongbao_refunds_open", "Refunds not yet arrived, by state", labels=("state",)
         )

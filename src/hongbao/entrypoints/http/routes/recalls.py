@@ -40,6 +40,7 @@ from hongbao.entrypoints.http.schemas.recall import (
 from hongbao.entrypoints.ops.metrics import observe_decision, observe_recall
 from hongbao.packets.model import Packet
 from hongbao.packets.service import known_packet
+from hongbao.packets.social_feed import recalled_packet
 from hongbao.platform.i18n import Language
 from hongbao.platform.invariants import present
 from hongbao.platform.pipeline import Answer, Prepared
@@ -48,6 +49,7 @@ from hongbao.recall.gather import RecallError
 from hongbao.recall.records import RecallAnswer
 from hongbao.recall.service import RecallCommand, RecallOutcome
 from hongbao.risk.geo import parse_place
+from hongbao.social.words import RecallCost
 from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["recalls"])
@@ -60,10 +62,11 @@ def recall_eligibility(packet_id: str, api: Context, who: User, lang: Lang) -> E
     """The recall button for the sender on the token's device: enabled, challenge (which
     checks) or disabled (the cause, what to do next), with the refund plan. Recorded as a
     decision; nothing moves."""
-    _ensure_sender(api.services.packets.packet(packet_id), who.subject)
+    packet = api.services.packets.packet(packet_id)
+    _ensure_sender(packet, who.subject)
     decision = api.services.recalls.eligibility(packet_id, who.subject, device_of(who))
     observe_decision(decision)
-    return EligibilityView.of(packet_id, decision, lang)
+    return EligibilityView.of(packet_id, decision, lang, social_cost_of(api, packet))
 
 
 @router.post("/packets/{packet_id}/recalls", response_model=RecallView, responses=WRITE)
@@ -184,6 +187,13 @@ def show_decision(decision_id: str, api: Context, who: Caller, lang: Lang) -> De
     if record.shadow and not who.is_operator:
         raise RecallError(f"no decision {decision_id!r}", code=RecallCode.UNKNOWN_DECISION)
     return DecisionView.of(record, decision, lang)
+
+
+def social_cost_of(api: ApiContext, packet: Packet) -> RecallCost:
+    """What recalling ``packet`` now would cost its sender socially (R-S1..R-S5)."""
+    now_us = api.services.clock.now_us()
+    preview = recalled_packet(packet, f"preview:{packet.id}", packet.remainder_minor, now_us)
+    return api.services.social.recall_cost(preview)
 
 
 def _ensure_sender(packet: Packet, user_id: str) -> None:

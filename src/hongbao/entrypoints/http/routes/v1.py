@@ -10,6 +10,7 @@ from hongbao.entrypoints.http.routes import (
     recalls,
     refunds,
     risk,
+    social,
     users,
 )
 
@@ -22,4 +23,5 @@ ROUTERS = (
     operator.router,
     incidents.router,
     risk.router,
+    social.router,
 )

@@ -23,9 +23,10 @@ from hongbao.identity.verification import (
 from hongbao.platform.i18n import Language
 from hongbao.recall.explanations import cause_name, explain, reason_text
 from hongbao.recall.gather import MAX_CHALLENGES
-from hongbao.recall.model import Decision, FactValue, RuleOutcome
+from hongbao.recall.model import Decision, DecisionResult, FactValue, RuleOutcome
 from hongbao.recall.records import DecisionRecord
 from hongbao.recall.service import RecallOutcome
+from hongbao.social.words import RecallCost
 
 
 class ExplanationView(Body):
@@ -41,9 +42,14 @@ class ExplanationView(Body):
     retry_at: str | None
     refund: str | None  # where the money would go, when, at what cost
     accept_balance: bool  # smart routing offers the balance: repeat with accept_balance
+    # What the recall would cost socially (R-S1..R-S5), before it is made; never part of the
+    # decision. Only on the eligibility answer, and not for a denial.
+    social_cost: str | None = None
 
     @classmethod
-    def of(cls, decision: Decision, language: Language) -> ExplanationView:
+    def of(
+        cls, decision: Decision, language: Language, social_cost: RecallCost | None = None
+    ) -> ExplanationView:
         words = explain(decision, language)
         return cls(
             language=language,
@@ -58,6 +64,11 @@ class ExplanationView(Body):
             retry_at=iso_time(words.retry_at_us),
             refund=words.refund,
             accept_balance=words.accept_balance,
+            social_cost=(
+                None
+                if social_cost is None or decision.result is DecisionResult.DENY
+                else social_cost.in_language(language)
+            ),
         )
 
 
@@ -68,12 +79,18 @@ class EligibilityView(Body):
     explanation: ExplanationView
 
     @classmethod
-    def of(cls, packet_id: str, decision: Decision, language: Language) -> EligibilityView:
+    def of(
+        cls,
+        packet_id: str,
+        decision: Decision,
+        language: Language,
+        social_cost: RecallCost | None = None,
+    ) -> EligibilityView:
         return cls(
             packet_id=packet_id,
             decision_id=decision.decision_id,
             result=decision.result.value,
-            explanation=ExplanationView.of(decision, language),
+            explanation=ExplanationView.of(decision, language, social_cost),
         )
 
 
