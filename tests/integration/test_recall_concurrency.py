@@ -34,8 +34,10 @@ PHONE = DeviceFingerprint("sender-phone", "sender-sim")
 
 
 def build(
-    database: Database, clock: SystemClock | ManualClock, members: int
+    database: Database, clock: SystemClock | ManualClock, members: int, *, risk_rules: bool = False
 ) -> tuple[PacketService, RecallService]:
+    """A sender with a phone, ``members`` claimers in a work group, and the services; risk
+    control passes everything unless ``risk_rules``."""
     since = clock.now_us() - 10 * 24 * 3600 * 1_000_000
     identity = IdentityService(
         database, clock, SimulatedProvider(b"r" * 32), on_register=(open_balance,)
@@ -73,11 +75,10 @@ def build(
     ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     ledger.transfer(TransferRequest("top-up", 1, 5_000_00, "bank", "user:sender:balance", "CNY"))
     packets = PacketService(database, clock)
-    # Many recalls of one sender within minutes would ask for a face (R-K2): these tests are
-    # about the recall's own concurrency, so risk control (tested on its own) passes them.
-    recalls = RecallService(
-        database, clock, packets, without_tier_verification(), risk=PassingAssessor()
-    )
+    # Many recalls of one sender within minutes would ask for a face (R-K2): the recall's own
+    # concurrency tests run with risk control passing them.
+    risk = None if risk_rules else PassingAssessor()
+    recalls = RecallService(database, clock, packets, without_tier_verification(), risk=risk)
     return packets, recalls
 
 

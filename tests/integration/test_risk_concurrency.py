@@ -21,7 +21,7 @@ from tests.integration.test_recall_concurrency import PHONE, build
 def test_two_recalls_racing_past_the_fifth_attempt_are_both_counted(
     postgres_database: Database,
 ) -> None:
-    packets, recalls = build(postgres_database, SystemClock(), members=0)
+    packets, recalls = build(postgres_database, SystemClock(), members=0, risk_rules=True)
     for n in range(6):
         packets.send(
             SendPacket(
