@@ -10,15 +10,18 @@ Ordinary users send group packets in their group of friends and recall some of t
 later (amounts and delays drawn around each user's own habit); some of their packets are
 claimed first. Planted among them: velocity abusers (seven recalls in an hour), a ring of
 ``--ring`` accounts sharing one SIM and cycling money (one sends, the next claims, the sender
-recalls within minutes), and structurers (four recalls a day just under the structuring
-amount). Everything runs through ``services_for`` on a fresh SQLite file (or the PostgreSQL
+recalls within minutes), structurers (four recalls a day just under the structuring
+amount) and travellers (a recall in Shanghai, the next five minutes later in Beijing; half of
+them on the travel whitelist, which the rules must respect). Everything runs through
+``services_for`` on a fresh SQLite file (or the PostgreSQL
 database given, whose schema is wiped: its name must contain ``bench``) with a ManualClock;
 the outbox is drained by the embedded worker after each simulated hour, as the analysis lags.
 
 The policy is the default one except that class I asks for no SMS code and the structuring
 amount is the face-verification threshold (the amount a structurer stays under).
 
-It prints, per detector, precision and recall of the flags against the planted labels, the
+It prints, per detector (the analysis' flags, and the synchronous rules' face checks and
+device locks), precision and recall against the planted labels, the
 level distribution of ordinary users' recalls, and the CPU per recall in the money path with
 the risk rules against a ``PassingAssessor`` (``time.process_time`` over the same recalls on
 two fresh databases).
@@ -39,6 +42,7 @@ import psycopg
 from hongbao.bootstrap import Services, services_for
 from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.identity.devices import Device, DeviceFingerprint, FormFactor, Platform, VendorSkin
+from hongbao.identity.exemptions import Exemption, ExemptionKind, SubjectKind
 from hongbao.identity.users import AccountTier, RealNameStatus, User, UserType
 from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.money import Money
@@ -49,6 +53,7 @@ from hongbao.policy.document import default_policy
 from hongbao.policy.store import PolicyStore
 from hongbao.recall.service import RecallCommand, RecallService
 from hongbao.risk.assessors import PassingAssessor
+from hongbao.risk.geo import parse_place
 from hongbao.social.groups import Group, GroupMember, GroupType
 from hongbao.storage import migrate
 from hongbao.storage.factory import open_database
@@ -56,6 +61,8 @@ from hongbao.storage.urls import parse_url
 
 HOUR_US = 3_600_000_000
 MINUTE_US = 60_000_000
+SHANGHAI = "31.2304,121.4737"
+BEIJING = "39.9042,116.4074"  # about 1,070 km from Shanghai
 START_US = 1_796_000_000_000_000
 
 
@@ -88,6 +95,7 @@ class World:
         self.services.ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
         self.sent = 0
         self.levels: dict[str, Counter[int]] = {}
+        self.reasons: dict[str, set[str]] = {}
         self.cpu = 0.0
         self.recalls = 0
 
@@ -146,12 +154,15 @@ class World:
         )
         return packet_id
 
-    def recall(self, user: str, packet_id: str, sim: str | None = None) -> int:
+    def recall(
+        self, user: str, packet_id: str, sim: str | None = None, place: str | None = None
+    ) -> int:
         command = RecallCommand(
             f"r-{packet_id}",
             packet_id,
             user,
             DeviceFingerprint(f"{user}-phone", sim or f"{user}-sim"),
+            place=parse_place(place),
         )
         started = time.process_time()
         outcome = self.services.recalls.recall(command)
@@ -159,6 +170,7 @@ class World:
         self.recalls += 1
         level = self._level(outcome.decision.decision_id)
         self.levels.setdefault(user, Counter())[level] += 1
+        self.reasons.setdefault(user, set()).update(r.value for r in outcome.decision.reasons)
         return level
 
     def _level(self, decision_id: str) -> int:
@@ -170,13 +182,18 @@ class World:
         self.worker.drain()
 
 
-def run(  # noqa: PLR0912 - one scenario, read top to bottom
+def run(
     url: str, args: argparse.Namespace, *, passing: bool = False
 ) -> tuple[World, dict[str, set[str]]]:
     rng = random.Random(args.seed)
     world = World(url, passing=passing)
     ordinary = [f"u{n:04d}" for n in range(args.users)]
-    labels: dict[str, set[str]] = {"velocity": set(), "ring": set(), "structuring": set()}
+    labels: dict[str, set[str]] = {
+        "velocity": set(),
+        "ring": set(),
+        "structuring": set(),
+        "travel": set(),
+    }
     for user in ordinary:
         world.user(user)
     groups = [ordinary[i : i + 8] for i in range(0, len(ordinary), 8)]
@@ -185,18 +202,33 @@ def run(  # noqa: PLR0912 - one scenario, read top to bottom
     velocity = [f"v{n}" for n in range(args.velocity)]
     structurers = [f"s{n}" for n in range(args.structurers)]
     ring = [f"ring{n}" for n in range(args.ring)]
-    for user in velocity + structurers:
+    travellers = [f"t{n}" for n in range(args.travellers)]
+    whitelisted = set(travellers[: len(travellers) // 2])
+    for user in velocity + structurers + travellers:
         world.user(user)
+    for user in whitelisted:
+        world.services.identity.add_exemption(
+            Exemption(
+                f"trip-{user}",
+                ExemptionKind.TRAVEL_WHITELIST,
+                SubjectKind.USER,
+                user,
+                "business trip",
+                START_US - HOUR_US,
+                START_US + (args.days + 1) * 24 * HOUR_US,
+            )
+        )
     for user in ring:
         world.user(user, sim="ring-sim")
-    world.group("gv", velocity + structurers)
+    world.group("gv", velocity + structurers + travellers)
     world.group("gring", ring)
     labels["velocity"].update(velocity)
     labels["ring"].update(ring)
     labels["structuring"].update(structurers)
+    labels["travel"].update(set(travellers) - whitelisted)
     habit = {user: (rng.randint(10_00, 150_00), rng.randint(2, 20)) for user in ordinary}
     face = world.store.active().recall.security.face_above_minor
-    for _day in range(args.days):
+    for day in range(args.days):
         pending: list[tuple[int, str, str, str | None]] = []
         for user in ordinary:
             if rng.random() < 0.5:
@@ -228,23 +260,41 @@ def run(  # noqa: PLR0912 - one scenario, read top to bottom
                 )
             elif sent.get(user):
                 world.recall(user, sent[user].pop(0))
-        # The abusers act in the evening.
-        for user in velocity:
-            for _ in range(7):
-                world.recall(user, world.send(user, "gv", rng.randint(5_00, 50_00)))
-                world.clock.advance(microseconds=5 * MINUTE_US)
-        for user in structurers:
-            for _ in range(4):
-                world.recall(user, world.send(user, "gv", face - rng.randint(1_00, 15_00)))
-                world.clock.advance(microseconds=20 * MINUTE_US)
-        for n, user in enumerate(ring):
-            packet = world.send(user, "gring", rng.randint(100_00, 190_00), sim="ring-sim")
-            world.services.packets.claim(packet, ring[(n + 1) % len(ring)])
-            world.clock.advance(microseconds=3 * MINUTE_US)
-            world.recall(user, packet, sim="ring-sim")
+        planted = (velocity, structurers, travellers, ring)
+        _abusers_act(world, rng, planted, face, first_evening=day == 0)
         world.advance(max(1, 24 - hour) * HOUR_US)
     world.worker.drain()
     return world, labels
+
+
+def _abusers_act(
+    world: World,
+    rng: random.Random,
+    planted: tuple[list[str], ...],
+    face: int,
+    *,
+    first_evening: bool,
+) -> None:
+    """The planted abusers' evening: velocity, structuring, travel and the ring's cycles."""
+    velocity, structurers, travellers, ring = planted
+    for user in velocity:
+        for _ in range(7):
+            world.recall(user, world.send(user, "gv", rng.randint(5_00, 50_00)))
+            world.clock.advance(microseconds=5 * MINUTE_US)
+    for user in structurers:
+        for _ in range(4):
+            world.recall(user, world.send(user, "gv", face - rng.randint(1_00, 15_00)))
+            world.clock.advance(microseconds=20 * MINUTE_US)
+    # Once: a traveller off the whitelist has a locked device from then on.
+    for user in travellers if first_evening else ():
+        world.recall(user, world.send(user, "gv", 20_00), place=SHANGHAI)
+        world.clock.advance(microseconds=5 * MINUTE_US)
+        world.recall(user, world.send(user, "gv", 20_00), place=BEIJING)
+    for n, user in enumerate(ring):
+        packet = world.send(user, "gring", rng.randint(100_00, 190_00), sim="ring-sim")
+        world.services.packets.claim(packet, ring[(n + 1) % len(ring)])
+        world.clock.advance(microseconds=3 * MINUTE_US)
+        world.recall(user, packet, sim="ring-sim")
 
 
 def score(world: World, labels: dict[str, set[str]]) -> None:
@@ -253,9 +303,17 @@ def score(world: World, labels: dict[str, set[str]]) -> None:
     for flag in flags:
         by_detector.setdefault(flag.detector.value, set()).add(flag.user_id)
     planted = set().union(*labels.values())
+    # The synchronous rules: who was asked for a face, whose device was locked.
+    for user, reasons in world.reasons.items():
+        if "risk.challenge" in reasons:
+            by_detector.setdefault("attempts (face)", set()).add(user)
+        if "risk.lock" in reasons:
+            by_detector.setdefault("travel (lock)", set()).add(user)
+    labels = {**labels, "attempts (face)": labels["velocity"], "travel (lock)": labels["travel"]}
     print("| detector | flagged | precision (planted abusers) | recall (its label) |")
     print("|---|---:|---:|---:|")
-    for detector in ("behaviour", "ring", "cash_out", "structuring", "rapid_cycle"):
+    detectors = ("behaviour", "ring", "cash_out", "structuring", "rapid_cycle")
+    for detector in (*detectors, "attempts (face)", "travel (lock)"):
         flagged = by_detector.get(detector, set())
         label = labels.get(detector, labels["ring"] if detector == "rapid_cycle" else set())
         precision = f"{len(flagged & planted) / len(flagged):.0%}" if flagged else "-"
@@ -283,6 +341,7 @@ def main() -> None:
     parser.add_argument("--velocity", type=int, default=3)
     parser.add_argument("--structurers", type=int, default=3)
     parser.add_argument("--ring", type=int, default=8)
+    parser.add_argument("--travellers", type=int, default=4)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     if args.database_url and "bench" not in args.database_url:
