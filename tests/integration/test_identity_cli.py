@@ -34,10 +34,12 @@ def test_the_population_loads_in_one_command_and_only_once(loaded: str) -> None:
 
 
 def test_a_user_shows_devices_with_their_derived_capabilities(loaded: str) -> None:
+    """Devices and funding sources, each source with what it holds (nothing yet)."""
     code, output = run_cli(loaded, "users", "show", "li-wei")
     assert code == 0, output
     assert "Apple Watch" in output
-    assert "user:li-wei:balance" in output
+    assert "li-wei-lingqiantong" in output
+    assert "0.00" in output
 
 
 def test_unknown_ids_and_invalid_cards_exit_2_with_a_stable_code(loaded: str) -> None:

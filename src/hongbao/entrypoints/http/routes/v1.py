@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from hongbao.entrypoints.http.routes import challenges, groups, operator, recalls, refunds, users
+from hongbao.entrypoints.http.routes import (
+    challenges,
+    groups,
+    operator,
+    recalls,
+    refunds,
+    users,
+    wallet,
+)
 
 ROUTERS = (
     users.router,
+    wallet.router,
     groups.router,
     recalls.router,
     challenges.router,
