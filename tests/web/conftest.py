@@ -29,12 +29,14 @@ class Console:
     context: ApiContext
     clock: ManualClock
     app: object
+    landing: str = ""  # the page the last sign-in landed on (the wallet)
 
     def person(self, user: str, device: str) -> TestClient:
         client = TestClient(self.app, raise_server_exceptions=True, follow_redirects=True)  # type: ignore[arg-type]
         signed = client.post("/console/sign-in", data={"device": f"{user}/{device}"})
         assert signed.status_code == 200, signed.text
         assert signed.url.path == "/wallet"
+        self.landing = signed.text
         return client
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from hongbao.entrypoints.http.auth.tokens import Role
 from tests.web.conftest import Console, hidden
@@ -17,6 +18,11 @@ LIU_YANG = ("liu-yang", "liu-yang-xiaomi13u")
 
 def send_lucky(client: TestClient, amount: str = "8.88", shares: str = "3") -> str:
     """li-wei sends a lucky packet to xinghe-team from the send form; its page's path."""
+    return sending_lucky(client, amount, shares).url.path
+
+
+def sending_lucky(client: TestClient, amount: str = "8.88", shares: str = "3") -> Response:
+    """The send, answered with the new packet's page."""
     form = client.get("/send?group=xinghe-team").text
     sent = client.post(
         "/send",
@@ -31,7 +37,7 @@ def send_lucky(client: TestClient, amount: str = "8.88", shares: str = "3") -> s
     )
     assert sent.status_code == 200, sent.text
     assert sent.url.path.startswith("/packets/p-")
-    return sent.url.path
+    return sent
 
 
 def test_the_sign_in_page_lists_demo_people_and_their_devices(console: Console) -> None:

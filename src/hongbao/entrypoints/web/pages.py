@@ -15,8 +15,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from hongbao.entrypoints.http.auth.tokens import Role
 from hongbao.entrypoints.http.context import ApiContext
 from hongbao.entrypoints.web.calls import ApiCalls, Reply
-from hongbao.entrypoints.web.views import LANGUAGE_COOKIE, language_of, render
+from hongbao.entrypoints.web.views import BEIJING, LANGUAGE_COOKIE, language_of, render
 from hongbao.funding.sources import BalanceSource
+from hongbao.identity.hints import Hint, HintEvent
+from hongbao.platform.clock import to_datetime
 from hongbao.platform.i18n import Language
 
 TOKEN_COOKIE: Final = "hongbao_console"  # noqa: S105 - the cookie's name, not a secret
@@ -25,7 +27,10 @@ DRILL_TOKEN_SECONDS: Final = 60
 MAX_FORM_BYTES: Final = 16 * 1024
 SEE_OTHER: Final = 303
 PACKET_TYPES: Final = ("group_lucky", "group_normal", "personal")
-HINTS: Final = ("lucky_recall", "settlement", "watch_cap")
+HINTS: Final = tuple(hint.value for hint in Hint)
+SETTLEMENT: Final = Hint.SETTLEMENT.value
+SETTLEMENT_HINT_FROM: Final = 23 * 60 + 30  # minutes after midnight, Beijing time
+SETTLEMENT_HINT_UNTIL: Final = 10
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,6 +83,41 @@ class Visit:
             return None
         self.me = reply.body
         return self.me
+
+    async def hint(self, *candidates: str) -> list[str]:
+        """The first of ``candidates`` this person has not met yet, noted as shown now: each
+        guidance bubble appears once per person, on whichever device."""
+        candidates = (*candidates, *((SETTLEMENT,) if self._near_settlement() else ()))
+        if not candidates:
+            return []
+        seen = await self.call("GET", "/v1/me/hints")
+        met = {entry["hint"] for entry in seen.body} if seen.ok else set(candidates)
+        for candidate in candidates:
+            if candidate not in met:
+                noted = await self.call(
+                    "POST",
+                    f"/v1/me/hints/{candidate}/events",
+                    json={"event": "shown"},
+                    key=f"console-hint-{candidate}-shown",
+                )
+                return [candidate] if noted.ok else []
+        return []
+
+    def _near_settlement(self) -> bool:
+        """From 23:30 to 00:10 Beijing time: the settlement blackout is near or on."""
+        now = to_datetime(self.shared.api.services.clock.now_us()).astimezone(BEIJING)
+        minutes = now.hour * 60 + now.minute
+        return minutes >= SETTLEMENT_HINT_FROM or minutes < SETTLEMENT_HINT_UNTIL
+
+    async def on_watch(self) -> bool:
+        me = self.me or {}
+        devices = await self.call("GET", f"/v1/users/{me.get('subject')}/devices")
+        if not devices.ok:
+            return False
+        return any(
+            d["device_id"] == me.get("device_id") and d["form_factor"] == "watch"
+            for d in devices.body
+        )
 
     def page(self, template: str, status: int = 200, **values: Any) -> Response:
         return render(self.request, template, status, me=self.me, demo=self.shared.demo, **values)
@@ -196,6 +236,25 @@ async def switch_language(code: str, back: str | None = None) -> Response:
     return response
 
 
+@router.post("/console/hints/{hint}")
+async def hint_event(hint: Hint, request: Request, shared: Shared) -> Response:
+    """The page's bubble was dismissed or its link followed (the script posts JSON here)."""
+    visit = Visit(shared, request)
+    if await visit.who() is None:
+        return JSONResponse({"noted": False}, status_code=401)
+    try:
+        event = HintEvent((await request.json()).get("event"))
+    except (ValueError, AttributeError):
+        return JSONResponse({"noted": False}, status_code=422)
+    reply = await visit.call(
+        "POST",
+        f"/v1/me/hints/{hint.value}/events",
+        json={"event": event.value},
+        key=f"console-hint-{hint.value}-{event.value}",
+    )
+    return JSONResponse({"noted": reply.ok}, status_code=reply.status)
+
+
 @router.get("/help")
 async def help_page(request: Request, shared: Shared) -> Response:
     visit = Visit(shared, request)
@@ -214,8 +273,10 @@ async def wallet(request: Request, shared: Shared) -> Response:
     balances = await visit.call("GET", "/v1/me/balances")
     movements = await visit.call("GET", "/v1/me/movements?limit=50")
     groups = await visit.call("GET", "/v1/me/groups")
+    hints = await visit.hint(*([Hint.WATCH_CAP.value] if await visit.on_watch() else []))
     return visit.page(
         "wallet.html",
+        hints=hints,
         balances=balances.body if balances.ok else [],
         movements=movements.body if movements.ok else [],
         groups=groups.body if groups.ok else [],
@@ -239,9 +300,11 @@ async def _send_page(
     user_id = visit.me["subject"]  # type: ignore[index]
     sources = await visit.call("GET", f"/v1/users/{user_id}/funding-sources")
     groups = await visit.call("GET", "/v1/me/groups")
+    hints = await visit.hint(*([Hint.WATCH_CAP.value] if await visit.on_watch() else []))
     return visit.page(
         "send.html",
         status,
+        hints=hints,
         sources=sources.body if sources.ok else [],
         groups=groups.body if groups.ok else [],
         types=PACKET_TYPES,
@@ -332,12 +395,15 @@ async def packet_page(packet_id: str, request: Request, shared: Shared) -> Respo
     if not packet.ok:
         return visit.page("problem.html", packet.status, message=packet.message)
     claims = await visit.call("GET", f"/v1/packets/{packet_id}/claims")
-    eligibility = None
+    eligibility, candidates = None, []
     if packet.body["sender_id"] == visit.me["subject"]:  # type: ignore[index]
         asked = await visit.call("GET", f"/v1/packets/{packet_id}/recall-eligibility")
         eligibility = asked.body if asked.ok else None
+        if packet.body["type"] == "group_lucky" and packet.body["state"] == "open":
+            candidates.append(Hint.LUCKY_RECALL.value)
     return visit.page(
         "packet.html",
+        hints=await visit.hint(*candidates),
         packet=packet.body,
         claims=claims.body if claims.ok else [],
         eligibility=eligibility,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hongbao.entrypoints.http.routes import (
     challenges,
     groups,
+    hints,
     operator,
     recalls,
     refunds,
@@ -15,6 +16,7 @@ from hongbao.entrypoints.http.routes import (
 ROUTERS = (
     users.router,
     wallet.router,
+    hints.router,
     groups.router,
     recalls.router,
     challenges.router,
