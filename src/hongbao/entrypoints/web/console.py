@@ -1,12 +1,12 @@
 """Putting the console on the app: its pages, its static files, the help page and the API
-documentation at ``/docs`` with Swagger UI's files served from the installed package (no CDN),
+documentation at ``/docs`` with Swagger UI's files served from an installed package (no CDN),
 so every page works offline."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Final
 
-import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -35,7 +35,8 @@ def install(app: FastAPI, api: ApiContext) -> None:
 def _install_docs(app: FastAPI) -> None:
     app.mount(
         SWAGGER_PATH,
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        # Swagger UI 5 (it reads OpenAPI 3.1), as the fastapi-offline package ships it.
+        StaticFiles(directory=str(files("fastapi_offline") / "static")),
         name="swagger-assets",
     )
     openapi_url = app.openapi_url or "/openapi.json"
@@ -47,5 +48,5 @@ def _install_docs(app: FastAPI) -> None:
             title="hongbao API",
             swagger_js_url=f"{SWAGGER_PATH}/swagger-ui-bundle.js",
             swagger_css_url=f"{SWAGGER_PATH}/swagger-ui.css",
-            swagger_favicon_url=f"{SWAGGER_PATH}/favicon-32x32.png",
+            swagger_favicon_url=f"{SWAGGER_PATH}/favicon.png",
         )
