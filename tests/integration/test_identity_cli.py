@@ -135,3 +135,23 @@ def test_groups_relationships_exemptions_and_enterprises_register_and_show(loade
         loaded, "users", "exempt", "vip-x", "--kind", "vip", "--subject", "nobody", "--reason", "x"
     )
     assert (code, "identity.unknown_user" in output) == (2, True)
+
+
+def test_tables_are_not_cut_at_80_columns_when_piped(loaded: str) -> None:
+    """Without a terminal (and without COLUMNS) every id and amount is printed whole."""
+    result = runner.invoke(app, ["users", "show", "li-wei", "--database-url", loaded], env={})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    assert "li-wei-lingqiantong" in result.output
+    assert "esim-li-wei-watch" in result.output
+
+
+def test_a_user_token_defaults_to_the_devices_registered_sim(loaded: str) -> None:
+    """--sim may be left out: the SIM registered with the device is the one bound."""
+    result = runner.invoke(
+        app,
+        ["tokens", "issue", "li-wei", "--device", "li-wei-watch", "--database-url", loaded],
+        env={"HONGBAO_TOKEN_SECRET": "x" * 40},
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("hb1.")
