@@ -46,7 +46,9 @@ def _unavailable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's synchronous API keeps an event loop running on the
+# main thread while it is open, which would stop later tests from running one of their own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     reason = _unavailable()
     if reason is not None:
