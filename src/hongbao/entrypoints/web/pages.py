@@ -96,7 +96,7 @@ class Visit:
             if candidate not in met:
                 noted = await self.call(
                     "POST",
-                    f"/v1/me/hints/{candidate}/events",
+                    f"/v1/me/hints/{candidate}",
                     json={"event": "shown"},
                     key=f"console-hint-{candidate}-shown",
                 )
@@ -248,7 +248,7 @@ async def hint_event(hint: Hint, request: Request, shared: Shared) -> Response:
         return JSONResponse({"noted": False}, status_code=422)
     reply = await visit.call(
         "POST",
-        f"/v1/me/hints/{hint.value}/events",
+        f"/v1/me/hints/{hint.value}",
         json={"event": event.value},
         key=f"console-hint-{hint.value}-{event.value}",
     )

@@ -57,7 +57,7 @@ def my_hints(api: Context, who: User) -> list[HintView]:
     return api.services.database.read(read)
 
 
-@router.post("/{hint}/events", response_model=HintView, responses=WRITE)
+@router.post("/{hint}", response_model=HintView, responses=WRITE)
 def note_hint(
     hint: Hint,
     body: HintEventBody,
