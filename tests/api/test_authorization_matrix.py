@@ -55,8 +55,14 @@ DECIDED = (403, 403, 409, 401, 401)  # operators only, and the thing is in no st
 OPERATOR_CREATES = (403, 403, 201, 401, 401)
 USER_CREATES = (201, 201, 403, 401, 401)  # any user, for themselves; operators act as none
 OWNER_ACTS = (200, 403, 403, 401, 401)  # the owner, on their device; not operators
+USER_OWN = (200, 200, 403, 401, 401)  # any user, about themselves; operators have no wallet
 TABLE = (
     Row("GET", "/v1/me", (200, 200, 200, 401, 401)),
+    Row("GET", "/v1/me/balances", USER_OWN),
+    Row("GET", "/v1/me/movements", USER_OWN),
+    Row("GET", "/v1/me/groups", USER_OWN),
+    Row("GET", "/v1/me/hints", USER_OWN),
+    Row("POST", "/v1/me/hints/{hint}", USER_OWN, {"event": "shown"}),
     Row("GET", "/v1/users", OPERATOR_ONLY),
     Row("POST", "/v1/users", OPERATOR_CREATES, {"id": "new-user", "display_name": "新用户"}),
     Row("GET", "/v1/users/{user_id}", READ_OWN),
@@ -84,6 +90,7 @@ TABLE = (
     Row("POST", "/v1/groups", USER_CREATES, {"name": "新群", "type": "work"}),
     Row("GET", "/v1/groups/{group_id}", READ_OWN),
     Row("POST", "/v1/groups/{group_id}/members", READ_OWN, {"user_id": "liu-yang"}),
+    Row("GET", "/v1/groups/{group_id}/packets", READ_OWN),
     # Another user naming li-wei's balance finds no such source of theirs.
     Row("POST", "/v1/packets", (201, 404, 403, 401, 401), PERSONAL_PACKET),
     Row("GET", "/v1/packets/{packet_id}", READ_OWN),
@@ -179,6 +186,7 @@ def build_world(api: Api) -> World:
         "challenge_id": ok(challenge, 201)["id"],
         "group_id": ok(group, 201)["id"],
         "spare": api.token("li-wei", device=LI_WEI_PHONE),
+        "hint": "lucky_recall",
     }
 
 

@@ -34,10 +34,12 @@ def test_the_population_loads_in_one_command_and_only_once(loaded: str) -> None:
 
 
 def test_a_user_shows_devices_with_their_derived_capabilities(loaded: str) -> None:
+    """Devices and funding sources, each source with what it holds (nothing yet)."""
     code, output = run_cli(loaded, "users", "show", "li-wei")
     assert code == 0, output
     assert "Apple Watch" in output
-    assert "user:li-wei:balance" in output
+    assert "li-wei-lingqiantong" in output
+    assert "0.00" in output
 
 
 def test_unknown_ids_and_invalid_cards_exit_2_with_a_stable_code(loaded: str) -> None:
@@ -144,3 +146,23 @@ def test_a_token_lifetime_over_thirty_days_is_refused_like_over_the_api(loaded: 
     )
     assert code == 2
     assert "--lifetime" in output
+
+
+def test_tables_are_not_cut_at_80_columns_when_piped(loaded: str) -> None:
+    """Without a terminal (and without COLUMNS) every id and amount is printed whole."""
+    result = runner.invoke(app, ["users", "show", "li-wei", "--database-url", loaded], env={})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    assert "li-wei-lingqiantong" in result.output
+    assert "esim-li-wei-watch" in result.output
+
+
+def test_a_user_token_defaults_to_the_devices_registered_sim(loaded: str) -> None:
+    """--sim may be left out: the SIM registered with the device is the one bound."""
+    result = runner.invoke(
+        app,
+        ["tokens", "issue", "li-wei", "--device", "li-wei-watch", "--database-url", loaded],
+        env={"HONGBAO_TOKEN_SECRET": "x" * 40},
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("hb1.")

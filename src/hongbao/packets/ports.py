@@ -63,6 +63,10 @@ class PacketTables(Protocol):
         """A sender's packets, oldest first."""
         ...
 
+    def sent_to_group(self, group_id: str, *, limit: int) -> list[Packet]:
+        """A group's packets, oldest first."""
+        ...
+
     def claimed_by(self, user_id: str, *, limit: int) -> list[Share]:
         """The shares a user claimed, earliest claim first."""
         ...

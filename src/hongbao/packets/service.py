@@ -778,6 +778,10 @@ class PacketService:
         limit = max(1, min(limit, MAX_HISTORY))
         return self.database.read(lambda uow: uow.packets.sent_by(user_id, limit=limit))
 
+    def sent_to_group(self, group_id: str, limit: int = 100) -> list[Packet]:
+        limit = max(1, min(limit, MAX_HISTORY))
+        return self.database.read(lambda uow: uow.packets.sent_to_group(group_id, limit=limit))
+
     def received_by(self, user_id: str, limit: int = 100) -> list[Share]:
         limit = max(1, min(limit, MAX_HISTORY))
         return self.database.read(lambda uow: uow.packets.claimed_by(user_id, limit=limit))

@@ -1,10 +1,12 @@
-"""The HTTP API's tables (idempotency keys, revoked tokens), on SQL and in memory."""
+"""The HTTP API's tables (idempotency keys, revoked tokens, the guidance hints people met),
+on SQL and in memory."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from hongbao.identity.hints import HintSeen
 from hongbao.identity.tokens import RevokedToken
 from hongbao.platform.idempotency import IdempotencyRecord
 from hongbao.platform.records import RecordTable
@@ -16,6 +18,7 @@ from hongbao.storage.sql_dialect import SqlDialect
 class ApiTables:
     idempotency: RecordTable[IdempotencyRecord]
     revoked: RecordTable[RevokedToken]
+    hints: RecordTable[HintSeen]
 
 
 def sql_api_tables(dialect: SqlDialect) -> ApiTables:
@@ -24,6 +27,7 @@ def sql_api_tables(dialect: SqlDialect) -> ApiTables:
             dialect, "api_idempotency", IdempotencyRecord, ("principal", "idempotency_key")
         ),
         revoked=SqlRecordTable(dialect, "api_revoked_tokens", RevokedToken, ("token_id",)),
+        hints=SqlRecordTable(dialect, "api_hints_seen", HintSeen, ("user_id", "hint")),
     )
 
 
@@ -36,5 +40,8 @@ def in_memory_api_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> ApiTab
         ),
         revoked=InMemoryRecordTable(
             store.setdefault("api_revoked_tokens", {}), RevokedToken, ("token_id",)
+        ),
+        hints=InMemoryRecordTable(
+            store.setdefault("api_hints_seen", {}), HintSeen, ("user_id", "hint")
         ),
     )

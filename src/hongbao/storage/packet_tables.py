@@ -37,6 +37,9 @@ class StoredPacketTables:
     def sent_by(self, user_id: str, *, limit: int) -> list[Packet]:
         return self.packets.where("sender_id", user_id, limit=limit, order_by="created_at_us")
 
+    def sent_to_group(self, group_id: str, *, limit: int) -> list[Packet]:
+        return self.packets.where("group_id", group_id, limit=limit, order_by="created_at_us")
+
     def claimed_by(self, user_id: str, *, limit: int) -> list[Share]:
         return self.shares.where("claimed_by", user_id, limit=limit, order_by="claimed_at_us")
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hongbao.bootstrap import Services
-from hongbao.entrypoints.cli.render import local_time
+from hongbao.entrypoints.cli.render import local_time, money_text
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.writes import (
     KeyOption,
@@ -22,6 +22,7 @@ from hongbao.entrypoints.cli.writes import (
     write,
 )
 from hongbao.entrypoints.population import LoadReport, load_population
+from hongbao.entrypoints.wallet import SourceBalance, balances
 from hongbao.funding.sources import (
     CreditCardSource,
     DebitCardSource,
@@ -94,15 +95,16 @@ def users_list(database_url: DatabaseUrlOption = None, limit: int = 100) -> None
 
 @users_app.command("show")
 def users_show(user_id: str, database_url: DatabaseUrlOption = None) -> None:
-    """One user with their devices (and capabilities) and funding sources."""
+    """One user with their devices (and capabilities), funding sources with what each holds
+    (零钱通's frozen refunds and a card's open holds too) and their relationships."""
 
     def gather(
         s: Services,
-    ) -> tuple[User, list[Device], list[object], list[Relationship], list[Exemption]]:
+    ) -> tuple[User, list[Device], list[SourceBalance], list[Relationship], list[Exemption]]:
         return (
             s.identity.user(user_id),
             s.identity.devices_of(user_id),
-            list(s.funding.funding_sources(user_id)),
+            balances(s, user_id),
             s.social.relationships_of(user_id),
             s.identity.exemptions_of(Subject.user(user_id)),
         )
@@ -113,15 +115,33 @@ def users_show(user_id: str, database_url: DatabaseUrlOption = None) -> None:
         f"{user.user_type.value}, {user.status.value}"
     )
     _print_devices(devices)
-    table = Table(title="funding sources")
-    table.add_column("id")
-    table.add_column("kind")
-    table.add_column("ledger account")
-    for source in sources:
-        table.add_row(source.id, source.kind.value, source.ledger_account_id)  # type: ignore[attr-defined]
-    console.print(table)
+    _print_balances(sources)
     _print_relationships(relationships)
     _print_exemptions(exemptions)
+
+
+def _print_balances(sources: list[SourceBalance]) -> None:
+    table = Table(title="funding sources")
+    for column in ("id", "kind", "balance", "available", "frozen (release)", "open holds"):
+        table.add_column(column, overflow="fold")
+    for source in sources:
+        frozen = ", ".join(
+            f"{money_text(entry.amount_minor, source.currency)} ({local_time(entry.release_at_us)})"
+            for entry in source.frozen
+        )
+        holds = ", ".join(
+            f"{money_text(entry.amount_minor, source.currency)} ({entry.packet_id})"
+            for entry in source.holds
+        )
+        table.add_row(
+            source.source_id,
+            source.kind.value,
+            money_text(source.balance_minor, source.currency),
+            money_text(source.available_minor, source.currency),
+            frozen or "-",
+            holds or "-",
+        )
+    console.print(table)
 
 
 def _print_relationships(relationships: list[Relationship]) -> None:

@@ -39,7 +39,7 @@ def serve(
     workers: WorkersOption = 1,
     shutdown_seconds: ShutdownOption = 20,
 ) -> None:
-    """Serve the HTTP API, its docs (/docs) and a landing page (/). On the embedded SQLite
+    """Serve the web console (/), the HTTP API and its docs (/docs). On the embedded SQLite
     database it also loads the demo population, runs the worker in-process and prints tokens
     to try the API with; on PostgreSQL run ``hongbao worker`` beside it."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
@@ -63,7 +63,9 @@ def serve(
     address = f"http://{host}:{port}"
     if not embedded:
         os.environ["HONGBAO_DATABASE_URL"] = url  # every worker process opens its own services
-        console.print(f"hongbao API on {address} (docs {address}/docs), {workers} process(es)")
+        console.print(
+            f"hongbao web console on {address} (API docs {address}/docs), {workers} process(es)"
+        )
         clear_multiprocess_directory()
         configure_logging(SystemClock())  # this supervisor's lines; each worker sets up its own
         if workers > 1:
@@ -83,8 +85,8 @@ def serve(
     tokens = prepare_demo(api)
     worker = EmbeddedWorker(api.services, defer_outbox=api.operations.degrade.defers_outbox)
     worker.start()
-    console.print(f"hongbao API on [bold]{address}[/] — docs at {address}/docs")
-    console.print("demo tokens (Authorize in the docs with one of them):")
+    console.print(f"hongbao web console: open [bold]{address}[/] in a browser")
+    console.print(f"API docs at {address}/docs; demo tokens (Authorize there with one of them):")
     for demo in tokens:
         typer.echo(f"  {demo.who}: {demo.token}")  # unwrapped: a token is copied whole
     try:
@@ -106,7 +108,10 @@ def serve(
 def tokens_issue(
     subject: str,
     device: Annotated[str | None, typer.Option("--device", help="the user's device id")] = None,
-    sim: Annotated[str | None, typer.Option("--sim", help="its SIM id")] = None,
+    sim: Annotated[
+        str | None,
+        typer.Option("--sim", help="its SIM id (default: the SIM registered with the device)"),
+    ] = None,
     operator: Annotated[bool, typer.Option("--operator", help="an operator token")] = False,
     lifetime: Annotated[
         int,
@@ -133,17 +138,20 @@ def tokens_issue(
                 subject, Role.OPERATOR, now_us=clock.now_us(), lifetime_seconds=lifetime
             )
             return token
-        if device is None or sim is None:
-            raise typer.BadParameter("a user token needs --device and --sim")
-        registered = services.identity.device(DeviceFingerprint(device, sim))  # type: ignore[attr-defined]
-        if registered.user_id != subject:
+        if device is None:
+            raise typer.BadParameter("a user token needs --device (and optionally --sim)")
+        owned = services.identity.devices_of(subject)  # type: ignore[attr-defined]
+        found = next((d for d in owned if d.device_id == device), None)
+        if found is None:
             raise typer.BadParameter(f"{device} is not one of {subject}'s devices")
+        chosen_sim = sim or found.sim_id
+        services.identity.device(DeviceFingerprint(device, chosen_sim))  # type: ignore[attr-defined]
         token, _ = signer.issue(
             subject,
             Role.USER,
             now_us=clock.now_us(),
             lifetime_seconds=lifetime,
-            device=(device, sim),
+            device=(device, chosen_sim),
         )
         return token
 

@@ -3,6 +3,8 @@ for one command (a hongbao error becomes its code and message, and exit status 2
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
@@ -14,8 +16,13 @@ from rich.markup import escape
 from hongbao.bootstrap import Services, open_services
 from hongbao.platform.errors import HongbaoError
 
-console = Console()
-error_console = Console(stderr=True)
+# Output into a pipe or a file has no terminal to measure: rich would assume 80 columns and cut
+# ids and amounts in tables. Such output gets room enough for the widest table instead (an
+# explicit COLUMNS still decides).
+PIPED_WIDTH = 200
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPED_WIDTH
+console = Console(width=_WIDTH)
+error_console = Console(stderr=True, width=_WIDTH)
 Result = TypeVar("Result")
 
 DatabaseUrlOption = Annotated[

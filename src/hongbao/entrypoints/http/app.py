@@ -1,4 +1,4 @@
-"""The HTTP application: /v1 routes, one error shape, OpenAPI at /docs, a landing page at /.
+"""The HTTP application: /v1 routes, one error shape, OpenAPI at /docs, the web console at /.
 
 ``create_app`` takes built services (the composition root is ``hongbao.bootstrap``); the app
 keeps no state of its own beyond them, so several worker processes can serve one database.
@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,23 +27,11 @@ from hongbao.entrypoints.http.errors import error_body, refusal_of, status_of
 from hongbao.entrypoints.http.routes import events, operations, packets
 from hongbao.entrypoints.http.routes.v1 import ROUTERS
 from hongbao.entrypoints.ops.middleware import OperationsMiddleware
+from hongbao.entrypoints.web import console
 from hongbao.platform.errors import HongbaoError, PlatformCode
 from hongbao.platform.i18n import parse_language
 
 logger = logging.getLogger(__name__)
-
-LANDING = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>hongbao 红包</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
-<h1>hongbao 红包</h1>
-<p>Red packets: send, claim, recall (撤回) and refunds, every answer explained.</p>
-<ul>
-<li><a href="/docs">API documentation</a> (try the calls there: <em>Authorize</em> with a
-token printed by <code>hongbao serve</code>)</li>
-<li><a href="/openapi.json">OpenAPI document</a></li>
-</ul>
-</body></html>
-"""
 
 
 class HongbaoApp(FastAPI):
@@ -81,7 +69,7 @@ def create_app(api: ApiContext) -> FastAPI:
         title="hongbao",
         version="1",
         summary="Red packets with recall (撤回) and explained refunds.",
-        docs_url="/docs" if api.settings.docs else None,
+        docs_url=None,  # served by the console with Swagger UI's files from the package
         redoc_url=None,
     )
     app.state.context = api
@@ -96,11 +84,7 @@ def create_app(api: ApiContext) -> FastAPI:
     )
     app.front = OperationsMiddleware(edge, api.operations)
     _add_error_handlers(app)
-
-    @app.get("/", include_in_schema=False)
-    def landing() -> HTMLResponse:
-        return HTMLResponse(LANDING)
-
+    console.install(app, api)  # the web console at / and the API docs at /docs
     return app
 
 

@@ -43,6 +43,9 @@ from hongbao.storage.unit_of_work import UnitOfWork
 class ApiSettings:
     token_lifetime_seconds: int = 24 * 3600
     docs: bool = True
+    # The embedded demo: the web console lets a visitor pick a demo person and device (it
+    # issues their token); elsewhere people sign in with a token an operator issued.
+    demo_sign_in: bool = False
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     # Claims served by the claim lane (plain ASGI) rather than the framework's route; both
     # answer through the same claim desk, in batches of at most claim_batch.

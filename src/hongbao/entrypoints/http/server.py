@@ -75,7 +75,8 @@ def token_secret(database_url: str | None) -> bytes:
 def build_context(database_url: str | None = None, services: Services | None = None) -> ApiContext:
     opened = services or open_services(database_url)
     operations = OperationsSettings.from_environment(configured_url(database_url))
-    settings = ApiSettings(operations=operations)
+    embedded = parse_url(configured_url(database_url)).dialect == "sqlite"
+    settings = ApiSettings(operations=operations, demo_sign_in=embedded)
     return ApiContext(opened, TokenSigner(token_secret(database_url)), settings)
 
 

@@ -17,7 +17,9 @@ Per answer, recorded where it is produced by the hooks below (no coupling to rou
   ``hongbao_recall_reasons_total{result,reason}``;
 - :func:`observe_recall`: the same for its decision, plus ``hongbao_recalls_executed_total
   {route}`` when the recall moved money;
-- :func:`observe_claim`: ``hongbao_claims_total{result}``.
+- :func:`observe_claim`: ``hongbao_claims_total{result}``;
+- :func:`observe_hint`: ``hongbao_hints_total{hint,event}``, each person's first showing,
+  dismissal and click of a guidance bubble (R-U2).
 
 Counting in the process that answered (rather than reading ``recall_decisions`` at scrape
 time) costs nothing per scrape, whatever the table's size, and counts each answer once: the
@@ -48,6 +50,7 @@ from prometheus_client.registry import Collector
 
 from hongbao.entrypoints.ops.backlog import OPEN_REFUND_STATES, BacklogSampler
 from hongbao.entrypoints.ops.observability import current_request
+from hongbao.identity.hints import Hint, HintEvent
 from hongbao.packets.service import ClaimResult
 from hongbao.packets.social_feed import RECALL_CONSUMERS
 from hongbao.recall.explanations import CAUSES, Cause
@@ -169,6 +172,15 @@ class Metrics:
             registry=registry,
         )
         self.claims = Counter("hongbao_claims", "Claims by result", ("result",), registry=registry)
+        self.hints = Counter(
+            "hongbao_hints",
+            "Guidance bubbles (R-U2): first shown, dismissed, clicked, per person and hint",
+            ("hint", "event"),
+            registry=registry,
+        )
+        for hint in Hint:  # every series from the start, so a rate is never missing
+            for event in HintEvent:
+                self.hints.labels(hint.value, event.value)
         self.claim_batch_size = Histogram(
             "hongbao_claim_batch_size",
             "Claims committed together in one transaction",
@@ -391,6 +403,14 @@ def observe_review(outcome: str) -> None:
     record = current_request()
     if record is not None and record.metrics is not None:
         record.metrics.reviews.labels(outcome).inc()
+
+
+def observe_hint(hint: Hint, event: HintEvent) -> None:
+    """Count a guidance bubble's event the first time a person meets it (shown, dismissed,
+    clicked: ``hongbao_hints_total{hint,event}``)."""
+    record = current_request()
+    if record is not None and record.metrics is not None:
+        record.metrics.hints.labels(hint.value, event.value).inc()
 
 
 def observe_claim(result: ClaimResult) -> None:

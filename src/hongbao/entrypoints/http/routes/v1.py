@@ -5,6 +5,7 @@ from __future__ import annotations
 from hongbao.entrypoints.http.routes import (
     challenges,
     groups,
+    hints,
     incidents,
     operator,
     recalls,
@@ -12,10 +13,13 @@ from hongbao.entrypoints.http.routes import (
     risk,
     social,
     users,
+    wallet,
 )
 
 ROUTERS = (
     users.router,
+    wallet.router,
+    hints.router,
     groups.router,
     recalls.router,
     challenges.router,
