@@ -113,7 +113,8 @@ def money_market_account(user: str) -> str:
 
 # Funding source id -> (owner, ledger account).
 CLEARING = "clearing:CNY"
-REFUND_ACCOUNTS = (CLEARING, "fees:CNY", "fx:CNY")  # opened by the first refund through clearing
+# Opened by the first refund through clearing (the risk hold with them: it stays empty here).
+REFUND_ACCOUNTS = (CLEARING, "fees:CNY", "fx:CNY", "risk:hold:CNY")
 CONFIRMATION = MoneyMarketSource("model-mm", "model", (TimeOfDay(15, 0),))
 FUNDING = {f"{user}-balance": (user, balance_account(user)) for user in USERS} | {
     f"{user}-mm": (user, money_market_account(user)) for user in MONEY_MARKET
