@@ -419,10 +419,17 @@ def restarter(fleet: Fleet, options: Options, stop: threading.Event, windows: Wi
         slot = fleet.apis[turn % 2]
         other = fleet.apis[(turn + 1) % 2]
         turn += 1
-        while not stop.is_set() and not fleet.ready(other):
+        while not stop.is_set():
+            with fleet.lock:
+                # Checked under the lock the killer takes: the other API cannot be killed
+                # between this check and the window's start.
+                if fleet.ready(other):
+                    fleet.restarting = slot
+                    break
             time.sleep(READY_POLL_SECONDS)  # a graceful restart waits for the other API
+        if stop.is_set():
+            break
         with fleet.lock:
-            fleet.restarting = slot
             if not fleet.ready(slot):
                 fleet.wait_ready(slot)  # a kill's restart still starting: let it finish
             windows.open_since = time.monotonic()
@@ -725,13 +732,20 @@ paid_out AS (
     WHERE p.funding_source_id = p.sender_id || '-balance'
     GROUP BY p.sender_id
 ),
+-- Refunds of balance packets not arrived yet: held by risk control for a review (delayed
+-- arrival) or released and waiting in clearing to be planned again.
+waiting AS (
+    SELECT owner_id AS id, sum(amount_minor) AS minor FROM refunds
+    WHERE state IN ('risk_held', 'held') GROUP BY owner_id
+),
 balances AS (
     SELECT u.id, b.credits_posted - b.debits_posted AS posted,
            b.debits_pending AS held
     FROM users u JOIN ledger_accounts b ON b.id = 'user:' || u.id || ':balance'
 )
-SELECT b.id, b.posted, b.held, coalesce(o.minor, 0), coalesce(r.minor, 0)
+SELECT b.id, b.posted, b.held, coalesce(o.minor, 0) + coalesce(w.minor, 0), coalesce(r.minor, 0)
 FROM balances b LEFT JOIN paid_out o ON o.id = b.id LEFT JOIN received r ON r.id = b.id
+LEFT JOIN waiting w ON w.id = b.id
 ORDER BY b.id
 """
 
@@ -756,7 +770,8 @@ def conservation(url: str, users: list[str]) -> tuple[int, list[str]]:
         right = FUNDED_MINOR + received
         if left != right:
             differences.append(
-                f"{user}: balance {posted} (held {held}) + paid out or in escrow {paid_out} = "
+                f"{user}: balance {posted} (held {held}) + paid out, in escrow or on its way "
+                f"back {paid_out} = "
                 f"{left}, funded {FUNDED_MINOR} + claimed {received} = {right}"
             )
     for sender, packet, total, claimed, state, authorized, charged in cards:
