@@ -14,8 +14,14 @@ from hongbao.platform.errors import ErrorCode, HongbaoError, Outcome
 MICRODEGREES: Final = 1_000_000
 EARTH_RADIUS_KM: Final = 6_371.0088  # the mean radius (IUGG)
 MAX_HEADER_LENGTH: Final = 64
-# Decimal degrees only: "31.2304,121.4737"; at most 6 decimals (about 0.1 m).
-_PLACE = re.compile(r"^\s*(-?\d{1,2}(?:\.\d{1,6})?)\s*,\s*(-?\d{1,3}(?:\.\d{1,6})?)\s*$")
+# Decimal degrees only: "31.2304,121.4737"; at most 6 decimals (about 0.1 m), ASCII digits, the
+# ranges in the pattern itself; empty means unknown. The OpenAPI document publishes the same
+# pattern, so a client knows exactly which values are accepted. Blanks around the value are
+# stripped first (HTTP takes them off a header value anyway).
+_LATITUDE: Final = r"-?(?:90(?:\.0{1,6})?|[0-8]?[0-9](?:\.[0-9]{1,6})?)"
+_LONGITUDE: Final = r"-?(?:180(?:\.0{1,6})?|(?:1[0-7][0-9]|0?[0-9]{1,2})(?:\.[0-9]{1,6})?)"
+PLACE_PATTERN: Final = rf"^(?:({_LATITUDE})[ \t]*,[ \t]*({_LONGITUDE}))?$"
+_PLACE: Final = re.compile(PLACE_PATTERN)
 
 
 class GeoCode(ErrorCode):
@@ -41,14 +47,14 @@ class Place:
 
 def parse_place(text: str | None) -> Place | None:
     """The place a client reported, or None when it reported none (an unknown place)."""
-    if text is None or not text.strip():
+    if text is None:
         return None
-    match = _PLACE.match(text) if len(text) <= MAX_HEADER_LENGTH else None
+    match = _PLACE.fullmatch(text.strip(" \t")) if len(text) <= MAX_HEADER_LENGTH else None
     if match is None:
         raise GeoError(f"not a location: {text[:MAX_HEADER_LENGTH]!r}")
+    if match.group(1) is None:
+        return None  # blank
     latitude, longitude = (_microdegrees(part) for part in match.groups())
-    if abs(latitude) > 90 * MICRODEGREES or abs(longitude) > 180 * MICRODEGREES:
-        raise GeoError(f"latitude or longitude out of range: {text!r}")
     return Place(latitude, longitude)
 
 

@@ -10,6 +10,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
@@ -24,6 +25,7 @@ from hongbao.entrypoints.http.codes import ApiCode
 from hongbao.entrypoints.http.context import ApiContext
 from hongbao.entrypoints.http.edge import Edge, EdgeLimits
 from hongbao.entrypoints.http.errors import error_body, refusal_of, status_of
+from hongbao.entrypoints.http.openapi import as_strict_as_the_server
 from hongbao.entrypoints.http.routes import events, operations, packets
 from hongbao.entrypoints.http.routes.v1 import ROUTERS
 from hongbao.entrypoints.ops.middleware import OperationsMiddleware
@@ -52,6 +54,12 @@ class HongbaoApp(FastAPI):
 
     async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        """The framework's document with what the server checks beyond the signatures."""
+        if self.openapi_schema is None:
+            self.openapi_schema = as_strict_as_the_server(super().openapi())
+        return self.openapi_schema
 
 
 def create_app(api: ApiContext) -> FastAPI:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +45,10 @@ from hongbao.platform.i18n import Language
 from hongbao.platform.outbox import MAX_EVENTS_PER_READ, OutboxEvent
 
 MAX_CURSOR_DIGITS: Final = 18
+# What Last-Event-ID may hold: nothing (no cursor) or ASCII digits; blanks around the value are
+# stripped first, as HTTP does. The OpenAPI document publishes this pattern.
+CURSOR_PATTERN: Final = rf"^([0-9]{{1,{MAX_CURSOR_DIGITS}}})?$"
+_CURSOR: Final = re.compile(CURSOR_PATTERN)
 KEEPALIVE: Final = b": keep-alive\n\n"
 MEDIA_TYPE: Final = "text/event-stream"
 HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -75,16 +80,16 @@ Show = Callable[[OutboxEvent], bytes | None]  # the message for an event, None w
 
 def resume_point(last_event_id: str | None, after: int | None) -> int:
     """Where a (re)connection starts: after ``Last-Event-ID`` if sent, else after ``after``."""
-    if last_event_id is None or last_event_id.strip() == "":
+    if last_event_id is None:
         return after or 0
-    text = last_event_id.strip()
-    if not text.isdigit() or len(text) > MAX_CURSOR_DIGITS:
+    text = last_event_id.strip(" \t")
+    if _CURSOR.fullmatch(text) is None:
         raise ApiError(
             "Last-Event-ID is the id of the last event received, a whole number",
             code=ApiCode.EVENTS_CURSOR_INVALID,
             details={"last_event_id": text[:40]},
         )
-    return int(text)
+    return int(text) if text else after or 0
 
 
 def plan(

@@ -3,22 +3,72 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, overload
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketPurpose, PacketType
 from hongbao.platform.clock import to_datetime
+from hongbao.platform.ids import ID_PATTERN
+from hongbao.platform.limits import MAX_ID_LENGTH
 
 AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9:._/-]+$")]
+# As platform.ids checks them: a letter or digit first (the pattern used to allow "-x").
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN.pattern)]
 # Text without control characters (C0, DEL, C1): the edge refuses them in every body already
 # (``entrypoints/http/edge.py``); the schemas say so, for clients and the OpenAPI document.
 NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]+$"
-# One line of printable text, as names and purposes are checked by the domain.
-Text = Annotated[str, Field(min_length=1, max_length=128, pattern=NO_CONTROL)]
+
+
+def _printable_class(*, space: bool) -> str:
+    """A regex class of the characters ``str.isprintable`` takes (with or without the space),
+    as ranges: the domain checks names with it (``identity.users.check_text``)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if chr(code).isprintable() and (space or code != ord(" ")):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    escape = {ord(c): f"\\{c}" for c in "\\]^-["}
+
+    def char(code: int) -> str:
+        return chr(code).translate(escape)
+
+    return "[" + "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges) + "]"
+
+
+# One line of printable text without surrounding spaces, exactly as the domain checks names
+# (``check_text``). The document carries the exact pattern; the server keeps refusing control
+# characters itself and answers the rest with the domain's own code (identity.text_invalid).
+TEXT_PATTERN = (
+    f"^{_printable_class(space=False)}"
+    f"(?:{_printable_class(space=True)}*{_printable_class(space=False)})?$"
+)
+Text = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=NO_CONTROL,
+        json_schema_extra={"pattern": TEXT_PATTERN},
+    ),
+]
+
+
+def _whole(value: object) -> object:
+    """JSON has one number type: 25.0 is the integer 25 to JSON Schema, so it is to us too."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# After a strict integer's Field: an integer as JSON Schema means it (25 or 25.0), never a
+# string or a boolean. (Placed first, it would hide the Field's bounds from the document.)
+WHOLE = BeforeValidator(_whole)
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
@@ -51,7 +101,7 @@ class SendPacketBody(Body):
     type: PacketType
     amount: Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["88.88"])]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
-    shares: Annotated[int, Field(ge=1, le=1_000, strict=True)]
+    shares: Annotated[int, Field(ge=1, le=1_000, strict=True), WHOLE]
     funding_source_id: Id
     recipient_id: Id | None = None
     group_id: Id | None = None

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictBool
 
 from hongbao.entrypoints.http.auth.tokens import Principal, Role
-from hongbao.entrypoints.http.schemas import Amount, Body, Id, Text, iso_time
+from hongbao.entrypoints.http.schemas import WHOLE, Amount, Body, Id, Text, iso_time
 from hongbao.funding.sources import (
     MAX_CONFIRMATION_TIMES,
     MAX_MAINTENANCE_WINDOWS,
@@ -158,7 +158,9 @@ class NewDeviceBody(Body):
 class WindowView(Body):
     start: TimeOfDayText
     end: TimeOfDayText
-    weekday: Annotated[int, Field(ge=1, le=7, strict=True)] | None = None  # ISO; none: every day
+    weekday: Annotated[int, Field(ge=1, le=7, strict=True), WHOLE] | None = (
+        None  # ISO; none: every day
+    )
 
 
 class FundingSourceView(Body):
@@ -223,7 +225,7 @@ class CreditCardBody(Body):
     kind: Literal["credit_card"]
     issuer: Text
     card_number: CardNumber
-    statement_day: Annotated[int, Field(ge=1, le=MAX_STATEMENT_DAY, strict=True)]
+    statement_day: Annotated[int, Field(ge=1, le=MAX_STATEMENT_DAY, strict=True), WHOLE]
 
 
 class ForeignCardBody(Body):

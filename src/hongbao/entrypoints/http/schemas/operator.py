@@ -12,7 +12,7 @@ from hongbao.entrypoints.http.auth.tokens import (
     Principal,
     Role,
 )
-from hongbao.entrypoints.http.schemas import NO_CONTROL, Body, Id, iso_time
+from hongbao.entrypoints.http.schemas import NO_CONTROL, WHOLE, Body, Id, iso_time
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
 from hongbao.refunds.verification import RefundReport
@@ -128,7 +128,9 @@ class TokenBody(Body):
     role: Role = Role.USER
     device_id: Id | None = None  # a user token is bound to one of the user's devices
     sim_id: Id | None = None
-    lifetime_seconds: Annotated[int, Field(ge=1, le=MAX_LIFETIME_SECONDS, strict=True)] = 24 * 3600
+    lifetime_seconds: Annotated[int, Field(ge=1, le=MAX_LIFETIME_SECONDS, strict=True), WHOLE] = (
+        24 * 3600
+    )
 
 
 class TokenView(Body):

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool
 
-from hongbao.entrypoints.http.schemas import NO_CONTROL, Amount, Body, Id, Text, iso_time
+from hongbao.entrypoints.http.schemas import NO_CONTROL, Amount, Body, Id, iso_time
 from hongbao.identity.verification import (
     MAX_ANSWER_LENGTH,
     MAX_CORPORATE_ACCOUNT_DIGITS,
@@ -218,7 +218,7 @@ CorporateAccount = Annotated[
 
 class ChallengeBody(Body):
     kind: ChallengeKind
-    purpose: Text  # what the check is for; the answer names it again
+    purpose: Id  # what the check is for (an id such as 'recall:p-1'); the answer names it again
     # Only for corporate_account checks: sent to the provider, never stored or shown.
     corporate_account: CorporateAccount | None = None
 
@@ -254,7 +254,7 @@ class ChallengeView(Body):
 
 
 class AnswerBody(Body):
-    purpose: Text
+    purpose: Id
     answer: Annotated[str, Field(min_length=1, max_length=MAX_ANSWER_LENGTH, pattern=NO_CONTROL)]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from hongbao.entrypoints.http.schemas import Body, iso_time
+from hongbao.entrypoints.http.schemas import NO_CONTROL, Body, iso_time
 from hongbao.recall.review import MAX_NOTE_LENGTH
 from hongbao.risk.cases import CaseKind, CaseState, RiskCase
 
@@ -62,7 +62,7 @@ class CaseView(Body):
 
 
 class DecisionBody(Body):
-    note: Annotated[str, Field(min_length=1, max_length=MAX_NOTE_LENGTH)]
+    note: Annotated[str, Field(min_length=1, max_length=MAX_NOTE_LENGTH, pattern=NO_CONTROL)]
     # Confirm only: also freeze the account for money-moving operations (level 4).
     escalate: bool = False
 
