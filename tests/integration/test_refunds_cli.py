@@ -12,10 +12,13 @@ from hongbao.ledger.model import AccountKind, NewAccount, TransferRequest
 from hongbao.money import Money
 from hongbao.packets.model import PacketType
 from hongbao.packets.service import SendPacket
+from hongbao.platform.clock import ManualClock, SystemClock
+from hongbao.recall.calendar import local_day
 from hongbao.refunds.routes import RefundPlan, plan_refund
 from hongbao.refunds.settlement import start_refund
 
 runner = CliRunner()
+HOUR_US = 3_600_000_000
 
 
 def run_cli(url: str, *arguments: str) -> tuple[int, str]:
@@ -28,7 +31,9 @@ def run_cli(url: str, *arguments: str) -> tuple[int, str]:
 def test_a_debit_card_refund_is_shown_in_clearing_with_its_arrival_and_listed(
     sqlite_url: str,
 ) -> None:
-    services = open_services(sqlite_url)
+    # 10:00 Beijing time: never in a bank's nightly maintenance window, whenever the test runs.
+    day_start, _ = local_day(SystemClock().now_us(), "Asia/Shanghai")
+    services = open_services(sqlite_url, clock=ManualClock(day_start + 10 * HOUR_US))
     load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
     services.ledger.transfer(
