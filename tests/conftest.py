@@ -13,12 +13,14 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from hongbao.platform.clock import ManualClock
+from hongbao.platform.clock import ManualClock, from_datetime
 from hongbao.storage import migrate
 from hongbao.storage.unit_of_work import Database
 from hongbao.storage.urls import parse_url
@@ -206,3 +208,29 @@ def postgres_database(request: pytest.FixtureRequest) -> Iterator[Database]:
     opened = open_test_database("postgres", request)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def blackout_away_from_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Tests whose commands run on the wall clock: the default policy (``HONGBAO_POLICY``)
+    with the nightly settlement blackout moved twelve hours away from now, so their recalls
+    are decided the same at any hour of a CI run."""
+    default = Path(__file__).parents[1] / "src" / "hongbao" / "policy" / "default.toml"
+    far = datetime.now(tz=ZoneInfo("Asia/Shanghai")) + timedelta(hours=12)
+    text = default.read_text()
+    text = text.replace('blackout_start = "23:50"', f'blackout_start = "{far:%H:%M}"')
+    far_end = far + timedelta(minutes=1)
+    text = text.replace('blackout_end = "00:10"', f'blackout_end = "{far_end:%H:%M}"')
+    assert 'blackout_end = "00:10"' not in text, "test setup: the default blackout moved"
+    path = tmp_path / "policy-blackout-away.toml"
+    path.write_text(text)
+    monkeypatch.setenv("HONGBAO_POLICY", str(path))
+    return path
+
+
+def ten_in_the_morning_us() -> int:
+    """10:00 Beijing time today: no blackout, no bank's nightly maintenance window."""
+    today = datetime.now(tz=ZoneInfo("Asia/Shanghai")).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    return from_datetime(today)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -25,7 +26,9 @@ def run_cli(url: str, *arguments: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def sent(sqlite_url: str) -> str:
+def sent(sqlite_url: str, blackout_away_from_now: Path) -> str:
+    """li-wei's packet r-1, with the commands' policy deciding alike at any hour."""
+    del blackout_away_from_now
     assert run_cli(sqlite_url, "population", "load")[0] == 0
     database = open_database(sqlite_url)
     ledger = Ledger(database, SystemClock())
@@ -102,7 +105,10 @@ def test_a_recall_through_the_commands_challenges_then_executes_after_the_code(s
     assert "done" in status
 
 
-def test_explain_prints_the_rule_trace_and_a_what_if_in_the_blackout(sent: str) -> None:
+def test_explain_prints_the_rule_trace_and_a_what_if_in_the_blackout(
+    sent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HONGBAO_POLICY")  # the default blackout, 23:50 to 00:10, asked about
     explain = ("explain", "r-1", "--as", "li-wei", *PHONE, "--lang", "en")
     code, output = run_cli(sent, *explain)
     assert code == 0, output

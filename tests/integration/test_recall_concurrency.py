@@ -27,7 +27,7 @@ from hongbao.social.groups import Group, GroupMember, GroupType
 from hongbao.social.service import SocialService
 from hongbao.storage.unit_of_work import Database
 from hongbao.testing import InMemoryDatabase
-from tests.conftest import START_US
+from tests.conftest import START_US, ten_in_the_morning_us
 from tests.contract.test_recall_contract import without_tier_verification
 
 PHONE = DeviceFingerprint("sender-phone", "sender-sim")
@@ -90,7 +90,7 @@ def test_a_recall_racing_claims_on_postgresql_moves_each_fen_once(
     """60 claimers and 4 recalls (different keys) at once on one 100-share packet: exactly one
     recall executes, claims after it are told the packet was recalled, and claimed plus
     recalled money is exactly the total."""
-    packets, recalls = build(postgres_database, SystemClock(), members=60)
+    packets, recalls = build(postgres_database, ManualClock(ten_in_the_morning_us()), members=60)
     packets.send(
         SendPacket(
             "race",
@@ -125,7 +125,7 @@ def test_a_recall_racing_claims_on_postgresql_moves_each_fen_once(
     assert packet.state is PacketState.RECALLED
     assert packet.claimed_count == claim_results.count(ClaimResult.CLAIMED)
     assert packet.claimed_minor + (done[0].recall.recalled_minor or 0) == 100_00
-    assert Ledger(postgres_database, SystemClock()).verify().ok
+    assert Ledger(postgres_database, ManualClock(ten_in_the_morning_us())).verify().ok
     assert packets.verify().ok
 
 
@@ -208,7 +208,7 @@ def test_recalls_racing_for_the_last_recall_of_the_day_on_postgresql_get_one(
     """A class I sender with four of the day's five recalls used recalls four other packets at
     once: the day's count is read under the requester's turn, so exactly one more executes and
     the others are told the day's count is reached."""
-    packets, recalls = build(postgres_database, SystemClock(), members=1)
+    packets, recalls = build(postgres_database, ManualClock(ten_in_the_morning_us()), members=1)
     for number in range(8):
         packets.send(
             SendPacket(
@@ -235,5 +235,5 @@ def test_recalls_racing_for_the_last_recall_of_the_day_on_postgresql_get_one(
         outcomes = list(pool.map(recall, range(4, 8)))
     done = [outcome for outcome in outcomes if outcome.recall.state is RecallState.DONE]
     assert len(done) == 1
-    assert Ledger(postgres_database, SystemClock()).verify().ok
+    assert Ledger(postgres_database, ManualClock(ten_in_the_morning_us())).verify().ok
     assert packets.verify().ok

@@ -11,9 +11,10 @@ import pytest
 from hongbao.money import Money
 from hongbao.packets.model import PacketType
 from hongbao.packets.service import SendPacket
-from hongbao.platform.clock import SystemClock
+from hongbao.platform.clock import ManualClock
 from hongbao.recall.service import RecallCommand, RecallOutcome
 from hongbao.storage.unit_of_work import Database
+from tests.conftest import ten_in_the_morning_us
 from tests.integration.test_recall_concurrency import PHONE, build
 
 
@@ -21,7 +22,9 @@ from tests.integration.test_recall_concurrency import PHONE, build
 def test_two_recalls_racing_past_the_fifth_attempt_are_both_counted(
     postgres_database: Database,
 ) -> None:
-    packets, recalls = build(postgres_database, SystemClock(), members=0, risk_rules=True)
+    packets, recalls = build(
+        postgres_database, ManualClock(ten_in_the_morning_us()), members=0, risk_rules=True
+    )
     for n in range(6):
         packets.send(
             SendPacket(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from hongbao.bootstrap import open_services
@@ -55,7 +57,10 @@ def test_social_show_of_an_unknown_user_exits_2(sqlite_url: str) -> None:
     assert code == 2, output
 
 
-def test_the_recall_button_warns_what_the_recall_would_cost(sqlite_url: str) -> None:
+def test_the_recall_button_warns_what_the_recall_would_cost(
+    sqlite_url: str, blackout_away_from_now: Path
+) -> None:
+    del blackout_away_from_now  # the commands decide alike at any hour
     services = open_services(sqlite_url)
     load_population(services.identity, services.funding, services.social)
     services.ledger.create_accounts([NewAccount("bank", AccountKind.DEBIT_CARD, "CNY")])
