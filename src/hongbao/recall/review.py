@@ -20,6 +20,7 @@ from hongbao.identity.users import UserStatus
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ErrorCode, HongbaoError, Outcome
+from hongbao.platform.invariants import present
 from hongbao.recall.ports import Database, UnitOfWork
 from hongbao.risk.cases import CaseKind, CaseState, LockState, RiskCase
 from hongbao.risk.profile import MICROSECONDS_PER_DAY
@@ -87,7 +88,7 @@ class ReviewDesk:
 
         def work(uow: UnitOfWork, case: RiskCase, now_us: int) -> CaseState:
             _expect(case, CaseKind.HOLD, {CaseState.OPEN, CaseState.CONFIRMED})
-            refund_id = case.refund_id or ""
+            refund_id = present(case.refund_id, "a hold case names its refund", case_id=case.id)
             self.packets.release_risk_hold(uow, refund_id, now_us)
             return CaseState.RELEASED
 

@@ -12,7 +12,7 @@ is a problem. ``hongbao ledger verify`` runs these checks after the ledger's and
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -69,8 +69,8 @@ def verify_refunds(uow: UnitOfWork) -> RefundReport:
     for packet_id, count in refunds_per_packet.items():
         if count > 1:
             report.add("refund.one_per_packet", packet_id, f"{count} refunds of one packet")
-    _check_clearing(uow, expected_clearing, report)
-    _check_risk_hold(uow, expected_risk_hold, report)
+    _check_holding(uow, expected_clearing, report, clearing_account, "refund.clearing")
+    _check_holding(uow, expected_risk_hold, report, risk_hold_account, "refund.risk_hold")
     return report
 
 
@@ -117,30 +117,26 @@ def _check_refund(uow: UnitOfWork, refund: Refund, report: RefundReport) -> None
             report.add("refund.hop", refund.id, f"{hop.transfer_id}: {transfer}")
 
 
-def _check_risk_hold(uow: UnitOfWork, expected: Counter[str], report: RefundReport) -> None:
-    """Every currency's risk-hold account holds exactly its risk-held refunds."""
-    ids = {risk_hold_account(currency): currency for currency in CURRENCIES}
-    accounts = uow.ledger.get_accounts(list(ids))
-    for account_id, currency in ids.items():
-        account = accounts.get(account_id)
-        held = 0 if account is None else account.credit_balance
-        if held != expected[currency]:
-            report.add(
-                "refund.risk_hold",
-                account_id,
-                f"the risk hold holds {held}, risk-held refunds {expected[currency]}",
-            )
+_HOLDING_WORDS: Final = {
+    "refund.clearing": "clearing holds {held}, refunds on their way {owed}",
+    "refund.risk_hold": "the risk hold holds {held}, risk-held refunds {owed}",
+}
 
 
-def _check_clearing(uow: UnitOfWork, expected: Counter[str], report: RefundReport) -> None:
-    """Every currency's clearing account holds exactly its refunds on their way."""
-    ids = {clearing_account(currency): currency for currency in CURRENCIES}
+def _check_holding(
+    uow: UnitOfWork,
+    expected: Counter[str],
+    report: RefundReport,
+    account_of: Callable[[str], str],
+    check: str,
+) -> None:
+    """Every currency's holding account (refund clearing, the risk hold) holds exactly the
+    money of the refunds waiting in it."""
+    ids = {account_of(currency): currency for currency in CURRENCIES}
     accounts = uow.ledger.get_accounts(list(ids))
     for account_id, currency in ids.items():
         account = accounts.get(account_id)
         held = 0 if account is None else account.credit_balance
         owed = expected[currency]
         if held != owed:
-            report.add(
-                "refund.clearing", account_id, f"clearing holds {held}, refunds on their way {owed}"
-            )
+            report.add(check, account_id, _HOLDING_WORDS[check].format(held=held, owed=owed))

@@ -20,9 +20,6 @@ from hongbao.platform.i18n import Language
 from hongbao.platform.idempotency import MAX_KEY_LENGTH, IdempotencyCode, checked_key
 from hongbao.platform.pipeline import Answer
 
-# The answers of the pipeline are the API's responses: a status and a JSON body.
-Response = Answer
-
 JSON_MEDIA_TYPE = "application/json"
 
 
