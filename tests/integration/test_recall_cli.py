@@ -128,3 +128,18 @@ def test_a_recorded_decision_can_be_shown_again(sent: str) -> None:
     assert code == 0, shown
     assert "permission.not_sender" in shown
     assert decision_id in shown
+
+
+def test_explain_calls_a_personal_packet_claimed_in_full_claimed_in_full(sent: str) -> None:
+    """The same cause and step as the API and the console: not "partially claimed"."""
+    send = ("packets", "send", "r-2", "--from", "li-wei", "--amount", "6.66", *PHONE)
+    code, output = run_cli(sent, *send, "--type", "personal", "--to", "liu-yang")
+    assert code == 0, output
+    assert run_cli(sent, "packets", "claim", "r-2", "liu-yang")[0] == 0
+    code, output = run_cli(sent, "explain", "r-2", "--as", "li-wei", *PHONE, "--lang", "en")
+    assert code == 0, output
+    assert "claimed in full" in output
+    assert "transfer it back" in output
+    assert "partially" not in output
+    code, output = run_cli(sent, "explain", "r-2", "--as", "li-wei", *PHONE)
+    assert "红包已被全部领完" in output

@@ -135,7 +135,7 @@ SWITCH_DEVICE = NextStep(NextStepKind.SWITCH_DEVICE)
 # ------------------------------------------------------------------------- catalogues
 
 
-def test_every_reason_code_maps_to_one_of_the_six_causes() -> None:
+def test_every_reason_code_maps_to_one_cause_and_every_cause_is_used() -> None:
     assert set(CAUSES) == set(ReasonCode)
     assert set(CAUSES.values()) == set(Cause)
 
@@ -202,10 +202,10 @@ def test_the_verification_steps_name_what_to_do() -> None:
     ("reason", "cause"),
     [
         (ReasonCode.EXPIRED, Cause.PAST_TIME_WINDOW),
-        (ReasonCode.ALREADY_RECALLED, Cause.PAST_TIME_WINDOW),
+        (ReasonCode.ALREADY_RECALLED, Cause.ALREADY_RECALLED),
         (ReasonCode.TYPE_WINDOW_PASSED, Cause.PAST_TIME_WINDOW),
         (ReasonCode.UNCLAIMED_WINDOW_PASSED, Cause.PAST_TIME_WINDOW),
-        (ReasonCode.EXHAUSTED, Cause.PARTIALLY_CLAIMED),
+        (ReasonCode.EXHAUSTED, Cause.FULLY_CLAIMED),
         (ReasonCode.LUCKY_WINDOW_PASSED, Cause.PARTIALLY_CLAIMED),
         (ReasonCode.REMAINDER_BELOW_MINIMUM, Cause.PARTIALLY_CLAIMED),
         (ReasonCode.BLACKOUT, Cause.SYSTEM_SETTLING),

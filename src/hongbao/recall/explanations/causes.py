@@ -1,5 +1,11 @@
-"""The six user-facing causes of a denial (R-U1), which reason falls under which, and their
-names in both languages."""
+# ruff: noqa: RUF001 - Chinese sentences use Chinese (full-width) punctuation, on purpose
+"""The user-facing causes of a denial (R-U1), which reason falls under which, their names in
+both languages and, for the causes that have one, the step that fits only them.
+
+The six causes of R-U1 cover a packet that could be recalled but not now or not by this
+person. A packet with nothing left to recall has a cause of its own: calling a packet claimed
+in full "partially claimed", or a recall that lost a race "past the time window", sent people
+looking for a fix that does not exist."""
 
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ from hongbao.recall.reasons import ReasonCode
 
 
 class Cause(StrEnum):
-    """The six user-facing causes of a denial (R-U1). Stable: clients switch on them."""
+    """The user-facing causes of a denial (R-U1's six, and the two states with nothing left to
+    recall). Stable: clients switch on them."""
 
     PARTIALLY_CLAIMED = "partially_claimed"
     PAST_TIME_WINDOW = "past_time_window"
@@ -21,13 +28,15 @@ class Cause(StrEnum):
     DEVICE_ENVIRONMENT_ABNORMAL = "device_environment_abnormal"
     SYSTEM_SETTLING = "system_settling"
     RISK_CONTROL = "risk_control"
+    FULLY_CLAIMED = "fully_claimed"
+    ALREADY_RECALLED = "already_recalled"
 
 
 CAUSES: Mapping[ReasonCode, Cause] = MappingProxyType(
     {
-        ReasonCode.ALREADY_RECALLED: Cause.PAST_TIME_WINDOW,
+        ReasonCode.ALREADY_RECALLED: Cause.ALREADY_RECALLED,
         ReasonCode.EXPIRED: Cause.PAST_TIME_WINDOW,
-        ReasonCode.EXHAUSTED: Cause.PARTIALLY_CLAIMED,
+        ReasonCode.EXHAUSTED: Cause.FULLY_CLAIMED,
         ReasonCode.RECALL_IN_PROGRESS: Cause.SYSTEM_SETTLING,
         ReasonCode.UNCLAIMED_WINDOW_PASSED: Cause.PAST_TIME_WINDOW,
         ReasonCode.LUCKY_WINDOW_PASSED: Cause.PARTIALLY_CLAIMED,
@@ -74,6 +83,29 @@ CAUSE_NAMES: Mapping[Cause, Texts] = MappingProxyType(
         ),
         Cause.SYSTEM_SETTLING: Texts("系统正在结算", "the system is busy settling accounts"),
         Cause.RISK_CONTROL: Texts("安全风控限制", "our security checks have stopped it"),
+        Cause.FULLY_CLAIMED: Texts(
+            "红包已被全部领完", "it has been claimed in full, so nothing is left to recall"
+        ),
+        Cause.ALREADY_RECALLED: Texts(
+            "红包已经撤回过了", "it has already been recalled, so its money is on its way back"
+        ),
+    }
+)
+
+# The step that only this cause has, shown before the rules' own steps: what to do instead
+# of trying again.
+CAUSE_STEPS: Mapping[Cause, Texts] = MappingProxyType(
+    {
+        Cause.FULLY_CLAIMED: Texts(
+            "钱已经到了领取人手里，撤回不会再退回任何钱；如果发错了，请直接联系领取人转回。",
+            "The money is with the people who claimed it and a recall cannot bring any of it "
+            "back; if it was sent by mistake, ask them to transfer it back to you.",
+        ),
+        Cause.ALREADY_RECALLED: Texts(
+            "不用再撤回：在钱包的资金流水或撤回结果页查看退款到了哪里、何时到账。",
+            "No need to recall again: see where the refund is and when it arrives in your "
+            "wallet's money movements or on the recall's result page.",
+        ),
     }
 )
 
@@ -81,3 +113,9 @@ CAUSE_NAMES: Mapping[Cause, Texts] = MappingProxyType(
 def cause_name(cause: Cause, language: Language) -> str:
     """The cause in a few plain words."""
     return CAUSE_NAMES[cause].in_language(language)
+
+
+def cause_step(cause: Cause, language: Language) -> str | None:
+    """The step that fits only this cause, or None when the rules' own steps say it all."""
+    step = CAUSE_STEPS.get(cause)
+    return None if step is None else step.in_language(language)

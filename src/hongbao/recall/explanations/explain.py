@@ -10,7 +10,13 @@ from enum import StrEnum
 
 from hongbao.identity.verification import ChallengeKind
 from hongbao.platform.i18n import Language
-from hongbao.recall.explanations.causes import CAUSE_NAMES, CAUSE_WITHOUT_REASON, CAUSES, Cause
+from hongbao.recall.explanations.causes import (
+    CAUSE_NAMES,
+    CAUSE_WITHOUT_REASON,
+    CAUSES,
+    Cause,
+    cause_step,
+)
 from hongbao.recall.explanations.reasons import reason_text
 from hongbao.recall.explanations.refund_texts import refund_text
 from hongbao.recall.explanations.steps import next_step_text
@@ -91,7 +97,8 @@ def _explain_denial(decision: Decision, language: Language) -> Explanation:
     first = failures[0].reason
     cause = CAUSE_WITHOUT_REASON if first is None else CAUSES.get(first, CAUSE_WITHOUT_REASON)
     curable, retry_at_us = _latest_retry(failures)
-    steps: list[str] = []
+    own_step = cause_step(cause, language)
+    steps: list[str] = [] if own_step is None else [own_step]
     for outcome in failures:
         step = outcome.next_step or _SUPPORT
         if step.kind is NextStepKind.RETRY_AT:

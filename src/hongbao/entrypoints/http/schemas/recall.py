@@ -32,7 +32,7 @@ from hongbao.social.words import RecallCost
 class ExplanationView(Body):
     language: Language
     button: str  # enabled | challenge | disabled
-    cause: str | None  # one of the six causes of a denial (R-U1)
+    cause: str | None  # a denial's cause (R-U1), see recall/explanations/causes.py
     cause_text: str | None
     headline: str
     reasons: list[str]
