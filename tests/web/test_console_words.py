@@ -53,13 +53,15 @@ def test_every_code_the_console_shows_has_zh_words(prefix: str, enum: type[StrEn
     for member in enum:
         zh, en = WORDS[prefix + member.value]
         assert CJK.search(zh), (prefix, member)
-        assert en and not CJK.search(en.replace("零钱通", "")), (prefix, member)
+        assert en, (prefix, member)
+        assert not CJK.search(en.replace("零钱通", "")), (prefix, member)
 
 
 def test_every_platform_has_its_proper_name() -> None:
     for platform in Platform:
         zh, en = WORDS[f"platform_{platform.value}"]
-        assert zh and en and en != platform.value
+        assert zh, platform
+        assert en != platform.value
 
 
 def test_the_zh_pages_of_a_whole_recall_show_no_english_code(console: Console) -> None:

@@ -1,6 +1,7 @@
 """What a recall decision means to the person holding the phone (R-U1): pure, no I/O.
 
-Every denial maps to one user-facing cause, one of the six of R-U1 or one of the two with nothing left to recall (:class:`Cause`) and comes with a plain
+Every denial maps to one user-facing cause (:class:`Cause`: the six of R-U1, or one of the two
+with nothing left to recall) and comes with a plain
 sentence per failing rule, in zh-CN and en, and the next steps: retry at a time, complete a
 named verification, switch to the sending device, or contact support quoting the decision id.
 
