@@ -69,6 +69,7 @@ def create_app(api: ApiContext) -> FastAPI:
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = api.operations.settings.request_threads
         yield
+        console.close(_app)  # the drill's practice rooms
         api.claims.close()
         api.operations.close()
 

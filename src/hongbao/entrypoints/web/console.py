@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from hongbao.entrypoints.http.context import ApiContext
-from hongbao.entrypoints.web import pages
+from hongbao.entrypoints.web import drill, pages
 from hongbao.entrypoints.web.calls import ApiCalls
+from hongbao.entrypoints.web.drill_rooms import DrillRooms
 
 STATIC_PATH: Final = "/console/static"
 SWAGGER_PATH: Final = "/docs/assets"
@@ -22,7 +23,9 @@ SWAGGER_PATH: Final = "/docs/assets"
 
 def install(app: FastAPI, api: ApiContext) -> None:
     app.state.console = pages.Console(api, ApiCalls(app))
+    app.state.drill_rooms = DrillRooms(api.services.clock)
     app.include_router(pages.router)
+    app.include_router(drill.router)
     app.mount(
         STATIC_PATH,
         StaticFiles(packages=[("hongbao.entrypoints.web", "static")]),
@@ -30,6 +33,12 @@ def install(app: FastAPI, api: ApiContext) -> None:
     )
     if api.settings.docs:
         _install_docs(app)
+
+
+def close(app: FastAPI) -> None:
+    """At shutdown: every practice room closed and its folder deleted."""
+    rooms: DrillRooms = app.state.drill_rooms
+    rooms.close_all()
 
 
 def _install_docs(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from hongbao.entrypoints.web.drill_words import DRILL_WORDS
 from hongbao.entrypoints.web.state_words import STATE_WORDS
 from hongbao.platform.i18n import Language
 
@@ -171,6 +172,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
 
 
 WORDS.update(STATE_WORDS)
+WORDS.update(DRILL_WORDS)
 
 
 def word(key: str, language: Language) -> str:
