@@ -59,11 +59,12 @@ def test_a_personal_packet_claimed_in_full_shows_claimed_in_full(console: Consol
 
 
 def test_a_second_recall_of_a_recalled_packet_shows_already_recalled(console: Console) -> None:
-    li_wei = console.person(*LI_WEI)
+    """Two browsers of li-wei race: the one that confirms second is told it was recalled."""
+    li_wei, other_browser = console.person(*LI_WEI), console.person(*LI_WEI)
     packet_path = send_lucky(li_wei)
-    confirm = li_wei.get(f"{packet_path}/recall").text  # a second tab, opened before the recall
+    confirm = other_browser.get(f"{packet_path}/recall").text  # opened before the recall
     recall_through_sms(li_wei, packet_path)
-    loser = li_wei.post(f"{packet_path}/recall", data={"key": hidden(confirm, "key")})
+    loser = other_browser.post(f"{packet_path}/recall", data={"key": hidden(confirm, "key")})
     assert loser.url.path.endswith("/recall/result")
     assert "红包已经撤回过了" in loser.text
     assert "已超过撤回时间" not in loser.text

@@ -41,7 +41,11 @@ def send(client: TestClient, kind: str = "group_lucky", shares: str = "3") -> tu
 
 
 def claim(client: TestClient, packet_id: str, friend: str = "liu-yang") -> str:
-    data = {"key": f"claim-{packet_id}-{friend}", "friend": friend}
+    """The friend's claim with the key the page's form carries."""
+    page = client.get("/drill").text
+    card = page.split(f'data-packet="{packet_id}"', 1)[1]
+    form = card.split(f'name="friend" value="{friend}"', 1)[0]
+    data = {"key": re.findall(r'name="key" value="([^"]*)"', form)[-1], "friend": friend}
     return client.post(f"/drill/packets/{packet_id}/claim", data=data).text
 
 
@@ -79,7 +83,7 @@ def test_a_practice_recall_through_the_practice_code_leaves_the_real_store_alone
     packet_id, page = send(client)
     assert "¥1991.12" in page  # 2000.00 of play money less the packet
     assert button_of(page, packet_id) == "challenge"
-    recall_key = re.search(r'name="key" value="([^"]*-recall-[^"]*)"', page)
+    recall_key = re.search(r'name="key" value="([^"]*-r-[^"]*)"', page)
     assert recall_key is not None
     challenged = client.post(f"/drill/packets/{packet_id}/recall", data={"key": recall_key[1]})
     code = re.search(r'class="drill-code">(\d+)<', challenged.text)

@@ -22,6 +22,8 @@ from hongbao.platform.clock import to_datetime
 from hongbao.platform.i18n import Language
 
 TOKEN_COOKIE: Final = "hongbao_console"  # noqa: S105 - the cookie's name, not a secret
+RECALL_COOKIE: Final = "hongbao_recall_"  # + the packet id: the key of its recall in flight
+RECALL_COOKIE_SECONDS: Final = 24 * 3600
 DRILL_OPERATOR: Final = "console-drill"
 DRILL_TOKEN_SECONDS: Final = 60
 MAX_FORM_BYTES: Final = 16 * 1024
@@ -418,14 +420,42 @@ async def recall_confirm(packet_id: str, request: Request, shared: Shared) -> Re
     visit = Visit(shared, request)
     if await visit.who() is None:
         return to("/")
+    key, resumed = await _recall_key(visit, packet_id)
+    if resumed is not None:
+        return resumed
     packet = await visit.call("GET", f"/v1/packets/{packet_id}")
     asked = await visit.call("GET", f"/v1/packets/{packet_id}/recall-eligibility")
     if not (packet.ok and asked.ok):
         failed = asked if packet.ok else packet
         return visit.page("problem.html", failed.status, message=failed.message)
-    return visit.page(
-        "recall_confirm.html", packet=packet.body, eligibility=asked.body, key=new_key("recall")
+    page = visit.page("recall_confirm.html", packet=packet.body, eligibility=asked.body, key=key)
+    page.set_cookie(
+        RECALL_COOKIE + packet_id,
+        key,
+        max_age=RECALL_COOKIE_SECONDS,
+        path=f"/packets/{packet_id}",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
     )
+    return page
+
+
+async def _recall_key(visit: Visit, packet_id: str) -> tuple[str, Response | None]:
+    """The key of this browser's recall of this packet (R-D5): a tablet that rotates or
+    reloads mid-recall comes back to the same recall, never starts a second one. A recall
+    waiting for its checks resumes at them, a done one shows where its refund is; after a
+    denial (or with no recall yet) the confirm page is shown, with a new key after a denial so
+    that a later retry is a new attempt."""
+    kept = visit.request.cookies.get(RECALL_COOKIE + packet_id)
+    if not kept:
+        return new_key("recall"), None
+    status = await visit.call("GET", f"/v1/recalls/{kept}")
+    if not status.ok or status.body.get("packet_id") != packet_id:
+        return kept, None  # nothing was recalled under it yet: the same key, asked once
+    if status.body["state"] == "denied":
+        return new_key("recall"), None
+    return kept, _after_recall(visit, packet_id, kept, status)
 
 
 @router.post("/packets/{packet_id}/recall")
