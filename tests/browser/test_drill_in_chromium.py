@@ -19,7 +19,7 @@ def test_the_drill_with_a_clock_jump(browser: Any, served: Served) -> None:
     page.get_by_role("button", name="开始演练").click()
     page.locator("#drill-now").wait_for()
     assert page.locator("#drill-now").inner_text() == "2026-12-01 10:00"
-    page.get_by_label("金额（元）").fill("6.00")
+    page.locator("#drill-amount").fill("6.00")
     page.get_by_role("button", name="塞钱进红包").click()
     card = page.locator(".drill-packet").first
     assert card.locator('[data-button="challenge"]').is_visible()
