@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
@@ -34,6 +34,7 @@ __all__ = [
     "Device",
     "DeviceCapabilities",
     "DeviceCapability",
+    "DeviceCondition",
     "DeviceFingerprint",
     "DeviceRules",
     "FormFactor",
@@ -42,6 +43,7 @@ __all__ = [
     "Version",
     "derive_capabilities",
     "is_watch",
+    "parse_conditions",
 ]
 
 # "major.minor.patch.build" is the longest scheme any supported platform uses.
@@ -161,12 +163,45 @@ class Version:
         return ".".join(str(part) for part in self.parts)
 
 
+class DeviceCondition(StrEnum):
+    """A passing state the client reports about its device (R-D6): the source names a Mate 50
+    whose recalls fail in power-saving mode and a Xiaomi 13 Ultra that needs game acceleration
+    turned off. Reported with each request, never stored on the device."""
+
+    POWER_SAVING = "power_saving"  # 省电模式
+    GAME_ACCELERATION = "game_acceleration"  # 游戏加速
+
+
+# More than every condition named once is not a report: it is refused.
+MAX_CONDITIONS_TEXT: Final = 100
+
+
+def parse_conditions(text: str | None) -> frozenset[DeviceCondition]:
+    """The conditions of a comma-separated report (``power_saving,game_acceleration``); an
+    empty or missing report is none, an unknown or overlong one is refused whole."""
+    if text is None or not text.strip():
+        return frozenset()
+    if len(text) > MAX_CONDITIONS_TEXT:
+        raise IdentityError(
+            "the device conditions report is too long", code=IdentityCode.DEVICE_CONDITIONS_INVALID
+        )
+    try:
+        return frozenset(DeviceCondition(part.strip()) for part in text.split(","))
+    except ValueError as error:
+        raise IdentityError(
+            f"unknown device condition in {text!r}", code=IdentityCode.DEVICE_CONDITIONS_INVALID
+        ) from error
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceFingerprint:
-    """Device id plus SIM id; two fingerprints are the same device only if both match (R-A1)."""
+    """Device id plus SIM id; two fingerprints are the same device only if both match (R-A1).
+    ``conditions`` are what the client reported about the device with this request (R-D6):
+    they say how it is now, not which device it is, so they take no part in comparisons."""
 
     device_id: str
     sim_id: str
+    conditions: frozenset[DeviceCondition] = field(default=frozenset(), compare=False, hash=False)
 
     def __post_init__(self) -> None:
         check_id(self.device_id, "device id")

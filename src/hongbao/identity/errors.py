@@ -46,6 +46,14 @@ class IdentityCode(ErrorCode):
         "这个编号已被使用，且登记的信息不同。",
         "This id is already registered with other details.",
     )
+    DEVICE_CONDITIONS_INVALID = (
+        "identity.device_conditions_invalid",
+        Outcome.REFUSED,
+        "设备状态有误：Hongbao-Device-Conditions 只能列出已知的状态"
+        "（power_saving、game_acceleration），用逗号分隔。",
+        "The device conditions are invalid: Hongbao-Device-Conditions lists known conditions only "
+        "(power_saving, game_acceleration), separated by commas.",
+    )
     DEVICE_TAKEN = (
         "identity.device_taken",
         Outcome.CONFLICT,

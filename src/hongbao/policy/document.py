@@ -156,9 +156,15 @@ class RecallTiers(_Section):
     enterprise: TierRule
 
 
+DeviceConditionName = Literal["power_saving", "game_acceleration"]
+DeviceModelName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class RecallDevices(_Section):
     watch_cap_minor: Annotated[int, Field(ge=0)]
     security_check_harmonyos_majors: tuple[Annotated[int, Field(ge=0, le=1000)], ...]
+    # R-D6: a condition the client reports stops recalls on the device models listed for it.
+    conditions: dict[DeviceConditionName, tuple[DeviceModelName, ...]] = Field(default_factory=dict)
 
 
 class RecallPolicy(_Section):

@@ -56,6 +56,10 @@ class DeviceFacts:
     is_watch: bool
     platform: str
     os_major: int
+    # What the client reported about the device with this request (R-D6), and its model;
+    # None in decisions recorded before either was.
+    model: str | None = None
+    conditions: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

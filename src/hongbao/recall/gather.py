@@ -315,6 +315,8 @@ def _device_facts(
         is_watch=is_watch(device),
         platform=device.platform.value,
         os_major=device.version.major,
+        model=device.model,
+        conditions=tuple(sorted(condition.value for condition in fingerprint.conditions)),
     )
 
 

@@ -30,9 +30,11 @@ class ReasonCode(StrEnum):
     DAILY_COUNT_REACHED = "security.daily_count_reached"
     DAILY_AMOUNT_REACHED = "security.daily_amount_reached"
     TIER_VERIFICATION_REQUIRED = "security.tier_verification_required"
-    # devices (R-D1, R-D2)
+    # devices (R-D1, R-D2, R-D6)
     WATCH_CAP = "device.watch_cap"
     SECURITY_ENVIRONMENT_REQUIRED = "device.security_environment_required"
+    POWER_SAVING_MODE = "device.power_saving_mode"
+    GAME_ACCELERATION_ON = "device.game_acceleration_on"
     # risk
     RISK_CHALLENGE = "risk.challenge"
     RISK_HOLD = "risk.hold"

@@ -252,6 +252,13 @@ class SecurityEnvironmentFacts(RuleFacts):
     checked_majors: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceConditionFacts(RuleFacts):
+    RULE = "device_conditions_clear"
+    model: str | None
+    conditions: str | None
+
+
 # --------------------------------------------------------------------------------- risk
 
 
@@ -310,6 +317,7 @@ SHAPES: Mapping[str, type[RuleFacts]] = MappingProxyType(
             TierVerificationFacts,
             WatchCapFacts,
             SecurityEnvironmentFacts,
+            DeviceConditionFacts,
             RiskFacts,
             RefundRouteFacts,
         )

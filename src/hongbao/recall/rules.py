@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from hongbao.identity.users import AccountTier, UserStatus
 from hongbao.identity.verification import ChallengeKind
@@ -499,6 +499,37 @@ def security_environment_check(policy: Policy) -> Check:
     return check
 
 
+_CONDITION_REASONS: Final = {
+    "power_saving": ReasonCode.POWER_SAVING_MODE,
+    "game_acceleration": ReasonCode.GAME_ACCELERATION_ON,
+}
+# Once the person turns the setting off, trying again is all it takes.
+_AFTER_TURNING_IT_OFF = NextStep(NextStepKind.RETRY_AT)
+
+
+def device_conditions_clear(policy: Policy) -> Check:
+    """R-D6: a condition the client reported stops recalls on the models the policy names
+    for it (the source: a Mate 50 in power-saving mode, a Xiaomi 13 Ultra with game
+    acceleration on)."""
+    rule, requirement = "device_conditions_clear", "R-D6"
+    stopping = {str(name): models for name, models in policy.recall.devices.conditions.items()}
+
+    def check(facts: RecallFacts) -> Outcomes:
+        model, reported = facts.device.model or "", facts.device.conditions or ()
+        used = (("model", model), ("conditions", ",".join(reported)))
+        if not reported:
+            return (RuleOutcome(rule, requirement, NOT_APPLICABLE, None, used),)
+        stopped = [c for c in reported if c in _CONDITION_REASONS and model in stopping.get(c, ())]
+        if not stopped:
+            return (RuleOutcome(rule, requirement, PASS, None, used),)
+        return tuple(
+            RuleOutcome(rule, requirement, FAIL, _CONDITION_REASONS[c], used, _AFTER_TURNING_IT_OFF)
+            for c in stopped
+        )
+
+    return check
+
+
 # --------------------------------------------------------------------------------- risk
 
 # R-K1: each level has its action; an assessor may add actions to its level's.
@@ -618,6 +649,7 @@ RULES: tuple[Rule, ...] = tuple(
         (tier_verification, "R-A4"),
         (watch_amount_cap, "R-D1"),
         (security_environment_check, "R-D2"),
+        (device_conditions_clear, "R-D6"),
         (risk_assessment, "R-K1"),
         (refund_route_available, "R-F2"),
     )

@@ -31,7 +31,7 @@ from hongbao.entrypoints.http.idempotency import (
     request_hash,
 )
 from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
-from hongbao.identity.devices import DeviceFingerprint
+from hongbao.identity.devices import DeviceCondition, DeviceFingerprint, parse_conditions
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
 from hongbao.platform.i18n import Language, parse_language
 from hongbao.platform.invariants import present
@@ -127,11 +127,35 @@ async def user(who: Caller) -> Principal:
 User = Annotated[Principal, Depends(user)]
 
 
-def device_of(who: Principal) -> DeviceFingerprint:
+def device_of(
+    who: Principal, conditions: frozenset[DeviceCondition] = frozenset()
+) -> DeviceFingerprint:
     return DeviceFingerprint(
         present(who.device_id, "user() admits only tokens bound to a device"),
         present(who.sim_id, "user() admits only tokens bound to a device"),
+        conditions,
     )
+
+
+CONDITIONS_HEADER = "Hongbao-Device-Conditions"
+
+
+async def device_conditions(
+    reported: Annotated[
+        str | None,
+        Header(
+            alias=CONDITIONS_HEADER,
+            max_length=100,
+            description="What the client reports about its device now (R-D6), comma "
+            "separated: power_saving, game_acceleration. Absent means none; an unknown one "
+            "is refused (identity.device_conditions_invalid).",
+        ),
+    ] = None,
+) -> frozenset[DeviceCondition]:
+    return parse_conditions(reported)
+
+
+Conditions = Annotated[frozenset[DeviceCondition], Depends(device_conditions)]
 
 
 def ensure_self(who: Principal, user_id: str) -> None:

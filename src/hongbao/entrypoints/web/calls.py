@@ -46,8 +46,9 @@ class ApiCalls:
         language: Language,
         json: object | None = None,
         key: str | None = None,
+        extra: dict[str, str] | None = None,
     ) -> Reply:
-        headers = {"Accept-Language": "zh-CN" if language == "zh" else "en"}
+        headers = {"Accept-Language": "zh-CN" if language == "zh" else "en", **(extra or {})}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if key is not None:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from hongbao.entrypoints.http.context import ApiContext
-from hongbao.entrypoints.web import drill, pages
+from hongbao.entrypoints.web import conditions, drill, pages
 from hongbao.entrypoints.web.calls import ApiCalls
 from hongbao.entrypoints.web.drill_rooms import DrillRooms
 
@@ -26,6 +26,7 @@ def install(app: FastAPI, api: ApiContext) -> None:
     app.state.drill_rooms = DrillRooms(api.services.clock)
     app.include_router(pages.router)
     app.include_router(drill.router)
+    app.include_router(conditions.router)
     app.mount(
         STATIC_PATH,
         StaticFiles(packages=[("hongbao.entrypoints.web", "static")]),

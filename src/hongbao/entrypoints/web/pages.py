@@ -13,15 +13,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from hongbao.entrypoints.http.auth.tokens import Role
-from hongbao.entrypoints.http.context import ApiContext
+from hongbao.entrypoints.http.context import CONDITIONS_HEADER, ApiContext
 from hongbao.entrypoints.web.calls import ApiCalls, Reply
 from hongbao.entrypoints.web.views import BEIJING, LANGUAGE_COOKIE, language_of, render
 from hongbao.funding.sources import BalanceSource
+from hongbao.identity.devices import parse_conditions
 from hongbao.identity.hints import Hint, HintEvent
 from hongbao.platform.clock import to_datetime
+from hongbao.platform.errors import InvalidInput
 from hongbao.platform.i18n import Language
 
 TOKEN_COOKIE: Final = "hongbao_console"  # noqa: S105 - the cookie's name, not a secret
+CONDITIONS_COOKIE: Final = "hongbao_conditions"
 RECALL_COOKIE: Final = "hongbao_recall_"  # + the packet id: the key of its recall in flight
 RECALL_COOKIE_SECONDS: Final = 24 * 3600
 DRILL_OPERATOR: Final = "console-drill"
@@ -67,12 +70,15 @@ class Visit:
         self.language: Language = language_of(request)
         self.token = request.cookies.get(TOKEN_COOKIE)
         self.me: dict[str, Any] | None = None
+        # What the demo device says about itself (R-D6), set on /console/device.
+        self.conditions = _reported(request.cookies.get(CONDITIONS_COOKIE))
 
     async def call(
         self, method: str, path: str, *, json: object | None = None, key: str | None = None
     ) -> Reply:
+        extra = {CONDITIONS_HEADER: self.conditions} if self.conditions else None
         return await self.shared.calls.call(
-            method, path, token=self.token, language=self.language, json=json, key=key
+            method, path, token=self.token, language=self.language, json=json, key=key, extra=extra
         )
 
     async def who(self) -> dict[str, Any] | None:
@@ -122,7 +128,24 @@ class Visit:
         )
 
     def page(self, template: str, status: int = 200, **values: Any) -> Response:
-        return render(self.request, template, status, me=self.me, demo=self.shared.demo, **values)
+        return render(
+            self.request,
+            template,
+            status,
+            me=self.me,
+            demo=self.shared.demo,
+            conditions=[c for c in self.conditions.split(",") if c],
+            **values,
+        )
+
+
+def _reported(kept: str | None) -> str:
+    """The device conditions the cookie keeps, as the header sends them; a cookie that is not
+    a valid report (edited by hand) reports nothing."""
+    try:
+        return ",".join(sorted(condition.value for condition in parse_conditions(kept)))
+    except InvalidInput:
+        return ""
 
 
 def new_key(prefix: str) -> str:

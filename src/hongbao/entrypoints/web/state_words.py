@@ -62,6 +62,18 @@ STATE_WORDS: Final[dict[str, tuple[str, str]]] = {
     "tier_class_ii": ("二类账户", "class II account"),
     "tier_class_iii": ("三类账户", "class III account"),
     "tier_enterprise": ("企业账户", "enterprise account"),
+    "condition_power_saving": ("省电模式", "power-saving mode"),
+    "condition_game_acceleration": ("游戏加速", "game acceleration"),
+    "device_title": ("设备状态（演示）", "Device state (demo)"),
+    "device_intro": (
+        "真实的客户端会随每次请求报告设备状态。在演示里，你可以在这里为当前设备打开这些状态，"
+        "看看撤回按钮会怎样说明原因和下一步"
+        "（例如华为 Mate 50 的省电模式、小米 13 Ultra 的游戏加速）。",
+        "A real client reports its device's state with every request. In the demo, switch these "
+        "on for the device you act as and see how the recall button explains them (a HUAWEI "
+        "Mate 50 in power-saving mode, a Xiaomi 13 Ultra with game acceleration on).",
+    ),
+    "device_save": ("保存", "Save"),
     "form_phone": ("手机", "phone"),
     "form_tablet": ("平板", "tablet"),
     "form_watch": ("手表", "watch"),

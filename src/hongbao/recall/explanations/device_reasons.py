@@ -1,12 +1,17 @@
 # ruff: noqa: RUF001 - Chinese sentences use Chinese (full-width) punctuation, on purpose
 """Why the device stands in the way, in words: not the sending phone, a phone we cannot tell,
-a watch's amount cap, a system that needs a security environment check."""
+a watch's amount cap, a system that needs a security environment check, a reported condition
+(power-saving mode, game acceleration) that stops recalls on this model."""
 
 from __future__ import annotations
 
 from hongbao.recall.explanations.words import PLATFORMS, Texts, yuan
 from hongbao.recall.model import RuleOutcome
-from hongbao.recall.rule_facts import SecurityEnvironmentFacts, WatchCapFacts
+from hongbao.recall.rule_facts import (
+    DeviceConditionFacts,
+    SecurityEnvironmentFacts,
+    WatchCapFacts,
+)
 
 
 def not_sending_device(outcome: RuleOutcome) -> Texts:
@@ -59,4 +64,25 @@ def security_environment_required(outcome: RuleOutcome) -> Texts:
     return Texts(
         f"您的手机系统（{system}）需要先完成一次安全环境检测，才能撤回。",
         f"Your phone's system ({system}) needs a security environment check before it can recall.",
+    )
+
+
+def _your_device(outcome: RuleOutcome) -> Texts:
+    model = DeviceConditionFacts.read(outcome).model
+    return Texts(f"您的{model}", f"Your {model}") if model else Texts("您的手机", "Your phone")
+
+
+def power_saving_mode(outcome: RuleOutcome) -> Texts:
+    device = _your_device(outcome)
+    return Texts(
+        f"{device.zh}正处于省电模式，这种设备在省电模式下撤回会失败。",
+        f"{device.en} is in power-saving mode, where recalls on this device fail.",
+    )
+
+
+def game_acceleration_on(outcome: RuleOutcome) -> Texts:
+    device = _your_device(outcome)
+    return Texts(
+        f"{device.zh}开着游戏加速，这种设备要先关闭游戏加速才能撤回。",
+        f"{device.en} has game acceleration on; this device recalls only with it turned off.",
     )

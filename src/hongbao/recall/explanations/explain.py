@@ -19,7 +19,7 @@ from hongbao.recall.explanations.causes import (
 )
 from hongbao.recall.explanations.reasons import reason_text
 from hongbao.recall.explanations.refund_texts import refund_text
-from hongbao.recall.explanations.steps import next_step_text
+from hongbao.recall.explanations.steps import REASON_STEPS, next_step_text
 from hongbao.recall.explanations.words import Texts
 from hongbao.recall.model import (
     Decision,
@@ -100,6 +100,10 @@ def _explain_denial(decision: Decision, language: Language) -> Explanation:
     own_step = cause_step(cause, language)
     steps: list[str] = [] if own_step is None else [own_step]
     for outcome in failures:
+        own = REASON_STEPS.get(outcome.reason) if outcome.reason is not None else None
+        if own is not None:
+            steps.append(own.in_language(language))
+            continue
         step = outcome.next_step or _SUPPORT
         if step.kind is NextStepKind.RETRY_AT:
             if not curable:  # another failure stays after the wait: retrying would be refused

@@ -53,6 +53,8 @@ REASON_TEXTS: Mapping[ReasonCode, Callable[[RuleOutcome], Texts]] = MappingProxy
         ReasonCode.TIER_VERIFICATION_REQUIRED: account_reasons.tier_verification_required,
         ReasonCode.WATCH_CAP: device_reasons.watch_cap,
         ReasonCode.SECURITY_ENVIRONMENT_REQUIRED: device_reasons.security_environment_required,
+        ReasonCode.POWER_SAVING_MODE: device_reasons.power_saving_mode,
+        ReasonCode.GAME_ACCELERATION_ON: device_reasons.game_acceleration_on,
         ReasonCode.RISK_CHALLENGE: risk_reasons.risk_challenge,
         ReasonCode.RISK_HOLD: risk_reasons.risk_hold,
         ReasonCode.RISK_LOCK: risk_reasons.risk_lock,

@@ -12,6 +12,7 @@ from hongbao.identity.verification import ChallengeKind
 from hongbao.platform.i18n import Language
 from hongbao.recall.explanations.words import Texts, beijing_us
 from hongbao.recall.model import NextStep, NextStepKind, RuleOutcome
+from hongbao.recall.reasons import ReasonCode
 
 
 class VerificationTexts(NamedTuple):
@@ -65,6 +66,22 @@ def verification_named(outcome: RuleOutcome, recorded: str | None) -> ChallengeK
         return ChallengeKind(recorded) if recorded is not None else None
     except ValueError:
         return None
+
+
+# Steps that only one reason has (R-D6): what to change on the device, then try again.
+REASON_STEPS: Mapping[ReasonCode, Texts] = MappingProxyType(
+    {
+        ReasonCode.POWER_SAVING_MODE: Texts(
+            "请关闭省电模式（设置 > 电池），然后再撤回一次。",
+            "Turn power-saving mode off (Settings > Battery), then recall again.",
+        ),
+        ReasonCode.GAME_ACCELERATION_ON: Texts(
+            "请关闭游戏加速（游戏工具箱或手机管家里），然后再撤回一次。",
+            "Turn game acceleration off (in the game toolbox or the security app), then "
+            "recall again.",
+        ),
+    }
+)
 
 
 def retry_text(retry_at_us: int | None) -> Texts:

@@ -21,6 +21,7 @@ from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import (
     ApiContext,
     Caller,
+    Conditions,
     Context,
     IdempotencyKey,
     Lang,
@@ -58,13 +59,16 @@ router = APIRouter(prefix="/v1", tags=["recalls"])
 @router.get(
     "/packets/{packet_id}/recall-eligibility", response_model=EligibilityView, responses=READ
 )
-def recall_eligibility(packet_id: str, api: Context, who: User, lang: Lang) -> EligibilityView:
+def recall_eligibility(
+    packet_id: str, api: Context, who: User, lang: Lang, conditions: Conditions
+) -> EligibilityView:
     """The recall button for the sender on the token's device: enabled, challenge (which
     checks) or disabled (the cause, what to do next), with the refund plan. Recorded as a
     decision; nothing moves."""
     packet = api.services.packets.packet(packet_id)
     _ensure_sender(packet, who.subject)
-    decision = api.services.recalls.eligibility(packet_id, who.subject, device_of(who))
+    device = device_of(who, conditions)
+    decision = api.services.recalls.eligibility(packet_id, who.subject, device)
     observe_decision(decision)
     return EligibilityView.of(packet_id, decision, lang, social_cost_of(api, packet))
 
@@ -77,6 +81,7 @@ def recall_packet(
     caller: MoneyUser,
     lang: Lang,
     raw: RawBody,
+    conditions: Conditions,
     body: RecallBody | None = None,
     idempotency_key: IdempotencyKey = None,
     geo: Annotated[
@@ -100,7 +105,7 @@ def recall_packet(
             idempotency_key=present(idempotency_key, "on_money_path() checked the key"),
             packet_id=packet_id,
             requester_id=who.subject,
-            device=device_of(who),
+            device=device_of(who, conditions),
             challenge_ids=tuple(wanted.challenge_ids),
             accept_balance=wanted.accept_balance,
             place=place,
