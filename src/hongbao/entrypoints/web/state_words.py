@@ -62,6 +62,11 @@ STATE_WORDS: Final[dict[str, tuple[str, str]]] = {
     "tier_class_ii": ("二类账户", "class II account"),
     "tier_class_iii": ("三类账户", "class III account"),
     "tier_enterprise": ("企业账户", "enterprise account"),
+    "credit_impact": ("对信用和社交的影响", "Effect on your credit and standing"),
+    "troubleshoot_link": (
+        "撤回失败？按顺序排查：网络、有效期、设备或客服",
+        "Recall failed? Check in order: network, validity period, device or support",
+    ),
     "condition_power_saving": ("省电模式", "power-saving mode"),
     "condition_game_acceleration": ("游戏加速", "game acceleration"),
     "device_title": ("设备状态（演示）", "Device state (demo)"),
