@@ -13,11 +13,13 @@ from hongbao.entrypoints.web.drill_rooms import DrillRooms, RoomLimits
 from tests.web.conftest import Console
 
 LI_WEI_BALANCE = "user:li-wei:balance"
+LI_WEI = ("li-wei", "li-wei-iphone14pro")
+LIU_YANG = ("liu-yang", "liu-yang-xiaomi13u")
 
 
-def drill_client(console: Console) -> TestClient:
-    """A visitor who started a practice (no sign-in needed: the drill touches nothing real)."""
-    client = TestClient(console.app)  # type: ignore[arg-type]
+def drill_client(console: Console, who: tuple[str, str] = LI_WEI) -> TestClient:
+    """A signed-in person who started a practice."""
+    client = console.person(*who)
     started = client.post("/drill/start")
     assert started.status_code == 200, started.text
     assert 'id="drill-now"' in started.text
@@ -132,6 +134,17 @@ def test_after_24_hours_the_packet_has_expired_and_its_money_came_back(console: 
     assert "已过期" in later  # the room's worker expired it and refunded the remainder
 
 
+def test_only_a_signed_in_person_opens_a_room_and_one_room_each(console: Console) -> None:
+    rooms: DrillRooms = console.app.state.drill_rooms  # type: ignore[attr-defined]
+    anonymous = TestClient(console.app, follow_redirects=False)  # type: ignore[arg-type]
+    refused = anonymous.post("/drill/start")
+    assert (refused.status_code, refused.headers["location"]) == (303, "/")
+    assert "登录后即可开始演练" in anonymous.get("/drill").text
+    drill_client(console)
+    drill_client(console)  # the same person again, in another browser: replaces the first
+    assert len(rooms) == 1
+
+
 def test_a_double_press_moves_the_practice_clock_once(console: Console) -> None:
     client = drill_client(console)
     press(client, "jump_31_minutes", key="same")
@@ -145,7 +158,7 @@ def test_rooms_are_bounded_in_number_lifetime_and_actions(console: Console) -> N
     )
     console.app.state.drill_rooms = rooms  # type: ignore[attr-defined]
     first = drill_client(console)
-    second = TestClient(console.app).post("/drill/start")  # type: ignore[arg-type]
+    second = console.person(*LIU_YANG).post("/drill/start")
     assert second.status_code == 503
     assert "练习房间都在使用中" in second.text
     press(first, "jump_31_minutes", key="a")

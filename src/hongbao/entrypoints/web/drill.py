@@ -123,12 +123,16 @@ def _recipients(packet: dict[str, Any]) -> list[str]:
 
 @router.post("/drill/start")
 async def start(request: Request) -> Response:
+    """A room for the signed-in person: a room costs a database, so nobody unknown opens one,
+    and each person has one at most."""
     practice = Practice(request)
-    await practice.visit.who()
+    me = await practice.visit.who()
+    if me is None:
+        return to("/")
     if practice.room is not None:
         return to("/drill")
     try:
-        room = await anyio.to_thread.run_sync(practice.rooms.open)
+        room = await anyio.to_thread.run_sync(practice.rooms.open, str(me["subject"]))
     except RoomsFull as full:
         return practice.page("drill_start.html", 503, full=moment(full.free_at_us))
     response = to("/drill")

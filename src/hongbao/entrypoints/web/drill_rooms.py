@@ -5,9 +5,9 @@ when the person presses a button. Nothing in a room can reach the real store: th
 its own database, signs its own tokens with a secret of its own and verifies with the
 simulated provider only (no real SMS is ever sent).
 
-Rooms are bounded: at most ``max_rooms`` live at once, each for ``lifetime_us`` of real time
-and ``max_actions`` actions; an expired room is closed and its folder deleted the next time
-any room is asked for."""
+Rooms are bounded: one per signed-in person (a new one replaces theirs), at most ``max_rooms``
+live at once, each for ``lifetime_us`` of real time and ``max_actions`` actions; an expired
+room is closed and its folder deleted the next time any room is asked for."""
 
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ class Room:
     """One practice: its sandbox API, clock, folder, packets and the last thing that happened."""
 
     id: str
+    owner: str  # who practises here (the console's signed-in person)
     folder: Path
     clock: ManualClock
     api: ApiContext
@@ -173,7 +174,7 @@ class Room:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def open_room(real_now_us: int, lifetime_us: int) -> Room:
+def open_room(owner: str, real_now_us: int, lifetime_us: int) -> Room:
     """A new sandbox: its own SQLite file, the shipped policy, play money for the demo people."""
     # The app and its demo set-up import the console, which imports this module: asked for
     # when a room opens, not when the console loads.
@@ -194,6 +195,7 @@ def open_room(real_now_us: int, lifetime_us: int) -> Room:
     app = create_app(api)
     return Room(
         id=secrets.token_hex(16),
+        owner=owner,
         folder=folder,
         clock=clock,
         api=api,
@@ -223,10 +225,15 @@ class DrillRooms:
         with self._lock:
             return self._rooms.get(room_id)
 
-    def open(self) -> Room:
-        """A new room (blocking: it migrates a fresh database), or RoomsFull. A room being
-        opened holds its place, so two openings at once cannot pass the bound."""
+    def open(self, owner: str) -> Room:
+        """A new room for ``owner``, closing the one they had (blocking: it migrates a fresh
+        database), or RoomsFull. A room being opened holds its place, so two openings at once
+        cannot pass the bound."""
         self._close_expired()
+        with self._lock:
+            theirs = [room_id for room_id, room in self._rooms.items() if room.owner == owner]
+        for room_id in theirs:
+            self.close(room_id)
         now_us = self.real_clock.now_us()
         with self._lock:
             if len(self._rooms) + self._opening >= self.limits.max_rooms:
@@ -234,7 +241,7 @@ class DrillRooms:
                 raise RoomsFull(min(ends, default=now_us + self.limits.lifetime_us))
             self._opening += 1
         try:
-            room = open_room(now_us, self.limits.lifetime_us)
+            room = open_room(owner, now_us, self.limits.lifetime_us)
         finally:
             with self._lock:
                 self._opening -= 1

@@ -22,6 +22,10 @@ DRILL_WORDS: Final[dict[str, tuple[str, str]]] = {
         "service's.",
     ),
     "practice_start": ("开始演练", "Start practising"),
+    "practice_sign_in_first": (
+        "登录后即可开始演练（演练不会动你的真实账户）。",
+        "Sign in to start practising (the drill never touches your real account).",
+    ),
     "practice_end": ("结束演练", "End the practice"),
     "practice_ends_at": ("本次演练保留到", "This practice is kept until"),
     "practice_full": (
