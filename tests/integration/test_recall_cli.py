@@ -143,3 +143,25 @@ def test_explain_calls_a_personal_packet_claimed_in_full_claimed_in_full(sent: s
     assert "partially" not in output
     code, output = run_cli(sent, "explain", "r-2", "--as", "li-wei", *PHONE)
     assert "红包已被全部领完" in output
+
+
+def test_explain_names_a_reported_device_condition_and_its_step(sent: str) -> None:
+    """R-D6 from the command line: --condition reports what the device says about itself."""
+    database = open_database(sent)
+    Ledger(database, SystemClock()).transfer(
+        TransferRequest("top-up-liu", 1, 100_00, "bank", "user:liu-yang:balance", "CNY")
+    )
+    database.close()
+    xiaomi = ("--device", "liu-yang-xiaomi13u")
+    send = ("packets", "send", "r-3", "--from", "liu-yang", "--amount", "6.00", *xiaomi)
+    code, output = run_cli(sent, *send, "--shares", "2", "--group", "xinghe-team")
+    assert code == 0, output
+    explain = ("explain", "r-3", "--as", "liu-yang", *xiaomi, "--lang", "en")
+    code, output = run_cli(sent, *explain, "--condition", "game_acceleration")
+    assert code == 0, output
+    assert "device_conditions_clear" in output
+    assert "Turn game acceleration off" in output
+    code, output = run_cli(sent, *explain)
+    assert "Turn game acceleration off" not in output
+    code, output = run_cli(sent, *explain, "--condition", "airplane_mode")
+    assert code != 0

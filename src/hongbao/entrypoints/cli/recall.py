@@ -13,7 +13,7 @@ from hongbao.bootstrap import Services
 from hongbao.entrypoints.cli.render import local_time, money_text
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
 from hongbao.entrypoints.cli.writes import CliCommand, write
-from hongbao.identity.devices import DeviceFingerprint
+from hongbao.identity.devices import DeviceFingerprint, parse_conditions
 from hongbao.packets.social_feed import recalled_packet
 from hongbao.platform.clock import from_datetime
 from hongbao.platform.errors import InvalidInput
@@ -34,6 +34,13 @@ SimOption = Annotated[
     str | None, typer.Option("--sim", help="its SIM id (default: the registered one)")
 ]
 LanguageOption = Annotated[str, typer.Option("--lang", help="zh or en")]
+ConditionOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--condition",
+        help="a condition the device reports (R-D6): power_saving, game_acceleration; repeatable",
+    ),
+]
 ChallengeOption = Annotated[
     list[str] | None, typer.Option("--challenge", help="a passed challenge id (repeatable)")
 ]
@@ -44,14 +51,20 @@ AtOption = Annotated[
 
 
 def fingerprint(
-    services: Services, user_id: str, device_id: str, sim_id: str | None
+    services: Services,
+    user_id: str,
+    device_id: str,
+    sim_id: str | None,
+    conditions: list[str] | None = None,
 ) -> DeviceFingerprint:
-    """The device as a fingerprint; without ``--sim``, the SIM the user registered with it."""
+    """The device as a fingerprint; without ``--sim``, the SIM the user registered with it;
+    with the conditions the client reports (R-D6), checked as the HTTP header is."""
+    reported = parse_conditions(",".join(conditions or ()))
     if sim_id is not None:
-        return DeviceFingerprint(device_id, sim_id)
+        return DeviceFingerprint(device_id, sim_id, reported)
     for device in services.identity.devices_of(user_id):
         if device.device_id == device_id:
-            return device.fingerprint
+            return DeviceFingerprint(device.device_id, device.sim_id, reported)
     raise InvalidInput(
         f"{user_id} has no device {device_id!r}; give --sim for another's device",
         code=RecallCode.UNKNOWN_DEVICE,
@@ -64,6 +77,7 @@ def recall_eligibility(
     user: UserOption,
     device: DeviceOption,
     sim: SimOption = None,
+    condition: ConditionOption = None,
     lang: LanguageOption = "zh",
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -71,7 +85,8 @@ def recall_eligibility(
     what the recall would cost socially (never part of the decision)."""
 
     def ask(s: Services) -> tuple[Decision, RecallCost]:
-        decision = s.recalls.eligibility(packet_id, user, fingerprint(s, user, device, sim))
+        asker = fingerprint(s, user, device, sim, condition)
+        decision = s.recalls.eligibility(packet_id, user, asker)
         packet = s.packets.packet(packet_id)
         preview = recalled_packet(
             packet, f"preview:{packet.id}", packet.remainder_minor, s.clock.now_us()
@@ -97,6 +112,7 @@ def recall_request(
         typer.Option("--accept-balance", help="accept the balance when smart routing offers it"),
     ] = False,
     sim: SimOption = None,
+    condition: ConditionOption = None,
     lang: LanguageOption = "zh",
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -104,7 +120,7 @@ def recall_request(
     after a challenge, repeat it with the passed challenge ids (or --accept-balance)."""
 
     def request(s: Services) -> RecallOutcome:
-        asker = fingerprint(s, user, device, sim)
+        asker = fingerprint(s, user, device, sim, condition)
         command = RecallCommand(
             key, packet_id, user, asker, tuple(challenge or ()), accept_balance=accept_balance
         )
@@ -135,6 +151,7 @@ def explain_command(
     user: UserOption,
     device: DeviceOption,
     sim: SimOption = None,
+    condition: ConditionOption = None,
     at: AtOption = None,
     lang: LanguageOption = "zh",
     database_url: DatabaseUrlOption = None,
@@ -143,7 +160,7 @@ def explain_command(
     at_us = _parse_time(at) if at else None
 
     def decide(s: Services) -> Decision:
-        asker = fingerprint(s, user, device, sim)
+        asker = fingerprint(s, user, device, sim, condition)
         if at_us is None:
             return s.recalls.eligibility(packet_id, user, asker)
         return s.recalls.what_if(packet_id, user, asker, at_us)
