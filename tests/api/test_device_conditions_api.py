@@ -9,7 +9,7 @@ from typing import Any
 
 from hongbao.ledger.model import TransferRequest
 from tests.api.conftest import Api
-from tests.api.flows import bearer, ok
+from tests.api.flows import bearer, ok, pass_challenges
 
 HEADER = "Hongbao-Device-Conditions"
 MATE_50 = ("wang-fang-mate50", "sim-wang-fang-1")
@@ -71,9 +71,22 @@ def test_a_xiaomi_13_ultra_with_game_acceleration_is_told_to_turn_it_off(api: Ap
 
 
 def test_a_model_the_source_does_not_name_is_not_stopped_by_its_report(api: Api) -> None:
+    """An iPhone reporting both conditions recalls through its SMS check as usual: the
+    conditions travel with the device but are not part of which device it is."""
     packet_id, token = sent_by(api, "li-wei", LI_WEI_PHONE, "xinghe-team")
-    reported = button(api, packet_id, token, "power_saving,game_acceleration", "en")
+    both = "power_saving,game_acceleration"
+    reported = button(api, packet_id, token, both, "en")
     assert reported["button"] == "challenge"
+    headers = bearer(token, **{"Idempotency-Key": "r-iphone", HEADER: both})
+    challenged = ok(api.client.post(f"/v1/packets/{packet_id}/recalls", headers=headers))
+    assert challenged["state"] == "challenged"
+    pass_challenges(api, challenged, "answer")
+    done = api.client.post(
+        f"/v1/packets/{packet_id}/recalls",
+        json={"challenge_ids": challenged["challenge_ids"]},
+        headers=headers,
+    )
+    assert ok(done)["state"] == "done"
 
 
 def test_an_unknown_or_overlong_report_is_refused_at_the_edge(api: Api) -> None:
