@@ -205,11 +205,20 @@ def decision_for(
 
 
 _WORDS: dict[GuardReason, tuple[str, str]] = {
-    GuardReason.LATE_NIGHT: ("北京时间深夜（{value}，{threshold}）", "late at night ({value} Beijing, {threshold})"),
-    GuardReason.LARGE_AMOUNT: ("金额较大（{value}，不少于 {threshold}）", "a large amount ({value}, at least {threshold})"),
-    GuardReason.GUARDED_GROUP: ("发往工作类群（{value}）", "to a {value} group"),
-    GuardReason.REGRET_SCORE: ("后悔指数 {value}（阈值 {threshold}）", "a regret score of {value} (threshold {threshold})"),
-}  # fmt: skip
+    GuardReason.LATE_NIGHT: (
+        "北京时间深夜（{value}，{threshold}）",
+        "late at night ({value} Beijing, {threshold})",
+    ),
+    GuardReason.LARGE_AMOUNT: (
+        "金额较大（{value}，不少于 {threshold}）",
+        "a large amount ({value}, at least {threshold})",
+    ),
+    GuardReason.GUARDED_GROUP: ("发往{value}类群", "to a {value} group"),
+    GuardReason.REGRET_SCORE: (
+        "后悔指数 {value}（阈值 {threshold}）",
+        "a regret score of {value} (threshold {threshold})",
+    ),
+}
 
 
 def explain(decision: GuardDecision) -> tuple[list[str], list[str]]:

@@ -71,6 +71,7 @@ def guard_send(
     command: SendPacket,
     policy: Policy,
     now_us: int,
+    *,
     group_type: str | None,
     overall: SendHabits,
     towards: SendHabits,
@@ -105,10 +106,11 @@ def _decision(
 def stop(
     uow: UnitOfWork, verdict: GuardVerdict, command: SendPacket, policy: Policy, now_us: int
 ) -> GuardStop:
-    decision = _decision(
-        verdict, GuardOutcome.CONFIRMATION_NEEDED, command, policy.version, now_us
-    )
-    uow.packets.guard_decisions.insert(decision)
+    decision = _decision(verdict, GuardOutcome.CONFIRMATION_NEEDED, command, policy.version, now_us)
+    # The same request evaluated again (a refusal is not kept under a default key) names the
+    # same decision: the first record stands.
+    if uow.packets.guard_decisions.get(decision.decision_id) is None:
+        uow.packets.guard_decisions.insert(decision)
     return GuardStop(decision, policy.recall.timezone)
 
 

@@ -154,4 +154,3 @@ def cancel_scheduled(uow: UnitOfWork, packet_id: str, sender_id: str, now_us: in
     uow.packets.packets.replace(cancelled)
     _publish(uow, [ScheduledSendCancelled(packet.id, packet.total_minor)], now_us)
     return cancelled
-

@@ -242,6 +242,10 @@ class PacketService:
     def send(self, command: SendPacket) -> Packet:
         return self.database.transact(lambda uow: self.send_in(uow, command))
 
+    def send_guarded(self, command: SendPacket) -> Packet | GuardStop:
+        """A send whose guard's stop is an answer (its decision committed), not a refusal."""
+        return self.database.transact(lambda uow: self.prepare_guarded_send(uow, command)())
+
     def send_in(self, uow: UnitOfWork, command: SendPacket) -> Packet:
         """The send inside the caller's unit of work (the API writes its idempotency record in
         the same transaction)."""
@@ -333,9 +337,9 @@ class PacketService:
             command,
             whole,
             now_us,
-            group.group_type.value if group is not None else None,
-            overall or SendHabits.none(command.sender_id, EVERYONE),
-            towards or SendHabits.none(command.sender_id, audience_of(command)),
+            group_type=group.group_type.value if group is not None else None,
+            overall=overall or SendHabits.none(command.sender_id, EVERYONE),
+            towards=towards or SendHabits.none(command.sender_id, audience_of(command)),
         )
         if verdict.risky and not command.confirm and command.deliver_at_us is None:
             return stop(uow, verdict, command, whole, now_us)

@@ -167,9 +167,7 @@ class InMemoryFreeShares:
 def sql_packet_tables(dialect: SqlDialect) -> StoredPacketTables:
     return StoredPacketTables(
         habits=SqlRecordTable(dialect, "send_habits", SendHabits, ("sender_id", "audience_id")),
-        guard_decisions=SqlRecordTable(
-            dialect, "guard_decisions", GuardDecision, ("decision_id",)
-        ),
+        guard_decisions=SqlRecordTable(dialect, "guard_decisions", GuardDecision, ("decision_id",)),
         habit_counter=SqlHabitCounter(dialect),
         free_shares=SqlFreeShares(dialect),
         packets=SqlRecordTable(dialect, "packets", Packet, ("id",)),

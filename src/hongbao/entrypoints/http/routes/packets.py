@@ -21,12 +21,8 @@ from hongbao.entrypoints.http.context import (
     device_of,
     on_money_path,
 )
-from hongbao.entrypoints.http.idempotency import (
-    check_key,
-    error_response,
-    keyed_reply,
-    request_hash,
-)
+from hongbao.entrypoints.http.errors import error_body, status_for
+from hongbao.entrypoints.http.idempotency import check_key, keyed_reply, request_hash
 from hongbao.entrypoints.http.schemas import (
     Amount,
     ClaimView,
@@ -40,6 +36,7 @@ from hongbao.packets.guarding import GuardStop
 from hongbao.packets.model import Packet, PacketState, PacketType
 from hongbao.packets.service import SendPacket
 from hongbao.platform.clock import from_datetime
+from hongbao.platform.i18n import Language
 from hongbao.platform.invariants import present
 from hongbao.platform.pipeline import Answer, Keyed, Prepared
 from hongbao.social.service import is_group_member
@@ -92,7 +89,7 @@ def send_packet(
         def step() -> Answer:
             outcome = send()
             if isinstance(outcome, GuardStop):
-                return error_response(outcome.error(), lang)  # kept, with its decision
+                return _confirmation_needed(outcome, lang)
             return Answer(201, PacketView.of(outcome).model_dump(mode="json"))
 
         return Prepared(step)
@@ -180,6 +177,19 @@ def packet_claims(packet_id: str, api: Context, who: Caller) -> list[ShareView]:
         for s in shares
         if s.claimed_by is not None
     ]
+
+
+def _confirmation_needed(stop: GuardStop, lang: Language) -> Answer:
+    """The guard's answer, committed with its decision (nothing else was written)."""
+    error = stop.error()
+    body = error_body(
+        error.code,
+        error.message,
+        lang,
+        details=error.details,
+        decision_id=stop.decision.decision_id,
+    )
+    return Answer(status_for(error), body)
 
 
 def _ensure_audience(api: Context, who: Principal, packet: Packet) -> None:
