@@ -100,24 +100,23 @@ def all_verified(service: PacketService) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("moment", "amount", "group", "stopped"),
+    ("case", "stopped"),
     [
-        ((30, 21, 59), "200.00", "office", False),
-        ((30, 22, 0), "200.00", "office", True),
-        ((30, 22, 0), "199.99", "office", False),
-        ((30, 22, 0), "200.00", "games", False),
-        ((30, 23, 59), "500.00", "office", True),
+        (((30, 21, 59), "200.00", "office"), False),
+        (((30, 22, 0), "200.00", "office"), True),
+        (((30, 22, 0), "199.99", "office"), False),
+        (((30, 22, 0), "200.00", "games"), False),
+        (((30, 23, 59), "500.00", "office"), True),
     ],
     ids=["21:59", "22:00", "199.99", "entertainment", "23:59-500"],
 )
 def test_the_guard_stops_exactly_the_late_large_sends_to_a_work_group(
     office: PacketService,
     clock: ManualClock,
-    moment: tuple[int, int, int],
-    amount: str,
-    group: str,
+    case: tuple[tuple[int, int, int], str, str],
     stopped: bool,
 ) -> None:
+    moment, amount, group = case
     move_to(clock, beijing(*moment))
     outcome = office.send_guarded(to_group("p-1", amount, group))
     assert isinstance(outcome, GuardStop) is stopped
