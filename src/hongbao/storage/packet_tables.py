@@ -71,28 +71,33 @@ class SqlHabitCounter:
         self._dialect = dialect
 
     def add(self, increments: Sequence[SendHabits]) -> None:
+        if not increments:
+            return
+        # In key order, so two sends of one sender lock the rows in the same order.
+        rows = sorted(increments, key=lambda row: (row.sender_id, row.audience_id))
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
         statement = self._dialect.sql(
             "INSERT INTO send_habits (sender_id, audience_id, sends, recalls, amount_sum_minor, "
-            "updated_at_us) VALUES (%s, %s, %s, %s, %s, %s) "
+            f"updated_at_us) VALUES {values} "
             "ON CONFLICT (sender_id, audience_id) DO UPDATE SET "
             "sends = send_habits.sends + excluded.sends, "
             "recalls = send_habits.recalls + excluded.recalls, "
             "amount_sum_minor = send_habits.amount_sum_minor + excluded.amount_sum_minor, "
             "updated_at_us = excluded.updated_at_us"
         )
-        cursor = self._dialect.cursor()
-        for row in sorted(increments, key=lambda row: (row.sender_id, row.audience_id)):
-            cursor.execute(
-                statement,
-                (
-                    row.sender_id,
-                    row.audience_id,
-                    row.sends,
-                    row.recalls,
-                    row.amount_sum_minor,
-                    row.updated_at_us,
-                ),
+        parameters = [
+            value
+            for row in rows
+            for value in (
+                row.sender_id,
+                row.audience_id,
+                row.sends,
+                row.recalls,
+                row.amount_sum_minor,
+                row.updated_at_us,
             )
+        ]
+        self._dialect.cursor().execute(statement, parameters)
 
 
 class InMemoryHabitCounter:
