@@ -90,6 +90,13 @@ def test_a_delayed_send_is_the_senders_until_delivery_and_cancels_for_free(api: 
         api.client.post(f"/v1/packets/{packet_id}/claims", headers=api.headers("liu-yang", "c"))
     )
     assert claim["result"] == "packet_not_delivered"
+    eligibility = ok(
+        api.client.get(
+            f"/v1/packets/{packet_id}/recall-eligibility", headers=api.headers("li-wei")
+        )
+    )
+    assert eligibility["result"] == "deny"
+    assert eligibility["explanation"]["button"] == "disabled"
 
     other = api.client.post(
         f"/v1/packets/{packet_id}/cancellations", headers=api.headers("liu-yang", "x-1")
