@@ -50,7 +50,7 @@ def _reserved_id(packet_id: str) -> str:
     return f"send:{packet_id}"  # the id an immediate send's transfer has: one per packet
 
 
-def reservation(packet: Packet, policy: PacketPolicy, now_us: int) -> TransferRequest | None:
+def reservation(packet: Packet, policy: PacketPolicy) -> TransferRequest | None:
     """A delayed send's pending transfer from a balance into escrow; None for any other send."""
     if packet.deliver_at_us is None:
         return None

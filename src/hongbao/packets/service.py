@@ -530,7 +530,7 @@ class PacketService:
         """Move or hold the packet's money; a card's authorization is returned to be kept."""
         if packet.is_card_funded:
             return self._authorize(uow, packet, rate, policy, now_us)
-        request = reservation(packet, policy, now_us) or TransferRequest(
+        request = reservation(packet, policy) or TransferRequest(
             f"send:{packet.id}",
             TransferCode.SEND,
             packet.total_minor,
