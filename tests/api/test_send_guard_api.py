@@ -91,9 +91,7 @@ def test_a_delayed_send_is_the_senders_until_delivery_and_cancels_for_free(api: 
     )
     assert claim["result"] == "packet_not_delivered"
     eligibility = ok(
-        api.client.get(
-            f"/v1/packets/{packet_id}/recall-eligibility", headers=api.headers("li-wei")
-        )
+        api.client.get(f"/v1/packets/{packet_id}/recall-eligibility", headers=api.headers("li-wei"))
     )
     assert eligibility["result"] == "deny"
     assert eligibility["explanation"]["button"] == "disabled"
