@@ -16,6 +16,7 @@ from hongbao.bootstrap import services_for
 from hongbao.entrypoints.http.app import create_app
 from hongbao.entrypoints.http.auth.tokens import Role, TokenSigner
 from hongbao.entrypoints.http.context import ApiContext, ApiSettings
+from hongbao.packets.guard import GuardDecision
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, ManualClock
 from hongbao.recall.records import Incident
 from hongbao.risk.cases import CaseKind, CaseState, RiskCase
@@ -97,6 +98,10 @@ TABLE = (
     Row("GET", "/v1/packets/{packet_id}/claims", READ_OWN),
     # Claims are the caller's own; an outsider's is answered with its result.
     Row("POST", "/v1/packets/{packet_id}/claims", (200, 200, 403, 401, 401)),
+    # The sender is let in; the packet is open, not a delayed send, so there is nothing to
+    # cancel. Operators hold no money to act with; another user is not the sender.
+    Row("POST", "/v1/packets/{packet_id}/cancellations", (409, 403, 403, 401, 401)),
+    Row("GET", "/v1/guard-decisions/{decision_id}", READ_OWN),
     Row("GET", "/v1/packets/{packet_id}/recall-eligibility", OWNER_ACTS),
     Row("POST", "/v1/packets/{packet_id}/recalls", OWNER_ACTS),
     Row("GET", "/v1/recalls/{recall_key}", READ_OWN),
@@ -175,6 +180,14 @@ def build_world(api: Api) -> World:
         sim_id="sim-li-wei-0",
     )
     api.context.services.database.transact(lambda uow: uow.risk.cases.insert(case))
+    # A guard decision of li-wei's under the recall decision's id: one {decision_id} serves
+    # both routes.
+    guarded = GuardDecision(
+        done["decision_id"], packet_id, "li-wei", "default@x", "confirmation_needed", "[]",
+        '{"checks":[],"regret":{"score":0,"threshold":500,"terms":[]}}',
+        api.clock.now_us(), api.clock.now_us(),
+    )  # fmt: skip
+    api.context.services.database.transact(lambda uow: uow.packets.guard_decisions.insert(guarded))
     return {
         "user_id": "li-wei",
         "packet_id": packet_id,

@@ -180,7 +180,9 @@ def recall_once(faulty: FaultyApi, case: Case, number: int) -> tuple[int, int]:
     api.tokens["li-wei"] = api.token("li-wei", device=LI_WEI_PHONE)  # yesterday's expired
     api.tokens["ops-demo"] = api.token("ops-demo", operator=True)
     before = balance(api, "li-wei")
-    body = {**GROUP_PACKET, "funding_source_id": case.source}
+    # Confirmed: after a run of sends each recalled, the send-time guard's regret score would
+    # rightly ask li-wei to confirm (R-B1); this test is about the recalls.
+    body = {**GROUP_PACKET, "funding_source_id": case.source, "confirm": True}
     packet = ok(post(api, "/v1/packets", f"send-{number}", body), 201)
     path, key = f"/v1/packets/{packet['id']}/recalls", f"recall-{number}"
 

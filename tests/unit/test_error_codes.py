@@ -188,6 +188,7 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
                 "packets.unknown_algorithm",
                 "packets.unknown_device",
                 "packets.unknown_funding_source",
+                "packets.unknown_guard_decision",
                 "packets.unknown_packet",
                 "packets.unknown_recipient",
                 "packets.unknown_sender",
@@ -212,6 +213,8 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
                 "identity.device_taken",
                 "idempotency.in_progress",
                 "packets.already_exists",
+                "packets.confirmation_needed",  # R-B1: confirm, or send it later
+                "packets.not_scheduled",
                 "recalls.incident_closed",
                 "recalls.key_reused",
                 "refunds.not_failed",
@@ -229,7 +232,13 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
             401,
         ),
         **dict.fromkeys(
-            ["auth.forbidden", "auth.not_yours", "auth.operator_only", "packets.device_locked"],
+            [
+                "auth.forbidden",
+                "auth.not_yours",
+                "auth.operator_only",
+                "packets.device_locked",
+                "packets.not_the_sender",
+            ],
             403,
         ),
         "api.rate_limited": 429,

@@ -16,10 +16,13 @@ from hongbao.packets import events as packet_events
 from hongbao.packets.events import (
     AuthorizationCaptured,
     PacketClaimed,
+    PacketDelivered,
     PacketExhausted,
     PacketExpired,
     PacketRecalled,
+    PacketScheduled,
     PacketSent,
+    ScheduledSendCancelled,
 )
 from hongbao.packets.user_feed import AUDIENCE_EVENTS, FeedCopy
 from hongbao.platform.outbox import Event, NewEvent, encode_payload, new_event, new_events
@@ -43,6 +46,17 @@ SAMPLES: list[tuple[Event, str, dict[str, object]]] = [
         AuthorizationCaptured("p-1", 3000, "USD"),
         "packet:p-1",
         {"packet_id": "p-1", "charged": 3000, "currency": "USD"},
+    ),
+    (
+        PacketScheduled("p-1", 3000, 1_765_000_000_000_000),
+        "packet:p-1",
+        {"packet_id": "p-1", "total": 3000, "deliver_at": 1_765_000_000_000_000},
+    ),
+    (ScheduledSendCancelled("p-1", 3000), "packet:p-1", {"packet_id": "p-1", "returned": 3000}),
+    (
+        PacketDelivered("p-1", 1_765_000_000_000_000),
+        "packet:p-1",
+        {"packet_id": "p-1", "deliver_at": 1_765_000_000_000_000},
     ),
     (RecallRequested("k-1", "p-1"), "recall:k-1", {"recall_key": "k-1", "packet_id": "p-1"}),
     (
@@ -70,6 +84,9 @@ ENCODED = [
     '{"packet_id":"p-1","refunded":166}',
     '{"packet_id":"p-1","returned":2000}',
     '{"charged":3000,"currency":"USD","packet_id":"p-1"}',
+    '{"deliver_at":1765000000000000,"packet_id":"p-1","total":3000}',
+    '{"packet_id":"p-1","returned":3000}',
+    '{"deliver_at":1765000000000000,"packet_id":"p-1"}',
     '{"packet_id":"p-1","recall_key":"k-1"}',
     '{"decision_id":"d-0ebbe4c81225203b3a70","reasons":["security.face_required",'
     '"device.not_sending_device"],"recall_key":"k-1","result":"challenge"}',
@@ -98,6 +115,10 @@ def test_each_context_declares_exactly_the_event_names_it_always_wrote() -> None
         "PacketExpired",
         "PacketRecalled",
         "AuthorizationCaptured",
+        # Delayed sends (R-B1).
+        "PacketScheduled",
+        "ScheduledSendCancelled",
+        "PacketDelivered",
     }
     assert set(recalls) == {"RecallRequested", "RecallDecided"}
     for name, event_type in {**packets, **recalls}.items():

@@ -195,6 +195,23 @@ top_chat_partners = 10
 drop_min = 8
 drop_max = 12
 full_drop_at = "200.00"
+
+[guard]
+night_start = "22:00"
+night_end = "06:00"
+large_amount = "200.00"
+group_types = ["work"]
+offered_delivery = "08:00"
+max_delay_hours = 72
+
+[guard.regret]
+threshold = 500
+recall_rate_weight = 350
+audience_recall_weight = 350
+night_weight = 150
+unusual_amount_weight = 150
+unusual_amount_multiple = 5
+prior_sends = 4
 """
 
 
@@ -440,6 +457,8 @@ def test_a_backstop_one_minute_longer_than_the_card_window_is_accepted() -> None
     content = edited(
         "card_hold_backstop_hours = 168", "card_hold_backstop_hours = 1", text=content.decode()
     )
+    # Without delayed sends: their holds would outlive a one-hour backstop.
+    content = edited("max_delay_hours = 72", "max_delay_hours = 0", text=content.decode())
     assert parse_policy(content).packets.card_hold_backstop_hours == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
+from datetime import datetime
 from types import TracebackType
 from typing import TypeVar
 
@@ -118,7 +119,11 @@ class AsyncClient:
         recipient_id: str | None = None,
         currency: str = "CNY",
         key: str | None = None,
+        confirm: bool = False,
+        deliver_at: datetime | None = None,
     ) -> models.Packet:
+        """A risky send (R-B1) raises ``ApiError`` ``packets.confirmation_needed``: send it
+        again with the same ``key`` and ``confirm=True``, or a ``deliver_at``."""
         return await self.run(
             calls.send_packet(
                 type,
@@ -129,8 +134,17 @@ class AsyncClient:
                 recipient_id=recipient_id,
                 currency=currency,
                 key=key,
+                confirm=confirm,
+                deliver_at=deliver_at,
             )
         )
+
+    async def cancel_scheduled(self, packet_id: str, *, key: str | None = None) -> models.Packet:
+        """Cancel a delayed send before its delivery: free, the reserved money released."""
+        return await self.run(calls.cancel_scheduled(packet_id, key))
+
+    async def guard_decision(self, decision_id: str) -> models.GuardDecision:
+        return await self.run(calls.guard_decision(decision_id))
 
     async def claim(self, packet_id: str, *, key: str | None = None) -> models.Claim:
         return await self.run(calls.claim(packet_id, key))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 from urllib.parse import quote
 
@@ -83,7 +84,12 @@ def send_packet(
     recipient_id: str | None,
     currency: str,
     key: str | None,
+    confirm: bool = False,
+    deliver_at: datetime | None = None,
 ) -> Call[models.Packet]:
+    """A send the guard stops raises ``ApiError`` ``packets.confirmation_needed`` (its
+    ``details``: reasons and ``offered_deliver_at``); send it again with the same key and
+    ``confirm=True``, or with ``deliver_at`` (a delayed send)."""
     if isinstance(amount, Money):
         text, currency = amount.format(), amount.currency.code
     elif isinstance(amount, str):
@@ -99,9 +105,25 @@ def send_packet(
             "funding_source_id": funding_source_id,
             "group_id": group_id,
             "recipient_id": recipient_id,
+            "confirm": True if confirm else None,
+            "deliver_at": _aware(deliver_at).isoformat() if deliver_at is not None else None,
         }
     )
     return _post(one(models.Packet), body, key, "packets")
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("deliver_at needs its time zone (an aware datetime)")
+    return moment
+
+
+def cancel_scheduled(packet_id: str, key: str | None) -> Call[models.Packet]:
+    return _post(one(models.Packet), None, key, "packets", packet_id, "cancellations")
+
+
+def guard_decision(decision_id: str) -> Call[models.GuardDecision]:
+    return _get(one(models.GuardDecision), "guard-decisions", decision_id)
 
 
 def claim(packet_id: str, key: str | None) -> Call[models.Claim]:

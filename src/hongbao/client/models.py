@@ -34,7 +34,7 @@ class Packet(Model):
     id: str
     type: str  # personal | group_normal | group_lucky | enterprise
     sender_id: str
-    state: str  # open | exhausted | expired | recalled
+    state: str  # open | exhausted | expired | recalled | scheduled | cancelled
     total: Amount
     claimed: Amount
     remainder: Amount
@@ -45,6 +45,24 @@ class Packet(Model):
     group_id: str | None
     created_at_us: StrictInt
     expires_at_us: StrictInt
+    deliver_at_us: StrictInt | None = None  # a delayed send's delivery time
+    deliver_at: str | None = None
+
+
+class GuardDecision(Model):
+    """The send-time guard's recorded decision on a risky send (R-B1)."""
+
+    decision_id: str
+    packet_id: str
+    sender_id: str
+    policy_version: str
+    outcome: str  # confirmation_needed | confirmed | delayed
+    reasons: list[str]
+    explanation: list[str]
+    signals: dict[str, object]
+    offered_deliver_at_us: StrictInt
+    offered_deliver_at: str | None
+    created_at_us: StrictInt
 
 
 class Claim(Model):

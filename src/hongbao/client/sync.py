@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TypeVar
 
@@ -114,7 +115,11 @@ class Client:
         recipient_id: str | None = None,
         currency: str = "CNY",
         key: str | None = None,
+        confirm: bool = False,
+        deliver_at: datetime | None = None,
     ) -> models.Packet:
+        """A risky send (R-B1) raises ``ApiError`` ``packets.confirmation_needed``: send it
+        again with the same ``key`` and ``confirm=True``, or a ``deliver_at``."""
         return self.run(
             calls.send_packet(
                 type,
@@ -125,8 +130,17 @@ class Client:
                 recipient_id=recipient_id,
                 currency=currency,
                 key=key,
+                confirm=confirm,
+                deliver_at=deliver_at,
             )
         )
+
+    def cancel_scheduled(self, packet_id: str, *, key: str | None = None) -> models.Packet:
+        """Cancel a delayed send before its delivery: free, the reserved money released."""
+        return self.run(calls.cancel_scheduled(packet_id, key))
+
+    def guard_decision(self, decision_id: str) -> models.GuardDecision:
+        return self.run(calls.guard_decision(decision_id))
 
     def claim(self, packet_id: str, *, key: str | None = None) -> models.Claim:
         return self.run(calls.claim(packet_id, key))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from hongbao.bootstrap import Services
+from hongbao.packets.scheduled_sends import DELIVER_KIND
 from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND
 from hongbao.packets.social_feed import SOCIAL_FEED, SocialFeed
 from hongbao.packets.user_feed import USER_FEED, copy_to_feeds
@@ -63,6 +64,7 @@ def build_scheduler(services: Services) -> Scheduler[UnitOfWork]:
     scheduler = Scheduler(services.database, services.clock, pipeline=services.pipeline)
     scheduler.register(EXPIRE_KIND, services.packets.expire_handler)
     scheduler.register(CAPTURE_KIND, services.packets.capture_handler)
+    scheduler.register(DELIVER_KIND, services.packets.deliver_handler)
     scheduler.register(SETTLE_KIND, services.refunds.settle_handler)
     scheduler.register(RECHECK_KIND, services.packets.recheck_handler)
     scheduler.register(RISK_RELEASE_KIND, services.packets.risk_release_handler)

@@ -50,6 +50,11 @@ class TransferCode:
     FX_FUNDING = 106
     RECALL_REFUND = 107  # before refunds had routes, as EXPIRY_REFUND
     CARD_VOID = 108
+    # A delayed send's money (R-B1): reserved at sending, posted at delivery or voided on
+    # cancel.
+    SCHEDULED_RESERVE = 109
+    SCHEDULED_DELIVERY = 110
+    SCHEDULED_CANCEL = 111
 
 
 class AuthorizationState(StrEnum):

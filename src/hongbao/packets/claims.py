@@ -58,6 +58,7 @@ class ClaimResult(StrEnum):
     PACKET_EMPTY = "packet_empty"
     PACKET_EXPIRED = "packet_expired"
     PACKET_RECALLED = "packet_recalled"
+    PACKET_NOT_DELIVERED = "packet_not_delivered"  # a delayed send not (or never) delivered
     NOT_THE_RECIPIENT = "not_the_recipient"
     NOT_A_MEMBER = "not_a_member"
     SENDER_CANNOT_CLAIM_PERSONAL = "sender_cannot_claim_personal"
@@ -75,6 +76,12 @@ class ClaimRequest:
     user_id: str
 
 
+# States in which no claim is taken, whatever the claimer.
+CLOSED_STATES = {
+    PacketState.RECALLED: ClaimResult.PACKET_RECALLED,
+    PacketState.SCHEDULED: ClaimResult.PACKET_NOT_DELIVERED,  # a delayed send (R-B1)
+    PacketState.CANCELLED: ClaimResult.PACKET_NOT_DELIVERED,
+}
 # A claim's answer: its outcome, or the refusal that says why it could not be asked at all.
 ClaimAnswer = ClaimOutcome | PacketError
 # Brings a card-funded packet's share into escrow before it is paid (PacketService).
@@ -89,8 +96,9 @@ def claim_refusal(
     packet: Packet, user_id: str, now_us: int, *, is_member: bool, exhausted: bool
 ) -> ClaimResult | None:
     """Why ``user_id`` may not take a share of ``packet`` now, or None when they may."""
-    if packet.state is PacketState.RECALLED:
-        return ClaimResult.PACKET_RECALLED
+    closed = CLOSED_STATES.get(packet.state)
+    if closed is not None:
+        return closed
     if packet.state is PacketState.EXPIRED or is_due(packet.expires_at_us, now_us):
         return ClaimResult.PACKET_EXPIRED
     if packet.packet_type is PacketType.PERSONAL:

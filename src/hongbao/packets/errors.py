@@ -192,3 +192,40 @@ class PacketCode(ErrorCode):
         "账务系统拒绝了这笔红包付款。",
         "The ledger refused the send.",
     )
+    # ------------------------------------------------------------ the send-time guard (R-B1)
+    CONFIRMATION_NEEDED = (
+        "packets.confirmation_needed",
+        Outcome.CONFLICT,
+        "这个红包发出后你可能会想撤回：请确认发送，或改为定时发送。",
+        "You may want this packet back later: confirm the send, or send it later.",
+    )
+    DELIVER_AT_PAST = (
+        "packets.deliver_at_past",
+        Outcome.REFUSED,
+        "定时发送的时间必须晚于现在。",
+        "A delayed send is delivered after now.",
+    )
+    DELIVER_AT_TOO_FAR = (
+        "packets.deliver_at_too_far",
+        Outcome.REFUSED,
+        "定时发送的时间超出了允许的范围。",
+        "A delayed send is delivered too far ahead.",
+    )
+    NOT_SCHEDULED = (
+        "packets.not_scheduled",
+        Outcome.CONFLICT,
+        "这个红包不是待发送的定时红包，不能取消。",
+        "This packet is not a delayed send waiting for delivery.",
+    )
+    NOT_THE_SENDER = (
+        "packets.not_the_sender",
+        Outcome.FORBIDDEN,
+        "只有发红包的人可以取消定时发送。",
+        "Only the sender cancels a delayed send.",
+    )
+    UNKNOWN_GUARD_DECISION = (
+        "packets.unknown_guard_decision",
+        Outcome.NOT_FOUND,
+        "找不到这个发送提醒的决定。",
+        "No such guard decision.",
+    )

@@ -91,6 +91,43 @@ class AuthorizationCaptured(_OfPacket):
         return {"packet_id": self.packet_id, "charged": self.charged, "currency": self.currency}
 
 
+@dataclass(frozen=True, slots=True)
+class PacketScheduled(_OfPacket):
+    """A delayed send (R-B1): its money is reserved now, the packet is delivered at
+    ``deliver_at`` (the sender's own event, like every step of a delayed send before delivery:
+    the audience sees the packet from ``PacketSent`` on)."""
+
+    event_type: ClassVar[str] = "PacketScheduled"
+    total: int
+    deliver_at: int  # microseconds since the epoch
+
+    def payload(self) -> dict[str, object]:
+        return {"packet_id": self.packet_id, "total": self.total, "deliver_at": self.deliver_at}
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledSendCancelled(_OfPacket):
+    """The sender cancelled a delayed send before its delivery: the reservation was voided,
+    no fee, whatever the source."""
+
+    event_type: ClassVar[str] = "ScheduledSendCancelled"
+    returned: int  # the whole reserved total
+
+    def payload(self) -> dict[str, object]:
+        return {"packet_id": self.packet_id, "returned": self.returned}
+
+
+@dataclass(frozen=True, slots=True)
+class PacketDelivered(_OfPacket):
+    """A delayed send was delivered by the scheduler; ``PacketSent`` follows it."""
+
+    event_type: ClassVar[str] = "PacketDelivered"
+    deliver_at: int  # the delivery time it was scheduled for, in microseconds
+
+    def payload(self) -> dict[str, object]:
+        return {"packet_id": self.packet_id, "deliver_at": self.deliver_at}
+
+
 PacketEvent: TypeAlias = (
     PacketSent
     | PacketClaimed
@@ -98,4 +135,7 @@ PacketEvent: TypeAlias = (
     | PacketExpired
     | PacketRecalled
     | AuthorizationCaptured
+    | PacketScheduled
+    | ScheduledSendCancelled
+    | PacketDelivered
 )

@@ -32,6 +32,9 @@ class PacketState(StrEnum):
     EXHAUSTED = "exhausted"
     EXPIRED = "expired"
     RECALLED = "recalled"
+    # A delayed send (R-B1): its money is reserved, it is delivered at ``deliver_at_us``.
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"  # a delayed send its sender cancelled before delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class Packet:
     # Knowing the seed means knowing every lucky share in advance: never shown, never logged.
     split_seed: str = field(repr=False)
     purpose: PacketPurpose = PacketPurpose.GIFT
+    deliver_at_us: int | None = None  # a delayed send's delivery time; None: sent at once
 
     @property
     def remainder_minor(self) -> int:

@@ -3,7 +3,7 @@ in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from hongbao.distribution.ports import DistributionTables
@@ -21,7 +21,9 @@ from hongbao.social.ports import SocialTables
 if TYPE_CHECKING:
     # Types only: the modules that hold them name this unit of work in their own signatures.
     from hongbao.packets.authorization import CardAuthorization
+    from hongbao.packets.guard import GuardDecision
     from hongbao.packets.model import Packet, Share
+    from hongbao.packets.regret import SendHabits
 
 NextShares: TypeAlias = "dict[tuple[str, int], Share]"
 
@@ -46,6 +48,17 @@ class PacketTables(Protocol):
 
     @property
     def free_shares(self) -> FreeShares: ...
+
+    @property
+    def habits(self) -> RecordTable[SendHabits]: ...
+
+    @property
+    def guard_decisions(self) -> RecordTable[GuardDecision]: ...
+
+    def count_habits(self, increments: Sequence[SendHabits]) -> None:
+        """Add each row's sends, recalls and amount to the stored counters (a missing row
+        starts at zero), without reading them first: concurrent sends never lose a count."""
+        ...
 
     def remainder_of(self, packet_id: str) -> int | None:
         """What the packet left unclaimed, in minor units; None when there is no such packet."""

@@ -50,11 +50,24 @@ from hongbao.packets.events import (
     PacketEvent,
     PacketExpired,
     PacketRecalled,
+    PacketScheduled,
     PacketSent,
     packet_stream,
 )
+from hongbao.packets.guard import GuardDecision
+from hongbao.packets.guarding import (
+    GuardStop,
+    audience_of,
+    check_deliver_at,
+    guard_send,
+    recalled_counts,
+    record_guarded,
+    sent_counts,
+    stop,
+)
 from hongbao.packets.model import Packet, PacketPurpose, PacketState, PacketType, Share
 from hongbao.packets.ports import Database, UnitOfWork
+from hongbao.packets.regret import EVERYONE, SendHabits
 from hongbao.packets.remainder import (
     PacketRefundPlan,
     expiry_plan,
@@ -62,6 +75,12 @@ from hongbao.packets.remainder import (
     recheck_held,
     refund_remainder,
     release_risk_hold,
+)
+from hongbao.packets.scheduled_sends import (
+    cancel_scheduled,
+    deliver_handler,
+    reservation,
+    schedule_delivery,
 )
 from hongbao.packets.social_feed import RECALL_CONSUMERS
 from hongbao.packets.split import LUCKY_ALGORITHM, PacketError, split_fixed, split_lucky
@@ -109,12 +128,17 @@ class SendPacket:
     group_id: str | None = None
     device: DeviceFingerprint | None = None  # the sending device; a recall needs it (R-A1)
     purpose: PacketPurpose = PacketPurpose.GIFT
+    # R-B1: send although the guard asks for confirmation; or deliver later (a delayed send).
+    confirm: bool = False
+    deliver_at_us: int | None = None
 
     def digest(self) -> str:
         device = (self.device.device_id, self.device.sim_id) if self.device else None
         # A gift's digest is what it was before packets had a purpose, so retries of sends
         # made then still match.
         purpose = () if self.purpose is PacketPurpose.GIFT else (self.purpose.value,)
+        # Likewise a send delivered at once digests as it did before delayed sends.
+        delayed = () if self.deliver_at_us is None else (f"deliver_at={self.deliver_at_us}",)
         text = "|".join(
             str(value)
             for value in (
@@ -129,6 +153,7 @@ class SendPacket:
                 self.group_id,
                 device,
                 *purpose,
+                *delayed,
             )
         )
         return hashlib.sha256(text.encode()).hexdigest()
@@ -159,8 +184,9 @@ class SendReads:
     in_group: Callable[[], bool]  # social's: the sender is a member of the group sent to
     source: Callable[[], StoredFunding | None]  # funding's: the source named
     device_lock: Callable[[], DeviceLock | None]  # risk's: the sending device's lock, if any
-    group: Callable[[], Group | None]  # social's: the group a tuition payment goes to
+    group: Callable[[], Group | None]  # social's: the group sent to (its type)
     standing: Callable[[], SendStanding]  # social's: a ban in the group, the pair's weight
+    habits: Callable[[], dict[tuple[Any, ...], SendHabits]]  # the sender's counters
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,14 +242,21 @@ class PacketService:
     def send(self, command: SendPacket) -> Packet:
         return self.database.transact(lambda uow: self.send_in(uow, command))
 
+    def send_guarded(self, command: SendPacket) -> Packet | GuardStop:
+        """A send whose guard's stop is an answer (its decision committed), not a refusal."""
+        return self.database.transact(lambda uow: self.prepare_guarded_send(uow, command)())
+
     def send_in(self, uow: UnitOfWork, command: SendPacket) -> Packet:
         """The send inside the caller's unit of work (the API writes its idempotency record in
         the same transaction)."""
         return self.prepare_send(uow, command)()
 
-    def prepare_send(self, uow: UnitOfWork, command: SendPacket) -> Callable[[], Packet]:
-        """Send the send's reads now and return the step that reads them and sends: a caller
-        may send its own reads in between, so that all of them travel in one round trip."""
+    def prepare_guarded_send(
+        self, uow: UnitOfWork, command: SendPacket
+    ) -> Callable[[], Packet | GuardStop]:
+        """As :meth:`prepare_send`, but a send the guard stops (R-B1) is answered with its
+        recorded decision, written in the caller's unit of work: the caller commits it as its
+        answer, having moved no money."""
         if not is_valid_id(command.packet_id) or len(command.packet_id) > MAX_PACKET_ID_LENGTH:
             raise refuse(
                 f"packet ids are 1 to {MAX_PACKET_ID_LENGTH} letters, digits or ':._-/'",
@@ -246,16 +279,29 @@ class PacketService:
                 if command.device is not None
                 else _no_lock
             ),
-            (
-                read_group(uow.social, command.group_id)
-                if command.purpose is PacketPurpose.TUITION and command.group_id is not None
-                else _no_group
-            ),
+            read_group(uow.social, command.group_id) if command.group_id is not None else _no_group,
             read_send_standing(
                 uow.social, command.sender_id, command.group_id, command.recipient_id
             ),
+            uow.packets.habits.read_many(
+                [(command.sender_id, EVERYONE), (command.sender_id, audience_of(command))]
+            ),
         )
         return lambda: self._send(uow, command, policy, now_us, reads)
+
+    def prepare_send(self, uow: UnitOfWork, command: SendPacket) -> Callable[[], Packet]:
+        """Send the send's reads now and return the step that reads them and sends: a caller
+        may send its own reads in between, so that all of them travel in one round trip. A
+        send the guard stops is refused (rolled back: the caller keeps no decision)."""
+        step = self.prepare_guarded_send(uow, command)
+
+        def send() -> Packet:
+            outcome = step()
+            if isinstance(outcome, GuardStop):
+                raise outcome.error()
+            return outcome
+
+        return send
 
     def _send(
         self,
@@ -264,7 +310,7 @@ class PacketService:
         whole: Policy,
         now_us: int,
         reads: SendReads,
-    ) -> Packet:
+    ) -> Packet | GuardStop:
         policy = whole.packets
         existing = reads.earlier().get((command.packet_id,))
         if existing is not None:
@@ -283,7 +329,23 @@ class PacketService:
             now_us,
             whole.social,
         )
+        habits = reads.habits()
+        overall = habits.get((command.sender_id, EVERYONE))
+        towards = habits.get((command.sender_id, audience_of(command)))
+        group = reads.group()
+        verdict = guard_send(
+            command,
+            whole,
+            now_us,
+            group_type=group.group_type.value if group is not None else None,
+            overall=overall or SendHabits.none(command.sender_id, EVERYONE),
+            towards=towards or SendHabits.none(command.sender_id, audience_of(command)),
+        )
+        if verdict.risky and not command.confirm and command.deliver_at_us is None:
+            return stop(uow, verdict, command, whole, now_us)
+        deliver_at_us = check_deliver_at(command.deliver_at_us, now_us, whole.guard)
         amounts, algorithm, seed = self._split(command, policy)
+        starts_at_us = now_us if deliver_at_us is None else deliver_at_us
         packet = Packet(
             id=command.packet_id,
             packet_type=command.packet_type,
@@ -297,9 +359,9 @@ class PacketService:
             recipient_id=command.recipient_id,
             group_id=command.group_id,
             escrow_account_id=f"escrow:{command.packet_id}",
-            state=PacketState.OPEN,
+            state=PacketState.OPEN if deliver_at_us is None else PacketState.SCHEDULED,
             created_at_us=now_us,
-            expires_at_us=now_us + policy.lifetime_hours * 60 * MICROSECONDS_PER_MINUTE,
+            expires_at_us=starts_at_us + policy.lifetime_hours * 60 * MICROSECONDS_PER_MINUTE,
             claimed_count=0,
             claimed_minor=0,
             split_algorithm=algorithm,
@@ -308,6 +370,7 @@ class PacketService:
             sender_sim_id=command.device.sim_id if command.device else None,
             split_seed=seed,
             purpose=command.purpose,
+            deliver_at_us=deliver_at_us,
         )
         self._open_escrow(uow, packet, now_us)
         # Money first: the ledger locks the paying account before the packet row's foreign key
@@ -327,10 +390,14 @@ class PacketService:
             due_at_us=packet.expires_at_us,
             now_us=now_us,
         )
+        record_guarded(uow, verdict, command, whole.version, now_us)
+        uow.packets.count_habits(sent_counts(packet, now_us))
+        first: PacketEvent = PacketSent(packet.id, packet.total_minor)
+        if packet.deliver_at_us is not None:
+            schedule_delivery(uow, packet, now_us)
+            first = PacketScheduled(packet.id, packet.total_minor, packet.deliver_at_us)
         # The packet is new, so is its stream: its events start at 1 without a look-up.
-        self._publish(
-            uow, packet, [PacketSent(packet.id, packet.total_minor)], now_us, last_sequence=0
-        )
+        self._publish(uow, packet, [first], now_us, last_sequence=0)
         return packet
 
     def _check_send(
@@ -463,7 +530,7 @@ class PacketService:
         """Move or hold the packet's money; a card's authorization is returned to be kept."""
         if packet.is_card_funded:
             return self._authorize(uow, packet, rate, policy, now_us)
-        request = TransferRequest(
+        request = reservation(packet, policy) or TransferRequest(
             f"send:{packet.id}",
             TransferCode.SEND,
             packet.total_minor,
@@ -505,7 +572,10 @@ class PacketService:
             fx_rate_as_of_us=None if rate is None else rate.as_of_us,
             fx_rate_source=None if rate is None else rate.source,
             state=AuthorizationState.HELD,
-            window_ends_at_us=now_us + policy.card_authorization_minutes * MICROSECONDS_PER_MINUTE,
+            # A delayed send's window opens at its delivery (see docs/send-guard.md); the hold's
+            # backstop counts from now, when the card is authorized.
+            window_ends_at_us=(packet.deliver_at_us or now_us)
+            + policy.card_authorization_minutes * MICROSECONDS_PER_MINUTE,
             backstop_at_us=now_us + policy.card_hold_backstop_hours * 60 * MICROSECONDS_PER_MINUTE,
             sequence=0,
             closed_at_us=None,
@@ -529,6 +599,24 @@ class PacketService:
             due_at_us=authorization.window_ends_at_us,
             now_us=now_us,
         )
+
+    # ------------------------------------------------------------------- delayed sends
+
+    def cancel_scheduled(self, packet_id: str, sender_id: str) -> Packet:
+        """The sender cancels a delayed send before its delivery (free, whatever the source)."""
+        return self.database.transact(
+            lambda uow: cancel_scheduled(uow, packet_id, sender_id, self.clock.now_us())
+        )
+
+    def deliver_handler(self, uow: UnitOfWork, payload: dict[str, object], now_us: int) -> None:
+        """Scheduler handler: a delayed send's time came (see ``scheduled_sends``)."""
+        deliver_handler(uow, payload, now_us)
+
+    def guard_decision(self, decision_id: str) -> GuardDecision:
+        found = self.database.read(lambda uow: uow.packets.guard_decisions.get(decision_id))
+        if found is None:
+            raise refuse(f"no guard decision {decision_id!r}", PacketCode.UNKNOWN_GUARD_DECISION)
+        return found
 
     # ------------------------------------------------------------------------------ claim
 
@@ -728,6 +816,7 @@ class PacketService:
         recalled = replace(packet, state=PacketState.RECALLED)
         # The row is locked, so the update is checked at commit instead of waited for.
         uow.packets.packets.replace_many([recalled], columns=("state",))
+        uow.packets.count_habits(recalled_counts(packet, now_us))
         recalled_event = PacketRecalled(packet.id, packet.remainder_minor)
         if events is None:
             self._publish(uow, packet, [recalled_event], now_us, consumers=RECALL_CONSUMERS)

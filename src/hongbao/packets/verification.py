@@ -20,7 +20,11 @@ from hongbao.packets.ports import UnitOfWork
 
 PAGE_SIZE: Final = 500
 # Closed before every share was claimed: escrow gave the remainder back.
-CLOSED_EARLY: Final = frozenset({PacketState.EXPIRED, PacketState.RECALLED})
+# Closed before every share was claimed; a delayed send's escrow is empty until its delivery
+# posts the reservation (a card's hold is checked on its own).
+CLOSED_EARLY: Final = frozenset(
+    {PacketState.EXPIRED, PacketState.RECALLED, PacketState.CANCELLED, PacketState.SCHEDULED}
+)
 MAX_LISTED_PROBLEMS: Final = 100
 
 

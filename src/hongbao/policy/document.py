@@ -355,6 +355,45 @@ class SocialPolicy(_Section):
         return rule
 
 
+class RegretPolicy(_Section):
+    """The regret score's weights, in points of 1000 (see docs/send-guard.md): each term is a
+    ratio in per mille times its weight / 1000, so the score runs from 0 to the weights' sum."""
+
+    threshold: Annotated[int, Field(ge=0, le=1000)]
+    recall_rate_weight: Annotated[int, Field(ge=0, le=1000)]
+    audience_recall_weight: Annotated[int, Field(ge=0, le=1000)]
+    night_weight: Annotated[int, Field(ge=0, le=1000)]
+    unusual_amount_weight: Annotated[int, Field(ge=0, le=1000)]
+    # An amount this many times the sender's usual one (their mean) weighs in full.
+    unusual_amount_multiple: Annotated[int, Field(ge=2, le=100)]
+    # Rates are recalls / (sends + prior_sends): a new sender's first recall is no 100 %.
+    prior_sends: Annotated[int, Field(ge=1, le=1000)]
+
+    @model_validator(mode="after")
+    def _within_scale(self) -> RegretPolicy:
+        weights = (
+            self.recall_rate_weight,
+            self.audience_recall_weight,
+            self.night_weight,
+            self.unusual_amount_weight,
+        )
+        if sum(weights) > 1000:
+            raise ValueError("the regret weights add up to more than 1000")
+        return self
+
+
+class GuardPolicy(_Section):
+    """R-B1: which sends ask for confirmation, and the delayed send offered instead."""
+
+    night_start: Annotated[str, Field(pattern=CLOCK_TIME)]
+    night_end: Annotated[str, Field(pattern=CLOCK_TIME)]
+    large_amount_minor: Annotated[int, Field(ge=1)]
+    group_types: tuple[Annotated[str, Field(min_length=1, max_length=32)], ...]
+    offered_delivery: Annotated[str, Field(pattern=CLOCK_TIME)]
+    max_delay_hours: Annotated[int, Field(ge=0, le=24 * 7)]  # 0: no delayed sends
+    regret: RegretPolicy
+
+
 class Policy(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: str
@@ -363,6 +402,18 @@ class Policy(_Section):
     refunds: RefundPolicy
     risk: RiskPolicy
     social: SocialPolicy
+    guard: GuardPolicy
+
+    @model_validator(mode="after")
+    def _delayed_hold_within_backstop(self) -> Policy:
+        """A delayed card send holds the card from scheduling until its window after delivery
+        ends: that must end before the hold's backstop (see docs/send-guard.md)."""
+        held_minutes = self.guard.max_delay_hours * 60 + self.packets.card_authorization_minutes
+        if held_minutes >= self.packets.card_hold_backstop_hours * 60:
+            raise ValueError(
+                "guard.max_delay_hours plus the card window must end before the hold's backstop"
+            )
+        return self
 
 
 AMOUNT_KEYS: Final = frozenset(
@@ -378,6 +429,7 @@ AMOUNT_KEYS: Final = frozenset(
         "hold_cumulative_amount",
         "structuring_amount",
         "full_drop_at",
+        "large_amount",
     }
 )
 

@@ -11,6 +11,7 @@ class ReasonCode(StrEnum):
     EXPIRED = "state.expired"
     EXHAUSTED = "state.exhausted"
     RECALL_IN_PROGRESS = "state.recall_in_progress"
+    NOT_DELIVERED = "state.not_delivered"  # a delayed send: cancel it instead (R-B1)
     # time (R-T1..R-T4)
     UNCLAIMED_WINDOW_PASSED = "time.unclaimed_window_passed"
     LUCKY_WINDOW_PASSED = "time.lucky_window_passed"

@@ -34,6 +34,7 @@ PASS, FAIL, CHALLENGE = Verdict.PASS, Verdict.FAIL, Verdict.CHALLENGE
 NOT_APPLICABLE, EXEMPT = Verdict.NOT_APPLICABLE, Verdict.EXEMPT
 LUCKY = PacketType.GROUP_LUCKY
 RECALLED, EXPIRED, EXHAUSTED = PacketState.RECALLED, PacketState.EXPIRED, PacketState.EXHAUSTED
+NOT_DELIVERED = frozenset({PacketState.SCHEDULED, PacketState.CANCELLED})
 SWITCH_DEVICE = NextStep(NextStepKind.SWITCH_DEVICE)
 
 Facts: TypeAlias = tuple[tuple[str, FactValue], ...]
@@ -138,6 +139,8 @@ def packet_still_recallable(policy: Policy) -> Check:
             reason = ReasonCode.EXPIRED
         elif state is EXHAUSTED:
             reason = ReasonCode.EXHAUSTED
+        elif state in NOT_DELIVERED:
+            reason = ReasonCode.NOT_DELIVERED
         elif in_progress:
             step = retry(facts.now_us + MICROSECONDS_PER_MINUTE)
             return (

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from hongbao.packets.authorization import CardAuthorization
+from hongbao.packets.guard import GuardDecision
 from hongbao.packets.model import Packet, Share
 from hongbao.packets.ports import FreeShares, NextShares
+from hongbao.packets.regret import SendHabits
 from hongbao.platform.invariants import invariant
 from hongbao.platform.records import RecordTable
 from hongbao.storage.records import InMemoryRecordTable, SqlRecordTable, codec_for
@@ -23,6 +25,12 @@ class StoredPacketTables:
     shares: RecordTable[Share]
     authorizations: RecordTable[CardAuthorization]
     free_shares: FreeShares
+    habits: RecordTable[SendHabits]
+    guard_decisions: RecordTable[GuardDecision]
+    habit_counter: HabitCounter
+
+    def count_habits(self, increments: Sequence[SendHabits]) -> None:
+        self.habit_counter.add(increments)
 
     def remainder_of(self, packet_id: str) -> int | None:
         packet = self.packets.get(packet_id)
@@ -49,6 +57,68 @@ class StoredPacketTables:
         return self.shares.read_find_in(
             {"packet_id": packet_ids, "claimed_by": user_ids}, limit=limit
         )
+
+
+class HabitCounter(Protocol):
+    def add(self, increments: Sequence[SendHabits]) -> None: ...
+
+
+class SqlHabitCounter:
+    """Counters added to in the statement that writes them (``ON CONFLICT DO UPDATE``, on
+    SQLite and PostgreSQL alike), so two sends of one sender both count."""
+
+    def __init__(self, dialect: SqlDialect) -> None:
+        self._dialect = dialect
+
+    def add(self, increments: Sequence[SendHabits]) -> None:
+        if not increments:
+            return
+        # In key order, so two sends of one sender lock the rows in the same order.
+        rows = sorted(increments, key=lambda row: (row.sender_id, row.audience_id))
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+        statement = self._dialect.sql(
+            "INSERT INTO send_habits (sender_id, audience_id, sends, recalls, amount_sum_minor, "
+            f"updated_at_us) VALUES {values} "
+            "ON CONFLICT (sender_id, audience_id) DO UPDATE SET "
+            "sends = send_habits.sends + excluded.sends, "
+            "recalls = send_habits.recalls + excluded.recalls, "
+            "amount_sum_minor = send_habits.amount_sum_minor + excluded.amount_sum_minor, "
+            "updated_at_us = excluded.updated_at_us"
+        )
+        parameters = [
+            value
+            for row in rows
+            for value in (
+                row.sender_id,
+                row.audience_id,
+                row.sends,
+                row.recalls,
+                row.amount_sum_minor,
+                row.updated_at_us,
+            )
+        ]
+        self._dialect.cursor().execute(statement, parameters)
+
+
+class InMemoryHabitCounter:
+    def __init__(self, habits: RecordTable[SendHabits]) -> None:
+        self._habits = habits
+
+    def add(self, increments: Sequence[SendHabits]) -> None:
+        for row in increments:
+            found = self._habits.get(row.sender_id, row.audience_id)
+            if found is None:
+                self._habits.insert(row)
+                continue
+            self._habits.replace(
+                replace(
+                    found,
+                    sends=found.sends + row.sends,
+                    recalls=found.recalls + row.recalls,
+                    amount_sum_minor=found.amount_sum_minor + row.amount_sum_minor,
+                    updated_at_us=row.updated_at_us,
+                )
+            )
 
 
 class SqlFreeShares:
@@ -101,6 +171,9 @@ class InMemoryFreeShares:
 
 def sql_packet_tables(dialect: SqlDialect) -> StoredPacketTables:
     return StoredPacketTables(
+        habits=SqlRecordTable(dialect, "send_habits", SendHabits, ("sender_id", "audience_id")),
+        guard_decisions=SqlRecordTable(dialect, "guard_decisions", GuardDecision, ("decision_id",)),
+        habit_counter=SqlHabitCounter(dialect),
         free_shares=SqlFreeShares(dialect),
         packets=SqlRecordTable(dialect, "packets", Packet, ("id",)),
         shares=SqlRecordTable(dialect, "packet_shares", Share, ("packet_id", "position")),
@@ -115,7 +188,15 @@ def in_memory_packet_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> Sto
     shares = InMemoryRecordTable(
         store.setdefault("packet_shares", {}), Share, ("packet_id", "position")
     )
+    habits = InMemoryRecordTable(
+        store.setdefault("send_habits", {}), SendHabits, ("sender_id", "audience_id")
+    )
     return StoredPacketTables(
+        habits=habits,
+        guard_decisions=InMemoryRecordTable(
+            store.setdefault("guard_decisions", {}), GuardDecision, ("decision_id",)
+        ),
+        habit_counter=InMemoryHabitCounter(habits),
         packets=packets,
         shares=shares,
         free_shares=InMemoryFreeShares(packets, shares),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from hongbao.bootstrap import Services
+from hongbao.entrypoints.cli.guard import (
+    guard_status,
+    parse_local_time,
+    show_guard_decision,
+    show_guard_stop,
+)
 from hongbao.entrypoints.cli.recall import fingerprint
 from hongbao.entrypoints.cli.render import local_time, money_text
 from hongbao.entrypoints.cli.session import DatabaseUrlOption, console, run
@@ -16,6 +23,7 @@ from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.money import Money
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.claims import ClaimOutcome
+from hongbao.packets.guarding import GuardStop
 from hongbao.packets.model import Packet, PacketPurpose, PacketType, Share
 from hongbao.packets.service import PacketService, SendPacket
 
@@ -52,12 +60,24 @@ def packets_send(
         PacketPurpose,
         typer.Option("--purpose", help="tuition: a tuition payment to an education group"),
     ] = PacketPurpose.GIFT,
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="send although the send-time guard asks to confirm")
+    ] = False,
+    deliver_at: Annotated[
+        str | None,
+        typer.Option(
+            "--deliver-at",
+            help="a delayed send, e.g. 2026-12-06T08:00 (Beijing time unless an offset is given)",
+        ),
+    ] = None,
     key: KeyOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Send a packet (the packet id is the default key: sending again is harmless)."""
+    """Send a packet (the packet id is the default key: sending again is harmless). A risky
+    send (R-B1) prints the guard's reasons and exits with 2, having moved nothing: run it again
+    with --confirm, or --deliver-at for a delayed send (cancel it with cancel-scheduled)."""
 
-    def send(s: Services) -> Packet:
+    def send(s: Services) -> Packet | GuardStop:
         # Parsed inside run(): a malformed amount is reported with its code, like any refusal.
         sending = fingerprint(s, sender, device, None) if device else None
         command = SendPacket(
@@ -71,12 +91,25 @@ def packets_send(
             group_id=group,
             device=sending,
             purpose=purpose,
+            confirm=confirm,
+            deliver_at_us=None if deliver_at is None else parse_local_time(deliver_at),
         )
-        return s.packets.send(command)
+        return s.packets.send_guarded(command)
 
-    def show(packet: Packet) -> None:
+    def show(outcome: Packet | GuardStop) -> None:
+        if isinstance(outcome, GuardStop):
+            show_guard_stop(outcome)
+            return
+        packet = outcome
+        total = money_text(packet.total_minor, packet.currency)
+        if packet.deliver_at_us is not None:
+            console.print(
+                f"scheduled {packet.id}: {total} in {packet.share_count} share(s), delivered at "
+                f"{local_time(packet.deliver_at_us)} (cancel-scheduled until then, free)"
+            )
+            return
         console.print(
-            f"sent {packet.id}: {money_text(packet.total_minor, packet.currency)} in "
+            f"sent {packet.id}: {total} in "
             f"{packet.share_count} share(s), open until {local_time(packet.expires_at_us)}"
         )
 
@@ -84,7 +117,48 @@ def packets_send(
     arguments |= {"type": packet_type, "shares": shares, "source": source, "to": to}
     arguments |= {"group": group, "device": device, "purpose": purpose}
     command = keyed("packets.send", key, natural_key("packets.send", packet_id), arguments)
-    write(database_url, command, send, show, before=_catch_up)
+    if confirm or deliver_at is not None:
+        # The guard's answer is kept under the key; the confirmed repeat is a request apart.
+        arguments |= {"confirm": confirm, "deliver_at": deliver_at}
+        command = replace(command, arguments=arguments, continuable=True)
+    write(database_url, command, send, show, before=_catch_up, status=guard_status)
+
+
+@packets_app.command("cancel-scheduled")
+def packets_cancel_scheduled(
+    packet_id: str,
+    sender: Annotated[str, typer.Option("--as", help="the sender (only they cancel)")],
+    key: KeyOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Cancel a delayed send before its delivery: the reserved money is released, no fee."""
+
+    def show(packet: Packet) -> None:
+        console.print(
+            f"cancelled {packet.id}: {money_text(packet.total_minor, packet.currency)} "
+            "released to its source, no fee"
+        )
+
+    command = keyed(
+        "packets.cancel",
+        key,
+        natural_key("packets.cancel", packet_id),
+        {"packet": packet_id, "as": sender},
+    )
+    write(
+        database_url,
+        command,
+        lambda s: s.packets.cancel_scheduled(packet_id, sender),
+        show,
+        before=_catch_up,
+    )
+
+
+@packets_app.command("guard-decision")
+def packets_guard_decision(decision_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """A send-time guard decision: its policy version, checks, regret terms and reasons."""
+    decision = run(database_url, lambda s: s.packets.guard_decision(decision_id))
+    show_guard_decision(decision)
 
 
 @packets_app.command("claim")

@@ -92,10 +92,13 @@ def write(
     show: Callable[[Result], None],
     *,
     before: Callable[[Services], None] | None = None,
+    status: Callable[[Result], int] = lambda _result: OK,
 ) -> None:
     """Run ``action`` once under ``command``'s key and ``show`` its result; a repeat shows the
     first run's output again. ``before`` runs outside the command's transaction (the embedded
-    worker catching up with due work, which commits on its own)."""
+    worker catching up with due work, which commits on its own). ``status``: the answer's
+    status for a result that is kept but is no success (a send the guard stopped, with its
+    recorded decision): its output is shown and the command exits with 2."""
     with services(database_url) as opened:
         if before is not None:
             before(opened)
@@ -104,7 +107,7 @@ def write(
             result = action(opened)
             with console.capture() as printed:
                 show(result)
-            return Answer(OK, {"output": printed.get()})
+            return Answer(status(result), {"output": printed.get()})
 
         refused = _refused if command.keeps_refusals else _never_kept
         answer = opened.pipeline.execute(
@@ -127,10 +130,12 @@ def _never_kept(_error: HongbaoError) -> Answer | None:
 
 
 def _print(answer: Answer) -> None:
-    if answer.status == OK:
+    if "output" in answer.body:
         console.file.write(answer.body["output"])
         console.file.flush()
-        return
+        if answer.status == OK:
+            return
+        raise typer.Exit(2)
     code, message = answer.body["error"]["code"], answer.body["error"]["message"]
     error_console.print(f"[bold red]error[/] {escape(f'[{code}] {message}')}")
     raise typer.Exit(2)

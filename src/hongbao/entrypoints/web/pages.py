@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from hongbao.entrypoints.http.auth.tokens import Role
 from hongbao.entrypoints.http.context import CONDITIONS_HEADER, ApiContext
 from hongbao.entrypoints.web.calls import ApiCalls, Reply
+from hongbao.entrypoints.web.guard_views import is_stopped, stopped_page
 from hongbao.entrypoints.web.views import BEIJING, LANGUAGE_COOKIE, language_of, render
 from hongbao.funding.sources import BalanceSource
 from hongbao.identity.devices import parse_conditions
@@ -360,6 +361,8 @@ async def send(request: Request, shared: Shared) -> Response:
     else:
         body["group_id"] = chosen["group_id"]
     reply = await visit.call("POST", "/v1/packets", json=body, key=first(form, "key"))
+    if is_stopped(reply):  # R-B1: the guard's reasons, then send now or later
+        return stopped_page(visit, body, first(form, "key"), reply)
     if not reply.ok:
         return await _send_page(visit, chosen, _refusal(reply), 422)
     hint = "&sent=lucky" if chosen["type"] == "group_lucky" else "&sent=1"

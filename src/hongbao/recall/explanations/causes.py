@@ -38,6 +38,7 @@ CAUSES: Mapping[ReasonCode, Cause] = MappingProxyType(
         ReasonCode.EXPIRED: Cause.PAST_TIME_WINDOW,
         ReasonCode.EXHAUSTED: Cause.FULLY_CLAIMED,
         ReasonCode.RECALL_IN_PROGRESS: Cause.SYSTEM_SETTLING,
+        ReasonCode.NOT_DELIVERED: Cause.SYSTEM_SETTLING,
         ReasonCode.UNCLAIMED_WINDOW_PASSED: Cause.PAST_TIME_WINDOW,
         ReasonCode.LUCKY_WINDOW_PASSED: Cause.PARTIALLY_CLAIMED,
         ReasonCode.TYPE_WINDOW_PASSED: Cause.PAST_TIME_WINDOW,

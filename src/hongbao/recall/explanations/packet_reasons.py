@@ -39,6 +39,15 @@ def already_recalled(outcome: RuleOutcome) -> Texts:
     )
 
 
+def not_delivered(outcome: RuleOutcome) -> Texts:
+    del outcome
+    return Texts(
+        "这个红包是定时发送的，还没有发出（或已取消）：在发出前取消即可，免费。",
+        "This is a delayed send, not delivered (or cancelled): cancel it before delivery, "
+        "for free.",
+    )
+
+
 def expired(outcome: RuleOutcome) -> Texts:
     expired_at = RecallableFacts.read(outcome).expires_at
     if expired_at is None:

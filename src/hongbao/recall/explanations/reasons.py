@@ -32,6 +32,7 @@ def rule_error(outcome: RuleOutcome) -> Texts:
 REASON_TEXTS: Mapping[ReasonCode, Callable[[RuleOutcome], Texts]] = MappingProxyType(
     {
         ReasonCode.ALREADY_RECALLED: packet_reasons.already_recalled,
+        ReasonCode.NOT_DELIVERED: packet_reasons.not_delivered,
         ReasonCode.EXPIRED: packet_reasons.expired,
         ReasonCode.EXHAUSTED: packet_reasons.exhausted,
         ReasonCode.RECALL_IN_PROGRESS: packet_reasons.recall_in_progress,

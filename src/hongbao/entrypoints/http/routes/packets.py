@@ -21,6 +21,7 @@ from hongbao.entrypoints.http.context import (
     device_of,
     on_money_path,
 )
+from hongbao.entrypoints.http.errors import error_body, status_for
 from hongbao.entrypoints.http.idempotency import check_key, keyed_reply, request_hash
 from hongbao.entrypoints.http.schemas import (
     Amount,
@@ -31,14 +32,19 @@ from hongbao.entrypoints.http.schemas import (
     ShareView,
 )
 from hongbao.money import Money
-from hongbao.packets.model import Packet, PacketType
+from hongbao.packets.guarding import GuardStop
+from hongbao.packets.model import Packet, PacketState, PacketType
 from hongbao.packets.service import SendPacket
+from hongbao.platform.clock import from_datetime
+from hongbao.platform.i18n import Language
 from hongbao.platform.invariants import present
 from hongbao.platform.pipeline import Answer, Keyed, Prepared
 from hongbao.social.service import is_group_member
 from hongbao.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/packets", tags=["packets"])
+# A delayed send is its sender's until it is delivered.
+UNDELIVERED = frozenset({PacketState.SCHEDULED, PacketState.CANCELLED})
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorView} for code in (401, 403, 404, 409, 422, 429, 503)
 }
@@ -55,7 +61,11 @@ def send_packet(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Send a red packet from the caller's device. The packet id is derived from the
-    Idempotency-Key: a repeat returns the first packet and moves money once."""
+    Idempotency-Key: a repeat returns the first packet and moves money once.
+
+    A send the guard finds risky (R-B1) answers 409 ``packets.confirmation_needed`` with its
+    reasons and a delayed time offered, and moves nothing; repeat it under the same key with
+    ``confirm`` (send now) or ``deliver_at`` (a delayed send, state ``scheduled``)."""
     who = caller.who
 
     def prepare(uow: UnitOfWork, _fingerprint: str) -> Prepared:
@@ -71,9 +81,47 @@ def send_packet(
             group_id=body.group_id,
             device=device_of(who),
             purpose=body.purpose,
+            confirm=body.confirm,
+            deliver_at_us=None if body.deliver_at is None else from_datetime(body.deliver_at),
         )
-        send = api.services.packets.prepare_send(uow, command)
-        return Prepared(lambda: Answer(201, PacketView.of(send()).model_dump(mode="json")))
+        send = api.services.packets.prepare_guarded_send(uow, command)
+
+        def step() -> Answer:
+            outcome = send()
+            if isinstance(outcome, GuardStop):
+                return _confirmation_needed(outcome, lang)
+            return Answer(201, PacketView.of(outcome).model_dump(mode="json"))
+
+        return Prepared(step)
+
+    # A confirmed or delayed repeat of a guarded send carries the same key with another body.
+    answers_guard = body.confirm or body.deliver_at is not None
+    return on_money_path(
+        api, request, caller, idempotency_key, raw, lang, prepare, continuable=answers_guard
+    )
+
+
+@router.post("/{packet_id}/cancellations", response_model=PacketView, responses=ERRORS)
+def cancel_scheduled(
+    packet_id: str,
+    request: Request,
+    api: Context,
+    caller: MoneyUser,
+    lang: Lang,
+    raw: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Cancel a delayed send before its delivery (R-B1): the reserved money is released, no
+    fee, whatever the source. Refused once the packet was delivered (``packets.not_scheduled``);
+    a delivery and a cancel racing each other resolve to exactly one of them."""
+    who = caller.who
+
+    def prepare(_uow: UnitOfWork, _fingerprint: str) -> Prepared:
+        def step() -> Answer:
+            cancelled = api.services.packets.cancel_scheduled(packet_id, who.subject)
+            return Answer(200, PacketView.of(cancelled).model_dump(mode="json"))
+
+        return Prepared(step)
 
     return on_money_path(api, request, caller, idempotency_key, raw, lang, prepare)
 
@@ -131,9 +179,24 @@ def packet_claims(packet_id: str, api: Context, who: Caller) -> list[ShareView]:
     ]
 
 
+def _confirmation_needed(stop: GuardStop, lang: Language) -> Answer:
+    """The guard's answer, committed with its decision (nothing else was written)."""
+    error = stop.error()
+    body = error_body(
+        error.code,
+        error.message,
+        lang,
+        details=error.details,
+        decision_id=stop.decision.decision_id,
+    )
+    return Answer(status_for(error), body)
+
+
 def _ensure_audience(api: Context, who: Principal, packet: Packet) -> None:
     if who.is_operator or who.subject == packet.sender_id:
         return
+    if packet.state in UNDELIVERED:
+        raise AuthError("this packet is not yours to see", code=AuthCode.NOT_YOURS)
     if packet.packet_type is PacketType.PERSONAL:
         if who.subject == packet.recipient_id:
             return

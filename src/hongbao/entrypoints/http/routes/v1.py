@@ -5,6 +5,7 @@ from __future__ import annotations
 from hongbao.entrypoints.http.routes import (
     challenges,
     groups,
+    guard,
     hints,
     incidents,
     operator,
@@ -22,6 +23,7 @@ ROUTERS = (
     hints.router,
     groups.router,
     recalls.router,
+    guard.router,
     challenges.router,
     refunds.router,
     operator.router,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from hongbao.entrypoints.http.auth.tokens import AuthError
 from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.context import Caller, Context, Lang, User
+from hongbao.entrypoints.http.routes.packets import UNDELIVERED
 from hongbao.entrypoints.http.routes.responses import READ
 from hongbao.entrypoints.http.schemas import PacketView
 from hongbao.entrypoints.http.schemas.wallet import BalanceView, MovementView, MyGroupView
@@ -64,4 +65,9 @@ def group_packets(group_id: str, api: Context, who: Caller) -> list[PacketView]:
     if not who.is_operator and not is_member_at(members, who.subject, api.services.clock.now_us()):
         raise AuthError("only the group's members see it", code=AuthCode.NOT_YOURS)
     found = api.services.packets.sent_to_group(group_id, MAX_GROUP_PACKETS)
-    return [PacketView.of(packet) for packet in found]
+    # A delayed send is its sender's until it is delivered (R-B1).
+    return [
+        PacketView.of(packet)
+        for packet in found
+        if packet.state not in UNDELIVERED or who.is_operator or packet.sender_id == who.subject
+    ]

@@ -7,7 +7,7 @@ import sys
 from typing import Annotated, overload
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from hongbao.money import Money
 from hongbao.packets.model import Packet, PacketPurpose, PacketType
@@ -108,6 +108,11 @@ class SendPacketBody(Body):
     # "tuition": a tuition payment (教育缴费) to an education group, whose recall's refund risk
     # control never delays (the education green channel, R-K4).
     purpose: PacketPurpose = PacketPurpose.GIFT
+    # R-B1: send although the send-time guard asks for confirmation (repeat the request with
+    # the same Idempotency-Key and this set), or deliver it later: a delayed send, cancellable
+    # for free until then (ISO-8601 with its offset, e.g. "2026-12-06T08:00:00+08:00").
+    confirm: Annotated[bool, Field(strict=True)] = False
+    deliver_at: AwareDatetime | None = None
 
 
 class PacketView(Body):
@@ -126,6 +131,9 @@ class PacketView(Body):
     purpose: PacketPurpose
     created_at_us: int
     expires_at_us: int
+    # A delayed send's delivery time (state "scheduled" until then, "cancelled" if cancelled).
+    deliver_at_us: int | None = None
+    deliver_at: str | None = None
 
     @classmethod
     def of(cls, packet: Packet) -> PacketView:
@@ -146,6 +154,8 @@ class PacketView(Body):
             purpose=packet.purpose,
             created_at_us=packet.created_at_us,
             expires_at_us=packet.expires_at_us,
+            deliver_at_us=packet.deliver_at_us,
+            deliver_at=iso_time(packet.deliver_at_us),
         )
 
 
