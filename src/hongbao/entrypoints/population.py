@@ -82,7 +82,7 @@ def _users(now_us: int) -> list[User]:
         user("chen-jie", "陈杰", AccountTier.UNVERIFIED, UserType.NORMAL, 20, AgeBand.FROM_18_TO_25),
         user("liu-yang", "刘洋", AccountTier.CLASS_I, UserType.NORMAL, 2, AgeBand.FROM_26_TO_35),
         user("zhao-lei", "赵磊", AccountTier.CLASS_I, UserType.BUSINESS, 700, AgeBand.FROM_36),
-        user("sun-li", "孙丽", AccountTier.CLASS_I, UserType.NORMAL, 1500, AgeBand.FROM_36, is_vip=True),
+        user("sun-li", "孙丽", AccountTier.CLASS_I, UserType.NORMAL, 1500, AgeBand.FROM_60, is_vip=True),
         user("zhou-qiang", "周强", AccountTier.CLASS_I, UserType.NORMAL, 300, AgeBand.FROM_36,
              status=UserStatus.FROZEN, status_reason="reported a lost phone"),
         user("huaxia-edu", "华夏教育", AccountTier.ENTERPRISE, UserType.ENTERPRISE, 1200, AgeBand.FROM_36),

@@ -7,11 +7,13 @@ from hongbao.entrypoints.http.routes import (
     groups,
     hints,
     incidents,
+    measures,
     operator,
     recalls,
     refunds,
     risk,
     social,
+    support,
     users,
     wallet,
 )
@@ -27,5 +29,8 @@ ROUTERS = (
     operator.router,
     incidents.router,
     risk.router,
+    support.mine,
+    support.desk,
+    measures.router,
     social.router,
 )
