@@ -46,6 +46,7 @@ class RecallMeasures:
         earlier = uow.measures.decisions_before(
             decision.packet_id,
             decision.requester_id,
+            decision.decision_id,
             decision.created_at_us,
             limit=MAX_EARLIER_DECISIONS,
         )

@@ -20,9 +20,10 @@ class MeasureTables(Protocol):
     def all_counts(self, *, limit: int) -> list[Count]: ...
 
     def decisions_before(
-        self, packet_id: str, requester_id: str, before_us: int, *, limit: int
+        self, packet_id: str, requester_id: str, decision_id: str, at_us: int, *, limit: int
     ) -> list[tuple[str, str]]:
-        """The requester's earlier decisions on the packet as (purpose, result), oldest first."""
+        """The requester's other decisions on the packet made up to ``at_us`` (the time of
+        ``decision_id``), as (purpose, result), oldest first."""
         ...
 
     def recall_outcomes_by_day(self, since_us: int) -> list[tuple[int, str, int]]:

@@ -49,7 +49,7 @@ class StoredMeasureTables:
         return self.counts.page(None, limit=limit)
 
     def decisions_before(
-        self, packet_id: str, requester_id: str, before_us: int, *, limit: int
+        self, packet_id: str, requester_id: str, decision_id: str, at_us: int, *, limit: int
     ) -> list[tuple[str, str]]:
         decisions = self.decisions.where(
             "packet_id", packet_id, limit=MAX_DECISIONS_READ, order_by="created_at_us"
@@ -57,7 +57,9 @@ class StoredMeasureTables:
         earlier = [
             (d.purpose.value, d.result.value)
             for d in decisions
-            if d.requester_id == requester_id and d.created_at_us < before_us
+            if d.requester_id == requester_id
+            and d.created_at_us <= at_us
+            and d.decision_id != decision_id
         ]
         return earlier[-limit:]
 
@@ -72,10 +74,10 @@ class StoredMeasureTables:
         cursor = self.dialect.cursor()
         cursor.execute(
             self.dialect.sql(
-                "SELECT created_at_us / %s AS day, state, count(*) FROM recalls"
-                " WHERE created_at_us >= %s GROUP BY created_at_us / %s, state"
+                "SELECT day, state, count(*) FROM (SELECT created_at_us / %s AS day, state"
+                " FROM recalls WHERE created_at_us >= %s) q GROUP BY day, state"
             ),
-            [MICROSECONDS_PER_DAY, since_us, MICROSECONDS_PER_DAY],
+            [MICROSECONDS_PER_DAY, since_us],
         )
         return [(int(day), str(state), int(count)) for day, state, count in cursor.fetchall()]
 

@@ -15,6 +15,7 @@ from hongbao.support.cases import Attempt, CaseState, SupportCase, SupportNote
 
 # A packet's decisions read to find one person's attempts: buttons' queries are many.
 MAX_DECISIONS_READ: Final = 500
+FLAGGED: Final = frozenset({"fail", "challenge", "error"})
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,11 @@ class StoredSupportTables:
 
 
 def _failed_reasons(outcomes: str) -> tuple[str, ...]:
+    """The reasons of the rules that failed or asked for a check, in the policy's order."""
     return tuple(
-        str(item["reason"]) for item in json.loads(outcomes) if item.get("reason") is not None
+        str(item["reason"])
+        for item in json.loads(outcomes)["items"]
+        if item.get("reason") is not None and item["verdict"] in FLAGGED
     )
 
 
