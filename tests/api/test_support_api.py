@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese sentences use Chinese (full-width) punctuation, on purpose
 """Support cases over HTTP (R-U3): a refused recall handed to support carries its decision,
 packet, device and attempts; operators answer and close; people see only their own cases."""
 
