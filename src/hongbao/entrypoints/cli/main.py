@@ -16,6 +16,7 @@ from hongbao.entrypoints.cli import packets as cli_packets
 from hongbao.entrypoints.cli import recall as cli_recall
 from hongbao.entrypoints.cli import refunds as cli_refunds
 from hongbao.entrypoints.cli import risk as cli_risk
+from hongbao.entrypoints.cli import support as cli_support
 from hongbao.entrypoints.cli import serve as cli_serve
 from hongbao.entrypoints.cli import social as cli_social
 from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
@@ -339,6 +340,7 @@ app.add_typer(cli_recall.decisions_app, name="decisions")
 app.add_typer(cli_refunds.refunds_app, name="refunds")
 app.add_typer(cli_incidents.incidents_app, name="incidents")
 app.add_typer(cli_risk.risk_app, name="risk")
+app.add_typer(cli_support.support_app, name="support")
 app.add_typer(cli_serve.tokens_app, name="tokens")
 app.command("serve")(cli_serve.serve)
 app.add_typer(cli_distribution.budgets_app, name="budgets")
