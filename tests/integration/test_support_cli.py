@@ -30,7 +30,9 @@ def case(sent: str) -> tuple[str, str]:
     services = open_services(sent)
     try:
         opened = services.support.open(
-            CaseRequest("li-wei", "li-wei-iphone14pro", CaseOrigin.HELP, "Where is my money?", None, "r-1")
+            CaseRequest(
+                "li-wei", "li-wei-iphone14pro", CaseOrigin.HELP, "Where is my money?", None, "r-1"
+            )
         )
     finally:
         services.close()

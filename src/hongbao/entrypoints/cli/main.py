@@ -16,9 +16,9 @@ from hongbao.entrypoints.cli import packets as cli_packets
 from hongbao.entrypoints.cli import recall as cli_recall
 from hongbao.entrypoints.cli import refunds as cli_refunds
 from hongbao.entrypoints.cli import risk as cli_risk
-from hongbao.entrypoints.cli import support as cli_support
 from hongbao.entrypoints.cli import serve as cli_serve
 from hongbao.entrypoints.cli import social as cli_social
+from hongbao.entrypoints.cli import support as cli_support
 from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from hongbao.entrypoints.http.context import ApiContext
-from hongbao.entrypoints.web import pages
+from hongbao.entrypoints.web import dashboard, pages, support
 from hongbao.entrypoints.web.calls import ApiCalls
 
 STATIC_PATH: Final = "/console/static"
@@ -23,6 +23,8 @@ SWAGGER_PATH: Final = "/docs/assets"
 def install(app: FastAPI, api: ApiContext) -> None:
     app.state.console = pages.Console(api, ApiCalls(app))
     app.include_router(pages.router)
+    app.include_router(support.router)
+    app.include_router(dashboard.router)
     app.mount(
         STATIC_PATH,
         StaticFiles(packages=[("hongbao.entrypoints.web", "static")]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from hongbao.entrypoints.web.support_words import SUPPORT_WORDS
 from hongbao.platform.i18n import Language
 
 WORDS: Final[dict[str, tuple[str, str]]] = {
@@ -167,6 +168,8 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "in": ("收入", "in"),
     "out": ("支出", "out"),
 }
+
+WORDS.update(SUPPORT_WORDS)
 
 
 def word(key: str, language: Language) -> str:
