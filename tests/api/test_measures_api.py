@@ -74,6 +74,19 @@ def test_help_views_are_counted_per_age_band(api: Api) -> None:
     assert _band(_measures(api), "26-35")["help_views"] == 2
 
 
+def test_bubble_interactions_are_shown_per_age_band(api: Api) -> None:
+    for event, key in (("shown", "hint-1"), ("dismissed", "hint-2")):
+        ok(
+            api.client.post(
+                "/v1/me/hints/lucky_recall",
+                json={"event": event},
+                headers=api.headers("li-wei", key),
+            )
+        )
+    band = _band(_measures(api), "26-35")
+    assert (band["hints_shown"], band["hints_dismissed"], band["hints_clicked"]) == (1, 1, 0)
+
+
 def test_measures_and_queues_are_for_operators_only(api: Api) -> None:
     assert api.client.get("/v1/operator/measures", headers=api.headers("li-wei")).status_code == 403
     measures = _measures(api)

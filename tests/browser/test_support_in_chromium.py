@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
+
+from hongbao.entrypoints.http.auth.tokens import Role
 from hongbao.entrypoints.worker import EmbeddedWorker
 from tests.browser.conftest import Served, screenshot
 from tests.browser.test_console_in_chromium import TABLET, signed_in
@@ -65,7 +68,72 @@ def test_a_person_over_60_reaches_support_and_sees_the_answer(browser: Any, serv
     screenshot(matepad, "support-case")
 
 
+def _recalls_through_the_api(served: Served) -> None:
+    """Figures to chart: li-wei (iPhone 14 Pro) and liu-yang (Xiaomi 13 Ultra) each send and
+    recall through an SMS check; li-wei's watch is refused after its button said no."""
+    signer, now_us = served.context.signer, served.context.services.clock.now_us()
+    operator, _ = signer.issue("ops-demo", Role.OPERATOR, now_us=now_us, lifetime_seconds=600)
+    with httpx.Client(base_url=served.url) as client:
+        for user, device, sim in (
+            ("li-wei", "li-wei-iphone14pro", "sim-li-wei-1"),
+            ("liu-yang", "liu-yang-xiaomi13u", "sim-liu-yang-1"),
+        ):
+            token, _ = signer.issue(
+                user, Role.USER, now_us=now_us, lifetime_seconds=600, device=(device, sim)
+            )
+            packet = _post(
+                client,
+                token,
+                "/v1/packets",
+                f"send-{user}",
+                {
+                    "type": "group_lucky",
+                    "amount": "9.99",
+                    "shares": 3,
+                    "funding_source_id": f"{user}-balance",
+                    "group_id": "xinghe-team",
+                },
+            )
+            recall = f"/v1/packets/{packet['id']}/recalls"
+            if user == "li-wei":
+                watch, _ = signer.issue(
+                    user,
+                    Role.USER,
+                    now_us=now_us,
+                    lifetime_seconds=600,
+                    device=("li-wei-watch", "esim-li-wei-watch"),
+                )
+                client.get(f"/v1/packets/{packet['id']}/recall-eligibility", headers=_bearer(watch))
+                assert _post(client, watch, recall, "recall-watch", None)["state"] == "denied"
+            challenged = _post(client, token, recall, f"recall-{user}", None)
+            for number, challenge in enumerate(challenged["challenge_ids"]):
+                code = client.get(
+                    f"/v1/operator/challenges/{challenge}/code", headers=_bearer(operator)
+                ).json()["code"]
+                answer = {"purpose": challenged["challenge_purpose"], "answer": code}
+                _post(
+                    client,
+                    token,
+                    f"/v1/challenges/{challenge}/answers",
+                    f"a-{user}-{number}",
+                    answer,
+                )
+            body = {"challenge_ids": challenged["challenge_ids"]}
+            assert _post(client, token, recall, f"recall-{user}", body)["state"] == "done"
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _post(client: httpx.Client, token: str, path: str, key: str, body: object) -> Any:
+    answer = client.post(path, json=body, headers={**_bearer(token), "Idempotency-Key": key})
+    assert answer.status_code in {200, 201}, answer.text
+    return answer.json()
+
+
 def test_the_operator_dashboard_renders_its_charts(browser: Any, served: Served) -> None:
+    _recalls_through_the_api(served)
     matepad = _zhao_lei_refused(browser, served)
     matepad.goto(served.url + "/help")
     EmbeddedWorker(served.context.services).drain()
@@ -73,7 +141,12 @@ def test_the_operator_dashboard_renders_its_charts(browser: Any, served: Served)
     charts = operator.locator("svg.chart")
     assert charts.count() == 6
     for index in range(charts.count()):
-        assert charts.nth(index).locator("title").first.inner_text().strip()
+        chart = charts.nth(index)
+        assert (chart.locator("title").first.text_content() or "").strip()
+        assert chart.bounding_box()["height"] > 0
     assert operator.locator("#bands-table").inner_text().count("60+") == 1
     assert operator.locator("svg[data-chart=causes] rect").count() == 6
+    devices = operator.locator("#devices-table").inner_text()
+    assert "iPhone 14 Pro" in devices
+    assert "99.3 % / 1.2 s" in devices
     screenshot(operator, "dashboard")

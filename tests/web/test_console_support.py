@@ -44,6 +44,7 @@ def test_a_person_over_60_is_offered_support_before_the_grey_button(console: Con
     page = watch.get(packet_path).text
     assert 'data-button="disabled"' in page
     assert page.index('id="contact-support"') < page.index('class="recall-button"')
+    assert "进行中" in page, "the packet's own state word, not a support case's"
     younger = console.person("li-wei", "li-wei-watch")
     sent_by_li_wei = console.person("li-wei", "li-wei-iphone14pro")
     form = sent_by_li_wei.get("/send?group=xinghe-team").text

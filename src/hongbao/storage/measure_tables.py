@@ -119,5 +119,5 @@ def in_memory_measure_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> St
         hints=InMemoryRecordTable(
             store.setdefault("api_hints_seen", {}), HintSeen, ("user_id", "hint")
         ),
-        users=InMemoryRecordTable(store.setdefault("identity_users", {}), User, ("id",)),
+        users=InMemoryRecordTable(store.setdefault("users", {}), User, ("id",)),
     )

@@ -11,15 +11,16 @@ from typing import Final
 
 from markupsafe import Markup, escape
 
-WIDTH: Final = 640
-BAR_HEIGHT: Final = 22
+WIDTH: Final = 480
+BAR_HEIGHT: Final = 24
 GAP: Final = 8
-LABEL_WIDTH: Final = 190
-VALUE_WIDTH: Final = 70
-PLOT_HEIGHT: Final = 180
+LABEL_WIDTH: Final = 170
+VALUE_WIDTH: Final = 84
+LABEL_CHARACTERS: Final = 15  # longer labels are cut on the chart; its title and table say all
+PLOT_HEIGHT: Final = 200
 TOP: Final = 10
 BOTTOM: Final = 40
-LEGEND: Final = 24
+LEGEND: Final = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,10 @@ def _open(chart: Chart, height: int) -> str:
     )
 
 
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1] + "…"
+
+
 def _number(value: float, unit: str) -> str:
     shown = f"{value:.1f}" if unit else f"{value:.0f}"
     return f"{shown}{unit}"
@@ -61,11 +66,11 @@ def horizontal_bars(chart: Chart, items: Sequence[tuple[str, float]], unit: str 
         y = TOP + row * (BAR_HEIGHT + GAP)
         length = round(plot * value / most)
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end" class="label">'
-            f"{escape(label)}</text>"
+            f'<text x="{LABEL_WIDTH - 8}" y="{y + 18}" text-anchor="end" class="label">'
+            f"{escape(_short(label))}</text>"
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR_HEIGHT}" class="bar-a">'
             f"<title>{escape(label)}: {_number(value, unit)}</title></rect>"
-            f'<text x="{LABEL_WIDTH + length + 6}" y="{y + 16}" class="value">'
+            f'<text x="{LABEL_WIDTH + length + 6}" y="{y + 18}" class="value">'
             f"{_number(value, unit)}</text>"
         )
     parts.append("</svg>")
@@ -88,7 +93,7 @@ def paired_bars(
         y = TOP + LEGEND + row * (pair + GAP)
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR_HEIGHT + 4}" text-anchor="end" '
-            f'class="label">{escape(label)}</text>'
+            f'class="label">{escape(_short(label))}</text>'
         )
         for index, (value, css) in enumerate(zip(values, ("bar-a", "bar-b"), strict=True)):
             top = y + index * (BAR_HEIGHT + 2)
@@ -97,7 +102,7 @@ def paired_bars(
             parts.append(
                 f'<rect x="{LABEL_WIDTH}" y="{top}" width="{length}" height="{BAR_HEIGHT}" '
                 f'class="{css}"><title>{escape(label)} {escape(names[index])}: {shown}</title>'
-                f'</rect><text x="{LABEL_WIDTH + length + 6}" y="{top + 16}" class="value">'
+                f'</rect><text x="{LABEL_WIDTH + length + 6}" y="{top + 18}" class="value">'
                 f"{shown}</text>"
             )
     parts.append("</svg>")
@@ -131,9 +136,9 @@ def stacked_columns(chart: Chart, labels: Sequence[str], series: Sequence[Series
                     f'class="{one.css}"><title>{escape(label)} {escape(one.name)}: '
                     f"{_number(value, '')}</title></rect>"
                 )
-        if index % 2 == 0 or len(labels) <= 7:
+        if index % 3 == 0 or len(labels) <= 5:
             parts.append(
-                f'<text x="{x + width / 2:.1f}" y="{base + 16}" text-anchor="middle" '
+                f'<text x="{x + width / 2:.1f}" y="{base + 20}" text-anchor="middle" '
                 f'class="tick">{escape(label)}</text>'
             )
     parts.append("</svg>")
@@ -142,11 +147,11 @@ def stacked_columns(chart: Chart, labels: Sequence[str], series: Sequence[Series
 
 def _legend(entries: Sequence[tuple[str, str]]) -> str:
     parts = []
-    x = LABEL_WIDTH // 4
+    x = 30
     for name, css in entries:
         parts.append(
-            f'<rect x="{x}" y="{TOP}" width="12" height="12" class="{css}"/>'
-            f'<text x="{x + 16}" y="{TOP + 11}" class="value">{escape(name)}</text>'
+            f'<rect x="{x}" y="{TOP}" width="14" height="14" class="{css}"/>'
+            f'<text x="{x + 18}" y="{TOP + 13}" class="value">{escape(name)}</text>'
         )
-        x += 24 + 9 * len(name)
+        x += 36 + 16 * len(name)
     return "".join(parts)

@@ -8,6 +8,7 @@ from typing import Final
 
 from hongbao.entrypoints.web.support_words import SUPPORT_WORDS
 from hongbao.platform.i18n import Language
+from hongbao.platform.invariants import invariant
 
 WORDS: Final[dict[str, tuple[str, str]]] = {
     "title": ("红包", "hongbao"),
@@ -169,6 +170,8 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "out": ("支出", "out"),
 }
 
+# The support pages' words join the console's; a key of both would change another page's word.
+invariant(not WORDS.keys() & SUPPORT_WORDS.keys(), "support words have keys of their own")
 WORDS.update(SUPPORT_WORDS)
 
 
