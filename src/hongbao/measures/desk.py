@@ -12,7 +12,7 @@ from hongbao.identity.reads import find_user
 from hongbao.measures.baselines import Baseline, baseline_of
 from hongbao.measures.counts import ANY, UNKNOWN_BAND, Count, Labels, Measure, key_of
 from hongbao.measures.ports import Database, UnitOfWork
-from hongbao.platform.clock import Clock
+from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock
 from hongbao.recall.explanations import Cause
 from hongbao.risk.profile import MICROSECONDS_PER_DAY
 
@@ -20,7 +20,6 @@ MAX_COUNT_ROWS: Final = 10_000
 DAYS_SHOWN: Final = 14
 RISK_DAYS: Final = 30
 RISK_LEVELS: Final = (1, 2, 3, 4)
-MICROSECONDS_PER_SECOND: Final = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

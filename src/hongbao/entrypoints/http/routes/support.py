@@ -45,10 +45,10 @@ def my_cases(api: Context, who: User, limit: Limit = 100) -> list[CaseView]:
     return [CaseView.of(case) for case in reversed(found)]
 
 
-@mine.get("/cases/{case_id}", response_model=CaseFileView, responses=READ)
-def my_case(case_id: str, api: Context, who: User) -> CaseFileView:
+@mine.get("/cases/{support_case_id}", response_model=CaseFileView, responses=READ)
+def my_case(support_case_id: str, api: Context, who: User) -> CaseFileView:
     """One of the caller's cases with its answers; another person's is not found."""
-    return CaseFileView.of_file(api.services.support.case_of(who.subject, case_id))
+    return CaseFileView.of_file(api.services.support.case_of(who.subject, support_case_id))
 
 
 @mine.post("/cases", response_model=CaseFileView, status_code=201, responses=WRITE)
@@ -80,9 +80,9 @@ def open_case(
     )
 
 
-@mine.post("/cases/{case_id}/notes", response_model=CaseFileView, responses=WRITE)
+@mine.post("/cases/{support_case_id}/notes", response_model=CaseFileView, responses=WRITE)
 def write_to_case(
-    case_id: str,
+    support_case_id: str,
     body: TextBody,
     request: Request,
     api: Context,
@@ -97,13 +97,13 @@ def write_to_case(
         request,
         (who, idempotency_key, raw, lang),
         200,
-        lambda: api.services.support.write(case_id, who.subject, body.text),
+        lambda: api.services.support.write(support_case_id, who.subject, body.text),
     )
 
 
-@mine.post("/cases/{case_id}/close", response_model=CaseFileView, responses=WRITE)
+@mine.post("/cases/{support_case_id}/close", response_model=CaseFileView, responses=WRITE)
 def close_my_case(
-    case_id: str,
+    support_case_id: str,
     body: TextBody,
     request: Request,
     api: Context,
@@ -118,7 +118,7 @@ def close_my_case(
         request,
         (who, idempotency_key, raw, lang),
         200,
-        lambda: api.services.support.close(case_id, (Author.USER, who.subject), body.text),
+        lambda: api.services.support.close(support_case_id, (Author.USER, who.subject), body.text),
     )
 
 
@@ -130,15 +130,15 @@ def queue(
     return [CaseView.of(case) for case in api.services.support.queue(state, limit)]
 
 
-@desk.get("/cases/{case_id}", response_model=CaseFileView, responses=READ)
-def case(case_id: str, api: Context, _: Operator) -> CaseFileView:
+@desk.get("/cases/{support_case_id}", response_model=CaseFileView, responses=READ)
+def case(support_case_id: str, api: Context, _: Operator) -> CaseFileView:
     """A case with its context (decision, packet, device, attempts) and its notes."""
-    return CaseFileView.of_file(api.services.support.case(case_id))
+    return CaseFileView.of_file(api.services.support.case(support_case_id))
 
 
-@desk.post("/cases/{case_id}/answer", response_model=CaseFileView, responses=WRITE)
+@desk.post("/cases/{support_case_id}/answer", response_model=CaseFileView, responses=WRITE)
 def answer(
-    case_id: str,
+    support_case_id: str,
     body: TextBody,
     request: Request,
     api: Context,
@@ -153,13 +153,13 @@ def answer(
         request,
         (who, idempotency_key, raw, lang),
         200,
-        lambda: api.services.support.answer(case_id, who.subject, body.text),
+        lambda: api.services.support.answer(support_case_id, who.subject, body.text),
     )
 
 
-@desk.post("/cases/{case_id}/close", response_model=CaseFileView, responses=WRITE)
+@desk.post("/cases/{support_case_id}/close", response_model=CaseFileView, responses=WRITE)
 def close(
-    case_id: str,
+    support_case_id: str,
     body: TextBody,
     request: Request,
     api: Context,
@@ -174,7 +174,9 @@ def close(
         request,
         (who, idempotency_key, raw, lang),
         200,
-        lambda: api.services.support.close(case_id, (Author.OPERATOR, who.subject), body.text),
+        lambda: api.services.support.close(
+            support_case_id, (Author.OPERATOR, who.subject), body.text
+        ),
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Final
 
 from pydantic import Field
 
@@ -11,6 +12,7 @@ from hongbao.measures.desk import Dashboard
 from hongbao.support.cases import MAX_TEXT_LENGTH, CaseOrigin, CaseState, SupportCase, SupportNote
 from hongbao.support.service import CaseFile
 
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 
 
@@ -149,13 +151,10 @@ class MeasuresView(Body):
 
     @classmethod
     def of(cls, dashboard: Dashboard, risk_queue: int, support_queue: int) -> MeasuresView:
-        from datetime import UTC, datetime, timedelta  # noqa: PLC0415 - only the days use it
-
-        epoch = datetime(1970, 1, 1, tzinfo=UTC)
         return cls(
             days=[
                 DayView(
-                    day=(epoch + timedelta(days=d.day)).date().isoformat(),
+                    day=(EPOCH + timedelta(days=d.day)).date().isoformat(),
                     done=d.done,
                     denied=d.denied,
                     challenged=d.challenged,
