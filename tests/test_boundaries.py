@@ -31,6 +31,8 @@ CONTEXTS = frozenset(
         "refunds",
         "distribution",
         "policy",
+        "support",
+        "measures",
     }
 )
 PACKAGES = CONTEXTS | {"platform", "storage", "entrypoints", "client", "bootstrap", "testing"}
@@ -91,6 +93,10 @@ ALLOWED: Mapping[str, frozenset[str]] = {
             "risk",
         }
     ),
+    # A support case attaches the person's age band and their recall attempts.
+    "support": frozenset({"identity", "platform"}),
+    # Recall decisions counted per age band and device model, with risk's daily tallies.
+    "measures": frozenset({"identity", "platform", "recall", "risk"}),
     "storage": EVERY_CONTEXT,
     "bootstrap": EVERY_CONTEXT | {"storage"},
     "testing": EVERY_CONTEXT | {"storage"},
@@ -107,17 +113,21 @@ STORAGE_FACING_IMPORTERS = frozenset({"storage", "bootstrap", "testing"})
 # context names them only where it hands its unit of work on to that context's functions.
 SHARED_PORTS: Mapping[str, frozenset[str]] = {
     "ledger": CONTEXTS,  # every context's money moves through the ledger's functions
-    "identity": frozenset({"distribution", "funding", "packets", "recall", "refunds", "social"}),
+    # A support case and the measures read the person (their age band) and device.
+    "identity": frozenset(
+        {"distribution", "funding", "measures", "packets", "recall", "refunds", "social", "support"}
+    ),
     # A send, a refund, a recall and a budget read the funding source the money comes from or
     # goes back to (a recall with its other reads, in one round trip).
     "funding": frozenset({"distribution", "packets", "recall"}),
     "social": frozenset({"packets"}),  # a group packet checks its audience in the same unit
     "packets": frozenset({"recall"}),  # a recall acts on the packet in the packet's unit
+    "recall": frozenset({"measures"}),  # each recall decision is counted where it is read
     "distribution": frozenset({"packets", "refunds"}),  # a refund may unwind through budgets
     "refunds": frozenset({"packets"}),  # expiry and recall refund the remainder in one unit
     # A send and a claim check the device's lock, a recall reads and updates the requester's
     # risk profile, in the same unit (R-K1, R-K2).
-    "risk": frozenset({"packets", "recall"}),
+    "risk": frozenset({"measures", "packets", "recall"}),  # the dashboard reads daily tallies
 }
 
 

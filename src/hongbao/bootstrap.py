@@ -12,6 +12,7 @@ from hongbao.fx import NoRates, RateProvider, rate_provider_from_environment
 from hongbao.identity.service import IdentityService
 from hongbao.identity.verification import SimulatedProvider, VerificationProvider
 from hongbao.ledger.service import Ledger
+from hongbao.measures.desk import MeasureDesk
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock, DatabaseClock, SystemClock
 from hongbao.platform.errors import ConfigurationError, PlatformCode
@@ -27,6 +28,7 @@ from hongbao.refunds.desk import RefundDesk
 from hongbao.social.service import SocialService
 from hongbao.storage.factory import open_clock, open_database
 from hongbao.storage.unit_of_work import Database, UnitOfWork
+from hongbao.support.service import SupportDesk
 
 PROVIDER_VARIABLE = "HONGBAO_VERIFICATION_PROVIDER"
 SIMULATOR_KEY_VARIABLE = "HONGBAO_SIMULATOR_KEY"
@@ -49,6 +51,8 @@ class Services:
     recalls: RecallService
     refunds: RefundDesk
     reviews: ReviewDesk
+    support: SupportDesk
+    measures: MeasureDesk
     policies: PolicyStore
     pipeline: Pipeline[UnitOfWork]
     # What else these services opened for themselves (the database clock's reader).
@@ -141,6 +145,8 @@ def services_for(
         recalls=RecallService(database, clock, packets, policies, provider=provider),
         refunds=RefundDesk(database, clock, policies, rates),
         reviews=ReviewDesk(database, clock, packets),
+        support=SupportDesk(database, clock),
+        measures=MeasureDesk(database, clock),
         policies=policies,
         pipeline=Pipeline(database, clock, keys_of=_idempotency_keys),
     )

@@ -27,6 +27,7 @@ from hongbao.storage.api_tables import in_memory_api_tables
 from hongbao.storage.distribution_tables import in_memory_distribution_tables
 from hongbao.storage.funding_tables import in_memory_funding_tables
 from hongbao.storage.identity_tables import in_memory_identity_tables
+from hongbao.storage.measure_tables import in_memory_measure_tables
 from hongbao.storage.packet_tables import in_memory_packet_tables
 from hongbao.storage.recall_tables import in_memory_recall_tables
 from hongbao.storage.refund_tables import in_memory_refunds
@@ -34,6 +35,7 @@ from hongbao.storage.risk_tables import in_memory_risk_tables
 from hongbao.storage.social_tables import in_memory_social_tables
 from hongbao.storage.sql_outbox import InMemoryOutboxRepository
 from hongbao.storage.sql_scheduler import InMemoryDueWorkRepository
+from hongbao.storage.support_tables import in_memory_support_tables
 
 __all__ = ["FixedRates", "InMemoryDatabase", "InMemoryLedgerRepository", "ManualClock"]
 
@@ -178,6 +180,8 @@ class _InMemoryUnitOfWork:
         self.refunds = in_memory_refunds(tables.records)
         self.distribution = in_memory_distribution_tables(tables.records)
         self.api = in_memory_api_tables(tables.records)
+        self.support = in_memory_support_tables(tables.records)
+        self.measures = in_memory_measure_tables(tables.records)
 
 
 class InMemoryDatabase:

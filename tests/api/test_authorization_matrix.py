@@ -57,6 +57,8 @@ OPERATOR_CREATES = (403, 403, 201, 401, 401)
 USER_CREATES = (201, 201, 403, 401, 401)  # any user, for themselves; operators act as none
 OWNER_ACTS = (200, 403, 403, 401, 401)  # the owner, on their device; not operators
 USER_OWN = (200, 200, 403, 401, 401)  # any user, about themselves; operators have no wallet
+OWN_CASE = (200, 404, 403, 401, 401)  # another person's support case is as good as absent
+CLOSED_CASE = (409, 404, 403, 401, 401)
 TABLE = (
     Row("GET", "/v1/me", (200, 200, 200, 401, 401)),
     Row("GET", "/v1/me/balances", USER_OWN),
@@ -142,6 +144,20 @@ TABLE = (
     # The operator is let in; a lock case has no held refund to release or confirm.
     Row("POST", "/v1/operator/risk/cases/{case_id}/release", DECIDED, {"note": "matrix"}),
     Row("POST", "/v1/operator/risk/cases/{case_id}/confirm", DECIDED, {"note": "matrix"}),
+    Row("GET", "/v1/me/support/cases", USER_OWN),
+    Row("POST", "/v1/me/support/cases", USER_CREATES, {"question": "matrix"}),
+    Row("GET", "/v1/me/support/cases/{support_case_id}", OWN_CASE),
+    Row("POST", "/v1/me/support/cases/{support_case_id}/notes", OWN_CASE, {"text": "matrix"}),
+    Row("GET", "/v1/operator/support/cases", OPERATOR_ONLY),
+    Row("GET", "/v1/operator/support/cases/{support_case_id}", OPERATOR_ONLY),
+    Row(
+        "POST", "/v1/operator/support/cases/{support_case_id}/answer", OPERATOR_ONLY, {"text": "m"}
+    ),
+    Row("POST", "/v1/operator/support/cases/{support_case_id}/close", OPERATOR_ONLY, {"text": "m"}),
+    # Runs after the operator closed the case: the owner is let in and told it is closed.
+    Row("POST", "/v1/me/support/cases/{support_case_id}/close", CLOSED_CASE, {"text": "m"}),
+    Row("GET", "/v1/operator/measures", OPERATOR_ONLY),
+    Row("POST", "/v1/me/help-views", USER_OWN),
 )
 # Served and tested by their owners: the streams (SSE), docs, metrics and health.
 NOT_IN_TABLE = ("/events",)
@@ -188,7 +204,13 @@ def build_world(api: Api) -> World:
         api.clock.now_us(), api.clock.now_us(),
     )  # fmt: skip
     api.context.services.database.transact(lambda uow: uow.packets.guard_decisions.insert(guarded))
+    support = api.client.post(
+        "/v1/me/support/cases",
+        json={"question": "matrix", "packet_id": packet_id},
+        headers=api.headers("li-wei", "world-support"),
+    )
     return {
+        "support_case_id": ok(support, 201)["id"],
         "user_id": "li-wei",
         "packet_id": packet_id,
         "incident_id": incident.id,

@@ -81,7 +81,7 @@ def _users(now_us: int) -> list[User]:
         user("zhang-min", "张敏", AccountTier.CLASS_III, UserType.NORMAL, 60, AgeBand.FROM_18_TO_25),
         user("chen-jie", "陈杰", AccountTier.UNVERIFIED, UserType.NORMAL, 20, AgeBand.FROM_18_TO_25),
         user("liu-yang", "刘洋", AccountTier.CLASS_I, UserType.NORMAL, 2, AgeBand.FROM_26_TO_35),
-        user("zhao-lei", "赵磊", AccountTier.CLASS_I, UserType.BUSINESS, 700, AgeBand.FROM_36),
+        user("zhao-lei", "赵磊", AccountTier.CLASS_I, UserType.BUSINESS, 700, AgeBand.FROM_60),
         user("sun-li", "孙丽", AccountTier.CLASS_I, UserType.NORMAL, 1500, AgeBand.FROM_36, is_vip=True),
         user("zhou-qiang", "周强", AccountTier.CLASS_I, UserType.NORMAL, 300, AgeBand.FROM_36,
              status=UserStatus.FROZEN, status_reason="reported a lost phone"),

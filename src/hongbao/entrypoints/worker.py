@@ -14,13 +14,14 @@ from types import FrameType
 
 from hongbao.bootstrap import Services
 from hongbao.packets.scheduled_sends import DELIVER_KIND
+from hongbao.measures.consumer import RecallMeasures
 from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND
 from hongbao.packets.social_feed import SOCIAL_FEED, SocialFeed
 from hongbao.packets.user_feed import USER_FEED, copy_to_feeds
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import Relay, RelayReport
 from hongbao.platform.scheduler import Scheduler
-from hongbao.recall.risk_analysis import RISK_ANALYSIS, RiskAnalysis
+from hongbao.recall.risk_analysis import MEASURES, RISK_ANALYSIS, RiskAnalysis
 from hongbao.refunds.settlement import RECHECK_KIND, RISK_RELEASE_KIND, SETTLE_KIND
 from hongbao.storage.unit_of_work import UnitOfWork
 
@@ -77,6 +78,7 @@ def build_relay(services: Services) -> Relay[UnitOfWork]:
     relay.register(USER_FEED, copy_to_feeds)
     relay.register(RISK_ANALYSIS, RiskAnalysis(services.policies))
     relay.register(SOCIAL_FEED, SocialFeed(services.policies, services.clock))
+    relay.register(MEASURES, RecallMeasures())
     return relay
 
 

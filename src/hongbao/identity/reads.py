@@ -114,6 +114,11 @@ def find_user(identity: IdentityRepository, user_id: str) -> User | None:
     return identity.users.get(user_id)
 
 
+def find_device(identity: IdentityRepository, device_id: str, sim_id: str) -> Device | None:
+    """A registered device, or None."""
+    return identity.devices.get(device_id, sim_id)
+
+
 def read_registered(
     identity: IdentityRepository, user_ids: Collection[str]
 ) -> Callable[[], set[str]]:

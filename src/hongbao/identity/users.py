@@ -159,7 +159,8 @@ class AgeBand(StrEnum):
 
     FROM_18_TO_25 = "18-25"
     FROM_26_TO_35 = "26-35"
-    FROM_36 = "36+"
+    FROM_36 = "36+"  # 36 to 59 since the 60+ band exists (the value predates it)
+    FROM_60 = "60+"  # offered human support first after a refusal (R-U5: 29 % need it)
 
 
 class UserStatus(StrEnum):

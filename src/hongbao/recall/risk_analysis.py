@@ -47,7 +47,8 @@ from hongbao.risk.stats import AppliedEvent, DailyDecisions
 
 RISK_ANALYSIS: Final = "risk-analysis"
 # The consumers of a recall's RecallDecided events, each registered in worker.build_relay.
-DECIDED_CONSUMERS: Final = (RISK_ANALYSIS,)
+MEASURES: Final = "measures"  # hongbao.measures counts each decision per age band and device
+DECIDED_CONSUMERS: Final = (RISK_ANALYSIS, MEASURES)
 MICROSECONDS_PER_MINUTE: Final = 60 * MICROSECONDS_PER_SECOND
 MAX_CLAIMERS_PAIRED: Final = 100  # a rapid cycle pairs the sender with this many claimers
 

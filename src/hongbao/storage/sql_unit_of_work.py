@@ -13,6 +13,7 @@ from hongbao.storage.api_tables import ApiTables, sql_api_tables
 from hongbao.storage.distribution_tables import StoredDistributionTables, sql_distribution_tables
 from hongbao.storage.funding_tables import StoredFundingTables, sql_funding_tables
 from hongbao.storage.identity_tables import IdentityTables, sql_identity_tables
+from hongbao.storage.measure_tables import StoredMeasureTables, sql_measure_tables
 from hongbao.storage.packet_tables import StoredPacketTables, sql_packet_tables
 from hongbao.storage.recall_tables import StoredRecallTables, sql_recall_tables
 from hongbao.storage.refund_tables import RecordRefunds, sql_refunds
@@ -22,6 +23,7 @@ from hongbao.storage.sql_dialect import SqlDialect
 from hongbao.storage.sql_ledger import SqlLedgerRepository
 from hongbao.storage.sql_outbox import SqlOutboxRepository
 from hongbao.storage.sql_scheduler import SqlDueWorkRepository
+from hongbao.storage.support_tables import StoredSupportTables, sql_support_tables
 
 
 class SqlUnitOfWork:
@@ -67,6 +69,14 @@ class SqlUnitOfWork:
     @functools.cached_property
     def api(self) -> ApiTables:
         return sql_api_tables(self._dialect)
+
+    @functools.cached_property
+    def support(self) -> StoredSupportTables:
+        return sql_support_tables(self._dialect)
+
+    @functools.cached_property
+    def measures(self) -> StoredMeasureTables:
+        return sql_measure_tables(self._dialect)
 
     @functools.cached_property
     def outbox(self) -> SqlOutboxRepository:

@@ -22,6 +22,8 @@ from hongbao.refunds.ports import RefundRepository
 from hongbao.risk.ports import RiskTables
 from hongbao.social.ports import SocialTables
 from hongbao.storage.api_tables import ApiTables
+from hongbao.storage.measure_tables import StoredMeasureTables
+from hongbao.support.ports import SupportTables
 
 
 class UnitOfWork(Protocol):
@@ -60,6 +62,12 @@ class UnitOfWork(Protocol):
 
     @property
     def api(self) -> ApiTables: ...
+
+    @property
+    def support(self) -> SupportTables: ...
+
+    @property
+    def measures(self) -> StoredMeasureTables: ...
 
 
 Database: TypeAlias = DatabasePort[UnitOfWork]

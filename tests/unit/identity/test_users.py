@@ -64,7 +64,7 @@ def test_enum_values_are_the_stable_strings_storage_writes() -> None:
         "class_iii",
         "enterprise",
     ]
-    assert [band.value for band in AgeBand] == ["18-25", "26-35", "36+"]
+    assert [band.value for band in AgeBand] == ["18-25", "26-35", "36+", "60+"]
     assert [status.value for status in UserStatus] == ["normal", "abnormal", "frozen"]
 
 

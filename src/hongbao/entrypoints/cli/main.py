@@ -18,6 +18,7 @@ from hongbao.entrypoints.cli import refunds as cli_refunds
 from hongbao.entrypoints.cli import risk as cli_risk
 from hongbao.entrypoints.cli import serve as cli_serve
 from hongbao.entrypoints.cli import social as cli_social
+from hongbao.entrypoints.cli import support as cli_support
 from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
@@ -339,6 +340,7 @@ app.add_typer(cli_recall.decisions_app, name="decisions")
 app.add_typer(cli_refunds.refunds_app, name="refunds")
 app.add_typer(cli_incidents.incidents_app, name="incidents")
 app.add_typer(cli_risk.risk_app, name="risk")
+app.add_typer(cli_support.support_app, name="support")
 app.add_typer(cli_serve.tokens_app, name="tokens")
 app.command("serve")(cli_serve.serve)
 app.add_typer(cli_distribution.budgets_app, name="budgets")

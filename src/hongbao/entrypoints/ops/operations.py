@@ -23,6 +23,7 @@ from hongbao.entrypoints.ops.admission import Admission, AdmissionLimits
 from hongbao.entrypoints.ops.backlog import Backlog, BacklogSampler
 from hongbao.entrypoints.ops.degrade import DegradeMonitor, DegradeThresholds
 from hongbao.entrypoints.ops.health import Readiness
+from hongbao.entrypoints.ops.measures_export import Joined, MeasuresCollector
 from hongbao.entrypoints.ops.metrics import BacklogCollector, Metrics
 from hongbao.entrypoints.ops.observability import RequestRecord, current_request
 from hongbao.entrypoints.ops.ratelimit import BucketLimit, RateLimited, RateLimiter
@@ -147,7 +148,10 @@ class Operations:
             monotonic=monotonic,
             on_sample=self._on_backlog,
         )
-        self.backlog_collector = BacklogCollector(self.sampler, settings.backlog_refresh_seconds)
+        self.backlog_collector = Joined(
+            BacklogCollector(self.sampler, settings.backlog_refresh_seconds),
+            MeasuresCollector(services.measures, services.support),
+        )
         self.readiness = Readiness(
             services.database,
             settings.database_url,

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from hongbao.entrypoints.http.context import ApiContext
-from hongbao.entrypoints.web import conditions, drill, guard_pages, pages
+from hongbao.entrypoints.web import conditions, dashboard, drill, guard_pages, pages, support
 from hongbao.entrypoints.web.calls import ApiCalls
 from hongbao.entrypoints.web.drill_rooms import DrillRooms
 
@@ -28,6 +28,8 @@ def install(app: FastAPI, api: ApiContext) -> None:
     app.include_router(drill.router)
     app.include_router(conditions.router)
     app.include_router(guard_pages.router)
+    app.include_router(support.router)
+    app.include_router(dashboard.router)
     app.mount(
         STATIC_PATH,
         StaticFiles(packages=[("hongbao.entrypoints.web", "static")]),

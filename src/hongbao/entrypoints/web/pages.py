@@ -284,7 +284,9 @@ async def hint_event(hint: Hint, request: Request, shared: Shared) -> Response:
 @router.get("/help")
 async def help_page(request: Request, shared: Shared) -> Response:
     visit = Visit(shared, request)
-    await visit.who()
+    if await visit.who() is not None:
+        # Help views per age band (R-U4): one per page visit.
+        await visit.call("POST", "/v1/me/help-views", key=new_key("help"))
     return visit.page("help.html", all_hints=HINTS)
 
 

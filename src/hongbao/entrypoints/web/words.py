@@ -8,7 +8,9 @@ from typing import Final
 
 from hongbao.entrypoints.web.drill_words import DRILL_WORDS
 from hongbao.entrypoints.web.state_words import STATE_WORDS
+from hongbao.entrypoints.web.support_words import SUPPORT_WORDS
 from hongbao.platform.i18n import Language
+from hongbao.platform.invariants import invariant
 
 WORDS: Final[dict[str, tuple[str, str]]] = {
     "title": ("红包", "hongbao"),
@@ -182,7 +184,9 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "out": ("支出", "out"),
 }
 
-
+# The support pages' words join the console's; a key of both would change another page's word.
+invariant(not WORDS.keys() & SUPPORT_WORDS.keys(), "support words have keys of their own")
+WORDS.update(SUPPORT_WORDS)
 WORDS.update(STATE_WORDS)
 WORDS.update(DRILL_WORDS)
 

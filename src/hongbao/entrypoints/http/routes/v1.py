@@ -8,11 +8,13 @@ from hongbao.entrypoints.http.routes import (
     guard,
     hints,
     incidents,
+    measures,
     operator,
     recalls,
     refunds,
     risk,
     social,
+    support,
     users,
     wallet,
 )
@@ -29,5 +31,8 @@ ROUTERS = (
     operator.router,
     incidents.router,
     risk.router,
+    support.mine,
+    support.desk,
+    measures.router,
     social.router,
 )

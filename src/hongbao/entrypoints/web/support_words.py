@@ -1,0 +1,98 @@
+# ruff: noqa: RUF001 - Chinese sentences use Chinese (full-width) punctuation, on purpose
+"""The support pages' and the operators' dashboard's words, zh-CN and en."""
+
+from __future__ import annotations
+
+from typing import Final
+
+SUPPORT_WORDS: Final[dict[str, tuple[str, str]]] = {
+    "support": ("客服", "Support"),
+    "contact_support": ("联系人工客服", "Contact support"),
+    "support_offer": (
+        "需要帮忙吗？人工客服会看到这次撤回的记录（决定编号、红包、设备和你最近的尝试），"
+        "不用你再解释一遍。",
+        "Need a hand? A person from support will see this recall's record (the decision, the "
+        "packet, your device and your recent attempts): no need to explain it again.",
+    ),
+    "support_offer_first": (
+        "我们建议你先联系人工客服，他们会一步一步帮你处理。",
+        "We suggest you ask a person from support first: they will help you step by step.",
+    ),
+    "your_cases": ("我的客服工单", "Your support cases"),
+    "no_cases": ("还没有工单。", "No cases yet."),
+    "new_case": ("向客服提问", "Ask support"),
+    "question": ("你的问题", "Your question"),
+    "question_hint": (
+        "例如：为什么这个红包不能撤回？",
+        "For example: why can this packet not be recalled?",
+    ),
+    "send_question": ("提交", "Send"),
+    "case": ("工单", "Case"),
+    "case_state": ("状态", "State"),
+    "case_open": ("等待客服回复", "Waiting for support"),
+    "case_answered": ("客服已回复", "Answered"),
+    "case_closed": ("已关闭", "Closed"),
+    "attached": ("随工单附上", "Attached to the case"),
+    "attempts": ("最近的撤回尝试", "Recent recall attempts"),
+    "history": ("记录", "History"),
+    "note_opened": ("提问", "asked"),
+    "note_answered": ("客服回复", "support answered"),
+    "note_wrote": ("补充", "added"),
+    "note_closed": ("关闭", "closed"),
+    "write_more": ("补充说明", "Add to your case"),
+    "close_case": ("问题已解决，关闭工单", "Solved: close the case"),
+    "closed_by_user": ("问题已解决", "Solved"),
+    "text": ("内容", "Text"),
+    "operator": ("运营", "Operator"),
+    "operator_sign_in": ("运营登录", "Operator sign-in"),
+    "operator_demo": (
+        "内置演示库：以演示运营人员身份登录。",
+        "Embedded demo: sign in as the demo operator.",
+    ),
+    "operator_token": ("运营令牌", "Operator token"),
+    "dashboard": ("运营看板", "Dashboard"),
+    "support_queue": ("客服队列", "Support queue"),
+    "answer": ("回复", "Answer"),
+    "close": ("关闭", "Close"),
+    "why_close": ("关闭原因", "Why it is closed"),
+    "outcomes_by_day": ("每日撤回结果", "Recall outcomes by day"),
+    "outcomes_desc": (
+        "最近 14 天每天开始的撤回：成功、被拒、待验证。",
+        "Recalls begun on each of the last 14 days: done, denied, waiting for checks.",
+    ),
+    "done": ("成功", "done"),
+    "denied": ("被拒", "denied"),
+    "challenged": ("待验证", "challenged"),
+    "refusal_causes": ("被拒原因", "Refusal causes"),
+    "causes_desc": ("被拒的撤回按六类原因统计。", "Refused recalls by their six causes."),
+    "per_band": ("各年龄段", "Per age band"),
+    "band_desc": (
+        "各年龄段的误操作率、成功前尝试次数、帮助页浏览和气泡互动。",
+        "Misoperation rate, attempts before success, help views and bubble use per age band.",
+    ),
+    "age_band": ("年龄段", "Age band"),
+    "attempts_n": ("撤回尝试", "Attempts"),
+    "misoperations": ("误操作", "Misoperations"),
+    "misoperation_rate": ("误操作率", "Misoperation rate"),
+    "before_success": ("成功前平均尝试", "Attempts per success"),
+    "help_views": ("帮助页浏览", "Help views"),
+    "bubbles": ("气泡 显示/关闭/点击", "Bubbles shown/dismissed/clicked"),
+    "per_device": ("各机型（对照基线）", "Per device model, beside the baselines"),
+    "device_desc": (
+        "各机型的撤回成功率与耗时，和资料中的基线并列。",
+        "Recall success rate and latency per model, beside the source's baselines.",
+    ),
+    "model": ("机型", "Model"),
+    "platform": ("平台", "Platform"),
+    "success_rate": ("成功率", "Success rate"),
+    "latency": ("平均耗时", "Mean latency"),
+    "baseline": ("基线", "Baseline"),
+    "risk_levels": ("风险等级（近 30 天）", "Risk levels (last 30 days)"),
+    "risk_desc": ("近 30 天各风险等级的撤回决定数。", "Recall decisions per risk level, 30 days."),
+    "level": ("等级", "Level"),
+    "queues": ("待处理队列", "Queues"),
+    "risk_queue": ("风控审核队列", "Risk review queue"),
+    "count": ("数量", "Count"),
+    "measured": ("实测", "measured"),
+    "as_table": ("数据表", "As a table"),
+}
