@@ -216,6 +216,7 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
                 "recalls.key_reused",
                 "refunds.not_failed",
                 "risk.case_decided",
+                "risk.device_not_locked",
             ],
             409,
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hongbao.entrypoints.http.routes import (
     challenges,
+    device_lock,
     groups,
     hints,
     incidents,
@@ -27,5 +28,6 @@ ROUTERS = (
     operator.router,
     incidents.router,
     risk.router,
+    device_lock.router,
     social.router,
 )
