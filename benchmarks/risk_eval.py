@@ -54,6 +54,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -265,6 +266,9 @@ class World:
         self.clock.advance(microseconds=microseconds)
         self.worker.drain()
 
+    def count_banned_send(self) -> None:
+        self.banned_sends += 1
+
     def until(self, moment_us: int) -> None:
         """Move the clock to ``moment_us``; the worker drains at each whole hour on the way
         (the analysis lags the recalls by up to an hour)."""
@@ -301,7 +305,7 @@ def card_number(serial: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def plant(world: World, args: argparse.Namespace, ordinary: list[str]) -> Planted:
+def plant(world: Any, args: argparse.Namespace, ordinary: list[str]) -> Planted:
     """Register the planted abusers, their groups and exemptions, and label them."""
     planted = Planted(
         labels={},
@@ -399,9 +403,39 @@ def _day_steps(
     return sorted(steps)
 
 
-def run(url: str, args: argparse.Namespace, *, passing: bool = False) -> tuple[World, Planted]:
+class Lockstep:
+    """Worlds that take every step together: a call on it is made on each, the first one's
+    answer returned, an attribute is the worlds' attributes in lockstep. Which world goes
+    first alternates from call to call (the second finds the code warm in the caches). The
+    risk rules' world and a passing one so share every moment of the machine's load, and
+    their CPU per recall differs by the risk work, not by when each ran."""
+
+    def __init__(self, *targets: Any, calls: list[int] | None = None) -> None:
+        self._targets = targets
+        self._calls = [0] if calls is None else calls
+
+    def __getattr__(self, name: str) -> Any:
+        values = [getattr(target, name) for target in self._targets]
+        if not callable(values[0]):
+            return Lockstep(*values, calls=self._calls)
+
+        def call(*arguments: Any, **keywords: Any) -> Any:
+            self._calls[0] += 1
+            order = range(len(values)) if self._calls[0] % 2 else reversed(range(len(values)))
+            answers = {n: values[n](*arguments, **keywords) for n in order}
+            return answers[0]
+
+        return call
+
+
+def run(
+    url: str, args: argparse.Namespace, *, passing: bool = False, twin_url: str | None = None
+) -> tuple[World, Planted, World | None]:
+    """The scenario on ``url``; with ``twin_url``, also on a passing world in lockstep."""
     rng = random.Random(args.seed)
-    world = World(url, passing=passing)
+    first = World(url, passing=passing)
+    twin = None if twin_url is None else World(twin_url, passing=True)
+    world: Any = first if twin is None else Lockstep(first, twin)
     ordinary = [f"u{n:04d}" for n in range(args.users)]
     for user in ordinary:
         world.user(user)
@@ -436,14 +470,14 @@ def run(url: str, args: argparse.Namespace, *, passing: bool = False) -> tuple[W
                     # Too many recalls in this group today: the user cannot send here now.
                     if refused.code is not SocialCode.GROUP_SEND_BANNED:
                         raise
-                    world.banned_sends += 1
+                    world.count_banned_send()
             elif token in sent:
                 world.recall(user, sent.pop(token), accept_balance=card)
         _abusers_act(world, rng, planted, first_evening=day == 0)
         hours = (world.clock.now_us() - day_start) // HOUR_US
         world.advance(max(1, 24 - hours) * HOUR_US)
     world.worker.drain()
-    return world, planted
+    return first, planted, twin
 
 
 def _abusers_act(
@@ -566,9 +600,25 @@ def main() -> None:
         help="runs of the scenario with the risk rules and with a passing assessor, in "
         "alternating order; the added CPU is the median of the pairs' differences",
     )
+    parser.add_argument(
+        "--lockstep",
+        action="store_true",
+        help="run the risk rules' world and a passing one together, step by step",
+    )
+    parser.add_argument(
+        "--twin-database-url",
+        default=None,
+        help="with --lockstep on PostgreSQL: the passing world's database (wiped too)",
+    )
     args = parser.parse_args()
-    if args.database_url and "bench" not in args.database_url:
-        parser.error("the PostgreSQL database is wiped: its name must contain 'bench'")
+    for url in (args.database_url, args.twin_database_url):
+        if url and "bench" not in url:
+            parser.error("a PostgreSQL database is wiped: its name must contain 'bench'")
+    if args.lockstep and bool(args.database_url) != bool(args.twin_database_url):
+        parser.error("--lockstep on PostgreSQL needs --database-url and --twin-database-url")
+    if args.lockstep:
+        lockstep(args)
+        return
     added: list[float] = []
     for pair in range(max(1, args.cpu_pairs)):
         per_recall: dict[bool, float] = {}
@@ -585,6 +635,27 @@ def main() -> None:
     print(f"added CPU per recall, median of {len(added)}: {statistics.median(added):.3f} ms")
 
 
+def lockstep(args: argparse.Namespace) -> None:
+    """The risk rules' world and a passing one in lockstep (see ``Lockstep``), scored."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{Path(folder) / 'risk.db'}"
+        twin_url = args.twin_database_url or f"sqlite:///{Path(folder) / 'passing.db'}"
+        for database in (args.database_url, args.twin_database_url):
+            if database:
+                wipe(database)
+        world, planted, twin = run(url, args, twin_url=twin_url)
+        score(world, planted)
+    if twin is None:
+        raise RuntimeError("a lockstep run has its passing twin")
+    rules, passing = world.cpu / world.recalls * 1000, twin.cpu / twin.recalls * 1000
+    print()
+    print(
+        f"CPU per recall (process_time, in lockstep), {world.recalls} and {twin.recalls} "
+        f"recalls: risk rules {rules:.3f} ms, passing assessor {passing:.3f} ms, "
+        f"added {rules - passing:.3f} ms"
+    )
+
+
 def fresh_run(args: argparse.Namespace, *, passing: bool, scored: bool) -> World:
     """The scenario on a fresh database (a new SQLite file, or the PostgreSQL one wiped),
     scored against its labels while the database is there when ``scored``."""
@@ -592,7 +663,7 @@ def fresh_run(args: argparse.Namespace, *, passing: bool, scored: bool) -> World
         url = args.database_url or f"sqlite:///{Path(folder) / 'risk.db'}"
         if args.database_url:
             wipe(url)
-        world, planted = run(url, args, passing=passing)
+        world, planted, _ = run(url, args, passing=passing)
         if scored:
             score(world, planted)
             print()
