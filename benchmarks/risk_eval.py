@@ -422,7 +422,15 @@ class Lockstep:
         def call(*arguments: Any, **keywords: Any) -> Any:
             self._calls[0] += 1
             order = range(len(values)) if self._calls[0] % 2 else reversed(range(len(values)))
-            answers = {n: values[n](*arguments, **keywords) for n in order}
+            answers: dict[int, Any] = {}
+            refusals: dict[int, Exception] = {}
+            for n in order:  # every world takes the step, even when another is refused
+                try:
+                    answers[n] = values[n](*arguments, **keywords)
+                except Exception as refused:  # noqa: BLE001 - raised again below
+                    refusals[n] = refused
+            if refusals:
+                raise refusals[min(refusals)]
             return answers[0]
 
         return call
