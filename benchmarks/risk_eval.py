@@ -3,9 +3,10 @@ its planted labels (R-K3, R-K6).
 
 Run from the project root::
 
-    .venv/bin/python benchmarks/risk_eval.py --users 200 --days 10 --seed 7 --cpu-pairs 3
-    .venv/bin/python benchmarks/risk_eval.py \
-        --database-url postgresql://postgres@127.0.0.1:5432/risk_bench
+    .venv/bin/python benchmarks/risk_eval.py --users 200 --days 10 --seed 7 --lockstep
+    .venv/bin/python benchmarks/risk_eval.py --lockstep \
+        --database-url postgresql://postgres@127.0.0.1:5432/risk_bench \
+        --twin-database-url postgresql://postgres@127.0.0.1:5432/risk_bench_twin
 
 Ordinary users send group packets in their group of friends and recall some of them hours
 later, each around a habit of their own: how often (half a packet to two packets a day), how
@@ -39,7 +40,8 @@ its own label and against any planted abuser, and its recall of its label; then 
 in which each detector's signal fired with its evidence, the level distribution of ordinary
 users' recalls, and the CPU per recall in the money path with the risk rules against a
 ``PassingAssessor`` (``time.process_time`` over the same recalls on fresh databases, in the
-same run: ``--cpu-pairs`` pairs in alternating order, and the median of their differences).
+same run: with ``--lockstep`` both worlds take every step together, in alternating order;
+otherwise ``--cpu-pairs`` pairs run one after the other, and the median of their differences).
 """
 
 from __future__ import annotations
