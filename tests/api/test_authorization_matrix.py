@@ -115,6 +115,13 @@ TABLE = (
         OWNER_ACTS,
         {"purpose": "drill", "answer": "not-the-code"},
     ),
+    # Any user, for the device of their token: neither li-wei's nor wang-fang's is locked.
+    Row(
+        "POST",
+        "/v1/me/device/unlock",
+        (409, 409, 403, 401, 401),
+        lambda world: {"challenge_id": world["challenge_id"]},
+    ),
     Row("GET", "/v1/refunds/{refund_id}", READ_OWN),
     Row("GET", "/v1/decisions/{decision_id}", READ_OWN),
     Row("GET", "/v1/operator/refunds", OPERATOR_ONLY),

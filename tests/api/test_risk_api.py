@@ -1,6 +1,6 @@
 """Risk control over HTTP (R-K2, R-K5): a client reports where it is with ``Hongbao-Geo``; a
 jump of hundreds of kilometres locks the device, the review queue is for operators only, and
-an operator's unlock lets the device send again."""
+an operator's unlock, or the user's own face check, lets the device send again."""
 
 from __future__ import annotations
 
@@ -100,3 +100,86 @@ def test_the_review_metrics_count_the_decisions_and_are_for_operators_only(api: 
         1,
         0,
     )
+
+
+def lock_li_weis_phone(api: Api, round_: int) -> None:
+    """Two recalls five minutes and about 1,070 km apart: the second locks the device."""
+    api.clock.advance(seconds=15 * 60)  # past the travel window of any earlier place
+    for number, place in enumerate((SHANGHAI, BEIJING)):
+        packet = send(api, f"lock-send-{round_}-{number}")
+        api.client.post(
+            f"/v1/packets/{packet['id']}/recalls",
+            headers=api.headers(
+                "li-wei", f"lock-recall-{round_}-{number}", **{"Hongbao-Geo": place}
+            ),
+        )
+        api.clock.advance(seconds=5 * 60)
+
+
+def face_check(api: Api, key: str, purpose: str, answer: str = "pass") -> str:
+    """A face check li-wei opens on his phone for ``purpose`` and answers."""
+    opened = ok(
+        api.client.post(
+            "/v1/challenges",
+            json={"kind": "face", "purpose": purpose},
+            headers=api.headers("li-wei", f"{key}-open"),
+        ),
+        201,
+    )
+    api.client.post(
+        f"/v1/challenges/{opened['id']}/answers",
+        json={"purpose": purpose, "answer": answer},
+        headers=api.headers("li-wei", f"{key}-answer"),
+    )
+    return str(opened["id"])
+
+
+def test_a_user_unlocks_their_locked_device_with_a_face_check_spent_once(api: Api) -> None:
+    """R-K1: the user's step-up unlocks the device; the check is spent, the case decided by
+    the user, and a wrong, misdirected or spent check unlocks nothing."""
+    unlock_path = "/v1/me/device/unlock"
+    not_locked = api.client.post(
+        unlock_path, json={"challenge_id": "ch-none"}, headers=api.headers("li-wei", "u-0")
+    )
+    assert (not_locked.status_code, not_locked.json()["error"]["code"]) == (
+        409,
+        "risk.device_not_locked",
+    )
+    lock_li_weis_phone(api, 1)
+    (case,) = ok(api.client.get("/v1/operator/risk/cases", headers=api.headers("ops-demo")))
+    device = case["device_id"]
+    failed = face_check(api, "wrong", f"unlock:{device}", answer="fail")
+    elsewhere = face_check(api, "other", "drill")
+    for number, challenge_id in enumerate((failed, elsewhere, "ch-unknown")):
+        refused = api.client.post(
+            unlock_path,
+            json={"challenge_id": challenge_id},
+            headers=api.headers("li-wei", f"u-refused-{number}"),
+        )
+        assert (refused.status_code, refused.json()["error"]["code"]) == (
+            422,
+            "risk.unlock_not_verified",
+        )
+    passed = face_check(api, "right", f"unlock:{device}")
+    unlocked = ok(
+        api.client.post(
+            unlock_path, json={"challenge_id": passed}, headers=api.headers("li-wei", "u-1")
+        )
+    )
+    assert (unlocked["device_id"], unlocked["state"], unlocked["unlocked_by"]) == (
+        device,
+        "unlocked",
+        "li-wei",
+    )
+    decided = ok(
+        api.client.get(f"/v1/operator/risk/cases/{case['id']}", headers=api.headers("ops-demo"))
+    )
+    assert (decided["state"], decided["decided_by"]) == ("unlocked", "li-wei")
+    assert passed in decided["note"]
+    assert send(api, "after-unlock")["id"]
+    lock_li_weis_phone(api, 2)
+    assert len(ok(api.client.get("/v1/operator/risk/cases", headers=api.headers("ops-demo"))))
+    again = api.client.post(
+        unlock_path, json={"challenge_id": passed}, headers=api.headers("li-wei", "u-2")
+    )
+    assert again.json()["error"]["code"] == "risk.unlock_not_verified"  # spent already

@@ -99,3 +99,32 @@ def test_a_challenge_opened_by_the_user_is_passed_with_the_providers_code(
         wrong = user.answer_challenge(opened.id, purpose="drill", answer=other)
         right = user.answer_challenge(opened.id, purpose="drill", answer=code)
     assert (wrong.result, right.result) == ("wrong_answer", "passed")
+
+
+def test_a_device_locked_by_a_jump_is_unlocked_by_the_users_own_face_check(
+    served: Served,
+) -> None:
+    """The client reports where it is; a jump of about 1,070 km in five minutes locks the
+    phone, and a face check opened on it for ``unlock:<device>`` unlocks it once."""
+    with served.client("li-wei") as sender:
+        for place in ("31.2304,121.4737", "39.9042,116.4074"):
+            sender.recall(sent_and_claimed(served, sender), place=place)
+            served.clock.advance(seconds=5 * 60)
+        with pytest.raises(ApiError) as locked:
+            sent_and_claimed(served, sender)
+        assert locked.value.code == "packets.device_locked"
+        purpose = "unlock:li-wei-iphone14pro"
+        check = sender.create_challenge("face", purpose)
+        assert sender.answer_challenge(check.id, purpose=purpose, answer="pass").result == (
+            "passed"
+        )
+        unlocked = sender.unlock_device(check.id)
+        assert (unlocked.device_id, unlocked.state, unlocked.unlocked_by) == (
+            "li-wei-iphone14pro",
+            "unlocked",
+            "li-wei",
+        )
+        assert sent_and_claimed(served, sender)
+        with pytest.raises(ApiError) as spent:
+            sender.unlock_device(check.id)
+        assert spent.value.code == "risk.device_not_locked"

@@ -114,6 +114,9 @@ def test_explain_prints_the_rule_trace_and_a_what_if_in_the_blackout(
     assert code == 0, output
     assert "outside_settlement_blackout" in output
     assert "from_the_sending_device" in output
+    # The risk decision: its level, actions, exemptions and policy version (R-K1).
+    for fact in ("level=0", "actions=none", "exemptions=none", "risk_policy="):
+        assert fact in output, fact
     code, output = run_cli(sent, *explain, "--at", "2026-11-29T23:55")
     assert "time.settlement_blackout" in output
     assert "not recorded" in output

@@ -220,6 +220,7 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
                 "recalls.key_reused",
                 "refunds.not_failed",
                 "risk.case_decided",
+                "risk.device_not_locked",
                 "support.case_closed",
                 "support.too_many_notes",
             ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Generic, TypeVar
 from urllib.parse import quote
@@ -32,6 +32,7 @@ class Call(Generic[T]):
     body: bytes | None = None
     key: str | None = None  # the Idempotency-Key of a state change
     params: tuple[tuple[str, str], ...] = ()
+    place: str | None = None  # "lat,lon" sent as Hongbao-Geo (risk control's travel rule)
 
 
 def new_key() -> str:
@@ -146,10 +147,15 @@ def recall_eligibility(packet_id: str) -> Call[models.Eligibility]:
 
 
 def recall(
-    packet_id: str, key: str | None, challenge_ids: Sequence[str], accept_balance: bool
+    packet_id: str,
+    key: str | None,
+    challenge_ids: Sequence[str],
+    accept_balance: bool,
+    place: str | None = None,
 ) -> Call[models.Recall]:
     body: JsonObject = {"challenge_ids": list(challenge_ids), "accept_balance": accept_balance}
-    return _post(one(models.Recall), body, key, "packets", packet_id, "recalls")
+    call = _post(one(models.Recall), body, key, "packets", packet_id, "recalls")
+    return replace(call, place=place)
 
 
 def recall_status(recall_key: str) -> Call[models.Recall]:
@@ -176,6 +182,11 @@ def answer_challenge(
 ) -> Call[models.Answer]:
     body: JsonObject = {"purpose": purpose, "answer": answer}
     return _post(one(models.Answer), body, key, "challenges", challenge_id, "answers")
+
+
+def unlock_device(challenge_id: str, key: str | None) -> Call[models.DeviceLock]:
+    body: JsonObject = {"challenge_id": challenge_id}
+    return _post(one(models.DeviceLock), body, key, "me", "device", "unlock")
 
 
 # ------------------------------------------------------------------------------ refunds, me

@@ -169,6 +169,16 @@ class Answer(Model):
     attempts_remaining: StrictInt | None
 
 
+class DeviceLock(Model):
+    device_id: str
+    sim_id: str
+    user_id: str
+    state: str  # locked | unlocked
+    locked_at: str
+    unlocked_at: str | None
+    unlocked_by: str | None
+
+
 class ChallengeCode(Model):
     challenge_id: str
     code: str

@@ -163,10 +163,12 @@ class Client:
         key: str | None = None,
         challenge_ids: Sequence[str] = (),
         accept_balance: bool = False,
+        place: str | None = None,
     ) -> models.Recall:
         """The key is the recall's: pass the returned ``recall_key`` again with the passed
-        challenge ids (or ``accept_balance``) to carry a challenged recall on."""
-        return self.run(calls.recall(packet_id, key, challenge_ids, accept_balance))
+        challenge ids (or ``accept_balance``) to carry a challenged recall on. ``place`` is
+        where the device is, ``"lat,lon"`` in decimal degrees (None: unknown)."""
+        return self.run(calls.recall(packet_id, key, challenge_ids, accept_balance, place))
 
     def recall_status(self, recall_key: str) -> models.Recall:
         return self.run(calls.recall_status(recall_key))
@@ -191,6 +193,11 @@ class Client:
         self, challenge_id: str, *, purpose: str, answer: str, key: str | None = None
     ) -> models.Answer:
         return self.run(calls.answer_challenge(challenge_id, purpose, answer, key))
+
+    def unlock_device(self, challenge_id: str, *, key: str | None = None) -> models.DeviceLock:
+        """Unlock this device, locked by risk control, with a passed face check opened on it
+        for ``"unlock:<device id>"``."""
+        return self.run(calls.unlock_device(challenge_id, key))
 
     # -------------------------------------------------------------------------- refunds, me
 

@@ -23,6 +23,8 @@ def headers_for(call: Call[Any] | None, token: str | None, language: str) -> dic
         headers["Authorization"] = f"Bearer {token}"
     if call is not None and call.key is not None:
         headers["Idempotency-Key"] = call.key
+    if call is not None and call.place is not None:
+        headers["Hongbao-Geo"] = call.place
     if call is not None and call.body is not None:
         headers["Content-Type"] = "application/json"
     return headers

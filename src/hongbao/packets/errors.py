@@ -62,9 +62,9 @@ class PacketCode(ErrorCode):
     DEVICE_LOCKED = (
         "packets.device_locked",
         Outcome.FORBIDDEN,
-        "这台设备已被风控锁定，暂时不能发、抢或撤回红包，请联系客服解锁。",
+        "这台设备已被风控锁定，暂时不能发、抢或撤回红包；在本设备完成人脸验证或联系客服即可解锁。",
         "This device is locked by risk control: it cannot send, claim or recall until it is "
-        "unlocked (contact support).",
+        "unlocked (pass a face verification on this device, or contact support).",
     )
     UNKNOWN_FUNDING_SOURCE = (
         "packets.unknown_funding_source",

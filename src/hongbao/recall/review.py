@@ -7,6 +7,10 @@ their evidence for an operator, whose every decision is kept on the case (who, w
 - confirm: the case is suspicious; the money stays held (a later release still moves it), and
   with ``escalate`` the account is frozen for money-moving operations (level 4);
 - unlock: a locked device may send, claim and recall again.
+
+A user may also unlock their own locked device with a face verification (R-K1's "the user's
+step-up"): a passed face check opened on that device for ``unlock_purpose(device_id)`` is spent
+on the unlock, and the lock's case is decided by the user, the check named in its note.
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
+from hongbao.identity.devices import DeviceFingerprint
 from hongbao.identity.service import set_status_in
+from hongbao.identity.step_up import lock_challenge, spend_challenge
 from hongbao.identity.users import UserStatus
+from hongbao.identity.verification import ChallengeKind, ConsumeRequest, ConsumeResult
 from hongbao.packets.service import PacketService
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ErrorCode, HongbaoError, Outcome
 from hongbao.platform.invariants import present
 from hongbao.recall.ports import Database, UnitOfWork
-from hongbao.risk.cases import CaseKind, CaseState, LockState, RiskCase
+from hongbao.risk.cases import CaseKind, CaseState, DeviceLock, LockState, RiskCase
 from hongbao.risk.profile import MICROSECONDS_PER_DAY
 from hongbao.risk.stats import MAX_STATS_DAYS, ReviewStats, review_stats
 
@@ -43,6 +50,19 @@ class ReviewCode(ErrorCode):
         Outcome.CONFLICT,
         "这个风控审核记录已处理，不能再这样处理。",
         "This case has been decided and cannot take that decision now.",
+    )
+    DEVICE_NOT_LOCKED = (
+        "risk.device_not_locked",
+        Outcome.CONFLICT,
+        "这台设备没有被风控锁定，无需解锁。",
+        "This device is not locked by risk control; there is nothing to unlock.",
+    )
+    UNLOCK_NOT_VERIFIED = (
+        "risk.unlock_not_verified",
+        Outcome.REFUSED,
+        "解锁需要在这台设备上完成一次人脸验证（用途 unlock:设备号），且该验证未被使用过。",
+        "Unlocking needs a passed face verification opened on this device for "
+        "'unlock:<device id>' and not used before.",
     )
     NOTE_INVALID = (
         "risk.note_invalid",
@@ -126,6 +146,41 @@ class ReviewDesk:
 
         return self._decide(case_id, operator, note, work)
 
+    def unlock_with_face(
+        self, user_id: str, device: DeviceFingerprint, challenge_id: str
+    ) -> DeviceLock:
+        """The user's own unlock of their locked ``device`` by a passed face check (see the
+        module's description); the check is spent in the same transaction as the unlock."""
+
+        def unlock(uow: UnitOfWork) -> DeviceLock:
+            now_us = self.clock.now_us()
+            lock = uow.risk.locks.lock(device.device_id, device.sim_id)
+            if lock is None or not lock.is_locked or lock.user_id != user_id:
+                raise ReviewError(
+                    f"device {device.device_id} is not locked for {user_id}",
+                    code=ReviewCode.DEVICE_NOT_LOCKED,
+                )
+            _spend_face(uow, user_id, device, challenge_id, now_us)
+            unlocked = replace(
+                lock, state=LockState.UNLOCKED, unlocked_at_us=now_us, unlocked_by=user_id
+            )
+            uow.risk.locks.replace(unlocked)
+            case = uow.risk.cases.lock(f"lock:{lock.decision_id}")
+            if case is not None and case.state is CaseState.OPEN:
+                note = f"unlocked by the user's face verification {challenge_id}"
+                uow.risk.cases.replace(
+                    replace(
+                        case,
+                        state=CaseState.UNLOCKED,
+                        decided_by=user_id,
+                        decided_at_us=now_us,
+                        note=note,
+                    )
+                )
+            return unlocked
+
+        return self.database.transact(unlock)
+
     def _decide(
         self,
         case_id: str,
@@ -147,6 +202,28 @@ class ReviewDesk:
             return decided
 
         return self.database.transact(decide)
+
+
+def unlock_purpose(device_id: str) -> str:
+    """What a face check opened to unlock ``device_id`` is for (its ``purpose``)."""
+    return f"unlock:{device_id}"
+
+
+def _spend_face(
+    uow: UnitOfWork, user_id: str, device: DeviceFingerprint, challenge_id: str, now_us: int
+) -> None:
+    challenge = lock_challenge(uow.identity, challenge_id)
+    request = ConsumeRequest(user_id, device, unlock_purpose(device.device_id), ChallengeKind.FACE)
+    result = (
+        None if challenge is None else spend_challenge(uow.identity, challenge, request, now_us)
+    )
+    if result is not ConsumeResult.CONSUMED:
+        raise ReviewError(
+            f"check {challenge_id} cannot unlock: {result.value if result else 'unknown'}",
+            code=ReviewCode.UNLOCK_NOT_VERIFIED,
+            challenge_id=challenge_id,
+            result=result.value if result else "unknown",
+        )
 
 
 def _case(uow: UnitOfWork, case_id: str, *, lock: bool = False) -> RiskCase:

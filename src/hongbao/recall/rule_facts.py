@@ -269,6 +269,8 @@ class RiskFacts(RuleFacts):
     assessor: str | None
     actions: str | None
     reasons: str | None
+    exemptions: str | None  # the signals an exemption lifted, with the exemption
+    risk_policy: str | None  # the policy version the risk was assessed under
 
 
 # ------------------------------------------------------------------------------ refunds

@@ -24,7 +24,7 @@ from hongbao.recall.calendar import daily_blackout
 from hongbao.recall.facts import RecallFacts
 from hongbao.recall.model import FactValue, NextStep, NextStepKind, RuleOutcome, Verdict
 from hongbao.recall.reasons import ReasonCode
-from hongbao.risk.model import RiskAction
+from hongbao.risk.model import RiskAction, RiskAssessment
 
 MICROSECONDS_PER_MINUTE = 60 * MICROSECONDS_PER_SECOND
 MICROSECONDS_PER_DAY = 24 * 60 * MICROSECONDS_PER_MINUTE
@@ -562,6 +562,8 @@ def risk_assessment(policy: Policy) -> Check:
             ("assessor", risk.assessor),
             ("actions", ",".join(risk.actions) or "none"),
             ("reasons", "; ".join(risk.reasons)),
+            ("exemptions", _risk_exemptions(risk)),
+            ("risk_policy", risk.policy_version),
         )
         actions = set(risk.actions)
         if risk.level in _LEVEL_ACTIONS:
@@ -577,6 +579,16 @@ def risk_assessment(policy: Policy) -> Check:
         return (RuleOutcome(rule, requirement, CHALLENGE, reason, used, verify),)
 
     return check
+
+
+def _risk_exemptions(risk: RiskAssessment) -> str:
+    """Each signal an exemption lifted, with the exemption: what the decision let through."""
+    lifted = [
+        f"{signal.name} {signal.value} >= {signal.threshold} lifted by {signal.exempted_by}"
+        for signal in risk.signals
+        if signal.exempted_by is not None
+    ]
+    return "; ".join(lifted) or "none"
 
 
 # ------------------------------------------------------------------------------ refunds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hongbao.entrypoints.http.routes import (
     challenges,
+    device_lock,
     groups,
     guard,
     hints,
@@ -34,5 +35,6 @@ ROUTERS = (
     support.mine,
     support.desk,
     measures.router,
+    device_lock.router,
     social.router,
 )

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from hongbao.entrypoints.http.schemas import NO_CONTROL, Body, iso_time
+from hongbao.entrypoints.http.schemas import NO_CONTROL, Body, Id, iso_time
 from hongbao.recall.review import MAX_NOTE_LENGTH
-from hongbao.risk.cases import CaseKind, CaseState, RiskCase
+from hongbao.risk.cases import CaseKind, CaseState, DeviceLock, LockState, RiskCase
 
 
 class SignalView(Body):
@@ -87,3 +87,29 @@ class StatsView(Body):
     trigger_rate_bp: int | None
     cases: CaseCounts
     precision_bp: int | None
+
+
+class UnlockBody(Body):
+    challenge_id: Id  # a passed face check opened on this device for 'unlock:<device id>'
+
+
+class DeviceLockView(Body):
+    device_id: str
+    sim_id: str
+    user_id: str
+    state: LockState  # unlocked, once the user's face check unlocked it
+    locked_at: str
+    unlocked_at: str | None
+    unlocked_by: str | None
+
+    @classmethod
+    def of(cls, lock: DeviceLock) -> DeviceLockView:
+        return cls(
+            device_id=lock.device_id,
+            sim_id=lock.sim_id,
+            user_id=lock.user_id,
+            state=lock.state,
+            locked_at=iso_time(lock.locked_at_us),
+            unlocked_at=None if lock.unlocked_at_us is None else iso_time(lock.unlocked_at_us),
+            unlocked_by=lock.unlocked_by,
+        )
