@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from types import FrameType
 
 from hongbao.bootstrap import Services
-from hongbao.packets.scheduled_sends import DELIVER_KIND
 from hongbao.measures.consumer import RecallMeasures
+from hongbao.packets.scheduled_sends import DELIVER_KIND
 from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND
 from hongbao.packets.social_feed import SOCIAL_FEED, SocialFeed
 from hongbao.packets.user_feed import USER_FEED, copy_to_feeds

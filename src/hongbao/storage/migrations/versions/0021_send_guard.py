@@ -1,6 +1,6 @@
 """The send-time guard (R-B1): delayed sends, the senders' counters and guard decisions.
 
-Revision ID: 0022_send_guard
+Revision ID: 0021_send_guard
 Revises: 0020_hints_seen
 Create Date: 2026-12-05
 
@@ -13,7 +13,7 @@ say when they are delivered. ``send_habits`` holds each sender's counters, overa
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_send_guard"
+revision = "0021_send_guard"
 down_revision = "0020_hints_seen"
 branch_labels = None
 depends_on = None

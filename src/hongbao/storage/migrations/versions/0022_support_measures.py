@@ -1,7 +1,7 @@
 """Support cases with their notes, the measures' counter rows, and the 60+ age band.
 
-Revision ID: 0025_support_measures
-Revises: 0020_hints_seen
+Revision ID: 0022_support_measures
+Revises: 0021_send_guard
 Create Date: 2026-12-05
 
 A support case carries what the person asked, the decision, packet, device and their recent
@@ -13,8 +13,8 @@ views. The 60+ age band is offered support first after a refusal (R-U5).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025_support_measures"
-down_revision = "0020_hints_seen"
+revision = "0022_support_measures"
+down_revision = "0021_send_guard"
 branch_labels = None
 depends_on = None
 
