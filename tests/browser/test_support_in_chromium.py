@@ -11,6 +11,7 @@ import httpx
 
 from hongbao.entrypoints.http.auth.tokens import Role
 from hongbao.entrypoints.worker import EmbeddedWorker
+from hongbao.recall.explanations.causes import Cause
 from tests.browser.conftest import Served, screenshot
 from tests.browser.test_console_in_chromium import TABLET, signed_in
 
@@ -145,7 +146,7 @@ def test_the_operator_dashboard_renders_its_charts(browser: Any, served: Served)
         assert (chart.locator("title").first.text_content() or "").strip()
         assert chart.bounding_box()["height"] > 0
     assert operator.locator("#bands-table").inner_text().count("60+") == 1
-    assert operator.locator("svg[data-chart=causes] rect").count() == 6
+    assert operator.locator("svg[data-chart=causes] rect").count() == len(Cause)
     devices = operator.locator("#devices-table").inner_text()
     assert "iPhone 14 Pro" in devices
     assert "99.3 % / 1.2 s" in devices
