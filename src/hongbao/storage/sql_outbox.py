@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from hongbao.platform.chain import EMPTY, GENESIS, ChainHead, is_chained
 from hongbao.platform.errors import StorageCode, StorageError
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.outbox import (
@@ -63,6 +64,21 @@ class SqlOutboxRepository:
         cursor.execute(self._dialect.sql(statement), parameters)
         return lambda: {str(stream): int(last or 0) for stream, last in cursor.fetchall()}
 
+    def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
+        if not streams:
+            return dict
+        table, parameters = self._dialect.id_table(sorted(set(streams)))
+        # One correlated ORDER BY … LIMIT 1 per stream, as for the last sequences: the last
+        # event's sequence and hash travel as one text, so the index is walked once.
+        statement = (
+            "SELECT ids.id, (SELECT CAST(e.stream_sequence AS TEXT) || ' ' ||"
+            f" COALESCE(e.entry_hash, '') FROM {EVENTS} AS e WHERE e.stream = ids.id"
+            f" ORDER BY e.stream_sequence DESC LIMIT 1) FROM {table}"
+        )
+        cursor = self._dialect.cursor()
+        cursor.execute(self._dialect.sql(statement), parameters)
+        return lambda: {str(stream): _head(last) for stream, last in cursor.fetchall()}
+
     def insert_event(self, event: OutboxEvent) -> None:
         self._events.insert(event)
 
@@ -88,10 +104,14 @@ class SqlOutboxRepository:
             # No data-modifying CTEs: look the sequences up, then insert both tables.
             streams = sorted({event.stream for event, _consumers in events})
             timed = [(event, now_us, consumers) for event, consumers in events]
-            written, deliveries = number_events(timed, self.last_sequences(streams), max_attempts)
+            written, deliveries = number_events(timed, self.read_heads(streams)(), max_attempts)
             self.insert_events(written)
             self.insert_deliveries(deliveries)
             return
+        invariant(
+            not any(is_chained(event.stream) for event, _consumers in events),
+            "a chained stream's events are hashed as they are numbered, never in one statement",
+        )
         rows = [
             {
                 "position": position,
@@ -255,6 +275,23 @@ class InMemoryOutboxRepository:
                 last[event.stream] = max(last[event.stream], event.stream_sequence)
         return last
 
+    def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
+        wanted = set(streams)
+        last: dict[str, OutboxEvent] = {}
+        for event in self._event_rows.values():
+            if event.stream in wanted and (
+                event.stream not in last
+                or event.stream_sequence > last[event.stream].stream_sequence
+            ):
+                last[event.stream] = event
+        found = {
+            stream: ChainHead(last[stream].stream_sequence, last[stream].entry_hash or GENESIS)
+            if stream in last
+            else EMPTY
+            for stream in wanted
+        }
+        return lambda: found
+
     def insert_events(self, events: Sequence[OutboxEvent]) -> None:
         for event in events:
             self.insert_event(event)
@@ -272,7 +309,7 @@ class InMemoryOutboxRepository:
     ) -> None:
         streams = sorted({event.stream for event, _consumers in events})
         timed = [(event, now_us, consumers) for event, consumers in events]
-        written, deliveries = number_events(timed, self.last_sequences(streams), max_attempts)
+        written, deliveries = number_events(timed, self.read_heads(streams)(), max_attempts)
         self.insert_events(written)
         self.insert_deliveries(deliveries)
 
@@ -389,6 +426,14 @@ def _claim_key(delivery: Delivery) -> list[Any]:
         delivery.stream,
         delivery.stream_sequence,
     ]
+
+
+def _head(last: str | None) -> ChainHead:
+    """A head from its ``"sequence hash"`` text (None: the stream has no event yet)."""
+    if last is None:
+        return EMPTY
+    sequence, _blank, hash_text = last.partition(" ")
+    return ChainHead(int(sequence), hash_text or GENESIS)
 
 
 def _bounded(limit: int) -> int:
