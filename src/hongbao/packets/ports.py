@@ -21,6 +21,7 @@ from hongbao.social.ports import SocialTables
 if TYPE_CHECKING:
     # Types only: the modules that hold them name this unit of work in their own signatures.
     from hongbao.packets.authorization import CardAuthorization
+    from hongbao.packets.history_roots import HistoryRoot
     from hongbao.packets.model import Packet, Share
 
 NextShares: TypeAlias = "dict[tuple[str, int], Share]"
@@ -46,6 +47,11 @@ class PacketTables(Protocol):
 
     @property
     def free_shares(self) -> FreeShares: ...
+
+    @property
+    def history_roots(self) -> RecordTable[HistoryRoot]:
+        """The daily roots over the packet chains' heads, by day."""
+        ...
 
     def remainder_of(self, packet_id: str) -> int | None:
         """What the packet left unclaimed, in minor units; None when there is no such packet."""

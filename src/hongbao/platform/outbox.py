@@ -30,7 +30,14 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from hongbao.platform.chain import EMPTY, ChainHead, entry_hash, is_chained, payload_digest
+from hongbao.platform.chain import (
+    EMPTY,
+    ChainHead,
+    StreamHead,
+    entry_hash,
+    is_chained,
+    payload_digest,
+)
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
 from hongbao.platform.ids import is_valid_id
@@ -182,6 +189,14 @@ class OutboxRepository(Protocol):
     def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
         """Each stream's last event: its sequence and its hash (``EMPTY`` for a new stream,
         ``GENESIS`` as the hash of an unchained one), sent now, read later."""
+        ...
+
+    def chain_heads_between(
+        self, start_us: int, end_us: int, *, after_stream: str, limit: int
+    ) -> list[StreamHead]:
+        """The chained streams that gained an event in [``start_us``, ``end_us``), each with
+        its last event before ``end_us``, in stream order after ``after_stream``, at most
+        ``limit``."""
         ...
 
     def insert_event(self, event: OutboxEvent) -> None: ...

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hongbao.packets.authorization import CardAuthorization
+from hongbao.packets.history_roots import HistoryRoot
 from hongbao.packets.model import Packet, Share
 from hongbao.packets.ports import FreeShares, NextShares
 from hongbao.platform.invariants import invariant
@@ -23,6 +24,7 @@ class StoredPacketTables:
     shares: RecordTable[Share]
     authorizations: RecordTable[CardAuthorization]
     free_shares: FreeShares
+    history_roots: RecordTable[HistoryRoot]
 
     def remainder_of(self, packet_id: str) -> int | None:
         packet = self.packets.get(packet_id)
@@ -107,6 +109,7 @@ def sql_packet_tables(dialect: SqlDialect) -> StoredPacketTables:
         authorizations=SqlRecordTable(
             dialect, "packet_authorizations", CardAuthorization, ("packet_id",)
         ),
+        history_roots=SqlRecordTable(dialect, "packet_history_roots", HistoryRoot, ("day",)),
     )
 
 
@@ -121,5 +124,8 @@ def in_memory_packet_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> Sto
         free_shares=InMemoryFreeShares(packets, shares),
         authorizations=InMemoryRecordTable(
             store.setdefault("packet_authorizations", {}), CardAuthorization, ("packet_id",)
+        ),
+        history_roots=InMemoryRecordTable(
+            store.setdefault("packet_history_roots", {}), HistoryRoot, ("day",)
         ),
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hongbao.platform.chain import EMPTY, GENESIS, ChainHead, is_chained
+from hongbao.platform.chain import EMPTY, GENESIS, ChainHead, StreamHead, is_chained
 from hongbao.platform.errors import StorageCode, StorageError
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.outbox import (
@@ -78,6 +78,24 @@ class SqlOutboxRepository:
         cursor = self._dialect.cursor()
         cursor.execute(self._dialect.sql(statement), parameters)
         return lambda: {str(stream): _head(last) for stream, last in cursor.fetchall()}
+
+    def chain_heads_between(
+        self, start_us: int, end_us: int, *, after_stream: str, limit: int
+    ) -> list[StreamHead]:
+        # The day's chained events through their partial index; an event is its stream's head
+        # when no later event of the stream was written before the day's end.
+        statement = (
+            f"SELECT e.stream, e.stream_sequence, e.entry_hash FROM {EVENTS} AS e"
+            " WHERE e.entry_hash IS NOT NULL AND e.created_at_us >= %s AND e.created_at_us < %s"
+            f" AND e.stream > %s AND NOT EXISTS (SELECT 1 FROM {EVENTS} AS f"
+            " WHERE f.stream = e.stream AND f.stream_sequence > e.stream_sequence"
+            " AND f.created_at_us < %s) ORDER BY e.stream LIMIT %s"
+        )
+        rows = self._fetch(statement, [start_us, end_us, after_stream, end_us, _bounded(limit)])
+        return [
+            StreamHead(str(stream), int(sequence), str(hash_text))
+            for stream, sequence, hash_text in rows
+        ]
 
     def insert_event(self, event: OutboxEvent) -> None:
         self._events.insert(event)
@@ -291,6 +309,26 @@ class InMemoryOutboxRepository:
             for stream in wanted
         }
         return lambda: found
+
+    def chain_heads_between(
+        self, start_us: int, end_us: int, *, after_stream: str, limit: int
+    ) -> list[StreamHead]:
+        last: dict[str, OutboxEvent] = {}
+        grew: set[str] = set()
+        for event in self._event_rows.values():
+            if event.entry_hash is None or event.created_at_us >= end_us:
+                continue
+            if event.created_at_us >= start_us:
+                grew.add(event.stream)
+            known = last.get(event.stream)
+            if known is None or event.stream_sequence > known.stream_sequence:
+                last[event.stream] = event
+        heads = [
+            StreamHead(stream, last[stream].stream_sequence, last[stream].entry_hash or GENESIS)
+            for stream in sorted(grew)
+            if stream > after_stream
+        ]
+        return heads[: _bounded(limit)]
 
     def insert_events(self, events: Sequence[OutboxEvent]) -> None:
         for event in events:
