@@ -50,7 +50,9 @@ def test_a_changed_payload_in_the_answer_is_the_first_broken_entry(api: Api) -> 
     claim(api, packet, "liu-yang")
     body = history(api, packet, "liu-yang")
     forged = dict(body["entries"][1], payload=body["entries"][1]["payload"].replace("liu", "wu"))
-    verdict = verify(PacketHistory.model_validate({**body, "entries": [body["entries"][0], forged]}))
+    verdict = verify(
+        PacketHistory.model_validate({**body, "entries": [body["entries"][0], forged]})
+    )
     assert (verdict.intact, verdict.broken_at) == (False, 2)
     assert verdict.reason == "its payload does not match its digest"
 
@@ -96,7 +98,8 @@ def test_a_recalls_refund_is_on_the_live_stream_and_in_the_chain_with_its_payloa
     assert verify(PacketHistory.model_validate(sender_view)).intact
     assert verify(PacketHistory.model_validate(claimer_view)).intact
     withheld = [e for e in claimer_view["entries"] if e["event_type"] == "RefundProgressed"]
-    assert withheld and all(entry["payload"] is None for entry in withheld)
+    assert withheld
+    assert all(entry["payload"] is None for entry in withheld)
     shown = [e for e in sender_view["entries"] if e["event_type"] == "RefundProgressed"]
     assert all(entry["payload"] is not None for entry in shown)
     assert claimer_view["head"] == sender_view["head"]

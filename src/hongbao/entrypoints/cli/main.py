@@ -172,11 +172,11 @@ def render_refund_report(report: RefundReport) -> None:
 def render_root_report(report: RootReport) -> None:
     summary = Table(title="packet history roots (daily, UTC)", show_header=False)
     summary.add_row("days recorded", str(report.checked))
+    console.print(summary)
     if report.latest is not None:
         latest = report.latest
-        summary.add_row("latest day", f"{latest.day} ({latest.head_count} packet chains)")
-        summary.add_row("latest root", latest.root)
-    console.print(summary)
+        # Unwrapped, on a line of its own: the root is what operators copy and publish.
+        typer.echo(f"latest root: {latest.day} {latest.root} ({latest.head_count} packet chains)")
     if report.ok:
         console.print("[bold green]OK[/] every recorded root recomputes from the packet chains")
         return
