@@ -95,6 +95,7 @@ TABLE = (
     Row("POST", "/v1/packets", (201, 404, 403, 401, 401), PERSONAL_PACKET),
     Row("GET", "/v1/packets/{packet_id}", READ_OWN),
     Row("GET", "/v1/packets/{packet_id}/claims", READ_OWN),
+    Row("GET", "/v1/packets/{packet_id}/history", READ_OWN),
     # Claims are the caller's own; an outsider's is answered with its result.
     Row("POST", "/v1/packets/{packet_id}/claims", (200, 200, 403, 401, 401)),
     Row("GET", "/v1/packets/{packet_id}/recall-eligibility", OWNER_ACTS),
