@@ -9,8 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hongbao.client import ApiError
+from hongbao.client import ApiError, AsyncClient
 from tests.client.conftest import Served
+from tests.client.test_async_client import run
 
 
 def change_a_row(url: str, statement: str) -> None:
@@ -64,3 +65,20 @@ def test_someone_with_no_part_in_the_packet_is_refused_its_history(served: Serve
         with pytest.raises(ApiError) as refused:
             onlooker.history(packet.id)
         assert (refused.value.status, refused.value.code) == (403, "auth.not_yours")
+
+
+def test_the_async_client_fetches_and_verifies_the_senders_history(served: Served) -> None:
+    async def work(client: AsyncClient) -> None:
+        packet = await client.send_packet(
+            type="group_lucky",
+            amount="9.00",
+            shares=3,
+            funding_source_id="li-wei-balance",
+            group_id="xinghe-team",
+        )
+        history = await client.history(packet.id)
+        assert (history.head.sequence, history.entries[0].event_type) == (1, "PacketSent")
+        verdict = await client.verify_history(packet.id)
+        assert verdict.intact
+
+    run(served, "li-wei", work)

@@ -178,14 +178,6 @@ class OutboxRepository(Protocol):
         """The highest sequence of ``stream`` so far, 0 for a new stream."""
         ...
 
-    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
-        """Every stream's highest sequence so far (0 for a new one), in one look-up."""
-        ...
-
-    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
-        """``last_sequences`` sent now, read later (see ``RecordTable.read_many``)."""
-        ...
-
     def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
         """Each stream's last event: its sequence and its hash (``EMPTY`` for a new stream,
         ``GENESIS`` as the hash of an unchained one), sent now, read later."""

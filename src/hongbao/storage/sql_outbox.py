@@ -48,22 +48,6 @@ class SqlOutboxRepository:
         rows = cursor.fetchall()
         return int(rows[0][0]) if rows else 0
 
-    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
-        return self.read_last_sequences(streams)()
-
-    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
-        if not streams:
-            return dict
-        table, parameters = self._dialect.id_table(sorted(set(streams)))
-        # A correlated ORDER BY … LIMIT 1 per stream: each walks its index from the end.
-        statement = (
-            f"SELECT ids.id, (SELECT e.stream_sequence FROM {EVENTS} AS e WHERE e.stream = ids.id"
-            f" ORDER BY e.stream_sequence DESC LIMIT 1) FROM {table}"
-        )
-        cursor = self._dialect.cursor()
-        cursor.execute(self._dialect.sql(statement), parameters)
-        return lambda: {str(stream): int(last or 0) for stream, last in cursor.fetchall()}
-
     def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
         if not streams:
             return dict
@@ -280,18 +264,6 @@ class InMemoryOutboxRepository:
     def last_sequence(self, stream: str) -> int:
         sequences = [e.stream_sequence for e in self._event_rows.values() if e.stream == stream]
         return max(sequences, default=0)
-
-    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
-        found = self.last_sequences(streams)
-        return lambda: found
-
-    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
-        wanted = set(streams)
-        last = dict.fromkeys(wanted, 0)
-        for event in self._event_rows.values():
-            if event.stream in wanted:
-                last[event.stream] = max(last[event.stream], event.stream_sequence)
-        return last
 
     def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
         wanted = set(streams)
