@@ -10,6 +10,10 @@ effects and the ``delivered`` mark commit together; a consumer that raises is ro
 retried with backoff; after ``max_attempts`` the delivery is dead — listed for operators,
 holding back the later events of its stream for that consumer until it is replayed.
 
+A chained stream's events (a packet's, ``platform.chain``) each carry the previous event's
+hash and their own, computed here as they are numbered, so whatever writes an event to such a
+stream extends its hash chain in the same transaction.
+
 The relay works in batches: one transaction claims up to ``BATCH_SIZE`` deliveries — the
 first open delivery of each of several streams (oldest due first) and the pending, due ones
 that follow it in its stream — runs each consumer once over its share in stream order (a
