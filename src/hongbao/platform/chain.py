@@ -152,7 +152,8 @@ class StreamHead:
 
 def day_root(day: str, previous_root: str, heads: Iterable[StreamHead]) -> tuple[str, int]:
     """The root of ``day`` (``YYYY-MM-DD``) and how many heads it covers. ``heads`` must come
-    sorted by stream; the first recorded day's previous root is ``GENESIS``."""
+    sorted by stream in code point order; the first recorded day's previous root is
+    ``GENESIS``."""
     digest = hashlib.sha256(f"{ROOT_VERSION}\n{day}\n{previous_root}\n".encode())
     count = 0
     last_stream = ""

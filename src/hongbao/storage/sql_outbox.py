@@ -68,12 +68,15 @@ class SqlOutboxRepository:
     ) -> list[StreamHead]:
         # The day's chained events through their partial index; an event is its stream's head
         # when no later event of the stream was written before the day's end.
+        # Streams in code point order, whatever the database's collation: the root's rule
+        # sorts them so, and every engine must give one day the same root.
+        stream = 'e.stream COLLATE "C"' if self._dialect.name == "postgresql" else "e.stream"
         statement = (
             f"SELECT e.stream, e.stream_sequence, e.entry_hash FROM {EVENTS} AS e"
             " WHERE e.entry_hash IS NOT NULL AND e.created_at_us >= %s AND e.created_at_us < %s"
-            f" AND e.stream > %s AND NOT EXISTS (SELECT 1 FROM {EVENTS} AS f"
+            f" AND {stream} > %s AND NOT EXISTS (SELECT 1 FROM {EVENTS} AS f"
             " WHERE f.stream = e.stream AND f.stream_sequence > e.stream_sequence"
-            " AND f.created_at_us < %s) ORDER BY e.stream LIMIT %s"
+            f" AND f.created_at_us < %s) ORDER BY {stream} LIMIT %s"
         )
         rows = self._fetch(statement, [start_us, end_us, after_stream, end_us, _bounded(limit)])
         return [
