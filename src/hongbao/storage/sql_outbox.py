@@ -33,6 +33,11 @@ class SqlOutboxRepository:
         self._events = SqlRecordTable(dialect, EVENTS, OutboxEvent, ("id",))
         self._deliveries = SqlRecordTable(dialect, DELIVERIES, Delivery, ("consumer", "event_id"))
         self._claim_suffix = f"{dialect.lock_clause} SKIP LOCKED" if skip_locked else ""
+        # The chained streams' heads this unit of work wrote: no other writer can extend such
+        # a stream before it commits (the next place is its own, uncommitted), so a second
+        # append to the stream in the same unit (a refund's progress, then the recall's own
+        # events) needs no look-up. A repository lives for one unit of work.
+        self._written_heads: dict[str, ChainHead] = {}
 
     def last_sequence(self, stream: str) -> int:
         cursor = self._dialect.cursor()
@@ -49,9 +54,15 @@ class SqlOutboxRepository:
         return int(rows[0][0]) if rows else 0
 
     def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
-        if not streams:
-            return dict
-        table, parameters = self._dialect.id_table(sorted(set(streams)))
+        known = {
+            stream: self._written_heads[stream]
+            for stream in streams
+            if stream in self._written_heads
+        }
+        wanted = sorted(set(streams) - set(known))
+        if not wanted:
+            return lambda: known
+        table, parameters = self._dialect.id_table(wanted)
         # One correlated ORDER BY … LIMIT 1 per stream, as for the last sequences: the last
         # event's sequence and hash travel as one text, so the index is walked once.
         statement = (
@@ -61,7 +72,10 @@ class SqlOutboxRepository:
         )
         cursor = self._dialect.cursor()
         cursor.execute(self._dialect.sql(statement), parameters)
-        return lambda: {str(stream): _head(last) for stream, last in cursor.fetchall()}
+        return lambda: {
+            **{str(stream): _head(last) for stream, last in cursor.fetchall()},
+            **known,
+        }
 
     def chain_heads_between(
         self, start_us: int, end_us: int, *, after_stream: str, limit: int
@@ -85,10 +99,15 @@ class SqlOutboxRepository:
         ]
 
     def insert_event(self, event: OutboxEvent) -> None:
-        self._events.insert(event)
+        self.insert_events([event])
 
     def insert_events(self, events: Sequence[OutboxEvent]) -> None:
         self._events.insert_many(events)
+        for event in events:
+            if event.entry_hash is not None:
+                self._written_heads[event.stream] = ChainHead(
+                    event.stream_sequence, event.entry_hash
+                )
 
     def insert_delivery(self, delivery: Delivery) -> None:
         self._deliveries.insert(delivery)
