@@ -98,6 +98,7 @@ TABLE = (
     Row("POST", "/v1/packets", (201, 404, 403, 401, 401), PERSONAL_PACKET),
     Row("GET", "/v1/packets/{packet_id}", READ_OWN),
     Row("GET", "/v1/packets/{packet_id}/claims", READ_OWN),
+    Row("GET", "/v1/packets/{packet_id}/history", READ_OWN),
     # Claims are the caller's own; an outsider's is answered with its result.
     Row("POST", "/v1/packets/{packet_id}/claims", (200, 200, 403, 401, 401)),
     # The sender is let in; the packet is open, not a delayed send, so there is nothing to

@@ -282,6 +282,8 @@ class Model:
                 self.balances[packet.escrow] = 0
                 packet.expired = True
                 packet.events += 1
+                # The refund's first state (arrived, or frozen) on the packet's stream.
+                packet.events += 1 if packet.refunded else 0
         return len(due)
 
     def run_releases(self) -> int:
@@ -293,6 +295,7 @@ class Model:
         ]
         for packet in due:
             packet.released = True
+            packet.events += 1  # the refund's arrival on the packet's stream
             self.balances[CLEARING] -= packet.refunded
             self.balances[packet.source_account] += packet.refunded
         return len(due)

@@ -30,6 +30,7 @@ from hongbao.recall import events as recall_events
 from hongbao.recall.events import RecallDecided, RecallRequested
 from hongbao.recall.model import DecisionResult
 from hongbao.recall.reasons import ReasonCode
+from hongbao.refunds.events import RefundProgressed
 
 # One sample of each event, its stream and the exact payload written before typed events.
 SAMPLES: list[tuple[Event, str, dict[str, object]]] = [
@@ -60,6 +61,29 @@ SAMPLES: list[tuple[Event, str, dict[str, object]]] = [
     ),
     (RecallRequested("k-1", "p-1"), "recall:k-1", {"recall_key": "k-1", "packet_id": "p-1"}),
     (
+        RefundProgressed(
+            "p-1",
+            "recall:p-1",
+            "in_clearing",
+            "in refund clearing, on its way",
+            "debit_card",
+            2000,
+            "CNY",
+            1796000000000000,
+        ),
+        "packet:p-1",
+        {
+            "packet_id": "p-1",
+            "refund": "recall:p-1",
+            "state": "in_clearing",
+            "where": "in refund clearing, on its way",
+            "route": "debit_card",
+            "amount": 2000,
+            "currency": "CNY",
+            "arrives_at_us": 1796000000000000,
+        },
+    ),
+    (
         RecallDecided(
             "k-1",
             "d-0ebbe4c81225203b3a70",
@@ -88,6 +112,9 @@ ENCODED = [
     '{"packet_id":"p-1","returned":3000}',
     '{"deliver_at":1765000000000000,"packet_id":"p-1"}',
     '{"packet_id":"p-1","recall_key":"k-1"}',
+    '{"amount":2000,"arrives_at_us":1796000000000000,"currency":"CNY","packet_id":"p-1",'
+    '"refund":"recall:p-1","route":"debit_card","state":"in_clearing",'
+    '"where":"in refund clearing, on its way"}',
     '{"decision_id":"d-0ebbe4c81225203b3a70","reasons":["security.face_required",'
     '"device.not_sending_device"],"recall_key":"k-1","result":"challenge"}',
 ]

@@ -19,6 +19,7 @@ after the last event received whenever the connection drops (``Last-Event-ID``).
 from hongbao.client.aio import AsyncClient
 from hongbao.client.calls import Call
 from hongbao.client.errors import ApiError
+from hongbao.client.history import HistoryEntry, PacketHistory, Verdict
 from hongbao.client.models import (
     Amount,
     Answer,
@@ -55,13 +56,16 @@ __all__ = [
     "Eligibility",
     "Event",
     "Explanation",
+    "HistoryEntry",
     "IssuedToken",
     "LedgerVerification",
     "Me",
     "Packet",
+    "PacketHistory",
     "Recall",
     "Refund",
     "RetryPolicy",
     "RevokedToken",
     "Share",
+    "Verdict",
 ]

@@ -15,6 +15,7 @@ import httpx
 from hongbao.client import calls, models
 from hongbao.client.calls import Call
 from hongbao.client.errors import ApiError
+from hongbao.client.history import PacketHistory, Verdict, verify
 from hongbao.client.resume import Resumption
 from hongbao.client.retry import RetryPolicy
 from hongbao.client.sse import Event, SseParser
@@ -154,6 +155,15 @@ class AsyncClient:
 
     async def claims(self, packet_id: str) -> list[models.Share]:
         return await self.run(calls.claims(packet_id))
+
+    async def history(self, packet_id: str) -> PacketHistory:
+        """The packet's hash-chained history, as the server sends it (participants only)."""
+        return await self.run(calls.history(packet_id))
+
+    async def verify_history(self, packet_id: str) -> Verdict:
+        """Fetch the packet's history and recompute every hash here: intact, or the first
+        broken entry and why."""
+        return verify(await self.history(packet_id))
 
     # -------------------------------------------------------------------------- recalls
 

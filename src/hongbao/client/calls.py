@@ -17,6 +17,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from hongbao.client import models
+from hongbao.client.history import PacketHistory
 from hongbao.client.wire import JsonObject, JsonValue, dumps
 from hongbao.money import Money
 
@@ -137,6 +138,10 @@ def packet(packet_id: str) -> Call[models.Packet]:
 
 def claims(packet_id: str) -> Call[list[models.Share]]:
     return _get(many(models.Share), "packets", packet_id, "claims")
+
+
+def history(packet_id: str) -> Call[PacketHistory]:
+    return _get(one(PacketHistory), "packets", packet_id, "history")
 
 
 # ------------------------------------------------------------------------------ recalls

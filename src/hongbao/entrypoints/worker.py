@@ -14,13 +14,16 @@ from types import FrameType
 
 from hongbao.bootstrap import Services
 from hongbao.measures.consumer import RecallMeasures
+from hongbao.packets.history_roots import HISTORY_ROOT_KIND, day_of, root_handler, schedule_root
 from hongbao.packets.scheduled_sends import DELIVER_KIND
 from hongbao.packets.service import CAPTURE_KIND, EXPIRE_KIND
 from hongbao.packets.social_feed import SOCIAL_FEED, SocialFeed
 from hongbao.packets.user_feed import USER_FEED, copy_to_feeds
+from hongbao.platform.errors import HongbaoError
 from hongbao.platform.invariants import invariant
 from hongbao.platform.outbox import Relay, RelayReport
-from hongbao.platform.scheduler import Scheduler
+from hongbao.platform.pipeline import Answer, Keyed, Prepared
+from hongbao.platform.scheduler import WORKER_PRINCIPAL, Scheduler
 from hongbao.recall.risk_analysis import MEASURES, RISK_ANALYSIS, RiskAnalysis
 from hongbao.refunds.settlement import RECHECK_KIND, RISK_RELEASE_KIND, SETTLE_KIND
 from hongbao.storage.unit_of_work import UnitOfWork
@@ -28,6 +31,7 @@ from hongbao.storage.unit_of_work import UnitOfWork
 # An idle worker looks again this often: outbox events (R-S7's data sync) reach their consumers
 # within about this delay, at the price of a few indexed reads a second while idle.
 DEFAULT_POLL_SECONDS = 0.2
+OK = 200
 MAX_DRAIN_PASSES = 1_000
 
 
@@ -69,7 +73,30 @@ def build_scheduler(services: Services) -> Scheduler[UnitOfWork]:
     scheduler.register(SETTLE_KIND, services.refunds.settle_handler)
     scheduler.register(RECHECK_KIND, services.packets.recheck_handler)
     scheduler.register(RISK_RELEASE_KIND, services.packets.risk_release_handler)
+    scheduler.register(HISTORY_ROOT_KIND, root_handler)
     return scheduler
+
+
+def schedule_history_roots(services: Services) -> None:
+    """Make sure today's history root is scheduled (R-B2): each day's job schedules the next,
+    so a deployment's worker starts the chain of days once, through the pipeline like any
+    write, keyed by the day (starting again the same day changes nothing)."""
+    now_us = services.clock.now_us()
+    day = day_of(now_us)
+
+    def prepare(uow: UnitOfWork) -> Prepared:
+        def step() -> Answer:
+            schedule_root(uow.scheduler, day, now_us)
+            return Answer(OK, {"day": day})
+
+        return Prepared(step=step)
+
+    keyed = Keyed(WORKER_PRINCIPAL, f"{HISTORY_ROOT_KIND}:start:{day}", day)
+    services.pipeline.execute(keyed, prepare, _no_refusal)
+
+
+def _no_refusal(_error: HongbaoError) -> Answer | None:
+    return None  # scheduling a known job refuses nothing: anything raised is a fault
 
 
 def build_relay(services: Services) -> Relay[UnitOfWork]:
@@ -107,6 +134,7 @@ def run_until_stopped(
     services: Services, *, poll_seconds: float = DEFAULT_POLL_SECONDS, once: bool = False
 ) -> PassReport:
     """Loop over passes, sleeping only when a pass found nothing; SIGINT/SIGTERM stop it."""
+    schedule_history_roots(services)
     worker = EmbeddedWorker(services, poll_seconds=poll_seconds)
     if once:
         return worker.run_pass()

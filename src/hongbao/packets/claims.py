@@ -38,6 +38,7 @@ from hongbao.packets.model import Packet, PacketState, PacketType, Share
 from hongbao.packets.ports import UnitOfWork
 from hongbao.packets.split import PacketError
 from hongbao.packets.user_feed import USER_FEED
+from hongbao.platform.chain import ChainHead
 from hongbao.platform.clock import is_due
 from hongbao.platform.invariants import instance, invariant, present
 from hongbao.platform.outbox import append, new_events
@@ -119,7 +120,8 @@ class _Facts:
     users: set[str]
     earlier: dict[tuple[str, str], Share]  # (packet, user) -> the share they claimed before
     members: set[tuple[str, str]]  # (group, user) pairs that are members now
-    last_sequences: dict[str, int]  # each packet stream's last event, read under the lock
+    # Each packet stream's last event (sequence and chain hash), read under the packet's lock.
+    heads: dict[str, ChainHead]
     next_shares: dict[tuple[str, int], Share]  # the shares the claims may take, ditto
 
 
@@ -173,7 +175,7 @@ def claim_batch(
             packet = claimed
         if not packet.is_card_funded:
             writes.packets.append(packet)
-    _write(uow, writes, now_us, facts.last_sequences)
+    _write(uow, writes, now_us, facts.heads)
     answers = decisions.answers
     for index, first in decisions.repeats:
         first_answer = instance(answers[first], ClaimOutcome, "a repeated claim follows a claim")
@@ -211,11 +213,11 @@ def _read(uow: UnitOfWork, requests: Sequence[ClaimRequest], now_us: int) -> _Fa
     # As many next shares per packet as it has claims here, the most its claims can take.
     wanted = Counter(request.packet_id for request in requests)
     next_shares = uow.packets.free_shares.read_next(wanted)
-    sequences = uow.outbox.read_last_sequences([packet_stream(p) for p in packet_ids])
+    heads = uow.outbox.read_heads([packet_stream(p) for p in packet_ids])
     packets = {packet.id: packet for packet in locked().values()}
     group_ids = {packet.group_id for packet in packets.values() if packet.group_id is not None}
     members_now = _current_members(members, group_ids, now_us)
-    return _Facts(packets, known_users, earlier, members_now, sequences(), next_shares())
+    return _Facts(packets, known_users, earlier, members_now, heads(), next_shares())
 
 
 def _current_members(
@@ -324,7 +326,7 @@ def _take(writes: _Writes, packet: Packet, share: Share) -> None:
 
 
 def _write(
-    uow: UnitOfWork, writes: _Writes, now_us: int, last_sequences: dict[str, int] | None
+    uow: UnitOfWork, writes: _Writes, now_us: int, heads: dict[str, ChainHead] | None
 ) -> None:
     if writes.transfers:
         results = ledger_operations.create_transfers(uow.ledger, writes.transfers, now_us)
@@ -343,5 +345,5 @@ def _write(
             new_events(writes.events),
             consumers=CONSUMERS,
             now_us=now_us,
-            last_sequences=last_sequences,
+            heads=heads,
         )

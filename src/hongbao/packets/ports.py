@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     # Types only: the modules that hold them name this unit of work in their own signatures.
     from hongbao.packets.authorization import CardAuthorization
     from hongbao.packets.guard import GuardDecision
+    from hongbao.packets.history_roots import HistoryRoot
     from hongbao.packets.model import Packet, Share
     from hongbao.packets.regret import SendHabits
 
@@ -58,6 +59,11 @@ class PacketTables(Protocol):
     def count_habits(self, increments: Sequence[SendHabits]) -> None:
         """Add each row's sends, recalls and amount to the stored counters (a missing row
         starts at zero), without reading them first: concurrent sends never lose a count."""
+        ...
+
+    @property
+    def history_roots(self) -> RecordTable[HistoryRoot]:
+        """The daily roots over the packet chains' heads, by day."""
         ...
 
     def remainder_of(self, packet_id: str) -> int | None:

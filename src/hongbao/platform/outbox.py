@@ -10,6 +10,10 @@ effects and the ``delivered`` mark commit together; a consumer that raises is ro
 retried with backoff; after ``max_attempts`` the delivery is dead — listed for operators,
 holding back the later events of its stream for that consumer until it is replayed.
 
+A chained stream's events (a packet's, ``platform.chain``) each carry the previous event's
+hash and their own, computed here as they are numbered, so whatever writes an event to such a
+stream extends its hash chain in the same transaction.
+
 The relay works in batches: one transaction claims up to ``BATCH_SIZE`` deliveries — the
 first open delivery of each of several streams (oldest due first) and the pending, due ones
 that follow it in its stream — runs each consumer once over its share in stream order (a
@@ -30,6 +34,14 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+from hongbao.platform.chain import (
+    EMPTY,
+    ChainHead,
+    StreamHead,
+    entry_hash,
+    is_chained,
+    payload_digest,
+)
 from hongbao.platform.clock import Clock
 from hongbao.platform.errors import ErrorCode, InvalidInput, Outcome
 from hongbao.platform.ids import is_valid_id
@@ -104,6 +116,9 @@ class OutboxEvent:
     event_type: str
     payload: str  # JSON object
     created_at_us: int
+    # Set on a chained stream's events (a packet's, see ``platform.chain``), None elsewhere.
+    previous_hash: str | None = None
+    entry_hash: str | None = None
 
     def payload_object(self) -> dict[str, Any]:
         decoded: dict[str, Any] = json.loads(self.payload)
@@ -167,12 +182,17 @@ class OutboxRepository(Protocol):
         """The highest sequence of ``stream`` so far, 0 for a new stream."""
         ...
 
-    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
-        """Every stream's highest sequence so far (0 for a new one), in one look-up."""
+    def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
+        """Each stream's last event: its sequence and its hash (``EMPTY`` for a new stream,
+        ``GENESIS`` as the hash of an unchained one), sent now, read later."""
         ...
 
-    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
-        """``last_sequences`` sent now, read later (see ``RecordTable.read_many``)."""
+    def chain_heads_between(
+        self, start_us: int, end_us: int, *, after_stream: str, limit: int
+    ) -> list[StreamHead]:
+        """The chained streams that gained an event in [``start_us``, ``end_us``), each with
+        its last event before ``end_us``, in stream order after ``after_stream``, at most
+        ``limit``."""
         ...
 
     def insert_event(self, event: OutboxEvent) -> None: ...
@@ -267,13 +287,15 @@ def append(
     now_us: int,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     last_sequences: Mapping[str, int] | None = None,
+    heads: Mapping[str, ChainHead] | None = None,
 ) -> list[OutboxEvent]:
     """Write ``events`` and a delivery per consumer, inside the caller's unit of work.
 
     Callers append under the lock that orders their stream (a packet's row, say); a race that
     slips past it collides on the unique (stream, sequence) key and the unit is retried.
     ``last_sequences``: the streams' last sequences, when the caller read them already under
-    that lock (with its other reads, in one round trip).
+    that lock (with its other reads, in one round trip); ``heads``: the same with the chained
+    streams' last hashes (``OutboxRepository.read_heads``).
     """
     return append_timed(
         outbox,
@@ -281,6 +303,7 @@ def append(
         consumers=consumers,
         max_attempts=max_attempts,
         last_sequences=last_sequences,
+        heads=heads,
     )
 
 
@@ -291,6 +314,7 @@ def append_timed(
     consumers: Sequence[str],
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     last_sequences: Mapping[str, int] | None = None,
+    heads: Mapping[str, ChainHead] | None = None,
 ) -> list[OutboxEvent]:
     """``append`` for events that each carry the time they happened (``created_at_us``, and
     when their deliveries fall due): a copy of an event keeps its source's time, and a batch of
@@ -300,17 +324,39 @@ def append_timed(
         raise OutboxError("too many events in one append", code=OutboxCode.TOO_MANY_EVENTS)
     for event, _at_us in events:
         _check(event)
-    # One look-up for every stream's last sequence and one bulk insert per table: a batch of
-    # claims on many packets appends all its events in a fixed number of statements.
+    # One look-up for every stream's last sequence (and a chained stream's last hash) and one
+    # bulk insert per table: a batch of claims on many packets appends all its events in a
+    # fixed number of statements.
     streams = sorted({event.stream for event, _at_us in events})
-    if last_sequences is None:
-        last_sequences = outbox.last_sequences(streams)
+    known = _known_heads(outbox, streams, last_sequences, heads)
     written, deliveries = number_events(
-        [(event, at_us, consumers) for event, at_us in events], last_sequences, max_attempts
+        [(event, at_us, consumers) for event, at_us in events], known, max_attempts
     )
     outbox.insert_events(written)
     outbox.insert_deliveries(deliveries)
     return written
+
+
+def _known_heads(
+    outbox: OutboxRepository,
+    streams: Sequence[str],
+    last_sequences: Mapping[str, int] | None,
+    heads: Mapping[str, ChainHead] | None,
+) -> dict[str, ChainHead]:
+    """Each stream's head: from ``heads``; from ``last_sequences`` for an unchained stream or
+    a new one (whose previous hash is ``GENESIS``); read, in one look-up, for the rest."""
+    known: dict[str, ChainHead] = {}
+    for stream in streams:
+        if heads is not None and stream in heads:
+            known[stream] = heads[stream]
+        elif last_sequences is not None and stream in last_sequences:
+            last = last_sequences[stream]
+            if last == 0 or not is_chained(stream):
+                known[stream] = ChainHead(last, EMPTY.hash)
+    missing = [stream for stream in streams if stream not in known]
+    if missing:
+        known.update(outbox.read_heads(missing)())
+    return known
 
 
 @dataclass
@@ -332,44 +378,50 @@ def append_batch(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> None:
     """``append`` for a batch gathered across a unit of work, numbered by the store as it
-    writes (see ``OutboxRepository.insert_numbered``): one write, no sequence look-up."""
+    writes (see ``OutboxRepository.insert_numbered``): one write, no sequence look-up. A batch
+    with a chained stream's events looks its heads up first, to hash them as they are numbered.
+    """
     if len(batch.items) > MAX_EVENTS_PER_APPEND:
         raise OutboxError("too many events in one append", code=OutboxCode.TOO_MANY_EVENTS)
     for event, _consumers in batch.items:
         _check(event)
-    if batch.items:
+    if not batch.items:
+        return
+    streams = sorted({event.stream for event, _consumers in batch.items})
+    if not any(is_chained(stream) for stream in streams):
         outbox.insert_numbered(batch.items, now_us=now_us, max_attempts=max_attempts)
+        return
+    written, deliveries = number_events(
+        [(event, now_us, consumers) for event, consumers in batch.items],
+        outbox.read_heads(streams)(),
+        max_attempts,
+    )
+    outbox.insert_events(written)
+    outbox.insert_deliveries(deliveries)
 
 
 def number_events(
     events: Sequence[tuple[NewEvent, int, Sequence[str]]],
-    last_sequences: Mapping[str, int],
+    heads: Mapping[str, ChainHead],
     max_attempts: int,
 ) -> tuple[list[OutboxEvent], list[Delivery]]:
     """The rows of ``events`` (each with the time it happened and its consumers), each stream
-    numbered on from its last sequence."""
+    numbered on from its head, a chained stream's events each hashing the one before."""
     streams = {event.stream for event, _at_us, _consumers in events}
-    invariant(streams <= set(last_sequences), "every stream's last sequence is known")
-    next_by_stream = {stream: last_sequences[stream] + 1 for stream in streams}
+    invariant(streams <= set(heads), "every stream's head is known")
+    next_heads = dict(heads)
     written: list[OutboxEvent] = []
     deliveries: list[Delivery] = []
     for event, at_us, consumers in events:
-        sequence = next_by_stream[event.stream]
-        next_by_stream[event.stream] = sequence + 1
-        stored = OutboxEvent(
-            id=f"{event.stream}#{sequence}",
-            stream=event.stream,
-            stream_sequence=sequence,
-            event_type=event.event_type,
-            payload=encode_payload(event),
-            created_at_us=at_us,
-        )
+        head = next_heads[event.stream]
+        stored = _numbered(event, head, at_us)
+        next_heads[event.stream] = ChainHead(stored.stream_sequence, stored.entry_hash or head.hash)
         deliveries += [
             Delivery(
                 consumer,
                 stored.id,
                 stored.stream,
-                sequence,
+                stored.stream_sequence,
                 DeliveryState.PENDING,
                 0,
                 max_attempts,
@@ -381,6 +433,34 @@ def number_events(
         ]
         written.append(stored)
     return written, deliveries
+
+
+def _numbered(event: NewEvent, head: ChainHead, at_us: int) -> OutboxEvent:
+    sequence = head.sequence + 1
+    payload = encode_payload(event)
+    chained = is_chained(event.stream)
+    own_hash = (
+        entry_hash(
+            event.stream,
+            sequence,
+            event.event_type,
+            at_us,
+            head.hash,
+            payload_digest(payload),
+        )
+        if chained
+        else None
+    )
+    return OutboxEvent(
+        id=f"{event.stream}#{sequence}",
+        stream=event.stream,
+        stream_sequence=sequence,
+        event_type=event.event_type,
+        payload=payload,
+        created_at_us=at_us,
+        previous_hash=head.hash if chained else None,
+        entry_hash=own_hash,
+    )
 
 
 def encode_payload(event: NewEvent) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol, TypeAlias
 
 from hongbao.distribution import ports as distribution
+from hongbao.platform.outbox import OutboxRepository
 from hongbao.platform.scheduler import DueWorkRepository
 from hongbao.platform.unit_of_work import Database as DatabasePort
 from hongbao.refunds.records import Refund, RefundState
@@ -62,6 +63,10 @@ class UnitOfWork(distribution.UnitOfWork, Protocol):
 
     @property
     def refunds(self) -> RefundRepository: ...
+
+    # A refund's progress is an event on its packet's stream, written with the change.
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
 
 Database: TypeAlias = DatabasePort[UnitOfWork]

@@ -29,9 +29,11 @@ from hongbao.money import Money
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, is_due
 from hongbao.platform.errors import InvalidInput
 from hongbao.platform.invariants import invariant, present
+from hongbao.platform.outbox import append, new_event
 from hongbao.platform.scheduler import schedule
 from hongbao.policy.document import RefundPolicy
 from hongbao.refunds.errors import RefundCode
+from hongbao.refunds.events import RefundProgressed
 from hongbao.refunds.network import CardNetwork, PayoutResult
 from hongbao.refunds.ports import UnitOfWork
 from hongbao.refunds.records import Refund, RefundState, RefundTrigger
@@ -105,7 +107,7 @@ def start_refund(
         refund_id, packet_id, owner_id, destination_account_id, plan, now_us, trigger
     )
     refund = _carry_out(uow, refund, plan, from_account_id, now_us)
-    uow.refunds.insert(refund)
+    _record(uow, refund, now_us)
     return refund
 
 
@@ -159,7 +161,7 @@ def hold_refund(
         last_error=refusal.reason_code,
         hops=(hop,),
     )
-    uow.refunds.insert(refund)
+    _record(uow, refund, now_us)
     _schedule_recheck(uow, refund, now_us)
     return refund
 
@@ -215,7 +217,7 @@ def hold_for_review(
         last_error="risk.hold",
         hops=(hop,),
     )
-    uow.refunds.insert(refund)
+    _record(uow, refund, now_us)
     schedule(
         uow.scheduler,
         work_id=f"risk-release:{refund_id}",
@@ -253,7 +255,7 @@ def release_from_review(uow: UnitOfWork, refund: Refund, now_us: int) -> Refund:
         last_error=None,
         hops=(*refund.hops, hop),
     )
-    uow.refunds.replace(released)
+    _record(uow, released, now_us, before=refund)
     _schedule_recheck(uow, released, now_us)
     return released
 
@@ -279,7 +281,7 @@ def resume_held(
     )
     fresh = replace(fresh, created_at_us=refund.created_at_us, hops=refund.hops)
     resumed = _carry_out(uow, fresh, plan, clearing_account(refund.currency), now_us)
-    uow.refunds.replace(resumed)
+    _record(uow, resumed, now_us, before=refund)
     return resumed
 
 
@@ -295,7 +297,7 @@ def keep_holding(
         next_attempt_at_us=recheck_at_us,
         last_error=refusal.reason_code,
     )
-    uow.refunds.replace(waiting)
+    _record(uow, waiting, now_us, before=refund)
     _schedule_recheck(uow, waiting, now_us)
     return waiting
 
@@ -536,7 +538,7 @@ def _arrive(uow: UnitOfWork, refund: Refund, now_us: int) -> Refund:
         next_attempt_at_us=None,
         hops=refund.hops + tuple(hop for hop, _ in hops),
     )
-    uow.refunds.replace(arrived)
+    _record(uow, arrived, now_us, before=refund)
     return arrived
 
 
@@ -560,7 +562,7 @@ def _declined(  # noqa: PLR0917 - the decline, and what decides its retry
             reason="the card network refused the payout; waiting for an operator "
             "to credit the balance",
         )
-        uow.refunds.replace(failed)
+        _record(uow, failed, now_us, before=refund)
         return failed
     delay_us = policy.payout_retry_delay_minutes(failures) * MICROSECONDS_PER_MINUTE
     next_at = now_us + delay_us
@@ -573,7 +575,7 @@ def _declined(  # noqa: PLR0917 - the decline, and what decides its retry
         last_error=error,
         reason=why,
     )
-    uow.refunds.replace(retrying)
+    _record(uow, retrying, now_us, before=refund)
     schedule(
         uow.scheduler,
         work_id=f"settle:{refund.id}:{failures}",
@@ -641,11 +643,23 @@ def credit_to_balance(uow: UnitOfWork, refund_id: str, operator_id: str, now_us:
         f"{operator_id} credited the balance",
         hops=refund.hops + tuple(hop for hop, _ in hops),
     )
-    uow.refunds.replace(credited)
+    _record(uow, credited, now_us, before=refund)
     return credited
 
 
 # ------------------------------------------------------------------------------- helpers
+
+
+def _record(uow: UnitOfWork, refund: Refund, now_us: int, *, before: Refund | None = None) -> None:
+    """Store the refund (new without ``before``) and, when its state changed, say so on its
+    packet's stream in the same unit of work: the live stream and the packet's chain follow
+    the money until it arrives."""
+    if before is None:
+        uow.refunds.insert(refund)
+    else:
+        uow.refunds.replace(refund)
+    if before is None or before.state is not refund.state:
+        append(uow.outbox, [new_event(RefundProgressed.of(refund))], consumers=(), now_us=now_us)
 
 
 def _lock(uow: UnitOfWork, refund_id: str) -> Refund:

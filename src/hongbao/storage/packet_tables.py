@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.guard import GuardDecision
+from hongbao.packets.history_roots import HistoryRoot
 from hongbao.packets.model import Packet, Share
 from hongbao.packets.ports import FreeShares, NextShares
 from hongbao.packets.regret import SendHabits
@@ -28,6 +29,7 @@ class StoredPacketTables:
     habits: RecordTable[SendHabits]
     guard_decisions: RecordTable[GuardDecision]
     habit_counter: HabitCounter
+    history_roots: RecordTable[HistoryRoot]
 
     def count_habits(self, increments: Sequence[SendHabits]) -> None:
         self.habit_counter.add(increments)
@@ -180,6 +182,7 @@ def sql_packet_tables(dialect: SqlDialect) -> StoredPacketTables:
         authorizations=SqlRecordTable(
             dialect, "packet_authorizations", CardAuthorization, ("packet_id",)
         ),
+        history_roots=SqlRecordTable(dialect, "packet_history_roots", HistoryRoot, ("day",)),
     )
 
 
@@ -202,5 +205,8 @@ def in_memory_packet_tables(store: dict[str, dict[tuple[Any, ...], Any]]) -> Sto
         free_shares=InMemoryFreeShares(packets, shares),
         authorizations=InMemoryRecordTable(
             store.setdefault("packet_authorizations", {}), CardAuthorization, ("packet_id",)
+        ),
+        history_roots=InMemoryRecordTable(
+            store.setdefault("packet_history_roots", {}), HistoryRoot, ("day",)
         ),
     )

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from hongbao.platform.chain import EMPTY, GENESIS, ChainHead, StreamHead, is_chained
 from hongbao.platform.errors import StorageCode, StorageError
 from hongbao.platform.invariants import invariant, present
 from hongbao.platform.outbox import (
@@ -32,6 +33,11 @@ class SqlOutboxRepository:
         self._events = SqlRecordTable(dialect, EVENTS, OutboxEvent, ("id",))
         self._deliveries = SqlRecordTable(dialect, DELIVERIES, Delivery, ("consumer", "event_id"))
         self._claim_suffix = f"{dialect.lock_clause} SKIP LOCKED" if skip_locked else ""
+        # The chained streams' heads this unit of work wrote: no other writer can extend such
+        # a stream before it commits (the next place is its own, uncommitted), so a second
+        # append to the stream in the same unit (a refund's progress, then the recall's own
+        # events) needs no look-up. A repository lives for one unit of work.
+        self._written_heads: dict[str, ChainHead] = {}
 
     def last_sequence(self, stream: str) -> int:
         cursor = self._dialect.cursor()
@@ -47,27 +53,61 @@ class SqlOutboxRepository:
         rows = cursor.fetchall()
         return int(rows[0][0]) if rows else 0
 
-    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
-        return self.read_last_sequences(streams)()
-
-    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
-        if not streams:
-            return dict
-        table, parameters = self._dialect.id_table(sorted(set(streams)))
-        # A correlated ORDER BY … LIMIT 1 per stream: each walks its index from the end.
+    def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
+        known = {
+            stream: self._written_heads[stream]
+            for stream in streams
+            if stream in self._written_heads
+        }
+        wanted = sorted(set(streams) - set(known))
+        if not wanted:
+            return lambda: known
+        table, parameters = self._dialect.id_table(wanted)
+        # One correlated ORDER BY … LIMIT 1 per stream, as for the last sequences: the last
+        # event's sequence and hash travel as one text, so the index is walked once.
         statement = (
-            f"SELECT ids.id, (SELECT e.stream_sequence FROM {EVENTS} AS e WHERE e.stream = ids.id"
+            "SELECT ids.id, (SELECT CAST(e.stream_sequence AS TEXT) || ' ' ||"
+            f" COALESCE(e.entry_hash, '') FROM {EVENTS} AS e WHERE e.stream = ids.id"
             f" ORDER BY e.stream_sequence DESC LIMIT 1) FROM {table}"
         )
         cursor = self._dialect.cursor()
         cursor.execute(self._dialect.sql(statement), parameters)
-        return lambda: {str(stream): int(last or 0) for stream, last in cursor.fetchall()}
+        return lambda: {
+            **{str(stream): _head(last) for stream, last in cursor.fetchall()},
+            **known,
+        }
+
+    def chain_heads_between(
+        self, start_us: int, end_us: int, *, after_stream: str, limit: int
+    ) -> list[StreamHead]:
+        # The day's chained events through their partial index; an event is its stream's head
+        # when no later event of the stream was written before the day's end.
+        # Streams in code point order, whatever the database's collation: the root's rule
+        # sorts them so, and every engine must give one day the same root.
+        stream = 'e.stream COLLATE "C"' if self._dialect.name == "postgresql" else "e.stream"
+        statement = (
+            f"SELECT e.stream, e.stream_sequence, e.entry_hash FROM {EVENTS} AS e"
+            " WHERE e.entry_hash IS NOT NULL AND e.created_at_us >= %s AND e.created_at_us < %s"
+            f" AND {stream} > %s AND NOT EXISTS (SELECT 1 FROM {EVENTS} AS f"
+            " WHERE f.stream = e.stream AND f.stream_sequence > e.stream_sequence"
+            f" AND f.created_at_us < %s) ORDER BY {stream} LIMIT %s"
+        )
+        rows = self._fetch(statement, [start_us, end_us, after_stream, end_us, _bounded(limit)])
+        return [
+            StreamHead(str(stream), int(sequence), str(hash_text))
+            for stream, sequence, hash_text in rows
+        ]
 
     def insert_event(self, event: OutboxEvent) -> None:
-        self._events.insert(event)
+        self.insert_events([event])
 
     def insert_events(self, events: Sequence[OutboxEvent]) -> None:
         self._events.insert_many(events)
+        for event in events:
+            if event.entry_hash is not None:
+                self._written_heads[event.stream] = ChainHead(
+                    event.stream_sequence, event.entry_hash
+                )
 
     def insert_delivery(self, delivery: Delivery) -> None:
         self._deliveries.insert(delivery)
@@ -88,10 +128,14 @@ class SqlOutboxRepository:
             # No data-modifying CTEs: look the sequences up, then insert both tables.
             streams = sorted({event.stream for event, _consumers in events})
             timed = [(event, now_us, consumers) for event, consumers in events]
-            written, deliveries = number_events(timed, self.last_sequences(streams), max_attempts)
+            written, deliveries = number_events(timed, self.read_heads(streams)(), max_attempts)
             self.insert_events(written)
             self.insert_deliveries(deliveries)
             return
+        invariant(
+            not any(is_chained(event.stream) for event, _consumers in events),
+            "a chained stream's events are hashed as they are numbered, never in one statement",
+        )
         rows = [
             {
                 "position": position,
@@ -243,17 +287,42 @@ class InMemoryOutboxRepository:
         sequences = [e.stream_sequence for e in self._event_rows.values() if e.stream == stream]
         return max(sequences, default=0)
 
-    def read_last_sequences(self, streams: Sequence[str]) -> Callable[[], dict[str, int]]:
-        found = self.last_sequences(streams)
+    def read_heads(self, streams: Sequence[str]) -> Callable[[], dict[str, ChainHead]]:
+        wanted = set(streams)
+        last: dict[str, OutboxEvent] = {}
+        for event in self._event_rows.values():
+            if event.stream in wanted and (
+                event.stream not in last
+                or event.stream_sequence > last[event.stream].stream_sequence
+            ):
+                last[event.stream] = event
+        found = {
+            stream: ChainHead(last[stream].stream_sequence, last[stream].entry_hash or GENESIS)
+            if stream in last
+            else EMPTY
+            for stream in wanted
+        }
         return lambda: found
 
-    def last_sequences(self, streams: Sequence[str]) -> dict[str, int]:
-        wanted = set(streams)
-        last = dict.fromkeys(wanted, 0)
+    def chain_heads_between(
+        self, start_us: int, end_us: int, *, after_stream: str, limit: int
+    ) -> list[StreamHead]:
+        last: dict[str, OutboxEvent] = {}
+        grew: set[str] = set()
         for event in self._event_rows.values():
-            if event.stream in wanted:
-                last[event.stream] = max(last[event.stream], event.stream_sequence)
-        return last
+            if event.entry_hash is None or event.created_at_us >= end_us:
+                continue
+            if event.created_at_us >= start_us:
+                grew.add(event.stream)
+            known = last.get(event.stream)
+            if known is None or event.stream_sequence > known.stream_sequence:
+                last[event.stream] = event
+        heads = [
+            StreamHead(stream, last[stream].stream_sequence, last[stream].entry_hash or GENESIS)
+            for stream in sorted(grew)
+            if stream > after_stream
+        ]
+        return heads[: _bounded(limit)]
 
     def insert_events(self, events: Sequence[OutboxEvent]) -> None:
         for event in events:
@@ -272,7 +341,7 @@ class InMemoryOutboxRepository:
     ) -> None:
         streams = sorted({event.stream for event, _consumers in events})
         timed = [(event, now_us, consumers) for event, consumers in events]
-        written, deliveries = number_events(timed, self.last_sequences(streams), max_attempts)
+        written, deliveries = number_events(timed, self.read_heads(streams)(), max_attempts)
         self.insert_events(written)
         self.insert_deliveries(deliveries)
 
@@ -389,6 +458,14 @@ def _claim_key(delivery: Delivery) -> list[Any]:
         delivery.stream,
         delivery.stream_sequence,
     ]
+
+
+def _head(last: str | None) -> ChainHead:
+    """A head from its ``"sequence hash"`` text (None: the stream has no event yet)."""
+    if last is None:
+        return EMPTY
+    sequence, _blank, hash_text = last.partition(" ")
+    return ChainHead(int(sequence), hash_text or GENESIS)
 
 
 def _bounded(limit: int) -> int:

@@ -21,6 +21,7 @@ from hongbao.entrypoints.cli import social as cli_social
 from hongbao.entrypoints.cli import support as cli_support
 from hongbao.entrypoints.cli.writes import KeyOption, fresh_key, keyed, write
 from hongbao.ledger.verification import VerificationReport
+from hongbao.packets.history_roots import RootReport
 from hongbao.packets.verification import PacketReport
 from hongbao.platform.errors import HongbaoError
 from hongbao.refunds.verification import RefundReport
@@ -76,6 +77,7 @@ def ledger_verify(database_url: DatabaseUrlOption = None) -> None:
     """Check every invariant of R-M2, the ledger's, the packets' and the refunds' against it,
     on one snapshot. Exit 0 when all hold, 1 with the offending rows, 2 when it cannot run."""
     from hongbao.ledger.service import verify_ledger  # noqa: PLC0415
+    from hongbao.packets.history_roots import verify_roots  # noqa: PLC0415
     from hongbao.packets.verification import verify_packets  # noqa: PLC0415
     from hongbao.refunds.verification import verify_refunds  # noqa: PLC0415
     from hongbao.storage.factory import open_database  # noqa: PLC0415
@@ -83,8 +85,13 @@ def ledger_verify(database_url: DatabaseUrlOption = None) -> None:
     try:
         database = open_database(database_url)
         try:
-            report, packets, refunds = database.read(
-                lambda uow: (verify_ledger(uow), verify_packets(uow), verify_refunds(uow))
+            report, packets, refunds, roots = database.read(
+                lambda uow: (
+                    verify_ledger(uow),
+                    verify_packets(uow),
+                    verify_refunds(uow),
+                    verify_roots(uow),
+                )
             )
         finally:
             database.close()
@@ -93,7 +100,8 @@ def ledger_verify(database_url: DatabaseUrlOption = None) -> None:
     render_report(report, database.url)
     render_packet_report(packets)
     render_refund_report(refunds)
-    if not (report.ok and packets.ok and refunds.ok):
+    render_root_report(roots)
+    if not (report.ok and packets.ok and refunds.ok and roots.ok):
         raise typer.Exit(EXIT_VIOLATIONS)
 
 
@@ -160,6 +168,24 @@ def render_refund_report(report: RefundReport) -> None:
         return
     rows = [(problem.check, problem.refund_id, problem.detail) for problem in report.problems]
     _render_problems(report.problem_count, "refund", rows)
+
+
+def render_root_report(report: RootReport) -> None:
+    summary = Table(title="packet history roots (daily, UTC)", show_header=False)
+    summary.add_row("days recorded", str(report.checked))
+    console.print(summary)
+    if report.latest is not None:
+        latest = report.latest
+        # Unwrapped, on a line of its own: the root is what operators copy and publish.
+        typer.echo(f"latest root: {latest.day} {latest.root} ({latest.head_count} packet chains)")
+    if report.ok:
+        console.print("[bold green]OK[/] every recorded root recomputes from the packet chains")
+        return
+    rows = [
+        (mismatch.reason, mismatch.day, f"expected {mismatch.expected}, found {mismatch.found}")
+        for mismatch in report.mismatches
+    ]
+    _render_problems(len(rows), "day", rows)
 
 
 def _render_problems(count: int, what: str, rows: list[tuple[str, str, str]]) -> None:

@@ -1,4 +1,5 @@
-"""``hongbao packets send|claim|show|history``: red packets from the command line."""
+"""``hongbao packets send|claim|show|history|verify-history``: red packets from the command
+line."""
 
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from hongbao.money import Money
 from hongbao.packets.authorization import CardAuthorization
 from hongbao.packets.claims import ClaimOutcome
 from hongbao.packets.guarding import GuardStop
+from hongbao.packets.history import verify_chain
 from hongbao.packets.model import Packet, PacketPurpose, PacketType, Share
 from hongbao.packets.service import PacketService, SendPacket
+from hongbao.platform.chain import ChainBreak
 
 packets_app = typer.Typer(help="Red packets: send, claim, inspect.", no_args_is_help=True)
 
@@ -262,3 +265,24 @@ def packets_history(user: str, database_url: DatabaseUrlOption = None) -> None:
         amount = money_text(share.amount_minor, "CNY")
         got.add_row(share.packet_id, amount, local_time(share.claimed_at_us))
     console.print(got)
+
+
+@packets_app.command("verify-history")
+def packets_verify_history(packet_id: str, database_url: DatabaseUrlOption = None) -> None:
+    """Recompute a packet's hash chain from the rows stored in the database (R-B2): "intact",
+    or the first entry where it breaks and why (exit 1)."""
+
+    def check(s: Services) -> tuple[int, ChainBreak | None, str]:
+        packet = s.packets.packet(packet_id)
+        count, broken = s.database.read(lambda uow: verify_chain(uow, packet.id))
+        return count, broken, packet.id
+
+    count, broken, found = run(database_url, check)
+    if broken is None:
+        console.print(f"packet {found}: [bold green]intact[/] ({count} entries)")
+        return
+    console.print(
+        f"packet {found}: [bold red]broken[/] at entry {broken.sequence}: "
+        f"{broken.reason.value} (expected {broken.expected}, found {broken.found})"
+    )
+    raise typer.Exit(1)

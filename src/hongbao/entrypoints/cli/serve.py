@@ -52,7 +52,7 @@ def serve(
         announce_supervisor,
         exit_cleanly_on_sigterm,
     )
-    from hongbao.entrypoints.worker import EmbeddedWorker  # noqa: PLC0415
+    from hongbao.entrypoints.worker import EmbeddedWorker, schedule_history_roots  # noqa: PLC0415
     from hongbao.platform.clock import SystemClock  # noqa: PLC0415
 
     exit_cleanly_on_sigterm()
@@ -83,6 +83,7 @@ def serve(
         return
     api = build_context(url)
     tokens = prepare_demo(api)
+    schedule_history_roots(api.services)
     worker = EmbeddedWorker(api.services, defer_outbox=api.operations.degrade.defers_outbox)
     worker.start()
     console.print(f"hongbao web console: open [bold]{address}[/] in a browser")

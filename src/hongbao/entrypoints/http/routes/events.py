@@ -70,7 +70,8 @@ def packet_events(
     lifetime: Lifetime = None,
 ) -> Response:
     """The packet's events as they happen (sent, claimed, exhausted, captured, expired,
-    recalled): for its sender, its audience and operators. Reconnect with ``Last-Event-ID``."""
+    recalled, and its refund's progress until the money arrives): for its sender, its audience
+    and operators. Reconnect with ``Last-Event-ID``."""
     packet = api.services.packets.packet(packet_id)
     _ensure_audience(api, who, packet)
     viewer = None if who.is_operator else who.subject

@@ -31,8 +31,10 @@ from hongbao.entrypoints.http.schemas import (
     SendPacketBody,
     ShareView,
 )
+from hongbao.entrypoints.http.schemas.history import PacketHistoryView
 from hongbao.money import Money
 from hongbao.packets.guarding import GuardStop
+from hongbao.packets.history import is_participant, read_history, shown_to
 from hongbao.packets.model import Packet, PacketState, PacketType
 from hongbao.packets.service import SendPacket
 from hongbao.platform.clock import from_datetime
@@ -190,6 +192,19 @@ def _confirmation_needed(stop: GuardStop, lang: Language) -> Answer:
         decision_id=stop.decision.decision_id,
     )
     return Answer(status_for(error), body)
+
+
+@router.get("/{packet_id}/history", response_model=PacketHistoryView, responses=ERRORS)
+def packet_history(packet_id: str, api: Context, who: Caller) -> PacketHistoryView:
+    """The packet's tamper-evident history (R-B2): every event of the packet as an entry of its
+    hash chain, and the chain's head, for its participants: the sender, its claimers, a
+    personal packet's recipient and operators. Events that are the sender's own are shown to
+    the others with their payload withheld (their digest still links the chain)."""
+    stored = read_history(api.services.database, packet_id)
+    viewer = None if who.is_operator else who.subject
+    if viewer is not None and not is_participant(stored.packet, stored.shares, viewer):
+        raise AuthError("only the packet's participants see its history", code=AuthCode.NOT_YOURS)
+    return PacketHistoryView.of(shown_to(stored.packet, stored.entries, viewer))
 
 
 def _ensure_audience(api: Context, who: Principal, packet: Packet) -> None:
