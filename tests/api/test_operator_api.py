@@ -3,6 +3,9 @@ and a failed card refund credited to the sender's balance."""
 
 from __future__ import annotations
 
+import re
+
+from hongbao.entrypoints.http.auth.tokens import TOKEN_PATTERN, Role, TokenSigner
 from hongbao.entrypoints.worker import EmbeddedWorker
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND
 from tests.api.conftest import Api
@@ -41,11 +44,20 @@ def test_a_user_token_is_bound_to_one_of_their_own_devices(api: Api) -> None:
     refused = api.client.post(
         "/v1/operator/tokens", json=others, headers=api.headers("ops-demo", "t-1")
     )
-    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "auth.device_binding")
+    # The device is registered, to li-wei: what is recorded refuses it, not the body (409).
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "auth.device_of_another")
     bare = api.client.post(
         "/v1/operator/tokens", json={"subject": "li-wei"}, headers=api.headers("ops-demo", "t-2")
     )
-    assert bare.status_code == 422
+    assert (bare.status_code, bare.json()["error"]["code"]) == (422, "auth.device_binding")
+    # An operator token names no device: the body's variant refuses one, as the document does.
+    operator_on_phone = api.client.post(
+        "/v1/operator/tokens",
+        json={"subject": "ops-2", "role": "operator", **LI_WEI_PHONE},
+        headers=api.headers("ops-demo", "t-4"),
+    )
+    assert operator_on_phone.status_code == 422
+    assert operator_on_phone.json()["error"]["code"] == "auth.device_binding"
     operator = api.client.post(
         "/v1/operator/tokens",
         json={"subject": "ops-2", "role": "operator", "lifetime_seconds": 60},
@@ -133,3 +145,28 @@ def test_revoking_a_malformed_token_is_refused_with_its_own_code_not_a_401(api: 
         assert error["details"] == {"reason": reason}
     # The operator's own login still works: nothing told them to sign in again.
     assert api.client.get("/v1/users", headers=api.headers("ops-demo")).status_code == 200
+
+
+def test_revoking_a_token_of_our_form_that_is_not_ours_or_has_expired_finds_nothing(
+    api: Api,
+) -> None:
+    """A token the document calls well formed is not refused as malformed: one signed with
+    another secret, or one past its expiry, is no live token of ours (404)."""
+    foreign, _ = TokenSigner(b"another secret, also 32 bytes or more").issue(
+        "li-wei", Role.OPERATOR, now_us=api.clock.now_us(), lifetime_seconds=60
+    )
+    expired = api.token("ops-demo", operator=True, lifetime=1)
+    api.clock.advance(microseconds=2 * MICROSECONDS_PER_SECOND)
+    for key, token, reason in (
+        ("r-foreign", foreign, "auth.invalid_token"),
+        ("r-expired", expired, "auth.token_expired"),
+    ):
+        assert re.fullmatch(TOKEN_PATTERN, token)
+        refused = api.client.post(
+            "/v1/operator/tokens/revoke",
+            json={"token": token},
+            headers=api.headers("ops-demo", key),
+        )
+        error = refused.json()["error"]
+        assert (refused.status_code, error["code"]) == (404, "auth.revoked_token_unknown")
+        assert error["details"] == {"reason": reason}

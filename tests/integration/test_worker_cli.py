@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from typer.testing import CliRunner
 
 from hongbao.entrypoints.cli.main import app
+from hongbao.entrypoints.worker import PassReport
 from hongbao.ledger.model import AccountKind, NewAccount, TransferKind, TransferRequest
 from hongbao.ledger.service import Ledger
 from hongbao.platform.clock import SystemClock
@@ -106,3 +108,23 @@ def test_the_worker_knows_how_to_expire_packets(sqlite_url: str) -> None:
         assert EXPIRE_KIND in build_scheduler(services).handlers
     finally:
         services.close()
+
+
+def test_the_worker_command_sleeps_the_workers_own_idle_poll_unless_told(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outbox delivery waits on the idle poll: the command line used to default to 1 s while
+    the worker's own default was 0.2 s, so every deployed worker delivered a second late."""
+    import hongbao.entrypoints.worker as worker_module  # noqa: PLC0415
+
+    asked: list[float] = []
+
+    def run(_services: object, *, poll_seconds: float, once: bool) -> PassReport:
+        asked.append(poll_seconds)
+        return PassReport()
+
+    monkeypatch.setattr(worker_module, "run_until_stopped", run)
+    assert run_cli(sqlite_url, "worker")[0] == 0
+    assert run_cli(sqlite_url, "worker", "--poll-seconds", "0.5")[0] == 0
+    assert asked == [worker_module.DEFAULT_POLL_SECONDS, 0.5]
+    assert worker_module.DEFAULT_POLL_SECONDS <= 0.2

@@ -185,6 +185,7 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
                 "identity.unknown_user",
                 "ledger.unknown_account",
                 "money.unknown_currency",
+                "auth.revoked_token_unknown",
                 "packets.unknown_algorithm",
                 "packets.unknown_device",
                 "packets.unknown_funding_source",
@@ -209,6 +210,7 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
         ),
         **dict.fromkeys(
             [
+                "auth.device_of_another",
                 "distribution.budget_exists",
                 "identity.already_exists",
                 "identity.device_taken",
@@ -241,6 +243,8 @@ def test_every_code_answered_with_other_than_422_is_listed_here() -> None:
                 "auth.not_yours",
                 "auth.operator_only",
                 "packets.device_locked",
+                "packets.not_a_member",
+                "packets.not_enterprise",
                 "packets.not_the_sender",
             ],
             403,

@@ -86,7 +86,7 @@ class PacketCode(ErrorCode):
     )
     NOT_ENTERPRISE = (
         "packets.not_enterprise",
-        Outcome.REFUSED,
+        Outcome.FORBIDDEN,  # the sender's account decides, not the request
         "只有企业账户可以发企业红包。",
         "Only enterprise accounts send enterprise packets.",
     )
@@ -110,7 +110,7 @@ class PacketCode(ErrorCode):
     )
     NOT_A_MEMBER = (
         "packets.not_a_member",
-        Outcome.REFUSED,
+        Outcome.FORBIDDEN,  # the group's members decide, not the request
         "只有群成员才能在群里发红包。",
         "Only members send packets to a group.",
     )

@@ -231,11 +231,22 @@ def demo(database_url: DatabaseUrlOption = None) -> None:
 def worker(
     database_url: DatabaseUrlOption = None,
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit (for cron)")] = False,
-    poll_seconds: Annotated[float, typer.Option("--poll-seconds", min=0.05, max=60.0)] = 1.0,
+    poll_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--poll-seconds",
+            min=0.05,
+            max=60.0,
+            help="the sleep after a pass that found nothing (default: the worker's 0.2 s)",
+        ),
+    ] = None,
 ) -> None:
     """Run due work and release expired ledger holds until SIGINT or SIGTERM."""
     from hongbao.bootstrap import open_services  # noqa: PLC0415
-    from hongbao.entrypoints.worker import run_until_stopped  # noqa: PLC0415
+    from hongbao.entrypoints.worker import DEFAULT_POLL_SECONDS, run_until_stopped  # noqa: PLC0415
+
+    # The worker's own default, not one of the command line's: outbox delivery waits on it.
+    poll_seconds = DEFAULT_POLL_SECONDS if poll_seconds is None else poll_seconds
 
     try:
         services = open_services(database_url)

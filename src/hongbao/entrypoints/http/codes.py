@@ -81,6 +81,20 @@ class AuthCode(ErrorCode):
         "要注销的登录凭证无效或已过期，无法注销。",
         "The token to revoke is malformed, not ours or expired.",
     )
+    # Well formed, but not signed by us or past its expiry: no live token of ours to revoke.
+    REVOKED_TOKEN_UNKNOWN = (
+        "auth.revoked_token_unknown",
+        Outcome.NOT_FOUND,
+        "要注销的登录凭证不是本系统签发的，或已过期，无需注销。",
+        "The token to revoke is not one of ours or has expired: nothing to revoke.",
+    )
+    # The device is registered, to another user than the token's subject.
+    DEVICE_OF_ANOTHER = (
+        "auth.device_of_another",
+        Outcome.CONFLICT,
+        "这台设备登记在其他用户名下。",
+        "The device is registered to another user.",
+    )
     REVOKER_MISSING = (
         "auth.revoker_missing",
         Outcome.REFUSED,

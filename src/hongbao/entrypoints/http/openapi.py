@@ -12,7 +12,10 @@ refused as malformed and one it calls invalid never gets through:
 - headers a route reads (``Last-Event-ID``, ``Hongbao-Geo`` and the rest) have the patterns the
   server parses them with; a header or query parameter is absent or a string, never ``null``;
 - the edge (``edge.py``) answers every route, before the route: 413 for a body over the limit
-  and 422 for a control character, invalid UTF-8 or an over-long value.
+  and 422 for a control character, invalid UTF-8 or an over-long value;
+- a body whose valid fields depend on one field's value (a packet's type, a device's
+  platform) is ``oneOf`` its variants with a discriminator, from the same declaration the server
+  checks it with (``schemas/variants.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any, Final
 
 from hongbao.entrypoints.http.edge import MAX_HEADER_VALUE_BYTES
 from hongbao.entrypoints.http.schemas import ErrorView
+from hongbao.entrypoints.http.schemas.variants import VariantBody, variant_components
 from hongbao.entrypoints.http.stream import CURSOR_PATTERN
 from hongbao.platform.idempotency import MAX_KEY_LENGTH
 from hongbao.platform.ids import ID_PATTERN
@@ -70,7 +74,23 @@ def as_strict_as_the_server(document: Document) -> Document:
             if method == "post":
                 _require_key(operation)
             _edge_answers(operation)
+    _split_variants(document.get("components", {}).get("schemas", {}))
     return document
+
+
+def _split_variants(components: Document) -> None:
+    """Each body with variants as ``oneOf`` them (its name then names the union)."""
+    for model in _variant_bodies(VariantBody):
+        name = model.__name__
+        if name in components:
+            components.update(variant_components(name, model, components[name]))
+
+
+def _variant_bodies(base: type[VariantBody]) -> list[type[VariantBody]]:
+    found: list[type[VariantBody]] = []
+    for model in base.__subclasses__():
+        found += [model, *_variant_bodies(model)]
+    return found
 
 
 def _parameter(parameter: Document) -> None:

@@ -32,6 +32,8 @@ from hongbao.platform.ids import is_valid_id
 
 PREFIX: Final = "hb1"
 MAX_TOKEN_LENGTH: Final = 2_048
+# The form of every token we issue: the prefix, a base64url payload, a base64url HMAC-SHA256.
+TOKEN_PATTERN: Final = rf"^{PREFIX}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{{43}}$"
 MAX_LIFETIME_SECONDS: Final = 30 * 24 * 3600
 MIN_SECRET_BYTES: Final = 32
 # Tokens whose signature this process has checked, kept with their principal (a few hundred

@@ -38,6 +38,7 @@ from hongbao.identity.service import IdentityService
 from hongbao.identity.verification import OperatorContext, SimulatedProvider, VerificationErrorCode
 from hongbao.ledger.service import verify_ledger
 from hongbao.packets.verification import verify_packets
+from hongbao.platform.invariants import present
 from hongbao.refunds.desk import MAX_LISTED
 from hongbao.refunds.records import RefundState
 from hongbao.refunds.verification import verify_refunds
@@ -161,10 +162,11 @@ def revoke_token(
 
 
 def _device(identity: IdentityService[UnitOfWork], body: TokenBody) -> tuple[str, str]:
-    """A user token's device: registered, and the user's own."""
-    if body.device_id is None or body.sim_id is None:
-        raise ApiError("a user token names device_id and sim_id", code=AuthCode.DEVICE_BINDING)
-    registered = identity.device(DeviceFingerprint(body.device_id, body.sim_id))
+    """A user token's device: registered, and the user's own (the body's variant has made
+    sure a user token names one)."""
+    device_id = present(body.device_id, "a user token's body names its device")
+    sim_id = present(body.sim_id, "a user token's body names its SIM")
+    registered = identity.device(DeviceFingerprint(device_id, sim_id))
     if registered.user_id != body.subject:
-        raise ApiError(f"that device is not {body.subject}'s", code=AuthCode.DEVICE_BINDING)
-    return body.device_id, body.sim_id
+        raise ApiError(f"that device is not {body.subject}'s", code=AuthCode.DEVICE_OF_ANOTHER)
+    return device_id, sim_id

@@ -4,12 +4,21 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, overload
+from typing import Annotated, ClassVar, overload
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from hongbao.entrypoints.http.schemas.variants import (
+    Absent,
+    Required,
+    Variant,
+    VariantBody,
+    Variants,
+    Within,
+)
 from hongbao.money import Money
+from hongbao.packets.errors import PacketCode
 from hongbao.packets.model import Packet, PacketPurpose, PacketType
 from hongbao.platform.clock import to_datetime
 from hongbao.platform.ids import ID_PATTERN
@@ -97,7 +106,34 @@ class Amount(Body):
         return cls(amount=Money.of(minor, currency).format(), currency=currency, minor=minor)
 
 
-class SendPacketBody(Body):
+# A personal packet goes to one recipient (a gift: tuition goes to an education group); the
+# other kinds go to one group.
+SEND_VARIANTS = Variants(
+    "type",
+    (
+        Variant(
+            "personal",
+            (PacketType.PERSONAL,),
+            (
+                Required("recipient_id", PacketCode.AUDIENCE_INVALID),
+                Absent("group_id", PacketCode.AUDIENCE_INVALID),
+                Within("purpose", (PacketPurpose.GIFT,), PacketCode.TUITION_NOT_EDUCATION),
+            ),
+        ),
+        Variant(
+            "group",
+            (PacketType.GROUP_NORMAL, PacketType.GROUP_LUCKY, PacketType.ENTERPRISE),
+            (
+                Required("group_id", PacketCode.AUDIENCE_INVALID),
+                Absent("recipient_id", PacketCode.AUDIENCE_INVALID),
+            ),
+        ),
+    ),
+)
+
+
+class SendPacketBody(Body, VariantBody):
+    variants: ClassVar[Variants] = SEND_VARIANTS
     type: PacketType
     amount: Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["88.88"])]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"

@@ -5,12 +5,13 @@ Card numbers come in whole (digits only) and go out masked: hongbao keeps nothin
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
 from hongbao.entrypoints.http.auth.tokens import Principal, Role
 from hongbao.entrypoints.http.schemas import WHOLE, Amount, Body, Id, Text, iso_time
+from hongbao.entrypoints.http.schemas.variants import Variant, VariantBody, Variants, Within
 from hongbao.funding.sources import (
     MAX_CONFIRMATION_TIMES,
     MAX_MAINTENANCE_WINDOWS,
@@ -31,6 +32,7 @@ from hongbao.identity.devices import (
     VendorSkin,
     derive_capabilities,
 )
+from hongbao.identity.errors import IdentityCode
 from hongbao.identity.users import AccountTier, AgeBand, User, UserType
 from hongbao.social.groups import Group, GroupMember, GroupType
 
@@ -145,7 +147,41 @@ class DeviceView(Body):
         )
 
 
-class NewDeviceBody(Body):
+# Combinations no real device reports are refused (the domain's ``Device`` checks the same):
+# watch platforms run only on watches, iOS never on one, iOS and watchOS have no vendor skin.
+_NOT_WATCHES = (FormFactor.PHONE, FormFactor.TABLET)
+_NO_SKIN = (VendorSkin.NONE,)
+DEVICE_VARIANTS = Variants(
+    "platform",
+    (
+        Variant(
+            "ios",
+            (Platform.IOS,),
+            (
+                Within("form_factor", _NOT_WATCHES, IdentityCode.DEVICE_INCONSISTENT),
+                Within("vendor_skin", _NO_SKIN, IdentityCode.DEVICE_INCONSISTENT),
+            ),
+        ),
+        Variant("android", (Platform.ANDROID, Platform.HARMONYOS), ()),
+        Variant(
+            "watchos",
+            (Platform.WATCHOS,),
+            (
+                Within("form_factor", (FormFactor.WATCH,), IdentityCode.DEVICE_INCONSISTENT),
+                Within("vendor_skin", _NO_SKIN, IdentityCode.DEVICE_INCONSISTENT),
+            ),
+        ),
+        Variant(
+            "wearos",
+            (Platform.WEAROS,),
+            (Within("form_factor", (FormFactor.WATCH,), IdentityCode.DEVICE_INCONSISTENT),),
+        ),
+    ),
+)
+
+
+class NewDeviceBody(Body, VariantBody):
+    variants: ClassVar[Variants] = DEVICE_VARIANTS
     device_id: Id
     sim_id: Id
     platform: Platform

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
 from hongbao.entrypoints.http.auth.tokens import (
     MAX_LIFETIME_SECONDS,
     MAX_TOKEN_LENGTH,
+    TOKEN_PATTERN,
     Principal,
     Role,
 )
+from hongbao.entrypoints.http.codes import AuthCode
 from hongbao.entrypoints.http.schemas import NO_CONTROL, WHOLE, Body, Id, iso_time
+from hongbao.entrypoints.http.schemas.variants import (
+    Absent,
+    Required,
+    Variant,
+    VariantBody,
+    Variants,
+)
 from hongbao.ledger.verification import VerificationReport
 from hongbao.packets.verification import PacketReport
 from hongbao.refunds.verification import RefundReport
@@ -123,7 +132,32 @@ class VerifyView(Body):
     refunds: RefundReportView
 
 
-class TokenBody(Body):
+# A user token names the user's device (id and SIM); an operator token names none.
+TOKEN_VARIANTS = Variants(
+    "role",
+    (
+        Variant(
+            "user",
+            (Role.USER,),
+            (
+                Required("device_id", AuthCode.DEVICE_BINDING),
+                Required("sim_id", AuthCode.DEVICE_BINDING),
+            ),
+        ),
+        Variant(
+            "operator",
+            (Role.OPERATOR,),
+            (
+                Absent("device_id", AuthCode.DEVICE_BINDING),
+                Absent("sim_id", AuthCode.DEVICE_BINDING),
+            ),
+        ),
+    ),
+)
+
+
+class TokenBody(Body, VariantBody):
+    variants: ClassVar[Variants] = TOKEN_VARIANTS
     subject: Id
     role: Role = Role.USER
     device_id: Id | None = None  # a user token is bound to one of the user's devices
@@ -158,7 +192,17 @@ class TokenView(Body):
 
 
 class RevokeBody(Body):
-    token: Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH, pattern=NO_CONTROL)]
+    # The document gives a token's form; the server answers a malformed one with its own code
+    # (auth.revoked_token_invalid), one of that form that is not ours with a 404.
+    token: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_TOKEN_LENGTH,
+            pattern=NO_CONTROL,
+            json_schema_extra={"pattern": TOKEN_PATTERN},
+        ),
+    ]
 
 
 class RevokedView(Body):

@@ -7,11 +7,18 @@ quote to support.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, StrictBool
 
 from hongbao.entrypoints.http.schemas import NO_CONTROL, Amount, Body, Id, iso_time
+from hongbao.entrypoints.http.schemas.variants import (
+    Absent,
+    Required,
+    Variant,
+    VariantBody,
+    Variants,
+)
 from hongbao.identity.verification import (
     MAX_ANSWER_LENGTH,
     MAX_CORPORATE_ACCOUNT_DIGITS,
@@ -19,6 +26,7 @@ from hongbao.identity.verification import (
     AnswerOutcome,
     Challenge,
     ChallengeKind,
+    VerificationErrorCode,
 )
 from hongbao.platform.i18n import Language
 from hongbao.recall.explanations import cause_name, explain, reason_text
@@ -216,7 +224,26 @@ CorporateAccount = Annotated[
 ]
 
 
-class ChallengeBody(Body):
+# Only a corporate account check takes (and needs) the account number.
+CHALLENGE_VARIANTS = Variants(
+    "kind",
+    (
+        Variant(
+            "corporate_account",
+            (ChallengeKind.CORPORATE_ACCOUNT,),
+            (Required("corporate_account", VerificationErrorCode.CORPORATE_ACCOUNT_REQUIRED),),
+        ),
+        Variant(
+            "other",
+            tuple(kind for kind in ChallengeKind if kind is not ChallengeKind.CORPORATE_ACCOUNT),
+            (Absent("corporate_account", VerificationErrorCode.CORPORATE_ACCOUNT_UNEXPECTED),),
+        ),
+    ),
+)
+
+
+class ChallengeBody(Body, VariantBody):
+    variants: ClassVar[Variants] = CHALLENGE_VARIANTS
     kind: ChallengeKind
     purpose: Id  # what the check is for (an id such as 'recall:p-1'); the answer names it again
     # Only for corporate_account checks: sent to the provider, never stored or shown.
