@@ -210,7 +210,7 @@ def build_world(api: Api) -> World:
         done["decision_id"], packet_id, "li-wei", "default@x", "confirmation_needed", "[]",
         '{"checks":[],"regret":{"score":0,"threshold":500,"terms":[]}}',
         api.clock.now_us(), api.clock.now_us(),
-    )  # fmt: skip
+    )  # fmt: skip # the record's fields, one line per group of them
     api.context.services.database.transact(lambda uow: uow.packets.guard_decisions.insert(guarded))
     support = api.client.post(
         "/v1/me/support/cases",

@@ -57,6 +57,12 @@ TEXT_PATTERN = (
     f"^{_printable_class(space=False)}"
     f"(?:{_printable_class(space=True)}*{_printable_class(space=False)})?$"
 )
+# Free text (a question, an answer, a note): printable, spaces anywhere, at least one character
+# that is not a space, which is what a domain that strips it before checking accepts.
+PROSE_PATTERN = (
+    f"^{_printable_class(space=True)}*{_printable_class(space=False)}"
+    f"{_printable_class(space=True)}*$"
+)
 Text = Annotated[
     str,
     Field(

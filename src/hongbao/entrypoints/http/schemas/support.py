@@ -7,20 +7,30 @@ from typing import Annotated, Final
 
 from pydantic import Field
 
-from hongbao.entrypoints.http.schemas import Body, iso_time
+from hongbao.entrypoints.http.schemas import NO_CONTROL, PROSE_PATTERN, Body, Id, iso_time
 from hongbao.measures.desk import Dashboard
 from hongbao.support.cases import MAX_TEXT_LENGTH, CaseOrigin, CaseState, SupportCase, SupportNote
 from hongbao.support.service import CaseFile
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+# The document carries the exact rule; the server refuses control characters itself and the
+# rest (blank text) with support's own code.
+Text = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_TEXT_LENGTH,
+        pattern=NO_CONTROL,
+        json_schema_extra={"pattern": PROSE_PATTERN},
+    ),
+]
 
 
 class OpenCaseBody(Body):
     question: Text
     origin: CaseOrigin = CaseOrigin.HELP
-    decision_id: Annotated[str | None, Field(max_length=64)] = None
-    packet_id: Annotated[str | None, Field(max_length=128)] = None
+    decision_id: Id | None = None
+    packet_id: Id | None = None
 
 
 class TextBody(Body):
