@@ -325,7 +325,7 @@ def test_a_high_regret_score_stops_a_send_whatever_the_hour(
     command = SendPacket(
         "p-again", PacketType.PERSONAL, "bob", Money.parse("50.00", "CNY"), 1, "bob-balance",
         recipient_id="carol",
-    )  # fmt: skip # the record's fields, one line per group of them
+    )  # fmt: skip # the command's fields, grouped as a send names them
     stop = office.send_guarded(command)
     assert isinstance(stop, GuardStop)
     assert stop.decision.reason_list() == [GuardReason.REGRET_SCORE]
