@@ -174,6 +174,10 @@ class DeviceCondition(StrEnum):
 
 # More than every condition named once is not a report: it is refused.
 MAX_CONDITIONS_TEXT: Final = 100
+_CONDITION: Final = "(?:" + "|".join(condition.value for condition in DeviceCondition) + ")"
+# What parse_conditions accepts, for the API's document: known names, comma separated, spaces
+# around the commas allowed, nothing at all meaning none. (HTTP drops blanks around a value.)
+CONDITIONS_PATTERN: Final = f"^(?:{_CONDITION}(?: *, *{_CONDITION})*)?$"
 
 
 def parse_conditions(text: str | None) -> frozenset[DeviceCondition]:

@@ -31,7 +31,12 @@ from hongbao.entrypoints.http.idempotency import (
     request_hash,
 )
 from hongbao.entrypoints.ops.operations import Operations, OperationsSettings
-from hongbao.identity.devices import DeviceCondition, DeviceFingerprint, parse_conditions
+from hongbao.identity.devices import (
+    MAX_CONDITIONS_TEXT,
+    DeviceCondition,
+    DeviceFingerprint,
+    parse_conditions,
+)
 from hongbao.platform.group_commit import DEFAULT_MAX_BATCH
 from hongbao.platform.i18n import Language, parse_language
 from hongbao.platform.invariants import present
@@ -145,7 +150,7 @@ async def device_conditions(
         str | None,
         Header(
             alias=CONDITIONS_HEADER,
-            max_length=100,
+            max_length=MAX_CONDITIONS_TEXT,
             description="What the client reports about its device now (R-D6), comma "
             "separated: power_saving, game_acceleration. Absent means none; an unknown one "
             "is refused (identity.device_conditions_invalid).",

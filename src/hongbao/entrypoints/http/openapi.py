@@ -26,6 +26,7 @@ from hongbao.entrypoints.http.edge import MAX_HEADER_VALUE_BYTES
 from hongbao.entrypoints.http.schemas import ErrorView
 from hongbao.entrypoints.http.schemas.variants import VariantBody, variant_components
 from hongbao.entrypoints.http.stream import CURSOR_PATTERN
+from hongbao.identity.devices import CONDITIONS_PATTERN, MAX_CONDITIONS_TEXT
 from hongbao.platform.idempotency import MAX_KEY_LENGTH
 from hongbao.platform.ids import ID_PATTERN
 from hongbao.platform.limits import MAX_ID_LENGTH
@@ -59,6 +60,11 @@ HEADER_SCHEMAS: Final[dict[str, Document]] = {
     IDEMPOTENCY_KEY.lower(): KEY_SCHEMA,
     "last-event-id": {"type": "string", "pattern": CURSOR_PATTERN},
     "hongbao-geo": {"type": "string", "maxLength": MAX_GEO_LENGTH, "pattern": PLACE_PATTERN},
+    "hongbao-device-conditions": {
+        "type": "string",
+        "maxLength": MAX_CONDITIONS_TEXT,
+        "pattern": CONDITIONS_PATTERN,
+    },
 }
 # Answered by the edge on every route, before the route runs.
 EDGE_STATUSES: Final = ("413", "422")
