@@ -100,7 +100,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "storage": EVERY_CONTEXT,
     "bootstrap": EVERY_CONTEXT | {"storage"},
     "testing": EVERY_CONTEXT | {"storage"},
-    "entrypoints": EVERY_CONTEXT | {"storage", "bootstrap"},
+    # The console checks a packet's history with the client's own code (R-B2), not the server's.
+    "entrypoints": EVERY_CONTEXT | {"storage", "bootstrap", "client"},
     "client": frozenset({"money"}),
 }
 

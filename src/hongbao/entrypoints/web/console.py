@@ -13,7 +13,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from hongbao.entrypoints.http.context import ApiContext
-from hongbao.entrypoints.web import conditions, dashboard, drill, guard_pages, pages, support
+from hongbao.entrypoints.web import (
+    conditions,
+    dashboard,
+    drill,
+    guard_pages,
+    history_pages,
+    pages,
+    support,
+    unlock_pages,
+)
 from hongbao.entrypoints.web.calls import ApiCalls
 from hongbao.entrypoints.web.drill_rooms import DrillRooms
 
@@ -30,6 +39,8 @@ def install(app: FastAPI, api: ApiContext) -> None:
     app.include_router(guard_pages.router)
     app.include_router(support.router)
     app.include_router(dashboard.router)
+    app.include_router(history_pages.router)
+    app.include_router(unlock_pages.router)
     app.mount(
         STATIC_PATH,
         StaticFiles(packages=[("hongbao.entrypoints.web", "static")]),

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from hongbao.entrypoints.web.guard_views import SENT_FIELDS
 from hongbao.entrypoints.web.pages import Shared, Visit, first, form_of, to
+from hongbao.entrypoints.web.unlock_views import is_device_locked, locked_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,6 +30,8 @@ async def send_guarded(request: Request, shared: Shared) -> Response:
     else:
         body["confirm"] = True
     reply = await visit.call("POST", "/v1/packets", json=body, key=first(form, "key"))
+    if is_device_locked(reply):
+        return locked_page(visit, reply, "/send")
     if not reply.ok:
         return visit.page("problem.html", reply.status, message=reply.message)
     return to(f"/packets/{reply.body['id']}")

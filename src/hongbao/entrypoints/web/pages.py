@@ -16,6 +16,7 @@ from hongbao.entrypoints.http.auth.tokens import Role
 from hongbao.entrypoints.http.context import CONDITIONS_HEADER, ApiContext
 from hongbao.entrypoints.web.calls import ApiCalls, Reply
 from hongbao.entrypoints.web.guard_views import is_stopped, stopped_page
+from hongbao.entrypoints.web.unlock_views import is_device_locked, locked_page
 from hongbao.entrypoints.web.views import BEIJING, LANGUAGE_COOKIE, language_of, render
 from hongbao.funding.sources import BalanceSource
 from hongbao.identity.devices import parse_conditions
@@ -365,6 +366,8 @@ async def send(request: Request, shared: Shared) -> Response:
     reply = await visit.call("POST", "/v1/packets", json=body, key=first(form, "key"))
     if is_stopped(reply):  # R-B1: the guard's reasons, then send now or later
         return stopped_page(visit, body, first(form, "key"), reply)
+    if is_device_locked(reply):  # unlock with a face check, then back to the send form
+        return locked_page(visit, reply, "/send")
     if not reply.ok:
         return await _send_page(visit, chosen, _refusal(reply), 422)
     hint = "&sent=lucky" if chosen["type"] == "group_lucky" else "&sent=1"
@@ -409,6 +412,8 @@ async def claim(packet_id: str, request: Request, shared: Shared) -> Response:
         return to("/")
     form = await form_of(request)
     reply = await visit.call("POST", f"/v1/packets/{packet_id}/claims", key=first(form, "key"))
+    if is_device_locked(reply):
+        return locked_page(visit, reply, f"/packets/{packet_id}")
     result = reply.body.get("result", "refused") if reply.ok else reply.message
     return to(f"/packets/{packet_id}?" + urlencode({"claimed": result}))
 
@@ -499,6 +504,8 @@ async def recall(packet_id: str, request: Request, shared: Shared) -> Response:
 
 
 def _after_recall(visit: Visit, packet_id: str, key: str, reply: Reply) -> Response:
+    if is_device_locked(reply):
+        return locked_page(visit, reply, f"/packets/{packet_id}")
     if not reply.ok:
         return visit.page("problem.html", reply.status, message=reply.message)
     state = reply.body["state"]

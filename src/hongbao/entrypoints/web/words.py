@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Final
 
 from hongbao.entrypoints.web.drill_words import DRILL_WORDS
+from hongbao.entrypoints.web.history_words import HISTORY_WORDS
 from hongbao.entrypoints.web.state_words import STATE_WORDS
 from hongbao.entrypoints.web.support_words import SUPPORT_WORDS
 from hongbao.platform.i18n import Language
@@ -189,6 +190,8 @@ invariant(not WORDS.keys() & SUPPORT_WORDS.keys(), "support words have keys of t
 WORDS.update(SUPPORT_WORDS)
 WORDS.update(STATE_WORDS)
 WORDS.update(DRILL_WORDS)
+invariant(not WORDS.keys() & HISTORY_WORDS.keys(), "history words have keys of their own")
+WORDS.update(HISTORY_WORDS)
 
 
 def word(key: str, language: Language) -> str:
