@@ -71,7 +71,8 @@ def test_a_person_over_60_reaches_support_and_sees_the_answer(browser: Any, serv
 
 def _recalls_through_the_api(served: Served) -> None:
     """Figures to chart: li-wei (iPhone 14 Pro) and liu-yang (Xiaomi 13 Ultra) each send and
-    recall through an SMS check; li-wei's watch is refused after its button said no."""
+    recall through an SMS check; li-wei's watch is refused after its button said no, and
+    li-wei alone had been shown a recall guidance bubble."""
     signer, now_us = served.context.signer, served.context.services.clock.now_us()
     operator, _ = signer.issue("ops-demo", Role.OPERATOR, now_us=now_us, lifetime_seconds=600)
     with httpx.Client(base_url=served.url) as client:
@@ -97,6 +98,8 @@ def _recalls_through_the_api(served: Served) -> None:
             )
             recall = f"/v1/packets/{packet['id']}/recalls"
             if user == "li-wei":
+                # li-wei has seen the lucky-packet bubble; liu-yang is the no-bubble baseline
+                _post(client, token, "/v1/me/hints/lucky_recall", "hint-li-wei", {"event": "shown"})
                 watch, _ = signer.issue(
                     user,
                     Role.USER,
@@ -140,7 +143,7 @@ def test_the_operator_dashboard_renders_its_charts(browser: Any, served: Served)
     EmbeddedWorker(served.context.services).drain()
     operator = _operator(browser, served)
     charts = operator.locator("svg.chart")
-    assert charts.count() == 6
+    assert charts.count() == 7
     for index in range(charts.count()):
         chart = charts.nth(index)
         assert (chart.locator("title").first.text_content() or "").strip()
@@ -150,4 +153,7 @@ def test_the_operator_dashboard_renders_its_charts(browser: Any, served: Served)
     devices = operator.locator("#devices-table").inner_text()
     assert "iPhone 14 Pro" in devices
     assert "99.3 % / 1.2 s" in devices
+    for cohort in ("with_bubble", "no_bubble"):  # both cohorts misoperated: a rate each
+        assert operator.locator(f"#cohort-{cohort} td").last.inner_text().endswith(" %")
+    assert operator.locator("#guidance-reduction").inner_text().endswith(" %")
     screenshot(operator, "dashboard")

@@ -8,6 +8,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from hongbao.entrypoints.web.words import word
 from hongbao.entrypoints.worker import EmbeddedWorker
 from tests.web.conftest import Console, hidden
 
@@ -109,10 +110,23 @@ def test_the_dashboard_draws_accessible_charts_for_operators_only(console: Conso
     EmbeddedWorker(console.context.services).drain()
     page = _operator(console).get("/operator").text
     charts = re.findall(r'<svg class="chart"[^>]*data-chart="([a-z]+)"', page)
-    assert charts == ["outcomes", "causes", "bands", "devices", "risk", "queues"]
+    assert charts == ["outcomes", "causes", "bands", "guidance", "devices", "risk", "queues"]
     assert page.count("<title id=") == len(charts)
     assert page.count("<desc id=") == len(charts)
     assert "iPhone 14 Pro" not in page or "99.3" in page
     assert re.search(
         r"<th scope=\"row\">26-35</th><td>0</td><td>0</td><td>-</td><td>-</td><td>1</td>", page
     )
+
+
+def test_the_dashboard_sets_the_bubble_cohort_beside_the_no_bubble_baseline(
+    console: Console,
+) -> None:
+    """Both guidance cohorts' rows, the measured cut and the source's 39 % (R-U5)."""
+    page = _operator(console).get("/operator").text
+    for cohort in ("with_bubble", "no_bubble"):
+        name = word(cohort, "zh")
+        row = f'<tr id="cohort-{cohort}"><th scope="row">{name}</th><td>0</td><td>0</td><td>-</td>'
+        assert row in page
+    assert '<strong id="guidance-reduction">-</strong>' in page
+    assert "39 %" in page

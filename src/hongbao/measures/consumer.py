@@ -10,6 +10,7 @@ from typing import Final
 
 from hongbao.identity.reads import find_device, find_user
 from hongbao.measures.counts import UNKNOWN_BAND, Count, Labels, Measure, key_of
+from hongbao.measures.guidance import RECALL_BUBBLES, cohort_of
 from hongbao.measures.misoperation import misoperations
 from hongbao.measures.ports import UnitOfWork
 from hongbao.platform.invariants import present
@@ -85,6 +86,11 @@ class RecallMeasures:
         )
         for kind in kinds:
             bump(Measure.MISOPERATION, Labels(person.age_band, detail=kind.value))
+        seen = uow.measures.hints_seen(decision.requester_id, RECALL_BUBBLES)
+        cohort = Labels(person.age_band, detail=cohort_of(seen, decision.created_at_us).value)
+        bump(Measure.COHORT_ATTEMPT, cohort)
+        if kinds:
+            bump(Measure.COHORT_MISOPERATION, cohort)
 
 
 def _labels(uow: UnitOfWork, decision: DecisionRecord) -> tuple[Labels, Labels]:

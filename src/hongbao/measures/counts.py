@@ -20,6 +20,8 @@ class Measure(StrEnum):
     REFUSAL_CAUSE = "refusal_cause"  # detail: the R-U1 cause
     MISOPERATION = "misoperation"  # detail: the kind (see misoperation.py)
     HELP_VIEW = "help_view"
+    COHORT_ATTEMPT = "cohort_attempt"  # detail: the guidance cohort (see guidance.py)
+    COHORT_MISOPERATION = "cohort_misoperation"  # detail: the guidance cohort
 
 
 @dataclass(frozen=True, slots=True)

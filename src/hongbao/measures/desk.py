@@ -11,6 +11,7 @@ from typing import Final
 from hongbao.identity.reads import find_user
 from hongbao.measures.baselines import Baseline, baseline_of
 from hongbao.measures.counts import ANY, UNKNOWN_BAND, Count, Labels, Measure, key_of
+from hongbao.measures.guidance import CohortFigures, GuidanceCohort, GuidanceFigures
 from hongbao.measures.ports import Database, UnitOfWork
 from hongbao.platform.clock import MICROSECONDS_PER_SECOND, Clock
 from hongbao.recall.explanations import Cause
@@ -82,6 +83,7 @@ class Dashboard:
     devices: tuple[DeviceFigures, ...]
     risk_levels: dict[int, int]  # decisions at each level over RISK_DAYS days
     counts: tuple[Count, ...]
+    guidance: GuidanceFigures
 
 
 @dataclass
@@ -131,6 +133,7 @@ class MeasureDesk:
                 devices=_devices(counts),
                 risk_levels=levels,
                 counts=tuple(counts),
+                guidance=_guidance(counts),
             )
 
         return self.database.read(read)
@@ -196,3 +199,20 @@ def _devices(counts: list[Count]) -> tuple[DeviceFigures, ...]:
         elif row.measure is Measure.RECALL_LATENCY:
             figures.latency_us += row.total
     return tuple(devices[key] for key in sorted(devices))
+
+
+def _guidance(counts: list[Count]) -> GuidanceFigures:
+    """Both guidance cohorts' attempts and misoperations, every age band added up."""
+    cohorts = {cohort.value: CohortFigures() for cohort in GuidanceCohort}
+    for row in counts:
+        figures = cohorts.get(row.detail)
+        if figures is None:
+            continue
+        if row.measure is Measure.COHORT_ATTEMPT:
+            figures.attempts += row.count
+        elif row.measure is Measure.COHORT_MISOPERATION:
+            figures.misoperations += row.count
+    return GuidanceFigures(
+        with_bubble=cohorts[GuidanceCohort.WITH_BUBBLE.value],
+        no_bubble=cohorts[GuidanceCohort.NO_BUBBLE.value],
+    )

@@ -3,8 +3,10 @@ decisions, recalls, guidance hints and people that the dashboard aggregates."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol, TypeAlias
 
+from hongbao.identity.hints import HintSeen
 from hongbao.identity.ports import IdentityRepository
 from hongbao.measures.counts import Count
 from hongbao.platform.records import RecordTable
@@ -28,6 +30,10 @@ class MeasureTables(Protocol):
 
     def recall_outcomes_by_day(self, since_us: int) -> list[tuple[int, str, int]]:
         """Recalls begun since ``since_us`` as (UTC day number, state, count)."""
+        ...
+
+    def hints_seen(self, user_id: str, hints: Collection[str]) -> list[HintSeen]:
+        """The person's records of those guidance bubbles (one indexed read, a few rows)."""
         ...
 
     def hints_by_band(self) -> list[tuple[str, str, int]]:

@@ -4,6 +4,7 @@ aggregates: a packet's earlier decisions, recalls by day, guidance hints by age 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -80,6 +81,10 @@ class StoredMeasureTables:
             [MICROSECONDS_PER_DAY, since_us],
         )
         return [(int(day), str(state), int(count)) for day, state, count in cursor.fetchall()]
+
+    def hints_seen(self, user_id: str, hints: Collection[str]) -> list[HintSeen]:
+        found = self.hints.get_many([(user_id, hint) for hint in hints])
+        return [found[key] for key in sorted(found)]
 
     def hints_by_band(self) -> list[tuple[str, str, int]]:
         if self.dialect is None:

@@ -175,6 +175,15 @@ def _charts(visit: OperatorVisit, m: dict[str, Any]) -> dict[str, Any]:
         [(band["age_band"], PERCENT * (band["misoperation_rate"] or 0)) for band in m["age_bands"]],
         unit="%",
     )
+    guidance = m["guidance"]
+    cohorts = charts.horizontal_bars(
+        charts.Chart("guidance", t("misoperation_rate"), t("guidance_desc")),
+        [
+            (t(cohort), PERCENT * (guidance[cohort]["misoperation_rate"] or 0))
+            for cohort in ("with_bubble", "no_bubble")
+        ],
+        unit="%",
+    )
     devices = charts.paired_bars(
         charts.Chart("devices", t("per_device"), t("device_desc")),
         [
@@ -202,6 +211,7 @@ def _charts(visit: OperatorVisit, m: dict[str, Any]) -> dict[str, Any]:
         "outcomes": outcomes,
         "causes": causes,
         "bands": bands,
+        "guidance": cohorts,
         "devices": devices,
         "risk": risk,
         "queues": queues,

@@ -77,6 +77,16 @@ SUPPORT_WORDS: Final[dict[str, tuple[str, str]]] = {
     "before_success": ("成功前平均尝试", "Attempts per success"),
     "help_views": ("帮助页浏览", "Help views"),
     "bubbles": ("气泡 显示/关闭/点击", "Bubbles shown/dismissed/clicked"),
+    "guidance": ("引导气泡的效果", "Does guidance help?"),
+    "guidance_desc": (
+        "撤回前看过撤回引导气泡的人与没看过的人（基线）各自的误操作率。",
+        "Misoperation rate of people shown a recall guidance bubble before deciding, and of "
+        "those not shown one (the baseline).",
+    ),
+    "with_bubble": ("看过气泡", "With bubble"),
+    "no_bubble": ("未看气泡（基线）", "No bubble (baseline)"),
+    "reduction": ("误操作减少", "Misoperation cut"),
+    "source_says": ("资料：新用户减少", "source, for new users"),
     "per_device": ("各机型（对照基线）", "Per device model, beside the baselines"),
     "device_desc": (
         "各机型的撤回成功率与耗时，和资料中的基线并列。",

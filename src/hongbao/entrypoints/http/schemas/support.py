@@ -9,6 +9,7 @@ from pydantic import Field
 
 from hongbao.entrypoints.http.schemas import NO_CONTROL, PROSE_PATTERN, Body, Id, iso_time
 from hongbao.measures.desk import Dashboard
+from hongbao.measures.guidance import SOURCE_REDUCTION_PERCENT, CohortFigures, GuidanceFigures
 from hongbao.support.cases import MAX_TEXT_LENGTH, CaseOrigin, CaseState, SupportCase, SupportNote
 from hongbao.support.service import CaseFile
 
@@ -148,6 +149,38 @@ class DeviceView(Body):
     baseline_latency_seconds: str | None
 
 
+class CohortView(Body):
+    attempts: int
+    misoperations: int
+    misoperation_rate: float | None
+
+    @classmethod
+    def of(cls, figures: CohortFigures) -> CohortView:
+        return cls(
+            attempts=figures.attempts,
+            misoperations=figures.misoperations,
+            misoperation_rate=figures.misoperation_rate,
+        )
+
+
+class GuidanceView(Body):
+    """Recall decisions by whether a recall guidance bubble had been shown first (R-U5)."""
+
+    with_bubble: CohortView
+    no_bubble: CohortView
+    reduction: float | None  # 1 - with_bubble's rate / no_bubble's rate
+    source_reduction_percent: str
+
+    @classmethod
+    def of(cls, figures: GuidanceFigures) -> GuidanceView:
+        return cls(
+            with_bubble=CohortView.of(figures.with_bubble),
+            no_bubble=CohortView.of(figures.no_bubble),
+            reduction=figures.reduction,
+            source_reduction_percent=SOURCE_REDUCTION_PERCENT,
+        )
+
+
 class MeasuresView(Body):
     """What the operators' dashboard charts."""
 
@@ -158,6 +191,7 @@ class MeasuresView(Body):
     risk_levels: dict[str, int]
     risk_review_queue: int
     support_queue: int
+    guidance: GuidanceView
 
     @classmethod
     def of(cls, dashboard: Dashboard, risk_queue: int, support_queue: int) -> MeasuresView:
@@ -203,4 +237,5 @@ class MeasuresView(Body):
             risk_levels={str(level): count for level, count in dashboard.risk_levels.items()},
             risk_review_queue=risk_queue,
             support_queue=support_queue,
+            guidance=GuidanceView.of(dashboard.guidance),
         )
