@@ -144,7 +144,7 @@ def _check_declaration(model: type[VariantBody]) -> None:
     decider = fields[declared.field].annotation
     invariant(isinstance(decider, type) and issubclass(decider, StrEnum), "a StrEnum decides")
     covered = [value for variant in declared.variants for value in variant.values]
-    for value in decider:  # type: ignore[union-attr]
+    for value in decider:  # type: ignore[union-attr]  # the invariant above narrows it
         invariant(
             covered.count(value) == 1,
             f"{model.__name__}.variants: declare {declared.field}={value.value!r} in exactly "
