@@ -185,13 +185,11 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "out": ("支出", "out"),
 }
 
-# The support pages' words join the console's; a key of both would change another page's word.
-invariant(not WORDS.keys() & SUPPORT_WORDS.keys(), "support words have keys of their own")
-WORDS.update(SUPPORT_WORDS)
-WORDS.update(STATE_WORDS)
-WORDS.update(DRILL_WORDS)
-invariant(not WORDS.keys() & HISTORY_WORDS.keys(), "history words have keys of their own")
-WORDS.update(HISTORY_WORDS)
+# The other pages' words join the console's; a key in two tables would change another page's
+# word, so every table must bring keys of its own.
+for _table in (SUPPORT_WORDS, STATE_WORDS, DRILL_WORDS, HISTORY_WORDS):
+    invariant(not WORDS.keys() & _table.keys(), "each table of words has keys of its own")
+    WORDS.update(_table)
 
 
 def word(key: str, language: Language) -> str:
